@@ -129,16 +129,16 @@ type ExtKey struct {
 }
 
 // IntKey and TextKey make extension keys.
-func IntKey(i int64) ExtKey    { return ExtKey{Int: i} }
-func TextKey(s string) ExtKey  { return ExtKey{IsText: true, Text: s} }
+func IntKey(i int64) ExtKey   { return ExtKey{Int: i} }
+func TextKey(s string) ExtKey { return ExtKey{IsText: true, Text: s} }
 
 // Registered and proposed extension keys.
 var (
-	KeySenderURI         = IntKey(1) // -08 registry
-	KeyRoomURI           = IntKey(2) // -08 registry
-	KeySenderTimestamp   = IntKey(3) // more-extensions-00 proposal (TBD1)
-	KeyExternalMessageID = IntKey(4) // more-extensions-00 proposal (TBD2)
-	KeySubject           = IntKey(5) // more-extensions-00 proposal (TBD3)
+	KeySenderURI         = IntKey(1)   // -08 registry
+	KeyRoomURI           = IntKey(2)   // -08 registry
+	KeySenderTimestamp   = IntKey(3)   // more-extensions-00 proposal (TBD1)
+	KeyExternalMessageID = IntKey(4)   // more-extensions-00 proposal (TBD2)
+	KeySubject           = IntKey(5)   // more-extensions-00 proposal (TBD3)
 	KeyLastSeen          = IntKey(256) // more-extensions-00 proposal (TBD4)
 )
 
