@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// validate checks the values that are present; absent ones are checked by
+// Resolve, after flags have had their say.
+func (c *Client) validate() error {
+	if c.Relay != "" {
+		if err := checkRelayURL(c.Relay); err != nil {
+			return &Error{Key: "client.relay", Err: err}
+		}
+	}
+	if c.User != "" {
+		if err := checkUserURI(c.User); err != nil {
+			return &Error{Key: "client.user", Err: err}
+		}
+	}
+	if c.Token != "" && c.TokenFile != "" {
+		return &Error{Key: "client.token_file", Err: errors.New("set token or token_file, not both")}
+	}
+	if c.HistoryPerRoom < 0 {
+		return &Error{Key: "client.history_per_room", Err: fmt.Errorf("must be >= 0, got %d", c.HistoryPerRoom)}
+	}
+	return nil
+}
+
+func checkRelayURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return fmt.Errorf("scheme %q: want ws, wss, http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return errors.New("no host")
+	}
+	return nil
+}
+
+func checkUserURI(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URI: %w", err)
+	}
+	if u.Scheme != "mimi" || u.Host == "" || u.Path == "" {
+		return fmt.Errorf("%q: want mimi://DOMAIN/u/NAME", s)
+	}
+	return nil
+}
+
+// Override replaces each field of c with the same field of o when o's is set.
+// Commands use it to let flags win over the file.
+func (c *Client) Override(o Client) {
+	if o.Relay != "" {
+		c.Relay = o.Relay
+	}
+	if o.User != "" {
+		c.User = o.User
+	}
+	if o.Token != "" {
+		c.Token, c.TokenFile = o.Token, ""
+	}
+	if o.TokenFile != "" {
+		c.TokenFile, c.Token = o.TokenFile, ""
+	}
+	if o.DataDir != "" {
+		c.DataDir = o.DataDir
+	}
+	if o.HistoryPerRoom != 0 {
+		c.HistoryPerRoom = o.HistoryPerRoom
+	}
+}
+
+// Resolved is a Client with every value present and checked.
+type Resolved struct {
+	Relay          string
+	User           string
+	Token          string
+	DataDir        string
+	HistoryPerRoom int
+}
+
+// Resolve checks that the required values are present, reads the token file
+// and fills in defaults.
+func (c Client) Resolve() (Resolved, error) {
+	if err := c.validate(); err != nil {
+		return Resolved{}, err
+	}
+	r := Resolved{Relay: c.Relay, User: c.User, Token: c.Token, DataDir: c.DataDir, HistoryPerRoom: c.HistoryPerRoom}
+	if r.Relay == "" {
+		return Resolved{}, &Error{Key: "client.relay", Err: ErrMissing}
+	}
+	if r.User == "" {
+		return Resolved{}, &Error{Key: "client.user", Err: ErrMissing}
+	}
+	if c.TokenFile != "" {
+		tok, err := readToken(expandHome(c.TokenFile))
+		if err != nil {
+			return Resolved{}, &Error{Key: "client.token_file", Err: err}
+		}
+		r.Token = tok
+	}
+	if r.Token == "" {
+		return Resolved{}, &Error{Key: "client.token", Err: ErrMissing}
+	}
+	if r.DataDir == "" {
+		d, err := DefaultDataDir()
+		if err != nil {
+			return Resolved{}, err
+		}
+		r.DataDir = d
+	}
+	r.DataDir = expandHome(r.DataDir)
+	if r.HistoryPerRoom == 0 {
+		r.HistoryPerRoom = DefaultHistoryPerRoom
+	}
+	return r, nil
+}
+
+func readToken(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	tok := strings.TrimSpace(line)
+	if tok == "" {
+		return "", fmt.Errorf("%s: empty token", path)
+	}
+	return tok, nil
+}
+
+// expandHome turns a leading "~/" into the home directory.
+func expandHome(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return p
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, text, key, msg string
+	}{
+		{"unknown key", "[client]\nrelai = \"ws://x\"\n", "client.relai", "unknown key"},
+		{"unknown table", "[clinet]\nrelay = \"ws://x\"\n", "clinet", "unknown key"},
+		{"bad scheme", "[client]\nrelay = \"ftp://x\"\n", "client.relay", "scheme"},
+		{"no host", "[client]\nrelay = \"ws://\"\n", "client.relay", "no host"},
+		{"bad user", "[client]\nuser = \"alice\"\n", "client.user", "mimi://"},
+		{"token twice", "[client]\ntoken = \"a\"\ntoken_file = \"b\"\n", "client.token_file", "not both"},
+		{"negative history", "[client]\nhistory_per_room = -1\n", "client.history_per_room", ">= 0"},
+		{"syntax", "[client\n", "", "line 2"},
+		{"wrong type", "[client]\nrelay = 3\n", "", "relay"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.text)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse: got %v, want *config.Error", err)
+			}
+			if tc.key != "" && ce.Key != tc.key {
+				t.Errorf("key = %q, want %q (err %v)", ce.Key, tc.key, err)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q does not mention %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestLoadExampleFile(t *testing.T) {
+	// The documented example in the repository root must load as is.
+	cfg, err := Load("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Client.Relay == "" || cfg.Client.User == "" || cfg.Client.TokenFile == "" {
+		t.Errorf("example left keys empty: %+v", cfg.Client)
+	}
+}
+
+func TestLoadResolvesRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tok"), []byte("  s3cret \nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.toml")
+	text := "[client]\nrelay = \"ws://127.0.0.1:1/v1\"\nuser = \"mimi://ex.com/u/alice\"\ntoken_file = \"tok\"\ndata_dir = \"data\"\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cfg.Client.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Resolved{Relay: "ws://127.0.0.1:1/v1", User: "mimi://ex.com/u/alice", Token: "s3cret",
+		DataDir: filepath.Join(dir, "data"), HistoryPerRoom: DefaultHistoryPerRoom}
+	if r != want {
+		t.Errorf("Resolve = %+v\nwant      %+v", r, want)
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	cfg, err := Load("")
+	if err != nil || cfg.Client != (Client{}) {
+		t.Fatalf("missing default file: got %+v, %v; want empty config", cfg, err)
+	}
+	_, err = Load(filepath.Join(t.TempDir(), "nope.toml"))
+	var ce *Error
+	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing explicit file: got %v, want *Error wrapping ErrNotExist", err)
+	}
+}
+
+func TestResolveMissingAndOverride(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg/data")
+	base := Client{Relay: "ws://a:1", User: "mimi://ex.com/u/a", TokenFile: "/nonexistent/tok"}
+	tests := []struct {
+		name    string
+		over    Client
+		wantKey string
+		want    Resolved
+	}{
+		{"token flag beats file", Client{Token: "t"}, "", Resolved{Relay: "ws://a:1", User: "mimi://ex.com/u/a", Token: "t", DataDir: "/xdg/data/mimichat", HistoryPerRoom: DefaultHistoryPerRoom}},
+		{"unreadable token file", Client{}, "client.token_file", Resolved{}},
+		{"relay flag", Client{Relay: "wss://b", Token: "t", DataDir: "/d", HistoryPerRoom: 5}, "", Resolved{Relay: "wss://b", User: "mimi://ex.com/u/a", Token: "t", DataDir: "/d", HistoryPerRoom: 5}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			c.Override(tc.over)
+			r, err := c.Resolve()
+			if tc.wantKey != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != tc.wantKey {
+					t.Fatalf("got %v, want error on %s", err, tc.wantKey)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r != tc.want {
+				t.Errorf("got %+v, want %+v", r, tc.want)
+			}
+		})
+	}
+	for _, key := range []string{"client.relay", "client.user", "client.token"} {
+		c := Client{Relay: "ws://a:1", User: "mimi://ex.com/u/a", Token: "t"}
+		switch key {
+		case "client.relay":
+			c.Relay = ""
+		case "client.user":
+			c.User = ""
+		case "client.token":
+			c.Token = ""
+		}
+		_, err := c.Resolve()
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != key || !errors.Is(err, ErrMissing) {
+			t.Errorf("without %s: got %v, want ErrMissing on it", key, err)
+		}
+	}
+}
