@@ -1,0 +1,154 @@
+package content
+
+// GFM-MIMI (§7.1.1): GitHub Flavored Markdown with Tables, Task lists and
+// Strikethrough, no Autolink extension, and the mandatory No-HTML extension:
+// the "<" of every GFM HTML tag becomes "&lt;" before sending, and received
+// HTML tags render as plain text. A real Markdown parser finds the tags, so
+// "<" inside code spans, code blocks, autolinks and link destinations is
+// left alone.
+
+import (
+	"bytes"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/text"
+)
+
+// gfmMIMI parses GFM-MIMI: the three allowed GFM extensions, no Linkify.
+var gfmMIMI = goldmark.New(goldmark.WithExtensions(
+	extension.Table, extension.Strikethrough, extension.TaskList))
+
+func parseMarkdown(src []byte) ast.Node {
+	return gfmMIMI.Parser().Parse(text.NewReader(src))
+}
+
+// NoHTML applies the No-HTML extension: it returns md with the opening "<"
+// of every HTML tag (open and closing tags, comments, processing
+// instructions, declarations, CDATA, and HTML blocks) replaced by "&lt;".
+// Markdown without HTML comes back unchanged, and NoHTML(NoHTML(s)) ==
+// NoHTML(s). Use it before sending and on receipt before rendering.
+func NoHTML(md string) string {
+	src := []byte(md)
+	// Escaping one tag can turn following text into a different construct
+	// (an HTML block becomes a paragraph whose tags are inline), so repeat
+	// until the parser finds no HTML. Each pass removes at least one "<".
+	for pass := 0; pass <= bytes.Count(src, []byte("<")); pass++ {
+		at := htmlTagStarts(src)
+		if len(at) == 0 {
+			break
+		}
+		src = escapeAt(src, at)
+	}
+	return string(src)
+}
+
+// HasHTML reports whether md contains anything GFM parses as raw HTML.
+func HasHTML(md string) bool { return len(htmlTagStarts([]byte(md))) > 0 }
+
+// htmlTagStarts returns the offsets of the "<" that open raw HTML, sorted.
+func htmlTagStarts(src []byte) []int {
+	if bytes.IndexByte(src, '<') < 0 {
+		return nil
+	}
+	var at []int
+	seen := map[int]bool{}
+	add := func(i int) {
+		if i >= 0 && i < len(src) && src[i] == '<' && !seen[i] {
+			seen[i] = true
+			at = append(at, i)
+		}
+	}
+	_ = ast.Walk(parseMarkdown(src), func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.RawHTML:
+			if n.Segments.Len() > 0 {
+				add(n.Segments.At(0).Start)
+			}
+		case *ast.HTMLBlock:
+			// Only the tag that opened the block; the rest is re-parsed.
+			if n.Lines().Len() > 0 {
+				first := n.Lines().At(0)
+				if i := bytes.IndexByte(src[first.Start:first.Stop], '<'); i >= 0 {
+					add(first.Start + i)
+				}
+			}
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	slices.Sort(at)
+	return at
+}
+
+// escapeAt replaces the "<" at each sorted offset with "&lt;".
+func escapeAt(src []byte, at []int) []byte {
+	out := make([]byte, 0, len(src)+3*len(at))
+	prev := 0
+	for _, i := range at {
+		out = append(out, src[prev:i]...)
+		out = append(out, "&lt;"...)
+		prev = i + 1
+	}
+	return append(out, src[prev:]...)
+}
+
+// MentionMarkdown is a Markdown mention link, e.g. "[@Alice Smith](mimi://
+// example.com/u/alice-smith)". The display text is only a hint (§9.6).
+func MentionMarkdown(display, uri string) string {
+	display = strings.TrimPrefix(display, "@")
+	dest := uri
+	if strings.ContainsAny(uri, " ()<>") {
+		dest = "<" + strings.NewReplacer("<", "%3C", ">", "%3E").Replace(uri) + ">"
+	}
+	return "[@" + escapeMarkdownText(display) + "](" + dest + ")"
+}
+
+// escapeMarkdownText backslash-escapes the ASCII punctuation that could
+// end the link text or start markup.
+func escapeMarkdownText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`\[]*_`+"`"+`<>&~|!#`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// MarkdownLinks lists link destinations in md (inline, reference and
+// autolinks), in document order. Image sources are not links.
+func MarkdownLinks(md []byte) []string {
+	var out []string
+	_ = ast.Walk(parseMarkdown(md), func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Link:
+			out = append(out, string(n.Destination))
+		case *ast.AutoLink:
+			out = append(out, string(n.URL(md)))
+		}
+		return ast.WalkContinue, nil
+	})
+	return out
+}
+
+// IsUserURI reports whether s is a MIMI user URI (mimi://domain/u/name),
+// the target that makes a link a mention.
+func IsUserURI(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || !strings.EqualFold(u.Scheme, "mimi") || u.Host == "" {
+		return false
+	}
+	return strings.HasPrefix(u.Path, "/u/") && len(u.Path) > len("/u/")
+}
