@@ -1,0 +1,50 @@
+package proto
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzDecodeFrame checks that Decode never panics, that every failure is a
+// typed *Error, and that whatever it accepts re-encodes to a frame that
+// decodes to the same encoding.
+func FuzzDecodeFrame(f *testing.F) {
+	seeds := []Frame{
+		&Hello{V: Version, Token: "t"},
+		&Submit{RID: 1, Room: room, ID: testID, Content: []byte{0x87}},
+		&RoomOp{RID: 2, Room: room, Op: KindKick, Target: room, Reason: "spam"},
+		&HistoryPage{Room: room, Events: []Event{{Room: room, Seq: 1, Kind: KindJoin}}},
+		&Signal{Room: room, Kind: SignalPresence, Value: "away"},
+	}
+	for _, s := range seeds {
+		b, err := Encode(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0xa1, 0x61, 't', 0x61, 'x'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := Decode(data)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Code == "" {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
+		}
+		b, err := Encode(fr)
+		if err != nil {
+			t.Fatalf("accepted frame does not encode: %v", err)
+		}
+		fr2, err := Decode(b)
+		if err != nil {
+			t.Fatalf("re-encoded frame does not decode: %v", err)
+		}
+		b2, _ := Encode(fr2)
+		if !bytes.Equal(b, b2) {
+			t.Fatalf("encoding not stable:\n%x\n%x", b, b2)
+		}
+	})
+}

@@ -1,0 +1,203 @@
+package proto
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Field size limits, in bytes.
+const (
+	MaxURI    = 512
+	MaxName   = 256
+	MaxTopic  = 1024
+	MaxReason = 512
+	MaxToken  = 256
+	MaxSlug   = 64
+)
+
+// Validate checks the field rules of a decoded frame; Decode calls it.
+func Validate(f Frame) error {
+	switch f := f.(type) {
+	case *Hello:
+		if f.V == 0 {
+			return badField("v", "missing protocol version")
+		}
+		return maxLen("token", f.Token, MaxToken)
+	case *CreateRoom:
+		if f.Room != "" && !ValidSlug(f.Room) {
+			return badField("room", "local room name must be 1-%d of a-z 0-9 . _ -", MaxSlug)
+		}
+		if err := firstErr(maxLen("name", f.Name, MaxName), maxLen("topic", f.Topic, MaxTopic)); err != nil {
+			return err
+		}
+		if f.History != "" && f.History != HistoryShared && f.History != HistoryJoined {
+			return badField("history", "must be %q or %q", HistoryShared, HistoryJoined)
+		}
+		if f.Join != "" && f.Join != JoinInvite && f.Join != JoinOpen {
+			return badField("join", "must be %q or %q", JoinInvite, JoinOpen)
+		}
+	case *RoomOp:
+		return validateOp(f)
+	case *Submit:
+		if err := needURI("room", f.Room); err != nil {
+			return err
+		}
+		if len(f.ID) != MessageIDSize {
+			return badField("id", "message ID must be %d bytes, got %d", MessageIDSize, len(f.ID))
+		}
+		if len(f.Content) == 0 {
+			return badField("content", "missing content")
+		}
+	case *Subscribe:
+		return needURI("room", f.Room)
+	case *Unsubscribe:
+		return needURI("room", f.Room)
+	case *RoomInfo:
+		return needURI("room", f.Room)
+	case *History:
+		if f.Limit > MaxHistoryLimit {
+			return badField("limit", "at most %d", MaxHistoryLimit)
+		}
+		return needURI("room", f.Room)
+	case *Signal:
+		return validateSignal(f)
+	case *Event:
+		return validateEvent(f)
+	case *HistoryPage:
+		for i := range f.Events {
+			if err := validateEvent(&f.Events[i]); err != nil {
+				return err
+			}
+		}
+	case *Ack:
+		if len(f.ID) != MessageIDSize {
+			return badField("id", "message ID must be %d bytes", MessageIDSize)
+		}
+	case *ErrorFrame:
+		if f.Code == "" {
+			return badField("code", "missing error code")
+		}
+	}
+	return nil
+}
+
+func validateOp(f *RoomOp) error {
+	if err := needURI("room", f.Room); err != nil {
+		return err
+	}
+	if err := maxLen("reason", f.Reason, MaxReason); err != nil {
+		return err
+	}
+	switch f.Op {
+	case KindName:
+		return maxLen("value", f.Value, MaxName)
+	case KindTopic:
+		return maxLen("value", f.Value, MaxTopic)
+	case KindAvatar:
+		return maxLen("value", f.Value, MaxURI)
+	case KindHistory:
+		if f.Value != HistoryShared && f.Value != HistoryJoined {
+			return badField("value", "history policy must be %q or %q", HistoryShared, HistoryJoined)
+		}
+	case KindJoinPolicy:
+		if f.Value != JoinInvite && f.Value != JoinOpen {
+			return badField("value", "join policy must be %q or %q", JoinInvite, JoinOpen)
+		}
+	case KindJoin, KindLeave:
+	case KindInvite, KindKick, KindBan, KindUnban:
+		return needURI("target", f.Target)
+	case KindRole:
+		if err := needURI("target", f.Target); err != nil {
+			return err
+		}
+		if f.Role.Rank() == 0 {
+			return badField("role", "must be %q, %q or %q", RoleMember, RoleModerator, RoleOwner)
+		}
+	default:
+		return badField("op", "unknown room operation %q", truncate(string(f.Op)))
+	}
+	return nil
+}
+
+func validateSignal(f *Signal) error {
+	if err := needURI("room", f.Room); err != nil {
+		return err
+	}
+	switch f.Kind {
+	case SignalTyping:
+		if f.Value != "start" && f.Value != "stop" {
+			return badField("value", "typing must be \"start\" or \"stop\"")
+		}
+	case SignalPresence:
+		if f.Value != "online" && f.Value != "away" && f.Value != "offline" {
+			return badField("value", "presence must be \"online\", \"away\" or \"offline\"")
+		}
+	default:
+		return badField("kind", "unknown signal kind %q", truncate(f.Kind))
+	}
+	return maxLen("from", f.From, MaxURI)
+}
+
+func validateEvent(e *Event) error {
+	if e.T != "" && e.T != TEvent {
+		return badField("t", "nested event has type %q", truncate(string(e.T)))
+	}
+	if err := needURI("room", e.Room); err != nil {
+		return err
+	}
+	if e.Seq == 0 {
+		return badField("seq", "sequence numbers start at 1")
+	}
+	if e.Kind == "" {
+		return badField("kind", "missing event kind")
+	}
+	if e.Kind == KindMessage && len(e.ID) != MessageIDSize {
+		return badField("id", "message ID must be %d bytes", MessageIDSize)
+	}
+	return nil
+}
+
+// ValidSlug reports whether s is a valid local room or user name.
+func ValidSlug(s string) bool {
+	if s == "" || len(s) > MaxSlug {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func needURI(field, s string) error {
+	if s == "" {
+		return badField(field, "missing")
+	}
+	if len(s) > MaxURI {
+		return badField(field, "longer than %d bytes", MaxURI)
+	}
+	if !strings.HasPrefix(s, "mimi://") {
+		return badField(field, "must be a mimi:// URI")
+	}
+	return nil
+}
+
+func maxLen(field, s string, n int) error {
+	if len(s) > n {
+		return badField(field, "longer than %d bytes", n)
+	}
+	if !utf8.ValidString(s) {
+		return badField(field, "not UTF-8")
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
