@@ -1,0 +1,248 @@
+package mls
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Ratchet tree of RFC 9420 §7: an array of optional nodes whose leaf count is a power of two.
+
+// Node is a leaf or a parent; a nil *Node is blank.
+type Node struct {
+	Leaf   *LeafNode
+	Parent *ParentNode
+}
+
+func (n *Node) encryptionKey() []byte {
+	if n.Leaf != nil {
+		return n.Leaf.EncryptionKey
+	}
+	return n.Parent.EncryptionKey
+}
+
+func (n *Node) encode(w *writer) {
+	if n.Leaf != nil {
+		w.u8(1)
+		n.Leaf.encode(w)
+	} else {
+		w.u8(2)
+		n.Parent.encode(w)
+	}
+}
+
+// ErrInvalidTree is wrapped by every tree validation failure.
+var ErrInvalidTree = errors.New("mls: invalid ratchet tree")
+
+// ratchetTree holds nodes in array order; len(nodes) == nodeWidth(leaves).
+type ratchetTree struct {
+	nodes []*Node
+}
+
+func (t *ratchetTree) leaves() uint32 { return uint32(len(t.nodes)+1) / 2 }
+
+func (t *ratchetTree) leaf(i uint32) *LeafNode {
+	if 2*i >= uint32(len(t.nodes)) || t.nodes[2*i] == nil {
+		return nil
+	}
+	return t.nodes[2*i].Leaf
+}
+
+func (t *ratchetTree) parent(x uint32) *ParentNode {
+	if t.nodes[x] == nil {
+		return nil
+	}
+	return t.nodes[x].Parent
+}
+
+// encode writes the ratchet_tree extension form: trailing blanks dropped.
+func (t *ratchetTree) encode(w *writer) {
+	end := len(t.nodes)
+	for end > 0 && t.nodes[end-1] == nil {
+		end--
+	}
+	w.vector(func(w *writer) {
+		for _, n := range t.nodes[:end] {
+			w.optional(n != nil, func(w *writer) { n.encode(w) })
+		}
+	})
+}
+
+func (t *ratchetTree) bytes() []byte {
+	var w writer
+	t.encode(&w)
+	return w.b
+}
+
+func decodeRatchetTree(r *reader) *ratchetTree {
+	t := &ratchetTree{}
+	r.vector("ratchet_tree", func(r *reader) {
+		var node *Node
+		r.optional("ratchet_tree.node", func(r *reader) {
+			node = new(Node)
+			i := len(t.nodes)
+			switch typ := r.u8("node.node_type"); {
+			case typ == 1 && i%2 == 0:
+				node.Leaf = new(LeafNode)
+				node.Leaf.decode(r)
+			case typ == 2 && i%2 == 1:
+				node.Parent = new(ParentNode)
+				node.Parent.decode(r)
+			default:
+				r.fail("node.node_type", fmt.Errorf("%w: node type %d at index %d", ErrBadValue, typ, i))
+			}
+		})
+		t.nodes = append(t.nodes, node)
+	})
+	if r.err != nil {
+		return nil
+	}
+	if len(t.nodes) == 0 || t.nodes[len(t.nodes)-1] == nil {
+		r.fail("ratchet_tree", fmt.Errorf("%w: empty or ends in a blank node", ErrBadValue))
+		return nil
+	}
+	if len(t.nodes)%2 == 0 {
+		r.fail("ratchet_tree", fmt.Errorf("%w: even node count", ErrBadValue))
+		return nil
+	}
+	n := uint32(1)
+	for n < t.leaves() {
+		n *= 2
+	}
+	for uint32(len(t.nodes)) < nodeWidth(n) {
+		t.nodes = append(t.nodes, nil)
+	}
+	return t
+}
+
+// parseRatchetTree decodes a complete ratchet_tree extension body.
+func parseRatchetTree(b []byte) (*ratchetTree, error) {
+	var t *ratchetTree
+	if err := decodeAll(b, "ratchet_tree", func(r *reader) { t = decodeRatchetTree(r) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *ratchetTree) clone() *ratchetTree {
+	c := &ratchetTree{nodes: make([]*Node, len(t.nodes))}
+	for i, n := range t.nodes {
+		if n == nil {
+			continue
+		}
+		cn := &Node{}
+		if n.Leaf != nil {
+			l := *n.Leaf
+			cn.Leaf = &l
+		} else {
+			p := *n.Parent
+			p.UnmergedLeaves = append([]uint32(nil), p.UnmergedLeaves...)
+			cn.Parent = &p
+		}
+		c.nodes[i] = cn
+	}
+	return c
+}
+
+// resolution is RFC 9420 §4.1.1's resolution of node x.
+func (t *ratchetTree) resolution(x uint32) []uint32 {
+	n := t.nodes[x]
+	if n == nil {
+		if isLeaf(x) {
+			return nil
+		}
+		return append(t.resolution(left(x)), t.resolution(right(x))...)
+	}
+	out := []uint32{x}
+	if n.Parent != nil {
+		for _, u := range n.Parent.UnmergedLeaves {
+			out = append(out, leafNode(u))
+		}
+	}
+	return out
+}
+
+// filteredDirectPath drops ancestors whose copath child has an empty resolution.
+func (t *ratchetTree) filteredDirectPath(x uint32) []uint32 {
+	var out []uint32
+	n := t.leaves()
+	for _, p := range directPath(x, n) {
+		if len(t.resolution(copathChild(x, p))) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// copathChild returns the child of ancestor p that is not above x.
+func copathChild(x, p uint32) uint32 {
+	if isInSubtree(x, left(p)) {
+		return right(p)
+	}
+	return left(p)
+}
+
+// pathChild returns the child of ancestor p that is above (or equal to) x.
+func pathChild(x, p uint32) uint32 {
+	if isInSubtree(x, left(p)) {
+		return left(p)
+	}
+	return right(p)
+}
+
+// blankPath blanks leaf i and its direct path.
+func (t *ratchetTree) blankPath(i uint32) {
+	x := leafNode(i)
+	t.nodes[x] = nil
+	for _, p := range directPath(x, t.leaves()) {
+		t.nodes[p] = nil
+	}
+}
+
+// addLeaf places l in the leftmost blank leaf, extending the tree if needed,
+// and records it as unmerged in its non-blank ancestors. It returns the leaf index.
+func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
+	i := uint32(0)
+	for ; i < t.leaves(); i++ {
+		if t.nodes[2*i] == nil {
+			break
+		}
+	}
+	if i == t.leaves() {
+		if len(t.nodes) == 0 {
+			t.nodes = []*Node{nil}
+		} else {
+			t.nodes = append(t.nodes, make([]*Node, len(t.nodes)+1)...)
+		}
+	}
+	x := leafNode(i)
+	t.nodes[x] = &Node{Leaf: l}
+	for _, p := range directPath(x, t.leaves()) {
+		if pn := t.parent(p); pn != nil {
+			pn.UnmergedLeaves = append(pn.UnmergedLeaves, i)
+		}
+	}
+	return i
+}
+
+// truncate halves the tree while its right half is entirely blank.
+func (t *ratchetTree) truncate() {
+	for t.leaves() > 1 {
+		half := (len(t.nodes) + 1) / 2
+		for _, n := range t.nodes[half:] {
+			if n != nil {
+				return
+			}
+		}
+		t.nodes = t.nodes[:half-1]
+	}
+}
+
+// findLeaf returns the index of the leaf with the given signature key.
+func (t *ratchetTree) findLeafBySignatureKey(key []byte) (uint32, bool) {
+	for i := uint32(0); i < t.leaves(); i++ {
+		if l := t.leaf(i); l != nil && string(l.SignatureKey) == string(key) {
+			return i, true
+		}
+	}
+	return 0, false
+}
