@@ -104,7 +104,12 @@ func validateOp(f *RoomOp) error {
 			return badField("value", "join policy must be %q or %q", JoinInvite, JoinOpen)
 		}
 	case KindJoin, KindLeave:
-	case KindInvite, KindKick, KindBan, KindUnban:
+	case KindInvite:
+		if f.Role != "" && f.Role.Rank() == 0 {
+			return badField("role", "must be %q, %q or %q", RoleMember, RoleModerator, RoleOwner)
+		}
+		return needURI("target", f.Target)
+	case KindKick, KindBan, KindUnban:
 		return needURI("target", f.Target)
 	case KindRole:
 		if err := needURI("target", f.Target); err != nil {
