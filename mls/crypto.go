@@ -100,9 +100,9 @@ func (s *suite) sign(priv []byte, msg []byte) ([]byte, error) {
 		}
 		return ed25519.Sign(k, msg), nil
 	default:
-		k, err := ecdsa.ParseRawPrivateKey(s.curve, priv)
+		k, err := s.ecdsaKey(priv)
 		if err != nil {
-			return nil, fmt.Errorf("mls: ecdsa private key: %w", err)
+			return nil, err
 		}
 		return ecdsa.SignASN1(rand.Reader, k, s.hash(msg))
 	}
@@ -149,9 +149,9 @@ func (s *suite) signaturePublicKey(priv []byte) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("mls: ed25519 private key of %d bytes", len(priv))
 	default:
-		k, err := ecdsa.ParseRawPrivateKey(s.curve, priv)
+		k, err := s.ecdsaKey(priv)
 		if err != nil {
-			return nil, fmt.Errorf("mls: ecdsa private key: %w", err)
+			return nil, err
 		}
 		return k.PublicKey.Bytes()
 	}
@@ -276,4 +276,17 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// ecdsaKey parses a big-endian scalar, restoring leading zeros some encoders drop.
+func (s *suite) ecdsaKey(priv []byte) (*ecdsa.PrivateKey, error) {
+	size := (s.curve.Params().BitSize + 7) / 8
+	if len(priv) < size {
+		priv = append(make([]byte, size-len(priv)), priv...)
+	}
+	k, err := ecdsa.ParseRawPrivateKey(s.curve, priv)
+	if err != nil {
+		return nil, fmt.Errorf("mls: ecdsa private key: %w", err)
+	}
+	return k, nil
 }
