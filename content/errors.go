@@ -81,7 +81,7 @@ func prefixPath(seg, path string) string {
 	switch {
 	case path == "":
 		return seg
-	case path[0] == '[':
+	case path[0] == '[' || path[0] == '(':
 		return seg + path
 	default:
 		return seg + "." + path
