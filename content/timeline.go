@@ -1,0 +1,415 @@
+package content
+
+// The room timeline executes messages in hub order (the relay's per-room
+// sequence): edits and deletes replace bodies while keeping every version,
+// reactions and receipts fold into the message they name, replies and
+// threads are resolved, expiry is scheduled, and replacements are authorized
+// against the room policy (content-08 §9.3). docs/timeline.md has the rules.
+//
+// Concurrency: a Timeline is safe for one writer and many readers at once.
+// Writers take a mutex; readers take its read side, or hold it for a whole
+// frame through Read. Version changes on every change, without locking, so
+// a UI can skip redrawing when nothing happened.
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Envelope is one message as the relay delivered it.
+type Envelope struct {
+	Seq     uint64    // the hub's per-room sequence number (the order of execution)
+	HubTime int64     // hub accepted timestamp, ms since the UNIX epoch
+	Sender  string    // user URI as authenticated by the relay
+	ID      MessageID // derived message ID (§3.3)
+	Raw     []byte    // the exact bytes received; kept, and aliased by the compact body
+	Msg     *Message  // decoded Raw; if nil, TimelineOptions.Decode is used
+}
+
+// TimelineOptions configures a Timeline. The zero value works: the default
+// room policy, no local user, and bounds of 4096 held and 1024 listed refusals.
+type TimelineOptions struct {
+	LocalUser string // user URI of this client's user: mentions, unread, relative expiry
+	Policy    RoomPolicy
+	// InitialRoles are roles known before the first room event (a room
+	// snapshot); roles from room events take over from their sequence number.
+	InitialRoles map[string]MemberRole
+	// MaxHeld bounds the holding area for items whose target has not arrived.
+	MaxHeld int
+	// MaxRefusals bounds the list returned by Refused (oldest dropped first).
+	MaxRefusals int
+	// Decode turns Raw into a Message when an Envelope has no Msg.
+	Decode func([]byte) (*Message, error)
+}
+
+// Outcome says what Apply did with an envelope.
+type Outcome uint8
+
+const (
+	Applied Outcome = iota // in the state now
+	Held                   // waiting for its target to arrive
+	Refused                // kept out of the state; see Refused()
+)
+
+// Timeline is the executed state of one room.
+type Timeline struct {
+	mu      sync.RWMutex
+	version atomic.Uint64
+	opts    TimelineOptions
+
+	recs  recordStore
+	ids   idTable
+	names interner // senders and members
+	strs  interner // content types, languages, topics
+	local uint32   // interned LocalUser; 0 if unset
+
+	visible []uint32 // record numbers (or event numbers with eventBit), in hub order
+	events  []RoomEvent
+	maxSeq  uint64
+
+	roles        map[uint32][]roleChange
+	initialRoles map[uint32]MemberRole
+
+	threads       map[uint32]*thread // by interned topic
+	unknownParent map[uint32]MessageID
+	waitingReply  map[MessageID][]uint32 // replies whose parent has not arrived
+
+	held      heldArea
+	refusals  []Refusal
+	refusedN  int
+	knocks    int
+	expiry    expiryHeap
+	relUnread []uint32 // heads with relative expiry not yet read
+	marker    uint64   // read marker: messages with seq <= marker are read
+	unread    int
+	mentions  int
+}
+
+const eventBit = 1 << 31
+
+// NewTimeline returns an empty timeline.
+func NewTimeline(opts TimelineOptions) *Timeline {
+	if opts.Policy.Roles == nil {
+		opts.Policy = DefaultRoomPolicy()
+	}
+	if opts.MaxHeld <= 0 {
+		opts.MaxHeld = 4096
+	}
+	if opts.MaxRefusals <= 0 {
+		opts.MaxRefusals = 1024
+	}
+	t := &Timeline{
+		opts:          opts,
+		roles:         map[uint32][]roleChange{},
+		initialRoles:  map[uint32]MemberRole{},
+		threads:       map[uint32]*thread{},
+		unknownParent: map[uint32]MessageID{},
+		waitingReply:  map[MessageID][]uint32{},
+	}
+	t.held.byTarget = map[MessageID][]*heldItem{}
+	t.names.of("") // make index 0 valid
+	t.local = t.names.of(opts.LocalUser)
+	for u, r := range opts.InitialRoles {
+		t.initialRoles[t.names.of(u)] = r
+	}
+	return t
+}
+
+// Version increments on every change of the state.
+func (t *Timeline) Version() uint64 { return t.version.Load() }
+
+func (t *Timeline) changed() { t.version.Add(1) }
+
+// RefuseReason classifies why an envelope or event was kept out.
+type RefuseReason uint8
+
+const (
+	RefuseDuplicateID      RefuseReason = iota + 1 // §9.1: an ID seen before
+	RefuseBadID                                    // zero ID or unknown hash algorithm octet
+	RefuseUndecodable                              // no Msg and Raw did not decode
+	RefuseSenderMismatch                           // senderUri extension is not the authenticated sender
+	RefuseUnauthorized                             // the room policy does not let this sender replace it
+	RefuseKindMismatch                             // replaces a message of another kind
+	RefuseNotFirstVersion                          // replaces names a later version, not the first
+	RefuseChangesFields                            // an edit changes inReplyTo, expires or (unauthorized) topicId
+	RefuseAfterDelete                              // replaces a message already deleted
+	RefuseBeforeOriginal                           // a replacement ordered before the message it replaces
+	RefuseHeldTooLong                              // evicted from the holding area: target never arrived
+	RefuseBadEvent                                 // malformed room event
+	RefuseBadReport                                // status report that does not parse
+)
+
+var refuseNames = [...]string{"", "duplicate message ID", "bad message ID", "undecodable",
+	"sender mismatch", "unauthorized", "kind mismatch", "not the first version",
+	"changes fields", "after delete", "before original", "held too long", "bad room event", "bad status report"}
+
+func (r RefuseReason) String() string {
+	if int(r) < len(refuseNames) && r != 0 {
+		return refuseNames[r]
+	}
+	return fmt.Sprintf("reason(%d)", uint8(r))
+}
+
+// Refusal records one envelope (or room event) kept out of the state.
+type Refusal struct {
+	Seq    uint64
+	ID     MessageID // the refused message (zero for room events)
+	Sender string
+	Target MessageID // the message it tried to replace or name, if any
+	Reason RefuseReason
+	Detail string
+}
+
+// RefusalError is the typed error Apply returns for a refusal.
+type RefusalError struct{ Refusal Refusal }
+
+func (e *RefusalError) Error() string {
+	return fmt.Sprintf("timeline: seq %d: %s: %s", e.Refusal.Seq, e.Refusal.Reason, e.Refusal.Detail)
+}
+
+// ErrUnknownMessage is returned by queries naming an ID the timeline lacks.
+var ErrUnknownMessage = errors.New("timeline: unknown message ID")
+
+func (t *Timeline) refuse(r Refusal) error {
+	t.refusedN++
+	if len(t.refusals) >= t.opts.MaxRefusals {
+		copy(t.refusals, t.refusals[1:])
+		t.refusals = t.refusals[:len(t.refusals)-1]
+	}
+	t.refusals = append(t.refusals, r)
+	t.changed()
+	return &RefusalError{r}
+}
+
+func refusal(env *Envelope, target MessageID, reason RefuseReason, format string, a ...any) Refusal {
+	return Refusal{Seq: env.Seq, ID: env.ID, Sender: env.Sender, Target: target, Reason: reason, Detail: fmt.Sprintf(format, a...)}
+}
+
+// Apply executes one envelope. A refused envelope yields a *RefusalError and
+// leaves the state as it was (apart from the refusal list).
+func (t *Timeline) Apply(env Envelope) (Outcome, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out, err := t.applyLocked(&env)
+	t.drainReleased()
+	return out, err
+}
+
+// ApplyEvent executes one room event.
+func (t *Timeline) ApplyEvent(ev RoomEvent) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.applyEventLocked(ev); err != nil {
+		var re *RefusalError
+		if errors.As(err, &re) {
+			return t.refuse(re.Refusal)
+		}
+		return err
+	}
+	t.noteSeq(ev.Seq)
+	t.changed()
+	return nil
+}
+
+func (t *Timeline) noteSeq(seq uint64) {
+	if seq > t.maxSeq {
+		t.maxSeq = seq
+	}
+}
+
+func (t *Timeline) applyLocked(env *Envelope) (Outcome, error) {
+	if env.ID.IsZero() || env.ID[0] != 0x01 {
+		return Refused, t.refuse(refusal(env, MessageID{}, RefuseBadID, "message ID %s: zero or unknown hash algorithm", env.ID))
+	}
+	if env.Msg == nil {
+		if t.opts.Decode == nil {
+			return Refused, t.refuse(refusal(env, MessageID{}, RefuseUndecodable, "envelope has no decoded message and no decoder is configured"))
+		}
+		m, err := t.opts.Decode(env.Raw)
+		if err != nil {
+			return Refused, t.refuse(refusal(env, MessageID{}, RefuseUndecodable, "%v", err))
+		}
+		env.Msg = m
+	}
+	if _, dup := t.ids.find(&t.recs, env.ID); dup {
+		return Refused, t.refuse(refusal(env, env.ID, RefuseDuplicateID, "message ID %s already in the room", env.ID))
+	}
+	if uri, ok := senderURI(env.Msg); ok && string(uri) != env.Sender {
+		return Refused, t.refuse(refusal(env, MessageID{}, RefuseSenderMismatch, "senderUri %q is not the authenticated sender %q", uri, env.Sender))
+	}
+	m := env.Msg
+	var (
+		out Outcome
+		err error
+	)
+	switch {
+	case isStatusReport(m):
+		out, err = t.applyReceipt(env)
+	case m.Replaces != nil:
+		out, err = t.applyReplace(env)
+	case m.InReplyTo != nil && isReactionBody(&m.Body):
+		out, err = t.applyReaction(env)
+	default:
+		out, err = t.applyMessage(env)
+	}
+	if out != Refused {
+		t.noteSeq(env.Seq)
+		t.changed()
+	}
+	return out, err
+}
+
+// newRecord stores env as a record of kind k and registers its ID.
+func (t *Timeline) newRecord(env *Envelope, k recKind) (uint32, *record) {
+	i, r := t.recs.add()
+	m := env.Msg
+	*r = record{id: env.ID, seq: env.Seq, hubTime: env.HubTime, raw: env.Raw, owner: i,
+		sender: t.names.of(env.Sender), kind: k}
+	t.setBody(r, m)
+	if len(m.TopicID) > 0 {
+		r.topic = t.strs.ofBytes(m.TopicID) + 1
+	}
+	if m.Expires != nil {
+		r.flags |= fHasExpiry
+		if m.Expires.Relative {
+			r.flags |= fRelExpiry
+		}
+		r.expires = m.Expires.Time
+	}
+	t.ids.insert(&t.recs, i)
+	t.held.arrived(env.ID)
+	return i, r
+}
+
+// setBody stores m's body compactly.
+func (t *Timeline) setBody(r *record, m *Message) {
+	b := &m.Body
+	r.dispo, r.card = b.Disposition, b.Cardinality
+	switch b.Cardinality {
+	case Single:
+		r.ctype = t.strs.of(b.ContentType)
+		r.lang = t.strs.of(b.Language)
+		r.content = b.Content
+	case NullPart:
+		r.lang = t.strs.of(b.Language)
+	default:
+		r.full = m
+	}
+}
+
+// clearBody drops a version's content (delete, expiry): the tombstone keeps
+// who and when, not what.
+func clearBody(r *record) {
+	r.content, r.full, r.raw = nil, nil, nil
+	r.card = NullPart
+}
+
+// body rebuilds the NestedPart of a record. Slices alias the stored bytes:
+// callers must not modify them.
+func (t *Timeline) body(r *record) NestedPart {
+	if r.full != nil {
+		return r.full.Body
+	}
+	return NestedPart{Disposition: r.dispo, Language: t.strs.str(r.lang), Cardinality: r.card,
+		ContentType: t.strs.str(r.ctype), Content: r.content}
+}
+
+// current returns the record number of the version in force for head h.
+func (t *Timeline) current(h uint32) uint32 {
+	r := t.recs.at(h)
+	if r.x != nil && len(r.x.versions) > 0 {
+		return r.x.versions[len(r.x.versions)-1]
+	}
+	return h
+}
+
+// resolve finds the record an ID names.
+func (t *Timeline) resolve(id *MessageID) (uint32, bool) {
+	if id == nil {
+		return 0, false
+	}
+	return t.ids.find(&t.recs, *id)
+}
+
+// applyMessage adds a visible message (or knock).
+func (t *Timeline) applyMessage(env *Envelope) (Outcome, error) {
+	k := recMessage
+	if IsKnock(env.Msg) {
+		k = recKnock
+		t.knocks++
+	}
+	i, r := t.newRecord(env, k)
+	t.linkParent(i, r, env.Msg.InReplyTo)
+	t.insertVisible(i, r.seq)
+	if r.topic != 0 && k == recMessage {
+		t.threadAdd(r.topic, i)
+	}
+	if k == recMessage {
+		t.scheduleExpiry(i, r)
+		t.countUnread(i, r)
+	}
+	t.replyArrived(i, env.ID)
+	return Applied, nil
+}
+
+// insertVisible puts v (a record number or event number|eventBit) into the
+// hub-ordered visible list: an append in order, a binary insert if late.
+func (t *Timeline) insertVisible(v uint32, seq uint64) {
+	n := len(t.visible)
+	if n == 0 || t.visibleSeq(t.visible[n-1]) < seq {
+		t.visible = append(t.visible, v)
+		return
+	}
+	i := sort.Search(n, func(i int) bool { return t.visibleSeq(t.visible[i]) > seq })
+	t.visible = append(t.visible, 0)
+	copy(t.visible[i+1:], t.visible[i:])
+	t.visible[i] = v
+}
+
+func (t *Timeline) visibleSeq(v uint32) uint64 {
+	if v&eventBit != 0 {
+		return t.events[v&^eventBit].Seq
+	}
+	return t.recs.at(v).seq
+}
+
+// visibleIndex returns the position of the first visible entry with seq >= s.
+func (t *Timeline) visibleIndex(s uint64) int {
+	return sort.Search(len(t.visible), func(i int) bool { return t.visibleSeq(t.visible[i]) >= s })
+}
+
+// senderURI returns extension 1 (senderUri) when it is a CBOR text string.
+func senderURI(m *Message) ([]byte, bool) {
+	for _, e := range m.Extensions {
+		if !e.Key.IsText && e.Key.Int == 1 {
+			return cborText(e.Value)
+		}
+	}
+	return nil, false
+}
+
+// cborText reads a definite-length CBOR text string that fills v.
+func cborText(v []byte) ([]byte, bool) {
+	if len(v) == 0 || v[0]>>5 != 3 {
+		return nil, false
+	}
+	ai := v[0] & 0x1f
+	var n, h uint64
+	switch {
+	case ai < 24:
+		n, h = uint64(ai), 1
+	case ai == 24 && len(v) >= 2:
+		n, h = uint64(v[1]), 2
+	case ai == 25 && len(v) >= 3:
+		n, h = uint64(v[1])<<8|uint64(v[2]), 3
+	default:
+		return nil, false
+	}
+	if uint64(len(v)) != h+n {
+		return nil, false
+	}
+	return v[h:], true
+}

@@ -1,0 +1,190 @@
+package content
+
+// Room events and the room policy that authorizes replacements. MIMI room
+// policy (draft-ietf-mimi-room-policy-03) gives each participant exactly one
+// role, and each role a list of capabilities; content-08 §9.3 says receivers
+// MUST NOT let anyone but the original sender edit or delete a message unless
+// such a concrete policy allows it. The timeline enforces the message
+// capabilities here; membership changes themselves are authorized by the hub,
+// so room events are trusted as delivered.
+
+import (
+	"fmt"
+	"sort"
+)
+
+// MemberRole is a participant's role. The numbering follows the role_index
+// conventions of room-policy-03: 0 is "no role" (not a participant), 1 is the
+// reserved "banned" role.
+type MemberRole uint8
+
+const (
+	RoleNone      MemberRole = 0
+	RoleBanned    MemberRole = 1
+	RoleMember    MemberRole = 2
+	RoleModerator MemberRole = 3
+	RoleOwner     MemberRole = 4
+)
+
+var roleNames = [...]string{"none", "banned", "member", "moderator", "owner"}
+
+func (r MemberRole) String() string {
+	if int(r) < len(roleNames) {
+		return roleNames[r]
+	}
+	return fmt.Sprintf("role(%d)", uint8(r))
+}
+
+// Capability is one message capability of room-policy-03 §"Message
+// Capabilities"; the comment gives its registry value. They are bits so a
+// role's set is one word.
+type Capability uint16
+
+const (
+	CanEditReaction        Capability = 1 << iota // 0x0106: replace its own reaction
+	CanDeleteOwnReaction                          // 0x0107: unlike its own reaction
+	CanDeleteOtherReaction                        // 0x0108: remove another user's reaction
+	CanEditOwnMessage                             // 0x0109
+	CanDeleteOwnMessage                           // 0x010a
+	CanDeleteOtherMessage                         // 0x010b
+	CanEditOwnTopic                               // 0x010e: move its own message to another topic
+)
+
+// Capabilities is a set of Capability bits.
+type Capabilities uint16
+
+// Has reports whether every bit of c is in s.
+func (s Capabilities) Has(c Capability) bool { return s&Capabilities(c) == Capabilities(c) }
+
+// RoomPolicy is the part of the room policy the timeline enforces.
+type RoomPolicy struct {
+	// Roles gives each role its capabilities; a role missing here has none.
+	Roles map[MemberRole]Capabilities
+	// DefaultRole is assumed for a sender the timeline has no role for (for
+	// example a member who joined before the local user's history starts).
+	DefaultRole MemberRole
+}
+
+// DefaultRoomPolicy mirrors the "moderated room" example of room-policy-03,
+// reduced to three roles: members edit and delete their own messages and
+// reactions; moderators and owners may also delete other people's messages
+// and reactions. Nobody may edit another person's text: room-policy-03 has
+// no capability for that.
+func DefaultRoomPolicy() RoomPolicy {
+	member := Capabilities(CanEditReaction | CanDeleteOwnReaction | CanEditOwnMessage |
+		CanDeleteOwnMessage | CanEditOwnTopic)
+	mod := member | Capabilities(CanDeleteOtherReaction|CanDeleteOtherMessage)
+	return RoomPolicy{
+		Roles:       map[MemberRole]Capabilities{RoleMember: member, RoleModerator: mod, RoleOwner: mod},
+		DefaultRole: RoleMember,
+	}
+}
+
+// RoomEventKind is a membership or room change.
+type RoomEventKind uint8
+
+const (
+	EventJoin RoomEventKind = iota + 1
+	EventLeave
+	EventInvite
+	EventKick
+	EventBan
+	EventUnban
+	EventRoleChange
+	EventRoomName
+	EventRoomTopic
+	EventRoomAvatar
+)
+
+var eventKindNames = [...]string{"", "join", "leave", "invite", "kick", "ban", "unban", "role", "name", "topic", "avatar"}
+
+func (k RoomEventKind) String() string {
+	if int(k) < len(eventKindNames) && k != 0 {
+		return eventKindNames[k]
+	}
+	return fmt.Sprintf("event(%d)", uint8(k))
+}
+
+// RoomEvent is a membership or room change carried in the same hub-ordered
+// log as the messages. The UI shows it as a quiet system line; joins, bans
+// and role changes also feed authorization.
+type RoomEvent struct {
+	Seq     uint64
+	HubTime int64  // ms since the UNIX epoch
+	Kind    RoomEventKind
+	Actor   string // who did it (the user URI as authenticated by the relay)
+	Target  string // the member affected (join, leave, invite, kick, ban, unban, role)
+	Role    MemberRole
+	Text    string // name, topic or avatar URL
+}
+
+// roleChange is one entry of a member's role history.
+type roleChange struct {
+	seq  uint64
+	role MemberRole
+}
+
+// roleAt returns the member's role in force at seq (hub order), so a late
+// arrival is authorized as it would have been in order.
+func (t *Timeline) roleAt(member uint32, seq uint64) MemberRole {
+	h := t.roles[member]
+	i := sort.Search(len(h), func(i int) bool { return h[i].seq > seq })
+	if i == 0 {
+		if r, ok := t.initialRoles[member]; ok {
+			return r
+		}
+		return t.opts.Policy.DefaultRole
+	}
+	return h[i-1].role
+}
+
+func (t *Timeline) capsAt(member uint32, seq uint64) Capabilities {
+	return t.opts.Policy.Roles[t.roleAt(member, seq)]
+}
+
+func (t *Timeline) setRole(member uint32, seq uint64, role MemberRole) {
+	h := t.roles[member]
+	i := sort.Search(len(h), func(i int) bool { return h[i].seq > seq })
+	h = append(h, roleChange{})
+	copy(h[i+1:], h[i:])
+	h[i] = roleChange{seq: seq, role: role}
+	t.roles[member] = h
+}
+
+// roleOf returns the member's latest role.
+func (t *Timeline) roleOf(member uint32) MemberRole { return t.roleAt(member, ^uint64(0)) }
+
+// applyEventLocked records ev and updates the role history.
+func (t *Timeline) applyEventLocked(ev RoomEvent) error {
+	if ev.Kind == 0 || int(ev.Kind) >= len(eventKindNames) {
+		return &RefusalError{Refusal{Seq: ev.Seq, Reason: RefuseBadEvent, Detail: fmt.Sprintf("unknown room event kind %d", ev.Kind)}}
+	}
+	switch ev.Kind {
+	case EventJoin, EventLeave, EventInvite, EventKick, EventBan, EventUnban, EventRoleChange:
+		if ev.Target == "" {
+			return &RefusalError{Refusal{Seq: ev.Seq, Reason: RefuseBadEvent, Detail: ev.Kind.String() + " event without a target member"}}
+		}
+	}
+	target := t.names.of(ev.Target)
+	switch ev.Kind {
+	case EventJoin:
+		role := ev.Role
+		if role == RoleNone {
+			role = RoleMember
+		}
+		t.setRole(target, ev.Seq, role)
+	case EventLeave:
+		t.setRole(target, ev.Seq, RoleNone)
+	case EventBan:
+		t.setRole(target, ev.Seq, RoleBanned)
+	case EventUnban:
+		t.setRole(target, ev.Seq, RoleNone)
+	case EventRoleChange:
+		t.setRole(target, ev.Seq, ev.Role)
+	}
+	// Kick removes a participant's clients but keeps the participant and its
+	// role (room-policy-03 §"Removing"); invite gives no role until the join.
+	t.events = append(t.events, ev)
+	t.insertVisible(uint32(len(t.events)-1)|eventBit, ev.Seq)
+	return nil
+}
