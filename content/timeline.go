@@ -127,19 +127,19 @@ func (t *Timeline) changed() { t.version.Add(1) }
 type RefuseReason uint8
 
 const (
-	RefuseDuplicateID      RefuseReason = iota + 1 // §9.1: an ID seen before
-	RefuseBadID                                    // zero ID or unknown hash algorithm octet
-	RefuseUndecodable                              // no Msg and Raw did not decode
-	RefuseSenderMismatch                           // senderUri extension is not the authenticated sender
-	RefuseUnauthorized                             // the room policy does not let this sender replace it
-	RefuseKindMismatch                             // replaces a message of another kind
-	RefuseNotFirstVersion                          // replaces names a later version, not the first
-	RefuseChangesFields                            // an edit changes inReplyTo, expires or (unauthorized) topicId
-	RefuseAfterDelete                              // replaces a message already deleted
-	RefuseBeforeOriginal                           // a replacement ordered before the message it replaces
-	RefuseHeldTooLong                              // evicted from the holding area: target never arrived
-	RefuseBadEvent                                 // malformed room event
-	RefuseBadReport                                // status report that does not parse
+	RefuseDuplicateID     RefuseReason = iota + 1 // §9.1: an ID seen before
+	RefuseBadID                                   // zero ID or unknown hash algorithm octet
+	RefuseUndecodable                             // no Msg and Raw did not decode
+	RefuseSenderMismatch                          // senderUri extension is not the authenticated sender
+	RefuseUnauthorized                            // the room policy does not let this sender replace it
+	RefuseKindMismatch                            // replaces a message of another kind
+	RefuseNotFirstVersion                         // replaces names a later version, not the first
+	RefuseChangesFields                           // an edit changes inReplyTo, expires or (unauthorized) topicId
+	RefuseAfterDelete                             // replaces a message already deleted
+	RefuseBeforeOriginal                          // a replacement ordered before the message it replaces
+	RefuseHeldTooLong                             // evicted from the holding area: target never arrived
+	RefuseBadEvent                                // malformed room event
+	RefuseBadReport                               // status report that does not parse
 )
 
 var refuseNames = [...]string{"", "duplicate message ID", "bad message ID", "undecodable",

@@ -110,7 +110,7 @@ func (k RoomEventKind) String() string {
 // and role changes also feed authorization.
 type RoomEvent struct {
 	Seq     uint64
-	HubTime int64  // ms since the UNIX epoch
+	HubTime int64 // ms since the UNIX epoch
 	Kind    RoomEventKind
 	Actor   string // who did it (the user URI as authenticated by the relay)
 	Target  string // the member affected (join, leave, invite, kick, ban, unban, role)
