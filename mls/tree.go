@@ -35,7 +35,8 @@ var ErrInvalidTree = errors.New("mls: invalid ratchet tree")
 
 // ratchetTree holds nodes in array order; len(nodes) == nodeWidth(leaves).
 type ratchetTree struct {
-	nodes []*Node
+	nodes  []*Node
+	hashes [][]byte // cached tree hashes, see treehash.go
 }
 
 func (t *ratchetTree) leaves() uint32 { return uint32(len(t.nodes)+1) / 2 }
@@ -124,7 +125,7 @@ func parseRatchetTree(b []byte) (*ratchetTree, error) {
 }
 
 func (t *ratchetTree) clone() *ratchetTree {
-	c := &ratchetTree{nodes: make([]*Node, len(t.nodes))}
+	c := &ratchetTree{nodes: make([]*Node, len(t.nodes)), hashes: append([][]byte(nil), t.hashes...)}
 	for i, n := range t.nodes {
 		if n == nil {
 			continue
@@ -192,7 +193,7 @@ func pathChild(x, p uint32) uint32 {
 // blankPath blanks leaf i and its direct path.
 func (t *ratchetTree) blankPath(i uint32) {
 	x := leafNode(i)
-	t.nodes[x] = nil
+	t.setNode(x, nil)
 	for _, p := range directPath(x, t.leaves()) {
 		t.nodes[p] = nil
 	}
@@ -215,10 +216,12 @@ func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
 		}
 	}
 	x := leafNode(i)
-	t.nodes[x] = &Node{Leaf: l}
+	t.setNode(x, &Node{Leaf: l})
 	for _, p := range directPath(x, t.leaves()) {
 		if pn := t.parent(p); pn != nil {
-			pn.UnmergedLeaves = append(pn.UnmergedLeaves, i)
+			q := *pn
+			q.UnmergedLeaves = append(append([]uint32(nil), pn.UnmergedLeaves...), i)
+			t.nodes[p] = &Node{Parent: &q}
 		}
 	}
 	return i
@@ -234,6 +237,7 @@ func (t *ratchetTree) truncate() {
 			}
 		}
 		t.nodes = t.nodes[:half-1]
+		t.ensureCache()
 	}
 }
 
@@ -245,4 +249,19 @@ func (t *ratchetTree) findLeafBySignatureKey(key []byte) (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// ErrInvalidLeaf is wrapped by leaf node validation failures.
+var ErrInvalidLeaf = errors.New("mls: invalid leaf node")
+
+// updateLeaf replaces leaf i and blanks its direct path (Update proposal).
+func (t *ratchetTree) updateLeaf(i uint32, l *LeafNode) {
+	t.blankPath(i)
+	t.setNode(leafNode(i), &Node{Leaf: l})
+}
+
+// removeLeaf blanks leaf i and its direct path, then truncates (Remove proposal).
+func (t *ratchetTree) removeLeaf(i uint32) {
+	t.blankPath(i)
+	t.truncate()
 }
