@@ -287,7 +287,7 @@ func SafeFilename(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimRight(strings.TrimLeft(strings.TrimSpace(name), "."), ". ")
+	name = strings.TrimFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
 	if len(name) > maxFilenameBytes {
 		ext := filepath.Ext(name)
 		if len(ext) > 16 || !utf8.ValidString(ext) {
@@ -297,7 +297,7 @@ func SafeFilename(name string) string {
 		for !utf8.ValidString(stem) {
 			stem = stem[:len(stem)-1]
 		}
-		name = stem + ext
+		name = strings.TrimFunc(stem, unicode.IsSpace) + ext
 	}
 	if name == "" {
 		return "attachment"

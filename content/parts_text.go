@@ -88,7 +88,8 @@ func MarkdownText(md []byte) string {
 	var b strings.Builder
 	root := parseMarkdown(md)
 	_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if n.Type() == ast.TypeBlock && n != root && !entering && b.Len() > 0 {
+		_, isCell := n.(*east.TableCell)
+		if n.Type() == ast.TypeBlock && n != root && !isCell && !entering && b.Len() > 0 {
 			endLine(&b)
 			return ast.WalkContinue, nil
 		}
@@ -111,6 +112,10 @@ func MarkdownText(md []byte) string {
 			for i := 0; i < n.Segments.Len(); i++ {
 				seg := n.Segments.At(i)
 				b.Write(seg.Value(md))
+			}
+		case *east.TableCell:
+			if n.PreviousSibling() != nil {
+				b.WriteString(" | ")
 			}
 		case *east.TaskCheckBox:
 			if n.IsChecked {
