@@ -3,6 +3,9 @@ package content
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -106,5 +109,27 @@ func TestKnockText(t *testing.T) {
 	m, err := knockBuilder().Knock("Bob", InReplyTo(MessageID{1, 2}))
 	if err != nil || m.InReplyTo == nil || !IsKnock(m) {
 		t.Fatalf("knock with options: %v", err)
+	}
+}
+
+// TestKnockDocMatches keeps the example in docs/knock.md in step with the code.
+func TestKnockDocMatches(t *testing.T) {
+	doc, err := os.ReadFile("../docs/knock.md")
+	if os.IsNotExist(err) {
+		t.Skip("skipping: ../docs/knock.md is absent")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "Hex in one line:\n\n```\n")
+	block, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/knock.md has no one-line hex block")
+	}
+	if got := strings.ReplaceAll(block, "\n", ""); got != knockExampleHex {
+		t.Fatalf("docs/knock.md hex\n got %s\nwant %s", got, knockExampleHex)
+	}
+	if !strings.Contains(string(doc), fmt.Sprintf("It is %d bytes", len(knockExampleHex)/2)) {
+		t.Error("docs/knock.md states the wrong length")
 	}
 }
