@@ -5,7 +5,10 @@ package content
 // it is authorized against the room policy at the replacement's own place
 // in hub order, and must not change anything but the body (§9.3).
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // replaceOp is what a message with replaces does.
 type replaceOp uint8
@@ -78,8 +81,15 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 	}
 	if tr.flags&fDeleted != 0 {
 		del := t.recs.at(tr.x.versions[len(tr.x.versions)-1])
-		if op == opDelete || op == opUnlike || env.Seq > del.seq {
+		if env.Seq > del.seq {
 			return Refused, t.refuse(refusal(env, target, RefuseAfterDelete, "%s of a message %s at seq %d", opNames[op], opNames[classifyDeleted(del)], del.seq))
+		}
+		if op == opDelete || op == opUnlike {
+			// An earlier delete arrived late: it is the one in force, and the
+			// later one is refused as in-order execution would have.
+			tr.x.versions = tr.x.versions[:len(tr.x.versions)-1]
+			tr.flags &^= fDeleted
+			t.refuseVersion(del, tr.id, opNames[classifyDeleted(del)], env.Seq)
 		}
 	}
 	if op == opEdit || op == opChangeReaction {
@@ -101,7 +111,15 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 	x := tr.extra()
 	switch {
 	case op == opDelete || op == opUnlike:
-		x.versions = append(x.versions, vi)
+		keep := x.versions[:0]
+		for _, v := range x.versions {
+			if r := t.recs.at(v); r.seq > env.Seq {
+				t.refuseVersion(r, tr.id, opNames[classifyRecord(r)], env.Seq)
+			} else {
+				keep = append(keep, v)
+			}
+		}
+		x.versions = append(keep, vi)
 		tr.flags |= fDeleted
 		if op == opDelete {
 			clearBody(tr)
@@ -123,6 +141,25 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 		t.refreshMention(ti, tr, wasMention)
 	}
 	return Applied, nil
+}
+
+// refuseVersion takes back a version that turned out to follow a delete at
+// seq delSeq (it arrived before the delete did).
+func (t *Timeline) refuseVersion(r *record, target MessageID, what string, delSeq uint64) {
+	t.refuse(Refusal{Seq: r.seq, ID: r.id, Sender: t.names.str(r.sender), Target: target, Reason: RefuseAfterDelete,
+		Detail: fmt.Sprintf("%s of a message deleted at seq %d", what, delSeq)})
+}
+
+func classifyRecord(r *record) replaceOp {
+	switch r.kind {
+	case recDelete:
+		return opDelete
+	case recUnlike:
+		return opUnlike
+	case recReactionChange:
+		return opChangeReaction
+	}
+	return opEdit
 }
 
 func classifyDeleted(r *record) replaceOp {
