@@ -1,0 +1,237 @@
+package session
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"mimichat/proto"
+)
+
+// Room is what the client knows about one room, kept in the cache.
+//
+// The cache holds one contiguous run of the room's log, Low..Cursor: new
+// entries extend it at the top (Commit), scrollback extends it at the bottom
+// (CommitOlder). So a page inside the run never needs the network, and
+// Cursor is exactly where a subscription resumes.
+type Room struct {
+	ID     string // the room URI
+	Name   string
+	Topic  string
+	Role   proto.Role  // this user's role
+	State  proto.State // this user's membership
+	Head   uint64      // the relay's last seq when last heard (unread = Head-Cursor)
+	Low    uint64      // lowest cached seq of the run (Cursor+1 when empty)
+	Cursor uint64      // highest cached seq
+}
+
+// ErrGap is returned when entries do not continue the cached run; the cache
+// never stores a hole.
+var ErrGap = errors.New("entries do not continue the cached run")
+
+const roomCols = `room, name, topic, role, state, head, low, cursor`
+
+func scanRoom(sc interface{ Scan(...any) error }) (Room, error) {
+	var (
+		r                 Room
+		role, state       string
+		head, low, cursor int64
+	)
+	err := sc.Scan(&r.ID, &r.Name, &r.Topic, &role, &state, &head, &low, &cursor)
+	r.Role, r.State, r.Head, r.Low, r.Cursor = proto.Role(role), proto.State(state), uint64(head), uint64(low), uint64(cursor)
+	return r, err
+}
+
+// Rooms lists the cached rooms in ID order.
+func (s *Store) Rooms() ([]Room, error) {
+	rows, err := s.db.Query(`SELECT ` + roomCols + ` FROM rooms ORDER BY room`)
+	if err != nil {
+		return nil, fmt.Errorf("session: cache rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []Room
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return nil, fmt.Errorf("session: cache rooms: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("session: cache rooms: %w", err)
+	}
+	return out, nil
+}
+
+// Room reads one room; ok is false when it is not cached.
+func (s *Store) Room(id string) (r Room, ok bool, err error) {
+	r, err = scanRoom(s.db.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Room{}, false, nil
+	}
+	if err != nil {
+		return Room{}, false, fmt.Errorf("session: cache room %s: %w", id, err)
+	}
+	return r, true, nil
+}
+
+// SaveRoom writes room as given, run bounds included. The session uses it
+// for metadata changes and to start a fresh run (a first sync that skips a
+// long backlog, or history visibility that starts later).
+func (s *Store) SaveRoom(r Room) error {
+	return saveRoom(s.db, r)
+}
+
+type execer interface {
+	Exec(q string, args ...any) (sql.Result, error)
+}
+
+func saveRoom(db execer, r Room) error {
+	if r.Low == 0 {
+		r.Low = 1
+	}
+	_, err := db.Exec(`INSERT INTO rooms(`+roomCols+`) VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(room) DO UPDATE SET name=excluded.name, topic=excluded.topic, role=excluded.role,
+		state=excluded.state, head=excluded.head, low=excluded.low, cursor=excluded.cursor`,
+		r.ID, r.Name, r.Topic, string(r.Role), string(r.State), int64(r.Head), int64(r.Low), int64(r.Cursor))
+	if err != nil {
+		return fmt.Errorf("session: cache save room %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Commit appends entries, which must continue the stored cursor, and writes
+// room's metadata, in one transaction. It returns the room as stored.
+func (s *Store) Commit(room Room, entries []Entry) (Room, error) {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
+	}
+	defer tx.Rollback()
+	stored, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, room.ID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		stored = Room{Low: 1}
+	case err != nil:
+		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
+	}
+	room.Low, room.Cursor = stored.Low, stored.Cursor
+	if err := insertEntries(tx, room.ID, room.Cursor+1, entries); err != nil {
+		return room, err
+	}
+	if n := len(entries); n > 0 {
+		room.Cursor = entries[n-1].Seq
+		room.Head = max(room.Head, room.Cursor)
+	}
+	if err := saveRoom(tx, room); err != nil {
+		return room, err
+	}
+	if err := tx.Commit(); err != nil {
+		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
+	}
+	return room, nil
+}
+
+// CommitOlder prepends a scrollback page: entries must end just below the
+// run's Low. It returns the new Low.
+func (s *Store) CommitOlder(roomID string, entries []Entry) (uint64, error) {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return 0, fmt.Errorf("session: cache commit older %s: %w", roomID, err)
+	}
+	defer tx.Rollback()
+	r, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, roomID))
+	if err != nil {
+		return 0, fmt.Errorf("session: cache commit older %s: %w", roomID, err)
+	}
+	if len(entries) == 0 {
+		return r.Low, nil
+	}
+	first := entries[0].Seq
+	if first+uint64(len(entries)) != r.Low {
+		return 0, fmt.Errorf("session: cache commit older %s: page %d..%d does not end below low %d: %w",
+			roomID, first, entries[len(entries)-1].Seq, r.Low, ErrGap)
+	}
+	if err := insertEntries(tx, roomID, first, entries); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(`UPDATE rooms SET low=? WHERE room=?`, int64(first), roomID); err != nil {
+		return 0, fmt.Errorf("session: cache commit older %s: %w", roomID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("session: cache commit older %s: %w", roomID, err)
+	}
+	return first, nil
+}
+
+// insertEntries writes entries, which must be room's and numbered from next
+// on. Rows below a rebased run may already exist; they are replaced.
+func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	ins, err := tx.Prepare(`INSERT OR REPLACE INTO entries(room, seq, hub_ms, sender, kind, msg_id, raw, target, role, value, reason)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("session: cache insert %s: %w", room, err)
+	}
+	defer ins.Close()
+	for i := range entries {
+		e := &entries[i]
+		if e.Room != room || e.Seq != next {
+			return fmt.Errorf("session: cache insert %s: entry of %s seq %d where seq %d was due: %w", room, e.Room, e.Seq, next, ErrGap)
+		}
+		var id []byte
+		if e.IsMessage() {
+			id = e.ID[:]
+		}
+		if _, err := ins.Exec(e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
+			e.Target, string(e.Role), e.Value, e.Reason); err != nil {
+			return fmt.Errorf("session: cache insert %s seq %d: %w", room, e.Seq, err)
+		}
+		next++
+	}
+	return nil
+}
+
+// Recent returns the last n cached entries of room, oldest first.
+func (s *Store) Recent(room string, n int) ([]Entry, error) {
+	return s.Before(room, 1<<62, n)
+}
+
+// Before returns up to n cached entries of room's run with seq < before,
+// oldest first: one page of scrollback.
+func (s *Store) Before(room string, before uint64, n int) ([]Entry, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	before = min(before, 1<<62)
+	rows, err := s.db.Query(`SELECT e.room, e.seq, e.hub_ms, e.sender, e.kind, e.msg_id, e.raw, e.target, e.role, e.value, e.reason
+		FROM entries e JOIN rooms r ON r.room = e.room
+		WHERE e.room=? AND e.seq<? AND e.seq>=r.low ORDER BY e.seq DESC LIMIT ?`, room, int64(before), n)
+	if err != nil {
+		return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+	}
+	defer rows.Close()
+	out := make([]Entry, 0, min(n, 1024))
+	for rows.Next() {
+		var (
+			e          Entry
+			seq, ms    int64
+			kind, role string
+			id         []byte
+		)
+		if err := rows.Scan(&e.Room, &seq, &ms, &e.Sender, &kind, &id, &e.Raw, &e.Target, &role, &e.Value, &e.Reason); err != nil {
+			return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+		}
+		e.Seq, e.Time, e.Kind, e.Role = uint64(seq), msTime(ms), proto.Kind(kind), proto.Role(role)
+		copy(e.ID[:], id)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}

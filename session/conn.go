@@ -1,0 +1,250 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/content"
+	"mimichat/proto"
+)
+
+// Timeouts of one connection.
+const (
+	handshakeTimeout = 10 * time.Second
+	writeTimeout     = 10 * time.Second
+	pingEvery        = 20 * time.Second
+	readTimeout      = 3 * pingEvery // the relay answers our pings
+	outQueue         = 1024          // frames waiting for the writer
+	frameQueue       = 1024          // frames waiting for the processor
+	frameBatch       = 256           // frames processed per cache transaction
+)
+
+// conn is one live websocket connection and the state that dies with it.
+type conn struct {
+	ws      *websocket.Conn
+	welcome proto.Welcome
+	out     chan []byte
+	frames  chan proto.Frame
+	done    chan struct{}
+
+	closeOnce sync.Once
+	errMu     sync.Mutex
+	err       error
+
+	mu      sync.Mutex
+	waiters map[uint64]chan proto.Frame
+	fills   map[uint64]string            // gap-fill history requests: rid -> room
+	submits map[uint64]content.MessageID // submit rid -> message
+	sentAt  map[content.MessageID]time.Time
+}
+
+func (c *conn) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+	c.close()
+}
+
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.ws.Close()
+	})
+}
+
+func (c *conn) cause() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// send queues an encoded frame for the writer without blocking.
+func (c *conn) send(f proto.Frame) error {
+	b, err := proto.Encode(f)
+	if err != nil {
+		return err
+	}
+	select {
+	case c.out <- b:
+		return nil
+	case <-c.done:
+		return ErrOffline
+	default:
+		return fmt.Errorf("session: send queue full (%d frames)", outQueue)
+	}
+}
+
+// request sends f (whose RID is rid) and waits for the answer with that rid.
+// An error frame comes back as *RelayError.
+func (c *conn) request(ctx context.Context, rid uint64, f proto.Frame) (proto.Frame, error) {
+	ch := make(chan proto.Frame, 1)
+	c.mu.Lock()
+	c.waiters[rid] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, rid)
+		c.mu.Unlock()
+	}()
+	if err := c.send(f); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		if ef, ok := r.(*proto.ErrorFrame); ok {
+			return nil, relayError(ef)
+		}
+		return r, nil
+	case <-c.done:
+		return nil, ErrOffline
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// answer hands a response to its waiter; false when nobody waits for rid.
+func (c *conn) answer(rid uint64, f proto.Frame) bool {
+	c.mu.Lock()
+	ch, ok := c.waiters[rid]
+	c.mu.Unlock()
+	if ok {
+		ch <- f // buffered 1, one answer per rid
+	}
+	return ok
+}
+
+// dial connects, says hello and reads the welcome.
+func (s *Session) dial() (*conn, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, handshakeTimeout)
+	defer cancel()
+	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment}
+	ws, resp, err := d.DialContext(ctx, s.opts.Relay, nil)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("session: dial %s: %w (HTTP %s)", s.opts.Relay, err, resp.Status)
+		}
+		return nil, fmt.Errorf("session: dial %s: %w", s.opts.Relay, err)
+	}
+	ws.SetReadLimit(int64(proto.DefaultMaxFrame) * 16)
+	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName})
+	if err != nil {
+		ws.Close()
+		return nil, err
+	}
+	deadline := time.Now().Add(handshakeTimeout)
+	ws.SetWriteDeadline(deadline)
+	ws.SetReadDeadline(deadline)
+	if err := ws.WriteMessage(websocket.BinaryMessage, hello); err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("session: hello: %w", err)
+	}
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("session: waiting for welcome: %w", err)
+	}
+	f, err := proto.Decode(data)
+	if err != nil {
+		ws.Close()
+		return nil, fmt.Errorf("session: waiting for welcome: %w", err)
+	}
+	switch f := f.(type) {
+	case *proto.Welcome:
+		if f.User != s.opts.User {
+			ws.Close()
+			return nil, &fatalError{fmt.Errorf("session: the token is %s's, but this session is %s's", f.User, s.opts.User)}
+		}
+		c := &conn{
+			ws: ws, welcome: *f,
+			out: make(chan []byte, outQueue), frames: make(chan proto.Frame, frameQueue), done: make(chan struct{}),
+			waiters: map[uint64]chan proto.Frame{}, fills: map[uint64]string{},
+			submits: map[uint64]content.MessageID{}, sentAt: map[content.MessageID]time.Time{},
+		}
+		return c, nil
+	case *proto.ErrorFrame:
+		ws.Close()
+		re := relayError(f)
+		switch f.Code {
+		case proto.CodeAuthFailed, proto.CodeAuthRequired, proto.CodeUnsupportedVersion:
+			return nil, &fatalError{re}
+		}
+		return nil, re
+	default:
+		ws.Close()
+		return nil, fmt.Errorf("session: expected welcome, got %s", f.FrameType())
+	}
+}
+
+// fatalError ends reconnection until Reconnect: retrying cannot help.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// writer owns the socket's write side.
+func (c *conn) writer() {
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+				c.fail(fmt.Errorf("session: write: %w", err))
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				c.fail(fmt.Errorf("session: ping: %w", err))
+				return
+			}
+		case <-c.done:
+			c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// reader decodes frames and queues them for the processor, in order.
+func (c *conn) reader() {
+	defer close(c.frames)
+	c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+	c.ws.SetPongHandler(func(string) error {
+		c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+		return nil
+	})
+	for {
+		typ, data, err := c.ws.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				c.fail(fmt.Errorf("session: relay closed the connection: %w", err))
+			} else {
+				c.fail(fmt.Errorf("session: read: %w", err))
+			}
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+		if typ != websocket.BinaryMessage {
+			continue
+		}
+		f, err := proto.Decode(data)
+		if err != nil {
+			c.fail(fmt.Errorf("session: bad frame from relay: %w", err))
+			return
+		}
+		select {
+		case c.frames <- f:
+		case <-c.done:
+			return
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package session
+
+import (
+	"time"
+
+	"mimichat/content"
+	"mimichat/proto"
+)
+
+// Entry is one hub-sequenced item of a room's log: a content message or a
+// room operation (protocol-06 orders participant-list and metadata changes
+// with the messages). It is what the cache stores and the consumer receives.
+// Seq is the hub's per-room sequence number (1-based, gap-free); Time is the
+// hub-accepted timestamp.
+type Entry struct {
+	Room   string
+	Seq    uint64
+	Time   time.Time
+	Sender string
+	Kind   proto.Kind
+
+	// proto.KindMessage: the message ID and the exact content bytes as
+	// accepted (hash these, never a re-encoding).
+	ID  content.MessageID
+	Raw []byte
+
+	// Room operations: the user acted on, the new role, the new value (name,
+	// topic, avatar, policy) and the reason shown to members.
+	Target string
+	Role   proto.Role
+	Value  string
+	Reason string
+}
+
+// IsMessage reports whether e carries MIMI content.
+func (e *Entry) IsMessage() bool { return e.Kind == proto.KindMessage }
+
+// entryFromProto copies a relay event into an Entry.
+func entryFromProto(ev *proto.Event) Entry {
+	e := Entry{
+		Room: ev.Room, Seq: ev.Seq, Time: msTime(ev.TS), Sender: ev.Sender, Kind: ev.Kind,
+		Raw: ev.Content, Target: ev.Target, Role: ev.Role, Value: ev.Value, Reason: ev.Reason,
+	}
+	copy(e.ID[:], ev.ID)
+	return e
+}

@@ -1,0 +1,208 @@
+package session
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"mimichat/content"
+	"mimichat/proto"
+)
+
+// Outbox pacing.
+const (
+	ackTimeout  = 30 * time.Second // resend (same ID) if no ack by then
+	pumpTick    = time.Second      // recheck the outbox this often
+	maxInflight = 64               // submits awaiting an ack at once
+)
+
+// Send encodes m, computes its message ID and stores it in the outbox. It
+// returns once the outbox row is durable, before any network activity; the
+// session submits it when online and reports the outcome as OutboxEvents.
+func (s *Session) Send(room string, m *content.Message) (OutboxItem, error) {
+	raw, err := m.Encode()
+	if err != nil {
+		return OutboxItem{}, fmt.Errorf("session: send to %s: %w", room, err)
+	}
+	return s.SendRaw(room, raw)
+}
+
+// SendRaw is Send for content already encoded.
+func (s *Session) SendRaw(room string, raw []byte) (OutboxItem, error) {
+	if s.ctx.Err() != nil {
+		return OutboxItem{}, ErrClosed
+	}
+	if len(raw) > proto.DefaultMaxContent {
+		return OutboxItem{}, fmt.Errorf("session: send to %s: content is %d bytes, the limit is %d", room, len(raw), proto.DefaultMaxContent)
+	}
+	id, err := content.ComputeID(s.opts.User, room, raw)
+	if err != nil {
+		return OutboxItem{}, fmt.Errorf("session: send to %s: %w", room, err)
+	}
+	it, err := s.store.Enqueue(room, id, raw, s.opts.Now())
+	if err != nil {
+		return OutboxItem{}, err
+	}
+	if !bytes.Equal(it.Raw, raw) {
+		return it, fmt.Errorf("session: send to %s: message ID %s is already in the outbox with other content", room, id)
+	}
+	s.q.push(OutboxEvent{it})
+	s.wakePump()
+	return it, nil
+}
+
+// Retry puts a failed message back in the queue.
+func (s *Session) Retry(id content.MessageID) error {
+	if err := s.store.MarkRetry(id); err != nil {
+		return err
+	}
+	s.emitOutbox(id)
+	s.wakePump()
+	return nil
+}
+
+// Discard drops a failed (or acked) message from the outbox.
+func (s *Session) Discard(id content.MessageID) error {
+	return s.store.Discard(id)
+}
+
+func (s *Session) wakePump() {
+	select {
+	case s.pumpWake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Session) emitOutbox(id content.MessageID) {
+	it, err := s.store.OutboxItem(id)
+	if err != nil {
+		s.q.push(ErrorEvent{err})
+		return
+	}
+	s.q.push(OutboxEvent{it})
+}
+
+// pump submits pending outbox items on c, oldest first, paced by the
+// relay's rate, until c ends.
+func (s *Session) pump(c *conn) {
+	tick := time.NewTicker(pumpTick)
+	defer tick.Stop()
+	var gap time.Duration
+	if c.welcome.RatePerSec > 0 {
+		gap = time.Second / time.Duration(c.welcome.RatePerSec)
+	}
+	for {
+		s.pumpOnce(c, gap)
+		select {
+		case <-c.done:
+			return
+		case <-s.pumpWake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Session) pumpOnce(c *conn, gap time.Duration) {
+	items, err := s.store.Outbox(Pending)
+	if err != nil {
+		s.q.push(ErrorEvent{err})
+		return
+	}
+	for _, it := range items {
+		c.mu.Lock()
+		sent, busy := c.sentAt[it.ID]
+		n := len(c.sentAt)
+		c.mu.Unlock()
+		if busy && time.Since(sent) < ackTimeout {
+			continue
+		}
+		if n >= maxInflight {
+			return
+		}
+		rid := s.rid()
+		c.mu.Lock()
+		c.submits[rid] = it.ID
+		c.sentAt[it.ID] = time.Now()
+		c.mu.Unlock()
+		if err := s.store.MarkAttempt(it.ID); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+		if err := c.send(&proto.Submit{RID: rid, Room: it.Room, ID: it.ID[:], Content: it.Raw}); err != nil {
+			c.mu.Lock()
+			delete(c.submits, rid)
+			delete(c.sentAt, it.ID)
+			c.mu.Unlock()
+			return
+		}
+		if gap > 0 {
+			select {
+			case <-time.After(gap):
+			case <-c.done:
+				return
+			}
+		}
+	}
+}
+
+// ackLocked records the hub's acceptance of a submit (a Dup ack carries the
+// original's seq, which is the exactly-once case after a crash).
+func (s *Session) ackLocked(c *conn, a *proto.Ack) {
+	var id content.MessageID
+	copy(id[:], a.ID)
+	c.mu.Lock()
+	delete(c.submits, a.RID)
+	delete(c.sentAt, id)
+	c.mu.Unlock()
+	if err := s.store.MarkAcked(id, a.Seq, msTime(a.TS)); err != nil {
+		if !errors.Is(err, ErrNotInOutbox) {
+			s.q.push(ErrorEvent{err})
+		}
+		return
+	}
+	s.emitOutbox(id)
+}
+
+// retryableCodes are refusals that may succeed later as they are.
+var retryableCodes = map[proto.Code]bool{
+	proto.CodeRateLimited: true, proto.CodeInternal: true, proto.CodeShuttingDown: true,
+}
+
+// relayErrorLocked routes an error frame: a submit's refusal fails or
+// requeues the message, a request's goes to its caller, a fill's ends it.
+func (s *Session) relayErrorLocked(c *conn, f *proto.ErrorFrame) {
+	err := relayError(f)
+	c.mu.Lock()
+	id, isSubmit := c.submits[f.RID]
+	room, isFill := c.fills[f.RID]
+	if f.RID != 0 {
+		delete(c.submits, f.RID)
+		delete(c.fills, f.RID)
+		if isSubmit {
+			delete(c.sentAt, id)
+		}
+	}
+	c.mu.Unlock()
+	switch {
+	case f.RID != 0 && isSubmit:
+		if retryableCodes[f.Code] {
+			return // still Pending: the pump's next tick resends it
+		}
+		if err2 := s.store.MarkFailed(id, err.Error()); err2 != nil {
+			s.q.push(ErrorEvent{err2})
+			return
+		}
+		s.emitOutbox(id)
+	case f.RID != 0 && isFill:
+		if r, ok := s.rooms[room]; ok {
+			r.fillAt = time.Time{}
+		}
+		s.q.push(ErrorEvent{fmt.Errorf("session: fill gap in %s: %w", room, err)})
+	case f.RID != 0 && c.answer(f.RID, f):
+	default:
+		s.q.push(ErrorEvent{err})
+	}
+	if f.Fatal {
+		c.fail(err)
+	}
+}

@@ -1,0 +1,260 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/content"
+	"mimichat/proto"
+)
+
+// Options configure a session.
+type Options struct {
+	Relay   string // the relay's websocket URL (ws:// or wss://)
+	User    string // the user's MIMI URI; message IDs are computed with it
+	Token   string // bearer token for the hello frame
+	DataDir string // holds StoreFile; created if missing
+	// StorePath overrides DataDir/StoreFile.
+	StorePath string
+
+	// Backoff paces reconnection. Zero fields take DefaultBackoff's.
+	Backoff Backoff
+	// Backfill is how many entries a room with no cache starts from (older
+	// ones come by scrollback). Default 500.
+	Backfill uint64
+	// ClientName is sent in hello, for the relay's logs.
+	ClientName string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrClosed is returned by calls on a closed session.
+var ErrClosed = errors.New("session: closed")
+
+// ErrOffline is returned by requests that need the relay while it is not
+// reachable; Send never returns it (the outbox holds the message).
+var ErrOffline = errors.New("session: not connected to the relay")
+
+// Session is one user's client. All methods are safe for concurrent use.
+type Session struct {
+	opts  Options
+	store *Store
+	q     *eventQueue
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{} // wakes the reconnect loop (Reconnect)
+
+	mu      sync.Mutex
+	started bool
+	status  Status
+	rooms   map[string]*roomSync
+	conn    *conn // the live connection, nil when not online
+	nextRID uint64
+
+	pumpWake chan struct{} // a new outbox item is waiting
+}
+
+// Open opens the store and loads the cached rooms. It does not touch the
+// network: the cache can be shown at once, and Start connects.
+func Open(opts Options) (*Session, error) {
+	if opts.User == "" {
+		return nil, errors.New("session: Options.User is required")
+	}
+	path := opts.StorePath
+	if path == "" {
+		if opts.DataDir == "" {
+			return nil, errors.New("session: Options.DataDir or StorePath is required")
+		}
+		path = filepath.Join(opts.DataDir, StoreFile)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Backfill == 0 {
+		opts.Backfill = 500
+	}
+	opts.Backoff = opts.Backoff.withDefaults()
+	st, err := OpenStore(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := bindUser(st, opts.User); err != nil {
+		st.Close()
+		return nil, err
+	}
+	rooms, err := st.Rooms()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.PruneAcked(opts.Now().Add(-24 * time.Hour)); err != nil {
+		st.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		opts: opts, store: st, q: newEventQueue(), ctx: ctx, cancel: cancel,
+		kick: make(chan struct{}, 1), pumpWake: make(chan struct{}, 1),
+		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Offline},
+	}
+	for _, r := range rooms {
+		s.rooms[r.ID] = &roomSync{Room: r}
+	}
+	return s, nil
+}
+
+// bindUser makes sure a store serves one user only: another user's history
+// and outbox must never be sent with this user's token.
+func bindUser(st *Store, user string) error {
+	owner, err := st.Meta("user")
+	if err != nil {
+		return err
+	}
+	switch owner {
+	case "":
+		return st.SetMeta("user", user)
+	case user:
+		return nil
+	}
+	return fmt.Errorf("session: store %s belongs to %s, not %s", st.Path(), owner, user)
+}
+
+// Start connects in the background and keeps the connection up until Close.
+// Calling it again does nothing.
+func (s *Session) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.ctx.Err() != nil {
+		return
+	}
+	s.started = true
+	s.wg.Add(1)
+	go s.connectLoop()
+}
+
+// Reconnect makes a waiting (Offline) or Stopped session try again now.
+func (s *Session) Reconnect() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the session, closes the connection and the store. Messages
+// still pending stay in the outbox for the next Open.
+func (s *Session) Close() error {
+	s.cancel()
+	s.mu.Lock()
+	if c := s.conn; c != nil {
+		c.close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.q.close()
+	return s.store.Close()
+}
+
+// Events is the ordered stream of everything the consumer should see. It is
+// closed by Close. Per room, EntriesEvents never repeat or skip a seq.
+func (s *Session) Events() <-chan Event { return s.q.out }
+
+// User is the session's user URI.
+func (s *Session) User() string { return s.opts.User }
+
+// Status is the current connection state.
+func (s *Session) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Session) setStatus(st Status) {
+	s.mu.Lock()
+	s.status = st
+	s.mu.Unlock()
+	s.q.push(StateEvent{st})
+}
+
+// WaitOnline blocks until the session is Online, or returns the reason it
+// stopped, or ctx's error. Headless commands use it; a UI watches StateEvent.
+func (s *Session) WaitOnline(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st := s.Status()
+		switch {
+		case st.State == Online:
+			return nil
+		case st.State == Stopped && st.Err != nil:
+			return st.Err
+		case s.ctx.Err() != nil:
+			return ErrClosed
+		}
+		select {
+		case <-ctx.Done():
+			if st.Err != nil {
+				return fmt.Errorf("%w (last error: %v)", ctx.Err(), st.Err)
+			}
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Rooms lists the known rooms (from the cache until the relay answers).
+func (s *Session) Rooms() []Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		out = append(out, r.Room)
+	}
+	sortRooms(out)
+	return out
+}
+
+// Room returns one known room.
+func (s *Session) Room(id string) (Room, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rooms[id]
+	if !ok {
+		return Room{}, false
+	}
+	return r.Room, true
+}
+
+// Recent returns the last n cached entries of room, oldest first. It reads
+// only the cache, so it works before and without a connection.
+func (s *Session) Recent(room string, n int) ([]Entry, error) {
+	return s.store.Recent(room, n)
+}
+
+// Outbox lists the sent messages not yet pruned, in send order.
+func (s *Session) Outbox() ([]OutboxItem, error) { return s.store.Outbox() }
+
+// Builder returns a content builder that stamps this user and room.
+func (s *Session) Builder(room string) *content.Builder {
+	return &content.Builder{Sender: s.opts.User, Room: room, Now: s.opts.Now}
+}
+
+// Store exposes the underlying store (read-mostly; for tools and tests).
+func (s *Session) Store() *Store { return s.store }
+
+func (s *Session) rid() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextRID++
+	return s.nextRID
+}
+
+var _ = websocket.BinaryMessage
+var _ = proto.Version

@@ -1,0 +1,273 @@
+package session
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"mimichat/proto"
+)
+
+// maxHeld bounds the out-of-order entries kept per room while a gap is
+// being filled; beyond it they are dropped and fetched again by the fill.
+const maxHeld = 4096
+
+// fillRetry is how long a gap-fill request may stay unanswered before it is
+// sent again.
+const fillRetry = 5 * time.Second
+
+// roomSync is a room's cached state plus what one connection knows of it.
+type roomSync struct {
+	Room
+	batch  []Entry          // contiguous entries accepted, not yet committed
+	held   map[uint64]Entry // arrived early: seq > Cursor+1
+	fillAt time.Time        // when the outstanding gap fill was sent; zero if none
+}
+
+// resetConn forgets what died with the connection; held entries and fills
+// would be stale, the resubscription replays them.
+func (r *roomSync) resetConn() {
+	r.held = nil
+	r.fillAt = time.Time{}
+}
+
+func sortRooms(rs []Room) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].ID < rs[j].ID })
+}
+
+// acceptLocked takes one event in: a duplicate is dropped, the next seq is
+// batched (with any held entries it unblocks), a later seq is held and the
+// gap requested.
+func (s *Session) acceptLocked(c *conn, e Entry) {
+	r, ok := s.rooms[e.Room]
+	if !ok {
+		r = &roomSync{Room: Room{ID: e.Room, State: proto.StateJoined, Low: 1}}
+		s.rooms[e.Room] = r
+	}
+	switch {
+	case e.Seq <= r.Cursor:
+		return // duplicate (replay overlap, or our own echo)
+	case e.Seq > r.Cursor+1:
+		if r.held == nil {
+			r.held = map[uint64]Entry{}
+		}
+		if len(r.held) < maxHeld {
+			r.held[e.Seq] = e
+		}
+		s.requestFillLocked(c, r, e.Seq)
+		return
+	}
+	r.batch = append(r.batch, e)
+	r.Cursor = e.Seq
+	for {
+		next, ok := r.held[r.Cursor+1]
+		if !ok {
+			break
+		}
+		delete(r.held, next.Seq)
+		r.batch = append(r.batch, next)
+		r.Cursor = next.Seq
+	}
+	if len(r.held) == 0 {
+		r.fillAt = time.Time{}
+	}
+}
+
+// requestFillLocked asks for the entries between the cursor and seq, at
+// most one request per room at a time.
+func (s *Session) requestFillLocked(c *conn, r *roomSync, seq uint64) {
+	if !r.fillAt.IsZero() && time.Since(r.fillAt) < fillRetry {
+		return
+	}
+	before := min(seq, r.Cursor+1+proto.MaxHistoryLimit)
+	s.nextRID++
+	rid := s.nextRID
+	c.mu.Lock()
+	c.fills[rid] = r.ID
+	c.mu.Unlock()
+	if err := c.send(&proto.History{RID: rid, Room: r.ID, Before: before, Limit: before - r.Cursor - 1}); err != nil {
+		c.mu.Lock()
+		delete(c.fills, rid)
+		c.mu.Unlock()
+		return
+	}
+	r.fillAt = time.Now()
+}
+
+// fillDoneLocked feeds a gap-fill page through acceptLocked and asks for
+// more if the gap is still open.
+func (s *Session) fillDoneLocked(c *conn, room string, page *proto.HistoryPage) {
+	r, ok := s.rooms[room]
+	if !ok {
+		return
+	}
+	r.fillAt = time.Time{}
+	for i := range page.Events {
+		s.acceptLocked(c, entryFromProto(&page.Events[i]))
+	}
+	if lowest, ok := lowestHeld(r.held); ok && lowest > r.Cursor+1 {
+		if len(page.Events) == 0 {
+			// The relay has nothing for the gap (history not visible):
+			// skip to what we hold rather than wait for ever.
+			s.q.push(ErrorEvent{fmt.Errorf("session: %s: entries %d..%d are not available", room, r.Cursor+1, lowest-1)})
+			s.flushLocked(c)
+			r.Cursor, r.Low = lowest-1, lowest
+			if err := s.store.SaveRoom(r.Room); err != nil {
+				s.q.push(ErrorEvent{err})
+			}
+			s.acceptLocked(c, r.held[lowest])
+			return
+		}
+		s.requestFillLocked(c, r, lowest)
+	}
+}
+
+func lowestHeld(held map[uint64]Entry) (uint64, bool) {
+	var low uint64
+	for seq := range held {
+		if low == 0 || seq < low {
+			low = seq
+		}
+	}
+	return low, low != 0
+}
+
+// flushLocked commits every room's batch and emits it.
+func (s *Session) flushLocked(c *conn) {
+	for _, r := range s.rooms {
+		if len(r.batch) == 0 {
+			continue
+		}
+		batch := r.batch
+		r.batch = nil
+		before := r.Room
+		applyEntries(&r.Room, s.opts.User, batch)
+		stored, err := s.store.Commit(r.Room, batch)
+		if err != nil {
+			// The cache refused: reload its truth and start this
+			// connection over, so nothing is emitted that is not stored.
+			s.q.push(ErrorEvent{err})
+			if fresh, ok, err2 := s.store.Room(r.ID); err2 == nil && ok {
+				r.Room = fresh
+			}
+			c.fail(err)
+			continue
+		}
+		r.Room = stored
+		s.q.push(EntriesEvent{Room: r.ID, Entries: batch})
+		if roomMeta(before) != roomMeta(r.Room) {
+			s.q.push(RoomEvent{Room: r.Room})
+		}
+	}
+}
+
+// roomMeta is the part of a Room whose change is worth a RoomEvent.
+func roomMeta(r Room) [5]string {
+	return [5]string{r.ID, r.Name, r.Topic, string(r.Role), string(r.State)}
+}
+
+// applyEntries updates a room's metadata from the operations in entries.
+func applyEntries(r *Room, self string, entries []Entry) {
+	for i := range entries {
+		e := &entries[i]
+		switch e.Kind {
+		case proto.KindCreate:
+			if e.Sender == self {
+				r.Role, r.State = proto.RoleOwner, proto.StateJoined
+			}
+		case proto.KindName:
+			r.Name = e.Value
+		case proto.KindTopic:
+			r.Topic = e.Value
+		case proto.KindJoin:
+			if e.Sender == self {
+				r.State = proto.StateJoined
+				if e.Role != "" {
+					r.Role = e.Role
+				} else if r.Role == "" {
+					r.Role = proto.RoleMember
+				}
+			}
+		case proto.KindLeave:
+			if e.Sender == self {
+				r.State = proto.StateNone
+			}
+		case proto.KindKick, proto.KindUnban:
+			if e.Target == self {
+				r.State = proto.StateNone
+			}
+		case proto.KindBan:
+			if e.Target == self {
+				r.State = proto.StateBanned
+			}
+		case proto.KindInvite:
+			if e.Target == self && r.State != proto.StateJoined {
+				r.State = proto.StateInvited
+			}
+		case proto.KindRole:
+			if e.Target == self {
+				r.Role = e.Role
+			}
+		}
+	}
+}
+
+// subscribedLocked records a subscription's bounds. When the first readable
+// seq lies past the cached run (history visible only from the user's join),
+// the run restarts there.
+func (s *Session) subscribedLocked(f *proto.Subscribed) {
+	r, ok := s.rooms[f.Room]
+	if !ok {
+		r = &roomSync{Room: Room{ID: f.Room, State: proto.StateJoined, Low: 1}}
+		s.rooms[f.Room] = r
+	}
+	r.Head = max(r.Head, f.LastSeq)
+	if f.FirstSeq > r.Cursor+1 {
+		r.Cursor, r.Low = f.FirstSeq-1, f.FirstSeq
+	}
+	if err := s.store.SaveRoom(r.Room); err != nil {
+		s.q.push(ErrorEvent{err})
+	}
+}
+
+// applyRoomList records the relay's view of the user's rooms and returns
+// the joined ones, to subscribe.
+func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[string]bool{}
+	var joined []string
+	for _, sum := range list {
+		seen[sum.Room] = true
+		r, ok := s.rooms[sum.Room]
+		if !ok {
+			r = &roomSync{Room: Room{ID: sum.Room, Low: 1}}
+			s.rooms[sum.Room] = r
+		}
+		before := r.Room
+		r.Name, r.Topic, r.Role, r.State = sum.Name, sum.Topic, sum.Role, sum.State
+		r.Head = max(r.Head, sum.Head)
+		if err := s.store.SaveRoom(r.Room); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+		if !ok || roomMeta(before) != roomMeta(r.Room) || before.Head != r.Head {
+			s.q.push(RoomEvent{Room: r.Room})
+		}
+		if sum.State == proto.StateJoined {
+			joined = append(joined, sum.Room)
+		}
+	}
+	for id, r := range s.rooms {
+		if seen[id] || r.State == proto.StateNone || r.State == proto.StateBanned {
+			continue
+		}
+		// Gone while we were away (kicked, left on another device).
+		r.State = proto.StateNone
+		if err := s.store.SaveRoom(r.Room); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+		s.q.push(RoomEvent{Room: r.Room})
+	}
+	sort.Strings(joined)
+	return joined
+}
