@@ -18,27 +18,46 @@ func MentionHTML(display, uri string) string {
 	return `<a href="` + html.EscapeString(uri) + `">@` + html.EscapeString(display) + `</a>`
 }
 
-// HTMLLinks lists the href of every <a> element in doc, in document order.
-func HTMLLinks(doc []byte) []string {
-	var out []string
+// Link is one hyperlink: what the reader sees and where it goes.
+type Link struct {
+	Text   string
+	Target string
+}
+
+// HTMLLinks lists every <a href> in doc with its text, in document order.
+func HTMLLinks(doc []byte) []Link {
+	var out []Link
 	z := xhtml.NewTokenizer(bytes.NewReader(doc))
+	open := -1 // index in out of the <a> being read
 	for {
 		tt := z.Next()
-		if tt == xhtml.ErrorToken {
+		switch tt {
+		case xhtml.ErrorToken:
 			return out
-		}
-		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
-			continue
-		}
-		name, hasAttr := z.TagName()
-		if string(name) != "a" {
-			continue
-		}
-		for hasAttr {
-			var key, val []byte
-			key, val, hasAttr = z.TagAttr()
-			if string(key) == "href" {
-				out = append(out, string(val))
+		case xhtml.TextToken:
+			if open >= 0 {
+				out[open].Text += string(z.Text())
+			}
+		case xhtml.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "a" {
+				open = -1
+			}
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) != "a" {
+				continue
+			}
+			open = -1
+			for hasAttr {
+				var key, val []byte
+				key, val, hasAttr = z.TagAttr()
+				if string(key) == "href" && open < 0 {
+					out = append(out, Link{Target: string(val)})
+					open = len(out) - 1
+				}
+			}
+			if tt == xhtml.SelfClosingTagToken {
+				open = -1
 			}
 		}
 	}
@@ -46,7 +65,7 @@ func HTMLLinks(doc []byte) []string {
 
 // PartLinks lists the link targets in a Markdown or HTML single part; other
 // parts have none.
-func PartLinks(p *NestedPart) []string {
+func PartLinks(p *NestedPart) []Link {
 	if p == nil || p.Cardinality != Single {
 		return nil
 	}
@@ -66,8 +85,8 @@ func MentionURIs(body *NestedPart) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, pi := range Walk(body) {
-		for _, l := range PartLinks(pi.Part) {
-			l = strings.TrimSpace(l)
+		for _, link := range PartLinks(pi.Part) {
+			l := strings.TrimSpace(link.Target)
 			if IsUserURI(l) && !seen[l] {
 				seen[l] = true
 				out = append(out, l)

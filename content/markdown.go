@@ -124,23 +124,43 @@ func escapeMarkdownText(s string) string {
 	return b.String()
 }
 
-// MarkdownLinks lists link destinations in md (inline, reference and
-// autolinks), in document order. Image sources are not links.
-func MarkdownLinks(md []byte) []string {
-	var out []string
+// MarkdownLinks lists the links in md (inline, reference and autolinks)
+// with their visible text, in document order. Images are not links.
+func MarkdownLinks(md []byte) []Link {
+	var out []Link
 	_ = ast.Walk(parseMarkdown(md), func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
 		case *ast.Link:
-			out = append(out, string(n.Destination))
+			out = append(out, Link{Text: inlineText(n, md), Target: string(n.Destination)})
+			return ast.WalkSkipChildren, nil
 		case *ast.AutoLink:
-			out = append(out, string(n.URL(md)))
+			out = append(out, Link{Text: string(n.Label(md)), Target: string(n.URL(md))})
 		}
 		return ast.WalkContinue, nil
 	})
 	return out
+}
+
+// inlineText is the plain text under an inline node.
+func inlineText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			switch c := c.(type) {
+			case *ast.Text:
+				b.Write(c.Segment.Value(src))
+			case *ast.String:
+				b.Write(c.Value)
+			case *ast.AutoLink:
+				b.Write(c.Label(src))
+			}
+		}
+		return ast.WalkContinue, nil
+	})
+	return unescapeMarkdown(b.String())
 }
 
 // IsUserURI reports whether s is a MIMI user URI (mimi://domain/u/name),

@@ -110,3 +110,48 @@ func TestIsUserURI(t *testing.T) {
 		}
 	}
 }
+
+func TestLinks(t *testing.T) {
+	md := MarkdownLinks([]byte("see [the *docs*](https://example.com/d) and <https://a.example/> or ![img](x.png)"))
+	wantMD := []Link{{"the docs", "https://example.com/d"}, {"https://a.example/", "https://a.example/"}}
+	if !reflect.DeepEqual(md, wantMD) {
+		t.Errorf("MarkdownLinks = %+v", md)
+	}
+	h := HTMLLinks([]byte(`<p><a href="https://x.example/">X &amp; <b>Y</b></a> <a name="n">no</a> <a href="mimi://example.com/u/z"/></p>`))
+	wantH := []Link{{"X & Y", "https://x.example/"}, {"", "mimi://example.com/u/z"}}
+	if !reflect.DeepEqual(h, wantH) {
+		t.Errorf("HTMLLinks = %+v", h)
+	}
+}
+
+func TestLinkNeedsWarning(t *testing.T) {
+	tests := []struct {
+		text, target string
+		warn         bool
+	}{
+		// the draft's examples (§9.6)
+		{"example.com/foobar", "https://example.com/foobar", false},
+		{"https://example.com/foobar", "https://example.com/foobar", false},
+		{"https://example.com:443/foobar", "https://example.com/foobar", false},
+		{"https://example.com/foobar", "https://spearphishers.example/foobar", true},
+		{"https://example.com/foobar", "http://example.com/foobar", true},
+		// mentions: text is only a display hint
+		{"@Alice Smith", vecAliceURI, false},
+		{"Alice", vecAliceURI, false},
+		// more
+		{"HTTPS://Example.COM", "https://example.com/", false},
+		{"http://example.com/a", "https://example.com/a", false},
+		{"http://example.com:443/a", "http://example.com/a", true},
+		{"click here", "https://example.com/", true},
+		{"https://example.com", "https://example.com@evil.example/", true},
+		{"https://example.com/a?x=1", "https://example.com/a?x=2", true},
+		{"example.com", "javascript:alert(1)", true},
+		{"mimi://example.com/r/eng", "mimi://example.com/r/eng", false},
+		{"", "https://example.com/", true},
+	}
+	for _, tc := range tests {
+		if got := LinkNeedsWarning(tc.text, tc.target); got != tc.warn {
+			t.Errorf("LinkNeedsWarning(%q, %q) = %v", tc.text, tc.target, got)
+		}
+	}
+}
