@@ -96,11 +96,14 @@ func (e *Extensions) SetSenderTimestamp(t time.Time) error {
 	switch {
 	case ns == 0:
 	case ns%1e6 == 0:
-		b[0], b = 0xa2, appendHead(append(b, 0x22), majUint, ns/1e6)
+		b = appendHead(append(b, 0x22), majUint, ns/1e6) // -3: milliseconds
 	case ns%1e3 == 0:
-		b[0], b = 0xa2, appendHead(append(b, 0x25), majUint, ns/1e3)
+		b = appendHead(append(b, 0x25), majUint, ns/1e3) // -6: microseconds
 	default:
-		b[0], b = 0xa2, appendHead(append(b, 0x28), majUint, ns)
+		b = appendHead(append(b, 0x28), majUint, ns) // -9: nanoseconds
+	}
+	if ns != 0 {
+		b[0] = 0xa2
 	}
 	e.Set(KeySenderTimestamp, b)
 	return nil
@@ -309,7 +312,7 @@ func (e *Extensions) SetLastSeen(ls LastSeen) error {
 	for i, x := range ls.External {
 		var err *EncodeError
 		if b, err = appendExtMessageID(b, x); err != nil {
-			return err.under("["+strconv.Itoa(i)+"]").under(path).under("mimiExtensions")
+			return err.under("[" + strconv.Itoa(i) + "]").under(path).under("mimiExtensions")
 		}
 	}
 	e.Set(KeyLastSeen, b)

@@ -53,18 +53,21 @@ const entryMinLen = 1 + 2 + 32 + 1
 // bytes. Errors name the entry, e.g. "report[2].messageId".
 func DecodeStatusReport(b []byte) (StatusReport, error) {
 	r := reader{b: b}
-	n, err := r.array(entryMinLen)
+	n, err := r.array(3) // [h'', 0]: malformed entries still get a path
 	if err != nil {
 		if err.Kind == ErrType {
 			err.Kind = ErrNotStatusReport
 		}
 		return nil, err.under("report")
 	}
-	rep := make(StatusReport, n)
-	for i := range rep {
-		if err := r.statusEntry(&rep[i]); err != nil {
+	// a well-formed entry takes entryMinLen bytes, so this bounds the allocation
+	rep := make(StatusReport, 0, min(n, len(b)/entryMinLen))
+	for i := 0; i < n; i++ {
+		var e StatusEntry
+		if err := r.statusEntry(&e); err != nil {
 			return nil, err.under("report[" + strconv.Itoa(i) + "]")
 		}
+		rep = append(rep, e)
 	}
 	if err := r.end(); err != nil {
 		return nil, err.under("report")
