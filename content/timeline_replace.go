@@ -79,6 +79,13 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 	if err := t.authorize(env, tr, op); err != nil {
 		return Refused, err
 	}
+	// Checks that do not depend on other replacements come first, so the
+	// reason is the same whatever order replacements arrive in.
+	if op == opEdit || op == opChangeReaction {
+		if err := t.checkFields(env, ti, tr, op); err != nil {
+			return Refused, err
+		}
+	}
 	if tr.flags&fDeleted != 0 {
 		del := t.recs.at(tr.x.versions[len(tr.x.versions)-1])
 		if env.Seq > del.seq {
@@ -90,11 +97,6 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 			tr.x.versions = tr.x.versions[:len(tr.x.versions)-1]
 			tr.flags &^= fDeleted
 			t.refuseVersion(del, tr.id, opNames[classifyDeleted(del)], env.Seq)
-		}
-	}
-	if op == opEdit || op == opChangeReaction {
-		if err := t.checkFields(env, ti, tr, op); err != nil {
-			return Refused, err
 		}
 	}
 	kinds := [...]recKind{opEdit: recEdit, opDelete: recDelete, opChangeReaction: recReactionChange, opUnlike: recUnlike}

@@ -89,7 +89,7 @@ func TestTimelineReactions(t *testing.T) {
 	r.send(alice, tlReacts(msg, "❤", "🥳", "🤞")) // vector 13 shape: three reactions in one message
 	r.send(bob, tlChangeReaction(rb, msg, "❤"))
 	r.send(carol, tlUnlike(rc, msg))
-	r.send(mod, tlReact(msg, "+1"))   // not one emoji: shown as a reply
+	r.send(mod, tlReact(msg, "+1"))    // not one emoji: shown as a reply
 	r.send(carol, tlReact(msg, "1️⃣")) // keycap sequence is one emoji
 
 	gs := r.tl.Reactions(msg)

@@ -1,0 +1,192 @@
+package content
+
+import (
+	"errors"
+	"testing"
+)
+
+// Who may replace what, under the default policy and role changes carried
+// as room events.
+func TestTimelineAuthorization(t *testing.T) {
+	cases := []struct {
+		name   string
+		setup  []RoomEvent
+		by     string
+		op     func(msg, react MessageID) *Message
+		reason RefuseReason // 0 = applied
+	}{
+		{"owner edits own", nil, alice, func(m, _ MessageID) *Message { return tlEdit(m, "x") }, 0},
+		{"member edits other's", nil, bob, func(m, _ MessageID) *Message { return tlEdit(m, "x") }, RefuseUnauthorized},
+		{"moderator edits other's text", []RoomEvent{{Kind: EventRoleChange, Target: mod, Role: RoleModerator}}, mod,
+			func(m, _ MessageID) *Message { return tlEdit(m, "x") }, RefuseUnauthorized},
+		{"member deletes own", nil, alice, func(m, _ MessageID) *Message { return tlDelete(m) }, 0},
+		{"member deletes other's", nil, bob, func(m, _ MessageID) *Message { return tlDelete(m) }, RefuseUnauthorized},
+		{"moderator deletes other's", []RoomEvent{{Kind: EventRoleChange, Target: mod, Role: RoleModerator}}, mod,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, 0},
+		{"owner deletes other's", []RoomEvent{{Kind: EventJoin, Target: mod, Role: RoleOwner}}, mod,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, 0},
+		{"demoted moderator", []RoomEvent{{Kind: EventRoleChange, Target: mod, Role: RoleModerator},
+			{Kind: EventRoleChange, Target: mod, Role: RoleMember}}, mod,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, RefuseUnauthorized},
+		{"banned sender deletes own", []RoomEvent{{Kind: EventBan, Target: alice}}, alice,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, RefuseUnauthorized},
+		{"left sender deletes own", []RoomEvent{{Kind: EventLeave, Target: alice}}, alice,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, RefuseUnauthorized},
+		{"kicked sender keeps role", []RoomEvent{{Kind: EventKick, Target: alice}}, alice,
+			func(m, _ MessageID) *Message { return tlDelete(m) }, 0},
+		{"reactor unlikes own", nil, bob, func(m, rx MessageID) *Message { return tlUnlike(rx, m) }, 0},
+		{"member unlikes other's", nil, carol, func(m, rx MessageID) *Message { return tlUnlike(rx, m) }, RefuseUnauthorized},
+		{"moderator removes other's reaction", []RoomEvent{{Kind: EventRoleChange, Target: mod, Role: RoleModerator}}, mod,
+			func(m, rx MessageID) *Message { return tlUnlike(rx, m) }, 0},
+		{"reactor changes own", nil, bob, func(m, rx MessageID) *Message { return tlChangeReaction(rx, m, "❤") }, 0},
+		{"moderator changes other's reaction", []RoomEvent{{Kind: EventRoleChange, Target: mod, Role: RoleModerator}}, mod,
+			func(m, rx MessageID) *Message { return tlChangeReaction(rx, m, "❤") }, RefuseUnauthorized},
+		{"edit changes inReplyTo", nil, alice, func(m, rx MessageID) *Message {
+			e := tlEdit(m, "x")
+			e.InReplyTo = &rx
+			return e
+		}, RefuseChangesFields},
+		{"edit adds expiry", nil, alice, func(m, _ MessageID) *Message {
+			e := tlEdit(m, "x")
+			e.Expires = &Expiration{Time: 5}
+			return e
+		}, RefuseChangesFields},
+		{"edit of a reaction as text", nil, bob, func(_, rx MessageID) *Message { return tlEdit(rx, "text") }, RefuseKindMismatch},
+		{"delete of a reaction", nil, bob, func(_, rx MessageID) *Message { return tlDelete(rx) }, RefuseKindMismatch},
+		{"unlike of a message", nil, alice, func(m, _ MessageID) *Message { return tlUnlike(m, m) }, RefuseKindMismatch},
+		{"reaction change on a message", nil, alice, func(m, _ MessageID) *Message { return tlChangeReaction(m, m, "❤") }, RefuseKindMismatch},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newTLRoom(t, TimelineOptions{})
+			msg := r.send(alice, tlText("hello"))
+			react := r.send(bob, tlReact(msg, "👍"))
+			for _, ev := range c.setup {
+				r.event(ev)
+			}
+			if c.reason == 0 {
+				r.send(c.by, c.op(msg, react))
+				return
+			}
+			r.refused(c.by, c.op(msg, react), c.reason)
+			refs := r.tl.Refused()
+			if len(refs) != 1 || refs[0].Reason != c.reason || refs[0].Sender != c.by || refs[0].Detail == "" {
+				t.Fatalf("Refused() = %+v", refs)
+			}
+		})
+	}
+}
+
+// A custom policy: members may not edit at all; moderators may edit topics.
+func TestTimelineCustomPolicy(t *testing.T) {
+	pol := RoomPolicy{Roles: map[MemberRole]Capabilities{
+		RoleMember:    Capabilities(CanDeleteOwnMessage),
+		RoleModerator: Capabilities(CanDeleteOwnMessage | CanEditOwnMessage),
+	}, DefaultRole: RoleMember}
+	r := newTLRoom(t, TimelineOptions{Policy: pol, InitialRoles: map[string]MemberRole{carol: RoleModerator}})
+	a := r.send(alice, tlText("a"))
+	c := r.send(carol, tlText("c"))
+	r.refused(alice, tlEdit(a, "a2"), RefuseUnauthorized)
+	r.send(carol, tlEdit(c, "c2"))
+	mv := tlEdit(c, "c3")
+	mv.TopicID = []byte("t")
+	r.refused(carol, mv, RefuseChangesFields) // no canEditOwnTopic in this policy
+	if it := r.tl.At(1); string(it.Body.Content) != "c2" {
+		t.Fatalf("body = %q", it.Body.Content)
+	}
+}
+
+func TestTimelineSuspiciousInput(t *testing.T) {
+	r := newTLRoom(t, TimelineOptions{})
+	first := r.send(alice, tlText("hello"))
+	edit := r.send(alice, tlEdit(first, "hello 2"))
+
+	// Replaces must name the first version.
+	r.refused(alice, tlEdit(edit, "hello 3"), RefuseNotFirstVersion)
+
+	// The same envelope twice: duplicate ID.
+	e := r.env(bob, tlText("twice"))
+	if _, err := r.tl.Apply(e); err != nil {
+		t.Fatal(err)
+	}
+	e.Seq = r.seq + 1
+	if out, err := r.tl.Apply(e); out != Refused || !isReason(err, RefuseDuplicateID) {
+		t.Fatalf("duplicate: %d %v", out, err)
+	}
+	// Zero ID and an unknown hash algorithm octet.
+	e = r.env(bob, tlText("x"))
+	e.ID = MessageID{}
+	if _, err := r.tl.Apply(e); !isReason(err, RefuseBadID) {
+		t.Fatalf("zero ID: %v", err)
+	}
+	e.ID[0] = 0x07
+	if _, err := r.tl.Apply(e); !isReason(err, RefuseBadID) {
+		t.Fatalf("bad hash octet: %v", err)
+	}
+	// senderUri extension that is not the authenticated sender.
+	m := tlText("I am alice")
+	m.Extensions = Extensions{{Key: KeySenderURI, Value: append([]byte{0x78, byte(len(alice))}, alice...)}}
+	r.refused(bob, m, RefuseSenderMismatch)
+	m = tlText("I am bob")
+	m.Extensions = Extensions{{Key: KeySenderURI, Value: append([]byte{0x78, byte(len(bob))}, bob...)}}
+	r.send(bob, m)
+	// No decoded message and no decoder; then undecodable bytes with one.
+	e = r.env(bob, tlText("raw only"))
+	e.Msg = nil
+	if _, err := r.tl.Apply(e); !isReason(err, RefuseUndecodable) {
+		t.Fatalf("no decoder: %v", err)
+	}
+	r2 := newTLRoom(t, TimelineOptions{Decode: Decode})
+	e2 := r2.env(bob, tlText("raw only"))
+	e2.Msg = nil
+	if out, err := r2.tl.Apply(e2); err != nil || out != Applied || string(r2.tl.At(0).Body.Content) != "raw only" {
+		t.Fatalf("decode on apply: %d %v", out, err)
+	}
+	e2 = r2.env(bob, tlText("x"))
+	e2.Msg, e2.Raw = nil, []byte{0x87, 0x00}
+	if _, err := r2.tl.Apply(e2); !isReason(err, RefuseUndecodable) {
+		t.Fatalf("garbage: %v", err)
+	}
+	// A malformed status report.
+	bad := &Message{Body: NestedPart{Cardinality: Single, ContentType: StatusMediaType, Content: []byte{0x01}}}
+	r.refused(bob, bad, RefuseBadReport)
+	// Malformed room events.
+	if err := r.tl.ApplyEvent(RoomEvent{Seq: 99, Kind: 0}); !isReason(err, RefuseBadEvent) {
+		t.Fatalf("bad event kind: %v", err)
+	}
+	if err := r.tl.ApplyEvent(RoomEvent{Seq: 99, Kind: EventBan}); !isReason(err, RefuseBadEvent) {
+		t.Fatalf("ban without target: %v", err)
+	}
+}
+
+func isReason(err error, reason RefuseReason) bool {
+	var re *RefusalError
+	return errors.As(err, &re) && re.Refusal.Reason == reason
+}
+
+func TestTimelineRoomEventsAreRows(t *testing.T) {
+	r := newTLRoom(t, TimelineOptions{})
+	r.event(RoomEvent{Kind: EventJoin, Actor: alice, Target: alice})
+	r.send(alice, tlText("hi"))
+	r.event(RoomEvent{Kind: EventRoomName, Actor: alice, Text: "Lunch"})
+	r.event(RoomEvent{Kind: EventRoleChange, Actor: alice, Target: bob, Role: RoleModerator})
+	if r.tl.Len() != 4 {
+		t.Fatalf("Len = %d", r.tl.Len())
+	}
+	kinds := []ItemKind{ItemEvent, ItemMessage, ItemEvent, ItemEvent}
+	for i, k := range kinds {
+		if it := r.tl.At(i); it.Kind != k {
+			t.Fatalf("row %d kind %d, want %d", i, it.Kind, k)
+		}
+	}
+	if ev := r.tl.At(2).Event; ev.Kind != EventRoomName || ev.Text != "Lunch" || ev.Kind.String() != "name" {
+		t.Fatalf("event = %+v", ev)
+	}
+	// A late event (lower seq) is inserted in hub order.
+	if err := r.tl.ApplyEvent(RoomEvent{Seq: 0, Kind: EventInvite, Actor: alice, Target: carol}); err != nil {
+		t.Fatal(err)
+	}
+	if it := r.tl.At(0); it.Event.Kind != EventInvite {
+		t.Fatalf("late event at %+v", it)
+	}
+}
