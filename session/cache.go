@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"mimichat/content"
 	"mimichat/proto"
 )
 
@@ -195,6 +196,21 @@ func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error 
 	return nil
 }
 
+// EntryByID finds a cached message of room by its message ID.
+func (s *Store) EntryByID(room string, id content.MessageID) (Entry, bool, error) {
+	es, err := s.query(`SELECT `+entryCols+` FROM entries e WHERE e.msg_id=? AND e.room=? LIMIT 1`, id[:], room)
+	if err != nil || len(es) == 0 {
+		return Entry{}, false, err
+	}
+	return es[0], true, nil
+}
+
+// After returns up to n cached entries of room with seq > after, oldest
+// first: reading forward, as tail does.
+func (s *Store) After(room string, after uint64, n int) ([]Entry, error) {
+	return s.query(`SELECT `+entryCols+` FROM entries e WHERE e.room=? AND e.seq>? ORDER BY e.seq LIMIT ?`, room, int64(min(after, 1<<62)), n)
+}
+
 // Recent returns the last n cached entries of room, oldest first.
 func (s *Store) Recent(room string, n int) ([]Entry, error) {
 	return s.Before(room, 1<<62, n)
@@ -207,14 +223,24 @@ func (s *Store) Before(room string, before uint64, n int) ([]Entry, error) {
 		return nil, nil
 	}
 	before = min(before, 1<<62)
-	rows, err := s.db.Query(`SELECT e.room, e.seq, e.hub_ms, e.sender, e.kind, e.msg_id, e.raw, e.target, e.role, e.value, e.reason
-		FROM entries e JOIN rooms r ON r.room = e.room
+	out, err := s.query(`SELECT `+entryCols+` FROM entries e JOIN rooms r ON r.room = e.room
 		WHERE e.room=? AND e.seq<? AND e.seq>=r.low ORDER BY e.seq DESC LIMIT ?`, room, int64(before), n)
 	if err != nil {
-		return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+const entryCols = `e.room, e.seq, e.hub_ms, e.sender, e.kind, e.msg_id, e.raw, e.target, e.role, e.value, e.reason`
+
+func (s *Store) query(q string, args ...any) ([]Entry, error) {
+	rows, err := s.db.Query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("session: cache read: %w", err)
 	}
 	defer rows.Close()
-	out := make([]Entry, 0, min(n, 1024))
+	var out []Entry
 	for rows.Next() {
 		var (
 			e          Entry
@@ -223,15 +249,14 @@ func (s *Store) Before(room string, before uint64, n int) ([]Entry, error) {
 			id         []byte
 		)
 		if err := rows.Scan(&e.Room, &seq, &ms, &e.Sender, &kind, &id, &e.Raw, &e.Target, &role, &e.Value, &e.Reason); err != nil {
-			return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+			return nil, fmt.Errorf("session: cache read: %w", err)
 		}
 		e.Seq, e.Time, e.Kind, e.Role = uint64(seq), msTime(ms), proto.Kind(kind), proto.Role(role)
 		copy(e.ID[:], id)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("session: cache page %s: %w", room, err)
+		return nil, fmt.Errorf("session: cache read: %w", err)
 	}
-	slices.Reverse(out)
 	return out, nil
 }

@@ -87,6 +87,7 @@ func (s *Session) serve(c *conn) (bool, error) {
 		online = true
 		s.setStatus(Status{State: Online})
 		go func() { s.pump(c); done <- struct{}{} }()
+		go func() { s.pollRooms(c); done <- struct{}{} }()
 		<-c.done
 	}
 	c.close()
@@ -95,6 +96,7 @@ func (s *Session) serve(c *conn) (bool, error) {
 	}
 	if online {
 		<-done // the pump
+		<-done // the room poll
 	}
 	s.mu.Lock()
 	s.conn = nil
@@ -124,7 +126,19 @@ func (s *Session) resync(c *conn) error {
 	if !ok {
 		return fmt.Errorf("session: list rooms: got %s", f.FrameType())
 	}
-	joined := s.applyRoomList(list.Rooms)
+	return s.subscribeAll(ctx, c, s.applyRoomList(list.Rooms))
+}
+
+// subscribeAll subscribes to the rooms not yet subscribed on c.
+func (s *Session) subscribeAll(ctx context.Context, c *conn, rooms []string) error {
+	var joined []string
+	s.mu.Lock()
+	for _, id := range rooms {
+		if r, ok := s.rooms[id]; !ok || !r.subscribed {
+			joined = append(joined, id)
+		}
+	}
+	s.mu.Unlock()
 	type result struct {
 		room string
 		err  error
@@ -177,7 +191,37 @@ func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
 	if _, ok := f.(*proto.Subscribed); !ok {
 		return fmt.Errorf("got %s", f.FrameType())
 	}
+	s.mu.Lock()
+	if r, ok := s.rooms[room]; ok {
+		r.subscribed = true
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// pollRooms refreshes the room list every RoomsPoll while c lives: the relay
+// does not push invitations, and rooms joined on another device need a
+// subscription here.
+func (s *Session) pollRooms(c *conn) {
+	t := time.NewTicker(s.opts.RoomsPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		rid := s.rid()
+		f, err := c.request(ctx, rid, &proto.Rooms{RID: rid})
+		if list, ok := f.(*proto.RoomList); err == nil && ok {
+			err = s.subscribeAll(ctx, c, s.applyRoomList(list.Rooms))
+		}
+		cancel()
+		if err != nil && c.cause() == nil {
+			s.q.push(ErrorEvent{fmt.Errorf("session: refresh rooms: %w", err)})
+		}
+	}
 }
 
 // process applies the relay's frames in arrival order, committing events to

@@ -8,10 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"mimichat/content"
-	"mimichat/proto"
 )
 
 // Options configure a session.
@@ -28,6 +25,9 @@ type Options struct {
 	// Backfill is how many entries a room with no cache starts from (older
 	// ones come by scrollback). Default 500.
 	Backfill uint64
+	// RoomsPoll is how often the room list is refreshed while online, to
+	// see invitations and rooms joined elsewhere. Default 15 s.
+	RoomsPoll time.Duration
 	// ClientName is sent in hello, for the relay's logs.
 	ClientName string
 	// Now is the clock; nil means time.Now.
@@ -80,6 +80,9 @@ func Open(opts Options) (*Session, error) {
 	}
 	if opts.Backfill == 0 {
 		opts.Backfill = 500
+	}
+	if opts.RoomsPoll <= 0 {
+		opts.RoomsPoll = 15 * time.Second
 	}
 	opts.Backoff = opts.Backoff.withDefaults()
 	st, err := OpenStore(path)
@@ -255,6 +258,3 @@ func (s *Session) rid() uint64 {
 	s.nextRID++
 	return s.nextRID
 }
-
-var _ = websocket.BinaryMessage
-var _ = proto.Version

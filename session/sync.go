@@ -19,14 +19,16 @@ const fillRetry = 5 * time.Second
 // roomSync is a room's cached state plus what one connection knows of it.
 type roomSync struct {
 	Room
-	batch  []Entry          // contiguous entries accepted, not yet committed
-	held   map[uint64]Entry // arrived early: seq > Cursor+1
-	fillAt time.Time        // when the outstanding gap fill was sent; zero if none
+	subscribed bool             // on the live connection
+	batch      []Entry          // contiguous entries accepted, not yet committed
+	held       map[uint64]Entry // arrived early: seq > Cursor+1
+	fillAt     time.Time        // when the outstanding gap fill was sent; zero if none
 }
 
 // resetConn forgets what died with the connection; held entries and fills
 // would be stale, the resubscription replays them.
 func (r *roomSync) resetConn() {
+	r.subscribed = false
 	r.held = nil
 	r.fillAt = time.Time{}
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+
+	"mimichat/content"
+	"mimichat/session"
+)
+
+func init() {
+	c := &command{
+		name:    "send",
+		usage:   "send --room ROOM [--reply ID | --react ID | --edit ID | --delete ID | --knock] [TEXT]",
+		summary: "send one message and print its message ID and seq once the relay acknowledges it",
+	}
+	c.run = func(args []string, io stdio) error { return runSend(c, args, io) }
+	register(c)
+}
+
+func runSend(c *command, args []string, io stdio) error {
+	fs := newFlagSet(c, io)
+	var cf clientFlags
+	cf.register(fs)
+	room := fs.String("room", "", "room URI or local name (required)")
+	reply := fs.String("reply", "", "reply to the message with this ID")
+	react := fs.String("react", "", "react to the message with this ID; TEXT is the emoji")
+	edit := fs.String("edit", "", "replace the text of your message with this ID")
+	del := fs.String("delete", "", "retract your message with this ID (no TEXT)")
+	knock := fs.Bool("knock", false, "knock: ask for the room's attention; TEXT is the name shown (default: your user name)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	modes := 0
+	for _, set := range []bool{*reply != "", *react != "", *edit != "", *del != "", *knock} {
+		if set {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return fmt.Errorf("%w: --reply, --react, --edit, --delete and --knock exclude each other", errUsage)
+	}
+	if *room == "" {
+		return fmt.Errorf("%w: --room is required", errUsage)
+	}
+	text := joinArgs(fs.Args())
+	needText := *del == "" && !*knock
+	if needText && text == "" {
+		return fmt.Errorf("%w: TEXT is required", errUsage)
+	}
+	if *del != "" && text != "" {
+		return fmt.Errorf("%w: --delete takes no TEXT", errUsage)
+	}
+
+	s, r, err := cf.open()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	roomID, err := roomURI(*room, r.User)
+	if err != nil {
+		return err
+	}
+	b := s.Builder(roomID)
+	var m *content.Message
+	switch {
+	case *reply != "":
+		id, err := parseID("--reply", *reply)
+		if err != nil {
+			return err
+		}
+		m, err = b.Reply(id, content.MarkdownPart(text))
+	case *react != "":
+		id, err := parseID("--react", *react)
+		if err != nil {
+			return err
+		}
+		m, err = b.Reaction(id, text)
+	case *edit != "", *del != "":
+		arg, flagName := *edit, "--edit"
+		if *del != "" {
+			arg, flagName = *del, "--delete"
+		}
+		id, err := parseID(flagName, arg)
+		if err != nil {
+			return err
+		}
+		first, previous, err := firstVersion(s, roomID, id)
+		if err != nil {
+			return err
+		}
+		if *edit != "" {
+			m, err = b.Edit(first, previous, content.MarkdownPart(text))
+		} else {
+			m, err = b.Delete(first, previous)
+		}
+	case *knock:
+		name := text
+		if name == "" {
+			name = userName(r.User)
+		}
+		m, err = b.Knock(name)
+	default:
+		m, err = b.Markdown(text)
+	}
+	if err != nil {
+		return err
+	}
+	// The outbox row is durable before anything touches the network: if this
+	// process dies now, the next send/tail of this user delivers it.
+	item, err := s.Send(roomID, m)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := commandContext(cf.timeout)
+	defer cancel()
+	s.Start()
+	acked, err := waitAck(ctx, s, item.ID)
+	if err != nil {
+		return fmt.Errorf("message %s (kept in the outbox, sent on the next run): %w", item.ID, err)
+	}
+	fmt.Fprintf(io.out, "%s %d\n", acked.ID, acked.Seq)
+	return nil
+}
+
+// waitAck waits for the outbox item id to be acked or refused.
+func waitAck(ctx context.Context, s *session.Session, id content.MessageID) (session.OutboxItem, error) {
+	var last error
+	for {
+		select {
+		case ev, ok := <-s.Events():
+			if !ok {
+				return session.OutboxItem{}, session.ErrClosed
+			}
+			switch ev := ev.(type) {
+			case session.OutboxEvent:
+				if ev.Item.ID != id {
+					continue
+				}
+				switch ev.Item.State {
+				case session.Acked:
+					return ev.Item, nil
+				case session.Failed:
+					return ev.Item, errors.New(ev.Item.Err)
+				}
+			case session.StateEvent:
+				if ev.Err != nil {
+					last = ev.Err
+				}
+				if ev.State == session.Stopped && ev.Err != nil {
+					return session.OutboxItem{}, ev.Err
+				}
+			}
+		case <-ctx.Done():
+			if last != nil {
+				return session.OutboxItem{}, fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
+			}
+			return session.OutboxItem{}, ctx.Err()
+		}
+	}
+}
+
+// firstVersion finds what an edit or delete of id must replace: the first
+// version's ID (an edit of an edit still points at the original, §5.6) and
+// the version being replaced, whose fixed fields the new version keeps.
+func firstVersion(s *session.Session, room string, id content.MessageID) (content.MessageID, *content.Message, error) {
+	e, ok, err := s.Store().EntryByID(room, id)
+	if err != nil || !ok {
+		return id, nil, err // not cached: trust the caller that id is the first version
+	}
+	prev, err := content.Decode(e.Raw)
+	if err != nil {
+		return id, nil, fmt.Errorf("message %s in the cache: %w", id, err)
+	}
+	if prev.Replaces != nil {
+		return *prev.Replaces, prev, nil
+	}
+	return id, prev, nil
+}
+
+func parseID(flagName, s string) (content.MessageID, error) {
+	id, err := content.ParseMessageID(s)
+	if err != nil {
+		return id, fmt.Errorf("%w: %s: %v", errUsage, flagName, err)
+	}
+	return id, nil
+}
+
+func joinArgs(args []string) string {
+	out := ""
+	for i, a := range args {
+		if i > 0 {
+			out += " "
+		}
+		out += a
+	}
+	return out
+}
+
+// userName is the last path element of a user URI.
+func userName(user string) string {
+	if u, err := url.Parse(user); err == nil && u.Path != "" {
+		return path.Base(u.Path)
+	}
+	return user
+}
