@@ -1,0 +1,128 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+const helloTimeout = 10 * time.Second
+
+// serveWS upgrades, authenticates with the hello frame, then runs the
+// connection until it ends.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader already answered
+	}
+	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
+	user, err := s.hello(ws, bearer(r))
+	if err != nil {
+		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)
+		ws.Close()
+		return
+	}
+	c := &conn{srv: s, ws: ws, user: user, queue: make(chan outItem, s.cfg.SendQueue),
+		done: make(chan struct{}), rooms: map[*room]struct{}{},
+		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
+		log:  s.log.With("user", user, "remote", r.RemoteAddr)}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		refuseHello(ws, proto.CodeShuttingDown, "the relay is stopping")
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.connWG.Add(1)
+	s.mu.Unlock()
+	defer s.connWG.Done()
+
+	c.log.Info("connected")
+	c.send(&proto.Welcome{V: proto.Version, User: user, Domain: s.hub.domain, MaxFrame: uint64(s.cfg.MaxFrame),
+		MaxContent: uint64(s.cfg.MaxContent), RatePerSec: rateOf(s.cfg.RatePerSec)})
+	writerDone := make(chan struct{})
+	go func() { c.writeLoop(); close(writerDone) }()
+	c.readLoop()
+	c.kill(websocket.CloseNormalClosure, "reader stopped")
+	<-writerDone
+	c.mu.Lock()
+	rooms := make([]*room, 0, len(c.rooms))
+	for r := range c.rooms {
+		rooms = append(rooms, r)
+	}
+	c.mu.Unlock()
+	s.hub.dropConn(c, rooms)
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	c.log.Info("disconnected")
+}
+
+func rateOf(r float64) uint64 {
+	if r < 0 {
+		return 0
+	}
+	return uint64(r)
+}
+
+// hello reads the first frame and returns the authenticated user URI. On
+// failure it has already sent a fatal error frame.
+func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, error) {
+	ws.SetReadDeadline(time.Now().Add(helloTimeout))
+	mt, rd, err := ws.NextReader()
+	if err != nil {
+		return "", fmt.Errorf("no hello: %w", err)
+	}
+	data, tooBig, err := readFrame(rd, s.cfg.MaxFrame)
+	if err != nil {
+		return "", fmt.Errorf("no hello: %w", err)
+	}
+	var f proto.Frame
+	if !tooBig && mt == websocket.BinaryMessage {
+		f, err = proto.Decode(data)
+	}
+	h, ok := f.(*proto.Hello)
+	switch {
+	case !ok:
+		var pe *proto.Error
+		reason := "the first frame must be hello"
+		if errors.As(err, &pe) {
+			reason += " (" + pe.Error() + ")"
+		}
+		return "", refuseHello(ws, proto.CodeAuthRequired, reason)
+	case h.V != proto.Version:
+		return "", refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks version %d, not %d", proto.Version, h.V))
+	}
+	token := h.Token
+	if token == "" {
+		token = headerToken
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
+	defer cancel()
+	user, err := s.store.authenticate(ctx, token)
+	if err != nil {
+		return "", refuseHello(ws, proto.CodeInternal, "cannot check the token now")
+	}
+	if user == "" {
+		return "", refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+	}
+	ws.SetReadDeadline(time.Time{})
+	return user, nil
+}
+
+// refuseHello writes a fatal error frame and a close message directly (the
+// connection has no writer goroutine yet) and returns the refusal.
+func refuseHello(ws *websocket.Conn, code proto.Code, reason string) error {
+	data, _ := proto.Encode(&proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
+	ws.SetWriteDeadline(time.Now().Add(time.Second))
+	ws.WriteMessage(websocket.BinaryMessage, data)
+	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, string(code)))
+	ws.Close()
+	return fmt.Errorf("%s: %s", code, reason)
+}

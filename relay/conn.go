@@ -1,0 +1,248 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+type itemKind uint8
+
+const (
+	itemFrame  itemKind = iota // an encoded reply
+	itemEvent                  // a live room event (deduplicated by seq)
+	itemSignal                 // an ephemeral signal
+	itemReplay                 // start a subscription: replay from the database after seq
+	itemUnsub                  // stop a subscription
+	itemClose                  // close the connection after what is queued before
+)
+
+// outItem is one entry of a connection's bounded send queue.
+type outItem struct {
+	kind itemKind
+	room string
+	seq  uint64
+	pm   *websocket.PreparedMessage
+	data []byte
+}
+
+// conn is one authenticated websocket client. Its reader goroutine handles
+// requests; its writer goroutine alone writes to the socket, draining the
+// bounded queue. Anything that finds the queue full disconnects the client
+// instead of waiting: a slow reader never slows the relay or other clients.
+type conn struct {
+	srv  *Server
+	ws   *websocket.Conn
+	user string
+	log  *slog.Logger
+
+	queue    chan outItem
+	done     chan struct{}
+	killOnce sync.Once
+
+	mu    sync.Mutex
+	rooms map[*room]struct{} // rooms subscribed to, for cleanup
+	errs  errBudget
+
+	signals bucket // ephemeral signal rate, per connection
+}
+
+// track remembers r for cleanup. Called with r.mu held.
+func (c *conn) track(r *room) {
+	c.mu.Lock()
+	c.rooms[r] = struct{}{}
+	c.mu.Unlock()
+}
+
+// enqueue adds it to the send queue without blocking; a full queue
+// disconnects the client (it resumes from its cursor when it reconnects).
+func (c *conn) enqueue(it outItem) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.queue <- it:
+		return true
+	default:
+		c.srv.metrics.slowKills.Add(1)
+		c.kill(websocket.ClosePolicyViolation, "send queue full")
+		return false
+	}
+}
+
+// send encodes f and queues it. Error frames count against the client's
+// error budget; a client over budget gets a fatal error and is closed.
+func (c *conn) send(f proto.Frame) {
+	data, err := proto.Encode(f)
+	if err != nil {
+		c.log.Error("encode frame", "type", f.FrameType(), "err", err)
+		return
+	}
+	if !c.enqueue(outItem{kind: itemFrame, data: data}) {
+		return
+	}
+	if ef, ok := f.(*proto.ErrorFrame); ok && !ef.Fatal {
+		c.mu.Lock()
+		over := c.errs.add(time.Now())
+		c.mu.Unlock()
+		if over {
+			c.fatal(proto.CodeTooManyErrors, "too many bad or refused frames")
+		}
+	}
+}
+
+// fatal queues a fatal error frame and closes the connection after it.
+func (c *conn) fatal(code proto.Code, reason string) {
+	c.log.Info("closing connection", "code", code, "reason", reason)
+	c.send(&proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
+	c.enqueue(outItem{kind: itemClose})
+}
+
+// kill closes the connection now, from any goroutine, without blocking.
+func (c *conn) kill(code int, reason string) {
+	c.killOnce.Do(func() {
+		close(c.done)
+		c.log.Info("disconnecting", "reason", reason)
+		go func() {
+			msg := websocket.FormatCloseMessage(code, reason)
+			c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(100*time.Millisecond))
+			c.ws.Close()
+		}()
+	})
+}
+
+// cursor is the writer's position in one subscribed room.
+type cursor struct {
+	last  uint64 // last seq written
+	ended bool   // the user's membership ended; write nothing more
+}
+
+const replayPage = 256
+
+// writeLoop is the connection's only socket writer.
+func (c *conn) writeLoop() {
+	defer c.kill(websocket.CloseNormalClosure, "writer stopped")
+	cursors := map[string]*cursor{}
+	ping := time.NewTicker(c.srv.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+				return
+			}
+		case it := <-c.queue:
+			if err := c.write(it, cursors); err != nil {
+				if !errors.Is(err, errClosing) {
+					c.log.Debug("write", "err", err)
+				}
+				return
+			}
+		}
+	}
+}
+
+var errClosing = errors.New("closing")
+
+func (c *conn) write(it outItem, cursors map[string]*cursor) error {
+	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	switch it.kind {
+	case itemFrame:
+		return c.ws.WriteMessage(websocket.BinaryMessage, it.data)
+	case itemSignal:
+		if cursors[it.room] == nil {
+			return nil
+		}
+		return c.ws.WritePreparedMessage(it.pm)
+	case itemEvent:
+		cur := cursors[it.room]
+		if cur == nil || cur.ended || it.seq <= cur.last {
+			return nil
+		}
+		if it.seq > cur.last+1 {
+			// Cannot happen if fan-out is in order; heal by reading the gap.
+			c.log.Warn("gap in live events; replaying", "room", it.room, "have", cur.last, "got", it.seq)
+			if err := c.replay(it.room, cur, it.seq-1); err != nil || cur.ended {
+				return err
+			}
+		}
+		cur.last = it.seq
+		c.srv.metrics.delivered.Add(1)
+		return c.ws.WritePreparedMessage(it.pm)
+	case itemReplay:
+		cur := &cursor{last: it.seq}
+		cursors[it.room] = cur
+		return c.replay(it.room, cur, 0)
+	case itemUnsub:
+		delete(cursors, it.room)
+	case itemClose:
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "closed by relay"), time.Now().Add(time.Second))
+		return errClosing
+	}
+	return nil
+}
+
+// replay writes the stored events of room after cur.last (up to upTo, or all
+// when upTo is 0), stopping after an event that ends this user's membership.
+func (c *conn) replay(room string, cur *cursor, upTo uint64) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		evs, err := c.srv.store.eventsAfter(ctx, room, cur.last, replayPage)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if upTo > 0 && e.seq > upTo {
+				return nil
+			}
+			c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+			if err := c.ws.WriteMessage(websocket.BinaryMessage, e.frame); err != nil {
+				return err
+			}
+			cur.last = e.seq
+			c.srv.metrics.replayed.Add(1)
+			if e.ends == c.user {
+				cur.ended = true
+				return nil
+			}
+		}
+		if len(evs) < replayPage {
+			return nil
+		}
+	}
+}
+
+// readFrame reads one websocket message of at most max bytes. A larger
+// message is drained and reported as too large, so the connection survives.
+func readFrame(r io.Reader, max int) ([]byte, bool, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(data) > max {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return nil, true, err
+		}
+		return nil, true, nil
+	}
+	return data, false, nil
+}

@@ -1,0 +1,253 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/gorilla/websocket"
+
+	"mimichat/content"
+	"mimichat/proto"
+)
+
+// readLoop reads and handles the client's frames until the connection ends.
+func (c *conn) readLoop() {
+	c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
+	})
+	for {
+		mt, rd, err := c.ws.NextReader()
+		if err != nil {
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
+		data, tooBig, err := readFrame(rd, c.srv.cfg.MaxFrame)
+		if err != nil {
+			return
+		}
+		switch {
+		case tooBig:
+			c.send(&proto.ErrorFrame{Code: proto.CodeFrameTooLarge, Reason: fmt.Sprintf("frames are at most %d bytes", c.srv.cfg.MaxFrame)})
+			continue
+		case mt != websocket.BinaryMessage:
+			c.send(&proto.ErrorFrame{Code: proto.CodeNotBinary, Reason: "frames are binary CBOR messages"})
+			continue
+		}
+		f, err := proto.Decode(data)
+		if err != nil {
+			var pe *proto.Error
+			if !errors.As(err, &pe) {
+				pe = &proto.Error{Code: proto.CodeMalformed, Reason: err.Error()}
+			}
+			c.send(&proto.ErrorFrame{RID: peekRID(data), Code: pe.Code, Field: pe.Field, Reason: pe.Reason})
+			continue
+		}
+		c.srv.metrics.frames.Add(1)
+		c.handle(f)
+	}
+}
+
+// peekRID recovers a request id from a frame that failed validation, so
+// the client can tell which request was refused.
+func peekRID(data []byte) uint64 {
+	var v struct {
+		RID uint64 `cbor:"rid"`
+	}
+	if cbor.Unmarshal(data, &v) != nil {
+		return 0
+	}
+	return v.RID
+}
+
+func (c *conn) handle(f proto.Frame) {
+	var ref *refusal
+	switch f := f.(type) {
+	case *proto.Submit:
+		ref = c.submit(f)
+	case *proto.RoomOp:
+		c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+	case *proto.CreateRoom:
+		c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+	case *proto.Subscribe:
+		ref = c.srv.hub.subscribe(c, f)
+	case *proto.Unsubscribe:
+		c.srv.hub.unsubscribe(c, f.Room)
+		c.send(&proto.OK{RID: f.RID, Room: f.Room})
+	case *proto.History:
+		ref = c.history(f)
+	case *proto.Signal:
+		ref = c.signal(f)
+	case *proto.Rooms:
+		c.send(c.srv.hub.roomList(c.user, f.RID))
+	case *proto.RoomInfo:
+		ref = c.roomInfo(f)
+	case *proto.Hello:
+		ref = refuse(proto.CodeInvalidOp, "already authenticated")
+	default:
+		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
+	}
+	if ref != nil {
+		c.send(errFrame(ridOf(f), roomOf(f), ref))
+	}
+}
+
+// submit checks what needs no room state (size, rate, message ID) and hands
+// the message to the writer.
+func (c *conn) submit(f *proto.Submit) *refusal {
+	if len(f.Content) > c.srv.cfg.MaxContent {
+		return refuse(proto.CodeContentTooLarge, "content is %d bytes; at most %d", len(f.Content), c.srv.cfg.MaxContent)
+	}
+	if !c.srv.limits.allow(c.user, time.Now()) {
+		return refuse(proto.CodeRateLimited, "more than %g messages per second", c.srv.cfg.RatePerSec)
+	}
+	id, err := content.ComputeID(c.user, f.Room, f.Content)
+	if err != nil {
+		return refuse(proto.CodeBadMessageID, "cannot derive the message ID: %v", err)
+	}
+	if !bytes.Equal(id[:], f.ID) {
+		return refuse(proto.CodeBadMessageID, "id is not the message ID of this content from %s in %s", c.user, f.Room)
+	}
+	c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+	return nil
+}
+
+func (c *conn) signal(f *proto.Signal) *refusal {
+	if f.From != "" && f.From != c.user {
+		return refuse(proto.CodeForbidden, "from is set by the relay")
+	}
+	if !c.signals.take(time.Now(), c.srv.cfg.SignalRate, c.srv.cfg.SignalBurst) {
+		return refuse(proto.CodeRateLimited, "too many signals")
+	}
+	return c.srv.hub.signal(c, f)
+}
+
+// history answers a scrollback page within the user's readable range.
+func (c *conn) history(f *proto.History) *refusal {
+	r := c.srv.hub.room(f.Room)
+	if r == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	r.mu.RLock()
+	first, ref := r.readAccess(c.user)
+	head := r.head
+	r.mu.RUnlock()
+	if ref != nil {
+		return ref
+	}
+	before, limit := f.Before, int(f.Limit)
+	if before == 0 || before > head+1 {
+		before = head + 1
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, more, err := c.srv.store.eventsBefore(ctx, r.uri, first, before, limit)
+	if err != nil {
+		c.log.Error("history", "room", r.uri, "err", err)
+		return refuse(proto.CodeInternal, "storage failed; retry")
+	}
+	page := &proto.HistoryPage{RID: f.RID, Room: r.uri, More: more, Events: make([]proto.Event, 0, len(evs))}
+	for _, e := range evs {
+		fr, err := proto.Decode(e.frame)
+		ev, ok := fr.(*proto.Event)
+		if err != nil || !ok {
+			c.log.Error("stored event does not decode", "room", r.uri, "seq", e.seq, "err", err)
+			return refuse(proto.CodeInternal, "stored event %d is damaged", e.seq)
+		}
+		page.Events = append(page.Events, *ev)
+	}
+	c.send(page)
+	return nil
+}
+
+func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
+	r := c.srv.hub.room(f.Room)
+	if r == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if _, ref := r.readAccess(c.user); ref != nil {
+		return ref
+	}
+	members := r.memberList()
+	sort.Slice(members, func(i, j int) bool { return members[i].User < members[j].User })
+	c.send(&proto.RoomState{RID: f.RID, Room: r.uri, Name: r.name, Topic: r.topic, Avatar: r.avatar,
+		History: r.history, Join: r.join, LastSeq: r.head, Members: members})
+	return nil
+}
+
+// roomList lists the rooms user is joined to or invited to.
+func (h *hub) roomList(user string, rid uint64) *proto.RoomList {
+	h.mu.RLock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.RUnlock()
+	out := &proto.RoomList{RID: rid, Rooms: []proto.RoomSummary{}}
+	for _, r := range rooms {
+		r.mu.RLock()
+		if m := r.members[user]; m != nil && (m.state == proto.StateJoined || m.state == proto.StateInvited) {
+			out.Rooms = append(out.Rooms, proto.RoomSummary{Room: r.uri, Name: r.name, Topic: r.topic, Role: m.role, State: m.state, Head: r.head})
+		}
+		r.mu.RUnlock()
+	}
+	sort.Slice(out.Rooms, func(i, j int) bool { return out.Rooms[i].Room < out.Rooms[j].Room })
+	return out
+}
+
+func errFrame(rid uint64, room string, ref *refusal) *proto.ErrorFrame {
+	return &proto.ErrorFrame{RID: rid, Room: room, Code: ref.code, Reason: ref.reason}
+}
+
+// ridOf and roomOf read the correlation fields of a request frame.
+func ridOf(f proto.Frame) uint64 {
+	switch f := f.(type) {
+	case *proto.Submit:
+		return f.RID
+	case *proto.RoomOp:
+		return f.RID
+	case *proto.CreateRoom:
+		return f.RID
+	case *proto.Subscribe:
+		return f.RID
+	case *proto.Unsubscribe:
+		return f.RID
+	case *proto.History:
+		return f.RID
+	case *proto.Rooms:
+		return f.RID
+	case *proto.RoomInfo:
+		return f.RID
+	}
+	return 0
+}
+
+func roomOf(f proto.Frame) string {
+	switch f := f.(type) {
+	case *proto.Submit:
+		return f.Room
+	case *proto.RoomOp:
+		return f.Room
+	case *proto.Subscribe:
+		return f.Room
+	case *proto.Unsubscribe:
+		return f.Room
+	case *proto.History:
+		return f.Room
+	case *proto.Signal:
+		return f.Room
+	case *proto.RoomInfo:
+		return f.Room
+	}
+	return ""
+}

@@ -1,0 +1,182 @@
+package relay
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+// hub owns the rooms: the registry, the writer's input and output, and the
+// dispatcher that acks and fans out committed events in commit order.
+type hub struct {
+	cfg    *Config
+	store  *Store
+	st     *stmts
+	domain string
+	log    *slog.Logger
+
+	mu    sync.RWMutex
+	rooms map[string]*room
+
+	in  chan *request  // to the writer
+	out chan []outcome // writer to dispatcher, one batch at a time
+}
+
+func (h *hub) room(uri string) *room {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.rooms[uri]
+}
+
+func (h *hub) addRoom(r *room) {
+	h.mu.Lock()
+	h.rooms[r.uri] = r
+	h.mu.Unlock()
+}
+
+// reload replaces the in-memory state with the database's, keeping each
+// surviving room's subscribers. Called by the writer after a failed commit.
+func (h *hub) reload() error {
+	fresh, err := h.store.loadRooms()
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for uri, old := range h.rooms {
+		nr, ok := fresh[uri]
+		if !ok {
+			delete(h.rooms, uri)
+			continue
+		}
+		old.mu.Lock()
+		old.name, old.topic, old.avatar, old.history, old.join = nr.name, nr.topic, nr.avatar, nr.history, nr.join
+		old.head, old.lastTS, old.members = nr.head, nr.lastTS, nr.members
+		old.mu.Unlock()
+		fresh[uri] = old
+	}
+	h.rooms = fresh
+	return nil
+}
+
+// runDispatcher answers each request of a committed batch and fans its
+// events out, in commit order, so every subscriber sees each room's events
+// in seq order.
+func (h *hub) runDispatcher(done chan<- struct{}) {
+	defer close(done)
+	for batch := range h.out {
+		for _, o := range batch {
+			if o.c != nil && o.reply != nil {
+				o.c.send(o.reply)
+			}
+			for _, ev := range o.events {
+				h.fanout(ev)
+			}
+		}
+	}
+}
+
+// fanout queues ev for every subscriber of its room, encoding the websocket
+// frame once. A subscriber whose membership ev ends gets ev, then loses its
+// subscription.
+func (h *hub) fanout(ev committed) {
+	r := ev.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.subs) == 0 {
+		return
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, ev.frame)
+	if err != nil {
+		h.log.Error("prepare event", "room", r.uri, "seq", ev.seq, "err", err)
+		return
+	}
+	for c := range r.subs {
+		c.enqueue(outItem{kind: itemEvent, room: r.uri, seq: ev.seq, pm: pm})
+		if ev.ends != "" && c.user == ev.ends {
+			delete(r.subs, c)
+			c.enqueue(outItem{kind: itemUnsub, room: r.uri})
+		}
+	}
+}
+
+// subscribe registers c for room events after since and queues the replay
+// marker in the same critical section as registration, so every event is
+// either replayed from the database or queued live after the marker.
+func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
+	r := h.room(f.Room)
+	if r == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first, ref := r.readAccess(c.user)
+	if ref != nil {
+		return ref
+	}
+	r.subs[c] = struct{}{}
+	c.track(r)
+	c.send(&proto.Subscribed{RID: f.RID, Room: r.uri, LastSeq: r.head, FirstSeq: first})
+	from := f.Since
+	if first > 0 && from < first-1 {
+		from = first - 1
+	}
+	c.enqueue(outItem{kind: itemReplay, room: r.uri, seq: from})
+	return nil
+}
+
+// unsubscribe removes c from room uri (if subscribed).
+func (h *hub) unsubscribe(c *conn, uri string) {
+	r := h.room(uri)
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	delete(r.subs, c)
+	r.mu.Unlock()
+	c.enqueue(outItem{kind: itemUnsub, room: uri})
+}
+
+// dropConn removes c from every room it subscribed to.
+func (h *hub) dropConn(c *conn, rooms []*room) {
+	for _, r := range rooms {
+		r.mu.Lock()
+		delete(r.subs, c)
+		r.mu.Unlock()
+	}
+}
+
+// signal fans an ephemeral signal out to the room's subscribers other than
+// the sender's own connections. Nothing is stored.
+func (h *hub) signal(c *conn, f *proto.Signal) *refusal {
+	r := h.room(f.Room)
+	if r == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if ref := r.canPost(c.user); ref != nil {
+		return ref
+	}
+	out := &proto.Signal{Room: r.uri, Kind: f.Kind, Value: f.Value, From: c.user}
+	frame, err := proto.Encode(out)
+	if err != nil {
+		return refuse(proto.CodeInternal, "encode signal: %v", err)
+	}
+	var pm *websocket.PreparedMessage
+	for s := range r.subs {
+		if s.user == c.user {
+			continue
+		}
+		if pm == nil {
+			if pm, err = websocket.NewPreparedMessage(websocket.BinaryMessage, frame); err != nil {
+				return refuse(proto.CodeInternal, "prepare signal: %v", err)
+			}
+		}
+		s.enqueue(outItem{kind: itemSignal, room: r.uri, pm: pm})
+	}
+	return nil
+}

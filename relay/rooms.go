@@ -1,0 +1,264 @@
+package relay
+
+import (
+	"fmt"
+	"sync"
+
+	"mimichat/proto"
+)
+
+// member is one user's standing in a room.
+type member struct {
+	role    proto.Role
+	state   proto.State
+	joinSeq uint64 // seq of the join (or create) that began the current membership
+}
+
+// room is the in-memory state of one room. The group-commit writer is the
+// only one that changes it (under mu); readers take mu to authorize
+// subscribes, signals and history reads. subs is guarded by mu too, so a
+// subscription starts atomically with respect to fan-out.
+type room struct {
+	mu      sync.RWMutex
+	uri     string
+	name    string
+	topic   string
+	avatar  string
+	history string
+	join    string
+	head    uint64 // last assigned seq
+	lastTS  int64  // last hub timestamp, ms
+	members map[string]*member
+	subs    map[*conn]struct{}
+}
+
+func newRoom(uri string) *room {
+	return &room{uri: uri, history: proto.HistoryShared, join: proto.JoinInvite,
+		members: map[string]*member{}, subs: map[*conn]struct{}{}}
+}
+
+// refusal is a request the policy does not allow.
+type refusal struct {
+	code   proto.Code
+	reason string
+}
+
+func (r *refusal) Error() string { return string(r.code) + ": " + r.reason }
+
+func refuse(code proto.Code, format string, args ...any) *refusal {
+	return &refusal{code: code, reason: fmt.Sprintf(format, args...)}
+}
+
+// change is the effect of an authorized operation on the room's state.
+type change struct {
+	user  string // whose membership changes ("" for room metadata)
+	role  proto.Role
+	state proto.State
+	ends  string // user whose membership the event ends, for fan-out
+}
+
+func (r *room) memberOf(user string) *member {
+	if m := r.members[user]; m != nil {
+		return m
+	}
+	return &member{state: proto.StateNone}
+}
+
+// readAccess returns the first seq user may read, or why it may not read.
+func (r *room) readAccess(user string) (uint64, *refusal) {
+	m := r.memberOf(user)
+	switch m.state {
+	case proto.StateJoined:
+	case proto.StateBanned:
+		return 0, refuse(proto.CodeBanned, "you are banned from this room")
+	default:
+		return 0, refuse(proto.CodeNotMember, "you are not a member of this room")
+	}
+	if r.history == proto.HistoryJoined {
+		return m.joinSeq, nil
+	}
+	return 1, nil
+}
+
+// canPost reports why user may not post, or nil.
+func (r *room) canPost(user string) *refusal {
+	_, ref := r.readAccess(user)
+	return ref
+}
+
+// owners counts joined or invited owners.
+func (r *room) owners() int {
+	n := 0
+	for _, m := range r.members {
+		if m.role == proto.RoleOwner && (m.state == proto.StateJoined || m.state == proto.StateInvited) {
+			n++
+		}
+	}
+	return n
+}
+
+// others counts joined or invited members other than user.
+func (r *room) others(user string) int {
+	n := 0
+	for u, m := range r.members {
+		if u != user && (m.state == proto.StateJoined || m.state == proto.StateInvited) {
+			n++
+		}
+	}
+	return n
+}
+
+// authorize decides op by actor against the current state (room-policy-03
+// style: capabilities by role rank, and an actor acts only on lower ranks).
+func (r *room) authorize(actor string, op *proto.RoomOp) (change, *refusal) {
+	a := r.memberOf(actor)
+	if op.Op == proto.KindJoin {
+		return r.authorizeJoin(actor, a)
+	}
+	if op.Op == proto.KindLeave {
+		if a.state != proto.StateJoined && a.state != proto.StateInvited {
+			return change{}, refuse(proto.CodeInvalidOp, "you are not in this room")
+		}
+		if a.role == proto.RoleOwner && a.state == proto.StateJoined && r.owners() == 1 && r.others(actor) > 0 {
+			return change{}, refuse(proto.CodeLastOwner, "make another member owner before leaving")
+		}
+		return change{user: actor, role: a.role, state: proto.StateNone, ends: actor}, nil
+	}
+	if a.state == proto.StateBanned {
+		return change{}, refuse(proto.CodeBanned, "you are banned from this room")
+	}
+	if a.state != proto.StateJoined {
+		return change{}, refuse(proto.CodeNotMember, "you are not a member of this room")
+	}
+	rank := a.role.Rank()
+	switch op.Op {
+	case proto.KindName, proto.KindTopic, proto.KindAvatar:
+		if rank < proto.RoleModerator.Rank() {
+			return change{}, refuse(proto.CodeForbidden, "a %s cannot change the room %s", a.role, op.Op)
+		}
+		return change{}, nil
+	case proto.KindHistory, proto.KindJoinPolicy:
+		if a.role != proto.RoleOwner {
+			return change{}, refuse(proto.CodeForbidden, "only an owner can change the %s policy", op.Op)
+		}
+		return change{}, nil
+	}
+	if rank < proto.RoleModerator.Rank() {
+		return change{}, refuse(proto.CodeForbidden, "a %s cannot %s", a.role, op.Op)
+	}
+	t := r.memberOf(op.Target)
+	if op.Target == actor && op.Op != proto.KindRole {
+		return change{}, refuse(proto.CodeInvalidOp, "cannot %s yourself", op.Op)
+	}
+	outranks := a.role == proto.RoleOwner || rank > t.role.Rank()
+	switch op.Op {
+	case proto.KindInvite:
+		role := op.Role
+		if role == "" {
+			role = proto.RoleMember
+		}
+		switch {
+		case t.state == proto.StateBanned:
+			return change{}, refuse(proto.CodeBanned, "%s is banned from this room", op.Target)
+		case t.state == proto.StateJoined || t.state == proto.StateInvited:
+			return change{}, refuse(proto.CodeInvalidOp, "%s is already %s", op.Target, t.state)
+		case role.Rank() > rank:
+			return change{}, refuse(proto.CodeForbidden, "a %s cannot invite as %s", a.role, role)
+		}
+		return change{user: op.Target, role: role, state: proto.StateInvited}, nil
+	case proto.KindKick:
+		if t.state != proto.StateJoined && t.state != proto.StateInvited {
+			return change{}, refuse(proto.CodeInvalidOp, "%s is not in this room", op.Target)
+		}
+		if !outranks {
+			return change{}, refuse(proto.CodeForbidden, "a %s cannot kick a %s", a.role, t.role)
+		}
+		return change{user: op.Target, role: t.role, state: proto.StateNone, ends: op.Target}, nil
+	case proto.KindBan:
+		if t.state == proto.StateBanned {
+			return change{}, refuse(proto.CodeInvalidOp, "%s is already banned", op.Target)
+		}
+		if t.state != proto.StateNone && !outranks {
+			return change{}, refuse(proto.CodeForbidden, "a %s cannot ban a %s", a.role, t.role)
+		}
+		role := t.role
+		if role == "" {
+			role = proto.RoleMember
+		}
+		return change{user: op.Target, role: role, state: proto.StateBanned, ends: op.Target}, nil
+	case proto.KindUnban:
+		if t.state != proto.StateBanned {
+			return change{}, refuse(proto.CodeInvalidOp, "%s is not banned", op.Target)
+		}
+		return change{user: op.Target, role: proto.RoleMember, state: proto.StateNone}, nil
+	case proto.KindRole:
+		return r.authorizeRole(actor, a, op)
+	}
+	return change{}, refuse(proto.CodeInvalidOp, "unknown operation %q", op.Op)
+}
+
+func (r *room) authorizeJoin(actor string, a *member) (change, *refusal) {
+	switch a.state {
+	case proto.StateBanned:
+		return change{}, refuse(proto.CodeBanned, "you are banned from this room")
+	case proto.StateJoined:
+		return change{}, refuse(proto.CodeInvalidOp, "you are already a member")
+	case proto.StateInvited:
+		return change{user: actor, role: a.role, state: proto.StateJoined}, nil
+	}
+	if r.join != proto.JoinOpen {
+		return change{}, refuse(proto.CodeForbidden, "this room needs an invitation")
+	}
+	return change{user: actor, role: proto.RoleMember, state: proto.StateJoined}, nil
+}
+
+func (r *room) authorizeRole(actor string, a *member, op *proto.RoomOp) (change, *refusal) {
+	t := r.memberOf(op.Target)
+	switch {
+	case t.state != proto.StateJoined && t.state != proto.StateInvited:
+		return change{}, refuse(proto.CodeInvalidOp, "%s is not in this room", op.Target)
+	case t.role == op.Role:
+		return change{}, refuse(proto.CodeInvalidOp, "%s is already %s", op.Target, op.Role)
+	case op.Role.Rank() > a.role.Rank():
+		return change{}, refuse(proto.CodeForbidden, "a %s cannot grant %s", a.role, op.Role)
+	}
+	if op.Target == actor {
+		if a.role != proto.RoleOwner {
+			return change{}, refuse(proto.CodeForbidden, "a %s cannot change its own role", a.role)
+		}
+		if r.owners() < 2 {
+			return change{}, refuse(proto.CodeLastOwner, "make another member owner first")
+		}
+	} else if a.role != proto.RoleOwner && a.role.Rank() <= t.role.Rank() {
+		return change{}, refuse(proto.CodeForbidden, "a %s cannot change the role of a %s", a.role, t.role)
+	}
+	return change{user: op.Target, role: op.Role, state: t.state}, nil
+}
+
+// apply records an authorized op's effect; seq is its event's number.
+func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
+	switch op.Op {
+	case proto.KindName:
+		r.name = op.Value
+	case proto.KindTopic:
+		r.topic = op.Value
+	case proto.KindAvatar:
+		r.avatar = op.Value
+	case proto.KindHistory:
+		r.history = op.Value
+	case proto.KindJoinPolicy:
+		r.join = op.Value
+	}
+	if c.user == "" {
+		return
+	}
+	m := r.members[c.user]
+	if m == nil {
+		m = &member{}
+		r.members[c.user] = m
+	}
+	if c.state == proto.StateJoined && m.state != proto.StateJoined {
+		m.joinSeq = seq
+	}
+	m.role, m.state = c.role, c.state
+}

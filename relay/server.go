@@ -1,0 +1,280 @@
+// Package relay is the mimichat provider relay: the hub of draft-ietf-mimi-
+// protocol for its own users. It authenticates clients by bearer token,
+// orders every room's messages and membership operations in one log with
+// hub timestamps, stores them durably in SQLite before acknowledging, and
+// fans them out over websockets. Message content is opaque bytes to it.
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+// Config configures a relay. Zero fields take the defaults noted.
+type Config struct {
+	Listen   string // address; default 127.0.0.1:7878
+	Data     string // data directory (required)
+	Domain   string // URI domain; fixed by the first start, default "localhost"
+	TLSCert  string // PEM files; both or neither
+	TLSKey   string
+	Insecure bool // allow plain ws on a non-loopback address
+
+	MaxFrame    int     // default proto.DefaultMaxFrame
+	MaxContent  int     // default proto.DefaultMaxContent
+	RatePerSec  float64 // submits per user per second; default 50; < 0 unlimited
+	RateBurst   int     // default 100
+	SignalRate  float64 // signals per connection per second; default 5
+	SignalBurst int     // default 20
+	SendQueue   int     // per-connection send queue, in frames; default 1024
+
+	MaxBatch    int           // requests per commit; default 512
+	BatchWindow time.Duration // extra wait to fill a batch; default 200µs; < 0 none
+
+	ErrorBudget int           // errors allowed per ErrorWindow before disconnect; default 20
+	ErrorWindow time.Duration // default 10s
+
+	PingInterval time.Duration // default 30s
+	ReadTimeout  time.Duration // no frame or pong for this long ends the connection; default 75s
+	WriteTimeout time.Duration // default 10s
+
+	Logger *slog.Logger // default slog.Default()
+}
+
+func (c *Config) defaults() error {
+	if c.Data == "" {
+		return errors.New("relay: no data directory")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:7878"
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("relay: --tls-cert and --tls-key go together")
+	}
+	set := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	setD := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	setF := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	set(&c.MaxContent, proto.DefaultMaxContent)
+	set(&c.MaxFrame, c.MaxContent+4<<10)
+	setF(&c.RatePerSec, 50)
+	set(&c.RateBurst, 100)
+	setF(&c.SignalRate, 5)
+	set(&c.SignalBurst, 20)
+	set(&c.SendQueue, 1024)
+	set(&c.MaxBatch, 512)
+	setD(&c.BatchWindow, 200*time.Microsecond)
+	set(&c.ErrorBudget, 20)
+	setD(&c.ErrorWindow, 10*time.Second)
+	setD(&c.PingInterval, 30*time.Second)
+	setD(&c.ReadTimeout, 75*time.Second)
+	setD(&c.WriteTimeout, 10*time.Second)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Server is a running relay.
+type Server struct {
+	cfg     Config
+	store   *Store
+	hub     *hub
+	limits  *limiter
+	log     *slog.Logger
+	ln      net.Listener
+	http    *http.Server
+	up      websocket.Upgrader
+	metrics metrics
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	closing  bool
+	connWG   sync.WaitGroup
+	dispDone chan struct{}
+	stopOnce sync.Once
+}
+
+type metrics struct {
+	frames, delivered, replayed, slowKills atomic.Int64
+}
+
+// Start opens the store, loads the rooms, starts the writer and dispatcher
+// and begins listening. Stop it with Shutdown.
+func Start(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if cfg.TLSCert == "" && !cfg.Insecure && !isLoopback(cfg.Listen) {
+		return nil, fmt.Errorf("relay: refusing plain ws on non-loopback %s; give --tls-cert/--tls-key or --insecure", cfg.Listen)
+	}
+	store, err := OpenStore(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	s, err := start(cfg, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func start(cfg Config, store *Store) (*Server, error) {
+	domain, err := store.Domain(cfg.Domain)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := store.loadRooms()
+	if err != nil {
+		return nil, err
+	}
+	st, err := prepare(store.w)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, log: cfg.Logger, conns: map[*conn]struct{}{},
+		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
+	s.hub = &hub{cfg: &s.cfg, store: store, st: st, domain: domain, log: cfg.Logger, rooms: rooms,
+		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
+	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
+		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("relay: listen: %w", err)
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("relay: TLS key pair: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	s.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /v1", s.serveWS)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	go s.hub.runWriter()
+	go s.hub.runDispatcher(s.dispDone)
+	go s.http.Serve(ln)
+	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "rooms", len(rooms))
+	return s, nil
+}
+
+// Addr is the address the relay listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Domain is the relay's URI domain.
+func (s *Server) Domain() string { return s.hub.domain }
+
+// Store is the relay's database (for user management while running).
+func (s *Server) Store() *Store { return s.store }
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing, n := s.closing, len(s.conns)
+	s.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "ok\nconnections %d\n", n)
+}
+
+// Shutdown stops accepting, tells every client the relay is stopping, waits
+// (until ctx ends) for their connections to close, then lets the writer
+// commit what it holds and closes the database. Everything acked is stored.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		conns := make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		s.http.Close() // stops the listener; hijacked websockets are ours to close
+		for _, c := range conns {
+			c.fatal(proto.CodeShuttingDown, "the relay is stopping; reconnect later")
+		}
+		done := make(chan struct{})
+		go func() { s.connWG.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			for _, c := range conns {
+				c.kill(websocket.CloseGoingAway, "relay stopping")
+			}
+			<-done
+		}
+		close(s.hub.in) // no reader is left to send on it
+		<-s.dispDone
+		err = s.store.Close()
+		s.log.Info("relay stopped")
+	})
+	return err
+}
+
+// Serve runs a relay until ctx is cancelled, then shuts it down gracefully.
+// ready, if not nil, is called with the listening address.
+func Serve(ctx context.Context, cfg Config, ready func(addr string)) error {
+	s, err := Start(cfg)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(s.Addr())
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// bearer returns the token of an "Authorization: Bearer TOKEN" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
