@@ -179,14 +179,13 @@ func (r *reader) extensions() (Extensions, *DecodeError) {
 	needDupCheck := false
 	for i := 0; i < n; i++ {
 		ks := r.off
-		wasDet := !r.nonDet
 		key, err := r.extKey()
 		if err != nil {
 			return nil, err.under("[key " + strconv.Itoa(i) + "]")
 		}
 		ke := r.off
-		if wasDet && r.nonDet {
-			needDupCheck = true
+		if r.wideHead {
+			needDupCheck = true // equal keys may differ in bytes
 		}
 		if prevStart >= 0 {
 			switch c := bytes.Compare(r.b[prevStart:prevEnd], r.b[ks:ke]); {

@@ -86,6 +86,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"duplicate key", withExts("a2 01 61 61 01 61 62"), ErrDuplicateKey, "mimiExtensions[1]", ""},
 		{"duplicate unsorted", withExts("a3 02 00 01 00 02 01"), ErrDuplicateKey, "mimiExtensions[2]", ""},
 		{"duplicate non-shortest", withExts("a2 01 00 18 01 00"), ErrDuplicateKey, "mimiExtensions[1]", ""},
+		{"duplicate wide after non-det value", withExts("a3 00 fa 3f800000 01 00 18 01 00"), ErrDuplicateKey, "mimiExtensions[1]", ""},
+		{"nested duplicate wide after non-det value", withExts("a1 01 a3 00 fa 3f800000 01 00 18 01 00"), ErrDuplicateKey, "mimiExtensions[1][1]", ""},
 		{"duplicate text", withExts("a2 61 61 00 61 61 00"), ErrDuplicateKey, `mimiExtensions["a"]`, ""},
 		{"empty text key", withExts("a1 60 00"), ErrKeyRange, "mimiExtensions[key 0]", "1..255"},
 		{"long text key", withExts("a1 79 0100" + strings.Repeat("61", 256) + "00"), ErrKeyRange, "mimiExtensions[key 0]", "got 256"},

@@ -142,29 +142,28 @@ func (r *reader) mapValue(it item, depth int) *DecodeError {
 	needDupCheck := false
 	for i := 0; i < n; i++ {
 		ks := r.off
-		wasDet := !r.nonDet
-		_, label, err := r.nestedKey()
+		key, err := r.nestedKey()
 		if err != nil {
 			return err.under("[key " + strconv.Itoa(i) + "]")
 		}
 		ke := r.off
-		if wasDet && r.nonDet {
+		if r.wideHead {
 			needDupCheck = true // a non-shortest key head hides equal keys from the byte compare
 		}
 		if prevStart >= 0 {
 			switch c := bytes.Compare(r.b[prevStart:prevEnd], r.b[ks:ke]); {
 			case c == 0:
-				return decErr(ErrDuplicateKey, ks, "duplicate map key").under("[" + label + "]")
+				return decErr(ErrDuplicateKey, ks, "duplicate map key").under("[" + key.label() + "]")
 			case c > 0:
 				needDupCheck = true
 				if err := r.nonPreferred(ks, "map keys not in bytewise order"); err != nil {
-					return err.under("[" + label + "]")
+					return err.under("[" + key.label() + "]")
 				}
 			}
 		}
 		prevStart, prevEnd = ks, ke
 		if err := r.value(depth + 1); err != nil {
-			return err.under("[" + label + "]")
+			return err.under("[" + key.label() + "]")
 		}
 	}
 	if needDupCheck {
@@ -175,40 +174,34 @@ func (r *reader) mapValue(it item, depth int) *DecodeError {
 
 // nestedKey reads a key of a map inside an extension: int, tstr or bstr only,
 // ints within ±(2^53-1).
-func (r *reader) nestedKey() (mapKey, string, *DecodeError) {
+func (r *reader) nestedKey() (mapKey, *DecodeError) {
 	if r.off < len(r.b) {
 		if m := r.b[r.off] >> 5; m != majUint && m != majNeg && m != majBytes && m != majText {
-			return mapKey{}, "", decErr(ErrKeyType, r.off, "map key must be an integer, text string or byte string, got "+describe(r.b[r.off]))
+			return mapKey{}, decErr(ErrKeyType, r.off, "map key must be an integer, text string or byte string, got "+describe(r.b[r.off]))
 		}
 	}
 	it, err := r.head()
 	if err != nil {
-		return mapKey{}, "", err
+		return mapKey{}, err
 	}
 	k := mapKey{major: it.major, arg: it.arg}
 	switch it.major {
 	case majUint, majNeg:
-		if err := intKeyRange(it); err != nil {
-			return k, "", err
-		}
-		if it.major == majUint {
-			return k, strconv.FormatUint(it.arg, 10), nil
-		}
-		return k, "-" + strconv.FormatUint(it.arg+1, 10), nil
+		return k, intKeyRange(it)
 	case majText:
 		p, err := r.payload(it)
 		if err != nil {
-			return k, "", err
+			return k, err
 		}
 		if !utf8.Valid(p) {
-			return k, "", decErr(ErrUTF8, it.start, "map key is not valid UTF-8")
+			return k, decErr(ErrUTF8, it.start, "map key is not valid UTF-8")
 		}
 		k.data = p
-		return k, strconv.Quote(string(p)), nil
+		return k, nil
 	default:
 		p, err := r.payload(it)
 		k.data = p
-		return k, "h'" + strconv.Itoa(len(p)) + " bytes'", err
+		return k, err
 	}
 }
 
@@ -226,17 +219,30 @@ func (r *reader) dupCheck(it item, n int) *DecodeError {
 	sub.head()
 	keys := make([]mapKey, 0, n)
 	for i := 0; i < n; i++ {
-		k, _, _ := sub.nestedKey()
+		k, _ := sub.nestedKey()
 		keys = append(keys, k)
 		sub.value(0)
 	}
 	slices.SortFunc(keys, cmpMapKey)
 	for i := 1; i < len(keys); i++ {
 		if cmpMapKey(keys[i-1], keys[i]) == 0 {
-			return decErr(ErrDuplicateKey, it.start, "duplicate map key")
+			return decErr(ErrDuplicateKey, it.start, "duplicate map key").under("[" + keys[i].label() + "]")
 		}
 	}
 	return nil
+}
+
+// label renders the key for an error path, like nestedKey does.
+func (k mapKey) label() string {
+	switch k.major {
+	case majUint:
+		return strconv.FormatUint(k.arg, 10)
+	case majNeg:
+		return "-" + strconv.FormatUint(k.arg+1, 10)
+	case majText:
+		return strconv.Quote(string(k.data))
+	}
+	return "h'" + strconv.Itoa(len(k.data)) + " bytes'"
 }
 
 func cmpMapKey(a, b mapKey) int {

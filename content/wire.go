@@ -37,6 +37,9 @@ type reader struct {
 	off    int
 	strict bool
 	nonDet bool
+	// wideHead is set by head when the last head was longer than needed; map
+	// key checks use it because nonDet may already be set by earlier items.
+	wideHead bool
 }
 
 // item is one decoded head. For floats (major 7, ai 25..27) arg holds the raw bits.
@@ -56,6 +59,7 @@ func (r *reader) head() (item, *DecodeError) {
 	ib := r.b[r.off]
 	it := item{major: ib >> 5, ai: ib & 0x1f, start: start}
 	r.off++
+	r.wideHead = false
 	switch {
 	case it.ai < 24:
 		it.arg = uint64(it.ai)
@@ -84,6 +88,7 @@ func (r *reader) head() (item, *DecodeError) {
 			return it, nil // floats: shortest form is checked by the caller
 		}
 		if minimalAI(it.arg) != it.ai {
+			r.wideHead = true
 			if err := r.nonPreferred(start, "integer or length not in shortest form"); err != nil {
 				return it, err
 			}
