@@ -206,3 +206,37 @@ func checkSafeFilename(t *testing.T, in string) {
 		}
 	}
 }
+
+func FuzzSafeFilename(f *testing.F) {
+	for _, s := range []string{"bigfile.mp4", "../../x", `a\b`, "CON", "\u202Eexe.txt", "..", " . ", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkSafeFilename)
+}
+
+func FuzzVerifyAndDecrypt(f *testing.F) {
+	part, ct, err := SealAttachment(nil, []byte("seed plaintext"), AttachmentSpec{AAD: []byte("a")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(part.EncAlg, part.HashAlg, part.Key, part.Nonce, part.AAD, part.ContentHash, part.Size, ct)
+	f.Add(uint16(0), uint8(0), []byte{}, []byte{}, []byte{}, []byte{}, uint64(0), []byte("open"))
+	f.Add(uint16(2), uint8(8), make([]byte, 32), make([]byte, 12), []byte{}, make([]byte, 64), uint64(1), []byte{})
+	f.Fuzz(func(t *testing.T, enc uint16, hashAlg uint8, key, nonce, aad, sum []byte, size uint64, data []byte) {
+		p := &ExternalPart{EncAlg: enc, HashAlg: hashAlg, Key: key, Nonce: nonce, AAD: aad, ContentHash: sum, Size: size}
+		pt, err := VerifyAndDecrypt(p, data)
+		if err != nil {
+			var ae *AttachmentError
+			if !errors.As(err, &ae) || pt != nil {
+				t.Fatalf("untyped error or partial output: %v", err)
+			}
+			return
+		}
+		if enc == EncNone && !bytes.Equal(pt, data) {
+			t.Fatal("unencrypted content changed")
+		}
+		if enc != EncNone && len(pt)+16 != len(data) {
+			t.Fatalf("plaintext %d bytes from %d", len(pt), len(data))
+		}
+	})
+}

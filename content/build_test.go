@@ -307,3 +307,27 @@ func TestBuilderFeatures(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReaction(f *testing.F) {
+	for _, s := range []string{"❤", "👩🏽‍⚕️", "👍👍", "", "a", "🇫🇷🇫🇷"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := (&Builder{}).Reaction(MessageID{1}, s)
+		if err != nil {
+			var be *BuildError
+			if !errors.As(err, &be) || m != nil {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		raw, err := m.Encode()
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		back, err := Decode(raw)
+		if err != nil || string(back.Body.Content) != s || back.Body.Disposition != Reaction {
+			t.Fatalf("round trip of %q: %v", s, err)
+		}
+	})
+}

@@ -35,16 +35,41 @@ func parseMarkdown(src []byte) ast.Node {
 func NoHTML(md string) string {
 	src := []byte(md)
 	// Escaping one tag can turn following text into a different construct
-	// (an HTML block becomes a paragraph whose tags are inline), so repeat
-	// until the parser finds no HTML. Each pass removes at least one "<".
-	for pass := 0; pass <= bytes.Count(src, []byte("<")); pass++ {
+	// (an HTML block becomes a paragraph whose tags are inline), so re-parse
+	// until no HTML is left. Crafted input could need a pass per tag, so
+	// after a few passes every "<" that could start a tag is escaped, even
+	// inside code: uglier, but bounded and certainly free of HTML.
+	for pass := 0; pass < noHTMLPasses; pass++ {
 		at := htmlTagStarts(src)
 		if len(at) == 0 {
-			break
+			return string(src)
 		}
 		src = escapeAt(src, at)
 	}
-	return string(src)
+	if !HasHTML(string(src)) {
+		return string(src)
+	}
+	return string(escapeAt(src, tagLikeStarts(src)))
+}
+
+// noHTMLPasses bounds the precise passes of NoHTML; ordinary text needs
+// one or two.
+const noHTMLPasses = 6
+
+// tagLikeStarts returns every "<" followed by a character that can begin
+// an HTML tag, comment, declaration or processing instruction.
+func tagLikeStarts(src []byte) []int {
+	var at []int
+	for i := 0; i+1 < len(src); i++ {
+		if src[i] == '<' && isTagStart(src[i+1]) {
+			at = append(at, i)
+		}
+	}
+	return at
+}
+
+func isTagStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
 }
 
 // HasHTML reports whether md contains anything GFM parses as raw HTML.
@@ -73,11 +98,15 @@ func htmlTagStarts(src []byte) []int {
 				add(n.Segments.At(0).Start)
 			}
 		case *ast.HTMLBlock:
-			// Only the tag that opened the block; the rest is re-parsed.
-			if n.Lines().Len() > 0 {
-				first := n.Lines().At(0)
-				if i := bytes.IndexByte(src[first.Start:first.Stop], '<'); i >= 0 {
-					add(first.Start + i)
+			// The tag that opened the block, and any line that could open
+			// another block once this one is a paragraph; inline tags in
+			// the rest are found when the result is parsed again.
+			for i := 0; i < n.Lines().Len(); i++ {
+				line := n.Lines().At(i)
+				text := src[line.Start:line.Stop]
+				j := bytes.IndexByte(text, '<')
+				if j >= 0 && (i == 0 || len(bytes.TrimLeft(text[:j], " ")) == 0 && j+1 < len(text) && isTagStart(text[j+1])) {
+					add(line.Start + j)
 				}
 			}
 			return ast.WalkSkipChildren, nil

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNoHTML(t *testing.T) {
@@ -153,5 +154,58 @@ func TestLinkNeedsWarning(t *testing.T) {
 		if got := LinkNeedsWarning(tc.text, tc.target); got != tc.warn {
 			t.Errorf("LinkNeedsWarning(%q, %q) = %v", tc.text, tc.target, got)
 		}
+	}
+}
+
+func FuzzNoHTML(f *testing.F) {
+	for _, s := range []string{"a <b>c</b>", "<div>\nx\n</div>", "`<i>`", "<!-- x -->", "<?x?>", "<![CDATA[x]]>",
+		"| a |\n|---|\n| <i>b</i> |", "<a title=\"<b>\">", "<https://x.example>", "\\<b>", "> <s>q</s>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if len(in) > 4096 {
+			return // NoHTML re-parses per HTML block; keep fuzz inputs message-sized
+		}
+		out := NoHTML(in)
+		if HasHTML(out) {
+			t.Fatalf("NoHTML(%q) = %q still has HTML", in, out)
+		}
+		if NoHTML(out) != out {
+			t.Fatalf("NoHTML not idempotent on %q", in)
+		}
+		if !strings.Contains(in, "<") && out != in {
+			t.Fatalf("NoHTML changed %q without '<' to %q", in, out)
+		}
+		if strings.ReplaceAll(out, "&lt;", "<") != strings.ReplaceAll(in, "&lt;", "<") {
+			t.Fatalf("NoHTML changed more than '<': %q -> %q", in, out)
+		}
+		_ = MarkdownText([]byte(out))
+		for _, l := range MarkdownLinks([]byte(out)) {
+			_ = LinkNeedsWarning(l.Text, l.Target)
+		}
+	})
+}
+
+func TestNoHTMLBounded(t *testing.T) {
+	tests := map[string]string{
+		"block chain":     strings.Repeat("<div>\n", 20000),
+		"nested attrs":    strings.Repeat(`<a title="`, 3000) + strings.Repeat(`">`, 3000),
+		"code span swap":  "<a title='`'>  `<b>` `",
+		"comment in code": strings.Repeat("`<!--` <i>x</i>\n", 2000),
+	}
+	for name, in := range tests {
+		start := time.Now()
+		out := NoHTML(in)
+		if HasHTML(out) {
+			t.Errorf("%s: HTML left", name)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
+	}
+	// the code span case: <b> is inside a code span only until the tag
+	// before it is escaped, so it must end up escaped too
+	if out := NoHTML("<a title='`'>  `<b>` `"); HasHTML(out) || !strings.Contains(out, "&lt;b>") {
+		t.Errorf("code span swap: %q", out)
 	}
 }

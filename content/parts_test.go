@@ -269,3 +269,46 @@ func TestPreviewLine(t *testing.T) {
 		t.Error("PlainText of nil or knock")
 	}
 }
+
+func FuzzResolve(f *testing.F) {
+	for _, id := range []string{"01-original", "04-mention", "05-mention-html", "10-attachment", "12-multipart-1",
+		"13-multipart-2", "14-multipart-3"} {
+		if raw, err := os.ReadFile(filepath.Join(buildVectorDir, id+".cbor")); err == nil {
+			f.Add(raw)
+		}
+	}
+	if m, err := (&Builder{}).Markdown("[@x](mimi://e.example/u/x) <b>"); err == nil {
+		if raw, err := m.Encode(); err == nil {
+			f.Add(raw)
+		}
+	}
+	prefs := []Prefs{{}, {Languages: []string{"fr"}, Supported: IsTextType}, {Supported: only()}}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		parts := Walk(&m.Body)
+		for _, p := range prefs {
+			for _, rp := range Resolve(&m.Body, p) {
+				if rp.Index >= len(parts) || parts[rp.Index].Part != rp.Part {
+					t.Fatalf("resolved index %d does not name its part", rp.Index)
+				}
+				if c := rp.Part.Cardinality; c != Single && c != External {
+					t.Fatalf("resolved a %v part", c)
+				}
+				if !rp.Disposition.Known() {
+					t.Fatalf("unknown disposition %d leaked", rp.Disposition)
+				}
+				for _, ref := range rp.Refs {
+					if c := parts[ref].Part.Cardinality; c != Single && c != External {
+						t.Fatalf("cid reference to a %v part", c)
+					}
+				}
+			}
+		}
+		_ = PlainText(m, "en")
+		_ = MentionURIs(&m.Body)
+		_ = IsKnock(m)
+	})
+}
