@@ -16,67 +16,71 @@ import (
 // deterministic (e.g. received from a lenient sender) are rewritten into
 // deterministic form; Extension order in m does not matter.
 func (m *Message) Encode() ([]byte, error) {
+	var buf [8]int
 	var e encoder
-	if err := e.validate(m); err != nil {
+	order, err := e.validate(m, buf[:0])
+	if err != nil {
 		return nil, err
 	}
+	e.order = order
 	return e.write(make([]byte, 0, e.size), m), nil
 }
 
 // AppendEncode appends the encoding of m to dst. On error dst is returned
 // unchanged.
 func (m *Message) AppendEncode(dst []byte) ([]byte, error) {
+	var buf [8]int
 	var e encoder
-	if err := e.validate(m); err != nil {
+	order, err := e.validate(m, buf[:0])
+	if err != nil {
 		return dst, err
 	}
+	e.order = order
 	return e.write(slices.Grow(dst, e.size), m), nil
 }
 
 // encoder carries what validation learned to the writing pass.
 type encoder struct {
-	order    []int // extension indices in bytewise key order
-	orderBuf [8]int
-	canon    [][]byte // deterministic replacements for extension values, by index
-	size     int      // upper bound of the encoded length
+	order []int    // extension indices in bytewise key order
+	canon [][]byte // deterministic replacements for extension values, by index
+	size  int      // upper bound of the encoded length
 }
 
-func (e *encoder) validate(m *Message) error {
+// validate checks m and returns the extension order, built in order's storage.
+func (e *encoder) validate(m *Message, order []int) ([]int, error) {
 	if m == nil {
-		return encErr(ErrMissing, "nil message").under("mimiContent")
+		return nil, encErr(ErrMissing, "nil message").under("mimiContent")
 	}
 	e.size = 64 + len(m.TopicID)
 	if m.Replaces != nil && m.Replaces[0] != 0x01 {
-		return hashAlgErr(m.Replaces).under("replaces")
+		return nil, hashAlgErr(m.Replaces).under("replaces")
 	}
 	if m.InReplyTo != nil && m.InReplyTo[0] != 0x01 {
-		return hashAlgErr(m.InReplyTo).under("inReplyTo")
+		return nil, hashAlgErr(m.InReplyTo).under("inReplyTo")
 	}
-	if err := e.validateExtensions(m.Extensions); err != nil {
-		return err.under("mimiExtensions")
+	order, xerr := e.validateExtensions(m.Extensions, order)
+	if xerr != nil {
+		return nil, xerr.under("mimiExtensions")
 	}
 	parts := 0
 	if err := e.validatePart(&m.Body, 1, &parts); err != nil {
-		return err.under("nestedPart")
+		return nil, err.under("nestedPart")
 	}
-	return nil
+	return order, nil
 }
 
 func hashAlgErr(id *MessageID) *EncodeError {
 	return encErr(ErrHashAlg, "unknown hash algorithm octet 0x"+strconv.FormatUint(uint64(id[0]), 16))
 }
 
-func (e *encoder) validateExtensions(exts Extensions) *EncodeError {
-	if len(exts) <= len(e.orderBuf) {
-		e.order = e.orderBuf[:0]
-	}
+func (e *encoder) validateExtensions(exts Extensions, order []int) ([]int, *EncodeError) {
 	for i, x := range exts {
 		if err := validExtKey(x.Key); err != nil {
-			return err.under(keyLabel(x.Key))
+			return nil, err.under(keyLabel(x.Key))
 		}
 		det, derr := checkValue(x.Value, 2)
 		if derr != nil {
-			return toEncodeError(derr).under(keyLabel(x.Key))
+			return nil, toEncodeError(derr).under(keyLabel(x.Key))
 		}
 		if !det {
 			if e.canon == nil {
@@ -85,20 +89,23 @@ func (e *encoder) validateExtensions(exts Extensions) *EncodeError {
 			e.canon[i] = canonicalValue(nil, x.Value)
 		}
 		e.size += 9 + len(x.Key.Text) + len(x.Value)
-		e.order = append(e.order, i)
+		order = append(order, i)
 	}
 	// insertion sort: maps are small and this avoids the closure allocation
-	for i := 1; i < len(e.order); i++ {
-		for j := i; j > 0 && compareExtKeys(exts[e.order[j-1]].Key, exts[e.order[j]].Key) > 0; j-- {
-			e.order[j-1], e.order[j] = e.order[j], e.order[j-1]
+	if len(order) > 16 {
+		slices.SortFunc(order, func(a, b int) int { return compareExtKeys(exts[a].Key, exts[b].Key) })
+	}
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && compareExtKeys(exts[order[j-1]].Key, exts[order[j]].Key) > 0; j-- {
+			order[j-1], order[j] = order[j], order[j-1]
 		}
 	}
-	for i := 1; i < len(e.order); i++ {
-		if k := exts[e.order[i]].Key; compareExtKeys(exts[e.order[i-1]].Key, k) == 0 {
-			return encErr(ErrDuplicateKey, "duplicate extension key").under(keyLabel(k))
+	for i := 1; i < len(order); i++ {
+		if k := exts[order[i]].Key; compareExtKeys(exts[order[i-1]].Key, k) == 0 {
+			return nil, encErr(ErrDuplicateKey, "duplicate extension key").under(keyLabel(k))
 		}
 	}
-	return nil
+	return order, nil
 }
 
 // validExtKey checks an extension key: int within ±(2^53-1), or 1..255
