@@ -125,23 +125,9 @@ func parseRatchetTree(b []byte) (*ratchetTree, error) {
 }
 
 func (t *ratchetTree) clone() *ratchetTree {
-	c := &ratchetTree{nodes: make([]*Node, len(t.nodes)), hashes: append([][]byte(nil), t.hashes...)}
-	for i, n := range t.nodes {
-		if n == nil {
-			continue
-		}
-		cn := &Node{}
-		if n.Leaf != nil {
-			l := *n.Leaf
-			cn.Leaf = &l
-		} else {
-			p := *n.Parent
-			p.UnmergedLeaves = append([]uint32(nil), p.UnmergedLeaves...)
-			cn.Parent = &p
-		}
-		c.nodes[i] = cn
-	}
-	return c
+	// Nodes are immutable once placed (every change installs a new *Node),
+	// so copying the pointer slices is a complete copy.
+	return &ratchetTree{nodes: append([]*Node(nil), t.nodes...), hashes: append([][]byte(nil), t.hashes...)}
 }
 
 // resolution is RFC 9420 §4.1.1's resolution of node x.

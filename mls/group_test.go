@@ -1,0 +1,99 @@
+package mls
+
+import (
+	"bytes"
+	"testing"
+)
+
+func newMember(t testing.TB, cs CipherSuite, name string) *KeyPackageBundle {
+	t.Helper()
+	id, err := NewIdentity(cs, []byte(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := NewKeyPackage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+func TestGroupBasicFlow(t *testing.T) {
+	for _, cs := range []CipherSuite{X25519_AES128GCM_SHA256_Ed25519, P256_AES128GCM_SHA256_P256} {
+		for _, public := range []bool{false, true} {
+			alice, err := NewIdentity(cs, []byte("alice"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ga, err := NewGroup(alice, []byte("group"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ga.PublicHandshake = public
+			bob := newMember(t, cs, "bob")
+			res, err := ga.Commit(CommitOptions{Add: [][]byte{bob.KeyPackage}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ga.MergePendingCommit(); err != nil {
+				t.Fatal(err)
+			}
+			gb, err := JoinFromWelcome(res.Welcome, bob, JoinOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(ga.EpochAuthenticator(), gb.EpochAuthenticator()) {
+				t.Fatal("epoch authenticators differ after join")
+			}
+			msg, err := ga.Encrypt([]byte("hello bob"), []byte("ad"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := gb.Process(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Data) != "hello bob" || r.Sender.Index != 0 {
+				t.Fatalf("got %q from %d", r.Data, r.Sender.Index)
+			}
+			// Bob commits an update with a path; Alice follows.
+			res, err = gb.Commit(CommitOptions{ForcePath: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ga.Process(res.Commit); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := gb.Process(res.Commit); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(ga.EpochAuthenticator(), gb.EpochAuthenticator()) || ga.Epoch() != 2 {
+				t.Fatal("epoch authenticators differ after update")
+			}
+			// Carol joins by external commit.
+			gi, err := gb.GroupInfo(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			carol, _ := NewIdentity(cs, []byte("carol"))
+			gc, commit, err := JoinExternal(gi, carol, ExternalJoinOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range []*Group{ga, gb} {
+				if _, err := g.Process(commit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(ga.EpochAuthenticator(), gc.EpochAuthenticator()) || !bytes.Equal(gb.EpochAuthenticator(), gc.EpochAuthenticator()) {
+				t.Fatal("epoch authenticators differ after external join")
+			}
+			msg, _ = gc.Encrypt([]byte("hi from carol"), nil)
+			for _, g := range []*Group{ga, gb} {
+				if r, err := g.Process(msg); err != nil || string(r.Data) != "hi from carol" {
+					t.Fatalf("%v %v", r, err)
+				}
+			}
+		}
+	}
+}
