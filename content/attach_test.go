@@ -240,3 +240,28 @@ func FuzzVerifyAndDecrypt(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSealAttachment1MiB(b *testing.B) {
+	plain := make([]byte, 1<<20)
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := SealAttachment(nil, plain, AttachmentSpec{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyAndDecrypt1MiB(b *testing.B) {
+	part, ct, err := SealAttachment(nil, make([]byte, 1<<20), AttachmentSpec{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(ct)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := VerifyAndDecrypt(&part, ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -331,3 +331,65 @@ func FuzzReaction(f *testing.F) {
 		}
 	})
 }
+
+func TestMultiLanguageAlternatives(t *testing.T) {
+	m, err := (&Builder{}).Alternatives([]NestedPart{
+		LanguagePart("en", MarkdownPart("Welcome, *all*!")),
+		LanguagePart("fr,fr-CA", MarkdownPart("Bienvenue à *tous* !")),
+		LanguagePart("de", MarkdownPart("Willkommen!")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for langs, want := range map[string]string{
+		"":       "Welcome, all!",
+		"fr-CA":  "Bienvenue à tous !",
+		"de,fr":  "Willkommen!",
+		"es,fr":  "Bienvenue à tous !",
+		"ja":     "Welcome, all!",
+		"DE-AT":  "Willkommen!",
+		"en-GB":  "Welcome, all!",
+		"pt,xyz": "Welcome, all!",
+	} {
+		var prefs []string
+		if langs != "" {
+			prefs = strings.Split(langs, ",")
+		}
+		if got := PlainText(back, prefs...); got != want {
+			t.Errorf("languages %q: %q, want %q", langs, got, want)
+		}
+	}
+}
+
+func BenchmarkBuildEncodeMarkdown(b *testing.B) {
+	bl := &Builder{Sender: vecAliceURI, Room: "mimi://example.com/r/engineering_team"}
+	text := "Kudos to " + MentionMarkdown("Alice Smith", vecAliceURI) + " for making the **release** happen!"
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := bl.Markdown(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Encode(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBuildReaction(b *testing.B) {
+	bl := &Builder{Sender: vecAliceURI, Room: "mimi://example.com/r/engineering_team"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bl.Reaction(MessageID{1}, "👩🏽‍⚕️"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

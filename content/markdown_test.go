@@ -209,3 +209,17 @@ func TestNoHTMLBounded(t *testing.T) {
 		t.Errorf("code span swap: %q", out)
 	}
 }
+
+func BenchmarkNoHTML(b *testing.B) {
+	for name, in := range map[string]string{
+		"plain": "Hi everyone, we just shipped release 2.0. __Good  work__! See [the notes](https://example.com/r).",
+		"tags":  "a <b>bold</b> and <i>it</i>\n\n<div>\nblock\n</div>\n\n`<code>` and <!-- c -->",
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = NoHTML(in)
+			}
+		})
+	}
+}

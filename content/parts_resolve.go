@@ -38,8 +38,9 @@ func Resolve(body *NestedPart, prefs Prefs) []ResolvedPart {
 	if body == nil {
 		return nil
 	}
-	r := resolver{prefs: prefs, index: map[*NestedPart]int{}}
-	for _, pi := range Walk(body) {
+	parts := Walk(body)
+	r := resolver{prefs: prefs, index: make(map[*NestedPart]int, len(parts))}
+	for _, pi := range parts {
 		r.index[pi.Part] = pi.Index
 	}
 	chosen := r.resolve(body, Render, "")
@@ -50,10 +51,12 @@ func Resolve(body *NestedPart, prefs Prefs) []ResolvedPart {
 		if referenced[rp.Index] {
 			continue
 		}
-		if rp.Part.Cardinality == Single {
+		if rp.Part.Cardinality == Single && isContainerType(rp.Part.ContentType) {
 			for _, ref := range CIDRefs(rp.Part.Content) {
-				target, ok := PartAt(body, ref)
-				if !ok || ref == rp.Index || (target.Cardinality != Single && target.Cardinality != External) {
+				if ref >= len(parts) || ref == rp.Index {
+					continue
+				}
+				if c := parts[ref].Part.Cardinality; c != Single && c != External {
 					continue // §4: cid: may only name a Single or External part
 				}
 				rp.Refs = append(rp.Refs, ref)
@@ -63,6 +66,13 @@ func Resolve(body *NestedPart, prefs Prefs) []ResolvedPart {
 		out = append(out, rp)
 	}
 	return out
+}
+
+// isContainerType says whether a part can refer to others with cid: URIs:
+// the text formats (HTML, Markdown, vCard, iCalendar, ...), never media.
+func isContainerType(ct string) bool {
+	mt, _ := MediaType(ct)
+	return strings.HasPrefix(mt, "text/")
 }
 
 type resolver struct {

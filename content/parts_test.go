@@ -312,3 +312,32 @@ func FuzzResolve(f *testing.F) {
 		_ = IsKnock(m)
 	})
 }
+
+func BenchmarkResolveMultipart3(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join(buildVectorDir, "14-multipart-3.cbor"))
+	if err != nil {
+		b.Skip("skipping: ../../shared (MIMI content vectors) is absent")
+	}
+	m, err := Decode(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prefs := Prefs{Languages: []string{"fr", "en"}, Supported: only("text/html", "image/png")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(Resolve(&m.Body, prefs)) != 1 {
+			b.Fatal("wrong resolution")
+		}
+	}
+}
+
+func BenchmarkPlainTextMarkdown(b *testing.B) {
+	m, err := (&Builder{}).Markdown("Kudos to " + MentionMarkdown("Alice Smith", vecAliceURI) + " for making the **release** happen!")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = PlainText(m)
+	}
+}
