@@ -88,3 +88,20 @@ func BenchmarkDecodeStatusReport(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodeCostRatio enforces the budget in one run: Decode of
+// vector 01 costs at most 1.5x cbor.Unmarshal into any (we measure ~0.25x,
+// so machine noise does not make this flaky). Skipped with -short.
+func TestDecodeCostRatio(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing test")
+	}
+	vectorsPath(t)
+	dec := testing.Benchmark(BenchmarkDecodeText)
+	base := testing.Benchmark(BenchmarkUnmarshalAnyText)
+	ratio := float64(dec.NsPerOp()) / float64(base.NsPerOp())
+	t.Logf("Decode %d ns/op, Unmarshal(any) %d ns/op, ratio %.2f", dec.NsPerOp(), base.NsPerOp(), ratio)
+	if ratio > 1.5 {
+		t.Errorf("Decode costs %.2fx cbor.Unmarshal(any), budget 1.5x", ratio)
+	}
+}
