@@ -135,3 +135,24 @@ func TestStatusCarriage(t *testing.T) {
 		t.Errorf("broken report: %v", err)
 	}
 }
+
+// The -06 report (IDs from the buggy -06 generator) has the same shape.
+func TestLegacy06StatusReport(t *testing.T) {
+	raw := readHex(t, filepath.Join(vectorsPath(t), "legacy-draft-06", "report.hex"))
+	rep, err := DecodeStatusReport(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Status{StatusRead, StatusRead, StatusUnread, StatusExpired}
+	if len(rep) != 4 || rep[0].ID.String() != "010714238126772e253118df3cd18fa69f90841d7df1f6f0cddab1f0dc0c9a26" {
+		t.Fatalf("report = %v", rep)
+	}
+	for i, s := range want {
+		if rep[i].Status != s {
+			t.Errorf("entry %d status %v, want %v", i, rep[i].Status, s)
+		}
+	}
+	if enc, err := rep.Encode(); err != nil || !bytes.Equal(enc, raw) {
+		t.Errorf("re-encode differs: %v", err)
+	}
+}
