@@ -201,7 +201,7 @@ func (s *suite) encryptWithLabel(pub []byte, label string, context, plaintext []
 
 // decryptWithLabel is DecryptWithLabel: HPKE OpenBase with the labelled info.
 func (s *suite) decryptWithLabel(priv []byte, label string, context, kemOutput, ct []byte) ([]byte, error) {
-	sk, err := s.kem.NewPrivateKey(priv)
+	sk, err := s.hpkePrivateKey(priv)
 	if err != nil {
 		return nil, fmt.Errorf("mls: HPKE private key: %w", err)
 	}
@@ -231,7 +231,7 @@ func (s *suite) deriveKeyPair(ikm []byte) (priv, pub []byte, err error) {
 
 // hpkePublicFromPrivate returns the public key of a serialized HPKE private key.
 func (s *suite) hpkePublicFromPrivate(priv []byte) ([]byte, error) {
-	sk, err := s.kem.NewPrivateKey(priv)
+	sk, err := s.hpkePrivateKey(priv)
 	if err != nil {
 		return nil, err
 	}
@@ -289,4 +289,16 @@ func (s *suite) ecdsaKey(priv []byte) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("mls: ecdsa private key: %w", err)
 	}
 	return k, nil
+}
+
+// hpkePrivateKey parses a serialized HPKE private key, restoring leading
+// zeros of NIST-curve scalars that some encoders drop.
+func (s *suite) hpkePrivateKey(priv []byte) (hpke.PrivateKey, error) {
+	if s.curve != nil {
+		size := (s.curve.Params().BitSize + 7) / 8
+		if len(priv) < size {
+			priv = append(make([]byte, size-len(priv)), priv...)
+		}
+	}
+	return s.kem.NewPrivateKey(priv)
 }

@@ -29,7 +29,7 @@ func (s *suite) externalInitSecretSend(extPub []byte) (kemOutput, initSecret []b
 
 // externalInitSecretReceive decapsulates an ExternalInit kem_output.
 func (s *suite) externalInitSecretReceive(extPriv, kemOutput []byte) ([]byte, error) {
-	sk, err := s.kem.NewPrivateKey(extPriv)
+	sk, err := s.hpkePrivateKey(extPriv)
 	if err != nil {
 		return nil, err
 	}
