@@ -67,8 +67,8 @@ const (
 	Online
 	// Offline: the last attempt failed; the next is at Status.NextRetry.
 	Offline
-	// Stopped: the relay refused us for good (bad token or protocol
-	// version) or the session was closed. Reconnect starts again.
+	// Stopped: not started yet, closed, or refused for good by the relay
+	// (bad token or protocol version; Err says which). Reconnect retries.
 	Stopped
 )
 

@@ -106,7 +106,7 @@ func Open(opts Options) (*Session, error) {
 	s := &Session{
 		opts: opts, store: st, q: newEventQueue(), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), pumpWake: make(chan struct{}, 1),
-		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Offline},
+		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Stopped},
 	}
 	for _, r := range rooms {
 		s.rooms[r.ID] = &roomSync{Room: r}
