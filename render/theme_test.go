@@ -123,8 +123,8 @@ func TestSenderColoursReadable(t *testing.T) {
 func TestSenderIndexStableAndSpread(t *testing.T) {
 	// FNV-1a values: these must never change, or every sender's colour would.
 	for uri, want := range map[string]int{
-		"":                           int(uint32(2166136261) % 12),
-		"a":                          int(uint32(0xe40c292c) % 12),
+		"":  int(uint32(2166136261) % 12),
+		"a": int(uint32(0xe40c292c) % 12),
 	} {
 		if got := SenderIndex(uri, 12); got != want {
 			t.Errorf("SenderIndex(%q) = %d, want %d", uri, got, want)
