@@ -1,0 +1,36 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+)
+
+// childEnv makes the test binary act as a relay process (see runChild), so
+// the fault test can SIGKILL a real relay process without package main.
+const childEnv = "MIMICHAT_RELAY_TEST_CHILD_DATA"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childEnv); dir != "" {
+		os.Exit(runChild(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// runChild serves a relay on 127.0.0.1:0 over dir and prints its address.
+func runChild(dir string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	err := Serve(ctx, Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log},
+		func(addr string) { fmt.Printf("ADDR %s\n", addr) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
