@@ -106,11 +106,15 @@ func (s *recordStore) add() (uint32, *record) {
 func (s *recordStore) at(i uint32) *record { return &s.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
 // idTable maps a MessageID to its record number: open addressing with linear
-// probing over uint32 slots holding record number+1, load factor ≤ 1/2.
-// The hash is seeded so chosen IDs cannot force collisions.
+// probing, load factor ≤ 1/2. A slot holds the low 32 bits of the ID's hash
+// above the record number+1. The hash bits pick the home slot (tables stay
+// under 2^32 slots), so growing never re-reads a record, and a probe only
+// touches a record (a likely cache miss) when the stored bits match: the
+// duplicate check of a new ID usually reads no record at all. The hash is
+// seeded so chosen IDs cannot force collisions.
 type idTable struct {
 	seed  maphash.Seed
-	slots []uint32
+	slots []uint64
 	n     int
 }
 
@@ -118,14 +122,15 @@ func (t *idTable) find(s *recordStore, id MessageID) (uint32, bool) {
 	if t.n == 0 {
 		return 0, false
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := maphash.Comparable(t.seed, id) & mask; ; i = (i + 1) & mask {
+	h := uint32(maphash.Comparable(t.seed, id))
+	mask := uint32(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
 		v := t.slots[i]
 		if v == 0 {
 			return 0, false
 		}
-		if s.at(v-1).id == id {
-			return v - 1, true
+		if uint32(v>>32) == h && s.at(uint32(v)-1).id == id {
+			return uint32(v) - 1, true
 		}
 	}
 }
@@ -133,30 +138,30 @@ func (t *idTable) find(s *recordStore, id MessageID) (uint32, bool) {
 // insert adds rec (whose ID must not be present yet).
 func (t *idTable) insert(s *recordStore, rec uint32) {
 	if (t.n+1)*2 > len(t.slots) {
-		t.grow(s)
+		t.grow()
 	}
-	t.place(s.at(rec).id, rec)
+	t.place(uint64(uint32(maphash.Comparable(t.seed, s.at(rec).id)))<<32 | uint64(rec+1))
 	t.n++
 }
 
-func (t *idTable) place(id MessageID, rec uint32) {
-	mask := uint64(len(t.slots) - 1)
-	i := maphash.Comparable(t.seed, id) & mask
+func (t *idTable) place(v uint64) {
+	mask := uint32(len(t.slots) - 1)
+	i := uint32(v>>32) & mask
 	for t.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = rec + 1
+	t.slots[i] = v
 }
 
-func (t *idTable) grow(s *recordStore) {
+func (t *idTable) grow() {
 	if len(t.slots) == 0 {
 		t.seed = maphash.MakeSeed()
 	}
 	old := t.slots
-	t.slots = make([]uint32, max(64, 2*len(old)))
+	t.slots = make([]uint64, max(64, 2*len(old)))
 	for _, v := range old {
 		if v != 0 {
-			t.place(s.at(v-1).id, v-1)
+			t.place(v)
 		}
 	}
 }
