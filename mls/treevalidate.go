@@ -104,9 +104,6 @@ func (t *ratchetTree) validate(s *suite, groupID []byte, groupExts []Extension) 
 		if err := l.verify(s, groupID, x/2); err != nil {
 			return &TreeError{Node: x, Rule: "leaf signature: " + err.Error()}
 		}
-		if l.Source == sourceUpdate {
-			return &TreeError{Node: x, Rule: "leaf node source update in a tree"}
-		}
 		if err := validateLeafCapabilities(l, s.id, groupExts); err != nil {
 			return &TreeError{Node: x, Rule: err.Error()}
 		}

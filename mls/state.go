@@ -1,0 +1,141 @@
+package mls
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Saving and loading a member's group state, so a session can persist it
+// between runs. The snapshot holds private keys: store it like a secret.
+
+// ErrState is wrapped by failures to load a saved state.
+var ErrState = errors.New("mls: invalid saved group state")
+
+const stateVersion = 1
+
+type ratchetState struct {
+	Secret  []byte
+	Next    uint32
+	Skipped map[uint32]keyNonce `json:",omitempty"`
+}
+
+type proposalState struct {
+	Ref      []byte
+	Proposal []byte
+	Sender   Sender
+}
+
+type groupState struct {
+	Version         int
+	Context         []byte
+	Tree            []byte
+	Interim         []byte
+	Epoch           *epochSecrets
+	SecretNodes     map[uint32][]byte
+	Handshake       map[uint32]ratchetState
+	Application     map[uint32]ratchetState
+	Me              uint32
+	Identity        *Identity
+	Keys            map[uint32][]byte
+	Inactive        bool
+	Proposals       []proposalState
+	UpdateKeys      map[string][]byte // hex ref
+	PSKs            map[string][]byte // hex id
+	Resumption      map[uint64][]byte
+	PublicHandshake bool
+	TreeInWelcome   bool
+	IgnoreLifetimes bool
+}
+
+// Save serializes the group state. A pending own commit is not saved:
+// merge or clear it first.
+func (g *Group) Save() ([]byte, error) {
+	if g.pending != nil {
+		return nil, fmt.Errorf("mls: save with a pending commit; merge or clear it first")
+	}
+	st := groupState{Version: stateVersion, Context: g.ctx.bytes(), Tree: g.tree.bytes(), Interim: g.interim,
+		Epoch: g.ep, SecretNodes: g.st.nodes, Handshake: map[uint32]ratchetState{}, Application: map[uint32]ratchetState{},
+		Me: g.me, Identity: g.id, Keys: g.keys, Inactive: g.inactive, UpdateKeys: map[string][]byte{}, PSKs: map[string][]byte{},
+		Resumption: g.resumption, PublicHandshake: g.PublicHandshake, TreeInWelcome: g.RatchetTreeInWelcome, IgnoreLifetimes: g.IgnoreLifetimes}
+	for l, r := range g.st.handshake {
+		st.Handshake[l] = ratchetState{r.Secret, r.Next, r.Skipped}
+	}
+	for l, r := range g.st.application {
+		st.Application[l] = ratchetState{r.Secret, r.Next, r.Skipped}
+	}
+	for _, p := range g.proposals {
+		st.Proposals = append(st.Proposals, proposalState{Ref: p.ref, Proposal: p.proposal.bytes(), Sender: p.sender})
+	}
+	for k, v := range g.updateKeys {
+		st.UpdateKeys[hex.EncodeToString([]byte(k))] = v
+	}
+	for k, v := range g.psks {
+		st.PSKs[hex.EncodeToString([]byte(k))] = v
+	}
+	return json.Marshal(&st)
+}
+
+// LoadGroup restores a state written by Save.
+func LoadGroup(b []byte) (*Group, error) {
+	var st groupState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrState, err)
+	}
+	if st.Version != stateVersion || st.Epoch == nil || st.Identity == nil {
+		return nil, fmt.Errorf("%w: version %d or missing fields", ErrState, st.Version)
+	}
+	g := &Group{me: st.Me, id: st.Identity, keys: st.Keys, inactive: st.Inactive, interim: st.Interim, ep: st.Epoch,
+		resumption: st.Resumption, updateKeys: map[string][]byte{}, psks: map[string][]byte{},
+		PublicHandshake: st.PublicHandshake, RatchetTreeInWelcome: st.TreeInWelcome, IgnoreLifetimes: st.IgnoreLifetimes}
+	if err := decodeAll(st.Context, "group_context", g.ctx.decode); err != nil {
+		return nil, err
+	}
+	var err error
+	if g.s, err = lookupSuite(g.ctx.CipherSuite); err != nil {
+		return nil, err
+	}
+	if g.tree, err = parseRatchetTree(st.Tree); err != nil {
+		return nil, err
+	}
+	if g.tree.leaf(g.me) == nil && !g.inactive {
+		return nil, fmt.Errorf("%w: own leaf %d is blank", ErrState, g.me)
+	}
+	g.st = &secretTree{s: g.s, leaves: g.tree.leaves(), nodes: st.SecretNodes,
+		handshake: map[uint32]*hashRatchet{}, application: map[uint32]*hashRatchet{}}
+	if g.st.nodes == nil {
+		g.st.nodes = map[uint32][]byte{}
+	}
+	for l, r := range st.Handshake {
+		g.st.handshake[l] = &hashRatchet{Secret: r.Secret, Next: r.Next, Skipped: r.Skipped}
+	}
+	for l, r := range st.Application {
+		g.st.application[l] = &hashRatchet{Secret: r.Secret, Next: r.Next, Skipped: r.Skipped}
+	}
+	for _, p := range st.Proposals {
+		var prop Proposal
+		if err := decodeAll(p.Proposal, "proposal", prop.decode); err != nil {
+			return nil, err
+		}
+		g.proposals = append(g.proposals, cachedProposal{ref: p.Ref, proposal: &prop, sender: p.Sender})
+	}
+	for k, v := range st.UpdateKeys {
+		kb, err := hex.DecodeString(k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: update key ref: %v", ErrState, err)
+		}
+		g.updateKeys[string(kb)] = v
+	}
+	for k, v := range st.PSKs {
+		kb, err := hex.DecodeString(k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: psk id: %v", ErrState, err)
+		}
+		g.psks[string(kb)] = v
+	}
+	if g.keys == nil {
+		g.keys = privateKeys{}
+	}
+	return g, nil
+}
