@@ -28,8 +28,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
-	c := &conn{srv: s, ws: ws, user: user, queue: make(chan outItem, s.cfg.SendQueue),
-		done: make(chan struct{}), rooms: map[*room]struct{}{},
+	c := &conn{srv: s, ws: ws, user: user, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
+		inflight: make(chan struct{}, s.cfg.MaxInflight),
+		done:     make(chan struct{}), rooms: map[*room]struct{}{},
 		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
 		log:  s.log.With("user", user, "remote", r.RemoteAddr)}
 	s.mu.Lock()

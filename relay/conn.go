@@ -44,6 +44,7 @@ type conn struct {
 	log  *slog.Logger
 
 	queue    chan outItem
+	inflight chan struct{} // one token per request at the writer
 	done     chan struct{}
 	killOnce sync.Once
 

@@ -71,9 +71,9 @@ func (c *conn) handle(f proto.Frame) {
 	case *proto.Submit:
 		ref = c.submit(f)
 	case *proto.RoomOp:
-		c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+		c.toWriter(f)
 	case *proto.CreateRoom:
-		c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+		c.toWriter(f)
 	case *proto.Subscribe:
 		ref = c.srv.hub.subscribe(c, f)
 	case *proto.Unsubscribe:
@@ -113,8 +113,20 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if !bytes.Equal(id[:], f.ID) {
 		return refuse(proto.CodeBadMessageID, "id is not the message ID of this content from %s in %s", c.user, f.Room)
 	}
-	c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+	c.toWriter(f)
 	return nil
+}
+
+// toWriter hands a request to the group-commit writer. At most MaxInflight
+// requests per connection wait for their answer, so answers always fit the
+// send queue; beyond that the reader stops reading (TCP pushes back).
+func (c *conn) toWriter(f proto.Frame) {
+	select {
+	case c.inflight <- struct{}{}:
+	case <-c.done:
+		return
+	}
+	c.srv.hub.in <- &request{c: c, user: c.user, f: f}
 }
 
 func (c *conn) signal(f *proto.Signal) *refusal {

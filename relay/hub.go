@@ -69,8 +69,9 @@ func (h *hub) runDispatcher(done chan<- struct{}) {
 	defer close(done)
 	for batch := range h.out {
 		for _, o := range batch {
-			if o.c != nil && o.reply != nil {
+			if o.c != nil {
 				o.c.send(o.reply)
+				<-o.c.inflight
 			}
 			for _, ev := range o.events {
 				h.fanout(ev)

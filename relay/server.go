@@ -38,7 +38,8 @@ type Config struct {
 	RateBurst   int     // default 100
 	SignalRate  float64 // signals per connection per second; default 5
 	SignalBurst int     // default 20
-	SendQueue   int     // per-connection send queue, in frames; default 1024
+	SendQueue   int     // per-connection send queue for events, in frames; default 1024
+	MaxInflight int     // requests per connection awaiting their answer; default 256
 
 	MaxBatch    int           // requests per commit; default 512
 	BatchWindow time.Duration // extra wait to fill a batch; default 200µs; < 0 none
@@ -85,6 +86,7 @@ func (c *Config) defaults() error {
 	setF(&c.SignalRate, 5)
 	set(&c.SignalBurst, 20)
 	set(&c.SendQueue, 1024)
+	set(&c.MaxInflight, 256)
 	set(&c.MaxBatch, 512)
 	setD(&c.BatchWindow, 200*time.Microsecond)
 	set(&c.ErrorBudget, 20)

@@ -1,0 +1,86 @@
+package relay
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+// TestSlowReaderDisconnected: a subscriber that stops reading fills its
+// bounded queue and is disconnected; a fast subscriber gets every event
+// meanwhile, and the sender's acks keep coming.
+func TestSlowReaderDisconnected(t *testing.T) {
+	// A write timeout far above the bound below: were the relay to wait on
+	// the slow socket, the fast subscriber would stall for 30 s.
+	s := startRelay(t, Config{RatePerSec: -1, SendQueue: 32, WriteTimeout: 30 * time.Second})
+	st := s.Store()
+	alice := dial(t, s.Addr(), addUser(t, st, "alice"))
+	fast := dial(t, s.Addr(), addUser(t, st, "fast"))
+	room := alice.createRoom("r", proto.CreateRoom{Join: proto.JoinOpen})
+	fast.mustOp(room, proto.KindJoin, "")
+	fast.subscribe(room, 0)
+
+	// The slow client subscribes, then never reads again.
+	slowTok := addUser(t, st, "slow")
+	slow, err := connect(s.Addr(), slowTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.close()
+	if _, err := slow.call(&proto.RoomOp{RID: 1, Room: room, Op: proto.KindJoin}); err != nil {
+		t.Fatal(err)
+	}
+	if err := slow.write(&proto.Subscribe{RID: 2, Room: room}); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 400
+	body := strings.Repeat("x", 60<<10)
+	msgs := make([]*proto.Submit, n)
+	for i := range msgs {
+		msgs[i] = message(t, alice.user, room, body)
+		msgs[i].RID = uint64(i + 1)
+	}
+	start := time.Now()
+	go func() {
+		for _, m := range msgs {
+			alice.send(m)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		expect[*proto.Ack](alice)
+	}
+	evs := fast.events(room, 3+n, 30*time.Second)
+	elapsed := time.Since(start)
+	if len(evs) != 3+n {
+		t.Fatalf("fast subscriber got %d of %d events", len(evs), 3+n)
+	}
+	if elapsed > 15*time.Second {
+		t.Fatalf("fast subscriber took %v: the slow one held it back", elapsed)
+	}
+	if s.metrics.slowKills.Load() == 0 {
+		t.Fatal("the slow reader was not disconnected")
+	}
+	// The slow client finds its connection closed once it reads again.
+	got := 0
+	for {
+		f, err := slow.read(5 * time.Second)
+		if err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok && ce.Code != websocket.ClosePolicyViolation {
+				t.Fatalf("closed with %v", err)
+			}
+			break
+		}
+		if _, ok := f.(*proto.Event); ok {
+			got++
+		}
+	}
+	if got >= 3+n {
+		t.Fatalf("slow reader received all %d events; it should have been cut off", got)
+	}
+	t.Logf("%d × 60 KiB to the fast subscriber in %v; slow one got %d events before the cut", n, elapsed, got)
+}
