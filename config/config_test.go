@@ -138,3 +138,25 @@ func TestResolveMissingAndOverride(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: any text either parses into a config whose values pass the
+// same validation again, or fails with a *config.Error; it never panics.
+func FuzzParse(f *testing.F) {
+	f.Add("[client]\nrelay = \"ws://127.0.0.1:1/v1\"\nuser = \"mimi://ex.com/u/a\"\ntoken = \"t\"\n")
+	f.Add("[client]\ntoken_file = \"~/tok\"\nhistory_per_room = 5\n")
+	f.Add("[client\n")
+	f.Add("x = 1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		cfg, err := Parse(text)
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v (%T) is not a *config.Error", err, err)
+			}
+			return
+		}
+		if err := cfg.Client.validate(); err != nil {
+			t.Fatalf("parsed config fails validation: %v", err)
+		}
+	})
+}
