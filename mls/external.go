@@ -135,8 +135,8 @@ func JoinExternal(groupInfo []byte, id *Identity, opts ExternalJoinOptions) (*Gr
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: GroupInfo lacks external_pub", ErrExternal)
 	}
-	var extPub []byte
-	if err := decodeAll(data, "external_pub", func(r *reader) { extPub = clone(r.opaque("external_pub")) }); err != nil {
+	extPub, err := s.parseExternalPub(data)
+	if err != nil {
 		return nil, nil, err
 	}
 	kemOutput, initSecret, err := s.externalInitSecretSend(extPub)
@@ -189,4 +189,18 @@ func JoinExternal(groupInfo []byte, id *Identity, opts ExternalJoinOptions) (*Gr
 	next.interim = s.interimTranscriptHash(next.ctx.ConfirmedTranscriptHash, ac.Auth.ConfirmationTag)
 	msg := (&Message{WireFormat: WirePublicMessage, Public: &PublicMessage{Content: ac.Content, Auth: ac.Auth}}).Bytes()
 	return next, msg, nil
+}
+
+// parseExternalPub reads the ExternalPub extension: RFC 9420 length-prefixes
+// the key; ts-mls 1.6.4 writes it bare. The lengths differ, so both are accepted
+// without ambiguity.
+func (s *suite) parseExternalPub(data []byte) ([]byte, error) {
+	if len(data) == s.npk {
+		return clone(data), nil
+	}
+	var pub []byte
+	if err := decodeAll(data, "external_pub", func(r *reader) { pub = clone(r.opaque("external_pub")) }); err != nil {
+		return nil, err
+	}
+	return pub, nil
 }

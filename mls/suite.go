@@ -43,15 +43,16 @@ type suite struct {
 	kdf     hpke.KDF
 	aead    hpke.AEAD
 	keySize int // AEAD key length
+	npk     int // HPKE public key length
 	sig     sigScheme
 	curve   elliptic.Curve // ECDSA curve
 }
 
 var suites = map[CipherSuite]*suite{
-	X25519_AES128GCM_SHA256_Ed25519: {id: 1, newHash: sha256.New, hashID: crypto.SHA256, kem: hpke.DHKEM(ecdh.X25519()), kdf: hpke.HKDFSHA256(), aead: hpke.AES128GCM(), keySize: 16, sig: sigEd25519},
-	P256_AES128GCM_SHA256_P256:      {id: 2, newHash: sha256.New, hashID: crypto.SHA256, kem: hpke.DHKEM(ecdh.P256()), kdf: hpke.HKDFSHA256(), aead: hpke.AES128GCM(), keySize: 16, sig: sigECDSA, curve: elliptic.P256()},
-	P521_AES256GCM_SHA512_P521:      {id: 5, newHash: sha512.New, hashID: crypto.SHA512, kem: hpke.DHKEM(ecdh.P521()), kdf: hpke.HKDFSHA512(), aead: hpke.AES256GCM(), keySize: 32, sig: sigECDSA, curve: elliptic.P521()},
-	P384_AES256GCM_SHA384_P384:      {id: 7, newHash: sha512.New384, hashID: crypto.SHA384, kem: hpke.DHKEM(ecdh.P384()), kdf: hpke.HKDFSHA384(), aead: hpke.AES256GCM(), keySize: 32, sig: sigECDSA, curve: elliptic.P384()},
+	X25519_AES128GCM_SHA256_Ed25519: {id: 1, newHash: sha256.New, hashID: crypto.SHA256, kem: hpke.DHKEM(ecdh.X25519()), kdf: hpke.HKDFSHA256(), aead: hpke.AES128GCM(), keySize: 16, npk: 32, sig: sigEd25519},
+	P256_AES128GCM_SHA256_P256:      {id: 2, newHash: sha256.New, hashID: crypto.SHA256, kem: hpke.DHKEM(ecdh.P256()), kdf: hpke.HKDFSHA256(), aead: hpke.AES128GCM(), keySize: 16, npk: 65, sig: sigECDSA, curve: elliptic.P256()},
+	P521_AES256GCM_SHA512_P521:      {id: 5, newHash: sha512.New, hashID: crypto.SHA512, kem: hpke.DHKEM(ecdh.P521()), kdf: hpke.HKDFSHA512(), aead: hpke.AES256GCM(), keySize: 32, npk: 133, sig: sigECDSA, curve: elliptic.P521()},
+	P384_AES256GCM_SHA384_P384:      {id: 7, newHash: sha512.New384, hashID: crypto.SHA384, kem: hpke.DHKEM(ecdh.P384()), kdf: hpke.HKDFSHA384(), aead: hpke.AES256GCM(), keySize: 32, npk: 97, sig: sigECDSA, curve: elliptic.P384()},
 }
 
 // Supported reports whether the package implements cs.

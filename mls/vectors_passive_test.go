@@ -79,6 +79,8 @@ func runPassive(t *testing.T, file string) {
 	}
 }
 
-func TestVectorPassiveClientWelcome(t *testing.T)        { runPassive(t, "passive-client-welcome.json") }
-func TestVectorPassiveClientHandlingCommit(t *testing.T) { runPassive(t, "passive-client-handling-commit.json") }
-func TestVectorPassiveClientRandom(t *testing.T)         { runPassive(t, "passive-client-random.json") }
+func TestVectorPassiveClientWelcome(t *testing.T) { runPassive(t, "passive-client-welcome.json") }
+func TestVectorPassiveClientHandlingCommit(t *testing.T) {
+	runPassive(t, "passive-client-handling-commit.json")
+}
+func TestVectorPassiveClientRandom(t *testing.T) { runPassive(t, "passive-client-random.json") }

@@ -1,0 +1,100 @@
+// A ts-mls client driven by mls/interop_tsmls_test.go: one JSON request per
+// stdin line, one JSON reply per stdout line. Bytes travel as hex.
+import readline from "node:readline"
+import {
+  createApplicationMessage, createCommit, createGroup, createProposal, joinGroup, joinGroupExternal,
+  processMessage, acceptAll, emptyPskIndex, getCiphersuiteImpl, getCiphersuiteFromName, defaultCapabilities,
+  defaultLifetime, generateKeyPackage, encodeMlsMessage, decodeMlsMessage, mlsExporter,
+  createGroupInfoWithExternalPubAndRatchetTree,
+} from "ts-mls"
+
+const hex = (b) => Buffer.from(b).toString("hex")
+const unhex = (s) => new Uint8Array(Buffer.from(s, "hex"))
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+let impl, kp, state
+
+function decode(h) {
+  const r = decodeMlsMessage(unhex(h), 0)
+  if (!r) throw new Error("ts-mls could not decode the MLSMessage")
+  return r[0]
+}
+
+const wrap = (m) => hex(encodeMlsMessage({ version: "mls10", ...m }))
+
+const ops = {
+  async init({ suite, name }) {
+    impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite))
+    kp = await generateKeyPackage({ credentialType: "basic", identity: enc.encode(name) }, defaultCapabilities(), defaultLifetime, [], impl)
+    return { keyPackage: wrap({ wireformat: "mls_key_package", keyPackage: kp.publicPackage }) }
+  },
+  async create({ groupId }) {
+    state = await createGroup(unhex(groupId), kp.publicPackage, kp.privatePackage, [], impl)
+    return {}
+  },
+  async join({ welcome }) {
+    const m = decode(welcome)
+    state = await joinGroup(m.welcome, kp.publicPackage, kp.privatePackage, emptyPskIndex, impl)
+    return {}
+  },
+  async joinExternal({ groupInfo }) {
+    const m = decode(groupInfo)
+    const r = await joinGroupExternal(m.groupInfo, kp.publicPackage, kp.privatePackage, false, impl)
+    state = r.newState
+    return { commit: wrap({ wireformat: "mls_public_message", publicMessage: r.publicMessage }) }
+  },
+  async commit({ add, remove, public: pub }) {
+    const extraProposals = []
+    for (const k of add ?? []) extraProposals.push({ proposalType: "add", add: { keyPackage: decode(k).keyPackage } })
+    for (const leaf of remove ?? []) extraProposals.push({ proposalType: "remove", remove: { removed: leaf } })
+    const r = await createCommit({ state, cipherSuite: impl }, { extraProposals, ratchetTreeExtension: true, wireAsPublicMessage: !!pub })
+    state = r.newState
+    return {
+      commit: hex(encodeMlsMessage(r.commit)),
+      welcome: r.welcome ? wrap({ wireformat: "mls_welcome", welcome: r.welcome }) : "",
+    }
+  },
+  async proposeRemove({ leaf, public: pub }) {
+    const r = await createProposal(state, !!pub, { proposalType: "remove", remove: { removed: leaf } }, impl)
+    state = r.newState
+    return { proposal: hex(encodeMlsMessage(r.message)) }
+  },
+  async send({ text }) {
+    const r = await createApplicationMessage(state, enc.encode(text), impl)
+    state = r.newState
+    return { message: wrap({ wireformat: "mls_private_message", privateMessage: r.privateMessage }) }
+  },
+  async process({ message }) {
+    const r = await processMessage(decode(message), state, emptyPskIndex, acceptAll, impl)
+    state = r.newState
+    if (r.kind === "applicationMessage") return { kind: "application", text: dec.decode(r.message) }
+    return { kind: "handshake", action: r.actionTaken }
+  },
+  async groupInfo() {
+    const gi = await createGroupInfoWithExternalPubAndRatchetTree(state, [], impl)
+    return { groupInfo: wrap({ wireformat: "mls_group_info", groupInfo: gi }) }
+  },
+  async status({ label, context, length }) {
+    const exported = await mlsExporter(state.keySchedule.exporterSecret, label, unhex(context), length, impl)
+    return {
+      epoch: Number(state.groupContext.epoch),
+      epochAuthenticator: hex(state.keySchedule.epochAuthenticator),
+      exported: hex(exported),
+    }
+  },
+}
+
+const rl = readline.createInterface({ input: process.stdin })
+for await (const line of rl) {
+  let reply
+  try {
+    const req = JSON.parse(line)
+    const op = ops[req.op]
+    if (!op) throw new Error(`unknown op ${req.op}`)
+    reply = { ok: true, ...(await op(req)) }
+  } catch (e) {
+    reply = { ok: false, error: String(e && e.stack ? e.stack : e) }
+  }
+  process.stdout.write(JSON.stringify(reply) + "\n")
+}
