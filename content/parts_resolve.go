@@ -28,9 +28,9 @@ type ResolvedPart struct {
 }
 
 // Resolve returns the parts of body to handle, in order. NullParts give
-// nothing. A chooseOne yields the child best matching prefs (fully
-// supported children first, then language rank, then sender order; if no
-// child is fully supported, the first child that yields anything). A
+// nothing. A chooseOne yields the child best matching prefs: fully
+// supported children first, then partly supported ones, then the rest;
+// within a tier by language rank, then sender order. A
 // singleUnit with any unsupported part yields only its unsupported parts,
 // so nothing of it is shown but the UI can say why. Parts referenced by an
 // earlier handled part are skipped.
@@ -121,25 +121,43 @@ func (r *resolver) resolve(p *NestedPart, dispo Disposition, lang string) []Reso
 }
 
 func (r *resolver) choose(parts []NestedPart, kids [][]ResolvedPart) []ResolvedPart {
-	best, bestRank := -1, 0
+	best := -1
+	var bestTier, bestRank int
 	for i, k := range kids {
-		if len(k) == 0 || len(unsupported(k)) > 0 {
+		tier := supportTier(k)
+		if tier == tierEmpty {
 			continue
 		}
 		rank := languageRank(parts[i].Language, r.prefs.Languages)
-		if best < 0 || rank < bestRank {
-			best, bestRank = i, rank
+		if best < 0 || tier < bestTier || tier == bestTier && rank < bestRank {
+			best, bestTier, bestRank = i, tier, rank
 		}
 	}
-	if best >= 0 {
-		return kids[best]
+	if best < 0 {
+		return nil
 	}
-	for _, k := range kids {
-		if len(k) > 0 {
-			return k
-		}
+	return kids[best]
+}
+
+// Support tiers of a chooseOne candidate, best first.
+const (
+	tierFull    = iota // every part supported
+	tierPartial        // some parts supported
+	tierNone           // nothing supported: a placeholder at best
+	tierEmpty          // yields no parts at all
+)
+
+func supportTier(parts []ResolvedPart) int {
+	missing := len(unsupported(parts))
+	switch {
+	case len(parts) == 0:
+		return tierEmpty
+	case missing == 0:
+		return tierFull
+	case missing < len(parts):
+		return tierPartial
 	}
-	return nil
+	return tierNone
 }
 
 func (r *resolver) supported(p *NestedPart, dispo Disposition) bool {

@@ -126,6 +126,9 @@ func TestResolveShapes(t *testing.T) {
 	inherit, _ := MultiBody(ProcessAll, SinglePart(Unspecified, TypePlain, []byte("a")), weird)
 	inherit.Disposition = Reaction
 	alt := vecMessage(t, "12-multipart-1").Body
+	partial, _ := MultiBody(ProcessAll, TextPart("caption"), SinglePart(Inline, "image/x-rare", []byte{1}))
+	tiers, _ := MultiBody(ChooseOne, LanguagePart("fr", SinglePart(Render, "application/pdf", []byte{1})), partial,
+		LanguagePart("fr", MarkdownPart("texte")))
 	reactions := vecMessage(t, "13-multipart-2").Body
 	text := only("text/html", "text/plain", "text/markdown")
 	tests := []struct {
@@ -146,6 +149,14 @@ func TestResolveShapes(t *testing.T) {
 		{"chooseOne picks vendor format", alt, Prefs{Supported: only("application/vnd.examplevendor-fancy-im-message")},
 			[]resolvedRow{{2, true, nil}}, nil},
 		{"chooseOne sender order", alt, Prefs{}, []resolvedRow{{1, true, nil}}, nil},
+		{"chooseOne: supported beats language", tiers, Prefs{Languages: []string{"de"}, Supported: text},
+			[]resolvedRow{{5, true, nil}}, nil},
+		{"chooseOne: language among fully supported", tiers, Prefs{Languages: []string{"fr"}, Supported: text},
+			[]resolvedRow{{5, true, nil}}, nil},
+		{"chooseOne: partial beats unsupported, kept whole", tiers, Prefs{Languages: []string{"fr"}, Supported: only("text/plain")},
+			[]resolvedRow{{3, true, nil}, {4, false, nil}}, nil},
+		{"chooseOne: nothing supported, language then order", tiers, Prefs{Languages: []string{"fr"}, Supported: only()},
+			[]resolvedRow{{1, false, nil}}, nil},
 		{"three reactions", reactions, Prefs{Supported: text},
 			[]resolvedRow{{1, true, nil}, {2, true, nil}, {3, true, nil}}, []Disposition{Reaction, Reaction, Reaction}},
 	}
