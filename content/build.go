@@ -6,7 +6,9 @@ package content
 // encoded the way draft-ietf-mimi-content-08 §5 shows it.
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -245,3 +247,47 @@ func (b *Builder) now() time.Time {
 }
 
 var errNoParts = errors.New("a MultiPart needs at least 2 parts")
+
+// SaltFromSecret derives a message salt as §9.2 suggests: the first 16
+// octets of HMAC-SHA256(saltBaseSecret, nonce), where saltBaseSecret is
+// exported from the MLS key schedule and nonce is generated locally.
+func SaltFromSecret(saltBaseSecret, nonce []byte) [SaltSize]byte {
+	mac := hmac.New(sha256.New, saltBaseSecret)
+	mac.Write(nonce)
+	var salt [SaltSize]byte
+	copy(salt[:], mac.Sum(nil))
+	return salt
+}
+
+// SaltReader returns a Builder.Rand that yields §9.2 salts: each 16 bytes
+// are SaltFromSecret(saltBaseSecret, 16 fresh bytes from nonces).
+func SaltReader(saltBaseSecret []byte, nonces io.Reader) io.Reader {
+	if nonces == nil {
+		nonces = rand.Reader
+	}
+	return &saltReader{base: append([]byte{}, saltBaseSecret...), nonces: nonces}
+}
+
+type saltReader struct {
+	base    []byte
+	nonces  io.Reader
+	pending []byte
+}
+
+func (s *saltReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(s.pending) == 0 {
+			nonce := make([]byte, SaltSize)
+			if _, err := io.ReadFull(s.nonces, nonce); err != nil {
+				return n, err
+			}
+			salt := SaltFromSecret(s.base, nonce)
+			s.pending = salt[:]
+		}
+		c := copy(p[n:], s.pending)
+		s.pending = s.pending[c:]
+		n += c
+	}
+	return n, nil
+}

@@ -393,3 +393,28 @@ func BenchmarkBuildReaction(b *testing.B) {
 		}
 	}
 }
+
+func TestSaltFromSecret(t *testing.T) {
+	// expected values computed independently with Python's hmac module
+	nonces := make([]byte, 32)
+	for i := range nonces {
+		nonces[i] = byte(i)
+	}
+	salt := SaltFromSecret([]byte("salt base secret"), nonces[:16])
+	if hex.EncodeToString(salt[:]) != "6632d05e412e765ab487f05ae9844811" {
+		t.Fatalf("salt %x", salt)
+	}
+	b := &Builder{Rand: SaltReader([]byte("salt base secret"), bytes.NewReader(nonces))}
+	m1, err1 := b.Text("one")
+	m2, err2 := b.Text("two")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if hex.EncodeToString(m1.Salt[:]) != "6632d05e412e765ab487f05ae9844811" ||
+		hex.EncodeToString(m2.Salt[:]) != "7ffaf68c7fccf9d481e806525da5e2c8" {
+		t.Fatalf("salts %x %x", m1.Salt, m2.Salt)
+	}
+	if _, err := b.Text("three"); err == nil {
+		t.Fatal("salt reader with exhausted nonces succeeded")
+	}
+}
