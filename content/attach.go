@@ -1,6 +1,6 @@
 package content
 
-// Attachments (§4.1, §5.10): the file is encrypted with a fresh AEAD key
+// Attachments (§4.5 external content, example §5.9): the file is encrypted with a fresh AEAD key
 // before upload, and key, nonce and aad travel in the ExternalPart.
 //
 // What size and contentHash cover: the draft calls contentHash the "hash of
