@@ -1,7 +1,8 @@
 package content
 
-// Attachments (§4.5 external content, example §5.9): the file is encrypted with a fresh AEAD key
-// before upload, and key, nonce and aad travel in the ExternalPart.
+// Attachments (§4.5 external content, example §5.9): the file is encrypted
+// with a fresh AEAD key before upload, and key, nonce and aad travel in the
+// ExternalPart.
 //
 // What size and contentHash cover: the draft calls contentHash the "hash of
 // the content at the target url", so mimichat hashes the CIPHERTEXT (what
