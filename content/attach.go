@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -59,6 +60,8 @@ var (
 	ErrSizeMismatch       = errors.New("content size mismatch")
 	ErrTooLarge           = errors.New("content larger than allowed")
 	ErrDecrypt            = errors.New("decryption failed (wrong key or tampered content)")
+	ErrURL                = errors.New("not a downloadable http(s) URL")
+	ErrExpired            = errors.New("external content has expired")
 )
 
 // AttachmentError names the ExternalPart field that failed and why.
@@ -265,6 +268,26 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 		return nil, attErr("key", ErrKeyLength, "%v", err)
 	}
 	return cipher.NewGCM(block)
+}
+
+// DownloadURL checks that part may be fetched now: an absolute http or
+// https URL with a host (never file:, data: or a relative path) whose
+// expiry, if any, is after now (seconds since the epoch).
+func DownloadURL(part *ExternalPart, now int64) (*url.URL, error) {
+	if part == nil {
+		return nil, attErr("external", ErrNotExternal, "nil part")
+	}
+	u, err := url.Parse(part.URL)
+	if err != nil {
+		return nil, attErr("url", ErrURL, "%v", err)
+	}
+	if s := strings.ToLower(u.Scheme); s != "https" && s != "http" || u.Host == "" {
+		return nil, attErr("url", ErrURL, "%q", part.URL)
+	}
+	if part.Expires != 0 && now >= int64(part.Expires) {
+		return nil, attErr("expires", ErrExpired, "expired at %d", part.Expires)
+	}
+	return u, nil
 }
 
 // maxFilenameBytes keeps saved names within common filesystem limits.

@@ -265,3 +265,29 @@ func BenchmarkVerifyAndDecrypt1MiB(b *testing.B) {
 		}
 	}
 }
+
+func TestDownloadURL(t *testing.T) {
+	tests := []struct {
+		url     string
+		expires uint32
+		kind    error
+	}{
+		{"https://example.com/storage/8ksB4bSrrRE.mp4", 0, nil},
+		{"HTTP://example.com/x", 2000, nil},
+		{"https://example.com/x", 1000, ErrExpired},
+		{"file:///etc/passwd", 0, ErrURL},
+		{"data:text/plain,hi", 0, ErrURL},
+		{"/relative/path", 0, ErrURL},
+		{"https:///nohost", 0, ErrURL},
+		{"https://exa mple.com/%zz", 0, ErrURL},
+	}
+	for _, tc := range tests {
+		u, err := DownloadURL(&ExternalPart{URL: tc.url, Expires: tc.expires}, 1000)
+		if !errors.Is(err, tc.kind) || (err == nil) != (u != nil) {
+			t.Errorf("DownloadURL(%q, expires %d) = %v, %v; want %v", tc.url, tc.expires, u, err, tc.kind)
+		}
+	}
+	if _, err := DownloadURL(nil, 0); !errors.Is(err, ErrNotExternal) {
+		t.Errorf("nil part: %v", err)
+	}
+}
