@@ -30,7 +30,8 @@ type Envelope struct {
 }
 
 // TimelineOptions configures a Timeline. The zero value works: the default
-// room policy, no local user, and bounds of 4096 held and 1024 listed refusals.
+// room policy, no local user, Decode, and bounds of 4096 held and 1024 listed
+// refusals.
 type TimelineOptions struct {
 	LocalUser string // user URI of this client's user: mentions, unread, relative expiry
 	Policy    RoomPolicy
@@ -41,7 +42,8 @@ type TimelineOptions struct {
 	MaxHeld int
 	// MaxRefusals bounds the list returned by Refused (oldest dropped first).
 	MaxRefusals int
-	// Decode turns Raw into a Message when an Envelope has no Msg.
+	// Decode turns Raw into a Message when an Envelope has no Msg; nil
+	// means the package's Decode.
 	Decode func([]byte) (*Message, error)
 }
 
@@ -100,6 +102,9 @@ func NewTimeline(opts TimelineOptions) *Timeline {
 	}
 	if opts.MaxRefusals <= 0 {
 		opts.MaxRefusals = 1024
+	}
+	if opts.Decode == nil {
+		opts.Decode = Decode
 	}
 	t := &Timeline{
 		opts:          opts,
@@ -225,9 +230,6 @@ func (t *Timeline) applyLocked(env *Envelope) (Outcome, error) {
 		return Refused, t.refuse(refusal(env, MessageID{}, RefuseBadID, "message ID %s: zero or unknown hash algorithm", env.ID))
 	}
 	if env.Msg == nil {
-		if t.opts.Decode == nil {
-			return Refused, t.refuse(refusal(env, MessageID{}, RefuseUndecodable, "envelope has no decoded message and no decoder is configured"))
-		}
 		m, err := t.opts.Decode(env.Raw)
 		if err != nil {
 			return Refused, t.refuse(refusal(env, MessageID{}, RefuseUndecodable, "%v", err))

@@ -130,13 +130,8 @@ func TestTimelineSuspiciousInput(t *testing.T) {
 	m = tlText("I am bob")
 	m.Extensions = Extensions{{Key: KeySenderURI, Value: append([]byte{0x78, byte(len(bob))}, bob...)}}
 	r.send(bob, m)
-	// No decoded message and no decoder; then undecodable bytes with one.
-	e = r.env(bob, tlText("raw only"))
-	e.Msg = nil
-	if _, err := r.tl.Apply(e); !isReason(err, RefuseUndecodable) {
-		t.Fatalf("no decoder: %v", err)
-	}
-	r2 := newTLRoom(t, TimelineOptions{Decode: Decode})
+	// No decoded message: Apply decodes Raw, and refuses bytes that do not decode.
+	r2 := newTLRoom(t, TimelineOptions{})
 	e2 := r2.env(bob, tlText("raw only"))
 	e2.Msg = nil
 	if out, err := r2.tl.Apply(e2); err != nil || out != Applied || string(r2.tl.At(0).Body.Content) != "raw only" {

@@ -119,9 +119,12 @@ func (v View) Index(id MessageID) (int, bool) {
 	if h.kind != recMessage && h.kind != recKnock {
 		return 0, false
 	}
-	i := v.t.visibleIndex(h.seq)
-	if i < len(v.t.visible) && v.t.visible[i] == h.owner {
-		return i, true
+	// Sequence numbers should be unique; if a relay repeated one, scan the
+	// rows that share it.
+	for i := v.t.visibleIndex(h.seq); i < len(v.t.visible) && v.t.visibleSeq(v.t.visible[i]) == h.seq; i++ {
+		if v.t.visible[i] == h.owner {
+			return i, true
+		}
 	}
 	return 0, false
 }
