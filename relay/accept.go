@@ -33,6 +33,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		done:     make(chan struct{}), rooms: map[*room]struct{}{},
 		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
 		log:  s.log.With("user", user, "remote", r.RemoteAddr)}
+	c.cork, _ = ws.NetConn().(*corkConn)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

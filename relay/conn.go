@@ -40,6 +40,7 @@ type outItem struct {
 type conn struct {
 	srv  *Server
 	ws   *websocket.Conn
+	cork *corkConn // nil if the connection cannot batch writes
 	user string
 	log  *slog.Logger
 
@@ -144,7 +145,7 @@ func (c *conn) writeLoop() {
 				return
 			}
 		case it := <-c.queue:
-			if err := c.write(it, cursors); err != nil {
+			if err := c.writeBurst(it, cursors); err != nil {
 				if !errors.Is(err, errClosing) {
 					c.log.Debug("write", "err", err)
 				}
@@ -155,6 +156,26 @@ func (c *conn) writeLoop() {
 }
 
 var errClosing = errors.New("closing")
+
+// maxBurst bounds how many queued items one write call may gather.
+const maxBurst = 256
+
+// writeBurst writes it and whatever else is already queued (up to
+// maxBurst) with writes corked, so the burst leaves in one system call.
+func (c *conn) writeBurst(it outItem, cursors map[string]*cursor) error {
+	if c.cork == nil || (len(c.queue) == 0 && it.kind != itemReplay) {
+		return c.write(it, cursors)
+	}
+	c.cork.cork()
+	err := c.write(it, cursors)
+	for n := 1; err == nil && n < maxBurst && len(c.queue) > 0; n++ {
+		err = c.write(<-c.queue, cursors)
+	}
+	if ferr := c.cork.uncork(); err == nil {
+		err = ferr
+	}
+	return err
+}
 
 func (c *conn) write(it outItem, cursors map[string]*cursor) error {
 	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))

@@ -12,11 +12,12 @@ import (
 // hub owns the rooms: the registry, the writer's input and output, and the
 // dispatcher that acks and fans out committed events in commit order.
 type hub struct {
-	cfg    *Config
-	store  *Store
-	st     *stmts
-	domain string
-	log    *slog.Logger
+	cfg     *Config
+	store   *Store
+	st      *stmts
+	domain  string
+	log     *slog.Logger
+	metrics *metrics
 
 	mu    sync.RWMutex
 	rooms map[string]*room

@@ -122,6 +122,8 @@ type Server struct {
 
 type metrics struct {
 	frames, delivered, replayed, slowKills atomic.Int64
+	commits, committed                     atomic.Int64 // transactions, requests in them
+	commitNanos                            atomic.Int64
 }
 
 // Start opens the store, loads the rooms, starts the writer and dispatcher
@@ -160,7 +162,7 @@ func start(cfg Config, store *Store) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: store, log: cfg.Logger, conns: map[*conn]struct{}{},
 		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
-	s.hub = &hub{cfg: &s.cfg, store: store, st: st, domain: domain, log: cfg.Logger, rooms: rooms,
+	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, store: store, st: st, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant
@@ -176,14 +178,14 @@ func start(cfg Config, store *Store) (*Server, error) {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
-	s.ln = ln
+	s.ln = corkListener{ln}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /v1", s.serveWS)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go s.hub.runWriter()
 	go s.hub.runDispatcher(s.dispDone)
-	go s.http.Serve(ln)
+	go s.http.Serve(s.ln)
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "rooms", len(rooms))
 	return s, nil
 }

@@ -108,7 +108,12 @@ func (h *hub) runWriter() {
 				break drain
 			}
 		}
-		h.out <- h.commit(batch)
+		start := time.Now()
+		outs := h.commit(batch)
+		h.metrics.commitNanos.Add(int64(time.Since(start)))
+		h.metrics.commits.Add(1)
+		h.metrics.committed.Add(int64(len(batch)))
+		h.out <- outs
 		if !open {
 			return
 		}

@@ -1,0 +1,346 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+// Benchmarks run a real relay on loopback with real websocket clients in the
+// same process (so clients and relay share the CPU). Every loop is bounded
+// by b.N and a deadline.
+
+// benchRoom starts a relay with senders users and one subscriber user and
+// returns their tokens and an open room all have joined.
+func benchRoom(b *testing.B, cfg Config, senders int) (*Server, []string, string, string) {
+	cfg.RatePerSec = -1
+	s := startRelay(b, cfg)
+	var tokens []string
+	for i := 0; i < senders; i++ {
+		tokens = append(tokens, addUser(b, s.Store(), fmt.Sprintf("s%d", i)))
+	}
+	subTok := addUser(b, s.Store(), "sub")
+	owner, err := connect(s.Addr(), tokens[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := owner.call(&proto.CreateRoom{RID: 1, Room: "bench", Join: proto.JoinOpen})
+	if err != nil {
+		b.Fatal(err)
+	}
+	owner.close()
+	room := r.(*proto.OK).Room
+	for _, tok := range append(tokens[1:], subTok) {
+		p, err := connect(s.Addr(), tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.call(&proto.RoomOp{RID: 1, Room: room, Op: proto.KindJoin}); err != nil {
+			b.Fatal(err)
+		}
+		p.close()
+	}
+	return s, tokens, subTok, room
+}
+
+// prebuilt returns n submits from user in room, built before timing.
+func prebuilt(b *testing.B, user, room string, n int) []*proto.Submit {
+	out := make([]*proto.Submit, n)
+	for i := range out {
+		out[i] = message(b, user, room, fmt.Sprintf("benchmark message %d from %s", i, user))
+		out[i].RID = uint64(i + 1)
+	}
+	return out
+}
+
+// pump submits msgs pipelined (window unacked) and waits for every ack.
+func pump(p *peer, msgs []*proto.Submit, window int) error {
+	acks := make(chan error, 1)
+	go func() {
+		for n := 0; n < len(msgs); {
+			f, err := p.read(30 * time.Second)
+			if err != nil {
+				acks <- err
+				return
+			}
+			switch f := f.(type) {
+			case *proto.Ack:
+				n++
+			case *proto.ErrorFrame:
+				acks <- fmt.Errorf("%s: %s", f.Code, f.Reason)
+				return
+			}
+		}
+		acks <- nil
+	}()
+	// The relay bounds in-flight requests; the socket pushes back beyond.
+	for _, m := range msgs {
+		if err := p.write(m); err != nil {
+			return err
+		}
+	}
+	return <-acks
+}
+
+// BenchmarkDurableSubmits: acked (fsynced) submits per second from 8
+// pipelining clients, with group commit.
+func BenchmarkDurableSubmits(b *testing.B) {
+	const senders = 8
+	s, tokens, _, room := benchRoom(b, Config{}, senders)
+	per := b.N/senders + 1
+	peers := make([]*peer, senders)
+	msgs := make([][]*proto.Submit, senders)
+	for i := range peers {
+		p, err := connect(s.Addr(), tokens[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer p.close()
+		peers[i], msgs[i] = p, prebuilt(b, p.user, room, per)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for i := range peers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- pump(peers[i], msgs[i], 0) }()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(per*senders)/elapsed.Seconds(), "submits/s")
+	reportCommits(b, s)
+}
+
+// rawSubscriber counts event frames without decoding them, so the client
+// side costs as little CPU as possible on the shared machine.
+type rawSubscriber struct {
+	ws     *websocket.Conn
+	events atomic.Int64
+}
+
+var eventMark = []byte("\x65event")
+
+func subscribeRaw(b *testing.B, addr, token, room string, since uint64) *rawSubscriber {
+	p, err := connect(addr, token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.write(&proto.Subscribe{RID: 1, Room: room, Since: since}); err != nil {
+		b.Fatal(err)
+	}
+	rs := &rawSubscriber{ws: p.ws}
+	go func() {
+		for {
+			_, data, err := rs.ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if len(data) > 16 && bytes.Contains(data[:16], eventMark) {
+				rs.events.Add(1)
+			}
+		}
+	}()
+	return rs
+}
+
+func waitCount(subs []*rawSubscriber, want int64, deadline time.Time) bool {
+	for time.Now().Before(deadline) {
+		done := true
+		for _, s := range subs {
+			if s.events.Load() < want {
+				done = false
+				break
+			}
+		}
+		if done {
+			return true
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	return false
+}
+
+// BenchmarkFanout200: event deliveries per second to 200 websocket
+// subscribers on loopback; one pipelining sender.
+func BenchmarkFanout200(b *testing.B) {
+	const nsubs = 200
+	s, tokens, subTok, room := benchRoom(b, Config{SendQueue: 4096}, 1)
+	subs := make([]*rawSubscriber, nsubs)
+	for i := range subs {
+		subs[i] = subscribeRaw(b, s.Addr(), subTok, room, s.hub.room(room).head)
+	}
+	defer func() {
+		for _, sub := range subs {
+			sub.ws.Close()
+		}
+	}()
+	p, err := connect(s.Addr(), tokens[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.close()
+	msgs := prebuilt(b, p.user, room, b.N)
+	time.Sleep(100 * time.Millisecond) // let subscriptions settle
+	b.ResetTimer()
+	start := time.Now()
+	if err := pump(p, msgs, 0); err != nil {
+		b.Fatal(err)
+	}
+	if !waitCount(subs, int64(b.N), time.Now().Add(60*time.Second)) {
+		b.Fatalf("subscribers did not get every event in 60 s (%d disconnected as slow)", s.metrics.slowKills.Load())
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if k := s.metrics.slowKills.Load(); k > 0 {
+		b.Fatalf("%d subscribers disconnected as slow", k)
+	}
+	b.ReportMetric(float64(b.N*nsubs)/elapsed.Seconds(), "deliveries/s")
+}
+
+// BenchmarkLatencyAt1000: submit-to-delivery latency with one sender paced
+// at 1,000 messages per second and 20 subscribers; p50 and p99 over every
+// delivery.
+func BenchmarkLatencyAt1000(b *testing.B) {
+	const nsubs = 20
+	s, tokens, subTok, room := benchRoom(b, Config{}, 1)
+	p, err := connect(s.Addr(), tokens[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.close()
+	msgs := prebuilt(b, p.user, room, b.N)
+	sent := make([]atomic.Int64, b.N) // unix ns of each submit, by index
+	index := make(map[string]int, b.N)
+	for i, m := range msgs {
+		index[string(m.ID)] = i
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	head := s.hub.room(room).head
+	for i := 0; i < nsubs; i++ {
+		sub, err := connect(s.Addr(), subTok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sub.close()
+		if err := sub.write(&proto.Subscribe{RID: 1, Room: room, Since: head}); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, b.N)
+			for len(local) < b.N {
+				f, err := sub.read(30 * time.Second)
+				if err != nil {
+					break
+				}
+				if e, ok := f.(*proto.Event); ok {
+					now := time.Now().UnixNano()
+					local = append(local, time.Duration(now-sent[index[string(e.ID)]].Load()))
+				}
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}()
+	}
+	go func() { // drain acks
+		for n := 0; n < b.N; n++ {
+			if _, err := p.read(30 * time.Second); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	b.ResetTimer()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i, m := range msgs {
+		<-tick.C
+		sent[i].Store(time.Now().UnixNano())
+		if err := p.write(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wg.Wait()
+	b.StopTimer()
+	if len(lat) != b.N*nsubs {
+		b.Fatalf("%d deliveries, want %d", len(lat), b.N*nsubs)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkResync200: after a relay restart, the time for 200 clients, each
+// 500 events behind, to reconnect, authenticate, resubscribe from their
+// cursor and catch up.
+func BenchmarkResync200(b *testing.B) {
+	const nsubs, behind = 200, 500
+	dir := b.TempDir()
+	s, tokens, subTok, room := benchRoom(b, Config{Data: dir}, 1)
+	p, err := connect(s.Addr(), tokens[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pump(p, prebuilt(b, p.user, room, 2*behind), 0); err != nil {
+		b.Fatal(err)
+	}
+	p.close()
+	head := s.hub.room(room).head
+	s.Shutdown(b.Context())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := Config{Data: dir}
+		b.StartTimer()
+		start := time.Now()
+		s := startRelay(b, cfg)
+		subs := make([]*rawSubscriber, nsubs)
+		var wg sync.WaitGroup
+		for j := range subs {
+			wg.Add(1)
+			go func() { defer wg.Done(); subs[j] = subscribeRaw(b, s.Addr(), subTok, room, head-behind) }()
+		}
+		wg.Wait()
+		if !waitCount(subs, behind, time.Now().Add(30*time.Second)) {
+			b.Fatal("clients did not catch up in 30 s")
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		for _, sub := range subs {
+			sub.ws.Close()
+		}
+		s.Shutdown(b.Context())
+		b.ReportMetric(elapsed.Seconds(), "resync-s")
+		b.StartTimer()
+	}
+}
+
+func reportCommits(b *testing.B, s *Server) {
+	c := s.metrics.commits.Load()
+	if c == 0 {
+		return
+	}
+	b.ReportMetric(float64(s.metrics.committed.Load())/float64(c), "reqs/commit")
+	b.ReportMetric(float64(s.metrics.commitNanos.Load())/float64(c)/1e6, "ms/commit")
+}
