@@ -145,11 +145,12 @@ const (
 	RefuseHeldTooLong                             // evicted from the holding area: target never arrived
 	RefuseBadEvent                                // malformed room event
 	RefuseBadReport                               // status report that does not parse
+	RefuseForbiddenStatus                         // statuses the room's notification policy forbids
 )
 
 var refuseNames = [...]string{"", "duplicate message ID", "bad message ID", "undecodable",
 	"sender mismatch", "unauthorized", "kind mismatch", "not the first version",
-	"changes fields", "after delete", "before original", "held too long", "bad room event", "bad status report"}
+	"changes fields", "after delete", "before original", "held too long", "bad room event", "bad status report", "status forbidden by room policy"}
 
 func (r RefuseReason) String() string {
 	if int(r) < len(refuseNames) && r != 0 {
@@ -274,12 +275,12 @@ func (t *Timeline) newRecord(env *Envelope, k recKind) (uint32, *record) {
 	if len(m.TopicID) > 0 {
 		r.topic = t.strs.ofBytes(m.TopicID) + 1
 	}
-	if m.Expires != nil {
+	if has, rel, at := t.policyExpiry(m.Expires, env.HubTime); has {
 		r.flags |= fHasExpiry
-		if m.Expires.Relative {
+		if rel {
 			r.flags |= fRelExpiry
 		}
-		r.expires = m.Expires.Time
+		r.expires = at
 	}
 	t.ids.insert(&t.recs, i)
 	t.held.arrived(env.ID)

@@ -28,6 +28,37 @@ func (h *expiryHeap) Pop() any {
 	return e
 }
 
+// policyExpiry applies the room's expiration policy to a message's expiry
+// hint (hubTime in ms): it returns whether the message expires, whether
+// relative to reading, and the time (seconds: absolute, or after reading).
+func (t *Timeline) policyExpiry(e *Expiration, hubTime int64) (has, rel bool, at uint32) {
+	p := t.opts.Policy.Expiry
+	switch {
+	case p.Mode == PolicyForbidden:
+		return false, false, 0
+	case e == nil && p.Mode == PolicyRequired && p.Default > 0:
+		return true, true, p.Default
+	case e == nil:
+		return false, false, 0
+	}
+	if p.Min == 0 && p.Max == 0 {
+		return true, e.Relative, e.Time
+	}
+	sent := max(hubTime/1000, 0)
+	dur := int64(e.Time)
+	if !e.Relative {
+		dur -= sent
+	}
+	dur = max(dur, int64(p.Min))
+	if p.Max > 0 {
+		dur = min(dur, int64(p.Max))
+	}
+	if e.Relative {
+		return true, true, uint32(dur)
+	}
+	return true, false, uint32(min(sent+dur, 1<<32-1))
+}
+
 // scheduleExpiry queues an absolute expiry, or remembers a relative one
 // until the message is read. The local user's own messages count as read
 // when the hub accepted them.

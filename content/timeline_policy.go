@@ -63,6 +63,32 @@ type RoomPolicy struct {
 	// DefaultRole is assumed for a sender the timeline has no role for (for
 	// example a member who joined before the local user's history starts).
 	DefaultRole MemberRole
+	// Status notification policy (room-policy-03 §4.1). A forbidden kind of
+	// status is not recorded: the room agreed not to share it.
+	DeliveryNotifications Optionality
+	ReadReceipts          Optionality
+	// Expiry is the message expiration policy (room-policy-03 §4.9).
+	Expiry ExpiryPolicy
+}
+
+// Optionality is room-policy-03's optional(0) / required(1) / forbidden(2).
+type Optionality uint8
+
+const (
+	PolicyOptional  Optionality = 0
+	PolicyRequired  Optionality = 1
+	PolicyForbidden Optionality = 2
+)
+
+// ExpiryPolicy is the MessageExpiration component: durations in seconds.
+// The draft says what senders may send, not what receivers do; the
+// timeline's reading is in docs/timeline.md: with Forbidden the hint is
+// ignored (the room keeps messages); a duration outside [Min, Max] is
+// clamped (Max 0 means no maximum); with Required a message without expiry
+// gets Default seconds after it is read (if Default is set).
+type ExpiryPolicy struct {
+	Mode              Optionality
+	Min, Max, Default uint32
 }
 
 // DefaultRoomPolicy mirrors the "moderated room" example of room-policy-03,

@@ -16,8 +16,12 @@ func (t *Timeline) applyReceipt(env *Envelope) (Outcome, error) {
 		return Refused, t.refuse(refusal(env, MessageID{}, RefuseBadReport, "%v", err))
 	}
 	_, r := t.newRecord(env, recReceipt)
-	held := 0
+	held, dropped := 0, 0
 	for _, e := range rep {
+		if t.statusForbidden(e.Status) {
+			dropped++
+			continue
+		}
 		hr := &heldReceipt{seq: env.Seq, member: r.sender, status: uint8(e.Status), report: env.ID}
 		if ri, ok := t.ids.find(&t.recs, e.ID); ok {
 			t.foldReceipt(hr, ri)
@@ -26,10 +30,21 @@ func (t *Timeline) applyReceipt(env *Envelope) (Outcome, error) {
 		t.park(&heldItem{target: e.ID, receipt: hr})
 		held++
 	}
-	if held > 0 && held == len(rep) {
+	if dropped > 0 {
+		t.refuse(refusal(env, MessageID{}, RefuseForbiddenStatus, "%d of %d statuses not recorded: the room forbids sharing them", dropped, len(rep)))
+	}
+	if held > 0 && held == len(rep)-dropped {
 		return Held, nil
 	}
 	return Applied, nil // entries whose message is missing wait in the holding area
+}
+
+// statusForbidden: delivery notifications or read receipts the room's
+// StatusNotificationPolicy forbids.
+func (t *Timeline) statusForbidden(s Status) bool {
+	p := &t.opts.Policy
+	return (s == StatusDelivered && p.DeliveryNotifications == PolicyForbidden) ||
+		(s == StatusRead && p.ReadReceipts == PolicyForbidden)
 }
 
 // applyReceiptEntry runs a held entry once id arrived.

@@ -246,11 +246,9 @@ func (t *Timeline) checkFields(env *Envelope, ti uint32, tr *record, op replaceO
 	if op == opChangeReaction {
 		return nil
 	}
-	var exp *Expiration
-	if tr.flags&fHasExpiry != 0 {
-		exp = &Expiration{Relative: tr.flags&fRelExpiry != 0, Time: tr.expires}
-	}
-	if (exp == nil) != (m.Expires == nil) || (exp != nil && *exp != *m.Expires) {
+	// Compare after the room's expiry policy, as the original was stored.
+	has, rel, at := t.policyExpiry(m.Expires, tr.hubTime)
+	if has != (tr.flags&fHasExpiry != 0) || (has && (rel != (tr.flags&fRelExpiry != 0) || at != tr.expires)) {
 		return t.refuse(refusal(env, tr.id, RefuseChangesFields, "edit changes expires"))
 	}
 	if t.topicOf(m) != tr.topic {
