@@ -1,0 +1,303 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"mimichat/content"
+)
+
+// A timeline row is described by a Message (plain data the UI gathers from
+// the room's Timeline under one read lock) and turned into styled lines
+// here. Every string from the network passes SanitizeLine/SanitizeText (or
+// the Markdown renderer, which sanitizes) before it is styled.
+
+// RowKind is what a timeline row shows.
+type RowKind uint8
+
+const (
+	RowMessage RowKind = iota // a message or its tombstone
+	RowKnock                  // a knock banner
+	RowEvent                  // a quiet system line (membership, room change)
+	RowDay                    // a day separator
+)
+
+// Delivery is the state of one of the user's own messages.
+type Delivery uint8
+
+const (
+	DeliveryNone      Delivery = iota // not the user's message
+	DeliveryPending                   // in the outbox, not acked
+	DeliveryFailed                    // refused; can be retried
+	DeliverySent                      // acked by the hub
+	DeliveryDelivered                 // some member's client received it
+	DeliveryRead                      // some member read it
+)
+
+// QuoteState says what a reply's parent is.
+type QuoteState uint8
+
+const (
+	QuoteKnown QuoteState = iota
+	QuoteDeleted
+	QuoteUnknown
+	QuoteExpired
+)
+
+// Quote is the one-line preview of a reply's parent.
+type Quote struct {
+	State  QuoteState
+	Author string // display name
+	Text   string
+}
+
+// Chip is one reaction key with its count.
+type Chip struct {
+	Key   string
+	Count int
+	Mine  bool
+}
+
+// Message is everything one row shows.
+type Message struct {
+	Kind        RowKind
+	ID, Current content.MessageID
+	Sender      string // URI: picks the colour
+	Name        string // display name
+	Time        time.Time
+	Body        *content.NestedPart
+	Languages   []string
+
+	Edited, Deleted, Expired, Mention bool
+	DeletedBy                         string // display name when not the sender
+	ExpiresIn                         time.Duration
+	Quote                             *Quote
+	Reactions                         []Chip
+	ThreadReplies                     int // > 0 on a thread's first message
+	InThread                          bool
+	Delivery                          Delivery
+	ReadBy                            int
+	Err                               string // failed send reason
+	Text                              string // RowEvent, RowDay, RowKnock
+}
+
+// Gutter is the width of the time column; body lines are indented by it.
+const Gutter = 6
+
+// RenderMessage renders m to lines of at most width columns.
+func RenderMessage(m *Message, width int, th *Theme) []string {
+	if width < 8 {
+		width = 8
+	}
+	s := &th.Styles
+	switch m.Kind {
+	case RowDay:
+		return []string{dayLine(m.Text, width, th)}
+	case RowEvent:
+		line := "  · " + SanitizeLine(m.Text)
+		return []string{s.Muted.Render(TruncateLine(line, width))}
+	case RowKnock:
+		return knockLines(m, width, th)
+	}
+	var out []string
+	out = append(out, headerLine(m, width, th))
+	indent := strings.Repeat(" ", Gutter)
+	bw := width - Gutter
+	if m.Quote != nil {
+		out = append(out, indent+quoteLine(m.Quote, bw, th))
+	}
+	switch {
+	case m.Deleted:
+		t := "message deleted"
+		if m.DeletedBy != "" {
+			t = "message deleted by " + SanitizeLine(m.DeletedBy)
+		}
+		out = append(out, indent+s.Edited.Render(TruncateLine(t, bw)))
+	case m.Expired:
+		out = append(out, indent+s.Edited.Render(TruncateLine("message expired", bw)))
+	case m.Body != nil:
+		for _, l := range BodyLines(m.Body, m.Languages, bw, th) {
+			out = append(out, indent+l)
+		}
+	}
+	if len(m.Reactions) > 0 {
+		out = append(out, indent+chipsLine(m.Reactions, bw, th))
+	}
+	if m.ThreadReplies > 0 && !m.InThread {
+		t := "🧵 " + strconv.Itoa(m.ThreadReplies) + " repl" + plural(m.ThreadReplies, "y", "ies")
+		out = append(out, indent+s.Accent.Render(TruncateLine(t, bw)))
+	}
+	if m.Delivery == DeliveryFailed {
+		t := "✗ not sent"
+		if m.Err != "" {
+			t += ": " + SanitizeLine(m.Err)
+		}
+		t += " — /retry"
+		out = append(out, indent+s.Error.Render(TruncateLine(t, bw)))
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// headerLine is "15:04 Name  (edited) ⏳12s ✓✓".
+func headerLine(m *Message, width int, th *Theme) string {
+	s := &th.Styles
+	ts := s.Timestamp.Render(m.Time.Format("15:04")) + " "
+	var tail []string
+	if m.Edited && !m.Deleted {
+		tail = append(tail, s.Edited.Render("(edited)"))
+	}
+	if m.ExpiresIn > 0 && !m.Deleted && !m.Expired {
+		tail = append(tail, s.Warning.Render("⏳"+shortDuration(m.ExpiresIn)))
+	}
+	if m.Mention {
+		tail = append(tail, s.Mention.Render("@"))
+	}
+	if d := deliveryMark(m, th); d != "" {
+		tail = append(tail, d)
+	}
+	tailStr := strings.Join(tail, " ")
+	tw := lipgloss.Width(tailStr)
+	nameW := width - Gutter - tw - 1
+	if nameW < 4 {
+		nameW, tailStr = width-Gutter, ""
+	}
+	name := th.Sender(m.Sender).Render(TruncateLine(SanitizeLine(m.Name), nameW))
+	line := ts + name
+	if tailStr != "" {
+		line += " " + tailStr
+	}
+	return line
+}
+
+func deliveryMark(m *Message, th *Theme) string {
+	s := &th.Styles
+	switch m.Delivery {
+	case DeliveryPending:
+		return s.Muted.Render("◌ sending")
+	case DeliveryFailed:
+		return s.Error.Render("✗")
+	case DeliverySent:
+		return s.Muted.Render("✓")
+	case DeliveryDelivered:
+		return s.Muted.Render("✓✓")
+	case DeliveryRead:
+		t := "✓✓ read"
+		if m.ReadBy > 1 {
+			t += " ·" + strconv.Itoa(m.ReadBy)
+		}
+		return s.Success.Render(t)
+	}
+	return ""
+}
+
+// shortDuration is a compact countdown: 45s, 3m, 2h, 4d.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int((d+time.Second-1)/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+}
+
+// ExpiryBucket is how the countdown badge changes: the cache key includes
+// it, so a badge re-renders only when its text changes.
+func ExpiryBucket(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return shortDuration(d)
+}
+
+func quoteLine(q *Quote, width int, th *Theme) string {
+	s := &th.Styles
+	var t string
+	switch q.State {
+	case QuoteDeleted:
+		t = "↩ deleted message"
+	case QuoteExpired:
+		t = "↩ expired message"
+	case QuoteUnknown:
+		t = "↩ earlier message"
+	default:
+		t = "↩ " + SanitizeLine(q.Author) + ": " + SanitizeLine(q.Text)
+	}
+	return s.Muted.Italic(true).Render(TruncateLine(t, width))
+}
+
+func chipsLine(chips []Chip, width int, th *Theme) string {
+	s := &th.Styles
+	var b strings.Builder
+	used := 0
+	for i, c := range chips {
+		t := " " + SanitizeLine(c.Key) + " " + strconv.Itoa(c.Count) + " "
+		w := ansi.StringWidth(t) + 1
+		if used+w > width {
+			rest := len(chips) - i
+			if used+4 <= width {
+				b.WriteString(s.Muted.Render(" +" + strconv.Itoa(rest)))
+			}
+			break
+		}
+		st := s.Reaction
+		if c.Mine {
+			st = s.ReactionMine
+		}
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(st.Render(t))
+		used += w
+	}
+	return b.String()
+}
+
+func knockLines(m *Message, width int, th *Theme) []string {
+	s := &th.Styles
+	t := "🔔 " + SanitizeLine(m.Name) + " knocked"
+	if m.Text != "" {
+		t += ": " + SanitizeLine(m.Text)
+	}
+	ts := s.Timestamp.Render(m.Time.Format("15:04")) + " "
+	return []string{ts + s.Warning.Bold(true).Render(TruncateLine(t, width-Gutter))}
+}
+
+func dayLine(day string, width int, th *Theme) string {
+	label := " " + SanitizeLine(day) + " "
+	lw := ansi.StringWidth(label)
+	if lw >= width {
+		return th.Styles.Muted.Render(TruncateLine(label, width))
+	}
+	left := (width - lw) / 2
+	right := width - lw - left
+	return th.Styles.Muted.Render(strings.Repeat("─", left) + label + strings.Repeat("─", right))
+}
+
+// DayLabel is the separator text for t's day relative to now.
+func DayLabel(t, now time.Time) string {
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := now.Date()
+	switch {
+	case y1 == y2 && m1 == m2 && d1 == d2:
+		return "Today"
+	case now.Sub(t) < 48*time.Hour && now.AddDate(0, 0, -1).Day() == d1:
+		return "Yesterday"
+	case y1 == y2:
+		return t.Format("Monday, 2 January")
+	}
+	return t.Format("2 January 2006")
+}

@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+)
+
+// maxDownload bounds an attachment download.
+const maxDownload = 64 << 20
+
+// attachment downloads, hash-checks and decrypts the selected message's
+// attachment in a goroutine, then saves it (and opens it), or opens a call
+// link.
+func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
+	var ext *content.ExternalPart
+	var disp content.Disposition
+	for _, rp := range content.Resolve(&it.Body, content.Prefs{Languages: m.opt.Languages}) {
+		if rp.Part.External != nil {
+			ext, disp = rp.Part.External, rp.Disposition
+			break
+		}
+	}
+	if ext == nil {
+		m.setNotice("no attachment or call link here")
+		return nil
+	}
+	if disp == content.Session {
+		if !open {
+			return tea.Sequence(tea.SetClipboard(ext.URL), func() tea.Msg { return noticeMsg("call link copied") })
+		}
+		return openURL(ext.URL)
+	}
+	if dir == "" {
+		dir = m.opt.DownloadDir
+	}
+	if dir == "" || open {
+		dir = os.TempDir()
+	}
+	client := m.opt.HTTP
+	part := *ext
+	m.setNotice("downloading " + content.SafeFilename(part.Filename) + "…")
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		path, err := fetchAttachment(ctx, client, &part, dir)
+		if err != nil {
+			return noticeMsg("attachment: " + err.Error())
+		}
+		if open {
+			if err := startOpener(path); err != nil {
+				return noticeMsg("saved " + path + " (no opener: " + err.Error() + ")")
+			}
+			return noticeMsg("opened " + path)
+		}
+		return noticeMsg("saved " + path + " (hash checked, decrypted)")
+	}
+}
+
+// fetchAttachment GETs part.URL, verifies the hash, decrypts and writes the
+// file under dir with a safe, non-clobbering name. Nothing is written
+// unless every check passed.
+func fetchAttachment(ctx context.Context, client *http.Client, part *content.ExternalPart, dir string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, part.URL, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("GET %s: %s", part.URL, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDownload+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxDownload {
+		return "", fmt.Errorf("larger than %d bytes", maxDownload)
+	}
+	plain, err := content.VerifyAndDecrypt(part, data)
+	if err != nil {
+		return "", err
+	}
+	name := content.SafeFilename(part.Filename)
+	if name == "" {
+		name = "attachment"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	ext := filepath.Ext(name)
+	base := name[:len(name)-len(ext)]
+	for i := 0; i < 100; i++ {
+		p := filepath.Join(dir, name)
+		if i > 0 {
+			p = filepath.Join(dir, fmt.Sprintf("%s (%d)%s", base, i, ext))
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if _, err := f.Write(plain); err != nil {
+			f.Close()
+			os.Remove(p)
+			return "", err
+		}
+		return p, f.Close()
+	}
+	return "", fmt.Errorf("no free file name for %s in %s", name, dir)
+}
+
+func startOpener(target string) error {
+	var c *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		c = exec.Command("open", target)
+	default:
+		p, err := exec.LookPath("xdg-open")
+		if err != nil {
+			return err
+		}
+		c = exec.Command(p, target)
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	go c.Wait()
+	return nil
+}
+
+func openURL(u string) tea.Cmd {
+	return func() tea.Msg {
+		if err := startOpener(u); err != nil {
+			return noticeMsg("call link: " + u + " (no opener; copy it with c)")
+		}
+		return noticeMsg("opening " + u)
+	}
+}

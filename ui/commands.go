@@ -1,0 +1,457 @@
+package ui
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+	"mimichat/keys"
+	"mimichat/render"
+	"mimichat/session"
+)
+
+// Every action on a message is also a /command, so nothing needs a chord.
+type command struct {
+	name, args, help string
+}
+
+var commandList = []command{
+	{"reply", "[text]", "reply to the selected message"},
+	{"react", "[emoji]", "react to the selected message (picker without an emoji)"},
+	{"unreact", "", "remove your reaction from the selected message"},
+	{"edit", "", "edit the selected message (or your last one)"},
+	{"delete", "", "delete the selected message"},
+	{"open-thread", "", "open the selected message's thread (or start one)"},
+	{"copy", "", "copy the selected message's text (OSC 52)"},
+	{"open-attachment", "", "download, check, decrypt and open the attachment or call link"},
+	{"save-attachment", "[dir]", "download, check and decrypt the attachment into a directory"},
+	{"jump-to-parent", "", "select the message the selected one replies to"},
+	{"versions", "", "show the selected message's version history"},
+	{"receipts", "", "show who received and read the selected message"},
+	{"knock", "", "knock: alert the room"},
+	{"expire", "DURATION TEXT", "send a message that vanishes, e.g. /expire 30s hi"},
+	{"call", "URL [description]", "share a call link"},
+	{"retry", "", "resend your failed messages"},
+	{"topic", "TEXT", "set the room topic"},
+	{"name", "TEXT", "rename the room"},
+	{"join", "ROOM-URI", "join a room"},
+	{"leave", "", "leave this room"},
+	{"invite", "USER-URI", "invite a user"},
+	{"room", "NAME", "switch to a room"},
+	{"rooms", "", "find a room (picker)"},
+	{"mouse", "", "toggle mouse capture"},
+	{"help", "", "show every key and command"},
+	{"quit", "", "quit"},
+}
+
+type opMsg struct {
+	what string
+	err  error
+}
+
+// send sends the composer's text (or runs its /command).
+func (m *Model) send() tea.Cmd {
+	text := strings.TrimRight(m.comp.value(), " \n")
+	r := m.current()
+	if text == "" || r == nil {
+		return nil
+	}
+	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
+		m.comp.reset()
+		return m.runCommand(text)
+	}
+	text = strings.TrimPrefix(text, "/")
+	md := render.ReplaceShortcodes(text)
+	b := m.builder(r)
+	var opts []content.Option
+	topic := r.thread
+	if r.thread != "" && !r.threadOf.IsZero() && topic != "" {
+		if _, ok := r.tl.Thread(topic); !ok {
+			opts = append(opts, content.InReplyTo(r.threadOf))
+		}
+	}
+	if topic != "" {
+		opts = append(opts, content.InTopic([]byte(topic)))
+	}
+	var msg *content.Message
+	var err error
+	switch {
+	case !m.comp.editing.IsZero():
+		it := m.comp.editIt
+		prev := &content.Message{TopicID: []byte(it.Topic)}
+		if !it.ReplyTo.IsZero() {
+			rt := it.ReplyTo
+			prev.InReplyTo = &rt
+		}
+		msg, err = b.Edit(it.ID, prev, content.MarkdownPart(md))
+	case !m.comp.replyTo.IsZero():
+		msg, err = b.Reply(m.comp.replyTo, content.MarkdownPart(md), opts...)
+	default:
+		msg, err = b.Markdown(md, opts...)
+	}
+	if err != nil {
+		m.setNotice("cannot send: " + err.Error())
+		return nil
+	}
+	m.comp.reset()
+	_ = m.s.Typing(r.id, false)
+	delete(m.typingSent, r.id)
+	r.bottom = -1
+	return m.sendMsg(r, msg)
+}
+
+// sendMsg puts msg in the outbox and shows it at once as pending.
+func (m *Model) sendMsg(r *room, msg *content.Message) tea.Cmd {
+	it, err := m.s.Send(r.id, msg)
+	if err != nil {
+		m.setNotice("cannot send: " + err.Error())
+		return nil
+	}
+	m.onOutbox(it)
+	return nil
+}
+
+// selected is the message under the selection (or, with none, nothing).
+func (m *Model) selected() (*room, content.Item, bool) {
+	r := m.current()
+	if r == nil {
+		return nil, content.Item{}, false
+	}
+	var it content.Item
+	ok := false
+	r.tl.Read(func(v content.View) {
+		if r.thread != "" && m.focus != keys.Composer {
+			if ti, has := v.Thread(r.thread); has && r.tsel >= 0 && r.tsel < ti.Count {
+				it, ok = v.ThreadAt(r.thread, r.tsel), true
+			}
+			return
+		}
+		if r.sel >= 0 && r.sel < v.Len() {
+			it, ok = v.At(r.sel), true
+		}
+	})
+	return r, it, ok && it.Kind != content.ItemEvent
+}
+
+// runCommand runs one /command line.
+func (m *Model) runCommand(line string) tea.Cmd {
+	name, arg, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "/"), " ")
+	arg = strings.TrimSpace(arg)
+	r := m.current()
+	if r == nil && name != "quit" && name != "help" && name != "join" {
+		m.setNotice("no room")
+		return nil
+	}
+	needSel := func() (content.Item, bool) {
+		_, it, ok := m.selected()
+		if !ok {
+			m.setNotice("select a message first (" + keys.Display(firstKey(m.km, keys.Global, keys.SelectMode)) + ")")
+		}
+		return it, ok
+	}
+	switch name {
+	case "reply":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		if arg != "" {
+			msg, err := m.builder(r).Reply(it.Current, content.MarkdownPart(render.ReplaceShortcodes(arg)))
+			if err != nil {
+				m.setNotice(err.Error())
+				return nil
+			}
+			return m.sendMsg(r, msg)
+		}
+		m.comp.reset()
+		m.comp.replyTo = it.Current
+		m.comp.replyTx = "Replying to " + m.name(it.Sender) + ": " + previewOf(&it.Body, m.opt.Languages)
+		return m.focusAndKeep()
+	case "react":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		if arg != "" {
+			e := arg
+			if v, ok := render.EmojiByCode(arg); ok {
+				e = v
+			}
+			return m.react(r, it, e)
+		}
+		m.openReactPicker(it)
+	case "unreact":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		return m.unreact(r, it)
+	case "edit":
+		if it, ok := m.selectedOrNone(); ok {
+			if it.Sender != m.me {
+				m.setNotice("you can only edit your own messages")
+				return nil
+			}
+			m.startEdit(it)
+			return nil
+		}
+		m.editLast()
+	case "delete":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		m.openConfirm("Delete this message? y/n", func() tea.Cmd {
+			msg, err := m.builder(r).Delete(it.ID, &content.Message{TopicID: []byte(it.Topic)})
+			if err != nil {
+				m.setNotice(err.Error())
+				return nil
+			}
+			return m.sendMsg(r, msg)
+		})
+	case "open-thread":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		m.openThread(r, it)
+		return m.comp.focus()
+	case "copy":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		m.setNotice("copied")
+		return tea.SetClipboard(bodyText(&it.Body, m.opt.Languages))
+	case "open-attachment", "save-attachment":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		return m.attachment(it, name == "open-attachment", arg)
+	case "jump-to-parent":
+		it, ok := needSel()
+		if !ok {
+			return nil
+		}
+		if it.ReplyTo.IsZero() {
+			m.setNotice("not a reply")
+			return nil
+		}
+		if i, ok := r.tl.Index(it.ReplyTo); ok {
+			m.closeThread()
+			r.sel = i
+			m.focus = keys.Timeline
+			m.comp.blur()
+			return nil
+		}
+		m.setNotice("the earlier message is not loaded; scroll up to load more")
+		return m.loadOlder(r)
+	case "versions":
+		if it, ok := needSel(); ok {
+			m.openVersions(r, it)
+		}
+	case "receipts":
+		if it, ok := needSel(); ok {
+			m.openReceipts(r, it)
+		}
+	case "knock":
+		msg, err := m.builder(r).Knock(m.name(m.me))
+		if err != nil {
+			m.setNotice(err.Error())
+			return nil
+		}
+		return m.sendMsg(r, msg)
+	case "expire":
+		ds, text, _ := strings.Cut(arg, " ")
+		d, err := time.ParseDuration(ds)
+		if err != nil || text == "" {
+			m.setNotice("usage: /expire DURATION TEXT (e.g. /expire 30s hello)")
+			return nil
+		}
+		msg, err := m.builder(r).Markdown(render.ReplaceShortcodes(text), content.ExpiresAt(m.now().Add(d)))
+		if err != nil {
+			m.setNotice(err.Error())
+			return nil
+		}
+		return m.sendMsg(r, msg)
+	case "call":
+		u, desc, _ := strings.Cut(arg, " ")
+		if u == "" {
+			m.setNotice("usage: /call URL [description]")
+			return nil
+		}
+		msg, err := m.builder(r).CallLink("", u, desc)
+		if err != nil {
+			m.setNotice(err.Error())
+			return nil
+		}
+		return m.sendMsg(r, msg)
+	case "retry":
+		n := 0
+		for _, p := range r.pending {
+			if p.item.State == session.Failed && m.s.Retry(p.item.ID) == nil {
+				p.item.State = session.Pending
+				n++
+			}
+		}
+		m.setNotice("retrying " + itoa(n) + " message(s)")
+	case "topic":
+		return m.roomOp("topic set", func(ctx context.Context) error { _, err := m.s.SetTopic(ctx, r.id, arg); return err })
+	case "name":
+		return m.roomOp("room renamed", func(ctx context.Context) error { _, err := m.s.SetName(ctx, r.id, arg); return err })
+	case "join":
+		return m.roomOp("joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, arg); return err })
+	case "leave":
+		return m.roomOp("left "+r.title(), func(ctx context.Context) error { _, err := m.s.Leave(ctx, r.id); return err })
+	case "invite":
+		return m.roomOp("invited", func(ctx context.Context) error { _, err := m.s.Invite(ctx, r.id, arg); return err })
+	case "room":
+		q := strings.ToLower(arg)
+		for i, rr := range m.rooms {
+			if strings.Contains(strings.ToLower(rr.title()), q) {
+				m.switchRoom(i)
+				return nil
+			}
+		}
+		m.setNotice("no room matches " + arg)
+	case "rooms":
+		m.openRoomPicker()
+	case "mouse":
+		c, _ := m.act(keys.Global, keys.ToggleMouse)
+		return c
+	case "help":
+		m.openHelp()
+	case "quit":
+		return m.quit()
+	default:
+		m.setNotice("unknown command /" + name + " — /help lists them")
+	}
+	return nil
+}
+
+func (m *Model) selectedOrNone() (content.Item, bool) {
+	_, it, ok := m.selected()
+	return it, ok && m.focus != keys.Composer
+}
+
+func (m *Model) focusAndKeep() tea.Cmd {
+	m.focus = keys.Composer
+	return m.comp.focus()
+}
+
+func (m *Model) roomOp(done string, op func(ctx context.Context) error) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := op(ctx); err != nil {
+			return opMsg{what: done, err: err}
+		}
+		return opMsg{what: done}
+	}
+}
+
+// react toggles or changes the user's reaction on it.
+func (m *Model) react(r *room, it content.Item, emoji string) tea.Cmd {
+	m.usage[emoji]++
+	b := m.builder(r)
+	var mine *content.Reactor
+	var mineKey string
+	for _, g := range r.tl.Reactions(it.ID) {
+		for _, w := range g.Who {
+			if w.User == m.me {
+				w := w
+				mine, mineKey = &w, g.Key
+			}
+		}
+	}
+	var msg *content.Message
+	var err error
+	switch {
+	case mine != nil && mineKey == emoji:
+		msg, err = b.Unlike(mine.Reaction, it.Current)
+	case mine != nil:
+		msg, err = b.ChangeReaction(mine.Reaction, it.Current, emoji)
+	default:
+		msg, err = b.Reaction(it.Current, emoji)
+	}
+	if err != nil {
+		m.setNotice("react: " + err.Error())
+		return nil
+	}
+	return m.sendMsg(r, msg)
+}
+
+func (m *Model) unreact(r *room, it content.Item) tea.Cmd {
+	for _, g := range r.tl.Reactions(it.ID) {
+		for _, w := range g.Who {
+			if w.User == m.me {
+				msg, err := m.builder(r).Unlike(w.Reaction, it.Current)
+				if err != nil {
+					m.setNotice(err.Error())
+					return nil
+				}
+				return m.sendMsg(r, msg)
+			}
+		}
+	}
+	m.setNotice("you have not reacted to it")
+	return nil
+}
+
+// openThread shows it's thread, or starts a new one answering it.
+func (m *Model) openThread(r *room, it content.Item) {
+	r.tsel = 0
+	if it.Topic != "" {
+		r.thread, r.threadOf = it.Topic, content.MessageID{}
+	} else {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		r.thread, r.threadOf = "t-"+hex.EncodeToString(b[:]), it.Current
+	}
+	m.comp.reset()
+	m.focus = keys.Composer
+}
+
+func previewOf(body *content.NestedPart, langs []string) string {
+	t := bodyText(body, langs)
+	t = strings.Join(strings.Fields(t), " ")
+	if len(t) > 80 {
+		t = t[:80] + "…"
+	}
+	return t
+}
+
+func firstKey(km *keys.Keymap, ctx keys.Context, a keys.Action) string {
+	if ks := km.Keys(ctx, a); len(ks) > 0 {
+		return ks[0]
+	}
+	return "/" + string(a)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

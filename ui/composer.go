@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"mimichat/content"
+	"mimichat/render"
+)
+
+// composer is the message input: a multi-line textarea, the reply or edit
+// it is writing, and the completion list for :emoji, @mentions and
+// /commands.
+type composer struct {
+	ta      textarea.Model
+	replyTo content.MessageID // reply to this version
+	replyTx string            // "Replying to Alice: …"
+	editing content.MessageID // first version of the message being edited
+	editIt  content.Item
+	comp    completion
+}
+
+// completion is the open completion list.
+type completion struct {
+	kind  byte // ':', '@', '/' or 0 when closed
+	start int  // byte offset in the value where the token starts
+	items []compItem
+	sel   int
+}
+
+type compItem struct {
+	label  string // shown
+	insert string // replaces the token
+}
+
+func newComposer(th *render.Theme) composer {
+	ta := textarea.New()
+	ta.ShowLineNumbers = false
+	ta.Prompt = ""
+	ta.Placeholder = "Write a message… (Enter sends, Alt+Enter new line, / for commands)"
+	ta.SetHeight(1)
+	ta.KeyMap.InsertNewline.SetEnabled(false)
+	st := textarea.DefaultStyles(th.Name == "dark")
+	st.Focused.CursorLine = lipgloss.NewStyle()
+	st.Focused.Placeholder = th.Styles.Placeholder
+	st.Blurred.Placeholder = th.Styles.Placeholder
+	ta.SetStyles(st)
+	return composer{ta: ta}
+}
+
+func (c *composer) focus() tea.Cmd { return c.ta.Focus() }
+func (c *composer) blur()          { c.ta.Blur() }
+func (c *composer) value() string  { return c.ta.Value() }
+
+func (c *composer) setValue(s string) {
+	c.ta.SetValue(s)
+	c.ta.MoveToEnd()
+	c.fitHeight()
+}
+
+func (c *composer) reset() {
+	c.ta.Reset()
+	c.replyTo, c.replyTx = content.MessageID{}, ""
+	c.editing = content.MessageID{}
+	c.comp = completion{}
+	c.fitHeight()
+}
+
+func (c *composer) insert(s string) {
+	c.ta.InsertString(s)
+	c.fitHeight()
+}
+
+// fitHeight grows the input with its lines, up to 6.
+func (c *composer) fitHeight() {
+	n := c.ta.LineCount()
+	if n < 1 {
+		n = 1
+	}
+	if n > 6 {
+		n = 6
+	}
+	c.ta.SetHeight(n)
+}
+
+func (c *composer) setWidth(w int) {
+	if w < 4 {
+		w = 4
+	}
+	c.ta.SetWidth(w)
+}
+
+// update passes a key (or paste) to the textarea.
+func (c *composer) update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	c.ta, cmd = c.ta.Update(msg)
+	c.fitHeight()
+	return cmd
+}
+
+// refreshCompletion opens, updates or closes the completion list from the
+// token before the end of the input.
+func (m *Model) refreshCompletion() {
+	c := &m.comp
+	v := c.value()
+	start := strings.LastIndexAny(v, " \n\t") + 1
+	tok := v[start:]
+	c.comp.items = c.comp.items[:0]
+	c.comp.kind = 0
+	if len(tok) < 2 && !(len(tok) == 1 && tok == "/" && start == 0) {
+		return
+	}
+	switch tok[0] {
+	case ':':
+		if strings.HasSuffix(tok, ":") && len(tok) > 1 {
+			return
+		}
+		for _, e := range render.CompleteEmoji(tok[1:], 8, m.usage) {
+			c.comp.items = append(c.comp.items, compItem{label: e.Emoji + " :" + e.Code + ":", insert: e.Emoji})
+		}
+	case '@':
+		r := m.current()
+		if r == nil {
+			return
+		}
+		q := strings.ToLower(tok[1:])
+		for _, mem := range r.members {
+			if mem.User == m.me {
+				continue
+			}
+			n := m.name(mem.User)
+			if strings.Contains(strings.ToLower(n), q) || strings.Contains(strings.ToLower(mem.User), q) {
+				c.comp.items = append(c.comp.items, compItem{label: "@" + n + "  " + mem.User,
+					insert: content.MentionMarkdown(n, mem.User)})
+			}
+		}
+	case '/':
+		if start != 0 {
+			return
+		}
+		for _, cmd := range commandList {
+			if strings.HasPrefix(cmd.name, tok[1:]) {
+				c.comp.items = append(c.comp.items, compItem{label: "/" + cmd.name + "  " + cmd.help, insert: "/" + cmd.name + " "})
+			}
+		}
+	default:
+		return
+	}
+	if len(c.comp.items) == 0 {
+		return
+	}
+	c.comp.kind, c.comp.start = tok[0], start
+	if c.comp.sel >= len(c.comp.items) {
+		c.comp.sel = 0
+	}
+}
+
+// acceptCompletion replaces the token with the highlighted item.
+func (m *Model) acceptCompletion() {
+	c := &m.comp
+	if c.comp.kind == 0 || len(c.comp.items) == 0 {
+		return
+	}
+	it := c.comp.items[c.comp.sel]
+	v := c.value()
+	ins := it.insert
+	if c.comp.kind != '/' {
+		ins += " "
+	}
+	c.setValue(v[:c.comp.start] + ins)
+	c.comp = completion{}
+}
+
+// completionLines renders the open list (at most 8 rows) for width w.
+func (m *Model) completionLines(w int) []string {
+	c := &m.comp.comp
+	if c.kind == 0 {
+		return nil
+	}
+	var out []string
+	for i, it := range c.items {
+		st := m.th.Styles.PickerItem
+		if i == c.sel {
+			st = m.th.Styles.PickerSelected
+		}
+		out = append(out, st.Render(padLine(" "+render.TruncateLine(render.SanitizeLine(it.label), w-2)+" ", w)))
+	}
+	return out
+}

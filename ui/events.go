@@ -1,0 +1,233 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// eventsMsg carries session events that were ready together, so a burst
+// costs one frame.
+type eventsMsg struct {
+	evs    []session.Event
+	closed bool
+}
+
+// waitEvents blocks (in its own goroutine) for the next event, then takes
+// whatever else is already queued.
+func waitEvents(ch <-chan session.Event) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return eventsMsg{closed: true}
+		}
+		evs := []session.Event{ev}
+		for len(evs) < 512 {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					return eventsMsg{evs: evs, closed: true}
+				}
+				evs = append(evs, ev)
+			default:
+				return eventsMsg{evs: evs}
+			}
+		}
+		return eventsMsg{evs: evs}
+	}
+}
+
+type membersMsg struct {
+	room  string
+	state *proto.RoomState
+	err   error
+}
+
+func (m *Model) fetchMembers(room string) tea.Cmd {
+	s := m.s
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		for {
+			st, err := s.RoomInfo(ctx, room)
+			if err == nil || ctx.Err() != nil {
+				return membersMsg{room: room, state: st, err: err}
+			}
+			// offline: try again once connected
+			if werr := s.WaitOnline(ctx); werr != nil {
+				return membersMsg{room: room, err: err}
+			}
+		}
+	}
+}
+
+func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if !msg.closed {
+		cmds = append(cmds, waitEvents(m.s.Events()))
+	}
+	for _, ev := range msg.evs {
+		switch ev := ev.(type) {
+		case session.EntriesEvent:
+			cmds = append(cmds, m.onEntries(ev))
+		case session.OutboxEvent:
+			m.onOutbox(ev.Item)
+		case session.StateEvent:
+			m.conn = ev.Status
+			if ev.State == session.Online {
+				for _, r := range m.rooms {
+					_ = m.s.Presence(r.id, "online")
+				}
+			}
+		case session.RoomEvent:
+			_, known := m.byID[ev.Room.ID]
+			r := m.addRoom(ev.Room)
+			if !known {
+				r.low = ev.Room.Cursor + 1
+				cmds = append(cmds, m.fetchMembers(r.id))
+			}
+		case session.SignalEvent:
+			m.onSignal(ev)
+		case session.ErrorEvent:
+			m.setNotice("error: " + ev.Err.Error())
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) onSignal(ev session.SignalEvent) {
+	r, ok := m.byID[ev.Room]
+	if !ok || ev.From == m.me {
+		return
+	}
+	switch ev.Kind {
+	case proto.SignalTyping:
+		if ev.Value == "start" {
+			r.typing[ev.From] = m.now().Add(6 * time.Second)
+		} else {
+			delete(r.typing, ev.From)
+		}
+	case proto.SignalPresence:
+		r.presence[ev.From] = ev.Value
+	}
+}
+
+// onEntries applies new entries, sends delivery receipts for others'
+// messages, and notifies on mentions and knocks.
+func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
+	r, ok := m.byID[ev.Room]
+	if !ok {
+		info, _ := m.s.Room(ev.Room)
+		info.ID = ev.Room
+		r = m.addRoom(info)
+	}
+	applied := r.applyEntries(ev.Entries, m.me)
+	r.dropPending()
+	var delivered content.StatusReport
+	var cmds []tea.Cmd
+	refreshMembers := false
+	for _, e := range applied {
+		if !e.IsMessage() {
+			delete(r.typing, e.Sender)
+			refreshMembers = true
+			continue
+		}
+		if e.Sender == m.me {
+			continue
+		}
+		delete(r.typing, e.Sender)
+		it, ok := r.tl.Get(e.ID)
+		if !ok || it.Current != e.ID || it.Seq != e.Seq {
+			continue // a reaction, edit, receipt or held item
+		}
+		delivered = append(delivered, content.StatusEntry{ID: e.ID, Status: content.StatusDelivered})
+		switch {
+		case it.Kind == content.ItemKnock:
+			r.knocks++
+			m.banner = m.name(e.Sender) + " knocked in " + r.title()
+			m.bannerTill = m.now().Add(10 * time.Second)
+			m.flashUntil = m.now().Add(600 * time.Millisecond)
+			cmds = append(cmds, m.notify("Knock", m.banner))
+		case it.Mention:
+			cmds = append(cmds, m.notify(m.name(e.Sender)+" mentioned you", r.title()))
+		}
+	}
+	if len(delivered) > 64 {
+		delivered = delivered[len(delivered)-64:]
+	}
+	if len(delivered) > 0 {
+		m.sendReport(r, delivered)
+	}
+	if refreshMembers {
+		cmds = append(cmds, m.fetchMembers(r.id))
+		if info, ok := m.s.Room(r.id); ok {
+			r.info = info
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// sendReport sends a status report (receipts) to room r.
+func (m *Model) sendReport(r *room, rep content.StatusReport) {
+	body, err := content.StatusBody(rep)
+	if err != nil {
+		return
+	}
+	msg, err := m.builder(r).Message(body)
+	if err != nil {
+		return
+	}
+	_, _ = m.s.Send(r.id, msg)
+}
+
+func (m *Model) onOutbox(it session.OutboxItem) {
+	r, ok := m.byID[it.Room]
+	if !ok {
+		return
+	}
+	for _, p := range r.pending {
+		if p.item.ID == it.ID {
+			p.item = it
+			r.dropPending()
+			return
+		}
+	}
+	if it.State == session.Acked {
+		return
+	}
+	if _, in := r.tl.Index(it.ID); in {
+		return
+	}
+	msg, err := content.Decode(it.Raw)
+	if err != nil || !pendingVisible(msg) {
+		return
+	}
+	r.pending = append(r.pending, &pendingMsg{item: it, msg: msg})
+}
+
+// loadOutbox shows the messages still pending from an earlier run.
+func (m *Model) loadOutbox() {
+	items, err := m.s.Outbox()
+	if err != nil {
+		return
+	}
+	for _, it := range items {
+		if it.State != session.Acked {
+			m.onOutbox(it)
+		}
+	}
+}
+
+func (m *Model) onMembers(msg membersMsg) {
+	r, ok := m.byID[msg.room]
+	if !ok || msg.err != nil || msg.state == nil {
+		return
+	}
+	r.members = msg.state.Members
+	r.info.Name, r.info.Topic = msg.state.Name, msg.state.Topic
+}

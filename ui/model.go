@@ -1,0 +1,192 @@
+// Package ui is the terminal client: one Bubble Tea v2 root model that owns
+// every piece of screen state, with plain-struct children (room list,
+// timeline, composer, pickers) and one render.Theme passed down.
+//
+// It exists to keep the network away from the screen: every session call
+// that may wait runs in a tea.Cmd goroutine and comes back as a tea.Msg, and
+// the session's events arrive the same way, so a keypress is never stuck
+// behind a socket. Only the rows that fit on screen are rendered, from a
+// cache keyed by message version, width, theme and decorations.
+package ui
+
+import (
+	"net/http"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+	"mimichat/keys"
+	"mimichat/render"
+	"mimichat/session"
+)
+
+// Options configure the client.
+type Options struct {
+	Session *session.Session
+	Keymap  *keys.Keymap // nil: the default preset
+	// Theme is "auto" (from the terminal background), "light" or "dark";
+	// Colours override palette slots by name.
+	Theme   string
+	Colours map[string]string
+	// Languages are the user's preferred languages for chooseOne parts.
+	Languages []string
+	// Names maps user URIs to display names; others show the URI's last
+	// path segment.
+	Names map[string]string
+	// Notify: "bell", "desktop" (bell and OSC 9/777) or "off".
+	Notify string
+	// NoReadReceipts stops read receipts (delivery receipts still go).
+	NoReadReceipts bool
+	// History is how many cached entries per room are loaded at start.
+	History int
+	// DownloadDir is where saved attachments go (default: the temp dir).
+	DownloadDir string
+	// HTTP fetches attachments (default: http.DefaultClient).
+	HTTP *http.Client
+	// Room is the room shown first (a URI); "" means the first listed.
+	Room string
+	// Now is the clock (tests); nil means time.Now.
+	Now func() time.Time
+	// NoTick disables the one-second clock (golden tests drive time).
+	NoTick bool
+}
+
+// Model is the root model.
+type Model struct {
+	opt   Options
+	s     *session.Session
+	me    string
+	km    *keys.Keymap
+	th    *render.Theme
+	dark  bool
+	cache *render.Cache
+
+	w, h   int
+	rooms  []*room
+	byID   map[string]*room
+	cur    int
+	focus  keys.Context
+	conn   session.Status
+	comp   composer
+	ov     *overlay // help, pickers, versions, receipts, confirm
+	mouse  bool
+	hideMembers, hideRooms bool
+
+	flashUntil time.Time // knock flash
+	banner     string    // knock banner text
+	bannerTill time.Time
+	notice     string // transient status message
+	noticeTill time.Time
+	usage      map[string]int // emoji the user sent, for the picker's first row
+
+	// layout of the last frame, for mouse hits
+	lay layout
+	// typingSent is when a typing signal was last sent, per room
+	typingSent map[string]time.Time
+}
+
+// New builds the model from an opened session (it need not be started yet;
+// Init starts it). The cached history is loaded here, from disk only.
+func New(opt Options) (*Model, error) {
+	km := opt.Keymap
+	if km == nil {
+		var err error
+		if km, err = keys.New("default", nil); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.History <= 0 {
+		opt.History = 200
+	}
+	if opt.HTTP == nil {
+		opt.HTTP = http.DefaultClient
+	}
+	if opt.Notify == "" {
+		opt.Notify = "desktop"
+	}
+	th, err := render.NewTheme(opt.Theme, true, opt.Colours)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{opt: opt, s: opt.Session, me: opt.Session.User(), km: km, th: th, dark: true,
+		cache: render.NewCache(0), byID: map[string]*room{}, focus: keys.Composer, mouse: true,
+		usage: map[string]int{}, typingSent: map[string]time.Time{}}
+	m.comp = newComposer(th)
+	for _, info := range m.s.Rooms() {
+		r := m.addRoom(info)
+		if es, err := m.s.Recent(info.ID, opt.History); err == nil {
+			r.applyEntries(es, m.me)
+		}
+		r.low = lowSeq(r, info)
+	}
+	m.loadOutbox()
+	for i, r := range m.rooms {
+		if r.id == opt.Room {
+			m.cur = i
+		}
+	}
+	return m, nil
+}
+
+func lowSeq(r *room, info session.Room) uint64 {
+	if r.first > 0 {
+		return r.first
+	}
+	return info.Cursor + 1
+}
+
+// Init starts the session and the event pump.
+func (m *Model) Init() tea.Cmd {
+	m.s.Start()
+	cmds := []tea.Cmd{waitEvents(m.s.Events()), tea.RequestBackgroundColor, m.comp.focus()}
+	if !m.opt.NoTick {
+		cmds = append(cmds, tick())
+	}
+	for _, r := range m.rooms {
+		cmds = append(cmds, m.fetchMembers(r.id))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) now() time.Time { return m.opt.Now() }
+
+// current is the room on screen (nil when there is none).
+func (m *Model) current() *room {
+	if m.cur < 0 || m.cur >= len(m.rooms) {
+		return nil
+	}
+	return m.rooms[m.cur]
+}
+
+// name is the display name of a user URI.
+func (m *Model) name(uri string) string {
+	if n, ok := m.opt.Names[uri]; ok {
+		return n
+	}
+	return shortName(uri)
+}
+
+func shortName(uri string) string {
+	for i := len(uri) - 1; i >= 0; i-- {
+		if uri[i] == '/' {
+			if i+1 < len(uri) {
+				return uri[i+1:]
+			}
+			break
+		}
+	}
+	return uri
+}
+
+// setNotice shows a transient message in the status line.
+func (m *Model) setNotice(s string) {
+	m.notice = s
+	m.noticeTill = m.now().Add(5 * time.Second)
+}
+
+// builder is a content builder for room r.
+func (m *Model) builder(r *room) *content.Builder { return m.s.Builder(r.id) }

@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"mimichat/content"
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// room is one room's screen state beside its executed Timeline.
+type room struct {
+	id       string
+	info     session.Room
+	tl       *content.Timeline
+	first    uint64 // lowest seq applied
+	last     uint64 // highest seq applied
+	low      uint64 // lowest seq cached or loaded (scrollback continues below)
+	members  []proto.Member
+	presence map[string]string
+	typing   map[string]time.Time // member → until
+	pending  []*pendingMsg
+
+	bottom   int // index of the row at the bottom; -1 follows the newest
+	sel      int // selected row index; -1 none
+	thread   string
+	threadOf content.MessageID // message a new thread answers
+	tsel     int               // selection inside the thread pane
+	loading  bool
+	noOlder  bool
+	knocks   int
+}
+
+// pendingMsg is one of the user's messages not yet in the timeline.
+type pendingMsg struct {
+	item session.OutboxItem
+	msg  *content.Message
+}
+
+func newRoom(info session.Room, me string) *room {
+	return &room{id: info.ID, info: info, tl: newTimeline(me), presence: map[string]string{},
+		typing: map[string]time.Time{}, bottom: -1, sel: -1}
+}
+
+func newTimeline(me string) *content.Timeline {
+	return content.NewTimeline(content.TimelineOptions{LocalUser: me, Decode: content.Decode})
+}
+
+func (m *Model) addRoom(info session.Room) *room {
+	if r, ok := m.byID[info.ID]; ok {
+		r.info = info
+		return r
+	}
+	r := newRoom(info, m.me)
+	m.byID[info.ID] = r
+	var cur *room
+	if m.cur >= 0 && m.cur < len(m.rooms) {
+		cur = m.rooms[m.cur]
+	}
+	m.rooms = append(m.rooms, r)
+	// rooms are listed by name, so alt+1..9 stay put across runs
+	sort.SliceStable(m.rooms, func(i, j int) bool {
+		return strings.ToLower(m.rooms[i].title()) < strings.ToLower(m.rooms[j].title())
+	})
+	for i, rr := range m.rooms {
+		if rr == cur || (cur == nil && rr.id == m.opt.Room) {
+			m.cur = i
+		}
+	}
+	return r
+}
+
+// applyEntries executes entries (in seq order) on the timeline, skipping
+// ones already applied. It returns the entries it applied.
+func (r *room) applyEntries(es []session.Entry, me string) []session.Entry {
+	applied := es[:0:0]
+	for _, e := range es {
+		if e.Seq <= r.last && r.last != 0 {
+			continue
+		}
+		applyEntry(r.tl, e)
+		if r.first == 0 {
+			r.first = e.Seq
+		}
+		r.last = e.Seq
+		applied = append(applied, e)
+	}
+	return applied
+}
+
+func applyEntry(tl *content.Timeline, e session.Entry) {
+	ms := e.Time.UnixMilli()
+	if e.IsMessage() {
+		tl.Apply(content.Envelope{Seq: e.Seq, HubTime: ms, Sender: e.Sender, ID: e.ID, Raw: e.Raw})
+		return
+	}
+	kind, ok := eventKinds[e.Kind]
+	if !ok {
+		return
+	}
+	ev := content.RoomEvent{Seq: e.Seq, HubTime: ms, Kind: kind, Actor: e.Sender, Target: e.Target,
+		Role: memberRole(e.Role), Text: e.Value}
+	if kind == content.EventLeave || kind == content.EventJoin {
+		if ev.Target == "" {
+			ev.Target = e.Sender
+		}
+	}
+	if ev.Role == content.RoleNone && kind == content.EventJoin {
+		ev.Role = content.RoleMember
+	}
+	tl.ApplyEvent(ev)
+}
+
+var eventKinds = map[proto.Kind]content.RoomEventKind{
+	proto.KindJoin: content.EventJoin, proto.KindLeave: content.EventLeave, proto.KindInvite: content.EventInvite,
+	proto.KindKick: content.EventKick, proto.KindBan: content.EventBan, proto.KindUnban: content.EventUnban,
+	proto.KindRole: content.EventRoleChange, proto.KindName: content.EventRoomName,
+	proto.KindTopic: content.EventRoomTopic, proto.KindAvatar: content.EventRoomAvatar,
+}
+
+func memberRole(r proto.Role) content.MemberRole {
+	switch r {
+	case proto.RoleMember:
+		return content.RoleMember
+	case proto.RoleModerator:
+		return content.RoleModerator
+	case proto.RoleOwner:
+		return content.RoleOwner
+	}
+	return content.RoleNone
+}
+
+// dropPending removes pending rows the timeline now holds.
+func (r *room) dropPending() {
+	if len(r.pending) == 0 {
+		return
+	}
+	keep := r.pending[:0]
+	for _, p := range r.pending {
+		if _, ok := r.tl.Index(p.item.ID); ok {
+			continue
+		}
+		if p.item.State == session.Acked && p.item.Seq > 0 && p.item.Seq <= r.last {
+			continue
+		}
+		keep = append(keep, p)
+	}
+	r.pending = keep
+}
+
+// rows is the number of rows: timeline items plus pending messages.
+func (r *room) rows() int { return r.tl.Len() + len(r.pending) }
+
+// unread and mentions for the room list.
+func (r *room) unread() int   { return r.tl.Unread() }
+func (r *room) mentions() int { return r.tl.Mentions() }
+
+// title is the room's name, or its URI's last segment.
+func (r *room) title() string {
+	if r.info.Name != "" {
+		return r.info.Name
+	}
+	return shortName(r.id)
+}
+
+// pendingVisible reports whether an outbox message gets its own row: new
+// messages do; edits, deletes, reactions and receipts change other rows.
+func pendingVisible(msg *content.Message) bool {
+	if msg == nil || msg.Replaces != nil || content.IsStatusUpdate(msg) {
+		return false
+	}
+	return msg.Body.Disposition.Effective() != content.Reaction
+}

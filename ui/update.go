@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+	"mimichat/keys"
+)
+
+type tickMsg time.Time
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// noticeMsg shows a line in the status bar (results of background work).
+type noticeMsg string
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setDark(msg.IsDark())
+		return m, nil
+	case eventsMsg:
+		cmd := m.handleEvents(msg)
+		return m, tea.Batch(cmd, m.markSeen())
+	case membersMsg:
+		m.onMembers(msg)
+		return m, nil
+	case historyMsg:
+		m.onHistory(msg)
+		return m, nil
+	case tickMsg:
+		m.onTick()
+		return m, tea.Batch(tick(), m.markSeen())
+	case noticeMsg:
+		m.setNotice(string(msg))
+		return m, nil
+	case editorMsg:
+		m.onEditor(msg)
+		return m, nil
+	case opMsg:
+		if msg.err != nil {
+			m.setNotice(msg.what + ": " + msg.err.Error())
+		} else if msg.what != "" {
+			m.setNotice(msg.what)
+		}
+		return m, nil
+	case tea.PasteMsg:
+		if m.ov != nil {
+			m.ov.query += msg.Content
+			m.ov.filter(m)
+			return m, nil
+		}
+		m.focusComposer()
+		cmd := m.comp.update(msg)
+		return m, cmd
+	case tea.MouseWheelMsg, tea.MouseClickMsg:
+		return m, m.onMouse(msg.(tea.MouseMsg))
+	case tea.KeyPressMsg:
+		return m, m.onKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) onTick() {
+	now := m.now()
+	for _, r := range m.rooms {
+		r.tl.Expire(now.UnixMilli())
+		for u, till := range r.typing {
+			if now.After(till) {
+				delete(r.typing, u)
+			}
+		}
+	}
+	if m.notice != "" && now.After(m.noticeTill) {
+		m.notice = ""
+	}
+	if m.banner != "" && now.After(m.bannerTill) {
+		m.banner = ""
+	}
+}
+
+// markSeen moves the read marker of the room on screen to the newest row
+// when the user is looking at the bottom, and sends read receipts.
+func (m *Model) markSeen() tea.Cmd {
+	r := m.current()
+	if r == nil || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.tl.Len()-1) || r.thread != "" {
+		return nil
+	}
+	if r.tl.Unread() == 0 {
+		return nil
+	}
+	var read []content.StatusEntry
+	var newest content.MessageID
+	r.tl.Read(func(v content.View) {
+		for i := v.Len() - 1; i >= 0 && len(read) < 32; i-- {
+			it := v.At(i)
+			if !it.Unread {
+				if len(read) > 0 || it.Kind != content.ItemEvent {
+					break
+				}
+				continue
+			}
+			if newest.IsZero() {
+				newest = it.Current
+			}
+			if it.Sender != m.me && it.Kind != content.ItemEvent {
+				read = append(read, content.StatusEntry{ID: it.Current, Status: content.StatusRead})
+			}
+		}
+	})
+	if newest.IsZero() {
+		return nil
+	}
+	_ = r.tl.MarkRead(newest, m.now().UnixMilli())
+	if len(read) > 0 && !m.opt.NoReadReceipts {
+		m.sendReport(r, read)
+	}
+	return nil
+}
+
+func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
+	ks := k.String()
+	if m.ov != nil {
+		return m.overlayKey(k)
+	}
+	ctx := m.focus
+	if ctx == keys.Timeline && m.current() != nil && m.current().thread != "" {
+		ctx = keys.Thread
+	}
+	if ctx == keys.Composer && m.comp.comp.kind != 0 {
+		switch ks {
+		case "tab", "down":
+			m.comp.comp.sel = (m.comp.comp.sel + 1) % len(m.comp.comp.items)
+			return nil
+		case "shift+tab", "up":
+			m.comp.comp.sel = (m.comp.comp.sel + len(m.comp.comp.items) - 1) % len(m.comp.comp.items)
+			return nil
+		case "enter":
+			m.acceptCompletion()
+			if !strings.HasPrefix(m.comp.value(), "/") {
+				return nil
+			}
+			m.refreshCompletion()
+			return nil
+		case "esc":
+			m.comp.comp = completion{}
+			return nil
+		}
+	}
+	a, ok := m.km.Action(ctx, ks)
+	if ok {
+		if cmd, handled := m.act(ctx, a); handled {
+			return cmd
+		}
+	}
+	switch ctx {
+	case keys.Composer:
+		cmd := m.comp.update(k)
+		m.refreshCompletion()
+		return tea.Batch(cmd, m.typing())
+	case keys.Timeline, keys.Thread:
+		if ks == "?" {
+			m.openHelp()
+		}
+	case keys.Rooms:
+		if ks == "?" {
+			m.openHelp()
+		}
+	}
+	return nil
+}
+
+// typing tells the room the user is typing, at most every 3 seconds.
+func (m *Model) typing() tea.Cmd {
+	r := m.current()
+	if r == nil || m.comp.value() == "" || strings.HasPrefix(m.comp.value(), "/") {
+		return nil
+	}
+	if t, ok := m.typingSent[r.id]; ok && m.now().Sub(t) < 3*time.Second {
+		return nil
+	}
+	m.typingSent[r.id] = m.now()
+	_ = m.s.Typing(r.id, true)
+	return nil
+}
+
+func (m *Model) focusComposer() {
+	m.focus = keys.Composer
+	if r := m.current(); r != nil {
+		r.sel = -1
+	}
+	m.comp.focus()
+}
+
+func (m *Model) focusTimeline() {
+	r := m.current()
+	if r == nil {
+		return
+	}
+	m.focus = keys.Timeline
+	m.comp.blur()
+	if r.thread != "" {
+		if r.tsel < 0 {
+			r.tsel = 0
+		}
+		return
+	}
+	if r.sel < 0 {
+		r.sel = r.rows() - 1
+	}
+}

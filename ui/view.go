@@ -1,0 +1,430 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"mimichat/content"
+	"mimichat/keys"
+	"mimichat/proto"
+	"mimichat/render"
+	"mimichat/session"
+)
+
+// layout remembers where the last frame put things, for mouse clicks.
+type layout struct {
+	roomsW, centerX, centerW int
+	roomY0                   int // first room row
+	tlY0                     int
+	tlRowAt                  []int
+	tlThread                 bool
+}
+
+const (
+	roomsWidth   = 22
+	membersWidth = 24
+)
+
+// View renders the screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	if m.mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "mimichat"
+	if r := m.current(); r != nil {
+		v.WindowTitle = "mimichat · " + render.SanitizeLine(r.title())
+	}
+	return v
+}
+
+// render composes the whole screen as a string of exactly h lines.
+func (m *Model) render() string {
+	w, h := m.w, m.h
+	if w <= 0 || h <= 0 {
+		w, h = 80, 24
+	}
+	if w < 20 || h < 6 {
+		return render.TruncateLine("mimichat: window too small", w)
+	}
+	mainH := h - 2
+	roomsW, membersW := 0, 0
+	if !m.hideRooms && w >= 70 {
+		roomsW = roomsWidth
+		if w < 100 {
+			roomsW = 18
+		}
+	}
+	if !m.hideMembers && w >= 120 {
+		membersW = membersWidth
+	}
+	sepW := 0
+	if roomsW > 0 {
+		sepW++
+	}
+	if membersW > 0 {
+		sepW++
+	}
+	cw := w - roomsW - membersW - sepW
+	m.lay = layout{roomsW: roomsW, centerW: cw}
+	if roomsW > 0 {
+		m.lay.centerX = roomsW + 1
+	}
+	center := m.centerLines(cw, mainH)
+	var left, right []string
+	if roomsW > 0 {
+		left = m.roomLines(roomsW, mainH)
+	}
+	if membersW > 0 {
+		right = m.memberLines(membersW, mainH)
+	}
+	sep := m.th.Styles.HelpSep.Render("│")
+	var b strings.Builder
+	b.Grow(w * h * 2)
+	for y := 0; y < mainH; y++ {
+		if roomsW > 0 {
+			b.WriteString(padLine(left[y], roomsW))
+			b.WriteString(sep)
+		}
+		b.WriteString(padLine(center[y], cw))
+		if membersW > 0 {
+			b.WriteString(sep)
+			b.WriteString(padLine(right[y], membersW))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusLine(w))
+	b.WriteByte('\n')
+	b.WriteString(m.helpLine(w))
+	return b.String()
+}
+
+func (m *Model) timelineHeight() int {
+	h := m.h
+	if h <= 0 {
+		h = 24
+	}
+	return max(1, h-2-4-m.comp.ta.Height())
+}
+
+// centerLines is the room header, the timeline (and thread), the typing
+// line and the composer.
+func (m *Model) centerLines(w, h int) []string {
+	s := &m.th.Styles
+	r := m.current()
+	out := make([]string, 0, h)
+	flash := m.now().Before(m.flashUntil)
+	if r == nil {
+		out = append(out, s.Accent.Bold(true).Render("mimichat"))
+		out = append(out, s.Muted.Render(render.TruncateLine("No rooms yet. /join ROOM-URI, or wait for an invitation.", w)))
+		for len(out) < h {
+			out = append(out, "")
+		}
+		return out
+	}
+	title := render.TruncateLine(render.SanitizeLine(r.title()), w)
+	head := s.Accent.Bold(true).Render(title)
+	if r.info.Topic != "" {
+		rest := w - lipgloss.Width(title) - 3
+		if rest > 4 {
+			head += s.Muted.Render(" — " + render.TruncateLine(render.SanitizeLine(r.info.Topic), rest))
+		}
+	}
+	if flash {
+		head = s.Mention.Render(padLine(render.SanitizeLine(r.title())+"  🔔", w))
+	}
+	out = append(out, head, s.HelpSep.Render(strings.Repeat("─", w)))
+	if m.banner != "" {
+		out = append(out, s.Warning.Bold(true).Render(render.TruncateLine("🔔 "+render.SanitizeLine(m.banner), w)))
+	}
+	// bottom part: completion, typing, reply bar, composer
+	var bottom []string
+	bottom = append(bottom, m.completionLines(w)...)
+	bottom = append(bottom, m.typingLine(r, w))
+	if bar := m.modeBar(r, w); bar != "" {
+		bottom = append(bottom, bar)
+	}
+	bottom = append(bottom, s.HelpSep.Render(strings.Repeat("─", w)))
+	m.comp.setWidth(w)
+	for _, l := range strings.Split(m.comp.ta.View(), "\n") {
+		bottom = append(bottom, l)
+	}
+	tlH := h - len(out) - len(bottom)
+	m.lay.tlY0 = len(out)
+	if tlH > 0 {
+		out = append(out, m.timelinePane(r, w, tlH)...)
+	}
+	out = append(out, bottom...)
+	if len(out) > h {
+		out = out[len(out)-h:]
+	}
+	if m.ov != nil {
+		oh := min(h-2, 24)
+		if m.ov.confirm != nil {
+			oh = 2
+		}
+		ol := m.overlayLines(min(w, 90), oh)
+		top := max(0, (h-len(ol))/2)
+		for i, l := range ol {
+			if top+i < len(out) {
+				out[top+i] = l
+			}
+		}
+	}
+	return out
+}
+
+// timelinePane is the timeline, or the thread, or both side by side.
+func (m *Model) timelinePane(r *room, w, h int) []string {
+	var lines []string
+	r.tl.Read(func(v content.View) {
+		if r.thread == "" {
+			sel := -1
+			if m.focus == keys.Timeline {
+				sel = r.sel
+			}
+			var rowAt []int
+			lines, rowAt, _ = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
+			m.lay.tlRowAt, m.lay.tlThread = rowAt, false
+			return
+		}
+		tsel := -1
+		if m.focus == keys.Timeline {
+			tsel = r.tsel
+		}
+		head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
+			m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
+		src := m.threadSource(r, v)
+		if src.n == 0 && !r.threadOf.IsZero() {
+			if i, ok := v.Index(r.threadOf); ok {
+				it := v.At(i)
+				src = rowSource{n: 1, row: func(int) render.Message { return m.rowOf(v, it, true) },
+					time: func(int) (time.Time, bool) { return time.UnixMilli(it.HubTime), true }}
+			}
+		}
+		var rowAt []int
+		var tl []string
+		tl, rowAt, _ = m.renderRows(src, -1, tsel, w, h-1)
+		lines = append([]string{head}, tl...)
+		m.lay.tlRowAt, m.lay.tlThread = append([]int{-1}, rowAt...), true
+	})
+	return lines
+}
+
+func (m *Model) typingLine(r *room, w int) string {
+	if len(r.typing) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(r.typing))
+	for u := range r.typing {
+		names = append(names, m.name(u))
+	}
+	sort.Strings(names)
+	var t string
+	switch len(names) {
+	case 1:
+		t = names[0] + " is typing…"
+	case 2:
+		t = names[0] + " and " + names[1] + " are typing…"
+	default:
+		t = "several people are typing…"
+	}
+	return m.th.Styles.Muted.Italic(true).Render(render.TruncateLine(render.SanitizeLine(t), w))
+}
+
+func (m *Model) modeBar(r *room, w int) string {
+	s := &m.th.Styles
+	var t string
+	switch {
+	case !m.comp.editing.IsZero():
+		t = "✎ Editing your message"
+	case m.comp.replyTx != "":
+		t = "↩ " + m.comp.replyTx
+	case r.thread != "":
+		t = "🧵 Replying in thread"
+	default:
+		return ""
+	}
+	return s.Accent.Render(render.TruncateLine(render.SanitizeLine(t)+"  (esc cancels)", w))
+}
+
+func (m *Model) roomLines(w, h int) []string {
+	s := &m.th.Styles
+	out := make([]string, 0, h)
+	hs := s.Muted.Bold(true)
+	if m.focus == keys.Rooms {
+		hs = s.Accent.Bold(true)
+	}
+	out = append(out, hs.Render("Rooms"))
+	m.lay.roomY0 = 1
+	for i, r := range m.rooms {
+		if len(out) >= h {
+			break
+		}
+		badge := ""
+		if n := r.mentions(); n > 0 {
+			badge += s.Mention.Render("@" + itoa(n))
+		}
+		if n := r.unread(); n > 0 {
+			if badge != "" {
+				badge += " "
+			}
+			badge += s.Badge.Render(itoa(n))
+		}
+		bw := lipgloss.Width(badge)
+		prefix := "  "
+		if i < 9 {
+			prefix = itoa(i+1) + " "
+		}
+		name := render.TruncateLine(render.SanitizeLine(r.title()), max(1, w-bw-3))
+		st := s.RoomPlain
+		switch {
+		case i == m.cur:
+			st = s.RoomActive
+		case r.unread() > 0:
+			st = s.RoomUnread
+		}
+		gap := max(1, w-len([]rune(prefix))-lipgloss.Width(name)-bw)
+		line := st.Render(prefix+name) + strings.Repeat(" ", gap) + badge
+		if i == m.cur {
+			line = st.Render(padLine(prefix+name+strings.Repeat(" ", gap), w-bw)) + badge
+		}
+		out = append(out, line)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}
+
+func (m *Model) memberLines(w, h int) []string {
+	s := &m.th.Styles
+	r := m.current()
+	out := make([]string, 0, h)
+	if r == nil {
+		for len(out) < h {
+			out = append(out, "")
+		}
+		return out
+	}
+	mems := make([]proto.Member, 0, len(r.members))
+	for _, mem := range r.members {
+		if mem.State == proto.State("joined") || mem.State == "" {
+			mems = append(mems, mem)
+		}
+	}
+	if len(mems) == 0 {
+		mems = r.members
+	}
+	sort.SliceStable(mems, func(i, j int) bool {
+		if mems[i].Role.Rank() != mems[j].Role.Rank() {
+			return mems[i].Role.Rank() > mems[j].Role.Rank()
+		}
+		return m.name(mems[i].User) < m.name(mems[j].User)
+	})
+	out = append(out, s.Muted.Bold(true).Render("Members "+itoa(len(mems))))
+	for _, mem := range mems {
+		if len(out) >= h {
+			break
+		}
+		dot := s.Muted.Render("○")
+		switch p := r.presence[mem.User]; {
+		case p == "online" || mem.User == m.me && m.conn.State == session.Online:
+			dot = s.Success.Render("●")
+		case p == "away":
+			dot = s.Warning.Render("◐")
+		}
+		role := ""
+		switch mem.Role {
+		case proto.RoleOwner:
+			role = s.Accent.Render(" ★")
+		case proto.RoleModerator:
+			role = s.Accent.Render(" ◆")
+		}
+		if _, typing := r.typing[mem.User]; typing {
+			role += s.Muted.Render(" …")
+		}
+		name := m.th.Sender(mem.User).Render(render.TruncateLine(render.SanitizeLine(m.name(mem.User)), w-5))
+		out = append(out, dot+" "+name+role)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}
+
+func (m *Model) statusLine(w int) string {
+	s := &m.th.Styles
+	var st string
+	switch m.conn.State {
+	case session.Online:
+		st = s.Success.Render("● online")
+	case session.Connecting:
+		st = s.Warning.Render("◌ connecting…")
+	case session.Offline:
+		secs := int(time.Until(m.conn.NextRetry).Round(time.Second) / time.Second)
+		if m.conn.NextRetry.IsZero() || secs < 0 {
+			secs = 0
+		}
+		st = s.Warning.Render("◌ reconnecting in " + itoa(secs) + "s")
+	default:
+		st = s.Error.Render("○ offline")
+		if m.conn.Err != nil {
+			st += s.Muted.Render(" (" + render.SanitizeLine(m.conn.Err.Error()) + ")")
+		}
+	}
+	user := s.StatusBar.Render(" " + render.SanitizeLine(m.name(m.me)) + " ") + s.Muted.Render(render.SanitizeLine(m.me))
+	line := st + "  " + user
+	if !m.mouse {
+		line += s.Muted.Render("  [mouse off]")
+	}
+	if m.notice != "" {
+		line += "  " + s.Accent.Render(render.SanitizeLine(m.notice))
+	}
+	return padLine(line, w)
+}
+
+func (m *Model) helpLine(w int) string {
+	s := &m.th.Styles
+	ctx := m.focus
+	if m.ov != nil {
+		ctx = keys.Picker
+	} else if ctx == keys.Timeline && m.current() != nil && m.current().thread != "" {
+		ctx = keys.Thread
+	}
+	var parts []string
+	for _, b := range m.km.ShortHelp(ctx) {
+		h := b.Help()
+		if h.Key == "" {
+			continue
+		}
+		parts = append(parts, s.HelpKey.Render(h.Key)+" "+s.HelpDesc.Render(h.Desc))
+	}
+	line := strings.Join(parts, s.HelpSep.Render(" · "))
+	return padLine(line, w)
+}
+
+func (m *Model) setDark(dark bool) {
+	if dark == m.dark && m.th != nil {
+		return
+	}
+	th, err := render.NewTheme(m.opt.Theme, dark, m.opt.Colours)
+	if err != nil {
+		return
+	}
+	m.th, m.dark = th, dark
+	val := m.comp.value()
+	focused := m.comp.ta.Focused()
+	rt, rx, ed, ei := m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt
+	m.comp = newComposer(th)
+	m.comp.setValue(val)
+	m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt = rt, rx, ed, ei
+	if focused {
+		m.comp.focus()
+	}
+}
