@@ -179,3 +179,19 @@ func seqs(es []Entry) []uint64 {
 	}
 	return out
 }
+
+// The outbox's durability promise rests on these two settings.
+func TestStoreIsWALWithFullSync(t *testing.T) {
+	st := openTestStore(t)
+	var mode string
+	var sync int
+	if err := st.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 {
+		t.Fatalf("journal_mode %q synchronous %d; want wal and 2 (FULL)", mode, sync)
+	}
+}
