@@ -53,6 +53,7 @@ func genBenchRoom(tb testing.TB, n int, seed uint64) []Envelope {
 	type head struct {
 		id     MessageID
 		sender string
+		parent *MessageID // an edit keeps the reply relation
 	}
 	var recent []head
 	envs := make([]Envelope, 0, n)
@@ -83,6 +84,7 @@ func genBenchRoom(tb testing.TB, n int, seed uint64) []Envelope {
 		case k < 90:
 			h := recent[rng.IntN(len(recent))]
 			m, u = tlEdit(h.id, text()), h.sender
+			m.InReplyTo = h.parent
 		case k < 95:
 			i := rng.IntN(len(recent))
 			h := recent[i]
@@ -99,9 +101,9 @@ func genBenchRoom(tb testing.TB, n int, seed uint64) []Envelope {
 		e := r.env(u, m)
 		if isHead {
 			if len(recent) == 1000 {
-				recent[rng.IntN(1000)] = head{e.ID, u}
+				recent[rng.IntN(1000)] = head{e.ID, u, m.InReplyTo}
 			} else {
-				recent = append(recent, head{e.ID, u})
+				recent = append(recent, head{e.ID, u, m.InReplyTo})
 			}
 		}
 		envs = append(envs, e)

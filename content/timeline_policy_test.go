@@ -185,3 +185,21 @@ func TestTimelineRoomEventsAreRows(t *testing.T) {
 		t.Fatalf("late event at %+v", it)
 	}
 }
+
+// The refusal list keeps the most recent MaxRefusals, oldest first.
+func TestTimelineRefusalRing(t *testing.T) {
+	r := newTLRoom(t, TimelineOptions{MaxRefusals: 3})
+	first := r.send(alice, tlText("a"))
+	for range 5 {
+		r.refused(bob, tlEdit(first, "x"), RefuseUnauthorized)
+	}
+	refs := r.tl.Refused()
+	if len(refs) != 3 || refs[0].Seq != 4 || refs[1].Seq != 5 || refs[2].Seq != 6 {
+		t.Fatalf("refused = %+v", refs)
+	}
+	var total int
+	r.tl.Read(func(v View) { total = v.RefusedTotal() })
+	if total != 5 {
+		t.Fatalf("total = %d", total)
+	}
+}

@@ -61,12 +61,13 @@ func (e *RefusalError) Error() string {
 var ErrUnknownMessage = errors.New("timeline: unknown message ID")
 
 func (t *Timeline) refuse(r Refusal) error {
-	t.refusedN++
-	if len(t.refusals) >= t.opts.MaxRefusals {
-		copy(t.refusals, t.refusals[1:])
-		t.refusals = t.refusals[:len(t.refusals)-1]
+	// A ring: the oldest listed refusal is overwritten once the list is full.
+	if len(t.refusals) < t.opts.MaxRefusals {
+		t.refusals = append(t.refusals, r)
+	} else {
+		t.refusals[t.refusedN%len(t.refusals)] = r
 	}
-	t.refusals = append(t.refusals, r)
+	t.refusedN++
 	t.changed()
 	return &RefusalError{r}
 }

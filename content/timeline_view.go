@@ -175,7 +175,14 @@ func (v View) Versions(id MessageID) []VersionInfo {
 }
 
 // Refused lists the most recent refusals, oldest first.
-func (v View) Refused() []Refusal { return append([]Refusal(nil), v.t.refusals...) }
+func (v View) Refused() []Refusal {
+	rs := v.t.refusals
+	start := 0
+	if len(rs) == v.t.opts.MaxRefusals {
+		start = v.t.refusedN % len(rs) // the oldest entry of the full ring
+	}
+	return append(append([]Refusal(nil), rs[start:]...), rs[:start]...)
+}
 
 // RefusedTotal counts every refusal since the start, listed or not.
 func (v View) RefusedTotal() int { return v.t.refusedN }
