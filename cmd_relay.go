@@ -42,6 +42,7 @@ func runRelay(args []string, io stdio) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for wss")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
+	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "message submits per user per second (negative: unlimited)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if err := parseFlags(fs, args); err != nil {

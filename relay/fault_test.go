@@ -235,6 +235,12 @@ func TestSIGKILLDuringBurst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process fault test")
 	}
+	for _, mode := range []string{SyncFull, SyncNormal} {
+		t.Run(mode, func(t *testing.T) { sigkillDuringBurst(t, mode) })
+	}
+}
+
+func sigkillDuringBurst(t *testing.T, mode string) {
 	dir := t.TempDir()
 	st, err := OpenStore(dir)
 	if err != nil {
@@ -250,7 +256,7 @@ func TestSIGKILLDuringBurst(t *testing.T) {
 	}
 	st.Close()
 
-	relay := startChild(t, dir)
+	relay := startChild(t, dir, mode)
 	var addr atomic.Value
 	addr.Store(relay.addr)
 	room := setupRoom(t, relay.addr, tokens)
@@ -290,7 +296,7 @@ func TestSIGKILLDuringBurst(t *testing.T) {
 		t.Fatal("the burst ended before the kill; nothing was tested")
 	}
 
-	relay = startChild(t, dir)
+	relay = startChild(t, dir, mode)
 	addr.Store(relay.addr)
 	for _, s := range senders {
 		swg.Add(1)

@@ -12,7 +12,10 @@ import (
 
 // childEnv makes the test binary act as a relay process (see runChild), so
 // the fault test can SIGKILL a real relay process without package main.
-const childEnv = "MIMICHAT_RELAY_TEST_CHILD_DATA"
+const (
+	childEnv     = "MIMICHAT_RELAY_TEST_CHILD_DATA"
+	childSyncEnv = "MIMICHAT_RELAY_TEST_CHILD_SYNC"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
@@ -26,7 +29,8 @@ func runChild(dir string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	err := Serve(ctx, Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log},
+	err := Serve(ctx, Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log,
+		Sync: os.Getenv(childSyncEnv)},
 		func(addr string) { fmt.Printf("ADDR %s\n", addr) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -98,10 +98,10 @@ type child struct {
 	addr string
 }
 
-func startChild(t testing.TB, dir string) *child {
+func startChild(t testing.TB, dir, sync string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(os.Environ(), childEnv+"="+dir, childSyncEnv+"="+sync)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -30,7 +30,8 @@ type Config struct {
 	Domain   string // URI domain; fixed by the first start, default "localhost"
 	TLSCert  string // PEM files; both or neither
 	TLSKey   string
-	Insecure bool // allow plain ws on a non-loopback address
+	Insecure bool   // allow plain ws on a non-loopback address
+	Sync     string // SyncFull (default) or SyncNormal
 
 	MaxFrame    int     // default proto.DefaultMaxFrame
 	MaxContent  int     // default proto.DefaultMaxContent
@@ -78,6 +79,9 @@ func (c *Config) defaults() error {
 		if *p == 0 {
 			*p = v
 		}
+	}
+	if c.Sync == "" {
+		c.Sync = SyncFull
 	}
 	set(&c.MaxContent, proto.DefaultMaxContent)
 	set(&c.MaxFrame, c.MaxContent+4<<10)
@@ -135,7 +139,7 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.TLSCert == "" && !cfg.Insecure && !isLoopback(cfg.Listen) {
 		return nil, fmt.Errorf("relay: refusing plain ws on non-loopback %s; give --tls-cert/--tls-key or --insecure", cfg.Listen)
 	}
-	store, err := OpenStore(cfg.Data)
+	store, err := openStore(cfg.Data, cfg.Sync)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +190,7 @@ func start(cfg Config, store *Store) (*Server, error) {
 	go s.hub.runWriter()
 	go s.hub.runDispatcher(s.dispDone)
 	go s.http.Serve(s.ln)
-	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "rooms", len(rooms))
+	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "sync", cfg.Sync, "rooms", len(rooms))
 	return s, nil
 }
 

@@ -57,14 +57,31 @@ type Store struct {
 // DBFile is the database file name inside the data directory.
 const DBFile = "relay.db"
 
-// OpenStore opens (creating if needed) the database in dir.
-func OpenStore(dir string) (*Store, error) {
+// Sync modes: how a commit reaches the disk before the relay acks.
+const (
+	// SyncFull fsyncs the WAL at every commit: nothing acked is lost even if
+	// the machine loses power.
+	SyncFull = "full"
+	// SyncNormal writes the WAL at every commit but fsyncs only at
+	// checkpoints: nothing acked is lost if the relay process dies (SIGKILL,
+	// crash), but the last commits can be lost if the OS crashes or power
+	// fails.
+	SyncNormal = "normal"
+)
+
+// OpenStore opens (creating if needed) the database in dir, in SyncFull mode.
+func OpenStore(dir string) (*Store, error) { return openStore(dir, SyncFull) }
+
+func openStore(dir, sync string) (*Store, error) {
+	if sync != SyncFull && sync != SyncNormal {
+		return nil, fmt.Errorf("relay: sync mode %q is neither %q nor %q", sync, SyncFull, SyncNormal)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("relay: data dir: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
