@@ -28,7 +28,7 @@ func startRelay(t testing.TB, cfg Config) *Server {
 		cfg.Domain = "example.com"
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = discard()
 	}
 	s, err := Start(cfg)
 	if err != nil {
@@ -41,6 +41,8 @@ func startRelay(t testing.TB, cfg Config) *Server {
 	})
 	return s
 }
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func addUser(t testing.TB, s *Store, name string) string {
 	t.Helper()

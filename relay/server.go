@@ -136,8 +136,8 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	if cfg.TLSCert == "" && !cfg.Insecure && !isLoopback(cfg.Listen) {
-		return nil, fmt.Errorf("relay: refusing plain ws on non-loopback %s; give --tls-cert/--tls-key or --insecure", cfg.Listen)
+	if err := cfg.listenAllowed(); err != nil {
+		return nil, err
 	}
 	store, err := openStore(cfg.Data, cfg.Sync)
 	if err != nil {
@@ -202,6 +202,14 @@ func (s *Server) Domain() string { return s.hub.domain }
 
 // Store is the relay's database (for user management while running).
 func (s *Server) Store() *Store { return s.store }
+
+// listenAllowed refuses plain ws beyond loopback unless asked to.
+func (c *Config) listenAllowed() error {
+	if c.TLSCert == "" && !c.Insecure && !isLoopback(c.Listen) {
+		return fmt.Errorf("relay: refusing plain ws on non-loopback %s; give --tls-cert/--tls-key or --insecure", c.Listen)
+	}
+	return nil
+}
 
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
