@@ -26,6 +26,7 @@ func TestListenPolicy(t *testing.T) {
 		addr     string
 		insecure bool
 		ok       bool
+		tls      bool
 	}{
 		{"127.0.0.1:0", false, true},
 		{"[::1]:0", false, true},
@@ -34,10 +35,10 @@ func TestListenPolicy(t *testing.T) {
 		{":0", false, false},
 		{"192.0.2.1:7878", false, false},
 		{"0.0.0.0:0", true, true},
-		{"0.0.0.0:0", false, true}, // with TLS (below)
+		{"0.0.0.0:0", false, true, true},
 	} {
 		cfg := Config{Listen: tt.addr, Insecure: tt.insecure}
-		if tt.addr == "0.0.0.0:0" && !tt.insecure {
+		if tt.tls {
 			cfg.TLSCert, cfg.TLSKey = "c.pem", "k.pem"
 		}
 		err := cfg.listenAllowed()
