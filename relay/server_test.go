@@ -28,13 +28,13 @@ func TestListenPolicy(t *testing.T) {
 		ok       bool
 		tls      bool
 	}{
-		{"127.0.0.1:0", false, true},
-		{"[::1]:0", false, true},
-		{"localhost:0", false, true},
-		{"0.0.0.0:0", false, false},
-		{":0", false, false},
-		{"192.0.2.1:7878", false, false},
-		{"0.0.0.0:0", true, true},
+		{"127.0.0.1:0", false, true, false},
+		{"[::1]:0", false, true, false},
+		{"localhost:0", false, true, false},
+		{"0.0.0.0:0", false, false, false},
+		{":0", false, false, false},
+		{"192.0.2.1:7878", false, false, false},
+		{"0.0.0.0:0", true, true, false},
 		{"0.0.0.0:0", false, true, true},
 	} {
 		cfg := Config{Listen: tt.addr, Insecure: tt.insecure}
