@@ -37,6 +37,9 @@ func BodyLines(body *content.NestedPart, langs []string, width int, th *Theme) [
 			break
 		}
 	}
+	if len(out) > MaxBodyLines {
+		out = append(out[:MaxBodyLines-1], th.Styles.Muted.Render(TruncateLine("… (message cut; c copies it whole)", width)))
+	}
 	return out
 }
 

@@ -105,8 +105,12 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	}
 	var out []string
 	out = append(out, headerLine(m, width, th))
-	indent := strings.Repeat(" ", Gutter)
-	bw := width - Gutter
+	gutter := Gutter
+	if width < 30 {
+		gutter = 2 // narrow: keep room for the text
+	}
+	indent := strings.Repeat(" ", gutter)
+	bw := width - gutter
 	if m.Quote != nil {
 		out = append(out, indent+quoteLine(m.Quote, bw, th))
 	}
