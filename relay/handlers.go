@@ -218,7 +218,7 @@ func (h *hub) roomList(user string, rid uint64) *proto.RoomList {
 }
 
 func errFrame(rid uint64, room string, ref *refusal) *proto.ErrorFrame {
-	return &proto.ErrorFrame{RID: rid, Room: room, Code: ref.code, Reason: ref.reason}
+	return &proto.ErrorFrame{RID: rid, Room: room, Code: ref.code, Field: ref.field, Reason: ref.reason}
 }
 
 // ridOf and roomOf read the correlation fields of a request frame.

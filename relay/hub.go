@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -118,6 +119,11 @@ func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
 	first, ref := r.readAccess(c.user)
 	if ref != nil {
 		return ref
+	}
+	if f.Since > r.head {
+		// A cursor from the future (a relay whose data was reset): events
+		// would silently be skipped until the log caught up.
+		return &refusal{code: proto.CodeBadField, reason: fmt.Sprintf("since %d is beyond the room's last seq %d", f.Since, r.head), field: "since"}
 	}
 	r.subs[c] = struct{}{}
 	c.track(r)

@@ -41,6 +41,7 @@ func newRoom(uri string) *room {
 type refusal struct {
 	code   proto.Code
 	reason string
+	field  string // for bad_field
 }
 
 func (r *refusal) Error() string { return string(r.code) + ": " + r.reason }

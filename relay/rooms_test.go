@@ -190,6 +190,10 @@ func TestBannedAndNonMembers(t *testing.T) {
 	bob.expectError(proto.CodeBanned)
 	eve.send(&proto.Subscribe{RID: 10, Room: "mimi://example.com/r/none"})
 	eve.expectError(proto.CodeNoSuchRoom)
+	alice.send(&proto.Subscribe{RID: 11, Room: room, Since: 1000})
+	if e := alice.expectError(proto.CodeBadField); e.Field != "since" {
+		t.Fatalf("future cursor refused with field %q", e.Field)
+	}
 }
 
 // TestHistoryVisibility: with "joined", a member reads from its join on, in
