@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -54,11 +53,7 @@ func Fit(text string, width, maxLines int) []string {
 	}
 	rem := strings.TrimPrefix(text[rest:], "\n")
 	n := strings.Count(rem, "\n") + 1
-	more := fmt.Sprintf("… (%d more lines)", n)
-	if n == 1 {
-		more = "… (1 more line)"
-	}
-	return append(out, TruncateLine(more, width))
+	return append(out, TruncateLine(moreLines(n), width))
 }
 
 // TruncateLine cuts sanitized single-line text to width columns, ending in
