@@ -192,7 +192,7 @@ func TestRejectInvalidTrees(t *testing.T) {
 	}
 	// Broken parent hash on the root.
 	r := root(tree.leaves())
-	p := *tree.nodes[r].Parent
+	p := *tree.node(r).Parent
 	p.ParentHash = []byte("bogus")
 	bad := tree.clone()
 	bad.setNode(r, &Node{Parent: &p})

@@ -37,6 +37,12 @@ type Group struct {
 	resumption map[uint64][]byte // resumption_psk of recent epochs
 	pending    *pendingCommit
 
+	// Leaf key index (keyindex.go): keys_ describes keysFrom's tree until
+	// keysChanged (the leaves changed since) are applied.
+	keys_       *keyIndex
+	keysFrom    *ratchetTree
+	keysChanged []uint32
+
 	// PublicHandshake sends proposals and commits as PublicMessages (else PrivateMessage).
 	PublicHandshake bool
 	// RatchetTreeInWelcome puts the ratchet_tree extension in Welcome GroupInfos;
@@ -131,7 +137,7 @@ func NewGroup(id *Identity, groupID []byte, extensions []Extension) (*Group, err
 	if err := validateLeafCapabilities(leaf, id.CipherSuite, extensions); err != nil {
 		return nil, err
 	}
-	g := &Group{s: s, id: id, tree: &ratchetTree{nodes: []*Node{{Leaf: leaf}}},
+	g := &Group{s: s, id: id, tree: newTree([]*Node{{Leaf: leaf}}),
 		keys: privateKeys{0: encPriv}, RatchetTreeInWelcome: true}
 	g.ctx = GroupContext{Version: mls10, CipherSuite: id.CipherSuite, GroupID: clone(groupID),
 		TreeHash: g.tree.rootHash(s), Extensions: extensions}

@@ -198,7 +198,7 @@ func (g *Group) processCommit(ac *AuthenticatedContent, r *Received) error {
 		if err := validateLeafCapabilities(&c.Path.LeafNode, g.ctx.CipherSuite, a.extensions); err != nil {
 			return fmt.Errorf("%w: %v", ErrUpdatePath, err)
 		}
-		if err := a.tree.checkUniqueKeys([]uint32{committer.Index}); err != nil {
+		if err := g.checkUniqueKeys(a.tree, []uint32{committer.Index}); err != nil {
 			return fmt.Errorf("%w: %v", ErrUpdatePath, err)
 		}
 		if !a.removedMe {

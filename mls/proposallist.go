@@ -220,7 +220,7 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 			check = append(check, rp.sender.Index)
 		}
 	}
-	if err := a.tree.checkUniqueKeys(check); err != nil {
+	if err := g.checkUniqueKeys(a.tree, check); err != nil {
 		return nil, &ProposalError{0, err.Error()}
 	}
 	a.pathRequired = len(props) == 0 || external
@@ -247,25 +247,3 @@ func (g *Group) now() time.Time {
 	return time.Now()
 }
 
-// checkUniqueKeys rejects a leaf in check whose signature or encryption key
-// another node already uses; a linear scan with no allocation.
-func (t *ratchetTree) checkUniqueKeys(check []uint32) error {
-	for _, i := range check {
-		l := t.leaf(i)
-		if l == nil {
-			continue
-		}
-		for x, n := range t.nodes {
-			if n == nil || uint32(x) == leafNode(i) {
-				continue
-			}
-			if string(n.encryptionKey()) == string(l.EncryptionKey) {
-				return fmt.Errorf("leaf %d reuses the encryption key of node %d", i, x)
-			}
-			if n.Leaf != nil && string(n.Leaf.SignatureKey) == string(l.SignatureKey) {
-				return fmt.Errorf("leaf %d reuses the signature key of node %d", i, x)
-			}
-		}
-	}
-	return nil
-}

@@ -33,36 +33,31 @@ func (n *Node) encode(w *writer) {
 // ErrInvalidTree is wrapped by every tree validation failure.
 var ErrInvalidTree = errors.New("mls: invalid ratchet tree")
 
-// ratchetTree holds nodes in array order; len(nodes) == nodeWidth(leaves).
-type ratchetTree struct {
-	nodes  []*Node
-	hashes [][]byte // cached tree hashes, see treehash.go
-}
-
-func (t *ratchetTree) leaves() uint32 { return uint32(len(t.nodes)+1) / 2 }
+func (t *ratchetTree) leaves() uint32 { return (t.width + 1) / 2 }
 
 func (t *ratchetTree) leaf(i uint32) *LeafNode {
-	if 2*i >= uint32(len(t.nodes)) || t.nodes[2*i] == nil {
+	if 2*i >= t.width || t.node(2*i) == nil {
 		return nil
 	}
-	return t.nodes[2*i].Leaf
+	return t.node(2 * i).Leaf
 }
 
 func (t *ratchetTree) parent(x uint32) *ParentNode {
-	if t.nodes[x] == nil {
+	if t.node(x) == nil {
 		return nil
 	}
-	return t.nodes[x].Parent
+	return t.node(x).Parent
 }
 
 // encode writes the ratchet_tree extension form: trailing blanks dropped.
 func (t *ratchetTree) encode(w *writer) {
-	end := len(t.nodes)
-	for end > 0 && t.nodes[end-1] == nil {
+	end := t.width
+	for end > 0 && t.node(end-1) == nil {
 		end--
 	}
 	w.vector(func(w *writer) {
-		for _, n := range t.nodes[:end] {
+		for x := uint32(0); x < end; x++ {
+			n := t.node(x)
 			w.optional(n != nil, func(w *writer) { n.encode(w) })
 		}
 	})
@@ -75,12 +70,12 @@ func (t *ratchetTree) bytes() []byte {
 }
 
 func decodeRatchetTree(r *reader) *ratchetTree {
-	t := &ratchetTree{}
+	var nodes []*Node
 	r.vector("ratchet_tree", func(r *reader) {
 		var node *Node
 		r.optional("ratchet_tree.node", func(r *reader) {
 			node = new(Node)
-			i := len(t.nodes)
+			i := len(nodes)
 			switch typ := r.u8("node.node_type"); {
 			case typ == 1 && i%2 == 0:
 				node.Leaf = new(LeafNode)
@@ -92,27 +87,27 @@ func decodeRatchetTree(r *reader) *ratchetTree {
 				r.fail("node.node_type", fmt.Errorf("%w: node type %d at index %d", ErrBadValue, typ, i))
 			}
 		})
-		t.nodes = append(t.nodes, node)
+		nodes = append(nodes, node)
 	})
 	if r.err != nil {
 		return nil
 	}
-	if len(t.nodes) == 0 || t.nodes[len(t.nodes)-1] == nil {
+	if len(nodes) == 0 || nodes[len(nodes)-1] == nil {
 		r.fail("ratchet_tree", fmt.Errorf("%w: empty or ends in a blank node", ErrBadValue))
 		return nil
 	}
-	if len(t.nodes)%2 == 0 {
+	if len(nodes)%2 == 0 {
 		r.fail("ratchet_tree", fmt.Errorf("%w: even node count", ErrBadValue))
 		return nil
 	}
 	n := uint32(1)
-	for n < t.leaves() {
+	for n < uint32(len(nodes)+1)/2 {
 		n *= 2
 	}
-	for uint32(len(t.nodes)) < nodeWidth(n) {
-		t.nodes = append(t.nodes, nil)
+	for uint32(len(nodes)) < nodeWidth(n) {
+		nodes = append(nodes, nil)
 	}
-	return t
+	return newTree(nodes)
 }
 
 // parseRatchetTree decodes a complete ratchet_tree extension body.
@@ -124,15 +119,9 @@ func parseRatchetTree(b []byte) (*ratchetTree, error) {
 	return t, nil
 }
 
-func (t *ratchetTree) clone() *ratchetTree {
-	// Nodes are immutable once placed (every change installs a new *Node),
-	// so copying the pointer slices is a complete copy.
-	return &ratchetTree{nodes: append([]*Node(nil), t.nodes...), hashes: append([][]byte(nil), t.hashes...)}
-}
-
 // resolution is RFC 9420 §4.1.1's resolution of node x.
 func (t *ratchetTree) resolution(x uint32) []uint32 {
-	n := t.nodes[x]
+	n := t.node(x)
 	if n == nil {
 		if isLeaf(x) {
 			return nil
@@ -148,12 +137,24 @@ func (t *ratchetTree) resolution(x uint32) []uint32 {
 	return out
 }
 
+// hasNonBlank reports whether the resolution of x is non-empty, stopping at
+// the first non-blank node instead of building the resolution.
+func (t *ratchetTree) hasNonBlank(x uint32) bool {
+	if t.node(x) != nil {
+		return true
+	}
+	if isLeaf(x) {
+		return false
+	}
+	return t.hasNonBlank(left(x)) || t.hasNonBlank(right(x))
+}
+
 // filteredDirectPath drops ancestors whose copath child has an empty resolution.
 func (t *ratchetTree) filteredDirectPath(x uint32) []uint32 {
 	var out []uint32
 	n := t.leaves()
 	for _, p := range directPath(x, n) {
-		if len(t.resolution(copathChild(x, p))) > 0 {
+		if t.hasNonBlank(copathChild(x, p)) {
 			out = append(out, p)
 		}
 	}
@@ -181,7 +182,7 @@ func (t *ratchetTree) blankPath(i uint32) {
 	x := leafNode(i)
 	t.setNode(x, nil)
 	for _, p := range directPath(x, t.leaves()) {
-		t.nodes[p] = nil
+		t.putNode(p, nil)
 	}
 }
 
@@ -190,16 +191,12 @@ func (t *ratchetTree) blankPath(i uint32) {
 func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
 	i := uint32(0)
 	for ; i < t.leaves(); i++ {
-		if t.nodes[2*i] == nil {
+		if t.node(2*i) == nil {
 			break
 		}
 	}
 	if i == t.leaves() {
-		if len(t.nodes) == 0 {
-			t.nodes = []*Node{nil}
-		} else {
-			t.nodes = append(t.nodes, make([]*Node, len(t.nodes)+1)...)
-		}
+		t.resize(2*t.width + 1)
 	}
 	x := leafNode(i)
 	t.setNode(x, &Node{Leaf: l})
@@ -207,7 +204,7 @@ func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
 		if pn := t.parent(p); pn != nil {
 			q := *pn
 			q.UnmergedLeaves = append(append([]uint32(nil), pn.UnmergedLeaves...), i)
-			t.nodes[p] = &Node{Parent: &q}
+			t.putNode(p, &Node{Parent: &q})
 		}
 	}
 	return i
@@ -216,14 +213,10 @@ func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
 // truncate halves the tree while its right half is entirely blank.
 func (t *ratchetTree) truncate() {
 	for t.leaves() > 1 {
-		half := (len(t.nodes) + 1) / 2
-		for _, n := range t.nodes[half:] {
-			if n != nil {
-				return
-			}
+		if t.hasNonBlank(right(root(t.leaves()))) {
+			return
 		}
-		t.nodes = t.nodes[:half-1]
-		t.ensureCache()
+		t.resize(t.leaves() - 1)
 	}
 }
 

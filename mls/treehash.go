@@ -3,39 +3,29 @@ package mls
 // Tree hashes (RFC 9420 §7.8) and parent hashes (§7.9), with a per-node
 // cache so a commit rehashes only the changed path: cost grows with log n.
 
-// hashCache is parallel to ratchetTree.nodes; nil entries are stale.
-func (t *ratchetTree) ensureCache() {
-	for len(t.hashes) < len(t.nodes) {
-		t.hashes = append(t.hashes, nil)
-	}
-	t.hashes = t.hashes[:len(t.nodes)]
-}
-
 // touch invalidates the cached hashes of x and its ancestors.
 func (t *ratchetTree) touch(x uint32) {
-	t.ensureCache()
-	t.hashes[x] = nil
+	t.putHash(x, nil)
 	r := root(t.leaves())
 	for x != r {
 		x = parentOf(x)
-		t.hashes[x] = nil
+		t.putHash(x, nil)
 	}
 }
 
 // setNode replaces node x and invalidates hashes above it.
 func (t *ratchetTree) setNode(x uint32, n *Node) {
-	t.nodes[x] = n
+	t.putNode(x, n)
 	t.touch(x)
 }
 
 // treeHash is the tree hash of the subtree rooted at x.
 func (t *ratchetTree) treeHash(s *suite, x uint32) []byte {
-	t.ensureCache()
-	if h := t.hashes[x]; h != nil {
+	if h := t.cachedHash(x); h != nil {
 		return h
 	}
 	h := t.computeTreeHash(s, x, nil)
-	t.hashes[x] = h
+	t.putHash(x, h)
 	return h
 }
 
@@ -45,7 +35,7 @@ func (t *ratchetTree) rootHash(s *suite) []byte { return t.treeHash(s, root(t.le
 // from unmerged lists (the "original" tree of §7.9). Only a nil exclude uses the cache.
 func (t *ratchetTree) computeTreeHash(s *suite, x uint32, exclude map[uint32]bool) []byte {
 	var w writer
-	n := t.nodes[x]
+	n := t.node(x)
 	if isLeaf(x) {
 		w.u8(1)
 		w.u32(x / 2)
@@ -108,7 +98,7 @@ func parentHash(s *suite, p *ParentNode, siblingHash []byte) []byte {
 // parentHashValidRelativeTo reports whether p (at node x) is parent-hash
 // valid relative to its child c (RFC 9420 §7.9.2).
 func (t *ratchetTree) parentHashValidRelativeTo(s *suite, x, c uint32) bool {
-	p := t.nodes[x].Parent
+	p := t.node(x).Parent
 	sib := left(x)
 	if sib == c {
 		sib = right(x)
@@ -122,7 +112,7 @@ func (t *ratchetTree) parentHashValidRelativeTo(s *suite, x, c uint32) bool {
 		}
 	}
 	for _, d := range res {
-		n := t.nodes[d]
+		n := t.node(d)
 		if n == nil {
 			continue
 		}
@@ -159,8 +149,8 @@ func (t *ratchetTree) parentHashValidRelativeTo(s *suite, x, c uint32) bool {
 // verifyParentHashes checks every non-blank parent node is parent-hash valid
 // relative to one of its children.
 func (t *ratchetTree) verifyParentHashes(s *suite) error {
-	for x := uint32(1); x < uint32(len(t.nodes)); x += 2 {
-		if t.nodes[x] == nil {
+	for x := uint32(1); x < t.width; x += 2 {
+		if t.node(x) == nil {
 			continue
 		}
 		if !t.parentHashValidRelativeTo(s, x, left(x)) && !t.parentHashValidRelativeTo(s, x, right(x)) {

@@ -111,7 +111,7 @@ func (t *ratchetTree) createUpdatePath(s *suite, leaf uint32, sigPriv, groupID [
 	for i, x := range fdp {
 		path.Nodes[i].EncryptionKey = pubs[i]
 		for _, r := range t.excludedResolution(copathChild(leafX, x), joiners) {
-			kem, ct, err := s.encryptWithLabel(t.nodes[r].encryptionKey(), "UpdatePathNode", ctx, secrets[i])
+			kem, ct, err := s.encryptWithLabel(t.node(r).encryptionKey(), "UpdatePathNode", ctx, secrets[i])
 			if err != nil {
 				return nil, err
 			}
@@ -199,7 +199,7 @@ func (t *ratchetTree) derivePathFrom(s *suite, sender uint32, fdp []uint32, i in
 		if err != nil {
 			return nil, err
 		}
-		if string(pub) != string(t.nodes[fdp[i]].encryptionKey()) {
+		if string(pub) != string(t.node(fdp[i]).encryptionKey()) {
 			return nil, fmt.Errorf("%w: derived key for node %d does not match the path", ErrUpdatePath, fdp[i])
 		}
 		next[fdp[i]] = priv

@@ -60,7 +60,7 @@ func validateLeafCapabilities(l *LeafNode, cs CipherSuite, groupExts []Extension
 func (t *ratchetTree) validate(s *suite, groupID []byte, groupExts []Extension) error {
 	n := t.leaves()
 	if n&(n-1) != 0 {
-		return &TreeError{Node: uint32(len(t.nodes)), Rule: "leaf count is not a power of two"}
+		return &TreeError{Node: t.width, Rule: "leaf count is not a power of two"}
 	}
 	if err := t.verifyParentHashes(s); err != nil {
 		return err
@@ -68,8 +68,8 @@ func (t *ratchetTree) validate(s *suite, groupID []byte, groupExts []Extension) 
 	encKeys := map[string]uint32{}
 	sigKeys := map[string]uint32{}
 	credTypes := map[uint16]bool{}
-	for x := uint32(0); x < uint32(len(t.nodes)); x++ {
-		node := t.nodes[x]
+	for x := uint32(0); x < t.width; x++ {
+		node := t.node(x)
 		if node == nil {
 			continue
 		}
@@ -81,7 +81,7 @@ func (t *ratchetTree) validate(s *suite, groupID []byte, groupExts []Extension) 
 		if node.Parent != nil {
 			for _, u := range node.Parent.UnmergedLeaves {
 				ux := leafNode(u)
-				if ux >= uint32(len(t.nodes)) || !isInSubtree(ux, x) || t.nodes[ux] == nil {
+				if ux >= t.width || !isInSubtree(ux, x) || t.node(ux) == nil {
 					return &TreeError{Node: x, Rule: "unmerged leaf " + itoa(u) + " is not a member below this node"}
 				}
 				// Every non-blank parent between the leaf and x must list it too.

@@ -22,11 +22,11 @@ func TestVectorTreeValidation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}
-		if len(tree.nodes) != len(v.Resolutions) {
-			t.Errorf("%d: %d nodes, want %d", i, len(tree.nodes), len(v.Resolutions))
+		if int(tree.size()) != len(v.Resolutions) {
+			t.Errorf("%d: %d nodes, want %d", i, tree.size(), len(v.Resolutions))
 			continue
 		}
-		for x := range tree.nodes {
+		for x := 0; x < int(tree.size()); x++ {
 			res := tree.resolution(uint32(x))
 			if len(res) != len(v.Resolutions[x]) {
 				t.Errorf("%d: resolution(%d) = %v, want %v", i, x, res, v.Resolutions[x])
@@ -45,11 +45,11 @@ func TestVectorTreeValidation(t *testing.T) {
 		}
 		// A flipped signature byte on the last leaf must be caught.
 		bad := tree.clone()
-		last := uint32(len(bad.nodes) - 1)
-		for bad.nodes[last] == nil {
+		last := bad.size() - 1
+		for bad.node(last) == nil {
 			last -= 2
 		}
-		l := *bad.nodes[last].Leaf
+		l := *bad.node(last).Leaf
 		l.Signature = append([]byte{}, l.Signature...)
 		l.Signature[len(l.Signature)-1] ^= 1
 		bad.setNode(last, &Node{Leaf: &l})

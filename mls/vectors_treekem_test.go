@@ -48,7 +48,7 @@ func TestVectorTreeKEM(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tree.nodes[ps.Node] == nil || string(tree.nodes[ps.Node].encryptionKey()) != string(pub) {
+				if tree.node(ps.Node) == nil || string(tree.node(ps.Node).encryptionKey()) != string(pub) {
 					t.Errorf("%d: private state for node %d inconsistent with the tree", vi, ps.Node)
 				}
 				k[ps.Node] = priv

@@ -47,7 +47,10 @@ func (g *Group) welcome(gi *GroupInfo, a *applied, pathSecrets map[uint32][]byte
 		return nil, err
 	}
 	wl := &Welcome{CipherSuite: g.ctx.CipherSuite, EncryptedGroupInfo: egi}
-	committerFDP := a.tree.filteredDirectPath(leafNode(gi.Signer))
+	var committerFDP []uint32
+	if pathSecrets != nil {
+		committerFDP = a.tree.filteredDirectPath(leafNode(gi.Signer))
+	}
 	for i, leaf := range a.joiners {
 		gs := GroupSecrets{JoinerSecret: g.ep.JoinerSecret, PSKs: psks}
 		for _, x := range committerFDP {

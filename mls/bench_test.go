@@ -1,0 +1,105 @@
+package mls
+
+import (
+	"fmt"
+	"testing"
+)
+
+func benchPair(b *testing.B) (*Group, *Group) {
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	alice, _ := NewIdentity(cs, []byte("alice"))
+	ga, _ := NewGroup(alice, []byte("bench"), nil)
+	bob := newMember(b, cs, "bob")
+	res, err := ga.Commit(CommitOptions{Add: [][]byte{bob.KeyPackage}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ga.MergePendingCommit()
+	gb, err := JoinFromWelcome(res.Welcome, bob, JoinOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ga, gb
+}
+
+func BenchmarkEncrypt1KB(b *testing.B) {
+	ga, _ := benchPair(b)
+	msg := make([]byte, 1024)
+	b.SetBytes(1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ga.Encrypt(msg, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecrypt1KB(b *testing.B) {
+	ga, gb := benchPair(b)
+	msg := make([]byte, 1024)
+	b.SetBytes(1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		ct, err := ga.Encrypt(msg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := gb.Process(ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bigGroups caches groups built by add-only commits, per size.
+var bigGroups = map[int]*Group{}
+
+func bigGroup(b *testing.B, n int) *Group {
+	if g := bigGroups[n]; g != nil {
+		return g
+	}
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	id, _ := NewIdentity(cs, []byte("creator"))
+	g, _ := NewGroup(id, []byte(fmt.Sprintf("bench-%d", n)), nil)
+	g.RatchetTreeInWelcome = false
+	for members := 1; members < n; {
+		batch := min(500, n-members)
+		adds := make([][]byte, batch)
+		for i := range adds {
+			adds[i] = newMember(b, cs, fmt.Sprintf("m%d", members+i)).KeyPackage
+		}
+		if _, err := g.Commit(CommitOptions{Add: adds}); err != nil {
+			b.Fatal(err)
+		}
+		g.MergePendingCommit()
+		members += batch
+	}
+	bigGroups[n] = g
+	return g
+}
+
+// BenchmarkCommitAddOne times one commit adding one member (Welcome included,
+// ratchet tree sent out of band) to a group of n; each commit is then dropped
+// so every iteration sees the same group.
+func BenchmarkCommitAddOne(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			g := bigGroup(b, n)
+			if len(g.Members()) != n {
+				b.Fatalf("group has %d members", len(g.Members()))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				kp := newMember(b, g.CipherSuite(), "joiner").KeyPackage
+				b.StartTimer()
+				res, err := g.Commit(CommitOptions{Add: [][]byte{kp}})
+				if err != nil || res.Welcome == nil {
+					b.Fatal(err)
+				}
+				g.ClearPendingCommit()
+			}
+		})
+	}
+}
