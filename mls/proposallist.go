@@ -246,4 +246,3 @@ func (g *Group) now() time.Time {
 	}
 	return time.Now()
 }
-
