@@ -272,6 +272,10 @@ func TestRejectInvalidProposalLists(t *testing.T) {
 			t.Fatalf("%s: epoch advanced on a rejected commit", tc.name)
 		}
 	}
+	reinit := inline(&Proposal{Type: ProposalReInit, ReInit: &ReInit{Version: mls10, CipherSuite: cs}})
+	if _, err := ga.Process(forgeCommit(t, gb, []ProposalOrRef{reinit}, false)); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("reinit commit: %v, want ErrUnsupported", err)
+	}
 	// A commit with a wrong confirmation tag is refused too, after all list checks pass.
 	if _, err := ga.Process(forgeCommit(t, gb, []ProposalOrRef{add(kp)}, false)); !errors.Is(err, ErrConfirmationTag) {
 		t.Errorf("bad confirmation tag: %v, want ErrConfirmationTag", err)

@@ -2,6 +2,7 @@ package mls
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -95,5 +96,73 @@ func TestGroupBasicFlow(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestExternalPSKCommit(t *testing.T) {
+	// Public handshake: a PrivateMessage's key is spent on the first (failed) attempt.
+	ga, gb := twoMembers(t, true)
+	ga.AddExternalPSK([]byte("psk-1"), []byte("shared secret"))
+	res, err := ga.Commit(CommitOptions{ExternalPSKs: [][]byte{[]byte("psk-1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gb.Process(res.Commit); !errors.Is(err, ErrUnknownPSK) {
+		t.Fatalf("missing PSK: %v, want ErrUnknownPSK", err)
+	}
+	gb.AddExternalPSK([]byte("psk-1"), []byte("shared secret"))
+	if _, err := gb.Process(res.Commit); err != nil {
+		t.Fatal(err)
+	}
+	ga.MergePendingCommit()
+	if !bytes.Equal(ga.EpochAuthenticator(), gb.EpochAuthenticator()) {
+		t.Fatal("PSK commit: epoch authenticators differ")
+	}
+	if _, err := ga.Commit(CommitOptions{ExternalPSKs: [][]byte{[]byte("unknown")}}); !errors.Is(err, ErrUnknownPSK) {
+		t.Fatalf("unknown PSK: %v", err)
+	}
+}
+
+func TestExternalSenderRules(t *testing.T) {
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	hub, _ := NewIdentity(cs, []byte("hub"))
+	alice, _ := NewIdentity(cs, []byte("alice"))
+	ga, err := NewGroup(alice, []byte("hub group"), []Extension{ExternalSendersExtension([]ExternalSender{
+		{SignatureKey: hub.SignaturePub, Credential: hub.Credential}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := newMember(t, cs, "bob")
+	res, _ := ga.Commit(CommitOptions{Add: [][]byte{bob.KeyPackage}})
+	ga.MergePendingCommit()
+	gb, err := JoinFromWelcome(res.Welcome, bob, JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upd := &Proposal{Type: ProposalUpdate, LeafNode: gb.tree.leaf(1)}
+	msg, _ := ExternalProposal(cs, ga.GroupID(), ga.Epoch(), 0, hub.SignaturePriv, upd)
+	if _, err := ga.Process(msg); !errors.Is(err, ErrInvalidProposal) {
+		t.Errorf("external update: %v, want ErrInvalidProposal", err)
+	}
+	msg, _ = ExternalProposal(cs, ga.GroupID(), ga.Epoch(), 3, hub.SignaturePriv, RemoveProposal(1))
+	if _, err := ga.Process(msg); !errors.Is(err, ErrUnknownSender) {
+		t.Errorf("unknown external sender index: %v, want ErrUnknownSender", err)
+	}
+	msg, _ = ExternalProposal(cs, ga.GroupID(), ga.Epoch(), 0, alice.SignaturePriv, RemoveProposal(1))
+	if _, err := ga.Process(msg); !errors.Is(err, ErrSignature) {
+		t.Errorf("external proposal signed by someone else: %v, want ErrSignature", err)
+	}
+	msg, _ = ExternalProposal(cs, ga.GroupID(), ga.Epoch(), 0, hub.SignaturePriv, RemoveProposal(1))
+	for _, g := range []*Group{ga, gb} {
+		if _, err := g.Process(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = ga.Commit(CommitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gb.Process(res.Commit); err != nil || gb.Active() {
+		t.Fatalf("hub removal: active=%v err=%v", gb.Active(), err)
 	}
 }

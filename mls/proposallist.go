@@ -8,6 +8,9 @@ import (
 
 // Proposal list validation (RFC 9420 §12.2) and application (§12.3).
 
+// ErrUnsupported marks valid protocol features this package does not implement.
+var ErrUnsupported = errors.New("mls: unsupported feature")
+
 // ErrInvalidProposal is wrapped by every proposal list violation.
 var ErrInvalidProposal = errors.New("mls: invalid proposal list")
 
@@ -126,6 +129,9 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 	}
 	if counts[ProposalReInit] > 0 && len(props) != 1 {
 		return nil, &ProposalError{0, "ReInit with other proposals"}
+	}
+	if counts[ProposalReInit] > 0 {
+		return nil, fmt.Errorf("%w: committing a ReInit (restarting the group) is not implemented", ErrUnsupported)
 	}
 	if external {
 		if counts[ProposalExternalInit] != 1 {
