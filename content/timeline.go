@@ -41,6 +41,10 @@ type TimelineOptions struct {
 	MaxHeld int
 	// MaxRefusals bounds the list returned by Refused (oldest dropped first).
 	MaxRefusals int
+	// RoomURI, when set, makes Apply recompute every envelope's ID from
+	// Sender, RoomURI and Raw (§3.3) and refuse a mismatch; leave it empty
+	// when the caller has verified IDs already.
+	RoomURI string
 	// Decode turns Raw into a Message when an Envelope has no Msg; nil
 	// means the package's Decode.
 	Decode func([]byte) (*Message, error)
@@ -162,6 +166,9 @@ func (t *Timeline) noteSeq(seq uint64) {
 func (t *Timeline) applyLocked(env *Envelope) (Outcome, error) {
 	if env.ID.IsZero() || env.ID[0] != 0x01 {
 		return Refused, t.refuse(refusal(env, MessageID{}, RefuseBadID, "message ID %s: zero or unknown hash algorithm", env.ID))
+	}
+	if t.opts.RoomURI != "" && !Verify(env.ID, env.Sender, t.opts.RoomURI, env.Raw) {
+		return Refused, t.refuse(refusal(env, MessageID{}, RefuseBadID, "message ID %s is not the hash of the sender, room and bytes", env.ID))
 	}
 	if env.Msg == nil {
 		m, err := t.opts.Decode(env.Raw)

@@ -155,6 +155,7 @@ func (t *Timeline) Expire(now int64) int {
 			continue
 		}
 		r.flags |= fExpired
+		r.flags &^= fMention
 		clearBody(r)
 		if r.x != nil {
 			for _, v := range r.x.versions {

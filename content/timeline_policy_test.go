@@ -130,6 +130,18 @@ func TestTimelineSuspiciousInput(t *testing.T) {
 	m = tlText("I am bob")
 	m.Extensions = Extensions{{Key: KeySenderURI, Value: append([]byte{0x78, byte(len(bob))}, bob...)}}
 	r.send(bob, m)
+	// With RoomURI set, IDs are recomputed: a forged one is refused.
+	rv := newTLRoom(t, TimelineOptions{RoomURI: tlRoomURI})
+	good := rv.env(bob, tlText("real"))
+	forged := rv.env(bob, tlText("forged"))
+	forged.ID = good.ID
+	if _, err := rv.tl.Apply(forged); !isReason(err, RefuseBadID) {
+		t.Fatalf("forged ID: %v", err)
+	}
+	if out, err := rv.tl.Apply(good); out != Applied || err != nil {
+		t.Fatalf("verified ID: %d %v", out, err)
+	}
+
 	// No decoded message: Apply decodes Raw, and refuses bytes that do not decode.
 	r2 := newTLRoom(t, TimelineOptions{})
 	e2 := r2.env(bob, tlText("raw only"))

@@ -124,6 +124,7 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 		x.versions = append(keep, vi)
 		tr.flags |= fDeleted
 		if op == opDelete {
+			tr.flags &^= fMention
 			clearBody(tr)
 			for _, v := range x.versions {
 				clearBody(t.recs.at(v))

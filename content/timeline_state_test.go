@@ -84,7 +84,7 @@ func TestTimelineUnreadAndMentions(t *testing.T) {
 	r.send(bob, tlText("one"))
 	r.send(alice, tlText("my own message does not count"))
 	men := r.send(bob, tlText("ping [@Alice](mimi://example.com/u/alice)"))
-	r.send(carol, &Message{Body: tlPart(Render, "text/html", `<a href="mimi://example.com/u/alice">@A</a>`)})
+	htmlID := r.send(carol, &Message{Body: tlPart(Render, "text/html", `<a href="mimi://example.com/u/alice">@A</a>`)})
 	r.send(carol, tlText("mimi://example.com/u/alice-smith is someone else"))
 	last := r.send(carol, tlText("two"))
 	if u, m := r.tl.Unread(), r.tl.Mentions(); u != 5 || m != 2 {
@@ -100,10 +100,14 @@ func TestTimelineUnreadAndMentions(t *testing.T) {
 	if u := r.tl.Unread(); u != 5 {
 		t.Fatalf("after delete: unread %d", u)
 	}
+	r.send(carol, tlDelete(htmlID))
+	if it := r.tl.At(3); it.ID != htmlID || it.Mention || !it.Deleted || r.tl.Mentions() != 1 || r.tl.Unread() != 4 {
+		t.Fatalf("deleted mention: %+v, mentions %d unread %d", it, r.tl.Mentions(), r.tl.Unread())
+	}
 	if err := r.tl.MarkRead(men, 1); err != nil {
 		t.Fatal(err)
 	}
-	if u, m, mk := r.tl.Unread(), r.tl.Mentions(), r.tl.ReadMarker(); u != 3 || m != 2 || mk != 3 {
+	if u, m, mk := r.tl.Unread(), r.tl.Mentions(), r.tl.ReadMarker(); u != 2 || m != 1 || mk != 3 {
 		t.Fatalf("after MarkRead: unread %d mentions %d marker %d", u, m, mk)
 	}
 	if it := r.tl.At(0); it.Unread || it.Mention {
