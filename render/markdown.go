@@ -30,7 +30,9 @@ const (
 	// minMarkdownWidth is the narrowest view glamour is used for; narrower
 	// views get plain wrapped text, which degrades better.
 	minMarkdownWidth = 12
-	// maxSourceBytes and maxSourceLines bound what is handed to glamour: a
+	// maxSourceBytes and maxSourceLines bound what is handed to glamour (a
+	// huge message is cut, at a line end, before parsing, not after); the
+	// byte budget also shrinks with what fits on screen (sourceBudget).
 	// huge message is cut (at a line end) before parsing, not after.
 	maxSourceBytes = 64 << 10
 	maxSourceLines = 1000
@@ -98,7 +100,7 @@ func (m *MarkdownRenderer) Render(body string, width int, th *Theme) string {
 	if maxLines <= 0 {
 		maxLines = DefaultMaxLines
 	}
-	src, cut := clipSource(SanitizeText(body))
+	src, cut := clipSource(SanitizeText(body), sourceBudget(width, maxLines))
 	if width < minMarkdownWidth {
 		return strings.Join(Fit(src, width, maxLines), "\n")
 	}
@@ -183,9 +185,20 @@ func (m *MarkdownRenderer) CachedRenderers() int {
 	return m.lru.Len()
 }
 
-// clipSource cuts sanitized Markdown to maxSourceLines lines and
-// maxSourceBytes bytes, at a line end, and says how many lines were cut.
-func clipSource(s string) (string, int) {
+// sourceBudget is how many bytes of Markdown can fill maxLines lines of
+// width columns, with room for markup and multi-byte characters: glamour's
+// time grows with the source, so nothing that cannot be seen is parsed.
+func sourceBudget(width, maxLines int) int {
+	b := maxLines * (width + 1) * 2
+	if b > maxSourceBytes || b <= 0 {
+		return maxSourceBytes
+	}
+	return b
+}
+
+// clipSource cuts sanitized Markdown to maxSourceLines lines and budget
+// bytes, at a line end, and says how many lines were cut.
+func clipSource(s string, budget int) (string, int) {
 	end, lines := 0, 0
 	for end < len(s) && lines < maxSourceLines {
 		nl := strings.IndexByte(s[end:], '\n')
@@ -193,7 +206,7 @@ func clipSource(s string) (string, int) {
 		if nl >= 0 {
 			next = end + nl + 1
 		}
-		if next > maxSourceBytes && end > 0 {
+		if next > budget && end > 0 {
 			break
 		}
 		end, lines = next, lines+1
@@ -202,7 +215,7 @@ func clipSource(s string) (string, int) {
 		return s, 0
 	}
 	if end == 0 { // one enormous first line: cut it at a rune boundary
-		end = maxSourceBytes
+		end = budget
 		for end > 0 && s[end]&0xC0 == 0x80 {
 			end--
 		}
