@@ -187,8 +187,11 @@ func (m *Model) moveSel(a keys.Action) {
 	case keys.SelectLast:
 		*sel = n - 1
 	}
-	if r.thread == "" && *sel >= n-1 {
-		r.bottom = -1
+	if r.thread == "" {
+		m.skipEvents(r, a)
+		if *sel >= n-1 {
+			r.bottom = -1
+		}
 	}
 }
 
@@ -293,4 +296,25 @@ func (m *Model) onEditor(msg editorMsg) {
 	}
 	m.comp.setValue(msg.text)
 	m.focusComposer()
+}
+
+// skipEvents moves the selection off system lines (nothing acts on them),
+// in the direction of travel, falling back the other way at an end.
+func (m *Model) skipEvents(r *room, a keys.Action) {
+	tn := r.tl.Len()
+	isEvent := func(i int) bool { return i < tn && r.tl.At(i).Kind == content.ItemEvent }
+	dir := -1
+	if a == keys.SelectNext || a == keys.SelectFirst {
+		dir = 1
+	}
+	for _, d := range []int{dir, -dir} {
+		i := r.sel
+		for steps := 0; i >= 0 && i < r.rows() && isEvent(i) && steps < 1000; steps++ {
+			i += d
+		}
+		if i >= 0 && i < r.rows() && !isEvent(i) {
+			r.sel = i
+			return
+		}
+	}
 }

@@ -101,7 +101,7 @@ func (m *Model) send() tea.Cmd {
 	m.comp.reset()
 	_ = m.s.Typing(r.id, false)
 	delete(m.typingSent, r.id)
-	r.bottom = -1
+	r.bottom, r.sel = -1, -1
 	return m.sendMsg(r, msg)
 }
 

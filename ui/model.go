@@ -48,6 +48,8 @@ type Options struct {
 	Room string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// OnFrame, when set, gets every rendered frame (tests and recordings).
+	OnFrame func(frame string)
 	// NoTick disables the one-second clock (golden tests drive time).
 	NoTick bool
 }

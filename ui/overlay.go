@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"mimichat/content"
 	"mimichat/keys"
@@ -273,7 +274,9 @@ func (m *Model) overlayLines(w, h int) []string {
 			body = append(body, render.TruncateLine(render.SanitizeLine(l), inner))
 		}
 	}
-	out := []string{s.Accent.Render("╭─ " + render.TruncateLine(o.title, max(1, w-6)) + " " + strings.Repeat("─", max(0, w-5-len([]rune(render.TruncateLine(o.title, max(1, w-6)))))) + "╮")}
+	title := render.TruncateLine(o.title, max(1, w-6))
+	fill := max(0, w-5-lipgloss.Width(title))
+	out := []string{s.Accent.Render("╭─ " + title + " " + strings.Repeat("─", fill) + "╮")}
 	for _, l := range body {
 		out = append(out, s.Accent.Render("│ ")+padLine(l, inner)+s.Accent.Render(" │"))
 	}

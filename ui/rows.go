@@ -67,7 +67,7 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 			rm.ExpiresIn = time.Millisecond
 		}
 	}
-	if it.Sender == m.me {
+	if it.Sender == m.me && !it.Deleted && !it.Expired {
 		rm.Delivery = render.DeliverySent
 		if n := v.ReceiptCount(it.ID, content.StatusRead); n > 0 {
 			rm.Delivery, rm.ReadBy = render.DeliveryRead, n

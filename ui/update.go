@@ -145,6 +145,11 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 			m.comp.comp.sel = (m.comp.comp.sel + len(m.comp.comp.items) - 1) % len(m.comp.comp.items)
 			return nil
 		case "enter":
+			c := &m.comp.comp
+			if c.kind == '/' && strings.TrimSpace(c.items[c.sel].insert) == strings.TrimSpace(m.comp.value()) {
+				m.comp.comp = completion{}
+				return m.send() // the command is complete: run it
+			}
 			m.acceptCompletion()
 			if !strings.HasPrefix(m.comp.value(), "/") {
 				return nil
@@ -216,5 +221,6 @@ func (m *Model) focusTimeline() {
 	}
 	if r.sel < 0 {
 		r.sel = r.rows() - 1
+		m.skipEvents(r, keys.SelectPrev)
 	}
 }

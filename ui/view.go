@@ -31,7 +31,11 @@ const (
 
 // View renders the screen.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	frame := m.render()
+	if m.opt.OnFrame != nil {
+		m.opt.OnFrame(frame)
+	}
+	v := tea.NewView(frame)
 	v.AltScreen = true
 	if m.mouse {
 		v.MouseMode = tea.MouseModeCellMotion
