@@ -146,8 +146,8 @@ func dumpTimeline(tl *Timeline) string {
 	tl.Read(func(v View) {
 		for i := 0; i < v.Len(); i++ {
 			it := v.At(i)
-			fmt.Fprintf(&b, "row %d seq=%d kind=%d from=%s id=%.8s cur=%.8s del=%v by=%s exp=%v vers=%d edited=%v body=%q reply=%.8s\n",
-				i, it.Seq, it.Kind, it.Sender, it.ID, it.Current, it.Deleted, it.DeletedBy, it.Expired, it.Versions, it.Edited, it.Body.Content, it.ReplyTo)
+			fmt.Fprintf(&b, "row %d seq=%d kind=%d from=%s id=%.8s cur=%.8s del=%v by=%s exp=%v vers=%d edited=%v body=%q reply=%.8s topic=%q\n",
+				i, it.Seq, it.Kind, it.Sender, it.ID, it.Current, it.Deleted, it.DeletedBy, it.Expired, it.Versions, it.Edited, it.Body.Content, it.ReplyTo, it.Topic)
 			if it.Kind == ItemEvent {
 				continue
 			}
@@ -166,6 +166,16 @@ func dumpTimeline(tl *Timeline) string {
 			}
 			p := v.Parent(it.ID)
 			fmt.Fprintf(&b, "  parent %d %.8s %q stale=%v loop=%v\n", p.State, p.ID, p.Text, p.Stale, p.Loop)
+		}
+		topics := v.Topics()
+		sort.Strings(topics)
+		for _, tp := range topics {
+			info, _ := v.Thread(tp)
+			fmt.Fprintf(&b, "topic %q first=%.8s count=%d:", tp, info.First, info.Count)
+			for i := range info.Count {
+				fmt.Fprintf(&b, " %.8s", v.ThreadAt(tp, i).ID)
+			}
+			b.WriteString("\n")
 		}
 		refs := v.Refused()
 		sort.Slice(refs, func(i, j int) bool {

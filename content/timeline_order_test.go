@@ -28,6 +28,9 @@ func genRoom(t testing.TB, rng *rand.Rand, n int) []Envelope {
 			if rng.IntN(5) == 0 {
 				m = tlText("hey [@Alice](" + alice + ")")
 			}
+			if rng.IntN(4) == 0 {
+				m.TopicID = []byte("t1")
+			}
 		case k < 40:
 			m = tlReply(pick(heads).id, "reply")
 		case k < 55:
@@ -41,6 +44,9 @@ func genRoom(t testing.TB, rng *rand.Rand, n int) []Envelope {
 				u = h.sender
 			}
 			m = tlEdit(h.id, "edited by "+u)
+			if rng.IntN(3) == 0 { // moves between topics (or out of one)
+				m.TopicID = [][]byte{nil, []byte("t1"), []byte("t2")}[rng.IntN(3)]
+			}
 			if rng.IntN(6) == 0 {
 				m = tlText("mention [@Alice](" + alice + ")")
 				m.Replaces = &h.id

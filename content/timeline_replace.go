@@ -110,6 +110,7 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 		}
 	}
 	wasMention := tr.flags&fMention != 0
+	oldTopic := t.currentTopic(ti)
 	x := tr.extra()
 	switch {
 	case op == opDelete || op == opUnlike:
@@ -137,10 +138,12 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 			clearBody(vr)
 		}
 	}
-	if op == opEdit {
-		if nt := t.topicOf(m); nt != tr.topic {
-			t.threadMove(ti, tr, nt)
+	if tr.kind == recMessage {
+		if nt := t.currentTopic(ti); nt != oldTopic {
+			t.threadMove(ti, oldTopic, nt)
 		}
+	}
+	if op == opEdit {
 		t.refreshMention(ti, tr, wasMention)
 	}
 	return Applied, nil
@@ -252,7 +255,7 @@ func (t *Timeline) checkFields(env *Envelope, ti uint32, tr *record, op replaceO
 	if has != (tr.flags&fHasExpiry != 0) || (has && (rel != (tr.flags&fRelExpiry != 0) || at != tr.expires)) {
 		return t.refuse(refusal(env, tr.id, RefuseChangesFields, "edit changes expires"))
 	}
-	if t.topicOf(m) != tr.topic {
+	if t.topicOf(m) != t.topicBefore(ti, env.Seq) {
 		sender, _ := t.names.lookup(env.Sender)
 		if !t.capsAt(sender, env.Seq).Has(CanEditOwnTopic) {
 			return t.refuse(refusal(env, tr.id, RefuseChangesFields, "edit changes topicId without canEditOwnTopic"))

@@ -114,13 +114,32 @@ func (t *Timeline) threadRemove(topic, i uint32) {
 	}
 }
 
-// threadMove moves head i to topic nt (an authorized topic edit).
-func (t *Timeline) threadMove(i uint32, r *record, nt uint32) {
-	if r.topic != 0 {
-		t.threadRemove(r.topic, i)
+// threadMove moves head i from topic from to topic to (an authorized topic
+// edit, or one taken back by a late delete).
+func (t *Timeline) threadMove(i, from, to uint32) {
+	if from != 0 {
+		t.threadRemove(from, i)
 	}
-	r.topic = nt
-	if nt != 0 {
-		t.threadAdd(nt, i)
+	if to != 0 {
+		t.threadAdd(to, i)
 	}
 }
+
+// topicBefore is the topic in force just before seq: that of the latest
+// version (not a delete) ordered before it. The head keeps its original
+// topic; each edit record keeps its own.
+func (t *Timeline) topicBefore(hi uint32, seq uint64) uint32 {
+	h := t.recs.at(hi)
+	if h.x != nil {
+		for k := len(h.x.versions) - 1; k >= 0; k-- {
+			if v := t.recs.at(h.x.versions[k]); v.seq < seq && v.kind == recEdit {
+				return v.topic
+			}
+		}
+	}
+	return h.topic
+}
+
+// currentTopic is the topic of the newest version: the thread the message
+// is listed in.
+func (t *Timeline) currentTopic(hi uint32) uint32 { return t.topicBefore(hi, ^uint64(0)) }

@@ -73,7 +73,7 @@ func (v View) item(hi uint32) Item {
 	h := t.recs.at(hi)
 	cur := t.recs.at(t.current(hi))
 	it := Item{Kind: ItemMessage, Seq: h.seq, HubTime: h.hubTime, Sender: t.names.str(h.sender),
-		ID: h.id, Current: cur.id, Topic: t.topicString(h.topic),
+		ID: h.id, Current: cur.id, Topic: t.topicString(t.currentTopic(hi)),
 		Deleted: h.flags&fDeleted != 0, Expired: h.flags&fExpired != 0,
 		Mention: h.flags&fMention != 0, Unread: h.flags&fUnread != 0, Versions: 1}
 	if h.kind == recKnock {
