@@ -85,7 +85,7 @@ type Timeline struct {
 	held      heldArea
 	refusals  []Refusal
 	refusedN  int
-	knocks    int
+	knocks    []uint32 // knock records, in arrival order
 	expiry    expiryHeap
 	relUnread []uint32 // heads with relative expiry not yet read
 	marker    uint64   // read marker: messages with seq <= marker are read
@@ -282,9 +282,11 @@ func (t *Timeline) applyMessage(env *Envelope) (Outcome, error) {
 	k := recMessage
 	if IsKnock(env.Msg) {
 		k = recKnock
-		t.knocks++
 	}
 	i, r := t.newRecord(env, k)
+	if k == recKnock {
+		t.knocks = append(t.knocks, i)
+	}
 	t.linkParent(i, r, env.Msg.InReplyTo)
 	t.insertVisible(i, r.seq)
 	if r.topic != 0 && k == recMessage {

@@ -154,6 +154,17 @@ func TestTimelineSuspiciousInput(t *testing.T) {
 	if _, err := r2.tl.Apply(e2); !isReason(err, RefuseUndecodable) {
 		t.Fatalf("garbage: %v", err)
 	}
+	// Reactions to a status report or to a reaction are kind mismatches.
+	rep := r.send(carol, tlReceipt(t, StatusEntry{ID: first, Status: StatusRead}))
+	r.refused(bob, tlReact(rep, "👍"), RefuseKindMismatch)
+	rx := r.send(bob, tlReact(first, "👍"))
+	r.refused(carol, tlReact(rx, "😂"), RefuseKindMismatch)
+	// A replacement ordered before its original (a relay reordering).
+	late := r.envAt(1, alice, tlDelete(first))
+	if _, err := r.tl.Apply(late); !isReason(err, RefuseBeforeOriginal) {
+		t.Fatalf("delete before original: %v", err)
+	}
+
 	// A malformed status report.
 	bad := &Message{Body: NestedPart{Cardinality: Single, ContentType: StatusMediaType, Content: []byte{0x01}}}
 	r.refused(bob, bad, RefuseBadReport)

@@ -161,10 +161,16 @@ func TestTimelineKnocks(t *testing.T) {
 	}
 	r.send(bob, k)
 	r.send(bob, tlText("not a knock"))
+	k2, _ := b.Knock("Bob again")
+	r.send(bob, k2)
 	var knocks int
-	r.tl.Read(func(v View) { knocks = v.Knocks() })
-	if it := r.tl.At(0); it.Kind != ItemKnock || knocks != 1 || r.tl.At(1).Kind != ItemMessage {
+	var after []Item
+	r.tl.Read(func(v View) { knocks, after = v.Knocks(), v.KnocksAfter(1) })
+	if it := r.tl.At(0); it.Kind != ItemKnock || knocks != 2 || r.tl.At(1).Kind != ItemMessage {
 		t.Fatalf("row %+v, knocks %d", it, knocks)
+	}
+	if len(after) != 1 || after[0].Seq != 3 || after[0].Kind != ItemKnock {
+		t.Fatalf("KnocksAfter(1) = %+v", after)
 	}
 }
 

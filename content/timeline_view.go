@@ -5,6 +5,8 @@ package content
 // own accessor methods each take the lock once. Returned bodies alias the
 // stored bytes and must not be modified.
 
+import "slices"
+
 // ItemKind is what a visible row is.
 type ItemKind uint8
 
@@ -188,7 +190,20 @@ func (v View) Refused() []Refusal {
 func (v View) RefusedTotal() int { return v.t.refusedN }
 
 // Knocks counts the knocks received.
-func (v View) Knocks() int { return v.t.knocks }
+func (v View) Knocks() int { return len(v.t.knocks) }
+
+// KnocksAfter returns the knocks with a sequence number above seq, so a UI
+// can alert once per new knock.
+func (v View) KnocksAfter(seq uint64) []Item {
+	var out []Item
+	for k := len(v.t.knocks) - 1; k >= 0; k-- {
+		if i := v.t.knocks[k]; v.t.recs.at(i).seq > seq {
+			out = append(out, v.item(i))
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
 
 // ExpiresAt returns when message id expires (ms since the UNIX epoch).
 func (v View) ExpiresAt(id MessageID) (int64, bool) {
