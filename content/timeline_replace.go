@@ -134,8 +134,8 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 		}
 	default:
 		x.versions = insertBySeq(t, x.versions, vi, tr.flags&fDeleted != 0)
-		if tr.flags&fDeleted != 0 {
-			clearBody(vr)
+		if tr.flags&(fDeleted|fExpired) != 0 {
+			clearBody(vr) // a tombstone never shows content again
 		}
 	}
 	if tr.kind == recMessage {

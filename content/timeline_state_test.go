@@ -33,6 +33,18 @@ func TestTimelineAbsoluteExpiry(t *testing.T) {
 	if p := r.tl.Parent(reply); p.State != ParentExpired || p.Text != "" {
 		t.Fatalf("parent = %+v", p)
 	}
+	// An edit that arrives after expiry does not bring the content back.
+	e := tlEdit(id, "edited late")
+	e.Expires = m.Expires
+	r.send(alice, e)
+	if it := r.tl.At(0); len(it.Body.Content) != 0 || it.Versions != 2 {
+		t.Fatalf("edited expired row = %+v", it)
+	}
+	for _, v := range r.tl.Versions(id) {
+		if len(v.Body.Content) != 0 {
+			t.Fatalf("expired message keeps a version body %q", v.Body.Content)
+		}
+	}
 	if at, ok := r.tl.NextExpiry(); !ok || at != 3_000_000 {
 		t.Fatalf("next = %d %v", at, ok)
 	}

@@ -90,10 +90,13 @@ func (v View) item(hi uint32) Item {
 			}
 		}
 	}
-	if it.Deleted {
+	switch {
+	case it.Deleted:
 		it.DeletedBy = t.names.str(cur.sender)
 		it.Body = NestedPart{Disposition: Render, Cardinality: NullPart}
-	} else {
+	case it.Expired:
+		it.Body = NestedPart{Disposition: Render, Cardinality: NullPart}
+	default:
 		it.Body = t.body(cur)
 	}
 	if h.parent != 0 {
