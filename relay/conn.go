@@ -227,8 +227,16 @@ func (c *conn) replay(room string, cur *cursor, upTo uint64) error {
 		case <-ctx.Done():
 		}
 	}()
+	r := c.srv.hub.room(room)
 	for {
-		evs, err := c.srv.store.eventsAfter(ctx, room, cur.last, replayPage)
+		var evs []storedEvent
+		cached, err := false, error(nil)
+		if r != nil {
+			evs, cached, err = r.tail.after(ctx, c.srv.store, room, cur.last, replayPage)
+		}
+		if err == nil && !cached {
+			evs, err = c.srv.store.eventsAfter(ctx, room, cur.last, replayPage)
+		}
 		if err != nil {
 			return err
 		}

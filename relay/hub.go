@@ -89,6 +89,7 @@ func (h *hub) fanout(ev committed) {
 	r := ev.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.tail.add(storedEvent{seq: ev.seq, ends: ev.ends, frame: ev.frame})
 	if len(r.subs) == 0 {
 		return
 	}

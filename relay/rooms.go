@@ -30,6 +30,7 @@ type room struct {
 	lastTS  int64  // last hub timestamp, ms
 	members map[string]*member
 	subs    map[*conn]struct{}
+	tail    tail // newest events, for replay
 }
 
 func newRoom(uri string) *room {
