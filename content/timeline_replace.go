@@ -70,7 +70,8 @@ func (t *Timeline) applyReplace(env *Envelope) (Outcome, error) {
 			"%s names a later version; replaces must name the first version %s", opNames[op], t.recs.at(tr.owner).id))
 	}
 	wantReaction := op == opUnlike || op == opChangeReaction
-	if (wantReaction && tr.kind != recReaction) || (!wantReaction && tr.kind != recMessage) {
+	isMessage := tr.kind == recMessage || tr.kind == recKnock
+	if (wantReaction && tr.kind != recReaction) || (!wantReaction && !isMessage) {
 		return Refused, t.refuse(refusal(env, target, RefuseKindMismatch, "%s of a %s", opNames[op], kindNames[tr.kind]))
 	}
 	if env.Seq <= tr.seq {
@@ -307,7 +308,7 @@ func (t *Timeline) applyReaction(env *Envelope) (Outcome, error) {
 	v := t.recs.at(vi)
 	hi := v.owner
 	h := t.recs.at(hi)
-	if h.kind != recMessage {
+	if h.kind != recMessage && h.kind != recKnock {
 		return Refused, t.refuse(refusal(env, *m.InReplyTo, RefuseKindMismatch, "reaction to a %s", kindNames[h.kind]))
 	}
 	if env.Seq <= v.seq {

@@ -173,6 +173,12 @@ func TestTimelineKnocks(t *testing.T) {
 	}
 	r.send(bob, k)
 	r.send(bob, tlText("not a knock"))
+	// A knock is a message: it can be reacted to and deleted by its sender.
+	r.send(alice, tlReact(r.tl.At(0).ID, "👋"))
+	r.send(bob, tlDelete(r.tl.At(0).ID))
+	if it := r.tl.At(0); !it.Deleted || it.Reactions != 1 {
+		t.Fatalf("knock after reaction and delete: %+v", it)
+	}
 	k2, _ := b.Knock("Bob again")
 	r.send(bob, k2)
 	var knocks int
@@ -181,7 +187,7 @@ func TestTimelineKnocks(t *testing.T) {
 	if it := r.tl.At(0); it.Kind != ItemKnock || knocks != 2 || r.tl.At(1).Kind != ItemMessage {
 		t.Fatalf("row %+v, knocks %d", it, knocks)
 	}
-	if len(after) != 1 || after[0].Seq != 3 || after[0].Kind != ItemKnock {
+	if len(after) != 1 || after[0].Seq != 5 || after[0].Kind != ItemKnock {
 		t.Fatalf("KnocksAfter(1) = %+v", after)
 	}
 }
