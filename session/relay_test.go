@@ -267,4 +267,3 @@ func messages(es []Entry) []Entry {
 	}
 	return out
 }
-

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"mimichat/content"
 	"mimichat/proto"
 )
 
@@ -178,3 +179,50 @@ func TestMembershipChangesReachTheRoomState(t *testing.T) {
 }
 
 func asRelayError(err error, re **RelayError) bool { return errors.As(err, re) }
+
+// The session's entries drive the content timeline: messages, an edit, a
+// reaction and membership all land without refusals.
+func TestFeedTimeline(t *testing.T) {
+	r := startRelay(t)
+	alice, bob := r.client("alice", ""), r.client("bob", "")
+	cb := collect(bob)
+	online(t, alice)
+	online(t, bob)
+	room := newRoom(t, alice, bob)
+	first := sendText(t, alice, room, "first")
+	m, err := alice.Builder(room).Edit(first.ID, nil, content.MarkdownPart("first, edited"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Send(room, m); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := bob.Builder(room).Reaction(first.ID, "👍")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Send(room, rm); err != nil {
+		t.Fatal(err)
+	}
+	cb.waitFor(t, "3 messages", 5*time.Second, func() bool { return len(messages(cb.entries[room])) == 3 })
+	tl := content.NewTimeline(content.TimelineOptions{LocalUser: bob.User(), RoomURI: room})
+	cb.mu.Lock()
+	err = Feed(tl, cb.entries[room])
+	cb.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := tl.Refused(); len(ref) != 0 {
+		t.Fatalf("timeline refused %+v", ref)
+	}
+	it, ok := tl.Get(first.ID)
+	if !ok {
+		t.Fatal("first message not in the timeline")
+	}
+	if got := tl.Reactions(first.ID); len(got) != 1 {
+		t.Errorf("reactions %+v", got)
+	}
+	if vs := tl.Versions(first.ID); len(vs) != 2 {
+		t.Errorf("versions %+v (item %+v)", vs, it)
+	}
+}
