@@ -40,7 +40,7 @@ func newComposer(th *render.Theme) composer {
 	ta := textarea.New()
 	ta.ShowLineNumbers = false
 	ta.Prompt = ""
-	ta.Placeholder = "Write a message… (Enter sends, Alt+Enter new line, / for commands)"
+	ta.Placeholder = "Write a message · / for commands"
 	ta.SetHeight(1)
 	ta.KeyMap.InsertNewline.SetEnabled(false)
 	st := textarea.DefaultStyles(th.Name == "dark")

@@ -63,9 +63,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.comp.update(msg)
 		return m, cmd
 	case tea.MouseWheelMsg, tea.MouseClickMsg:
-		return m, m.onMouse(msg.(tea.MouseMsg))
+		cmd := m.onMouse(msg.(tea.MouseMsg))
+		m.markSeen()
+		return m, cmd
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		cmd := m.onKey(msg)
+		m.markSeen()
+		return m, cmd
 	}
 	return m, nil
 }

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"mimichat/demo"
+	"mimichat/session"
+)
+
+// updating reports -update (the flag is registered by teatest's golden
+// package, which this package's tests link).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if updating() {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run with -update after checking); got:\n%s", path, got)
+	}
+}
+
+// startDemo runs the demo's relay and peers (history only, no live script)
+// and the user's session, joined to every room.
+func startDemo(t *testing.T) (*demo.Demo, *session.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), NoScript: true, Pace: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	s, err := session.Open(d.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Start()
+	if err := s.WaitOnline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Join(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	return d, s
+}
+
+// TestScreensGolden: the main screens of the demo at 160x48 and 80x24:
+// each room, selection mode, the help overlay, the react picker and the
+// thread pane. Every line fits the width.
+func TestScreensGolden(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{160, 48}, {80, 24}} {
+		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
+			d, s := startDemo(t)
+			tm, _, scr := startUI(t, s, size.w, size.h, Options{Room: d.Rooms[0], Names: d.Names, Languages: []string{"en"}})
+			shot := func(name string, waitFor ...string) {
+				t.Helper()
+				scr.waitText(t, waitFor...)
+				txt := scr.settle(300 * time.Millisecond)
+				for i, l := range strings.Split(txt, "\n") {
+					if w := ansi.StringWidth(l); w > size.w {
+						t.Errorf("%s line %d is %d wide", name, i, w)
+					}
+				}
+				if n := strings.Count(txt, "\n") + 1; n != size.h {
+					t.Errorf("%s has %d lines, want %d", name, n, size.h)
+				}
+				checkGolden(t, fmtSize(size.w, size.h)+"-"+name, normalize(txt))
+			}
+			shot("general", "Type / for commands", "You joined")
+			key(tm, "alt+s")
+			shot("select", "▌")
+			tm.Type("+")
+			shot("react-picker", "React (type to search)")
+			key(tm, "esc")
+			tm.Type("?")
+			shot("help", "Keys and commands")
+			key(tm, "esc")
+			key(tm, "esc")
+			tm.Send(keyMsg("ctrl+k"))
+			shot("room-picker", "Go to room")
+			tm.Type("des")
+			key(tm, "enter")
+			shot("design", "Design sync", "logo-draft.txt")
+			key(tm, "alt+s")
+			for i := 0; i < 20; i++ {
+				key(tm, "up")
+			}
+			tm.Type("t")
+			shot("thread", "🧵 Thread", "rounder corners")
+		})
+	}
+}
+
+func fmtSize(w, h int) string { return itoa(w) + "x" + itoa(h) }
