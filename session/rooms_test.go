@@ -197,6 +197,8 @@ func TestFeedTimeline(t *testing.T) {
 	if _, err := alice.Send(room, m); err != nil {
 		t.Fatal(err)
 	}
+	// Bob reacts to what he has seen (else his reaction could be ordered first).
+	cb.waitFor(t, "first at bob", 5*time.Second, func() bool { return len(messages(cb.entries[room])) >= 1 })
 	rm, err := bob.Builder(room).Reaction(first.ID, "👍")
 	if err != nil {
 		t.Fatal(err)
