@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/hpke"
@@ -116,7 +117,7 @@ func (s *suite) verify(pub, msg, sig []byte) bool {
 		}
 		return ed25519.Verify(ed25519.PublicKey(pub), msg, sig)
 	default:
-		k, err := ecdsa.ParseUncompressedPublicKey(s.curve, pub)
+		k, err := s.ecdsaPublicKey(pub)
 		if err != nil {
 			return false
 		}
@@ -301,4 +302,18 @@ func (s *suite) hpkePrivateKey(priv []byte) (hpke.PrivateKey, error) {
 		}
 	}
 	return s.kem.NewPrivateKey(priv)
+}
+
+// ecdsaPublicKey parses a SEC1 point: uncompressed as RFC 9420 peers send, or
+// compressed, as ts-mls 1.6.4 writes its signature keys.
+func (s *suite) ecdsaPublicKey(pub []byte) (*ecdsa.PublicKey, error) {
+	size := (s.curve.Params().BitSize + 7) / 8
+	if len(pub) == 1+size && (pub[0] == 2 || pub[0] == 3) {
+		x, y := elliptic.UnmarshalCompressed(s.curve, pub)
+		if x == nil {
+			return nil, fmt.Errorf("mls: invalid compressed ECDSA point")
+		}
+		return &ecdsa.PublicKey{Curve: s.curve, X: x, Y: y}, nil
+	}
+	return ecdsa.ParseUncompressedPublicKey(s.curve, pub)
 }

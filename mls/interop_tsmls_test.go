@@ -117,9 +117,22 @@ func (c *tsClient) receive(msg []byte) map[string]any {
 }
 
 func TestInteropTSMLS(t *testing.T) {
+	for _, tc := range []struct {
+		cs   CipherSuite
+		name string
+	}{
+		{X25519_AES128GCM_SHA256_Ed25519, "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"},
+		{P256_AES128GCM_SHA256_P256, "MLS_128_DHKEMP256_AES128GCM_SHA256_P256"},
+		{P384_AES256GCM_SHA384_P384, "MLS_256_DHKEMP384_AES256GCM_SHA384_P384"},
+		{P521_AES256GCM_SHA512_P521, "MLS_256_DHKEMP521_AES256GCM_SHA512_P521"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { interopTSMLS(t, tc.cs, tc.name) })
+	}
+}
+
+func interopTSMLS(t *testing.T, cs CipherSuite, suiteName string) {
 	ts := startTS(t)
-	cs := X25519_AES128GCM_SHA256_Ed25519
-	tsKP := ts.bytes(ts.call(map[string]any{"op": "init", "suite": "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519", "name": "ts"}), "keyPackage")
+	tsKP := ts.bytes(ts.call(map[string]any{"op": "init", "suite": suiteName, "name": "ts"}), "keyPackage")
 
 	// Go creates the group and adds the ts-mls client.
 	goID, _ := NewIdentity(cs, []byte("go"))
