@@ -213,3 +213,27 @@ func genBenchRoomBatch(tb testing.TB, n int, s uint64) []Envelope {
 	}
 	return envs
 }
+
+// BenchmarkTimelineReadFrame reads what a UI draws per frame from the full
+// 1M-message room: 50 rows at the end, each with its reactions and parent.
+func BenchmarkTimelineReadFrame(b *testing.B) {
+	envs := benchRoom(b)
+	tl := NewTimeline(TimelineOptions{LocalUser: "mimi://example.com/u/useraa"})
+	for _, e := range envs {
+		tl.Apply(e)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		tl.Read(func(v View) {
+			n := v.Len()
+			for i := n - 50; i < n; i++ {
+				it := v.At(i)
+				v.Reactions(it.ID)
+				if !it.ReplyTo.IsZero() {
+					v.Parent(it.ID)
+				}
+			}
+		})
+	}
+}
