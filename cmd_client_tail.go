@@ -148,7 +148,16 @@ func (p *tailPrinter) print(e *session.Entry) error {
 		_, err = fmt.Fprintf(p.w, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintf(p.w, "%d %s %s %s %s\n", line.Seq, line.Time, line.Sender, line.Kind, oneLine(line.Text))
+	text := oneLine(line.Text)
+	switch {
+	case line.Error != "":
+		text = "[undecodable: " + oneLine(line.Error) + "]"
+	case line.Kind == "delete":
+		text = "[deleted " + line.Replaces + "]"
+	case line.Kind == "unreaction":
+		text = "[reaction removed " + line.Replaces + "]"
+	}
+	_, err := fmt.Fprintf(p.w, "%d %s %s %s %s\n", line.Seq, line.Time, line.Sender, line.Kind, text)
 	return err
 }
 
