@@ -103,3 +103,36 @@ func BenchmarkCommitAddOne(b *testing.B) {
 		})
 	}
 }
+
+// fullTree gives every blank parent of g's tree a fresh public key, as if
+// every member had committed a path, so resolutions are single nodes.
+func fullTree(b *testing.B, g *Group) {
+	for x := uint32(1); x < g.tree.size(); x += 2 {
+		if g.tree.node(x) == nil && g.tree.hasNonBlank(left(x)) && g.tree.hasNonBlank(right(x)) {
+			_, pub, err := g.s.generateHPKEKey()
+			if err != nil {
+				b.Fatal(err)
+			}
+			g.tree.setNode(x, &Node{Parent: &ParentNode{EncryptionKey: pub}})
+		}
+	}
+	g.ctx.TreeHash = g.tree.rootHash(g.s)
+}
+
+// BenchmarkCommitPath times a commit that refreshes the committer's path
+// (an Update) in a full tree of n members: log n HPKE encryptions.
+func BenchmarkCommitPath(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("members=%d", n), func(b *testing.B) {
+			g := bigGroup(b, n)
+			fullTree(b, g)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := g.Commit(CommitOptions{ForcePath: true}); err != nil {
+					b.Fatal(err)
+				}
+				g.ClearPendingCommit()
+			}
+		})
+	}
+}

@@ -69,6 +69,12 @@ func (t *ratchetTree) putNode(x uint32, n *Node) {
 
 func (t *ratchetTree) putHash(x uint32, h []byte) { t.writable(x).hashes[x&(chunkSize-1)] = h }
 
+// fillHash caches a computed hash without copying a shared chunk. This is
+// safe because every change below x touches x, and touching copies x's
+// chunk: trees that still share x's chunk have identical subtrees under x.
+// Filling in place also warms the cache of the tree a commit was cloned from.
+func (t *ratchetTree) fillHash(x uint32, h []byte) { t.chunks[x>>chunkBits].hashes[x&(chunkSize-1)] = h }
+
 // resize grows with blank nodes or shrinks, clearing dropped slots.
 func (t *ratchetTree) resize(w uint32) {
 	old := t.width

@@ -99,6 +99,9 @@ func LoadGroup(b []byte) (*Group, error) {
 	if g.tree, err = parseRatchetTree(st.Tree); err != nil {
 		return nil, err
 	}
+	if string(g.tree.rootHash(g.s)) != string(g.ctx.TreeHash) {
+		return nil, fmt.Errorf("%w: tree hash does not match the group context", ErrState)
+	}
 	if g.tree.leaf(g.me) == nil && !g.inactive {
 		return nil, fmt.Errorf("%w: own leaf %d is blank", ErrState, g.me)
 	}

@@ -25,7 +25,7 @@ func (t *ratchetTree) treeHash(s *suite, x uint32) []byte {
 		return h
 	}
 	h := t.computeTreeHash(s, x, nil)
-	t.putHash(x, h)
+	t.fillHash(x, h)
 	return h
 }
 
