@@ -73,7 +73,9 @@ func (t *ratchetTree) putHash(x uint32, h []byte) { t.writable(x).hashes[x&(chun
 // safe because every change below x touches x, and touching copies x's
 // chunk: trees that still share x's chunk have identical subtrees under x.
 // Filling in place also warms the cache of the tree a commit was cloned from.
-func (t *ratchetTree) fillHash(x uint32, h []byte) { t.chunks[x>>chunkBits].hashes[x&(chunkSize-1)] = h }
+func (t *ratchetTree) fillHash(x uint32, h []byte) {
+	t.chunks[x>>chunkBits].hashes[x&(chunkSize-1)] = h
+}
 
 // resize grows with blank nodes or shrinks, clearing dropped slots.
 func (t *ratchetTree) resize(w uint32) {
