@@ -43,7 +43,9 @@ func (b *blobServer) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // url is where blob name will be served.
-func (b *blobServer) url(name string) string { return "http://" + b.ln.Addr().String() + "/blob/" + name }
+func (b *blobServer) url(name string) string {
+	return "http://" + b.ln.Addr().String() + "/blob/" + name
+}
 
 func (b *blobServer) put(name string, data []byte) {
 	b.mu.Lock()

@@ -149,7 +149,9 @@ func (p *peer) react(room string, to *peer, emoji string) error {
 	return p.reactTo(room, t.id, emoji)
 }
 
-func (p *peer) changeReaction(room string, to *peer, emoji string) error { return p.react(room, to, emoji) }
+func (p *peer) changeReaction(room string, to *peer, emoji string) error {
+	return p.react(room, to, emoji)
+}
 
 // unreact withdraws the peer's reaction on to's newest message.
 func (p *peer) unreact(room string, to *peer) error {

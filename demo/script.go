@@ -15,9 +15,9 @@ import (
 func (d *Demo) setup(ctx context.Context, you string) error {
 	alice, bob, carol := d.peers[0], d.peers[1], d.peers[2]
 	rooms := []struct {
-		owner              *peer
-		slug, name, topic  string
-		others             []*peer
+		owner             *peer
+		slug, name, topic string
+		others            []*peer
 	}{
 		{alice, "general", "General", "Welcome to the mimichat demo · alt+s selects messages, ? shows every key", []*peer{bob, carol}},
 		{bob, "design", "Design", "Threads, attachments and call links", []*peer{alice, carol}},
@@ -55,7 +55,9 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 		func() error { return bob.react(general, bob, "😂") },
 		func() error { return bob.unreact(general, bob) },
 		func() error { return bob.markdown(general, "I wrote this with a tpyo") },
-		func() error { return bob.editLast(general, "I wrote this without a typo (see the version history with `v`)") },
+		func() error {
+			return bob.editLast(general, "I wrote this without a typo (see the version history with `v`)")
+		},
 		func() error { return carol.markdown(general, "this message will be deleted") },
 		func() error { return carol.deleteLast(general) },
 		func() error { return alice.alternatives(general) },
@@ -104,7 +106,9 @@ func (d *Demo) live(ctx context.Context) {
 	script := []func(i int){
 		func(i int) { bob.typeThen(ctx, general, func() { bob.markdown(general, lines[i%len(lines)]) }) },
 		func(int) { alice.react(general, bob, []string{"👍", "🔥", "👀"}[time.Now().Second()%3]) },
-		func(int) { carol.typeThen(ctx, general, func() { carol.reply(general, bob, "Good point — replying to it.") }) },
+		func(int) {
+			carol.typeThen(ctx, general, func() { carol.reply(general, bob, "Good point — replying to it.") })
+		},
 		func(int) { alice.changeReaction(general, bob, "💯") },
 		func(int) {
 			alice.markdownOpts(design, "Another thought on the logo: keep it monochrome?", content.InTopic([]byte("logo")))

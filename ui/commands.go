@@ -297,6 +297,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		for _, p := range r.pending {
 			if p.item.State == session.Failed && m.s.Retry(p.item.ID) == nil {
 				p.item.State = session.Pending
+				r.pendingVer++
 				n++
 			}
 		}

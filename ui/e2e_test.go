@@ -148,7 +148,9 @@ func TestEndToEnd(t *testing.T) {
 	scr.waitText(t, "Editing your message")
 	tm.Type(" (edited by the ui)")
 	key(tm, "enter")
-	reply := in.wait(t, "the reply", me, func(r received) bool { return strings.Contains(content.PlainText(r.msg), "a reply") && r.msg.Replaces == nil })
+	reply := in.wait(t, "the reply", me, func(r received) bool {
+		return strings.Contains(content.PlainText(r.msg), "a reply") && r.msg.Replaces == nil
+	})
 	in.wait(t, "the edit", me, func(r received) bool {
 		return r.msg.Replaces != nil && *r.msg.Replaces == reply.e.ID && strings.Contains(content.PlainText(r.msg), "(edited by the ui)")
 	})

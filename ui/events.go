@@ -190,6 +190,7 @@ func (m *Model) onOutbox(it session.OutboxItem) {
 	if !ok {
 		return
 	}
+	r.pendingVer++
 	for _, p := range r.pending {
 		if p.item.ID == it.ID {
 			p.item = it

@@ -64,15 +64,15 @@ type Model struct {
 	dark  bool
 	cache *render.Cache
 
-	w, h   int
-	rooms  []*room
-	byID   map[string]*room
-	cur    int
-	focus  keys.Context
-	conn   session.Status
-	comp   composer
-	ov     *overlay // help, pickers, versions, receipts, confirm
-	mouse  bool
+	w, h                   int
+	rooms                  []*room
+	byID                   map[string]*room
+	cur                    int
+	focus                  keys.Context
+	conn                   session.Status
+	comp                   composer
+	ov                     *overlay // help, pickers, versions, receipts, confirm
+	mouse                  bool
 	hideMembers, hideRooms bool
 
 	flashUntil time.Time // knock flash
@@ -83,7 +83,8 @@ type Model struct {
 	usage      map[string]int // emoji the user sent, for the picker's first row
 
 	// layout of the last frame, for mouse hits
-	lay layout
+	lay  layout
+	pane paneCache
 	// typingSent is when a typing signal was last sent, per room
 	typingSent map[string]time.Time
 }

@@ -22,6 +22,8 @@ type room struct {
 	presence map[string]string
 	typing   map[string]time.Time // member → until
 	pending  []*pendingMsg
+	// pendingVer changes whenever pending rows change (for the pane cache)
+	pendingVer int
 
 	bottom   int // index of the row at the bottom; -1 follows the newest
 	sel      int // selected row index; -1 none
@@ -137,6 +139,7 @@ func (r *room) dropPending() {
 	if len(r.pending) == 0 {
 		return
 	}
+	r.pendingVer++
 	keep := r.pending[:0]
 	for _, p := range r.pending {
 		if _, ok := r.tl.Index(p.item.ID); ok {

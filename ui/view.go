@@ -183,8 +183,50 @@ func (m *Model) centerLines(w, h int) []string {
 	return out
 }
 
-// timelinePane is the timeline, or the thread, or both side by side.
+// paneKey is everything the timeline pane's lines depend on: when a frame
+// has the same key as the last one (the steady state), the pane is reused
+// as is and nothing is read from the timeline.
+type paneKey struct {
+	r                       *room
+	ver                     uint64
+	w, h, bottom, sel, tsel int
+	thread                  string
+	threadOf                [32]byte
+	theme                   string
+	pendingVer              int
+	tick                    int64 // the second, while a countdown is running
+	day                     int   // "Today" changes at midnight
+}
+
+type paneCache struct {
+	key   paneKey
+	lines []string
+	rowAt []int
+	ok    bool
+}
+
+// timelinePane is the timeline or the open thread, from the pane cache
+// when nothing it shows has changed.
 func (m *Model) timelinePane(r *room, w, h int) []string {
+	now := m.now()
+	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, sel: -1, tsel: -1, thread: r.thread,
+		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, day: now.YearDay()}
+	if m.focus == keys.Timeline {
+		k.sel, k.tsel = r.sel, r.tsel
+	}
+	if _, ok := r.tl.NextExpiry(); ok {
+		k.tick = now.Unix()
+	}
+	if pc := &m.pane; pc.ok && pc.key == k {
+		m.lay.tlRowAt, m.lay.tlThread = pc.rowAt, r.thread != ""
+		return pc.lines
+	}
+	lines := m.timelinePaneFresh(r, w, h)
+	m.pane = paneCache{key: k, lines: lines, rowAt: m.lay.tlRowAt, ok: true}
+	return lines
+}
+
+func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 	var lines []string
 	r.tl.Read(func(v content.View) {
 		if r.thread == "" {
@@ -382,7 +424,7 @@ func (m *Model) statusLine(w int) string {
 			st += s.Muted.Render(" (" + render.SanitizeLine(m.conn.Err.Error()) + ")")
 		}
 	}
-	user := s.StatusBar.Render(" " + render.SanitizeLine(m.name(m.me)) + " ") + s.Muted.Render(render.SanitizeLine(m.me))
+	user := s.StatusBar.Render(" "+render.SanitizeLine(m.name(m.me))+" ") + s.Muted.Render(render.SanitizeLine(m.me))
 	line := st + "  " + user
 	if !m.mouse {
 		line += s.Muted.Render("  [mouse off]")

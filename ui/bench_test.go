@@ -1,0 +1,197 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"mimichat/content"
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+const benchRoom = "mimi://bench.example/r/big"
+
+var benchUsers = []string{"mimi://bench.example/u/me", "mimi://bench.example/u/alice",
+	"mimi://bench.example/u/bob", "mimi://bench.example/u/carol"}
+
+// synthEntries makes n entries of a busy room: Markdown messages, a reply
+// every 7th, a reaction every 5th, an edit every 50th, 30 s apart.
+func synthEntries(tb testing.TB, n int) []session.Entry {
+	tb.Helper()
+	start := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+	es := make([]session.Entry, 0, n)
+	var last []content.MessageID
+	for i := 0; len(es) < n; i++ {
+		sender := benchUsers[i%len(benchUsers)]
+		b := &content.Builder{Sender: sender, Room: benchRoom}
+		var m *content.Message
+		var err error
+		switch {
+		case i%5 == 4 && len(last) > 0:
+			m, err = b.Reaction(last[len(last)-1], []string{"👍", "🎉", "❤️"}[i%3])
+		case i%7 == 6 && len(last) > 1:
+			m, err = b.Reply(last[len(last)-2], content.MarkdownPart("replying to that, message "+strconv.Itoa(i)))
+		default:
+			m, err = b.Markdown(fmt.Sprintf("Message %d with **bold**, `code` and a longer sentence so that it wraps on narrower terminals now and then.", i))
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		raw, err := m.Encode()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id, err := content.ComputeID(sender, benchRoom, raw)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		es = append(es, session.Entry{Room: benchRoom, Seq: uint64(len(es) + 1), Time: start.Add(time.Duration(i) * 30 * time.Second),
+			Sender: sender, Kind: proto.KindMessage, ID: id, Raw: raw})
+		if m.Body.Disposition != content.Reaction {
+			last = append(last, id)
+			if len(last) > 8 {
+				last = last[1:]
+			}
+		}
+	}
+	return es
+}
+
+// cachedSession is a session (never started: no network) whose store holds
+// n entries of benchRoom.
+func cachedSession(tb testing.TB, n int) *session.Session {
+	tb.Helper()
+	dir := tb.TempDir()
+	s, err := session.Open(session.Options{Relay: "ws://127.0.0.1:1/v1", User: benchUsers[0], Token: "x", DataDir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	es := synthEntries(tb, n)
+	room := session.Room{ID: benchRoom, Name: "Big room", Topic: "100k messages", Role: proto.RoleMember, State: "joined"}
+	for len(es) > 0 {
+		k := min(len(es), 5000)
+		if room, err = s.Store().Commit(room, es[:k]); err != nil {
+			tb.Fatal(err)
+		}
+		es = es[k:]
+	}
+	s.Close()
+	s, err = session.Open(session.Options{Relay: "ws://127.0.0.1:1/v1", User: benchUsers[0], Token: "x", DataDir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchModel(tb testing.TB, s *session.Session, history int) *Model {
+	tb.Helper()
+	m, err := New(Options{Session: s, Theme: "dark", History: history, NoTick: true, Notify: "off",
+		Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m.w, m.h = 160, 48
+	return m
+}
+
+// benchFrame renders one steady 160x48 frame of a room with n messages.
+func benchFrame(b *testing.B, n int) {
+	s := cachedSession(b, n)
+	m := benchModel(b, s, n)
+	if got := m.current().tl.Len(); got < n*7/10 {
+		b.Fatalf("timeline has %d rows for %d entries", got, n)
+	}
+	m.render()   // warm the cache
+	runtime.GC() // steady state: the loading garbage is not the frame's
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.render()
+	}
+}
+
+func BenchmarkFrame160x48Room100(b *testing.B)    { benchFrame(b, 100) }
+func BenchmarkFrame160x48Room100000(b *testing.B) { benchFrame(b, 100_000) }
+
+// BenchmarkFirstFrame100kCached: open the session and its cache of 100,000
+// entries, build the model (the newest page of history) and render the
+// first frame, as `mimichat` does at start.
+func BenchmarkFirstFrame100kCached(b *testing.B) {
+	s := cachedSession(b, 100_000)
+	dir := s.Store()
+	_ = dir
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m := benchModel(b, s, 0)
+		m.render()
+	}
+}
+
+// TestFirstFrameFrom100kCache checks the start-up budget (200 ms): open a
+// 100,000-entry cache, build the model and render the first frame.
+func TestFirstFrameFrom100kCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-entry cache")
+	}
+	s := cachedSession(t, 100_000)
+	opts := session.Options{Relay: "ws://127.0.0.1:1/v1", User: benchUsers[0], Token: "x", StorePath: ""}
+	_ = opts
+	start := time.Now()
+	m := benchModel(t, s, 0)
+	frame := m.render()
+	d := time.Since(start)
+	t.Logf("first frame from a 100,000-entry cache: %v", d)
+	if !strings.Contains(frame, "Big room") {
+		t.Fatalf("first frame does not show the room:\n%s", frame)
+	}
+	if d > 200*time.Millisecond {
+		t.Errorf("first frame took %v, budget 200ms", d)
+	}
+}
+
+// TestMemory100kRoom loads a whole 100,000-message room into the model and
+// reports the process RSS (budget 150 MB).
+func TestMemory100kRoom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-entry room")
+	}
+	s := cachedSession(t, 100_000)
+	runtime.GC()
+	debug.FreeOSMemory()
+	m := benchModel(t, s, 100_000)
+	m.render()
+	runtime.GC()
+	debug.FreeOSMemory()
+	rss := vmRSS(t)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("100,000-entry room: %d rows, RSS %d MB, Go heap in use %d MB", m.current().tl.Len(), rss>>20, ms.HeapInuse>>20)
+	if rss > 150<<20 {
+		t.Errorf("RSS %d MB over the 150 MB budget", rss>>20)
+	}
+	runtime.KeepAlive(m)
+}
+
+func vmRSS(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status")
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			return n << 10
+		}
+	}
+	t.Skip("no VmRSS")
+	return 0
+}
