@@ -15,7 +15,36 @@ const (
 	ackTimeout  = 30 * time.Second // resend (same ID) if no ack by then
 	pumpTick    = time.Second      // recheck the outbox this often
 	maxInflight = 64               // submits awaiting an ack at once
+	submitBurst = 32               // submits sent back to back before pacing
 )
+
+// tokenBucket paces submits to the relay's advertised rate, allowing a
+// burst, so a queue of messages drains quickly without rate_limited errors.
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newTokenBucket(rate float64, burst int) *tokenBucket {
+	return &tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+// take spends one token and returns how long to wait before the next send
+// (0 while tokens remain or when the rate is unlimited).
+func (b *tokenBucket) take(now time.Time) time.Duration {
+	if b.rate <= 0 {
+		return 0
+	}
+	if !b.last.IsZero() {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.rate * float64(time.Second))
+}
 
 // Send encodes m, computes its message ID and stores it in the outbox. It
 // returns once the outbox row is durable, before any network activity; the
@@ -88,12 +117,9 @@ func (s *Session) emitOutbox(id content.MessageID) {
 func (s *Session) pump(c *conn) {
 	tick := time.NewTicker(pumpTick)
 	defer tick.Stop()
-	var gap time.Duration
-	if c.welcome.RatePerSec > 0 {
-		gap = time.Second / time.Duration(c.welcome.RatePerSec)
-	}
+	bucket := newTokenBucket(float64(c.welcome.RatePerSec), submitBurst)
 	for {
-		s.pumpOnce(c, gap)
+		s.pumpOnce(c, bucket)
 		select {
 		case <-c.done:
 			return
@@ -103,7 +129,7 @@ func (s *Session) pump(c *conn) {
 	}
 }
 
-func (s *Session) pumpOnce(c *conn, gap time.Duration) {
+func (s *Session) pumpOnce(c *conn, bucket *tokenBucket) {
 	items, err := s.store.Outbox(Pending)
 	if err != nil {
 		s.q.push(ErrorEvent{err})
@@ -135,9 +161,9 @@ func (s *Session) pumpOnce(c *conn, gap time.Duration) {
 			c.mu.Unlock()
 			return
 		}
-		if gap > 0 {
+		if wait := bucket.take(time.Now()); wait > 0 {
 			select {
-			case <-time.After(gap):
+			case <-time.After(wait):
 			case <-c.done:
 				return
 			}

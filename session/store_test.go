@@ -195,3 +195,24 @@ func TestStoreIsWALWithFullSync(t *testing.T) {
 		t.Fatalf("journal_mode %q synchronous %d; want wal and 2 (FULL)", mode, sync)
 	}
 }
+
+func TestTokenBucket(t *testing.T) {
+	b := newTokenBucket(10, 3)
+	now := time.Unix(0, 0)
+	var waits []time.Duration
+	for range 5 {
+		waits = append(waits, b.take(now))
+	}
+	want := []time.Duration{0, 0, 0, 100 * time.Millisecond, 200 * time.Millisecond}
+	if fmt.Sprint(waits) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", waits, want)
+	}
+	// After a second the bucket is full again (capped at the burst).
+	now = now.Add(time.Second)
+	if w := b.take(now); w != 0 {
+		t.Fatalf("after refill: wait %v", w)
+	}
+	if w := newTokenBucket(0, 1).take(now); w != 0 {
+		t.Fatalf("unlimited rate waits %v", w)
+	}
+}
