@@ -243,3 +243,30 @@ func TestClientConfigFileAndBadToken(t *testing.T) {
 		t.Fatalf("bad config: exit %d, %q", code, errb.String())
 	}
 }
+
+func TestSendWhileRelayDownIsDeliveredByTheNextRun(t *testing.T) {
+	env := newClientEnv(t, "alice")
+	env.must("alice", []string{"room", "create"}, "lobby")
+	// Same user and data dir, but a relay address where nothing listens.
+	down := append([]string{}, env.flags["alice"]...)
+	down[1] = "ws://127.0.0.1:1/v1"
+	var out, errb bytes.Buffer
+	code := run(append(append([]string{"send"}, down...), "--timeout", "1s", "--room", "lobby", "written offline"),
+		stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	if code != 1 || !strings.Contains(errb.String(), "kept in the outbox") {
+		t.Fatalf("send with the relay down: exit %d, %q", code, errb.String())
+	}
+	env.must("alice", []string{"send", "--room", "lobby"}, "written online")
+	_, tailOut, _ := env.run("alice", []string{"tail"}, "--room", "lobby", "--since", "0", "--json", "--count", "3")
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(tailOut), "\n") {
+		var e entryLine
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		count[e.Text]++
+	}
+	if count["written offline"] != 1 || count["written online"] != 1 {
+		t.Fatalf("log after the second run: %v\n%s", count, tailOut)
+	}
+}
