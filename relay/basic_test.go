@@ -90,7 +90,7 @@ func TestDuplicateMessageIDReturnsOriginalAck(t *testing.T) {
 		}
 	}
 	alice.subscribe(room, 0)
-	evs := alice.events(room, 10, time.Second)
+	evs := alice.exactEvents(room, 3)
 	n := 0
 	for _, e := range evs {
 		if string(e.ID) == string(m.ID) {

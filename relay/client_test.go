@@ -64,6 +64,7 @@ type client struct {
 	err    error // why the connection ended, set before closed closes
 	wmu    sync.Mutex
 	rid    uint64
+	stash  []proto.Frame // events and signals skipped while waiting for a reply
 }
 
 func dialRaw(t testing.TB, addr string) *websocket.Conn {
@@ -151,7 +152,10 @@ func expect[T proto.Frame](c *client) T {
 			return v
 		}
 		switch f.(type) {
-		case *proto.Event, *proto.Signal, *proto.Subscribed:
+		case *proto.Event, *proto.Signal:
+			c.stash = append(c.stash, f)
+			continue
+		case *proto.Subscribed:
 			continue
 		}
 		c.t.Fatalf("%s: want %T, got %#v", c.user, *new(T), f)
@@ -190,6 +194,8 @@ func (c *client) op(room string, op proto.Kind, target string, mod ...func(*prot
 			return v, nil
 		case *proto.ErrorFrame:
 			return nil, v
+		case *proto.Event, *proto.Signal:
+			c.stash = append(c.stash, v)
 		}
 	}
 }
@@ -244,6 +250,8 @@ func (c *client) subscribe(room string, since uint64) *proto.Subscribed {
 			return v
 		case *proto.ErrorFrame:
 			c.t.Fatalf("%s subscribe %s: %s: %s", c.user, room, v.Code, v.Reason)
+		case *proto.Event, *proto.Signal:
+			c.stash = append(c.stash, v)
 		}
 	}
 }
@@ -252,6 +260,15 @@ func (c *client) subscribe(room string, since uint64) *proto.Subscribed {
 func (c *client) events(room string, n int, timeout time.Duration) []*proto.Event {
 	c.t.Helper()
 	var out []*proto.Event
+	keep := c.stash[:0]
+	for _, f := range c.stash {
+		if e, ok := f.(*proto.Event); ok && e.Room == room && len(out) < n {
+			out = append(out, e)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	c.stash = keep
 	deadline := time.After(timeout)
 	for len(out) < n {
 		select {
@@ -264,6 +281,19 @@ func (c *client) events(room string, n int, timeout time.Duration) []*proto.Even
 		}
 	}
 	return out
+}
+
+// exactEvents collects n events of room, then checks no more arrive soon.
+func (c *client) exactEvents(room string, n int) []*proto.Event {
+	c.t.Helper()
+	evs := c.events(room, n, 10*time.Second)
+	if len(evs) != n {
+		c.t.Fatalf("%s: %d events, want %d", c.user, len(evs), n)
+	}
+	if extra := c.events(room, 1, 200*time.Millisecond); len(extra) > 0 {
+		c.t.Fatalf("%s: unexpected event %+v after %d", c.user, extra[0], n)
+	}
+	return evs
 }
 
 // waitClosed waits for the relay to close c.

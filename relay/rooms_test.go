@@ -123,16 +123,13 @@ func TestRoomPolicy(t *testing.T) {
 	}
 	// The log holds every allowed operation as an event, in order.
 	m.subscribe(room, 0)
-	evs := m.events(room, 1000, 500*time.Millisecond)
 	allowed := 2 // create, name
 	for _, s := range steps {
 		if s.want == "" {
 			allowed++
 		}
 	}
-	if len(evs) != allowed {
-		t.Fatalf("log has %d events, want %d", len(evs), allowed)
-	}
+	m.exactEvents(room, allowed)
 	// Rooms lists where a user stands.
 	u["carol"].send(&proto.Rooms{RID: 5})
 	if rl := expect[*proto.RoomList](u["carol"]); len(rl.Rooms) != 0 {
@@ -173,7 +170,7 @@ func TestBannedAndNonMembers(t *testing.T) {
 	bob.post(room, "hello")
 	ban := alice.mustOp(room, proto.KindBan, bob.user, func(o *proto.RoomOp) { o.Reason = "spam" })
 	alice.post(room, "after the ban")
-	evs := bob.events(room, 100, 500*time.Millisecond)
+	evs := bob.exactEvents(room, 5) // create, invite, join, hello, ban
 	last := evs[len(evs)-1]
 	if last.Seq != ban.Seq || last.Kind != proto.KindBan || last.Target != bob.user || last.Reason != "spam" {
 		t.Fatalf("bob's last event %+v, want the ban at seq %d", last, ban.Seq)
@@ -222,7 +219,7 @@ func TestHistoryVisibility(t *testing.T) {
 			if sub.FirstSeq != first || sub.LastSeq != join.Seq+3 {
 				t.Fatalf("subscribed %+v, want from %d head %d", sub, first, join.Seq+3)
 			}
-			evs := bob.events(room, 100, 500*time.Millisecond)
+			evs := bob.exactEvents(room, int(join.Seq+3-first+1))
 			if len(evs) == 0 || evs[0].Seq != first || evs[len(evs)-1].Seq != join.Seq+3 {
 				t.Fatalf("replay %d events from seq %d; want %d..%d", len(evs), evs[0].Seq, first, join.Seq+3)
 			}
