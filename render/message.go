@@ -24,6 +24,7 @@ const (
 	RowKnock                  // a knock banner
 	RowEvent                  // a quiet system line (membership, room change)
 	RowDay                    // a day separator
+	RowHidden                 // an expired message: it vanishes (no lines)
 )
 
 // Delivery is the state of one of the user's own messages.
@@ -95,6 +96,8 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	}
 	s := &th.Styles
 	switch m.Kind {
+	case RowHidden:
+		return nil
 	case RowDay:
 		return []string{dayLine(m.Text, width, th)}
 	case RowEvent:

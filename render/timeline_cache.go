@@ -37,7 +37,7 @@ func NewCache(limit int) *Cache {
 // Render returns m's lines, from the cache when nothing it shows changed.
 // Day and event rows are cheap and not cached.
 func (c *Cache) Render(m *Message, width int, th *Theme) []string {
-	if m.Kind == RowDay || m.Kind == RowEvent || m.ID.IsZero() {
+	if m.Kind == RowDay || m.Kind == RowEvent || m.Kind == RowHidden || m.ID.IsZero() {
 		return RenderMessage(m, width, th)
 	}
 	k := cacheKey{id: m.ID, current: m.Current, width: width, theme: th.ID(), deco: c.deco(m)}

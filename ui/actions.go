@@ -302,7 +302,13 @@ func (m *Model) onEditor(msg editorMsg) {
 // in the direction of travel, falling back the other way at an end.
 func (m *Model) skipEvents(r *room, a keys.Action) {
 	tn := r.tl.Len()
-	isEvent := func(i int) bool { return i < tn && r.tl.At(i).Kind == content.ItemEvent }
+	isEvent := func(i int) bool {
+		if i >= tn {
+			return false
+		}
+		it := r.tl.At(i)
+		return it.Kind == content.ItemEvent || it.Expired
+	}
 	dir := -1
 	if a == keys.SelectNext || a == keys.SelectFirst {
 		dir = 1

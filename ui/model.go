@@ -80,6 +80,7 @@ type Model struct {
 	bannerTill time.Time
 	notice     string // transient status message
 	noticeTill time.Time
+	blurred    bool           // the terminal lost focus: nothing is being seen
 	usage      map[string]int // emoji the user sent, for the picker's first row
 
 	// layout of the last frame, for mouse hits

@@ -22,6 +22,10 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 		rm.Kind = render.RowKnock
 		return rm
 	}
+	if it.Expired {
+		rm.Kind = render.RowHidden // expiring messages vanish on time
+		return rm
+	}
 	rm.Edited, rm.Deleted, rm.Expired, rm.Mention = it.Edited, it.Deleted, it.Expired, it.Mention
 	if it.Deleted && it.DeletedBy != "" && it.DeletedBy != it.Sender {
 		rm.DeletedBy = m.name(it.DeletedBy)

@@ -133,6 +133,9 @@ func (m *Model) renderRows(src rowSource, bottom, sel, w, h int) (lines []string
 func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
 	rm := src.row(i)
 	lines := m.cache.Render(&rm, w, m.th)
+	if len(lines) == 0 {
+		return nil
+	}
 	t, ok := src.time(i)
 	if !ok {
 		return lines

@@ -25,6 +25,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		return m, nil
+	case tea.FocusMsg:
+		m.blurred = false
+		return m, m.markSeen()
+	case tea.BlurMsg:
+		m.blurred = true
+		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setDark(msg.IsDark())
 		return m, nil
@@ -96,7 +102,7 @@ func (m *Model) onTick() {
 // when the user is looking at the bottom, and sends read receipts.
 func (m *Model) markSeen() tea.Cmd {
 	r := m.current()
-	if r == nil || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.tl.Len()-1) || r.thread != "" {
+	if r == nil || m.blurred || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.tl.Len()-1) || r.thread != "" {
 		return nil
 	}
 	if r.tl.Unread() == 0 {

@@ -37,6 +37,7 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(frame)
 	v.AltScreen = true
+	v.ReportFocus = true
 	if m.mouse {
 		v.MouseMode = tea.MouseModeCellMotion
 	}

@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// TestScrollbackLoadsOlderHistory: a room with more history than the
+// session backfills; paging up reaches the very first message, fetched
+// from the relay page by page, while the UI keeps answering.
+func TestScrollbackLoadsOlderHistory(t *testing.T) {
+	rl := startRelay(t)
+	peer := rl.session("peer")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room := "mimi://" + testDomain + "/r/old"
+	if _, err := peer.CreateRoom(ctx, session.CreateRoomOptions{Slug: "old", Name: "Old", Join: proto.JoinOpen}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 700
+	for i := 0; i < n; i++ {
+		m, _ := peer.Builder(room).Markdown("old message number " + strconv.Itoa(i))
+		if _, err := peer.Send(room, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		items, err := peer.Outbox()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := 0
+		for _, it := range items {
+			if it.State != session.Acked {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d messages still pending", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	you := rl.session("you")
+	if _, err := you.Join(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	tm, _, scr := startUI(t, you, 100, 30, Options{Room: room})
+	scr.waitText(t, "old message number 699")
+	pgup := tea.KeyPressMsg{Code: tea.KeyPgUp}
+	scr.waitFor(t, "the first message after paging up", func(s string) bool {
+		if containsLine(s, "old message number 0\n") || containsLine(s, "old message number 0 ") {
+			return true
+		}
+		tm.Send(pgup)
+		return false
+	})
+}
+
+func containsLine(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMouseClickAndToggle: a click on the room list opens that room, a
+// click on a message selects it, and F2 turns mouse capture off (clicks
+// then do nothing, so the terminal's own selection works).
+func TestMouseClickAndToggle(t *testing.T) {
+	rl := startRelay(t)
+	you := rl.session("you")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, slug := range []string{"alpha", "beta"} {
+		if _, err := you.CreateRoom(ctx, session.CreateRoomOptions{Slug: slug, Name: "Room " + slug}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alpha := "mimi://" + testDomain + "/r/alpha"
+	m, _ := you.Builder(alpha).Markdown("click me")
+	you.Send(alpha, m)
+	tm, model, scr := startUI(t, you, 100, 30, Options{Room: alpha})
+	scr.waitText(t, "│Room alpha", "click me")
+	if model.lay.roomsW == 0 {
+		t.Fatal("no room list at 100 columns")
+	}
+	tm.Send(tea.MouseClickMsg{X: 2, Y: 2, Button: tea.MouseLeft}) // second room row
+	scr.waitFor(t, "room beta opened", func(s string) bool { return len(s) > 0 && startsWithRoom(s, "Room beta") })
+	tm.Send(tea.MouseClickMsg{X: 2, Y: 1, Button: tea.MouseLeft})
+	txt := scr.waitFor(t, "room alpha opened", func(s string) bool { return startsWithRoom(s, "Room alpha") })
+	// click on the message line
+	lines := splitLines(txt)
+	y := -1
+	for i, l := range lines {
+		if containsLine(l, "click me") {
+			y = i
+		}
+	}
+	if y < 0 {
+		t.Fatalf("message not on screen:\n%s", txt)
+	}
+	tm.Send(tea.MouseClickMsg{X: model.lay.centerX + 10, Y: y, Button: tea.MouseLeft})
+	scr.waitText(t, "▌")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyF2})
+	scr.waitText(t, "[mouse off]")
+	tm.Send(tea.MouseClickMsg{X: 2, Y: 2, Button: tea.MouseLeft})
+	time.Sleep(200 * time.Millisecond)
+	if !startsWithRoom(scr.text(), "Room alpha") {
+		t.Fatal("a click switched rooms with mouse capture off")
+	}
+}
+
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// startsWithRoom reports whether the header (first line, after the room
+// list) names room.
+func startsWithRoom(s, room string) bool {
+	first := splitLines(s)[0]
+	return containsLine(first, "│"+room)
+}
