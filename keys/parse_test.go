@@ -130,3 +130,23 @@ func TestTerminalBytesFindActions(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseKey(f *testing.F) {
+	for _, s := range []string{"ctrl+c", "Ctrl+Shift+A", "ctrl++", "+", " ", "alt+1", "shift+/", "é", "f12", "a+b+c", "++"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseKey(s)
+		if err != nil {
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Key != s {
+				t.Fatalf("ParseKey(%q): untyped error %v", s, err)
+			}
+			return
+		}
+		again, err := ParseKey(k)
+		if err != nil || again != k {
+			t.Fatalf("ParseKey(%q) = %q, but ParseKey(%q) = %q, %v", s, k, k, again, err)
+		}
+	})
+}
