@@ -216,3 +216,31 @@ func TestTokenBucket(t *testing.T) {
 		t.Fatalf("unlimited rate waits %v", w)
 	}
 }
+
+// A relay whose log is shorter than the cache (its data was reset) restarts
+// the room's run at its head, so new entries are not taken for duplicates.
+func TestSubscribedBehindTheCacheRestartsTheRun(t *testing.T) {
+	st := openTestStore(t)
+	if _, err := st.Commit(Room{ID: testRoom, State: proto.StateJoined}, msgEntries(testRoom, 1, 20)); err != nil {
+		t.Fatal(err)
+	}
+	r, _, _ := st.Room(testRoom)
+	s := &Session{store: st, q: newEventQueue(), rooms: map[string]*roomSync{testRoom: {Room: r}}}
+	defer s.q.close()
+	s.subscribedLocked(&proto.Subscribed{Room: testRoom, LastSeq: 3, FirstSeq: 1})
+	got, _, _ := st.Room(testRoom)
+	if got.Cursor != 3 || got.Low != 4 || got.Head != 3 {
+		t.Fatalf("room after a reset relay: %+v", got)
+	}
+	c := &conn{out: make(chan []byte, 8), done: make(chan struct{}), fills: map[uint64]string{}}
+	s.acceptLocked(c, msgEntry(testRoom, 4))
+	s.flushLocked(c)
+	if got, _, _ := st.Room(testRoom); got.Cursor != 4 {
+		t.Fatalf("seq 4 from the reset relay was not taken: %+v", got)
+	}
+	if ev := <-s.q.out; fmt.Sprint(ev) == "" {
+		t.Fatal("no event")
+	} else if _, ok := ev.(ErrorEvent); !ok {
+		t.Fatalf("first event %T, want the ErrorEvent reporting the reset", ev)
+	}
+}

@@ -223,6 +223,13 @@ func (s *Session) subscribedLocked(f *proto.Subscribed) {
 		r = &roomSync{Room: Room{ID: f.Room, State: proto.StateJoined, Low: 1}}
 		s.rooms[f.Room] = r
 	}
+	if f.LastSeq < r.Cursor {
+		// The relay's log is shorter than our cache: its data was reset.
+		// Its seqs now name other entries, so the run restarts at its head
+		// (the rows above are overwritten as new entries arrive).
+		s.q.push(ErrorEvent{fmt.Errorf("session: %s: the relay's log ends at %d but the cache holds %d: restarting the room's cache", f.Room, f.LastSeq, r.Cursor)})
+		r.Cursor, r.Low, r.Head = f.LastSeq, f.LastSeq+1, f.LastSeq
+	}
 	r.Head = max(r.Head, f.LastSeq)
 	if f.FirstSeq > r.Cursor+1 {
 		r.Cursor, r.Low = f.FirstSeq-1, f.FirstSeq
