@@ -1,0 +1,151 @@
+package history
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"mimichat/content"
+)
+
+// Conversions shared by the formats: IDs, base64url, dispositions, times,
+// and the extensions map on its own.
+
+var b64 = base64.RawURLEncoding
+
+// decodeB64 accepts base64url without padding (vCon) and, leniently, with
+// padding or in the standard alphabet.
+func decodeB64(s string) ([]byte, error) {
+	if b, err := b64.DecodeString(s); err == nil {
+		return b, nil
+	}
+	s = strings.TrimRight(s, "=")
+	if b, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return nil, errors.New("not base64url")
+}
+
+func decodeID(s string) (content.MessageID, error) {
+	var id content.MessageID
+	b, err := decodeB64(s)
+	if err != nil {
+		return id, err
+	}
+	if len(b) != len(id) {
+		return id, errors.New("message ID is " + strconv.Itoa(len(b)) + " octets, want 32")
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// syntheticID makes a stable -08-shaped ID (hash octet 0x01) for a message
+// from a format without MIMI IDs, so re-importing gives the same IDs and
+// references between messages of one file still resolve.
+func syntheticID(namespace, foreign string) content.MessageID {
+	h := sha256.Sum256([]byte(namespace + "\x00" + foreign))
+	var id content.MessageID
+	id[0] = 0x01
+	copy(id[1:], h[:31])
+	return id
+}
+
+// syntheticSalt derives a salt from the foreign ID for the same reason.
+func syntheticSalt(namespace, foreign string) [content.SaltSize]byte {
+	h := sha256.Sum256([]byte("salt\x00" + namespace + "\x00" + foreign))
+	var s [content.SaltSize]byte
+	copy(s[:], h[:])
+	return s
+}
+
+var dispositionNames = [...]string{"unspecified", "render", "reaction", "profile", "inline", "icon", "attachment", "session", "preview"}
+
+func dispositionName(d content.Disposition) string {
+	if int(d) < len(dispositionNames) {
+		return dispositionNames[d]
+	}
+	return strconv.Itoa(int(d))
+}
+
+func parseDisposition(s string) (content.Disposition, bool) {
+	for i, n := range dispositionNames {
+		if strings.EqualFold(n, s) {
+			return content.Disposition(i), true
+		}
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < 256 {
+		return content.Disposition(n), true
+	}
+	return 0, false
+}
+
+// Times: RFC 3339 with milliseconds, UTC, as vCon's date type.
+func formatTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// parseTime accepts RFC 3339 and the "-00:00" offset the drafts use.
+func parseTime(s string) (int64, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, err
+	}
+	return t.UnixMilli(), nil
+}
+
+// emptyExtPrefix is the encoding of a message with no extensions and a
+// NullPart body, cut around the empty map (0xa0): the extensions map alone
+// has no codec in content, so it travels inside this frame.
+var extFrame = func() [2][]byte {
+	raw, err := (&content.Message{Body: content.NestedPart{Cardinality: content.NullPart}}).Encode()
+	if err != nil {
+		panic(err) // a constant message; cannot fail
+	}
+	i := 1 + 17 + 1 + 1 + 1 + 1 // array head, salt, replaces, topicId, expires, inReplyTo
+	if raw[i] != 0xa0 {
+		panic("history: unexpected mimiContent layout")
+	}
+	return [2][]byte{raw[:i], raw[i+1:]}
+}()
+
+// encodeExtensions returns the CBOR extensions map as content encodes it.
+func encodeExtensions(exts content.Extensions) ([]byte, error) {
+	raw, err := (&content.Message{Extensions: exts, Body: content.NestedPart{Cardinality: content.NullPart}}).Encode()
+	if err != nil {
+		return nil, err
+	}
+	return raw[len(extFrame[0]) : len(raw)-len(extFrame[1])], nil
+}
+
+// decodeExtensions parses a CBOR extensions map with content's rules.
+func decodeExtensions(b []byte) (content.Extensions, error) {
+	if len(b) > 1<<20 {
+		return nil, errors.New("extensions map too large")
+	}
+	buf := make([]byte, 0, len(extFrame[0])+len(b)+len(extFrame[1]))
+	buf = append(append(append(buf, extFrame[0]...), b...), extFrame[1]...)
+	m, err := content.Decode(buf)
+	if err != nil {
+		return nil, err
+	}
+	return m.Extensions, nil
+}
+
+// messageID recomputes the -08 ID; verified reports whether it equals want.
+func verifyID(want content.MessageID, sender, room string, raw []byte) bool {
+	return content.Verify(want, sender, room, raw)
+}
+
+// placeholder is the stand-in message for a tombstone on import: no
+// content, so the timeline shows a row that the following delete (or the
+// expiry) turns into a tombstone.
+func placeholder(status TombstoneStatus, atMs int64) *content.Message {
+	m := &content.Message{Body: content.NestedPart{Cardinality: content.NullPart}}
+	if status == Expired {
+		m.Expires = &content.Expiration{Time: uint32(max(atMs/1000, 1))}
+	}
+	return m
+}
