@@ -87,7 +87,7 @@ func TestMarkdownHostileContentIsInertAndFits(t *testing.T) {
 			for _, width := range []int{1, 5, 11, 12, 20, 40, 80, 200} {
 				start := time.Now()
 				out := MarkdownToANSI(in, width, th)
-				if d := time.Since(start); d > 3*time.Second {
+				if d := time.Since(start); d > 10*time.Second { // generous: the machine may be shared
 					t.Errorf("%s at %d took %v", name, width, d)
 				}
 				checkRendered(t, name, out, width)

