@@ -166,3 +166,53 @@ func TestExternalSenderRules(t *testing.T) {
 		t.Fatalf("hub removal: active=%v err=%v", gb.Active(), err)
 	}
 }
+
+// TestCommitDropsInvalidPending: a pending proposal that is invalid (an Add
+// of an expired key package) is left out of the next commit.
+func TestCommitDropsInvalidPending(t *testing.T) {
+	ga, gb := twoMembers(t, true)
+	cs := ga.CipherSuite()
+	expired := newMember(t, cs, "expired")
+	m, _ := ParseMessage(expired.KeyPackage)
+	kp := m.KeyPackage
+	kp.LeafNode.NotBefore, kp.LeafNode.NotAfter = 1, 2
+	if err := kp.LeafNode.sign(ga.s, expired.Identity.SignaturePriv, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	var w writer
+	kp.encodeTBS(&w)
+	kp.Signature, _ = ga.s.signWithLabel(expired.Identity.SignaturePriv, "KeyPackageTBS", w.b)
+	if _, err := ParseKeyPackage((&Message{WireFormat: WireKeyPackage, KeyPackage: kp}).Bytes(), cs); !errors.Is(err, ErrInvalidKeyPackage) {
+		t.Fatalf("expired key package: %v", err)
+	}
+	bad, _, err := gb.propose(&Proposal{Type: ProposalAdd, KeyPackage: kp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := newMember(t, cs, "carol")
+	good, err := gb.ProposeAdd(carol.KeyPackage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]byte{bad, good} {
+		if _, err := ga.Process(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := ga.Commit(CommitOptions{})
+	if err != nil {
+		t.Fatalf("commit with an invalid pending add: %v", err)
+	}
+	ga.MergePendingCommit()
+	if _, err := gb.Process(res.Commit); err != nil {
+		t.Fatal(err)
+	}
+	gc, err := JoinFromWelcome(res.Welcome, carol, JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ga.Members()) != 3 || !bytes.Equal(ga.EpochAuthenticator(), gc.EpochAuthenticator()) ||
+		!bytes.Equal(ga.EpochAuthenticator(), gb.EpochAuthenticator()) {
+		t.Fatal("members disagree after dropping the invalid proposal")
+	}
+}

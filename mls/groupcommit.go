@@ -59,6 +59,8 @@ func (g *Group) selectPending() []ProposalOrRef {
 	for _, c := range g.proposals {
 		p := c.proposal
 		switch p.Type {
+		case ProposalReInit:
+			continue // restarting a group is not implemented
 		case ProposalUpdate:
 			if c.sender.Index == g.me || touched[c.sender.Index] {
 				continue
@@ -73,6 +75,24 @@ func (g *Group) selectPending() []ProposalOrRef {
 		out = append(out, ProposalOrRef{Reference: c.ref})
 	}
 	return out
+}
+
+// applyDroppingInvalid applies list, dropping pending proposals (by
+// reference) that make it invalid, such as an Add whose key package expired;
+// an invalid proposal of the committer's own options is an error.
+func (g *Group) applyDroppingInvalid(list []ProposalOrRef, sender Sender) ([]ProposalOrRef, *applied, error) {
+	for {
+		props, err := g.resolveProposals(list, sender)
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := g.applyProposals(props, sender)
+		var pe *ProposalError
+		if err == nil || !errors.As(err, &pe) || pe.Index < 0 || pe.Index >= len(list) || list[pe.Index].Reference == nil {
+			return list, a, err
+		}
+		list = append(list[:pe.Index:pe.Index], list[pe.Index+1:]...)
+	}
 }
 
 // Commit commits the pending proposals plus opts. The group stays in the
@@ -100,11 +120,7 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 		list = append(list, ProposalOrRef{Proposal: &Proposal{Type: ProposalGroupContextExtensions, Extensions: opts.Extensions}})
 	}
 	sender := Sender{Type: SenderMember, Index: g.me}
-	props, err := g.resolveProposals(list, sender)
-	if err != nil {
-		return nil, err
-	}
-	a, err := g.applyProposals(props, sender)
+	list, a, err := g.applyDroppingInvalid(list, sender)
 	if err != nil {
 		return nil, err
 	}

@@ -131,14 +131,14 @@ func (g *Group) checkProposalSender(s Sender, p *Proposal) error {
 		switch p.Type {
 		case ProposalAdd, ProposalRemove, ProposalPSK, ProposalReInit, ProposalGroupContextExtensions:
 		default:
-			return &ProposalError{0, fmt.Sprintf("external sender may not propose type %d", p.Type)}
+			return &ProposalError{-1, fmt.Sprintf("external sender may not propose type %d", p.Type)}
 		}
 	}
 	if p.Type == ProposalExternalInit {
-		return &ProposalError{0, "ExternalInit sent as a standalone proposal"}
+		return &ProposalError{-1, "ExternalInit sent as a standalone proposal"}
 	}
 	if p.Type == ProposalUpdate && s.Type != SenderMember {
-		return &ProposalError{0, "update from a non-member"}
+		return &ProposalError{-1, "update from a non-member"}
 	}
 	return nil
 }
@@ -170,7 +170,7 @@ func (g *Group) processCommit(ac *AuthenticatedContent, r *Received) error {
 	}
 	r.Joined = a.joiners
 	if a.pathRequired && c.Path == nil {
-		return &ProposalError{0, "commit without the required path"}
+		return &ProposalError{-1, "commit without the required path"}
 	}
 	keys := g.keys
 	if a.updatedMe != nil {

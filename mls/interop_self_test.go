@@ -117,12 +117,20 @@ func (sg *simGroup) message() {
 }
 
 func TestSelfInteropRandom(t *testing.T) {
-	epochs := 300
-	if testing.Short() {
-		epochs = 60
+	for _, tc := range []struct {
+		cs     CipherSuite
+		epochs int
+	}{{X25519_AES128GCM_SHA256_Ed25519, 300}, {P256_AES128GCM_SHA256_P256, 100}} {
+		epochs := tc.epochs
+		if testing.Short() {
+			epochs /= 5
+		}
+		t.Run(tc.cs.String(), func(t *testing.T) { selfInterop(t, tc.cs, epochs) })
 	}
-	cs := X25519_AES128GCM_SHA256_Ed25519
-	sg := &simGroup{t: t, cs: cs, rng: rand.New(rand.NewPCG(9420, 1))}
+}
+
+func selfInterop(t *testing.T, cs CipherSuite, epochs int) {
+	sg := &simGroup{t: t, cs: cs, rng: rand.New(rand.NewPCG(9420, uint64(cs)))}
 	id, _ := NewIdentity(cs, []byte("m0"))
 	hub, _ := NewIdentity(cs, []byte("hub"))
 	g, err := NewGroup(id, []byte("self-interop"), []Extension{ExternalSendersExtension([]ExternalSender{

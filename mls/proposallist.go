@@ -14,13 +14,17 @@ var ErrUnsupported = errors.New("mls: unsupported feature")
 // ErrInvalidProposal is wrapped by every proposal list violation.
 var ErrInvalidProposal = errors.New("mls: invalid proposal list")
 
-// ProposalError names the violated rule and the offending proposal position.
+// ProposalError names the violated rule and the offending proposal position
+// (-1 when the rule is about the list as a whole).
 type ProposalError struct {
 	Index int
 	Rule  string
 }
 
 func (e *ProposalError) Error() string {
+	if e.Index < 0 {
+		return "mls: invalid proposal list: " + e.Rule
+	}
 	return fmt.Sprintf("mls: invalid proposal list: proposal %d: %s", e.Index, e.Rule)
 }
 
@@ -125,23 +129,23 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 		}
 	}
 	if counts[ProposalGroupContextExtensions] > 1 {
-		return nil, &ProposalError{0, "more than one GroupContextExtensions"}
+		return nil, &ProposalError{-1, "more than one GroupContextExtensions"}
 	}
 	if counts[ProposalReInit] > 0 && len(props) != 1 {
-		return nil, &ProposalError{0, "ReInit with other proposals"}
+		return nil, &ProposalError{-1, "ReInit with other proposals"}
 	}
 	if counts[ProposalReInit] > 0 {
 		return nil, fmt.Errorf("%w: committing a ReInit (restarting the group) is not implemented", ErrUnsupported)
 	}
 	if external {
 		if counts[ProposalExternalInit] != 1 {
-			return nil, &ProposalError{0, "external commit without exactly one ExternalInit"}
+			return nil, &ProposalError{-1, "external commit without exactly one ExternalInit"}
 		}
 		if counts[ProposalRemove] > 1 || counts[ProposalAdd]+counts[ProposalUpdate]+counts[ProposalGroupContextExtensions]+counts[ProposalReInit] > 0 {
-			return nil, &ProposalError{0, "external commit may carry only ExternalInit, one Remove and PSKs"}
+			return nil, &ProposalError{-1, "external commit may carry only ExternalInit, one Remove and PSKs"}
 		}
 	} else if counts[ProposalExternalInit] > 0 {
-		return nil, &ProposalError{0, "ExternalInit in a member commit"}
+		return nil, &ProposalError{-1, "ExternalInit in a member commit"}
 	}
 
 	// 1. GroupContextExtensions
@@ -227,7 +231,7 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 		}
 	}
 	if err := g.checkUniqueKeys(a.tree, check); err != nil {
-		return nil, &ProposalError{0, err.Error()}
+		return nil, &ProposalError{-1, err.Error()}
 	}
 	a.pathRequired = len(props) == 0 || external
 	for _, rp := range props {
