@@ -1,6 +1,8 @@
 package keys
 
 import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
 	"errors"
 	"strings"
 	"testing"
@@ -204,5 +206,27 @@ func TestShortHelpFollowsContextAndShadowing(t *testing.T) {
 	full := km.HelpKeyMap(Thread).FullHelp()
 	if len(full) != 3 {
 		t.Errorf("thread full help has %d groups, want 3 (thread, timeline, global)", len(full))
+	}
+}
+
+// The keymap drives bubbles' help.Model directly.
+func TestBubblesHelpView(t *testing.T) {
+	km := mustNew(t, "default", nil)
+	h := help.New()
+	h.SetWidth(60)
+	short := h.View(km.HelpKeyMap(Timeline))
+	if !strings.Contains(short, "reply") || strings.Contains(short, "\n") {
+		t.Errorf("short help = %q", short)
+	}
+	if w := lipgloss.Width(short); w > 60 {
+		t.Errorf("short help is %d wide", w)
+	}
+	h.ShowAll = true
+	h.SetWidth(120) // full help sets groups side by side
+	full := h.View(km.HelpKeyMap(Composer))
+	for _, want := range []string{"send", "new line", "quit", "room 9"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("full help lacks %q:\n%s", want, full)
+		}
 	}
 }
