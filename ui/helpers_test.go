@@ -196,3 +196,5 @@ func normalize(s string) string {
 }
 
 var _ = keys.Global
+
+func keyMsgMod(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Mod: tea.ModAlt} }
