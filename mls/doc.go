@@ -2,11 +2,16 @@
 // the Go standard library only, because every MIMI document travels inside MLS
 // and no Go MLS library can be installed here.
 //
-// The API is bytes in, bytes out: messages, key packages and group state are
-// TLS-presentation-language encoded byte strings, so a session can store them
-// and a relay can forward them without knowing their structure.
+// The API is bytes in, bytes out: key packages, commits, Welcomes, GroupInfos
+// and application messages are serialized MLSMessages, and a member's state
+// is saved and loaded with Group.Save and LoadGroup, so a session can persist
+// it and a relay can forward messages without knowing their structure.
+//
+// Entry points: NewIdentity, NewKeyPackage, NewGroup, JoinFromWelcome,
+// JoinExternal, and on a Group: Commit, Process, Encrypt, Propose*, Export.
+// A Group is not safe for concurrent use.
 //
 // Supported cipher suites: 0x0001 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519),
 // 0x0002 (P-256), 0x0005 (P-521) and 0x0007 (P-384). Others are rejected with
-// ErrUnsupportedCipherSuite.
+// ErrUnsupportedCipherSuite. See docs/mls.md.
 package mls
