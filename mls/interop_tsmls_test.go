@@ -254,5 +254,22 @@ func interopTSMLS(t *testing.T, cs CipherSuite, suiteName string) {
 	if r := ts.receive(msg); r["text"] != "after removals" {
 		t.Fatalf("ts-mls read %v", r)
 	}
-	t.Logf("ts-mls interop: %d epochs agreed, messages both ways, Welcome both ways, external join, proposal by reference, removals", g1.Epoch())
+
+	// Go proposes an Add by reference (PrivateMessage); ts-mls commits it and Welcomes the new Go client.
+	kp4 := newMember(t, cs, "go4")
+	prop, err = g1.ProposeAdd(kp4.KeyPackage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.receive(prop)
+	reply = ts.call(map[string]any{"op": "commit"})
+	if _, err := g1.Process(ts.bytes(reply, "commit")); err != nil {
+		t.Fatalf("Go processing the ts-mls commit of a Go proposal: %v", err)
+	}
+	g4, err := JoinFromWelcome(ts.bytes(reply, "welcome"), kp4, JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.agree(g1, g4)
+	t.Logf("ts-mls interop: %d epochs agreed, messages both ways, Welcome both ways, external join, proposals by reference both ways, removals", g1.Epoch())
 }
