@@ -119,10 +119,10 @@ func (d *Demo) live(ctx context.Context) {
 			carol.markdownOpts(random, "Psst, this one vanishes in 20 seconds 🤫", content.ExpiresAt(time.Now().Add(20*time.Second)))
 		},
 		func(int) { alice.unreact(general, bob) },
-		func(int) { carol.s.Leave(ctx, random) },
-		func(int) { carol.s.Join(ctx, random) },
-		func(int) { carol.markdown(random, "I'm back. Sending a message I'll delete…") },
-		func(int) { carol.deleteLast(random) },
+		func(int) { alice.s.Leave(ctx, random) },
+		func(int) { alice.s.Join(ctx, random) },
+		func(int) { alice.markdown(random, "I'm back. Sending a message I'll delete…") },
+		func(int) { alice.deleteLast(random) },
 		func(i int) {
 			if i%2 == 0 {
 				bob.knock(random)
