@@ -83,9 +83,12 @@ func (cr *cpimReader) message(ls []line) error {
 				cr.report.Drop("CPIM headers with an undeclared namespace prefix", 1)
 				continue
 			}
-			if uri == imdnNS && local == "Message-ID" {
+			switch {
+			case uri == imdnNS && local == "Message-ID":
 				name = "Message-ID"
-			} else {
+			case uri == "urn:ietf:params:cpim-headers:":
+				name = local
+			default:
 				cr.report.Drop("CPIM extension headers ("+uri+")", 1)
 				continue
 			}

@@ -104,7 +104,7 @@ type vPartyEvent struct {
 type vDialog struct {
 	Type           string        `json:"type,omitempty"`
 	Start          string        `json:"start,omitempty"`
-	Duration       *int          `json:"duration,omitempty"`
+	Duration       *float64      `json:"duration,omitempty"`
 	Parties        []int         `json:"parties,omitempty"`
 	Originator     *int          `json:"originator,omitempty"`
 	MessageID      string        `json:"message_id,omitempty"`
@@ -235,7 +235,7 @@ func (vw *VConWriter) dialog(it *Item) (*vDialog, error) {
 			return nil, fmt.Errorf("history: vcon export seq %d: %w", it.Seq, err)
 		}
 	}
-	zero := 0
+	zero := 0.0
 	d.Type, d.Duration, d.Parties = "text", &zero, []int{0}
 	d.Salt = b64.EncodeToString(m.Salt[:])
 	if m.Replaces != nil {
