@@ -93,8 +93,14 @@ func pump(p *peer, msgs []*proto.Submit, window int) error {
 // BenchmarkDurableSubmits: acked (fsynced) submits per second from 8
 // pipelining clients, with group commit.
 func BenchmarkDurableSubmits(b *testing.B) {
+	for _, mode := range []string{SyncFull, SyncNormal} {
+		b.Run(mode, func(b *testing.B) { benchSubmits(b, mode) })
+	}
+}
+
+func benchSubmits(b *testing.B, mode string) {
 	const senders = 8
-	s, tokens, _, room := benchRoom(b, Config{}, senders)
+	s, tokens, _, room := benchRoom(b, Config{Sync: mode}, senders)
 	per := b.N/senders + 1
 	peers := make([]*peer, senders)
 	msgs := make([][]*proto.Submit, senders)
@@ -218,8 +224,14 @@ func BenchmarkFanout200(b *testing.B) {
 // at 1,000 messages per second and 20 subscribers; p50 and p99 over every
 // delivery.
 func BenchmarkLatencyAt1000(b *testing.B) {
+	for _, mode := range []string{SyncFull, SyncNormal} {
+		b.Run(mode, func(b *testing.B) { benchLatency(b, mode) })
+	}
+}
+
+func benchLatency(b *testing.B, mode string) {
 	const nsubs = 20
-	s, tokens, subTok, room := benchRoom(b, Config{}, 1)
+	s, tokens, subTok, room := benchRoom(b, Config{Sync: mode}, 1)
 	p, err := connect(s.Addr(), tokens[0])
 	if err != nil {
 		b.Fatal(err)
