@@ -95,13 +95,3 @@ func (s *Store) authenticate(ctx context.Context, token string) (string, error) 
 	}
 	return uri, nil
 }
-
-// userExists reports whether uri is a user of this relay.
-func (s *Store) userExists(ctx context.Context, uri string) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE uri=?`, uri).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("relay: look up user: %w", err)
-	}
-	return n > 0, nil
-}

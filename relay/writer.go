@@ -245,10 +245,11 @@ func (h *hub) applyOp(tx *sql.Tx, user string, f *proto.RoomOp) (outcome, *refus
 		return outcome{}, refuse(proto.CodeNoSuchRoom, "no room %s", f.Room), nil
 	}
 	if f.Op == proto.KindInvite {
-		// Checked outside r.mu: a read of the users table.
-		if ok, err := h.store.userExists(context.Background(), f.Target); err != nil {
-			return outcome{}, nil, err
-		} else if !ok {
+		// Read in the writer's own transaction: no wait for a pool connection.
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM users WHERE uri=?`, f.Target).Scan(&n); err != nil {
+			return outcome{}, nil, fmt.Errorf("look up user: %w", err)
+		} else if n == 0 {
 			return outcome{}, refuse(proto.CodeNoSuchUser, "no user %s on this relay", f.Target), nil
 		}
 	}
