@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/content"
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// TestRoomSwitching: alt+N, next/previous, next unread and next mention
+// move between rooms; the room list shows unread counts and mention badges
+// and clears them once the room is seen.
+func TestRoomSwitching(t *testing.T) {
+	rl := startRelay(t)
+	you := rl.session("you")
+	peer := rl.session("peer")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	uri := func(s string) string { return "mimi://" + testDomain + "/r/" + s }
+	for _, slug := range []string{"a-room", "b-room", "c-room", "d-room"} {
+		if _, err := peer.CreateRoom(ctx, session.CreateRoomOptions{Slug: slug, Name: strings.ToUpper(slug[:1]) + slug[1:], Join: proto.JoinOpen}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := you.Join(ctx, uri(slug)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm, _, scr := startUI(t, you, 100, 30, Options{Room: uri("a-room")})
+	scr.waitText(t, "│A-room")
+	header := func(name string) func(string) bool {
+		return func(s string) bool { return strings.Contains(strings.SplitN(s, "\n", 2)[0], "│"+name) }
+	}
+	tm.Send(tea.KeyPressMsg{Code: '3', Mod: tea.ModAlt})
+	scr.waitFor(t, "alt+3 opens C-room", header("C-room"))
+	tm.Send(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl})
+	scr.waitFor(t, "ctrl+n opens D-room", header("D-room"))
+	tm.Send(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+	scr.waitFor(t, "ctrl+p goes back to C-room", header("C-room"))
+
+	m1, _ := peer.Builder(uri("b-room")).Markdown("unread in b")
+	peer.Send(uri("b-room"), m1)
+	m2, _ := peer.Builder(uri("d-room")).Markdown("hey " + content.MentionMarkdown("you", you.User()))
+	peer.Send(uri("d-room"), m2)
+	scr.waitFor(t, "badges", func(s string) bool {
+		var b, d bool
+		for _, l := range strings.Split(s, "\n") {
+			b = b || strings.Contains(l, "B-room") && strings.Contains(l, " 1")
+			d = d || strings.Contains(l, "D-room") && strings.Contains(l, "@1")
+		}
+		return b && d
+	})
+	tm.Send(tea.KeyPressMsg{Code: 'm', Mod: tea.ModAlt})
+	scr.waitFor(t, "alt+m opens the room with the mention", header("D-room"))
+	scr.waitFor(t, "the mention badge cleared once seen", func(s string) bool { return !strings.Contains(s, "@1") })
+	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModAlt})
+	scr.waitFor(t, "alt+u opens the unread room", header("B-room"))
+	scr.waitText(t, "unread in b")
+}
