@@ -2,11 +2,13 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"strconv"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/proto"
 	"mimichat/session"
@@ -139,4 +141,56 @@ func splitLines(s string) []string {
 func startsWithRoom(s, room string) bool {
 	first := splitLines(s)[0]
 	return containsLine(first, "│"+room)
+}
+
+// TestResizeReflows: the demo's screen at shrinking and growing sizes; every
+// frame has exactly the window's lines, none wider than the window.
+func TestResizeReflows(t *testing.T) {
+	d, s := startDemo(t)
+	tm, _, scr := startUI(t, s, 160, 48, Options{Room: d.Rooms[0], Names: d.Names})
+	scr.waitText(t, "You joined")
+	for _, sz := range [][2]int{{120, 40}, {80, 24}, {60, 20}, {40, 12}, {30, 8}, {20, 6}, {12, 4}, {160, 48}} {
+		tm.Send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		txt := scr.waitFor(t, "a frame at "+fmtSize(sz[0], sz[1]), func(s string) bool {
+			if sz[0] < 20 || sz[1] < 6 {
+				return strings.Contains(s, "too small") || strings.Contains(s, "mimichat:")
+			}
+			return strings.Count(s, "\n")+1 == sz[1] && !strings.Contains(s, "too small")
+		})
+		for i, l := range strings.Split(txt, "\n") {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Errorf("%dx%d: line %d is %d wide: %q", sz[0], sz[1], i, w, l)
+			}
+		}
+	}
+	scr.waitText(t, "Members", "You joined")
+}
+
+// TestOfflineNeverBlocks: with the relay gone the status line says so, the
+// UI keeps answering, and a sent message shows at once as pending.
+func TestOfflineNeverBlocks(t *testing.T) {
+	rl := startRelay(t)
+	you := rl.session("you")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := you.CreateRoom(ctx, session.CreateRoomOptions{Slug: "solo", Name: "Solo"}); err != nil {
+		t.Fatal(err)
+	}
+	tm, _, scr := startUI(t, you, 100, 30, Options{Room: "mimi://" + testDomain + "/r/solo"})
+	scr.waitText(t, "│Solo", "● online")
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := rl.srv.Shutdown(sctx); err != nil {
+		t.Fatal(err)
+	}
+	scr.waitFor(t, "an offline status", func(s string) bool {
+		return strings.Contains(s, "reconnecting in") || strings.Contains(s, "connecting…") || strings.Contains(s, "offline")
+	})
+	start := time.Now()
+	tm.Type("sent while offline")
+	key(tm, "enter")
+	scr.waitText(t, "sent while offline", "◌ sending")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("sending offline took %v to show", d)
+	}
 }

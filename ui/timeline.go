@@ -103,6 +103,9 @@ func (m *Model) renderRows(src rowSource, bottom, sel, w, h int) (lines []string
 	revAt := make([]int, 0, h+8)
 	for i := bottom; i >= 0 && len(rev) < h; i-- {
 		rl := m.rowLines(src, i, w-1, true)
+		if i == bottom && i == sel && len(rl) > h {
+			rl = rl[:h] // a selected message taller than the pane shows its top
+		}
 		mark := " "
 		if i == sel {
 			mark = m.th.Styles.Accent.Render("▌")
