@@ -160,6 +160,9 @@ func snapshot(tl *content.Timeline, c carries) string {
 			}
 			fmt.Fprintf(&sb, "%d %v t=%d %s id=%x", seq, it.Kind, it.HubTime, it.Sender, it.ID[:4])
 			if it.Kind == content.ItemEvent {
+				if !c.seq {
+					it.Event.Seq = 0
+				}
 				fmt.Fprintf(&sb, " %+v\n", it.Event)
 				continue
 			}
@@ -177,6 +180,9 @@ func snapshot(tl *content.Timeline, c carries) string {
 			for _, g := range v.Reactions(it.ID) {
 				fmt.Fprintf(&sb, "   reaction %s:", g.Key)
 				for _, w := range g.Who {
+					if !c.seq {
+						w.Seq = 0
+					}
 					fmt.Fprintf(&sb, " %+v", w)
 				}
 				sb.WriteByte('\n')
