@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
