@@ -45,6 +45,9 @@ func (m *Model) onMouse(msg tea.MouseMsg) tea.Cmd {
 		if row < 0 {
 			return nil
 		}
+		if m.lay.tlThread && ms.X-m.lay.centerX < m.lay.threadX {
+			return nil // the room's timeline beside an open thread
+		}
 		m.focus = keys.Timeline
 		m.comp.blur()
 		if m.lay.tlThread {

@@ -22,6 +22,7 @@ type layout struct {
 	tlY0                     int
 	tlRowAt                  []int
 	tlThread                 bool
+	threadX                  int // where the thread pane starts in the center
 }
 
 const (
@@ -227,40 +228,59 @@ func (m *Model) timelinePane(r *room, w, h int) []string {
 	return lines
 }
 
+// sideBySide is the width from which an open thread is shown beside the
+// room's timeline instead of over it.
+const sideBySide = 100
+
 func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 	var lines []string
 	r.tl.Read(func(v content.View) {
+		sel, tsel := -1, -1
+		if m.focus == keys.Timeline {
+			sel, tsel = r.sel, r.tsel
+		}
 		if r.thread == "" {
-			sel := -1
-			if m.focus == keys.Timeline {
-				sel = r.sel
-			}
 			var rowAt []int
 			lines, rowAt, _ = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
-			m.lay.tlRowAt, m.lay.tlThread = rowAt, false
+			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
 			return
 		}
-		tsel := -1
-		if m.focus == keys.Timeline {
-			tsel = r.tsel
+		tw := w
+		var main []string
+		if w >= sideBySide {
+			tw = w * 2 / 5
+			main, _, _ = m.renderRows(m.roomSource(r, v), r.bottom, -1, w-tw-1, h)
 		}
-		head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
-			m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
-		src := m.threadSource(r, v)
-		if src.n == 0 && !r.threadOf.IsZero() {
-			if i, ok := v.Index(r.threadOf); ok {
-				it := v.At(i)
-				src = rowSource{n: 1, row: func(int) render.Message { return m.rowOf(v, it, true) },
-					time: func(int) (time.Time, bool) { return time.UnixMilli(it.HubTime), true }}
-			}
+		thread, rowAt := m.threadLines(r, v, tsel, tw, h)
+		m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, true, w-tw
+		if main == nil {
+			lines = thread
+			return
 		}
-		var rowAt []int
-		var tl []string
-		tl, rowAt, _ = m.renderRows(src, -1, tsel, w, h-1)
-		lines = append([]string{head}, tl...)
-		m.lay.tlRowAt, m.lay.tlThread = append([]int{-1}, rowAt...), true
+		sep := m.th.Styles.HelpSep.Render("│")
+		lines = make([]string, h)
+		for i := range lines {
+			lines[i] = padLine(main[i], w-tw-1) + sep + thread[i]
+		}
 	})
 	return lines
+}
+
+// threadLines is the thread pane: a header and the thread's messages (or,
+// for a new thread, the message it answers).
+func (m *Model) threadLines(r *room, v content.View, tsel, w, h int) ([]string, []int) {
+	head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
+		m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
+	src := m.threadSource(r, v)
+	if src.n == 0 && !r.threadOf.IsZero() {
+		if i, ok := v.Index(r.threadOf); ok {
+			it := v.At(i)
+			src = rowSource{n: 1, row: func(int) render.Message { return m.rowOf(v, it, true) },
+				time: func(int) (time.Time, bool) { return time.UnixMilli(it.HubTime), true }}
+		}
+	}
+	tl, rowAt, _ := m.renderRows(src, -1, tsel, w, h-1)
+	return append([]string{head}, tl...), append([]int{-1}, rowAt...)
 }
 
 func (m *Model) typingLine(r *room, w int) string {
