@@ -70,9 +70,12 @@ func (c *conn) handle(f proto.Frame) {
 	switch f := f.(type) {
 	case *proto.Submit:
 		ref = c.submit(f)
-	case *proto.RoomOp:
-		c.toWriter(f)
-	case *proto.CreateRoom:
+	case *proto.RoomOp, *proto.CreateRoom:
+		// Room operations share the submit rate: each is a stored event.
+		if !c.srv.limits.allow(c.user, time.Now()) {
+			ref = refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
+			break
+		}
 		c.toWriter(f)
 	case *proto.Subscribe:
 		ref = c.srv.hub.subscribe(c, f)
