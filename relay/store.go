@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
@@ -50,8 +51,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_msg_id ON events(room, msg_id) WHERE ms
 // the group-commit writer, a small pool for readers (WAL lets them run
 // beside the writer).
 type Store struct {
-	w, r *sql.DB
-	path string
+	w, r    *sql.DB
+	path    string
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 // DBFile is the database file name inside the data directory.
@@ -81,7 +84,10 @@ func openStore(dir, sync string) (*Store, error) {
 	}
 	path := filepath.Join(dir, DBFile)
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)"} {
+	// wal_autocheckpoint(0): checkpoints run in the background (checkpoint),
+	// not inside the commit that crosses the threshold, so no ack waits for
+	// one.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -102,12 +108,36 @@ func openStore(dir, sync string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &Store{w: w, r: r, path: path}, nil
+	s := &Store{w: w, r: r, path: path, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go s.checkpoint()
+	return s, nil
 }
 
-// Close closes both handles.
+// checkpointEvery is how often committed WAL pages are copied into the
+// database file. PASSIVE checkpoints run beside the writer without blocking it.
+const checkpointEvery = 500 * time.Millisecond
+
+func (s *Store) checkpoint() {
+	defer close(s.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
+// Close stops the checkpointer, checkpoints what is left and closes both
+// handles.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	close(s.stop)
+	<-s.stopped
+	_, cerr := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return errors.Join(cerr, s.r.Close(), s.w.Close())
 }
 
 // Domain returns the relay's domain, fixing it to want on first use. A
