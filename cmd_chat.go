@@ -52,7 +52,7 @@ func runChat(args []string, io stdio) error {
 		return err
 	}
 	defer s.Close()
-	return runUI(s, uf, nil, "", "")
+	return runUI(s, uf, nil, "", downloadDir(), nil)
 }
 
 // offerDemo explains the missing config and, on a terminal, offers the demo.

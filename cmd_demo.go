@@ -73,17 +73,18 @@ func runDemo(args []string, io stdio) error {
 	if err := d.Join(ctx, s); err != nil {
 		return err
 	}
-	return runUI(s, uf, d.Names, d.Rooms[0], "")
+	return runUI(s, uf, d.Names, d.Rooms[0], downloadDir(), d.Upload)
 }
 
 // runUI runs the terminal client on an opened session until the user quits.
-func runUI(s *session.Session, uf uiFlags, names map[string]string, room, downloads string) error {
+func runUI(s *session.Session, uf uiFlags, names map[string]string, room, downloads string,
+	upload func(context.Context, string, []byte) (string, error)) error {
 	km, err := keys.New(uf.keys, nil)
 	if err != nil {
 		return err
 	}
 	m, err := ui.New(ui.Options{Session: s, Keymap: km, Theme: uf.theme, Names: names,
-		Languages: userLanguages(), Notify: uf.notify, NoReadReceipts: uf.noRead, DownloadDir: downloads, Room: room})
+		Languages: userLanguages(), Notify: uf.notify, NoReadReceipts: uf.noRead, DownloadDir: downloads, Room: room, Upload: upload})
 	if err != nil {
 		return err
 	}
@@ -119,4 +120,19 @@ func userLanguages() []string {
 		}
 	}
 	return out
+}
+
+// downloadDir is where saved attachments go: $XDG_DOWNLOAD_DIR, ~/Downloads
+// when it exists, else the current directory.
+func downloadDir() string {
+	if d := os.Getenv("XDG_DOWNLOAD_DIR"); d != "" {
+		return d
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		d := home + "/Downloads"
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return "."
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -170,6 +171,14 @@ func (d *Demo) Join(ctx context.Context, s *session.Session) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Upload stores a sealed attachment in the demo's loopback file store and
+// returns its URL (the UI's /attach uses it).
+func (d *Demo) Upload(_ context.Context, filename string, ciphertext []byte) (string, error) {
+	key := fmt.Sprintf("%d-%s", time.Now().UnixNano(), url.PathEscape(filename))
+	d.blobs.put(key, ciphertext)
+	return d.blobs.url(key), nil
 }
 
 // Peer returns a peer's session by name ("Alice", "Bob", "Carol").

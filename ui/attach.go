@@ -63,7 +63,7 @@ func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
 			}
 			return noticeMsg("opened " + path)
 		}
-		return noticeMsg("saved " + path + " (hash checked, decrypted)")
+		return noticeMsg("hash checked, decrypted, saved: " + path)
 	}
 }
 

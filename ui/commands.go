@@ -36,6 +36,7 @@ var commandList = []command{
 	{"knock", "", "knock: alert the room"},
 	{"expire", "DURATION TEXT", "send a message that vanishes, e.g. /expire 30s hi"},
 	{"call", "URL [description]", "share a call link"},
+	{"attach", "FILE", "send a file, encrypted (where a file store is configured)"},
 	{"retry", "", "resend your failed messages"},
 	{"topic", "TEXT", "set the room topic"},
 	{"name", "TEXT", "rename the room"},
@@ -149,7 +150,11 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	}
 	needSel := func() (content.Item, bool) {
 		_, it, ok := m.selected()
-		if !ok {
+		switch {
+		case ok:
+		case r != nil && r.thread == "" && r.sel >= r.tl.Len() && m.focus != keys.Composer:
+			m.setNotice("that message is still on its way; try again once it is sent")
+		default:
 			m.setNotice("select a message first (" + keys.Display(firstKey(m.km, keys.Global, keys.SelectMode)) + ")")
 		}
 		return it, ok
@@ -292,6 +297,8 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			return nil
 		}
 		return m.sendMsg(r, msg)
+	case "attach":
+		return m.attach(r, arg)
 	case "retry":
 		n := 0
 		for _, p := range r.pending {

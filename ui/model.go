@@ -10,6 +10,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -42,6 +43,9 @@ type Options struct {
 	History int
 	// DownloadDir is where saved attachments go (default: the temp dir).
 	DownloadDir string
+	// Upload stores an encrypted attachment and returns its URL; nil means
+	// /attach is not available (no file store configured).
+	Upload func(ctx context.Context, filename string, ciphertext []byte) (string, error)
 	// HTTP fetches attachments (default: http.DefaultClient).
 	HTTP *http.Client
 	// Room is the room shown first (a URI); "" means the first listed.

@@ -49,6 +49,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noticeMsg:
 		m.setNotice(string(msg))
 		return m, nil
+	case sealedMsg:
+		return m, m.onSealed(msg)
 	case editorMsg:
 		m.onEditor(msg)
 		return m, nil
