@@ -160,3 +160,11 @@ func TestFailedImportChangesNothing(t *testing.T) {
 		t.Fatalf("failed merge wrote %d entries", len(es))
 	}
 }
+
+func openStoreB(b *testing.B) *session.Store {
+	st, err := session.OpenStore(filepath.Join(b.TempDir(), "cache.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}

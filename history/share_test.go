@@ -1,0 +1,82 @@
+package history
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"mimichat/content"
+	"mimichat/session"
+)
+
+// A moderator shares the history with a member who joined late: the offer
+// travels as a message, the member's client finds it, and merging it gives
+// the member the room as the moderator sees it, below its own cached run.
+func TestShareHistoryOffer(t *testing.T) {
+	now := t0.Add(2 * time.Hour).UnixMilli()
+	items := everyKind(t).items
+	b := &content.Builder{Sender: alice, Room: roomURI}
+	msg, rep, err := BuildOffer(b, Room{ID: roomURI}, SliceSource(items), ExportOptions{Now: now}, "mimi://example.com/u/dave", 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := msg.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := content.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, ok := OfferOf(got)
+	if !ok || offer.For != "mimi://example.com/u/dave" {
+		t.Fatalf("offer %v %q", ok, offer.For)
+	}
+	if _, ok := OfferOf(items[8].Msg); ok {
+		t.Fatal("an ordinary message is not an offer")
+	}
+	// Dave's cache: he joined at hub seq 500 and has the last 3 entries.
+	st := openStore(t)
+	if err := st.SaveRoom(session.Room{ID: roomURI, Low: 500, Cursor: 499}); err != nil {
+		t.Fatal(err)
+	}
+	tail := items[len(items)-3:]
+	var es []session.Entry
+	for i := range tail {
+		es = append(es, EntryFromItem(roomURI, uint64(500+i), &tail[i]))
+	}
+	if _, err := st.Commit(session.Room{ID: roomURI}, es); err != nil {
+		t.Fatal(err)
+	}
+	irep, res, err := ImportOffer(st, offer, roomURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 3 || len(res.Added) != rep.Items-3 {
+		t.Fatalf("added %d, duplicates %d of %d (%s)", len(res.Added), res.Duplicates, rep.Items, irep)
+	}
+	c := carries{events: true, deletedBy: true, multiSemantics: true, topics: true}
+	ref := openStore(t) // the moderator's cache, as the reference (the cache keeps no actor for joins)
+	cachedRoom(t, ref, items)
+	want := snapshot(storeTimeline(t, ref, roomURI, now), c)
+	if got := snapshot(storeTimeline(t, st, roomURI, now), c); got != want {
+		t.Errorf("merged history differs\n--- want\n%s--- got\n%s", want, got)
+	}
+	// Merging again changes nothing.
+	_, res, err = ImportOffer(st, offer, roomURI)
+	if err != nil || len(res.Added) != 0 {
+		t.Fatalf("second merge: %v, added %d", err, len(res.Added))
+	}
+	if _, _, err := ImportOffer(st, offer, "mimi://example.com/r/other"); err == nil {
+		t.Error("an offer for another room was merged")
+	}
+}
+
+func TestShareHistoryTooLarge(t *testing.T) {
+	items := everyKind(t).items
+	b := &content.Builder{Sender: alice, Room: roomURI}
+	_, _, err := BuildOffer(b, Room{ID: roomURI}, SliceSource(items), ExportOptions{Now: t0.UnixMilli()}, "", 512)
+	if !errors.Is(err, ErrOfferTooLarge) {
+		t.Fatalf("err = %v", err)
+	}
+}
