@@ -83,7 +83,7 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 }
 
 // pendingRow describes one of the user's unacknowledged messages.
-func (m *Model) pendingRow(p *pendingMsg) render.Message {
+func (m *Model) pendingRow(v content.View, p *pendingMsg) render.Message {
 	rm := render.Message{ID: p.item.ID, Current: p.item.ID, Sender: m.me, Name: m.name(m.me),
 		Time: p.item.Created, Languages: m.opt.Languages, Body: &p.msg.Body, Delivery: render.DeliveryPending}
 	switch p.item.State {
@@ -94,6 +94,16 @@ func (m *Model) pendingRow(p *pendingMsg) render.Message {
 	}
 	if p.msg.InReplyTo != nil {
 		rm.Quote = &render.Quote{State: render.QuoteUnknown}
+		if it, ok := v.Get(*p.msg.InReplyTo); ok {
+			switch {
+			case it.Deleted:
+				rm.Quote.State = render.QuoteDeleted
+			case it.Expired:
+				rm.Quote.State = render.QuoteExpired
+			default:
+				rm.Quote = &render.Quote{State: render.QuoteKnown, Author: m.name(it.Sender), Text: previewOf(&it.Body, m.opt.Languages)}
+			}
+		}
 	}
 	return rm
 }

@@ -25,7 +25,7 @@ func (m *Model) roomSource(r *room, v content.View) rowSource {
 		n: tn + len(r.pending),
 		row: func(i int) render.Message {
 			if i >= tn {
-				return m.pendingRow(r.pending[i-tn])
+				return m.pendingRow(v, r.pending[i-tn])
 			}
 			return m.rowOf(v, v.At(i), false)
 		},
