@@ -76,6 +76,7 @@ func TestExportedVConValidatesAgainstSchema(t *testing.T) {
 		t.Fatal("expected the documented conflicts (tombstones, party_history, MIMI dispositions)")
 	}
 	for _, e := range errs {
+		t.Logf("conflict at /%s: %v", strings.Join(e.InstanceLocation, "/"), e.ErrorKind)
 		loc := e.InstanceLocation
 		if len(loc) < 2 || loc[0] != "dialog" {
 			t.Errorf("undocumented schema conflict at /%s: %v", strings.Join(loc, "/"), e)
