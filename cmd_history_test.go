@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// export and import end to end through the command line, offline on a real
+// cache file.
+func TestHistoryCommands(t *testing.T) {
+	const sample = "../shared/samples/vcon/vcon-mimi-00_mimi-examples.DERIVED-syntax-fixed.json"
+	if _, err := os.Stat(sample); err != nil {
+		t.Skipf("shared samples absent: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "none.toml"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--config", filepath.Join(dir, "none.toml"), "--user", "mimi://example.com/u/alice",
+		"--relay", "ws://127.0.0.1:1", "--token", "t", "--data-dir", filepath.Join(dir, "data")}
+	cli := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(append(append([]string{args[0]}, flags...), args[1:]...), stdio{strings.NewReader(""), &out, &errb})
+		return code, out.String(), errb.String()
+	}
+	code, out, errs := cli("import", sample)
+	if code != 0 || !strings.Contains(out, "13 entries added") || !strings.Contains(out, "new local room") {
+		t.Fatalf("import: %d %q %q", code, out, errs)
+	}
+	cpim := filepath.Join(dir, "room.cpim")
+	code, _, errs = cli("export", "--room", "mimi://example.com/r/engineering_team", "--format", "cpim", cpim)
+	if code != 0 || !strings.Contains(errs, "not carried:") || !strings.Contains(errs, "membership and room changes") {
+		t.Fatalf("export: %d %q", code, errs)
+	}
+	code, out, _ = cli("import", "--room", "copy", cpim)
+	if code != 0 || !strings.Contains(out, "into mimi://example.com/r/copy") {
+		t.Fatalf("import cpim: %d %q", code, out)
+	}
+	code, out, _ = cli("import", sample)
+	if code != 0 || !strings.Contains(out, "0 entries added, 13 already cached") {
+		t.Fatalf("re-import: %d %q", code, out)
+	}
+	bad := filepath.Join(dir, "bad.cpim")
+	os.WriteFile(bad, []byte("From: <im:a@example.com>\nDateTime: soon\n\nhello\n"), 0o600)
+	code, _, errs = cli("import", bad)
+	if code == 0 || !strings.Contains(errs, "line 2: DateTime") || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("bad import: %d %q", code, errs)
+	}
+	code, _, _ = cli("export", "--room", "x", "--format", "pdf", cpim)
+	if code != 2 {
+		t.Fatalf("bad format: exit %d, want 2", code)
+	}
+}
