@@ -1,0 +1,86 @@
+package history
+
+// vCon import of attachments: cached copies of external parts, tied to
+// their message by dialog_object_ref and checked against content_hash.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+func (vr *vconReader) attachment(a *vAttachmentIn, path string) error {
+	bad := func(field, rule string, err error) error {
+		return &ImportError{Format: FormatVCon, Path: path + field, Rule: rule, Err: err}
+	}
+	ref := a.DialogObjectRef
+	if ref == "" {
+		ref = a.DialogObjectRefc
+	}
+	if ref == "" {
+		vr.report.Drop("attachments not tied to a message (no dialog_object_ref)", 1)
+		return nil
+	}
+	s, ok := strings.CutPrefix(ref, "mid:")
+	if ok {
+		s, ok = strings.CutSuffix(s, "@anon.invalid")
+		if !ok {
+			s, ok = strings.CutSuffix(s, "@anonymous.invalid")
+		}
+	}
+	idS, idxS, ok2 := strings.Cut(s, ":")
+	id, err := decodeID(idS)
+	idx, err2 := strconv.Atoi(idxS)
+	if !ok || !ok2 || err != nil || err2 != nil || idx < 0 {
+		return bad(".dialog_object_ref", "want mid:<message_id>:<part_index>@anon.invalid", err)
+	}
+	mt := a.MediaType
+	if mt == "" {
+		mt = a.MimeType
+	}
+	body, err := bodyBytes(a.Encoding, json.RawMessage(strconv.Quote(a.Body)), mt)
+	if err != nil {
+		return bad(".body", "cannot decode", err)
+	}
+	if err := checkContentHash(a.ContentHash, body); err != nil {
+		return bad(".content_hash", "does not match the body", err)
+	}
+	ms, _ := parseTime(a.Start)
+	vr.h.Attachments = append(vr.h.Attachments, Attachment{MessageID: id, PartIndex: idx, Time: ms, MediaType: mt,
+		Filename: a.Filename, ContentHash: a.ContentHash, Body: body})
+	vr.report.Note("embedded attachments", 1)
+	return nil
+}
+
+func checkContentHash(h string, body []byte) error {
+	alg, sum, ok := strings.Cut(h, ":")
+	if !ok {
+		alg, sum, ok = strings.Cut(h, "-") // core's "sha512-..." form
+	}
+	if !ok {
+		return errors.New("want alg:base64url")
+	}
+	want, err := decodeB64(sum)
+	if err != nil {
+		return err
+	}
+	var got []byte
+	switch alg {
+	case "sha256":
+		s := sha256.Sum256(body)
+		got = s[:]
+	case "sha512":
+		s := sha512.Sum512(body)
+		got = s[:]
+	default:
+		return errors.New("unsupported hash " + strconv.Quote(alg))
+	}
+	if !bytes.Equal(got, want) {
+		return errors.New("hash mismatch")
+	}
+	return nil
+}

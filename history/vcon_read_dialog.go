@@ -1,0 +1,212 @@
+package history
+
+// vCon import of one dialog object: a MIMI text message (rebuilt exactly
+// and its ID checked), a tombstone, or a non-MIMI text dialog.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"mimichat/content"
+)
+
+func (vr *vconReader) dialog(d *vDialogIn, path string) error {
+	bad := func(field, rule string, err error) error {
+		return &ImportError{Format: FormatVCon, Path: path + field, Rule: rule, Err: err}
+	}
+	// -01 camelCase spellings.
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&d.MessageID, d.MessageIDc}, {&d.InReplyTo, d.InReplyToc},
+		{&d.TopicID, d.TopicIDc}, {&d.MIMIExtensions, d.MIMIExtc}} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
+	if len(d.PartyHistory) == 0 {
+		d.PartyHistory = d.PartyHistoryc
+	}
+	if len(d.PartyHistory) > 0 && d.Type == "" {
+		for i := range d.PartyHistory {
+			if err := vr.partyEvent(&d.PartyHistory[i], d.HubSeq, fmt.Sprintf("%s.party_history[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(d.PartyHistory) > 0 {
+		vr.report.Drop("party_history inside call dialogs (join/drop/hold events)", len(d.PartyHistory))
+	}
+	switch d.Type {
+	case "text", "tombstone":
+	case "recording", "recording-set", "transfer", "incomplete":
+		vr.report.Drop("dialogs of type "+d.Type+" (calls, not chat messages)", 1)
+		return nil
+	default:
+		vr.report.Drop(fmt.Sprintf("dialogs of unknown type %q", d.Type), 1)
+		return nil
+	}
+	ms, err := parseTime(d.Start)
+	if err != nil {
+		return bad(".start", "want an RFC 3339 time", err)
+	}
+	it := &Item{Seq: d.HubSeq, Time: ms}
+	if d.Originator != nil {
+		if it.Sender, err = vr.party(*d.Originator, path+".originator"); err != nil {
+			return err
+		}
+	} else if first, ok := firstParty(d.PartiesRaw); ok && !(vr.mimi && first == 0) {
+		if it.Sender, err = vr.party(first, path+".parties[0]"); err != nil {
+			return err
+		}
+	} else if vr.mimi {
+		return bad(".originator", "a MIMI message needs its sender's party index", nil)
+	} else {
+		it.Sender = "urn:uuid:" + vr.uuid + "#unknown"
+	}
+	if d.Type == "tombstone" || d.Status != "" {
+		switch d.Status {
+		case "retracted":
+			it.Tombstone = Retracted
+		case "expired":
+			it.Tombstone = Expired
+		default:
+			return bad(".status", "want \"retracted\" or \"expired\"", nil)
+		}
+		if it.ID, err = decodeID(d.MessageID); err != nil {
+			return bad(".message_id", "bad MIMI message ID", err)
+		}
+		it.Msg = placeholder(it.Tombstone, ms)
+		return vr.emit(it)
+	}
+	if vr.mimi && d.Salt != "" {
+		return vr.mimiMessage(d, it, path)
+	}
+	return vr.foreignMessage(d, it, path)
+}
+
+func firstParty(raw json.RawMessage) (int, bool) {
+	var one int
+	if json.Unmarshal(raw, &one) == nil && len(raw) > 0 {
+		return one, true
+	}
+	var many []json.RawMessage
+	if json.Unmarshal(raw, &many) == nil && len(many) > 0 {
+		if json.Unmarshal(many[0], &one) == nil {
+			return one, true
+		}
+	}
+	return 0, false
+}
+
+func (vr *vconReader) mimiMessage(d *vDialogIn, it *Item, path string) error {
+	bad := func(field, rule string, err error) error {
+		return &ImportError{Format: FormatVCon, Path: path + field, Rule: rule, Err: err}
+	}
+	m := &content.Message{}
+	salt, err := decodeB64(d.Salt)
+	if err != nil || len(salt) != content.SaltSize {
+		return bad(".salt", "want 16 octets base64url", err)
+	}
+	copy(m.Salt[:], salt)
+	if it.ID, err = decodeID(d.MessageID); err != nil {
+		return bad(".message_id", "bad MIMI message ID", err)
+	}
+	for _, f := range []struct {
+		name string
+		in   string
+		out  **content.MessageID
+	}{{".replaces", d.Replaces, &m.Replaces}, {".in_reply_to", d.InReplyTo, &m.InReplyTo}} {
+		if f.in == "" {
+			continue
+		}
+		id, err := decodeID(f.in)
+		if err != nil {
+			return bad(f.name, "bad MIMI message ID", err)
+		}
+		*f.out = &id
+	}
+	if d.TopicID != "" {
+		if m.TopicID, err = decodeB64(d.TopicID); err != nil {
+			return bad(".topic_id", "not base64url", err)
+		}
+	}
+	switch {
+	case d.Expires != nil && d.Expires.Relative:
+		m.Expires = &content.Expiration{Relative: true, Time: d.Expires.RelativeTime}
+	case d.Expires != nil:
+		at, err := parseTime(d.Expires.AbsoluteTime)
+		if err != nil || at < 0 || at/1000 > 1<<32-1 {
+			return bad(".expires.absolute_time", "want an RFC 3339 time", err)
+		}
+		m.Expires = &content.Expiration{Time: uint32(at / 1000)}
+	case d.Expiring != nil && d.Expiring.Relative:
+		m.Expires = &content.Expiration{Relative: true, Time: d.Expiring.Time}
+	case d.Expiring != nil:
+		at, err := parseTime(d.Expiring.Expires)
+		if err != nil || at < 0 || at/1000 > 1<<32-1 {
+			return bad(".expiring.expires", "want an RFC 3339 time", err)
+		}
+		m.Expires = &content.Expiration{Time: uint32(at / 1000)}
+	}
+	if d.MIMIExtensions != "" {
+		raw, err := decodeB64(d.MIMIExtensions)
+		if err != nil {
+			return bad(".mimi_extensions", "not base64url", err)
+		}
+		if m.Extensions, err = decodeExtensions(raw); err != nil {
+			return bad(".mimi_extensions", "not a MIMI extensions map", err)
+		}
+	}
+	m.Body.Disposition = content.Render
+	if d.Disposition != "" {
+		disp, ok := parseDisposition(d.Disposition)
+		if !ok {
+			return bad(".disposition", "unknown disposition "+strconv.Quote(d.Disposition), nil)
+		}
+		m.Body.Disposition = disp
+	}
+	m.Body.Language = d.Language
+	if err := getBody(&d.vBody, &m.Body, path, 0); err != nil {
+		return &ImportError{Format: FormatVCon, Path: path, Rule: "bad body", Err: err}
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		return &ImportError{Format: FormatVCon, Path: path, Rule: "not valid MIMI content", Err: err}
+	}
+	it.Msg, it.Raw = m, raw
+	it.Verified = verifyID(it.ID, it.Sender, vr.h.Room.ID, raw)
+	if !it.Verified {
+		vr.report.Note("message IDs that do not match their content (kept as given, not verifiable)", 1)
+	}
+	return vr.emit(it)
+}
+
+// foreignMessage imports a text dialog of a non-MIMI vCon (email thread,
+// legacy chat) as a plain message with a synthetic ID.
+func (vr *vconReader) foreignMessage(d *vDialogIn, it *Item, path string) error {
+	ns := "vcon:" + vr.uuid
+	key := d.MessageID
+	if key == "" {
+		key = "#" + strconv.Itoa(vr.index)
+	}
+	vr.index++
+	it.ID = syntheticID(ns, key)
+	m := &content.Message{Salt: syntheticSalt(ns, key)}
+	m.Body.Disposition = content.Render
+	if err := getBody(&d.vBody, &m.Body, path, 0); err != nil {
+		return &ImportError{Format: FormatVCon, Path: path, Rule: "bad body", Err: err}
+	}
+	if m.Body.Cardinality == content.Single && m.Body.ContentType == "" {
+		m.Body.ContentType = content.TypePlain
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		return &ImportError{Format: FormatVCon, Path: path, Rule: "cannot carry this body as MIMI content", Err: err}
+	}
+	it.Msg, it.Raw = m, raw
+	vr.report.Note("non-MIMI text dialogs given synthetic message IDs", 1)
+	return vr.emit(it)
+}
