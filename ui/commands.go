@@ -132,8 +132,19 @@ func (m *Model) selected() (*room, content.Item, bool) {
 			}
 			return
 		}
-		if r.sel >= 0 && r.sel < v.Len() {
+		switch {
+		case r.sel >= 0 && r.sel < v.Len():
 			it, ok = v.At(r.sel), true
+		case r.sel >= v.Len() && r.sel < v.Len()+len(r.pending):
+			// a message still in the outbox: the outbox is sent in order,
+			// so a reply, reaction, edit or delete naming it lands after it
+			p := r.pending[r.sel-v.Len()]
+			it = content.Item{Kind: content.ItemMessage, ID: p.item.ID, Current: p.item.ID, Sender: m.me, Body: p.msg.Body}
+			if p.msg.InReplyTo != nil {
+				it.ReplyTo = *p.msg.InReplyTo
+			}
+			it.Topic = string(p.msg.TopicID)
+			ok = p.item.State != session.Failed
 		}
 	})
 	return r, it, ok && it.Kind != content.ItemEvent
@@ -153,7 +164,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		switch {
 		case ok:
 		case r != nil && r.thread == "" && r.sel >= r.tl.Len() && m.focus != keys.Composer:
-			m.setNotice("that message is still on its way; try again once it is sent")
+			m.setNotice("that message was not sent: /retry")
 		default:
 			m.setNotice("select a message first (" + keys.Display(firstKey(m.km, keys.Global, keys.SelectMode)) + ")")
 		}

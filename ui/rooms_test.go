@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"mimichat/content"
+	"mimichat/keys"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -61,4 +62,39 @@ func TestRoomSwitching(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModAlt})
 	scr.waitFor(t, "alt+u opens the unread room", header("B-room"))
 	scr.waitText(t, "unread in b")
+}
+
+// TestVimPreset: esc leaves the composer for selection mode, k/j move,
+// x asks to delete, i goes back to typing.
+func TestVimPreset(t *testing.T) {
+	rl := startRelay(t)
+	you := rl.session("you")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := you.CreateRoom(ctx, session.CreateRoomOptions{Slug: "vim", Name: "Vim"}); err != nil {
+		t.Fatal(err)
+	}
+	km, err := keys.New("vim", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, m, scr := startUI(t, you, 100, 30, Options{Room: "mimi://" + testDomain + "/r/vim", Keymap: km})
+	scr.waitText(t, "│Vim")
+	for _, s := range []string{"first", "second"} {
+		tm.Type(s)
+		key(tm, "enter")
+	}
+	scr.waitFor(t, "both sent", func(s string) bool {
+		return strings.Contains(s, "second") && !strings.Contains(s, "sending") && strings.Count(s, "you ✓") == 2
+	})
+	key(tm, "esc")
+	scr.waitText(t, "▌")
+	tm.Type("x")
+	scr.waitText(t, "Delete this message?")
+	key(tm, "esc") // no
+	tm.Type("i")
+	scr.waitFor(t, "back in the composer", func(s string) bool { return !strings.Contains(s, "▌") })
+	if m.focus != keys.Composer {
+		t.Fatalf("focus %v after i", m.focus)
+	}
 }
