@@ -193,7 +193,9 @@ func (cr *cpimReader) message(ls []line) error {
 // unlike, so the timeline accepts them as MIMI content would carry them.
 func (cr *cpimReader) fixup(it *Item, m *content.Message) {
 	if m.Replaces == nil {
-		if len(cr.known) < 1<<20 {
+		// Only what a later edit or unlike would need is kept, so a plain
+		// message costs nothing here.
+		if (m.InReplyTo != nil || m.Expires != nil || m.Body.Disposition == content.Reaction) && len(cr.known) < 1<<20 {
 			cr.known[it.ID] = &content.Message{InReplyTo: m.InReplyTo, Expires: m.Expires, Body: content.NestedPart{Disposition: m.Body.Disposition}}
 		}
 		return

@@ -96,7 +96,7 @@ type cpimReader struct {
 	report *Report
 	sink   func(*Item) error
 	names  map[string]bool
-	known  map[content.MessageID]*content.Message // first versions, for edit fix-ups
+	known  map[content.MessageID]*content.Message // first versions with a reply, expiry or reaction, for fix-ups
 	last   int64
 }
 
