@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,6 +90,24 @@ func TestSamples(t *testing.T) {
 			}
 			if msgs != c.messages || evs != c.events {
 				t.Errorf("imported %d messages %d events, want %d and %d", msgs, evs, c.messages, c.events)
+			}
+			if c.format == FormatCPIM {
+				// The other line ending reads the same: LF samples as CRLF and back.
+				raw, _ := os.ReadFile(root + c.file)
+				lf := strings.ReplaceAll(string(raw), "\r\n", "\n")
+				var a, b []Item
+				collect := func(dst *[]Item) func(*Item) error {
+					return func(it *Item) error { *dst = append(*dst, *it); return nil }
+				}
+				if _, _, err := ReadCPIM(strings.NewReader(lf), collect(&a)); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := ReadCPIM(strings.NewReader(strings.ReplaceAll(lf, "\n", "\r\n")), collect(&b)); err != nil {
+					t.Fatal(err)
+				}
+				if len(a) != len(b) || len(a) == 0 || !bytes.Equal(a[0].Raw, b[0].Raw) || a[0].ID != b[0].ID {
+					t.Errorf("CRLF and LF read differently")
+				}
 			}
 		})
 	}
