@@ -40,7 +40,7 @@ var commandList = []command{
 	{"retry", "", "resend your failed messages"},
 	{"topic", "TEXT", "set the room topic"},
 	{"name", "TEXT", "rename the room"},
-	{"join", "ROOM-URI", "join a room"},
+	{"join", "[ROOM-URI]", "join a room (this one, when invited)"},
 	{"leave", "", "leave this room"},
 	{"invite", "USER-URI", "invite a user"},
 	{"room", "NAME", "switch to a room"},
@@ -325,6 +325,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "name":
 		return m.roomOp("room renamed", func(ctx context.Context) error { _, err := m.s.SetName(ctx, r.id, arg); return err })
 	case "join":
+		if arg == "" && r != nil {
+			arg = r.id // accept the invitation to the room on screen
+		}
 		return m.roomOp("joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, arg); return err })
 	case "leave":
 		return m.roomOp("left "+r.title(), func(ctx context.Context) error { _, err := m.s.Leave(ctx, r.id); return err })

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"context"
 	"time"
 
@@ -55,10 +56,11 @@ func (m *Model) fetchMembers(room string) tea.Cmd {
 		defer cancel()
 		for {
 			st, err := s.RoomInfo(ctx, room)
-			if err == nil || ctx.Err() != nil {
+			if err == nil || ctx.Err() != nil || !errors.Is(err, session.ErrOffline) {
 				return membersMsg{room: room, state: st, err: err}
 			}
-			// offline: try again once connected
+			// offline: try again once connected (a refusal is not retried:
+			// the relay counts refused requests against the connection)
 			if werr := s.WaitOnline(ctx); werr != nil {
 				return membersMsg{room: room, err: err}
 			}

@@ -198,3 +198,9 @@ func normalize(s string) string {
 var _ = keys.Global
 
 func keyMsgMod(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Mod: tea.ModAlt} }
+
+func newTM(t *testing.T, m tea.Model) *teatest.TestModel {
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	t.Cleanup(func() { tm.Quit() })
+	return tm
+}

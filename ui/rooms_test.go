@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,4 +98,74 @@ func TestVimPreset(t *testing.T) {
 	if m.focus != keys.Composer {
 		t.Fatalf("focus %v after i", m.focus)
 	}
+}
+
+// TestInvitation: an invitation appears in the room list (✉) with a hint;
+// /join accepts it and the peer sees the user join.
+func TestInvitation(t *testing.T) {
+	rl := startRelay(t)
+	you := rl.session("you")
+	peer := rl.session("peer")
+	in := collectEntries(peer)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := you.CreateRoom(ctx, session.CreateRoomOptions{Slug: "home", Name: "Home"}); err != nil {
+		t.Fatal(err)
+	}
+	tm, _, scr := startUI(t, you, 100, 30, Options{Room: "mimi://" + testDomain + "/r/home"})
+	scr.waitText(t, "│Home")
+	room := "mimi://" + testDomain + "/r/party"
+	if _, err := peer.CreateRoom(ctx, session.CreateRoomOptions{Slug: "party", Name: "Party"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Invite(ctx, room, you.User()); err != nil {
+		t.Fatal(err)
+	}
+	scr.waitText(t, "✉ Party")
+	tm.Type("/room party")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "You are invited to this room")
+	tm.Type("/join")
+	key(tm, "enter")
+	in.waitJoin(t, room, you.User())
+	scr.waitFor(t, "the hint gone", func(s string) bool {
+		return !strings.Contains(s, "You are invited") && strings.Contains(s, "you joined")
+	})
+}
+
+type entryLog struct {
+	mu sync.Mutex
+	es []session.Entry
+}
+
+func collectEntries(s *session.Session) *entryLog {
+	l := &entryLog{}
+	go func() {
+		for ev := range s.Events() {
+			if es, ok := ev.(session.EntriesEvent); ok {
+				l.mu.Lock()
+				l.es = append(l.es, es.Entries...)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return l
+}
+
+func (l *entryLog) waitJoin(t *testing.T, room, user string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		l.mu.Lock()
+		for _, e := range l.es {
+			if e.Room == room && e.Kind == proto.KindJoin && (e.Sender == user || e.Target == user) {
+				l.mu.Unlock()
+				return
+			}
+		}
+		l.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never joined %s", user, room)
 }

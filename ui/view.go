@@ -145,6 +145,9 @@ func (m *Model) centerLines(w, h int) []string {
 		head = s.Mention.Render(padLine(render.SanitizeLine(r.title())+"  🔔", w))
 	}
 	out = append(out, head, s.HelpSep.Render(strings.Repeat("─", w)))
+	if r.info.State == proto.StateInvited {
+		out = append(out, s.Accent.Render(render.TruncateLine("✉ You are invited to this room: /join "+render.SanitizeLine(r.id), w)))
+	}
 	if m.banner != "" {
 		out = append(out, s.Warning.Bold(true).Render(render.TruncateLine("🔔 "+render.SanitizeLine(m.banner), w)))
 	}
@@ -348,7 +351,11 @@ func (m *Model) roomLines(w, h int) []string {
 		if i < 9 {
 			prefix = itoa(i+1) + " "
 		}
-		name := render.TruncateLine(render.SanitizeLine(r.title()), max(1, w-bw-3))
+		title := render.SanitizeLine(r.title())
+		if r.info.State == proto.StateInvited {
+			title = "✉ " + title
+		}
+		name := render.TruncateLine(title, max(1, w-bw-3))
 		st := s.RoomPlain
 		switch {
 		case i == m.cur:
@@ -381,7 +388,7 @@ func (m *Model) memberLines(w, h int) []string {
 	}
 	mems := make([]proto.Member, 0, len(r.members))
 	for _, mem := range r.members {
-		if mem.State == proto.State("joined") || mem.State == "" {
+		if mem.State == proto.StateJoined || mem.State == "" {
 			mems = append(mems, mem)
 		}
 	}
