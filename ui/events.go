@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
