@@ -109,7 +109,9 @@ func (m *Model) act(ctx keys.Context, a keys.Action) (tea.Cmd, bool) {
 
 func (m *Model) quit() tea.Cmd {
 	for _, r := range m.rooms {
-		_ = m.s.Typing(r.id, false)
+		if r.joined() {
+			_ = m.s.Typing(r.id, false)
+		}
 	}
 	return tea.Quit
 }

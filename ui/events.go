@@ -83,7 +83,9 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 			m.conn = ev.Status
 			if ev.State == session.Online {
 				for _, r := range m.rooms {
-					_ = m.s.Presence(r.id, "online")
+					if r.joined() {
+						_ = m.s.Presence(r.id, "online")
+					}
 				}
 			}
 		case session.RoomEvent:

@@ -176,3 +176,8 @@ func pendingVisible(msg *content.Message) bool {
 	}
 	return msg.Body.Disposition.Effective() != content.Reaction
 }
+
+// joined reports whether the user is a member (signals to a room the user
+// is only invited to are refused, and refusals count against the
+// connection).
+func (r *room) joined() bool { return r.info.State == "" || r.info.State == proto.StateJoined }

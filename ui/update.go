@@ -199,7 +199,7 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 // typing tells the room the user is typing, at most every 3 seconds.
 func (m *Model) typing() tea.Cmd {
 	r := m.current()
-	if r == nil || m.comp.value() == "" || strings.HasPrefix(m.comp.value(), "/") {
+	if r == nil || !r.joined() || m.comp.value() == "" || strings.HasPrefix(m.comp.value(), "/") {
 		return nil
 	}
 	if t, ok := m.typingSent[r.id]; ok && m.now().Sub(t) < 3*time.Second {
