@@ -59,7 +59,7 @@ type Welcome struct {
 	Domain     string `cbor:"domain"` // the relay's domain
 	MaxFrame   uint64 `cbor:"max_frame"`
 	MaxContent uint64 `cbor:"max_content"`
-	RatePerSec uint64 `cbor:"rate"` // sustained submits per second allowed
+	RatePerSec uint64 `cbor:"rate"` // sustained writes per second allowed; 0 = unlimited
 }
 
 // Role is a member's role in a room, modelled on room-policy-03.
