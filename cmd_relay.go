@@ -16,7 +16,7 @@ import (
 func init() {
 	register(&command{
 		name:    "relay",
-		usage:   "relay [--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] | relay user add NAME | relay user list",
+		usage:   "relay [--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] | relay user add NAME [--data DIR] [--domain D] | relay user list [--data DIR]",
 		summary: "run the provider relay (hub), or manage its users",
 		run:     runRelay,
 	})
@@ -43,7 +43,7 @@ func runRelay(args []string, io stdio) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
 	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
-	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "message submits per user per second (negative: unlimited)")
+	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
