@@ -471,16 +471,43 @@ func (m *Model) helpLine(w int) string {
 	} else if ctx == keys.Timeline && m.current() != nil && m.current().thread != "" {
 		ctx = keys.Thread
 	}
-	var parts []string
-	for _, b := range m.km.ShortHelp(ctx) {
-		h := b.Help()
-		if h.Key == "" {
+	sep := s.HelpSep.Render(" · ")
+	var b strings.Builder
+	used := 0
+	// "f1 all keys" is always shown, at the end: it leads to the rest
+	tail := m.km.Binding(keys.Global, keys.Help).Help()
+	tailStr := ""
+	if tail.Key != "" {
+		tailStr = s.HelpKey.Render(tail.Key) + " " + s.HelpDesc.Render(tail.Desc)
+		w -= lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
+	}
+	for _, kb := range m.km.ShortHelp(ctx) {
+		h := kb.Help()
+		if h.Key == "" || h.Key == tail.Key && h.Desc == tail.Desc {
 			continue
 		}
-		parts = append(parts, s.HelpKey.Render(h.Key)+" "+s.HelpDesc.Render(h.Desc))
+		part := s.HelpKey.Render(h.Key) + " " + s.HelpDesc.Render(h.Desc)
+		pw := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
+		if used > 0 {
+			pw += 3
+		}
+		if used+pw > w {
+			break // whole entries only; f1 shows the rest
+		}
+		if used > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(part)
+		used += pw
 	}
-	line := strings.Join(parts, s.HelpSep.Render(" · "))
-	return padLine(line, w)
+	if tailStr != "" {
+		if used > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(tailStr)
+		w += lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
+	}
+	return padLine(b.String(), w)
 }
 
 func (m *Model) setDark(dark bool) {
