@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRelayUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	runIt := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(args, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+		return code, out.String(), errb.String()
+	}
+	code, out, _ := runIt("relay", "user", "add", "alice", "--data", dir, "--domain", "example.com")
+	if code != 0 || !strings.Contains(out, "mimi://example.com/u/alice") || !strings.Contains(out, "token mct_") {
+		t.Fatalf("user add: %d %q", code, out)
+	}
+	if code, _, _ := runIt("relay", "user", "add", "alice", "--data", dir); code != 1 {
+		t.Fatalf("duplicate user: exit %d, want 1", code)
+	}
+	if code, _, errs := runIt("relay", "user", "add", "Bad Name", "--data", dir); code != 2 || !strings.Contains(errs, "user name") {
+		t.Fatalf("bad name: exit %d %q, want 2", code, errs)
+	}
+	if code, _, errs := runIt("relay", "user", "add", "bob", "--data", dir, "--domain", "other.org"); code != 1 || !strings.Contains(errs, "example.com") {
+		t.Fatalf("second domain: exit %d %q, want 1", code, errs)
+	}
+	code, out, _ = runIt("relay", "user", "list", "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "alice\tmimi://example.com/u/alice\t") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("user list: %d %q", code, out)
+	}
+	if code, _, _ := runIt("relay", "user", "remove", "alice", "--data", dir); code != 2 {
+		t.Fatalf("unknown verb: exit %d, want 2", code)
+	}
+	if code, _, errs := runIt("relay", "--listen", "0.0.0.0:0", "--data", dir); code != 1 || !strings.Contains(errs, "--insecure") {
+		t.Fatalf("non-loopback without TLS: exit %d %q", code, errs)
+	}
+}
