@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -115,39 +113,6 @@ func (m *Model) sendMsg(r *room, msg *content.Message) tea.Cmd {
 	}
 	m.onOutbox(it)
 	return nil
-}
-
-// selected is the message under the selection (or, with none, nothing).
-func (m *Model) selected() (*room, content.Item, bool) {
-	r := m.current()
-	if r == nil {
-		return nil, content.Item{}, false
-	}
-	var it content.Item
-	ok := false
-	r.tl.Read(func(v content.View) {
-		if r.thread != "" && m.focus != keys.Composer {
-			if ti, has := v.Thread(r.thread); has && r.tsel >= 0 && r.tsel < ti.Count {
-				it, ok = v.ThreadAt(r.thread, r.tsel), true
-			}
-			return
-		}
-		switch {
-		case r.sel >= 0 && r.sel < v.Len():
-			it, ok = v.At(r.sel), true
-		case r.sel >= v.Len() && r.sel < v.Len()+len(r.pending):
-			// a message still in the outbox: the outbox is sent in order,
-			// so a reply, reaction, edit or delete naming it lands after it
-			p := r.pending[r.sel-v.Len()]
-			it = content.Item{Kind: content.ItemMessage, ID: p.item.ID, Current: p.item.ID, Sender: m.me, Body: p.msg.Body}
-			if p.msg.InReplyTo != nil {
-				it.ReplyTo = *p.msg.InReplyTo
-			}
-			it.Topic = string(p.msg.TopicID)
-			ok = p.item.State != session.Failed
-		}
-	})
-	return r, it, ok && it.Kind != content.ItemEvent
 }
 
 // runCommand runs one /command line.
@@ -355,125 +320,4 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		m.setNotice("unknown command /" + name + " — /help lists them")
 	}
 	return nil
-}
-
-func (m *Model) selectedOrNone() (content.Item, bool) {
-	_, it, ok := m.selected()
-	return it, ok && m.focus != keys.Composer
-}
-
-func (m *Model) focusAndKeep() tea.Cmd {
-	m.focus = keys.Composer
-	return m.comp.focus()
-}
-
-func (m *Model) roomOp(done string, op func(ctx context.Context) error) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := op(ctx); err != nil {
-			return opMsg{what: done, err: err}
-		}
-		return opMsg{what: done}
-	}
-}
-
-// react toggles or changes the user's reaction on it.
-func (m *Model) react(r *room, it content.Item, emoji string) tea.Cmd {
-	m.usage[emoji]++
-	b := m.builder(r)
-	var mine *content.Reactor
-	var mineKey string
-	for _, g := range r.tl.Reactions(it.ID) {
-		for _, w := range g.Who {
-			if w.User == m.me {
-				w := w
-				mine, mineKey = &w, g.Key
-			}
-		}
-	}
-	var msg *content.Message
-	var err error
-	switch {
-	case mine != nil && mineKey == emoji:
-		msg, err = b.Unlike(mine.Reaction, it.Current)
-	case mine != nil:
-		msg, err = b.ChangeReaction(mine.Reaction, it.Current, emoji)
-	default:
-		msg, err = b.Reaction(it.Current, emoji)
-	}
-	if err != nil {
-		m.setNotice("react: " + err.Error())
-		return nil
-	}
-	return m.sendMsg(r, msg)
-}
-
-func (m *Model) unreact(r *room, it content.Item) tea.Cmd {
-	for _, g := range r.tl.Reactions(it.ID) {
-		for _, w := range g.Who {
-			if w.User == m.me {
-				msg, err := m.builder(r).Unlike(w.Reaction, it.Current)
-				if err != nil {
-					m.setNotice(err.Error())
-					return nil
-				}
-				return m.sendMsg(r, msg)
-			}
-		}
-	}
-	m.setNotice("you have not reacted to it")
-	return nil
-}
-
-// openThread shows it's thread, or starts a new one answering it.
-func (m *Model) openThread(r *room, it content.Item) {
-	r.tsel = 0
-	if it.Topic != "" {
-		r.thread, r.threadOf = it.Topic, content.MessageID{}
-	} else {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		r.thread, r.threadOf = "t-"+hex.EncodeToString(b[:]), it.Current
-	}
-	m.comp.reset()
-	m.focus = keys.Composer
-}
-
-func previewOf(body *content.NestedPart, langs []string) string {
-	t := bodyText(body, langs)
-	t = strings.Join(strings.Fields(t), " ")
-	if len(t) > 80 {
-		t = t[:80] + "…"
-	}
-	return t
-}
-
-func firstKey(km *keys.Keymap, ctx keys.Context, a keys.Action) string {
-	if ks := km.Keys(ctx, a); len(ks) > 0 {
-		return ks[0]
-	}
-	return "/" + string(a)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

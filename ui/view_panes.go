@@ -1,0 +1,232 @@
+package ui
+
+// The panes beside and inside the center column: the timeline (cached while
+// nothing it shows changes), the thread, the room list and the member list.
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"mimichat/content"
+	"mimichat/keys"
+	"mimichat/proto"
+	"mimichat/render"
+	"mimichat/session"
+)
+
+// paneKey is everything the timeline pane's lines depend on: when a frame
+// has the same key as the last one (the steady state), the pane is reused
+// as is and nothing is read from the timeline.
+type paneKey struct {
+	r                       *room
+	ver                     uint64
+	w, h, bottom, sel, tsel int
+	thread                  string
+	threadOf                [32]byte
+	theme                   string
+	pendingVer              int
+	tick                    int64 // the second, while a countdown is running
+	day                     int   // "Today" changes at midnight
+}
+
+type paneCache struct {
+	key   paneKey
+	lines []string
+	rowAt []int
+	ok    bool
+}
+
+// timelinePane is the timeline or the open thread, from the pane cache
+// when nothing it shows has changed.
+func (m *Model) timelinePane(r *room, w, h int) []string {
+	now := m.now()
+	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, sel: -1, tsel: -1, thread: r.thread,
+		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, day: now.YearDay()}
+	if m.focus == keys.Timeline {
+		k.sel, k.tsel = r.sel, r.tsel
+	}
+	if _, ok := r.tl.NextExpiry(); ok {
+		k.tick = now.Unix()
+	}
+	if pc := &m.pane; pc.ok && pc.key == k {
+		m.lay.tlRowAt, m.lay.tlThread = pc.rowAt, r.thread != ""
+		return pc.lines
+	}
+	lines := m.timelinePaneFresh(r, w, h)
+	m.pane = paneCache{key: k, lines: lines, rowAt: m.lay.tlRowAt, ok: true}
+	return lines
+}
+
+// sideBySide is the width from which an open thread is shown beside the
+// room's timeline instead of over it.
+const sideBySide = 100
+
+func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
+	var lines []string
+	r.tl.Read(func(v content.View) {
+		sel, tsel := -1, -1
+		if m.focus == keys.Timeline {
+			sel, tsel = r.sel, r.tsel
+		}
+		if r.thread == "" {
+			var rowAt []int
+			var used int
+			lines, rowAt, used = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
+			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
+			if n := v.Len() + len(r.pending) - 1 - used; used >= 0 && n > 0 && h > 2 {
+				// scrolled up: say what is below
+				hint := "↓ " + itoa(n) + " newer · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
+				lines[h-1] = m.th.Styles.Accent.Render(render.TruncateLine(hint, w))
+				rowAt[h-1] = -1
+			}
+			return
+		}
+		tw := w
+		var main []string
+		if w >= sideBySide {
+			tw = w * 2 / 5
+			main, _, _ = m.renderRows(m.roomSource(r, v), r.bottom, -1, w-tw-1, h)
+		}
+		thread, rowAt := m.threadLines(r, v, tsel, tw, h)
+		m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, true, w-tw
+		if main == nil {
+			lines = thread
+			return
+		}
+		sep := m.th.Styles.HelpSep.Render("│")
+		lines = make([]string, h)
+		for i := range lines {
+			lines[i] = padLine(main[i], w-tw-1) + sep + thread[i]
+		}
+	})
+	return lines
+}
+
+// threadLines is the thread pane: a header and the thread's messages (or,
+// for a new thread, the message it answers).
+func (m *Model) threadLines(r *room, v content.View, tsel, w, h int) ([]string, []int) {
+	head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
+		m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
+	src := m.threadSource(r, v)
+	if src.n == 0 && !r.threadOf.IsZero() {
+		if i, ok := v.Index(r.threadOf); ok {
+			it := v.At(i)
+			src = rowSource{n: 1, row: func(int) render.Message { return m.rowOf(v, it, true) },
+				time: func(int) (time.Time, bool) { return time.UnixMilli(it.HubTime), true }}
+		}
+	}
+	tl, rowAt, _ := m.renderRows(src, -1, tsel, w, h-1)
+	return append([]string{head}, tl...), append([]int{-1}, rowAt...)
+}
+
+func (m *Model) roomLines(w, h int) []string {
+	s := &m.th.Styles
+	out := make([]string, 0, h)
+	hs := s.Muted.Bold(true)
+	if m.focus == keys.Rooms {
+		hs = s.Accent.Bold(true)
+	}
+	out = append(out, hs.Render("Rooms"))
+	m.lay.roomY0 = 1
+	for i, r := range m.rooms {
+		if len(out) >= h {
+			break
+		}
+		badge := ""
+		if n := r.mentions(); n > 0 {
+			badge += s.Mention.Render("@" + itoa(n))
+		}
+		if n := r.unread(); n > 0 {
+			if badge != "" {
+				badge += " "
+			}
+			badge += s.Badge.Render(itoa(n))
+		}
+		bw := lipgloss.Width(badge)
+		prefix := "  "
+		if i < 9 {
+			prefix = itoa(i+1) + " "
+		}
+		title := render.SanitizeLine(r.title())
+		if r.info.State == proto.StateInvited {
+			title = "✉ " + title
+		}
+		name := render.TruncateLine(title, max(1, w-bw-3))
+		st := s.RoomPlain
+		switch {
+		case i == m.cur:
+			st = s.RoomActive
+		case r.unread() > 0:
+			st = s.RoomUnread
+		}
+		gap := max(1, w-len([]rune(prefix))-lipgloss.Width(name)-bw)
+		line := st.Render(prefix+name) + strings.Repeat(" ", gap) + badge
+		if i == m.cur {
+			line = st.Render(padLine(prefix+name+strings.Repeat(" ", gap), w-bw)) + badge
+		}
+		out = append(out, line)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}
+
+func (m *Model) memberLines(w, h int) []string {
+	s := &m.th.Styles
+	r := m.current()
+	out := make([]string, 0, h)
+	if r == nil {
+		for len(out) < h {
+			out = append(out, "")
+		}
+		return out
+	}
+	mems := make([]proto.Member, 0, len(r.members))
+	for _, mem := range r.members {
+		if mem.State == proto.StateJoined || mem.State == "" {
+			mems = append(mems, mem)
+		}
+	}
+	if len(mems) == 0 {
+		mems = r.members
+	}
+	sort.SliceStable(mems, func(i, j int) bool {
+		if mems[i].Role.Rank() != mems[j].Role.Rank() {
+			return mems[i].Role.Rank() > mems[j].Role.Rank()
+		}
+		return m.name(mems[i].User) < m.name(mems[j].User)
+	})
+	out = append(out, s.Muted.Bold(true).Render("Members "+itoa(len(mems))))
+	for _, mem := range mems {
+		if len(out) >= h {
+			break
+		}
+		dot := s.Muted.Render("○")
+		switch p := r.presence[mem.User]; {
+		case p == "online" || mem.User == m.me && m.conn.State == session.Online:
+			dot = s.Success.Render("●")
+		case p == "away":
+			dot = s.Warning.Render("◐")
+		}
+		role := ""
+		switch mem.Role {
+		case proto.RoleOwner:
+			role = s.Accent.Render(" ★")
+		case proto.RoleModerator:
+			role = s.Accent.Render(" ◆")
+		}
+		if _, typing := r.typing[mem.User]; typing {
+			role += s.Muted.Render(" …")
+		}
+		name := m.th.Sender(mem.User).Render(render.TruncateLine(render.SanitizeLine(m.name(mem.User)), w-5))
+		out = append(out, dot+" "+name+role)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}
