@@ -16,6 +16,7 @@ import (
 
 	"mimichat/config"
 	"mimichat/session"
+	"mimichat/ui"
 )
 
 func init() {
@@ -52,7 +53,7 @@ func runChat(args []string, io stdio) error {
 		return err
 	}
 	defer s.Close()
-	return runUI(s, uf, nil, "", downloadDir(), nil)
+	return runUI(s, uf, ui.Options{History: r.HistoryPerRoom})
 }
 
 // offerDemo explains the missing config and, on a terminal, offers the demo.

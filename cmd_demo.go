@@ -73,18 +73,18 @@ func runDemo(args []string, io stdio) error {
 	if err := d.Join(ctx, s); err != nil {
 		return err
 	}
-	return runUI(s, uf, d.Names, d.Rooms[0], downloadDir(), d.Upload)
+	return runUI(s, uf, ui.Options{Names: d.Names, Room: d.Rooms[0], Upload: d.Upload})
 }
 
 // runUI runs the terminal client on an opened session until the user quits.
-func runUI(s *session.Session, uf uiFlags, names map[string]string, room, downloads string,
-	upload func(context.Context, string, []byte) (string, error)) error {
+func runUI(s *session.Session, uf uiFlags, o ui.Options) error {
 	km, err := keys.New(uf.keys, nil)
 	if err != nil {
 		return err
 	}
-	m, err := ui.New(ui.Options{Session: s, Keymap: km, Theme: uf.theme, Names: names,
-		Languages: userLanguages(), Notify: uf.notify, NoReadReceipts: uf.noRead, DownloadDir: downloads, Room: room, Upload: upload})
+	o.Session, o.Keymap, o.Theme, o.Languages = s, km, uf.theme, userLanguages()
+	o.Notify, o.NoReadReceipts, o.DownloadDir = uf.notify, uf.noRead, downloadDir()
+	m, err := ui.New(o)
 	if err != nil {
 		return err
 	}
