@@ -12,7 +12,6 @@ import (
 	"mimichat/content"
 )
 
-
 func testTheme(t testing.TB) *Theme {
 	t.Helper()
 	th, err := NewTheme("dark", true, nil)
