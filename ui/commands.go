@@ -48,6 +48,17 @@ var commandList = []command{
 	{"quit", "", "quit"},
 }
 
+// commandHandlers holds /commands defined in their own files: each file
+// appends its entries to commandList and its handler here from init, so
+// features do not all grow one switch.
+var commandHandlers = map[string]func(m *Model, r *room, arg string) tea.Cmd{}
+
+// registerCommand adds a /command with its help line and handler.
+func registerCommand(c command, h func(m *Model, r *room, arg string) tea.Cmd) {
+	commandList = append(commandList, c)
+	commandHandlers[c.name] = h
+}
+
 type opMsg struct {
 	what string
 	err  error
@@ -120,6 +131,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	name, arg, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "/"), " ")
 	arg = strings.TrimSpace(arg)
 	r := m.current()
+	if h, ok := commandHandlers[name]; ok && r != nil {
+		return h(m, r, arg)
+	}
 	if r == nil && name != "quit" && name != "help" && name != "join" {
 		m.setNotice("no room")
 		return nil
