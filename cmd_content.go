@@ -106,6 +106,15 @@ func readAll(r io.Reader, name string) ([]byte, error) {
 
 // cborInput accepts raw CBOR or hex (whitespace allowed). A MIMI message
 // starts with 0x87, which is not a hex digit, so hex text is unambiguous.
+// readCBOR reads the named file (or stdin) and returns its CBOR bytes.
+func readCBOR(fsArgs []string, io stdio) ([]byte, error) {
+	in, err := readInput(fsArgs, io)
+	if err != nil {
+		return nil, err
+	}
+	return cborInput(in)
+}
+
 func cborInput(b []byte) ([]byte, error) {
 	t := bytes.Join(bytes.Fields(b), nil)
 	if len(t) > 0 && isHex(t) {
@@ -173,11 +182,7 @@ func runContentDecode(args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	in, err := readInput(fs.Args(), io)
-	if err != nil {
-		return err
-	}
-	raw, err := cborInput(in)
+	raw, err := readCBOR(fs.Args(), io)
 	if err != nil {
 		return err
 	}
@@ -290,11 +295,7 @@ func runContentID(args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	in, err := readInput(fs.Args(), io)
-	if err != nil {
-		return err
-	}
-	raw, err := cborInput(in)
+	raw, err := readCBOR(fs.Args(), io)
 	if err != nil {
 		return err
 	}
