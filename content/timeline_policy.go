@@ -120,9 +120,19 @@ const (
 	EventRoomName
 	EventRoomTopic
 	EventRoomAvatar
+	// EventReadReceipts sets the room's read-receipt policy: Text is
+	// ReceiptsOn or ReceiptsOff (room-policy-03 StatusNotificationPolicy,
+	// read_receipts optional or forbidden).
+	EventReadReceipts
 )
 
-var eventKindNames = [...]string{"", "join", "leave", "invite", "kick", "ban", "unban", "role", "name", "topic", "avatar"}
+// Values of an EventReadReceipts event's Text.
+const (
+	ReceiptsOn  = "on"
+	ReceiptsOff = "off"
+)
+
+var eventKindNames = [...]string{"", "join", "leave", "invite", "kick", "ban", "unban", "role", "name", "topic", "avatar", "receipts"}
 
 func (k RoomEventKind) String() string {
 	if int(k) < len(eventKindNames) && k != 0 {
@@ -141,7 +151,7 @@ type RoomEvent struct {
 	Actor   string // who did it (the user URI as authenticated by the relay)
 	Target  string // the member affected (join, leave, invite, kick, ban, unban, role)
 	Role    MemberRole
-	Text    string // name, topic or avatar URL
+	Text    string // name, topic or avatar URL; ReceiptsOn/ReceiptsOff
 }
 
 // roleChange is one entry of a member's role history.
@@ -207,6 +217,11 @@ func (t *Timeline) applyEventLocked(ev RoomEvent) error {
 		t.setRole(target, ev.Seq, RoleNone)
 	case EventRoleChange:
 		t.setRole(target, ev.Seq, ev.Role)
+	case EventReadReceipts:
+		if ev.Text != ReceiptsOn && ev.Text != ReceiptsOff {
+			return &RefusalError{Refusal{Seq: ev.Seq, Reason: RefuseBadEvent, Detail: fmt.Sprintf("read receipts policy %q is neither %q nor %q", ev.Text, ReceiptsOn, ReceiptsOff)}}
+		}
+		t.applyReceiptsPolicy(ev)
 	}
 	// Kick removes a participant's clients but keeps the participant and its
 	// role (room-policy-03 §"Removing"); invite gives no role until the join.
@@ -214,3 +229,33 @@ func (t *Timeline) applyEventLocked(ev RoomEvent) error {
 	t.insertVisible(uint32(len(t.events)-1)|eventBit, ev.Seq)
 	return nil
 }
+
+// applyReceiptsPolicy makes ev the room's read-receipt policy unless a later
+// policy event (by hub order) is already in force. In order, ev is newer than
+// everything seen: O(1). Only a late arrival (backfill) looks at the other
+// room events. Called before ev joins t.events and before noteSeq.
+//
+// The policy lives in opts.Policy.ReadReceipts, so a forbidding room also
+// stops recording read receipts (statusForbidden); "on" lifts a Forbidden
+// but leaves a locally configured Required alone.
+func (t *Timeline) applyReceiptsPolicy(ev RoomEvent) {
+	if ev.Seq <= t.maxSeq {
+		for i := range t.events {
+			if e := &t.events[i]; e.Kind == EventReadReceipts && e.Seq > ev.Seq {
+				return
+			}
+		}
+	}
+	p := &t.opts.Policy
+	switch {
+	case ev.Text == ReceiptsOff:
+		p.ReadReceipts = PolicyForbidden
+	case p.ReadReceipts == PolicyForbidden:
+		p.ReadReceipts = PolicyOptional
+	}
+}
+
+// ReadReceipts reports whether the room lets members send read receipts:
+// false once its latest EventReadReceipts says "off" (or the configured
+// policy forbids them), true when never set.
+func (v View) ReadReceipts() bool { return v.t.opts.Policy.ReadReceipts != PolicyForbidden }
