@@ -34,6 +34,10 @@ func TestRoundTrip(t *testing.T) {
 		&RoomList{RID: 8, Rooms: []RoomSummary{{Room: room, Role: RoleOwner, State: StateJoined, Head: 3}}},
 		&RoomInfo{RID: 9, Room: room},
 		&RoomState{RID: 9, Room: room, History: HistoryShared, Join: JoinInvite, Members: []Member{{User: "mimi://example.com/u/alice", Role: RoleOwner, State: StateJoined}}},
+		&RoomOp{RID: 10, Room: room, Op: KindReceipts, Value: ReceiptsOff},
+		&RoomList{RID: 11, Rooms: []RoomSummary{{Room: room, Role: RoleMember, State: StateInvited, Head: 3, Receipts: ReceiptsOff}}},
+		&RoomState{RID: 12, Room: room, History: HistoryShared, Join: JoinInvite, Receipts: ReceiptsOn, Members: []Member{}},
+		&Notice{Room: room, Seq: 4, Kind: KindInvite, From: "mimi://example.com/u/alice", State: StateInvited, Role: RoleMember},
 		&ErrorFrame{RID: 4, Code: CodeForbidden, Reason: "members cannot kick"},
 	}
 	for _, f := range frames {
@@ -96,6 +100,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad slug", mustCBOR(t, m{"t": "create_room", "room": "Big Room"}), CodeBadField, "room"},
 		{"big limit", mustCBOR(t, m{"t": "history", "room": room, "limit": 501}), CodeBadField, "limit"},
 		{"bad signal", mustCBOR(t, m{"t": "signal", "room": room, "kind": "typing", "value": "maybe"}), CodeBadField, "value"},
+		{"bad receipts", mustCBOR(t, m{"t": "room_op", "room": room, "op": "receipts", "value": "maybe"}), CodeBadField, "value"},
+		{"receipts no value", mustCBOR(t, m{"t": "room_op", "room": room, "op": "receipts"}), CodeBadField, "value"},
+		{"notice bad kind", mustCBOR(t, m{"t": "notice", "room": room, "seq": 1, "kind": "message", "from": room, "state": "joined"}), CodeBadField, "kind"},
+		{"notice no seq", mustCBOR(t, m{"t": "notice", "room": room, "kind": "kick", "from": room, "state": "none"}), CodeBadField, "seq"},
+		{"notice bad state", mustCBOR(t, m{"t": "notice", "room": room, "seq": 2, "kind": "kick", "from": room, "state": "gone"}), CodeBadField, "state"},
 		{"invalid utf8", []byte{0xa1, 0x61, 't', 0x62, 0xff, 0xfe}, CodeMalformed, ""},
 	}
 	for _, tt := range tests {

@@ -14,8 +14,16 @@
 package proto
 
 // Version is the protocol version this package speaks. A client sends it in
-// its hello frame; the relay refuses any other version.
-const Version = 1
+// its hello frame; the relay serves any version from MinVersion to Version
+// and answers with the one it will speak on the connection. Decoding is
+// strict (unknown keys and frame types are errors), so the relay sends a
+// frame or key only to clients whose version knows it.
+const Version = 2
+
+// MinVersion is the oldest protocol version the relay still serves.
+// Version 2 added the notice frame, the receipts room operation and the
+// receipts key of room_state and room_list entries.
+const MinVersion = 1
 
 // Limits the relay applies unless configured otherwise. They are here so a
 // client can size its own checks before sending.

@@ -16,14 +16,14 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	text := string(doc)
 	var names []string
 	for _, ty := range []Type{THello, TWelcome, TCreateRoom, TRoomOp, TOK, TSubmit, TAck, TEvent, TSubscribe,
-		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TError} {
+		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}
 		names = append(names, `"t": "`+string(ty)+`"`)
 	}
 	for _, k := range []Kind{KindMessage, KindCreate, KindName, KindTopic, KindAvatar, KindHistory, KindJoinPolicy,
-		KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole} {
+		KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole, KindReceipts} {
 		names = append(names, "`"+string(k)+"`")
 	}
 	for _, c := range []Code{CodeMalformed, CodeUnknownType, CodeBadField, CodeFrameTooLarge, CodeNotBinary,

@@ -6,7 +6,7 @@ type Type string
 // Frame types. Client to relay: hello, create_room, room_op, submit,
 // subscribe, unsubscribe, history, signal, rooms, room_info.
 // Relay to client: welcome, ok, ack, event, subscribed, history_page,
-// signal, room_list, room_state, error.
+// signal, room_list, room_state, notice (version 2), error.
 const (
 	THello       Type = "hello"
 	TWelcome     Type = "welcome"
@@ -26,6 +26,7 @@ const (
 	TRoomList    Type = "room_list"
 	TRoomInfo    Type = "room_info"
 	TRoomState   Type = "room_state"
+	TNotice      Type = "notice"
 	TError       Type = "error"
 )
 
@@ -109,6 +110,13 @@ const (
 	JoinOpen   = "open"   // any user of the relay may join
 )
 
+// Read-receipt policies (room-policy-03 StatusNotificationPolicy
+// read_receipts: "on" is optional, "off" is forbidden).
+const (
+	ReceiptsOn  = "on"  // members may send read receipts (the default)
+	ReceiptsOff = "off" // members do not send read receipts
+)
+
 // Kind is the kind of a room event. Messages and room operations share one
 // ordered log per room.
 type Kind string
@@ -123,6 +131,7 @@ const (
 	KindAvatar     Kind = "avatar"
 	KindHistory    Kind = "history"     // Value: HistoryShared or HistoryJoined
 	KindJoinPolicy Kind = "join_policy" // Value: JoinInvite or JoinOpen
+	KindReceipts   Kind = "receipts"    // Value: ReceiptsOn or ReceiptsOff (version 2)
 	KindInvite     Kind = "invite"
 	KindJoin       Kind = "join"
 	KindLeave      Kind = "leave"
@@ -280,14 +289,16 @@ type Rooms struct {
 	RID uint64 `cbor:"rid"`
 }
 
-// RoomSummary is one line of a room list.
+// RoomSummary is one line of a room list. Receipts is the read-receipt
+// policy; the relay leaves it out for version 1 clients.
 type RoomSummary struct {
-	Room  string `cbor:"room"`
-	Name  string `cbor:"name,omitempty"`
-	Topic string `cbor:"topic,omitempty"`
-	Role  Role   `cbor:"role"`
-	State State  `cbor:"state"`
-	Head  uint64 `cbor:"head"`
+	Room     string `cbor:"room"`
+	Name     string `cbor:"name,omitempty"`
+	Topic    string `cbor:"topic,omitempty"`
+	Role     Role   `cbor:"role"`
+	State    State  `cbor:"state"`
+	Head     uint64 `cbor:"head"`
+	Receipts string `cbor:"receipts,omitempty"`
 }
 
 // RoomList answers rooms.
@@ -311,18 +322,36 @@ type Member struct {
 	State State  `cbor:"state"`
 }
 
-// RoomState answers room_info.
+// RoomState answers room_info. Receipts is the read-receipt policy; the
+// relay leaves it out for version 1 clients.
 type RoomState struct {
 	Head
-	RID     uint64   `cbor:"rid"`
-	Room    string   `cbor:"room"`
-	Name    string   `cbor:"name,omitempty"`
-	Topic   string   `cbor:"topic,omitempty"`
-	Avatar  string   `cbor:"avatar,omitempty"`
-	History string   `cbor:"history"`
-	Join    string   `cbor:"join"`
-	LastSeq uint64   `cbor:"head"`
-	Members []Member `cbor:"members"`
+	RID      uint64   `cbor:"rid"`
+	Room     string   `cbor:"room"`
+	Name     string   `cbor:"name,omitempty"`
+	Topic    string   `cbor:"topic,omitempty"`
+	Avatar   string   `cbor:"avatar,omitempty"`
+	History  string   `cbor:"history"`
+	Join     string   `cbor:"join"`
+	Receipts string   `cbor:"receipts,omitempty"`
+	LastSeq  uint64   `cbor:"head"`
+	Members  []Member `cbor:"members"`
+}
+
+// Notice (version 2) tells a user, on every live connection whether or not
+// it is subscribed to the room, that its own standing in Room changed: it
+// was invited, kicked, banned or unbanned, its role changed, or it joined or
+// left on another connection. Seq is the event that changed it, From who
+// did it, State and Role the user's membership now. A client refreshes its
+// room list on receipt; the event itself stays in the room's log.
+type Notice struct {
+	Head
+	Room  string `cbor:"room"`
+	Seq   uint64 `cbor:"seq"`
+	Kind  Kind   `cbor:"kind"`
+	From  string `cbor:"from"`
+	State State  `cbor:"state"`
+	Role  Role   `cbor:"role,omitempty"`
 }
 
 // ErrorFrame reports a refused request or bad input. RID names the request
@@ -355,6 +384,7 @@ func (*Rooms) FrameType() Type       { return TRooms }
 func (*RoomList) FrameType() Type    { return TRoomList }
 func (*RoomInfo) FrameType() Type    { return TRoomInfo }
 func (*RoomState) FrameType() Type   { return TRoomState }
+func (*Notice) FrameType() Type      { return TNotice }
 func (*ErrorFrame) FrameType() Type  { return TError }
 
 // newFrame returns an empty frame of type t, or nil for an unknown type.
@@ -396,6 +426,8 @@ func newFrame(t Type) Frame {
 		return new(RoomInfo)
 	case TRoomState:
 		return new(RoomState)
+	case TNotice:
+		return new(Notice)
 	case TError:
 		return new(ErrorFrame)
 	}

@@ -16,6 +16,9 @@ func FuzzDecodeFrame(f *testing.F) {
 		&RoomOp{RID: 2, Room: room, Op: KindKick, Target: room, Reason: "spam"},
 		&HistoryPage{Room: room, Events: []Event{{Room: room, Seq: 1, Kind: KindJoin}}},
 		&Signal{Room: room, Kind: SignalPresence, Value: "away"},
+		&Notice{Room: room, Seq: 3, Kind: KindInvite, From: room, State: StateInvited, Role: RoleMember},
+		&RoomOp{RID: 3, Room: room, Op: KindReceipts, Value: ReceiptsOff},
+		&RoomState{RID: 4, Room: room, History: HistoryShared, Join: JoinInvite, Receipts: ReceiptsOn, Members: []Member{}},
 	}
 	for _, s := range seeds {
 		b, err := Encode(s)

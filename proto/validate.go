@@ -69,6 +69,8 @@ func Validate(f Frame) error {
 				return err
 			}
 		}
+	case *Notice:
+		return validateNotice(f)
 	case *Ack:
 		if len(f.ID) != MessageIDSize {
 			return badField("id", "message ID must be %d bytes", MessageIDSize)
@@ -103,6 +105,10 @@ func validateOp(f *RoomOp) error {
 		if f.Value != JoinInvite && f.Value != JoinOpen {
 			return badField("value", "join policy must be %q or %q", JoinInvite, JoinOpen)
 		}
+	case KindReceipts:
+		if f.Value != ReceiptsOn && f.Value != ReceiptsOff {
+			return badField("value", "read receipts policy must be %q or %q", ReceiptsOn, ReceiptsOff)
+		}
 	case KindJoin, KindLeave:
 	case KindInvite:
 		if f.Role != "" && f.Role.Rank() == 0 {
@@ -122,6 +128,29 @@ func validateOp(f *RoomOp) error {
 		return badField("op", "unknown room operation %q", truncate(string(f.Op)))
 	}
 	return nil
+}
+
+func validateNotice(f *Notice) error {
+	if err := needURI("room", f.Room); err != nil {
+		return err
+	}
+	if f.Seq == 0 {
+		return badField("seq", "sequence numbers start at 1")
+	}
+	switch f.Kind {
+	case KindInvite, KindKick, KindBan, KindUnban, KindRole, KindJoin, KindLeave:
+	default:
+		return badField("kind", "a notice is about invite, kick, ban, unban, role, join or leave, not %q", truncate(string(f.Kind)))
+	}
+	switch f.State {
+	case StateNone, StateInvited, StateJoined, StateBanned:
+	default:
+		return badField("state", "unknown membership state %q", truncate(string(f.State)))
+	}
+	if f.Role != "" && f.Role.Rank() == 0 {
+		return badField("role", "must be %q, %q or %q", RoleMember, RoleModerator, RoleOwner)
+	}
+	return maxLen("from", f.From, MaxURI)
 }
 
 func validateSignal(f *Signal) error {

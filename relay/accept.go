@@ -22,13 +22,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered
 	}
 	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
-	user, err := s.hello(ws, bearer(r))
+	user, v, err := s.hello(ws, bearer(r))
 	if err != nil {
 		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)
 		ws.Close()
 		return
 	}
-	c := &conn{srv: s, ws: ws, user: user, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
+	c := &conn{srv: s, ws: ws, user: user, v: v, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
 		inflight: make(chan struct{}, s.cfg.MaxInflight),
 		done:     make(chan struct{}), rooms: map[*room]struct{}{},
 		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
@@ -44,9 +44,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.connWG.Add(1)
 	s.mu.Unlock()
 	defer s.connWG.Done()
+	s.hub.users.add(c)
+	defer s.hub.users.remove(c)
 
 	c.log.Info("connected")
-	c.send(&proto.Welcome{V: proto.Version, User: user, Domain: s.hub.domain, MaxFrame: uint64(s.cfg.MaxFrame),
+	c.send(&proto.Welcome{V: v, User: user, Domain: s.hub.domain, MaxFrame: uint64(s.cfg.MaxFrame),
 		MaxContent: uint64(s.cfg.MaxContent), RatePerSec: rateOf(s.cfg.RatePerSec)})
 	writerDone := make(chan struct{})
 	go func() { c.writeLoop(); close(writerDone) }()
@@ -73,17 +75,18 @@ func rateOf(r float64) uint64 {
 	return uint64(r)
 }
 
-// hello reads the first frame and returns the authenticated user URI. On
-// failure it has already sent a fatal error frame.
-func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, error) {
+// hello reads the first frame and returns the authenticated user URI and
+// the protocol version the connection speaks. On failure it has already
+// sent a fatal error frame.
+func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, error) {
 	ws.SetReadDeadline(time.Now().Add(helloTimeout))
 	mt, rd, err := ws.NextReader()
 	if err != nil {
-		return "", fmt.Errorf("no hello: %w", err)
+		return "", 0, fmt.Errorf("no hello: %w", err)
 	}
 	data, tooBig, err := readFrame(rd, s.cfg.MaxFrame)
 	if err != nil {
-		return "", fmt.Errorf("no hello: %w", err)
+		return "", 0, fmt.Errorf("no hello: %w", err)
 	}
 	var f proto.Frame
 	if !tooBig && mt == websocket.BinaryMessage {
@@ -97,9 +100,9 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, error) {
 		if errors.As(err, &pe) {
 			reason += " (" + pe.Error() + ")"
 		}
-		return "", refuseHello(ws, proto.CodeAuthRequired, reason)
-	case h.V != proto.Version:
-		return "", refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks version %d, not %d", proto.Version, h.V))
+		return "", 0, refuseHello(ws, proto.CodeAuthRequired, reason)
+	case h.V < proto.MinVersion || h.V > proto.Version:
+		return "", 0, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
 	}
 	token := h.Token
 	if token == "" {
@@ -109,13 +112,13 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, error) {
 	defer cancel()
 	user, err := s.store.authenticate(ctx, token)
 	if err != nil {
-		return "", refuseHello(ws, proto.CodeInternal, "cannot check the token now")
+		return "", 0, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
 	}
 	if user == "" {
-		return "", refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+		return "", 0, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
 	}
 	ws.SetReadDeadline(time.Time{})
-	return user, nil
+	return user, h.V, nil
 }
 
 // refuseHello writes a fatal error frame and a close message directly (the

@@ -76,14 +76,22 @@ func dialRaw(t testing.TB, addr string) *websocket.Conn {
 	return ws
 }
 
-// dial connects and authenticates.
+// dial connects and authenticates with the current protocol version.
 func dial(t testing.TB, addr, token string) *client {
+	return dialVersion(t, addr, token, proto.Version)
+}
+
+// dialVersion connects speaking protocol version v.
+func dialVersion(t testing.TB, addr, token string, v uint64) *client {
 	t.Helper()
 	c := &client{t: t, ws: dialRaw(t, addr), frames: make(chan proto.Frame, 1<<16), closed: make(chan struct{})}
 	t.Cleanup(func() { c.ws.Close() })
 	go c.readLoop()
-	c.send(&proto.Hello{V: proto.Version, Token: token, Client: "relay-test"})
+	c.send(&proto.Hello{V: v, Token: token, Client: "relay-test"})
 	w := expect[*proto.Welcome](c)
+	if w.V != v {
+		t.Fatalf("welcome speaks version %d, want %d", w.V, v)
+	}
 	c.user = w.User
 	return c
 }
@@ -152,7 +160,7 @@ func expect[T proto.Frame](c *client) T {
 			return v
 		}
 		switch f.(type) {
-		case *proto.Event, *proto.Signal:
+		case *proto.Event, *proto.Signal, *proto.Notice:
 			c.stash = append(c.stash, f)
 			continue
 		case *proto.Subscribed:
@@ -194,7 +202,7 @@ func (c *client) op(room string, op proto.Kind, target string, mod ...func(*prot
 			return v, nil
 		case *proto.ErrorFrame:
 			return nil, v
-		case *proto.Event, *proto.Signal:
+		case *proto.Event, *proto.Signal, *proto.Notice:
 			c.stash = append(c.stash, v)
 		}
 	}
@@ -250,7 +258,7 @@ func (c *client) subscribe(room string, since uint64) *proto.Subscribed {
 			return v
 		case *proto.ErrorFrame:
 			c.t.Fatalf("%s subscribe %s: %s: %s", c.user, room, v.Code, v.Reason)
-		case *proto.Event, *proto.Signal:
+		case *proto.Event, *proto.Signal, *proto.Notice:
 			c.stash = append(c.stash, v)
 		}
 	}

@@ -42,6 +42,7 @@ type conn struct {
 	ws   *websocket.Conn
 	cork *corkConn // nil if the connection cannot batch writes
 	user string
+	v    uint64 // protocol version spoken (proto.MinVersion..proto.Version)
 	log  *slog.Logger
 
 	queue    chan outItem

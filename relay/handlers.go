@@ -87,7 +87,7 @@ func (c *conn) handle(f proto.Frame) {
 	case *proto.Signal:
 		ref = c.signal(f)
 	case *proto.Rooms:
-		c.send(c.srv.hub.roomList(c.user, f.RID))
+		c.send(c.srv.hub.roomList(c.user, f.RID, c.v))
 	case *proto.RoomInfo:
 		ref = c.roomInfo(f)
 	case *proto.Hello:
@@ -195,13 +195,18 @@ func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
 	}
 	members := r.memberList()
 	sort.Slice(members, func(i, j int) bool { return members[i].User < members[j].User })
-	c.send(&proto.RoomState{RID: f.RID, Room: r.uri, Name: r.name, Topic: r.topic, Avatar: r.avatar,
-		History: r.history, Join: r.join, LastSeq: r.head, Members: members})
+	st := &proto.RoomState{RID: f.RID, Room: r.uri, Name: r.name, Topic: r.topic, Avatar: r.avatar,
+		History: r.history, Join: r.join, LastSeq: r.head, Members: members}
+	if c.v >= 2 {
+		st.Receipts = r.receipt
+	}
+	c.send(st)
 	return nil
 }
 
-// roomList lists the rooms user is joined to or invited to.
-func (h *hub) roomList(user string, rid uint64) *proto.RoomList {
+// roomList lists the rooms user is joined to or invited to, for a client
+// speaking protocol version v.
+func (h *hub) roomList(user string, rid, v uint64) *proto.RoomList {
 	h.mu.RLock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
@@ -212,7 +217,11 @@ func (h *hub) roomList(user string, rid uint64) *proto.RoomList {
 	for _, r := range rooms {
 		r.mu.RLock()
 		if m := r.members[user]; m != nil && (m.state == proto.StateJoined || m.state == proto.StateInvited) {
-			out.Rooms = append(out.Rooms, proto.RoomSummary{Room: r.uri, Name: r.name, Topic: r.topic, Role: m.role, State: m.state, Head: r.head})
+			sum := proto.RoomSummary{Room: r.uri, Name: r.name, Topic: r.topic, Role: m.role, State: m.state, Head: r.head}
+			if v >= 2 {
+				sum.Receipts = r.receipt
+			}
+			out.Rooms = append(out.Rooms, sum)
 		}
 		r.mu.RUnlock()
 	}

@@ -23,6 +23,8 @@ type hub struct {
 	mu    sync.RWMutex
 	rooms map[string]*room
 
+	users userConns // live connections by user, for notices
+
 	in  chan *request  // to the writer
 	out chan []outcome // writer to dispatcher, one batch at a time
 }
@@ -55,7 +57,7 @@ func (h *hub) reload() error {
 			continue
 		}
 		old.mu.Lock()
-		old.name, old.topic, old.avatar, old.history, old.join = nr.name, nr.topic, nr.avatar, nr.history, nr.join
+		old.name, old.topic, old.avatar, old.history, old.join, old.receipt = nr.name, nr.topic, nr.avatar, nr.history, nr.join, nr.receipt
 		old.head, old.lastTS, old.members = nr.head, nr.lastTS, nr.members
 		old.mu.Unlock()
 		fresh[uri] = old
@@ -77,6 +79,9 @@ func (h *hub) runDispatcher(done chan<- struct{}) {
 			}
 			for _, ev := range o.events {
 				h.fanout(ev)
+			}
+			for _, n := range o.notices {
+				h.users.deliver(n)
 			}
 		}
 	}

@@ -9,14 +9,14 @@ import (
 // loadRooms reads every room's state from the database.
 func (s *Store) loadRooms() (map[string]*room, error) {
 	rooms := map[string]*room{}
-	rows, err := s.w.Query(`SELECT uri, name, topic, avatar, history, join_policy FROM rooms`)
+	rows, err := s.w.Query(`SELECT uri, name, topic, avatar, history, join_policy, receipts FROM rooms`)
 	if err != nil {
 		return nil, fmt.Errorf("relay: load rooms: %w", err)
 	}
 	for rows.Next() {
 		var uri string
 		r := newRoom("")
-		if err := rows.Scan(&uri, &r.name, &r.topic, &r.avatar, &r.history, &r.join); err != nil {
+		if err := rows.Scan(&uri, &r.name, &r.topic, &r.avatar, &r.history, &r.join, &r.receipt); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("relay: load rooms: %w", err)
 		}

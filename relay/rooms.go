@@ -26,6 +26,7 @@ type room struct {
 	avatar  string
 	history string
 	join    string
+	receipt string // read-receipt policy: proto.ReceiptsOn or ReceiptsOff
 	head    uint64 // last assigned seq
 	lastTS  int64  // last hub timestamp, ms
 	members map[string]*member
@@ -34,7 +35,7 @@ type room struct {
 }
 
 func newRoom(uri string) *room {
-	return &room{uri: uri, history: proto.HistoryShared, join: proto.JoinInvite,
+	return &room{uri: uri, history: proto.HistoryShared, join: proto.JoinInvite, receipt: proto.ReceiptsOn,
 		members: map[string]*member{}, subs: map[*conn]struct{}{}}
 }
 
@@ -134,7 +135,9 @@ func (r *room) authorize(actor string, op *proto.RoomOp) (change, *refusal) {
 	}
 	rank := a.role.Rank()
 	switch op.Op {
-	case proto.KindName, proto.KindTopic, proto.KindAvatar:
+	case proto.KindName, proto.KindTopic, proto.KindAvatar, proto.KindReceipts:
+		// The read-receipt policy is not one of room-policy-03's disruptive
+		// policy changes (membership style, roles): moderators may set it.
 		if rank < proto.RoleModerator.Rank() {
 			return change{}, refuse(proto.CodeForbidden, "a %s cannot change the room %s", a.role, op.Op)
 		}
@@ -250,6 +253,8 @@ func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
 		r.history = op.Value
 	case proto.KindJoinPolicy:
 		r.join = op.Value
+	case proto.KindReceipts:
+		r.receipt = op.Value
 	}
 	if c.user == "" {
 		return

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS rooms(
 	topic TEXT NOT NULL DEFAULT '',
 	avatar TEXT NOT NULL DEFAULT '',
 	history TEXT NOT NULL,
-	join_policy TEXT NOT NULL);
+	join_policy TEXT NOT NULL,
+	receipts TEXT NOT NULL DEFAULT 'on');
 CREATE TABLE IF NOT EXISTS members(
 	room TEXT NOT NULL,
 	user TEXT NOT NULL,
@@ -46,6 +47,19 @@ CREATE TABLE IF NOT EXISTS events(
 	PRIMARY KEY(room, seq)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_msg_id ON events(room, msg_id) WHERE msg_id IS NOT NULL;
 `
+
+// migrate brings a database created by an older relay up to schema: columns
+// added since are created with their defaults (CREATE TABLE IF NOT EXISTS
+// leaves an existing table as it was).
+func migrate(db *sql.DB) error {
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM pragma_table_info('rooms') WHERE name='receipts'`).Scan(&n)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, err = db.Exec(`ALTER TABLE rooms ADD COLUMN receipts TEXT NOT NULL DEFAULT 'on'`)
+	return err
+}
 
 // Store is the SQLite database in the data directory: one connection for
 // the group-commit writer, a small pool for readers (WAL lets them run
@@ -100,6 +114,10 @@ func openStore(dir, sync string) (*Store, error) {
 	if _, err := w.Exec(schema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("relay: schema in %s: %w", path, err)
+	}
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("relay: upgrade schema in %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {

@@ -22,9 +22,10 @@ type request struct {
 // outcome is what the dispatcher does once a batch is durable: answer the
 // requester and fan out the request's events.
 type outcome struct {
-	c      *conn
-	reply  proto.Frame
-	events []committed
+	c       *conn
+	reply   proto.Frame
+	events  []committed
+	notices []notice
 }
 
 // committed is one stored event, ready for fan-out.
@@ -50,8 +51,8 @@ func prepare(db *sql.DB) (*stmts, error) {
 		{&s.dupOf, `SELECT seq, ts FROM events WHERE room=? AND msg_id=?`},
 		{&s.upMember, `INSERT INTO members(room, user, role, state, join_seq) VALUES(?,?,?,?,?)
 			ON CONFLICT(room, user) DO UPDATE SET role=excluded.role, state=excluded.state, join_seq=excluded.join_seq`},
-		{&s.insRoom, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy) VALUES(?,?,?,?,?,?)`},
-		{&s.upRoom, `UPDATE rooms SET name=?, topic=?, avatar=?, history=?, join_policy=? WHERE uri=?`},
+		{&s.insRoom, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts) VALUES(?,?,?,?,?,?,?)`},
+		{&s.upRoom, `UPDATE rooms SET name=?, topic=?, avatar=?, history=?, join_policy=?, receipts=? WHERE uri=?`},
 	} {
 		st, err := db.Prepare(p.sql)
 		if err != nil {
@@ -279,12 +280,16 @@ func (h *hub) applyOp(tx *sql.Tx, user string, f *proto.RoomOp) (outcome, *refus
 	if err != nil {
 		return outcome{}, nil, err
 	}
-	return outcome{reply: &proto.OK{RID: f.RID, Room: r.uri, Seq: seq, TS: ts}, events: []committed{c}}, nil, nil
+	out := outcome{reply: &proto.OK{RID: f.RID, Room: r.uri, Seq: seq, TS: ts}, events: []committed{c}}
+	if n, ok := noticeFor(ev, f.Op, user, r.members[ch.user]); ok {
+		out.notices = append(out.notices, n)
+	}
+	return out, nil, nil
 }
 
 // persistState writes r's metadata and user's membership row.
 func (h *hub) persistState(tx *sql.Tx, r *room, user string) error {
-	if _, err := tx.Stmt(h.st.upRoom).Exec(r.name, r.topic, r.avatar, r.history, r.join, r.uri); err != nil {
+	if _, err := tx.Stmt(h.st.upRoom).Exec(r.name, r.topic, r.avatar, r.history, r.join, r.receipt, r.uri); err != nil {
 		return fmt.Errorf("update room: %w", err)
 	}
 	if user == "" {
@@ -311,7 +316,7 @@ func (h *hub) applyCreate(tx *sql.Tx, user string, f *proto.CreateRoom) (outcome
 		return outcome{}, refuse(proto.CodeRoomExists, "room %s exists", uri), nil
 	}
 	r := newRoom(uri)
-	if _, err := tx.Stmt(h.st.insRoom).Exec(uri, "", "", "", r.history, r.join); err != nil {
+	if _, err := tx.Stmt(h.st.insRoom).Exec(uri, "", "", "", r.history, r.join, r.receipt); err != nil {
 		return outcome{}, nil, fmt.Errorf("insert room: %w", err)
 	}
 	r.members[user] = &member{role: proto.RoleOwner, state: proto.StateJoined, joinSeq: 1}
