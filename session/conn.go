@@ -32,6 +32,7 @@ type conn struct {
 	out     chan []byte
 	frames  chan proto.Frame
 	done    chan struct{}
+	nudge   chan struct{} // a notice arrived: refresh the room list now
 
 	closeOnce sync.Once
 	errMu     sync.Mutex
@@ -165,6 +166,7 @@ func (s *Session) dial() (*conn, error) {
 		c := &conn{
 			ws: ws, welcome: *f,
 			out: make(chan []byte, outQueue), frames: make(chan proto.Frame, frameQueue), done: make(chan struct{}),
+			nudge:   make(chan struct{}, 1),
 			waiters: map[uint64]chan proto.Frame{}, fills: map[uint64]string{},
 			submits: map[uint64]content.MessageID{}, sentAt: map[content.MessageID]time.Time{},
 		}

@@ -199,9 +199,10 @@ func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
 	return nil
 }
 
-// pollRooms refreshes the room list every RoomsPoll while c lives: the relay
-// does not push invitations, and rooms joined on another device need a
-// subscription here.
+// pollRooms refreshes the room list at once when the relay sends a notice
+// (an invitation, kick, ban or role change of this user, or a join or leave
+// on another device), and every RoomsPoll while c lives as a fallback: a
+// version 1 relay pushes nothing.
 func (s *Session) pollRooms(c *conn) {
 	t := time.NewTicker(s.opts.RoomsPoll)
 	defer t.Stop()
@@ -210,6 +211,7 @@ func (s *Session) pollRooms(c *conn) {
 		case <-c.done:
 			return
 		case <-t.C:
+		case <-c.nudge:
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 		rid := s.rid()
@@ -287,5 +289,12 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *proto.RoomState:
 		c.answer(f.RID, f)
+	case *proto.Notice:
+		// Coalesced: one refresh answers any number of notices queued
+		// before it starts.
+		select {
+		case c.nudge <- struct{}{}:
+		default:
+		}
 	}
 }

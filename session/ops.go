@@ -129,6 +129,18 @@ func (s *Session) SetTopic(ctx context.Context, room, topic string) (OpResult, e
 	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindTopic, Value: topic})
 }
 
+// SetReadReceipts sets room's read-receipt policy (moderator or owner):
+// with on false, members' clients send no read receipts and do not record
+// them. The change arrives as a receipts entry, which Feed turns into
+// content.EventReadReceipts; View.ReadReceipts reports the policy.
+func (s *Session) SetReadReceipts(ctx context.Context, room string, on bool) (OpResult, error) {
+	v := proto.ReceiptsOff
+	if on {
+		v = proto.ReceiptsOn
+	}
+	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindReceipts, Value: v})
+}
+
 // ListRooms asks the relay for the user's rooms (joined and invited).
 func (s *Session) ListRooms(ctx context.Context) ([]proto.RoomSummary, error) {
 	c, err := s.live()

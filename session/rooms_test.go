@@ -123,7 +123,7 @@ func TestMembershipChangesReachTheRoomState(t *testing.T) {
 	if _, err := alice.Invite(ctx, room, bob.User()); err != nil {
 		t.Fatal(err)
 	}
-	// The relay does not push invitations: the room poll finds it.
+	// The relay's notice (or the room poll) brings the invitation.
 	cb.waitFor(t, "invitation", 5*time.Second, func() bool {
 		rm, ok := bob.Room(room)
 		return ok && rm.State == proto.StateInvited

@@ -14,7 +14,8 @@ func (e *Entry) Envelope() content.Envelope {
 
 // TimelineEvent is a room-operation entry as the content timeline takes it;
 // ok is false for operations the timeline has no counterpart for (history
-// and join policy) and for messages.
+// and join policy) and for messages. A receipts entry becomes
+// content.EventReadReceipts with Text "on" or "off".
 func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 	ev = content.RoomEvent{Seq: e.Seq, HubTime: e.Time.UnixMilli(), Actor: e.Sender, Target: e.Target,
 		Role: memberRole(e.Role), Text: e.Value}
@@ -42,6 +43,8 @@ func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 		ev.Kind = content.EventRoomTopic
 	case proto.KindAvatar:
 		ev.Kind = content.EventRoomAvatar
+	case proto.KindReceipts:
+		ev.Kind = content.EventReadReceipts
 	default:
 		return content.RoomEvent{}, false
 	}
