@@ -68,6 +68,7 @@ func goldenEntries(t *testing.T) []session.Entry {
 	op(proto.KindKick, alice, bob, "", "", "spam")
 	es = append(es, session.Entry{Room: room, Seq: uint64(len(es) + 1), Time: at(13), Sender: bob,
 		Kind: proto.KindMessage, Raw: []byte{0x80}}) // undecodable content
+	op(proto.KindReceipts, alice, "", "", proto.ReceiptsOff, "")
 	return es
 }
 

@@ -26,7 +26,8 @@ func init() {
 			"       mimichat room invite|kick|ban|unban ROOM USER [REASON]\n" +
 			"       mimichat room join|leave|info ROOM\n" +
 			"       mimichat room role ROOM USER member|moderator|owner\n" +
-			"       mimichat room set-name|set-topic ROOM TEXT",
+			"       mimichat room set-name|set-topic ROOM TEXT\n" +
+			"       mimichat room set-receipts [--room] ROOM on|off",
 		summary: "create a room, manage members and roles, rename it (prints the room and the event's seq)",
 	}
 	room.run = func(args []string, io stdio) error { return runRoom(room, args, io) }
@@ -102,6 +103,9 @@ var roomOps = map[string]struct {
 	"set-topic": {2, 2, func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
 		return s.SetTopic(ctx, a[0], a[1])
 	}},
+	"set-receipts": {2, 2, func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+		return s.SetReadReceipts(ctx, a[0], a[1] == proto.ReceiptsOn)
+	}},
 }
 
 func arg(a []string, i int) string {
@@ -125,6 +129,7 @@ func runRoom(c *command, args []string, io stdio) error {
 	cf.register(fs)
 	var opts session.CreateRoomOptions
 	asJSON := false
+	roomFlag := ""
 	switch sub {
 	case "create":
 		fs.StringVar(&opts.Name, "name", "", "room name")
@@ -133,6 +138,8 @@ func runRoom(c *command, args []string, io stdio) error {
 		fs.StringVar(&opts.Join, "join", "", "join policy: invite (default) or open")
 	case "info":
 		fs.BoolVar(&asJSON, "json", false, "print the room state as JSON")
+	case "set-receipts":
+		fs.StringVar(&roomFlag, "room", "", "the room (instead of the ROOM argument)")
 	default:
 		if _, ok := roomOps[sub]; !ok {
 			return fmt.Errorf("%w: unknown subcommand %q", errUsage, sub)
@@ -142,6 +149,9 @@ func runRoom(c *command, args []string, io stdio) error {
 		return err
 	}
 	pos := fs.Args()
+	if roomFlag != "" {
+		pos = append([]string{roomFlag}, pos...)
+	}
 	switch op, ok := roomOps[sub]; {
 	case sub == "create" && len(pos) > 1, sub == "info" && len(pos) != 1:
 		return fmt.Errorf("%w: wrong number of arguments for room %s", errUsage, sub)
@@ -152,6 +162,9 @@ func runRoom(c *command, args []string, io stdio) error {
 		if proto.Role(pos[2]).Rank() == 0 {
 			return fmt.Errorf("%w: role %q: want member, moderator or owner", errUsage, pos[2])
 		}
+	}
+	if sub == "set-receipts" && pos[1] != proto.ReceiptsOn && pos[1] != proto.ReceiptsOff {
+		return fmt.Errorf("%w: read receipts %q: want on or off", errUsage, pos[1])
 	}
 	ctx, cancel := commandContext(cf.timeout)
 	defer cancel()
@@ -205,8 +218,12 @@ func printRoomInfo(ctx context.Context, s *session.Session, room string, asJSON 
 		fmt.Fprintf(io.out, "%s\n", b)
 		return nil
 	}
-	fmt.Fprintf(io.out, "room %s\nname %s\ntopic %s\nhistory %s\njoin %s\nhead %d\n",
-		st.Room, oneLine(st.Name), oneLine(st.Topic), st.History, st.Join, st.LastSeq)
+	fmt.Fprintf(io.out, "room %s\nname %s\ntopic %s\nhistory %s\njoin %s\n",
+		st.Room, oneLine(st.Name), oneLine(st.Topic), st.History, st.Join)
+	if st.Receipts != "" {
+		fmt.Fprintf(io.out, "receipts %s\n", st.Receipts)
+	}
+	fmt.Fprintf(io.out, "head %d\n", st.LastSeq)
 	for _, m := range st.Members {
 		fmt.Fprintf(io.out, "member %s %s %s\n", m.User, m.State, m.Role)
 	}

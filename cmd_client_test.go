@@ -158,6 +158,12 @@ func TestClientCommandsEndToEnd(t *testing.T) {
 	}
 	env.must("alice", []string{"room", "role"}, "lobby", "bob", "moderator")
 	env.must("bob", []string{"room", "set-name"}, "lobby", "Bob's lobby")
+	env.must("bob", []string{"room", "set-receipts"}, "--room", "lobby", "off")
+	code, out, _ = env.run("bob", []string{"room", "info"}, "lobby")
+	if code != 0 || !strings.Contains(out, "join invite\nreceipts off\nhead ") {
+		t.Fatalf("room info after set-receipts: %d\n%s", code, out)
+	}
+	env.must("alice", []string{"room", "set-receipts"}, "lobby", "on")
 	env.must("alice", []string{"room", "kick"}, "lobby", "bob", "bye")
 	env.must("alice", []string{"room", "invite"}, "lobby", "bob")
 	env.must("alice", []string{"room", "ban"}, "lobby", "bob", "really bye")
@@ -186,6 +192,8 @@ func TestClientCommandUsageErrors(t *testing.T) {
 		{[]string{"room", "fly"}, nil, "unknown subcommand"},
 		{[]string{"room", "invite"}, []string{"lobby"}, "takes 2 to 2 arguments"},
 		{[]string{"room", "role"}, []string{"lobby", "bob", "king"}, "want member, moderator or owner"},
+		{[]string{"room", "set-receipts"}, []string{"--room", "lobby", "maybe"}, "want on or off"},
+		{[]string{"room", "set-receipts"}, []string{"lobby"}, "takes 2 to 2 arguments"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(append(tc.cmd, tc.args...), " "), func(t *testing.T) {
