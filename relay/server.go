@@ -42,6 +42,9 @@ type Config struct {
 	SendQueue   int     // per-connection send queue for events, in frames; default 1024
 	MaxInflight int     // requests per connection awaiting their answer; default 256
 
+	MaxBlob   int64 // largest attachment blob, bytes; default DefaultMaxBlob
+	BlobQuota int64 // bytes a user may upload per 24 h; default DefaultBlobQuota; < 0 unlimited
+
 	MaxBatch    int           // requests per commit; default 512
 	BatchWindow time.Duration // extra wait to fill a batch; default 200µs; < 0 none
 
@@ -54,6 +57,12 @@ type Config struct {
 
 	Logger *slog.Logger // default slog.Default()
 }
+
+// Blob store defaults.
+const (
+	DefaultMaxBlob   = 25 << 20
+	DefaultBlobQuota = 1 << 30
+)
 
 func (c *Config) defaults() error {
 	if c.Data == "" {
@@ -91,6 +100,12 @@ func (c *Config) defaults() error {
 	set(&c.SignalBurst, 20)
 	set(&c.SendQueue, 1024)
 	set(&c.MaxInflight, 256)
+	if c.MaxBlob <= 0 {
+		c.MaxBlob = DefaultMaxBlob
+	}
+	if c.BlobQuota == 0 {
+		c.BlobQuota = DefaultBlobQuota
+	}
 	set(&c.MaxBatch, 512)
 	setD(&c.BatchWindow, 200*time.Microsecond)
 	set(&c.ErrorBudget, 20)
@@ -109,6 +124,7 @@ type Server struct {
 	cfg     Config
 	store   *Store
 	hub     *hub
+	blobs   *blobStore
 	limits  *limiter
 	log     *slog.Logger
 	ln      net.Listener
@@ -164,7 +180,11 @@ func start(cfg Config, store *Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, log: cfg.Logger, conns: map[*conn]struct{}{},
+	blobs, err := openBlobs(cfg.Data, store, cfg.MaxBlob, cfg.BlobQuota)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, store: store, st: st, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
@@ -186,6 +206,8 @@ func start(cfg Config, store *Store) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /v1", s.serveWS)
+	mux.HandleFunc("POST /v1/blobs", s.upload)
+	mux.HandleFunc("GET /v1/blobs/{id}", s.download)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go s.hub.runWriter()
 	go s.hub.runDispatcher(s.dispDone)

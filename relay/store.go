@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS events(
 	frame BLOB NOT NULL,
 	PRIMARY KEY(room, seq)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_msg_id ON events(room, msg_id) WHERE msg_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS blobs(
+	id TEXT PRIMARY KEY,
+	uploader TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	sha256 BLOB NOT NULL,
+	created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploader, created);
 `
 
 // migrate brings a database created by an older relay up to schema: columns
