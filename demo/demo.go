@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -52,7 +51,6 @@ type Demo struct {
 	Rooms []string
 
 	relay  *relay.Server
-	blobs  *blobServer
 	peers  []*peer
 	dir    string
 	ownDir bool
@@ -71,7 +69,7 @@ type peer struct {
 	st   *peerState
 }
 
-// Start starts the relay, the blob server and the peers, sets up the rooms
+// Start starts the relay (with its blob store) and the peers, sets up the rooms
 // with some history, joins the user to them, and starts the live script.
 // It returns once the user's account can connect.
 func Start(ctx context.Context, o Options) (*Demo, error) {
@@ -97,10 +95,6 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		return nil, fmt.Errorf("demo: relay: %w", err)
 	}
 	d.relay = srv
-	if d.blobs, err = startBlobs(); err != nil {
-		d.Close()
-		return nil, err
-	}
 	url := "ws://" + srv.Addr() + "/v1"
 	mk := func(name string) (string, string, error) {
 		u, tok, err := srv.Store().AddUser(Domain, name)
@@ -173,12 +167,11 @@ func (d *Demo) Join(ctx context.Context, s *session.Session) error {
 	return errors.Join(errs...)
 }
 
-// Upload stores a sealed attachment in the demo's loopback file store and
-// returns its URL (the UI's /attach uses it).
-func (d *Demo) Upload(_ context.Context, filename string, ciphertext []byte) (string, error) {
-	key := fmt.Sprintf("%d-%s", time.Now().UnixNano(), url.PathEscape(filename))
-	d.blobs.put(key, ciphertext)
-	return d.blobs.url(key), nil
+// Upload stores a sealed attachment in the demo relay's blob store with the
+// user's token and returns its URL (the UI's /attach uses it); it is
+// session.Session.Upload without needing the user's session.
+func (d *Demo) Upload(ctx context.Context, filename string, ciphertext []byte) (string, error) {
+	return session.UploadBlob(ctx, d.User.Relay, d.User.Token, ciphertext)
 }
 
 // Peer returns a peer's session by name ("Alice", "Bob", "Carol").
@@ -194,7 +187,7 @@ func (d *Demo) Peer(name string) *session.Session {
 // RelayAddr is the relay's loopback address.
 func (d *Demo) RelayAddr() string { return d.relay.Addr() }
 
-// Close stops the script, the peers, the blob server and the relay, and
+// Close stops the script, the peers and the relay, and
 // removes a temporary directory.
 func (d *Demo) Close() error {
 	if d.cancel != nil {
@@ -205,9 +198,6 @@ func (d *Demo) Close() error {
 	}
 	d.wg.Wait()
 	var err error
-	if d.blobs != nil {
-		d.blobs.close()
-	}
 	if d.relay != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = d.relay.Shutdown(ctx)

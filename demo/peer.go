@@ -235,17 +235,19 @@ func (p *peer) alternatives(room string) error {
 	return err
 }
 
-// attachment seals a small text file, serves the ciphertext and sends the
-// attachment message.
+// attachment seals a small text file, uploads the ciphertext to the relay's
+// blob store and sends the attachment message.
 func (p *peer) attachment(room, name, desc string) error {
 	plain := []byte(logoArt)
-	key := fmt.Sprintf("%d-%s", time.Now().UnixNano(), name)
-	part, blob, err := content.SealAttachment(nil, plain, content.AttachmentSpec{URL: p.d.blobs.url(key),
-		Filename: name, Description: desc})
+	part, blob, err := content.SealAttachment(nil, plain, content.AttachmentSpec{Filename: name, Description: desc})
 	if err != nil {
 		return err
 	}
-	p.d.blobs.put(key, blob)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if part.URL, err = p.s.Upload(ctx, name, blob); err != nil {
+		return err
+	}
 	msg, err := p.build(room).Attachment("text/plain;charset=utf-8", part)
 	if err != nil {
 		return err
