@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"mimichat/relay"
@@ -16,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:    "relay",
-		usage:   "relay [--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] | relay user add NAME [--data DIR] [--domain D] | relay user list [--data DIR]",
+		usage:   "relay [--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] | relay user add NAME [--data DIR] [--domain D] | relay user list [--data DIR]",
 		summary: "run the provider relay (hub), or manage its users",
 		run:     runRelay,
 	})
@@ -44,6 +47,9 @@ func runRelay(args []string, io stdio) error {
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
 	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
+	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota
+	fs.Var((*byteSize)(&cfg.MaxBlob), "max-blob", "largest attachment upload (bytes, or with K, M, G: 25M = 25 MiB)")
+	fs.Var((*byteSize)(&cfg.BlobQuota), "blob-quota", "attachment bytes a user may upload per 24 h (negative: unlimited)")
 	verbose := fs.Bool("v", false, "debug logs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -61,6 +67,36 @@ func runRelay(args []string, io stdio) error {
 	return relay.Serve(ctx, cfg, func(addr string) {
 		fmt.Fprintf(io.out, "mimichat relay listening on %s\n", addr)
 	})
+}
+
+// byteSize is a flag holding a byte count: digits with an optional binary
+// suffix K, M or G (KiB, MiB, GiB also read), or a negative number.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "IB"), "B")
+	shift := 0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		}
+		if shift > 0 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || (v > 0 && v > math.MaxInt64>>shift) {
+		return fmt.Errorf("%q is not a byte size (like 1048576, 512K, 25M, 1G)", s)
+	}
+	*b = byteSize(v << shift)
+	return nil
 }
 
 func runRelayUser(args []string, io stdio) error {

@@ -37,3 +37,27 @@ func TestRelayUserCommands(t *testing.T) {
 		t.Fatalf("non-loopback without TLS: exit %d %q", code, errs)
 	}
 }
+
+func TestByteSizeFlag(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1048576", 1 << 20, true}, {"512K", 512 << 10, true}, {"25M", 25 << 20, true}, {"25MiB", 25 << 20, true},
+		{"1g", 1 << 30, true}, {"-1", -1, true}, {"", 0, false}, {"ten", 0, false}, {"8T", 0, false},
+		{"9000000000G", 0, false},
+	}
+	for _, c := range cases {
+		var b byteSize
+		err := b.Set(c.in)
+		if (err == nil) != c.ok || (c.ok && int64(b) != c.want) {
+			t.Errorf("Set(%q) = %d, %v; want %d ok=%v", c.in, b, err, c.want, c.ok)
+		}
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"relay", "--max-blob", "lots", "--data", t.TempDir()}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	if code != 2 || !strings.Contains(errb.String(), "not a byte size") {
+		t.Fatalf("bad --max-blob: exit %d %q", code, errb.String())
+	}
+}
