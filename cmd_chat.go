@@ -23,7 +23,7 @@ func init() {
 	defaultCommand = "chat"
 	register(&command{
 		name:    "chat",
-		usage:   "chat [--config FILE] [--relay URL] [--user URI] [--token T | --token-file F] [--data-dir DIR] [--theme T] [--keys P]",
+		usage:   "chat [--config FILE] [--relay URL] [--user URI] [--token T | --token-file F] [--data-dir DIR] [--theme T] [--keys P] [--notify N] [--no-read-receipts]",
 		summary: "the terminal client (the default command); offers the demo when there is no config",
 		run:     runChat,
 	})
@@ -39,7 +39,13 @@ func runChat(args []string, io stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	r, err := cf.resolve()
+	cfg, err := config.Load(cf.configPath)
+	if err != nil {
+		return err
+	}
+	cc := cfg.Client
+	cc.Override(cf.over)
+	r, err := cc.Resolve()
 	if errors.Is(err, config.ErrMissing) && cf.configPath == "" {
 		return offerDemo(io, err)
 	}
@@ -53,7 +59,7 @@ func runChat(args []string, io stdio) error {
 		return err
 	}
 	defer s.Close()
-	return runUI(s, uf, ui.Options{History: r.HistoryPerRoom})
+	return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom})
 }
 
 // offerDemo explains the missing config and, on a terminal, offers the demo.

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"mimichat/config"
+	"mimichat/keys"
+	"mimichat/ui"
 )
 
 // TestChatWithoutConfigOffersDemo: `mimichat` with no config file and no
@@ -36,5 +40,68 @@ func TestUserLanguages(t *testing.T) {
 	t.Setenv("LANGUAGE", "de:en_GB")
 	if got := strings.Join(userLanguages(), ","); got != "de,en-GB,en,fr-CA,fr" {
 		t.Fatalf("userLanguages with LANGUAGE = %q", got)
+	}
+}
+
+// TestUIOptionsFromConfigAndFlags: the file's [ui] and [keys] reach the
+// client, flags win over them, and the demo's own names stay unless renamed.
+func TestUIOptionsFromConfigAndFlags(t *testing.T) {
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "de_DE.UTF-8")
+	file := `[ui]
+theme = "light"
+notify = "bell"
+read_receipts = false
+download_dir = "/tmp/dl"
+[ui.colours]
+accent = "#ff8700"
+[ui.names]
+"mimi://d.example/u/bob" = "Robert"
+[keys]
+preset = "vim"
+[keys.timeline]
+reply = ["r", "ctrl+r"]
+`
+	cfg, err := config.Parse(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoNames := map[string]string{"mimi://d.example/u/bob": "Bob", "mimi://d.example/u/ana": "Ana"}
+	tests := []struct {
+		name                          string
+		flags                         uiFlags
+		theme, notify, preset, key, a string
+		noRead                        bool
+	}{
+		{"file", uiFlags{}, "light", "bell", "vim", "ctrl+r", "reply", true},
+		{"flags win", uiFlags{theme: "dark", notify: "off", keys: "default"}, "dark", "off", "default", "ctrl+r", "reply", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := uiOptions(tc.flags, cfg, ui.Options{Names: demoNames})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Theme != tc.theme || o.Notify != tc.notify || o.NoReadReceipts != tc.noRead || o.Keymap.Preset() != tc.preset {
+				t.Errorf("got theme %q notify %q noRead %v preset %q", o.Theme, o.Notify, o.NoReadReceipts, o.Keymap.Preset())
+			}
+			if a, _ := o.Keymap.Action(keys.Timeline, tc.key); string(a) != tc.a {
+				t.Errorf("%s = %q, want %q", tc.key, a, tc.a)
+			}
+			if o.DownloadDir != "/tmp/dl" || o.Colours["accent"] != "#ff8700" || strings.Join(o.Languages, ",") != "de-DE,de" {
+				t.Errorf("download %q colours %v languages %v", o.DownloadDir, o.Colours, o.Languages)
+			}
+			if o.Names["mimi://d.example/u/bob"] != "Robert" || o.Names["mimi://d.example/u/ana"] != "Ana" {
+				t.Errorf("names = %v", o.Names)
+			}
+		})
+	}
+	if demoNames["mimi://d.example/u/bob"] != "Bob" {
+		t.Error("uiOptions changed the caller's names map")
+	}
+	if _, err := uiOptions(uiFlags{theme: "sepia"}, cfg, ui.Options{}); err == nil || !strings.Contains(err.Error(), "ui.theme") {
+		t.Errorf("bad --theme: got %v, want an error naming ui.theme", err)
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"mimichat/config"
 	"mimichat/demo"
-	"mimichat/keys"
 	"mimichat/session"
 	"mimichat/ui"
 )
@@ -21,13 +21,15 @@ import (
 func init() {
 	register(&command{
 		name:    "demo",
-		usage:   "demo [--theme auto|light|dark] [--keys default|vim] [--pace N] [--no-script]",
+		usage:   "demo [--config FILE] [--theme auto|light|dark] [--keys default|vim] [--notify desktop|bell|off] [--no-read-receipts] [--pace N] [--no-script]",
 		summary: "try mimichat: a local relay and three scripted peers, no setup",
 		run:     runDemo,
 	})
 }
 
-// uiFlags are the look-and-feel flags shared by demo and chat.
+// uiFlags are the look-and-feel flags shared by demo and chat. Each one
+// that is given wins over the same key of the config file's [ui] or [keys]
+// table; an absent one leaves the file's value (or the default).
 type uiFlags struct {
 	theme, keys, notify string
 	noRead              bool
@@ -37,10 +39,20 @@ func (f *uiFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&f.theme, "theme", "auto", "colour theme: auto (from the terminal background), light or dark")
-	fs.StringVar(&f.keys, "keys", "default", "key preset: default or vim")
-	fs.StringVar(&f.notify, "notify", "desktop", "notifications for mentions and knocks: desktop (bell + OSC 9/777), bell or off")
-	fs.BoolVar(&f.noRead, "no-read-receipts", false, "do not send read receipts")
+	fs.StringVar(&f.theme, "theme", "", "colour theme: auto (from the terminal background), light or dark (ui.theme; default auto)")
+	fs.StringVar(&f.keys, "keys", "", "key preset: default or vim (keys.preset; default default)")
+	fs.StringVar(&f.notify, "notify", "", "notifications for mentions and knocks: desktop (bell + OSC 9/777), bell or off (ui.notify; default desktop)")
+	fs.BoolVar(&f.noRead, "no-read-receipts", false, "do not send read receipts (ui.read_receipts = false)")
+}
+
+// override is the [ui] table the flags stand for.
+func (f *uiFlags) override() config.UI {
+	o := config.UI{Theme: f.theme, Notify: f.notify}
+	if f.noRead {
+		off := false
+		o.ReadReceipts = &off
+	}
+	return o
 }
 
 func runDemo(args []string, io stdio) error {
@@ -48,9 +60,15 @@ func runDemo(args []string, io stdio) error {
 	fs := newFlagSet(c, io)
 	var uf uiFlags
 	uf.register(fs)
+	configPath := fs.String("config", "", "config file whose [ui] and [keys] apply ([client] is ignored; default $XDG_CONFIG_HOME/mimichat/config.toml)")
 	pace := fs.Float64("pace", 1, "script speed: pauses are multiplied by this")
 	noScript := fs.Bool("no-script", false, "set up the rooms but run no live script")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	// The demo has its own account; only the user's look and keys apply.
+	cfg, err := config.Load(*configPath)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(io.err, "mimichat demo: starting a relay on loopback and three peers…")
@@ -73,23 +91,51 @@ func runDemo(args []string, io stdio) error {
 	if err := d.Join(ctx, s); err != nil {
 		return err
 	}
-	return runUI(s, uf, ui.Options{Names: d.Names, Room: d.Rooms[0], Upload: d.Upload})
+	return runUI(s, uf, cfg, ui.Options{Names: d.Names, Room: d.Rooms[0], Upload: d.Upload})
 }
 
 // runUI runs the terminal client on an opened session until the user quits.
-func runUI(s *session.Session, uf uiFlags, o ui.Options) error {
-	km, err := keys.New(uf.keys, nil)
+func runUI(s *session.Session, uf uiFlags, cfg *config.Config, o ui.Options) error {
+	o2, err := uiOptions(uf, cfg, o)
 	if err != nil {
 		return err
 	}
-	o.Session, o.Keymap, o.Theme, o.Languages = s, km, uf.theme, userLanguages()
-	o.Notify, o.NoReadReceipts, o.DownloadDir = uf.notify, uf.noRead, downloadDir()
-	m, err := ui.New(o)
+	o2.Session = s
+	m, err := ui.New(o2)
 	if err != nil {
 		return err
 	}
 	_, err = tea.NewProgram(m).Run()
 	return err
+}
+
+// uiOptions merges the config file's [ui] and [keys], the flags (which win)
+// and the defaults into o. Names from the file are added to o's (a demo's
+// own names stay unless the user renames them).
+func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error) {
+	u := cfg.UI
+	u.Override(uf.override())
+	r, err := u.Resolve(userLanguages, downloadDir)
+	if err != nil {
+		return o, err
+	}
+	km, err := cfg.Keys.Keymap(uf.keys)
+	if err != nil {
+		return o, err
+	}
+	o.Keymap, o.Theme, o.Colours, o.Languages = km, r.Theme, r.Colours, r.Languages
+	o.Notify, o.NoReadReceipts, o.DownloadDir = r.Notify, !r.ReadReceipts, r.DownloadDir
+	if len(r.Names) > 0 {
+		names := make(map[string]string, len(o.Names)+len(r.Names))
+		for k, v := range o.Names {
+			names[k] = v
+		}
+		for k, v := range r.Names {
+			names[k] = v
+		}
+		o.Names = names
+	}
+	return o, nil
 }
 
 // userLanguages are the user's languages from $LANGUAGE / $LC_ALL / $LANG

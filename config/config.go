@@ -4,7 +4,7 @@
 //
 // The file lives at $XDG_CONFIG_HOME/mimichat/config.toml (or
 // ~/.config/mimichat/config.toml) unless --config names another. Each part of
-// the program owns one table ([client] today); new tables are new fields of
+// the program owns one table ([client], [ui], [keys]); new tables are new fields of
 // Config, so adding a section never changes how older sections load.
 package config
 
@@ -21,6 +21,8 @@ import (
 // Config is the whole file.
 type Config struct {
 	Client Client `toml:"client"`
+	UI     UI     `toml:"ui"`
+	Keys   Keys   `toml:"keys"`
 }
 
 // Client is the [client] table: where the relay is and who we are.
@@ -147,6 +149,12 @@ func Parse(text string) (*Config, error) {
 	if err := cfg.Client.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.UI.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Keys.validate(); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 
@@ -158,4 +166,5 @@ func (c *Config) resolveRelative(dir string) {
 	if c.Client.DataDir != "" && !filepath.IsAbs(c.Client.DataDir) && !strings.HasPrefix(c.Client.DataDir, "~/") {
 		c.Client.DataDir = filepath.Join(dir, c.Client.DataDir)
 	}
+	c.UI.resolveRelative(dir)
 }

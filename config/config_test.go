@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -146,6 +147,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("[client]\ntoken_file = \"~/tok\"\nhistory_per_room = 5\n")
 	f.Add("[client\n")
 	f.Add("x = 1\n")
+	f.Add("[ui]\ntheme = \"dark\"\nlanguages = [\"en\"]\n[ui.colours]\naccent = \"#fff\"\n[ui.names]\n\"mimi://e/u/b\" = \"B\"\n")
+	f.Add("[keys]\npreset = \"vim\"\n[keys.timeline]\nreply = [\"r\"]\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		cfg, err := Parse(text)
 		if err != nil {
@@ -158,5 +161,61 @@ func FuzzParse(f *testing.F) {
 		if err := cfg.Client.validate(); err != nil {
 			t.Fatalf("parsed config fails validation: %v", err)
 		}
+		if err := cfg.UI.validate(); err != nil {
+			t.Fatalf("parsed [ui] fails validation: %v", err)
+		}
+		if err := cfg.Keys.validate(); err != nil {
+			t.Fatalf("parsed [keys] fails validation: %v", err)
+		}
 	})
+}
+
+// TestExampleDocumentsEveryKey: every key the loader knows appears in
+// config.example.toml, so the example stays the reference.
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			key := prefix + f.Tag.Get("toml")
+			if f.Type.Kind() == reflect.Struct {
+				if !strings.Contains(text, "["+key+"]") {
+					t.Errorf("example has no [%s] table", key)
+				}
+				walk(key+".", f.Type)
+				continue
+			}
+			name := key[strings.LastIndex(key, ".")+1:]
+			if !strings.Contains(text, name+" = ") && !strings.Contains(text, "["+key+"]") {
+				t.Errorf("example does not document %s", key)
+			}
+		}
+	}
+	walk("", reflect.TypeOf(Config{}))
+}
+
+// TestKeysDocExampleLoads: the TOML block of docs/keys.md is what the
+// loader reads.
+func TestKeysDocExampleLoads(t *testing.T) {
+	data, err := os.ReadFile("../docs/keys.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "```toml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/keys.md has no ```toml block")
+	}
+	cfg, err := Parse(block)
+	if err != nil {
+		t.Fatalf("docs/keys.md example: %v", err)
+	}
+	if cfg.Keys.Preset != "vim" || len(cfg.Keys.Timeline) == 0 {
+		t.Errorf("example decoded to %+v", cfg.Keys)
+	}
 }

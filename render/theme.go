@@ -141,6 +141,20 @@ func NewTheme(mode string, bgIsDark bool, overrides map[string]string) (*Theme, 
 	return t, nil
 }
 
+// CheckColour reports whether name is a colour slot NewTheme knows and v a
+// colour it accepts, so the config loader can check [ui.colours] on load.
+func CheckColour(name, v string) error {
+	p := darkPalette
+	p.Senders = append([]string(nil), p.Senders...)
+	if _, ok := p.slots()[name]; !ok {
+		return fmt.Errorf("unknown colour name %q (known: text, muted, accent, link, error, warning, success, selection_fg, selection_bg, mention_fg, mention_bg, border, code_fg, code_bg, status_fg, status_bg, sender_1..sender_%d)", name, len(p.Senders))
+	}
+	if why := checkColour(v); why != "" {
+		return fmt.Errorf("%q: %s", v, why)
+	}
+	return nil
+}
+
 // checkColour returns why v is not a colour, or "".
 func checkColour(v string) string {
 	if v == "" {
