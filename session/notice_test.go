@@ -126,6 +126,27 @@ func TestReadReceiptsPolicyOverSession(t *testing.T) {
 	if feed() {
 		t.Fatal("timeline says receipts on after the room turned them off")
 	}
+	if bob.ReadReceipts(room) {
+		t.Fatal("session says receipts on after the room turned them off")
+	}
+	// A new device whose backfill starts after the policy entry learns the
+	// policy from the room list.
+	for range 3 {
+		sendText(t, alice, room, "later")
+	}
+	uri, tok := r.user("bob")
+	dev, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: t.TempDir(), Backfill: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if !dev.ReadReceipts(room) {
+		t.Fatal("an unknown room reports receipts off")
+	}
+	online(t, dev)
+	if dev.ReadReceipts(room) {
+		t.Fatal("the new device did not learn the policy from the room list")
+	}
 	st, err := bob.RoomInfo(ctx, room)
 	if err != nil || st.Receipts != proto.ReceiptsOff {
 		t.Fatalf("room info %+v, %v", st, err)
@@ -138,5 +159,8 @@ func TestReadReceiptsPolicyOverSession(t *testing.T) {
 	tl = content.NewTimeline(content.TimelineOptions{LocalUser: bob.User(), RoomURI: room})
 	if !feed() {
 		t.Fatal("timeline says receipts off after the room turned them on")
+	}
+	if !bob.ReadReceipts(room) {
+		t.Fatal("session says receipts off after the room turned them on")
 	}
 }

@@ -141,6 +141,19 @@ func (s *Session) SetReadReceipts(ctx context.Context, room string, on bool) (Op
 	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindReceipts, Value: v})
 }
 
+// ReadReceipts reports room's read-receipt policy as the session last
+// heard it from the relay (the room list at connect and on notices, and
+// receipts entries since): false only when the room turned receipts off.
+// Unlike a timeline's View.ReadReceipts it does not need the policy entry in
+// the loaded history (a long room's cache may start after it); it is not
+// kept across Open, so before the first connection it reports true.
+func (s *Session) ReadReceipts(room string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rooms[room]
+	return !ok || r.receipts != proto.ReceiptsOff
+}
+
 // ListRooms asks the relay for the user's rooms (joined and invited).
 func (s *Session) ListRooms(ctx context.Context) ([]proto.RoomSummary, error) {
 	c, err := s.live()

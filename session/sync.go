@@ -23,6 +23,7 @@ type roomSync struct {
 	batch      []Entry          // contiguous entries accepted, not yet committed
 	held       map[uint64]Entry // arrived early: seq > Cursor+1
 	fillAt     time.Time        // when the outstanding gap fill was sent; zero if none
+	receipts   string           // read-receipt policy from the room list or the log; "" unknown
 }
 
 // resetConn forgets what died with the connection; held entries and fills
@@ -143,6 +144,11 @@ func (s *Session) flushLocked(c *conn) {
 		batch := r.batch
 		r.batch = nil
 		before := r.Room
+		for i := range batch {
+			if batch[i].Kind == proto.KindReceipts {
+				r.receipts = batch[i].Value
+			}
+		}
 		applyEntries(&r.Room, s.opts.User, batch)
 		stored, err := s.store.Commit(r.Room, batch)
 		if err != nil {
@@ -256,6 +262,9 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 		before := r.Room
 		r.Name, r.Topic, r.Role, r.State = sum.Name, sum.Topic, sum.Role, sum.State
 		r.Head = max(r.Head, sum.Head)
+		if sum.Receipts != "" {
+			r.receipts = sum.Receipts
+		}
 		if err := s.store.SaveRoom(r.Room); err != nil {
 			s.q.push(ErrorEvent{err})
 		}
