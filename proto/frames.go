@@ -338,22 +338,6 @@ type RoomState struct {
 	Members  []Member `cbor:"members"`
 }
 
-// Notice (version 2) tells a user, on every live connection whether or not
-// it is subscribed to the room, that its own standing in Room changed: it
-// was invited, kicked, banned or unbanned, its role changed, or it joined or
-// left on another connection. Seq is the event that changed it, From who
-// did it, State and Role the user's membership now. A client refreshes its
-// room list on receipt; the event itself stays in the room's log.
-type Notice struct {
-	Head
-	Room  string `cbor:"room"`
-	Seq   uint64 `cbor:"seq"`
-	Kind  Kind   `cbor:"kind"`
-	From  string `cbor:"from"`
-	State State  `cbor:"state"`
-	Role  Role   `cbor:"role,omitempty"`
-}
-
 // ErrorFrame reports a refused request or bad input. RID names the request
 // (0 when none applies). Fatal means the relay closes the connection next.
 type ErrorFrame struct {
@@ -384,7 +368,6 @@ func (*Rooms) FrameType() Type       { return TRooms }
 func (*RoomList) FrameType() Type    { return TRoomList }
 func (*RoomInfo) FrameType() Type    { return TRoomInfo }
 func (*RoomState) FrameType() Type   { return TRoomState }
-func (*Notice) FrameType() Type      { return TNotice }
 func (*ErrorFrame) FrameType() Type  { return TError }
 
 // newFrame returns an empty frame of type t, or nil for an unknown type.
