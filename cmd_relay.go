@@ -8,10 +8,12 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"mimichat/config"
 	"mimichat/relay"
 )
 
@@ -25,9 +27,11 @@ func init() {
 	})
 }
 
+// relayDefaultData is $XDG_DATA_HOME/mimichat/relay: a database and blobs
+// are data, not configuration.
 func relayDefaultData() string {
-	if d, err := os.UserConfigDir(); err == nil {
-		return d + "/mimichat/relay"
+	if d, err := config.DefaultDataDir(); err == nil {
+		return filepath.Join(d, "relay")
 	}
 	return "mimichat-relay"
 }
