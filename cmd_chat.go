@@ -59,7 +59,7 @@ func runChat(args []string, io stdio) error {
 		return err
 	}
 	defer s.Close()
-	return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom})
+	return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom, Upload: s.Upload})
 }
 
 // offerDemo explains the missing config and, on a terminal, offers the demo.

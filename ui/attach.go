@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,11 +49,12 @@ func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
 	}
 	client := m.opt.HTTP
 	part := *ext
+	now := m.now()
 	m.setNotice("downloading " + content.SafeFilename(part.Filename) + "…")
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		path, err := fetchAttachment(ctx, client, &part, dir)
+		path, err := fetchAttachment(ctx, client, &part, dir, now)
 		if err != nil {
 			return noticeMsg("attachment: " + err.Error())
 		}
@@ -67,32 +68,31 @@ func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
 	}
 }
 
-// fetchAttachment GETs part.URL, verifies the hash, decrypts and writes the
-// file under dir with a safe, non-clobbering name. Nothing is written
-// unless every check passed.
-func fetchAttachment(ctx context.Context, client *http.Client, part *content.ExternalPart, dir string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, part.URL, nil)
+// fetchAttachment GETs the part's URL (checked by content.DownloadURL:
+// http(s) only, not expired at now), reads at most the part's declared size
+// (content.ReadAndDecrypt), verifies the hash, decrypts and writes the file
+// under dir with a safe, non-clobbering name. Nothing is written unless
+// every check passed.
+func fetchAttachment(ctx context.Context, client *http.Client, part *content.ExternalPart, dir string, now time.Time) (string, error) {
+	u, err := content.DownloadURL(part, now.Unix())
+	if err != nil {
+		return "", explainAttachError(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("download from %s: %w", u.Host, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("GET %s: %s", part.URL, resp.Status)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("download from %s: %s", u.Host, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDownload+1))
+	plain, err := content.ReadAndDecrypt(part, resp.Body, maxDownload)
 	if err != nil {
-		return "", err
-	}
-	if len(data) > maxDownload {
-		return "", fmt.Errorf("larger than %d bytes", maxDownload)
-	}
-	plain, err := content.VerifyAndDecrypt(part, data)
-	if err != nil {
-		return "", err
+		return "", explainAttachError(err)
 	}
 	name := content.SafeFilename(part.Filename)
 	if name == "" {
@@ -123,6 +123,30 @@ func fetchAttachment(ctx context.Context, client *http.Client, part *content.Ext
 		return p, f.Close()
 	}
 	return "", fmt.Errorf("no free file name for %s in %s", name, dir)
+}
+
+// explainAttachError says in the user's words what a content attachment
+// error means (the server is the one who sent the bytes, so "the server"
+// is who the notice blames), keeping the typed detail after it.
+func explainAttachError(err error) error {
+	var why string
+	switch {
+	case errors.Is(err, content.ErrTooLarge):
+		why = "the server sent more bytes than the attachment's size; nothing saved"
+	case errors.Is(err, content.ErrSizeMismatch):
+		why = "the server sent a different number of bytes than the attachment's size; nothing saved"
+	case errors.Is(err, content.ErrHashMismatch):
+		why = "the server sent different bytes than the sender hashed; nothing saved"
+	case errors.Is(err, content.ErrDecrypt):
+		why = "the download does not decrypt with the sender's key; nothing saved"
+	case errors.Is(err, content.ErrURL):
+		why = "not an http(s) link; not fetched"
+	case errors.Is(err, content.ErrExpired):
+		why = "the link has expired; not fetched"
+	default:
+		return err
+	}
+	return fmt.Errorf("%s (%w)", why, err)
 }
 
 func startOpener(target string) error {

@@ -2,10 +2,16 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"mimichat/content"
 )
 
 // TestAttachAndSave: /attach seals and uploads a file to the demo's file
@@ -50,5 +56,84 @@ func TestAttachAndSave(t *testing.T) {
 			t.Fatal("second save did not pick a new name")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestFetchAttachmentHostileServer: a file server on 127.0.0.1 that sends
+// more, fewer or different bytes than the sender sealed (or refuses, or is
+// reached through an expired or non-http link) gets a clear error and no
+// file is written; the honest server's bytes are saved.
+func TestFetchAttachmentHostileServer(t *testing.T) {
+	plain := bytes.Repeat([]byte("secret attachment\n"), 50)
+	part, ct, err := content.SealAttachment(nil, plain, content.AttachmentSpec{Filename: "../../notes.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(ct)
+	flipped[10] ^= 1
+	bodies := map[string][]byte{
+		"/ok":    ct,
+		"/more":  append(bytes.Clone(ct), bytes.Repeat([]byte("x"), 4096)...),
+		"/less":  ct[:len(ct)-7],
+		"/wrong": flipped,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := bodies[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	now := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		name, path string
+		expires    uint32
+		url        string // overrides srv.URL+path
+		want       string // "" means success
+	}{
+		{"honest", "/ok", 0, "", ""},
+		{"not expired", "/ok", uint32(now.Unix() + 60), "", ""},
+		{"more bytes", "/more", 0, "", "more bytes than the attachment's size"},
+		{"fewer bytes", "/less", 0, "", "nothing saved"},
+		{"wrong bytes", "/wrong", 0, "", "different bytes than the sender hashed"},
+		{"404", "/gone", 0, "", "404"},
+		{"expired", "/ok", uint32(now.Unix() - 1), "", "expired"},
+		{"file link", "", 0, "file:///etc/passwd", "not an http(s) link"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := part
+			p.URL = srv.URL + tc.path
+			if tc.url != "" {
+				p.URL = tc.url
+			}
+			p.Expires = tc.expires
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			path, err := fetchAttachment(ctx, srv.Client(), &p, dir, now)
+			files, _ := os.ReadDir(dir)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("got %q, %v; want an error with %q", path, err, tc.want)
+				}
+				if len(files) != 0 {
+					t.Fatalf("%d files written after a refused download", len(files))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if filepath.Dir(path) != dir || filepath.Base(path) != "notes.txt" {
+				t.Errorf("saved at %s, want notes.txt in %s", path, dir)
+			}
+			got, _ := os.ReadFile(path)
+			if !bytes.Equal(got, plain) {
+				t.Errorf("saved %d bytes, want the %d sealed", len(got), len(plain))
+			}
+		})
 	}
 }
