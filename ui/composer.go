@@ -127,14 +127,18 @@ func (m *Model) refreshCompletion() {
 			return
 		}
 		q := strings.ToLower(tok[1:])
+		userArg := completesUserArg(v[:start]) // /kick @bo → the URI, not a mention
 		for _, mem := range r.members {
 			if mem.User == m.me {
 				continue
 			}
 			n := m.name(mem.User)
 			if strings.Contains(strings.ToLower(n), q) || strings.Contains(strings.ToLower(mem.User), q) {
-				c.comp.items = append(c.comp.items, compItem{label: "@" + n + "  " + mem.User,
-					insert: content.MentionMarkdown(n, mem.User)})
+				ins := content.MentionMarkdown(n, mem.User)
+				if userArg {
+					ins = mem.User
+				}
+				c.comp.items = append(c.comp.items, compItem{label: "@" + n + "  " + mem.User, insert: ins})
 			}
 		}
 	case '/':

@@ -120,6 +120,7 @@ var eventKinds = map[proto.Kind]content.RoomEventKind{
 	proto.KindKick: content.EventKick, proto.KindBan: content.EventBan, proto.KindUnban: content.EventUnban,
 	proto.KindRole: content.EventRoleChange, proto.KindName: content.EventRoomName,
 	proto.KindTopic: content.EventRoomTopic, proto.KindAvatar: content.EventRoomAvatar,
+	proto.KindReceipts: content.EventReadReceipts,
 }
 
 func memberRole(r proto.Role) content.MemberRole {

@@ -131,6 +131,11 @@ func (m *Model) eventText(ev content.RoomEvent) string {
 		return actor + " set the topic: " + ev.Text
 	case content.EventRoomAvatar:
 		return actor + " changed the room picture"
+	case content.EventReadReceipts:
+		if ev.Text == content.ReceiptsOff {
+			return actor + " turned read receipts off"
+		}
+		return actor + " turned read receipts on"
 	}
 	return actor + " changed the room"
 }

@@ -133,7 +133,7 @@ func (m *Model) markSeen() tea.Cmd {
 		return nil
 	}
 	_ = r.tl.MarkRead(newest, m.now().UnixMilli())
-	if len(read) > 0 && !m.opt.NoReadReceipts {
+	if len(read) > 0 && !m.opt.NoReadReceipts && m.roomAllowsReadReceipts(r) {
 		m.sendReport(r, read)
 	}
 	return nil
