@@ -15,6 +15,11 @@ const maxMarkdownBytes = 16 << 10
 // BodyLines renders a message body: the parts Resolve picks for the user's
 // languages, each by disposition and type.
 func BodyLines(body *content.NestedPart, langs []string, width int, th *Theme) []string {
+	return BodyLinesFor(body, langs, width, th, nil)
+}
+
+// BodyLinesFor is BodyLines with mentions named for people.
+func BodyLinesFor(body *content.NestedPart, langs []string, width int, th *Theme, people *People) []string {
 	parts := content.Resolve(body, content.Prefs{Languages: langs, Supported: supported})
 	var out []string
 	for _, rp := range parts {
@@ -31,7 +36,7 @@ func BodyLines(body *content.NestedPart, langs []string, width int, th *Theme) [
 		case rp.Disposition == content.Reaction:
 			// a reaction row is folded into its target; never shown alone
 		default:
-			out = append(out, textLines(p, width, th)...)
+			out = append(out, textLines(p, width, th, people)...)
 		}
 		if len(out) >= MaxBodyLines {
 			break
@@ -47,7 +52,7 @@ func supported(ct string) bool {
 	return content.IsTextType(ct)
 }
 
-func textLines(p *content.NestedPart, width int, th *Theme) []string {
+func textLines(p *content.NestedPart, width int, th *Theme, people *People) []string {
 	ct := p.ContentType
 	switch {
 	case content.IsMarkdownType(ct):
@@ -55,7 +60,7 @@ func textLines(p *content.NestedPart, width int, th *Theme) []string {
 		if len(src) > maxMarkdownBytes {
 			src = src[:maxMarkdownBytes]
 		}
-		return markdownLines(string(src), width, th)
+		return markdownLines(string(src), width, th, people)
 	case content.IsHTMLType(ct):
 		return Fit(content.HTMLText(p.Content), width, MaxBodyLines)
 	}

@@ -87,12 +87,23 @@ func MarkdownToANSI(text string, width int, th *Theme) string {
 	return defaultMarkdown.Render(text, width, th)
 }
 
+// MarkdownToANSIFor is MarkdownToANSI with mentions named for people.
+func MarkdownToANSIFor(text string, width int, th *Theme, people *People) string {
+	return defaultMarkdown.RenderFor(text, width, th, people)
+}
+
 // Render sanitizes body, applies GFM-MIMI's No-HTML rule, renders it in
 // the compact chat style and returns lines joined by "\n" in which every
 // line is at most width columns wide (as ansi.StringWidth measures) and
 // the only escape sequences are SGR colours and attributes, reset at each
 // line end. It never fails: if glamour does, the plain text is shown.
 func (m *MarkdownRenderer) Render(body string, width int, th *Theme) string {
+	return m.RenderFor(body, width, th, nil)
+}
+
+// RenderFor is Render with mentions drawn as "@Name" for people (nil: the
+// URIs' last segments, none of them the user's).
+func (m *MarkdownRenderer) RenderFor(body string, width int, th *Theme, people *People) string {
 	if width < 1 {
 		width = 1
 	}
@@ -100,7 +111,7 @@ func (m *MarkdownRenderer) Render(body string, width int, th *Theme) string {
 	if maxLines <= 0 {
 		maxLines = DefaultMaxLines
 	}
-	src, cut := clipSource(SanitizeText(body), sourceBudget(width, maxLines))
+	src, cut := clipSource(stripMentionMarks(SanitizeText(body)), sourceBudget(width, maxLines))
 	if width < minMarkdownWidth {
 		return strings.Join(Fit(src, width, maxLines), "\n")
 	}
@@ -111,13 +122,16 @@ func (m *MarkdownRenderer) Render(body string, width int, th *Theme) string {
 	doc := r.md.Parser().Parse(text.NewReader(md))
 	var err error = errTooDeep
 	if depth := nesting(doc); depth <= maxNesting && 2*depth <= width-minMarkdownWidth {
+		if extra := rewriteMentions(doc, md, people); extra != nil {
+			md = append(md[:len(md):len(md)], extra...)
+		}
 		err = r.md.Renderer().Render(&buf, md, doc)
 	}
 	r.mu.Unlock()
 	if err != nil {
 		return strings.Join(Fit(src, width, maxLines), "\n")
 	}
-	lines := fitANSI(buf.String(), width)
+	lines := fitANSI(paintMentions(buf.String(), th), width)
 	if len(lines) > maxLines || cut > 0 {
 		more := cut
 		if len(lines) > maxLines {

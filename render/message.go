@@ -82,8 +82,9 @@ type Message struct {
 	InThread                          bool
 	Delivery                          Delivery
 	ReadBy                            int
-	Err                               string // failed send reason
-	Text                              string // RowEvent, RowDay, RowKnock
+	Err                               string  // failed send reason
+	Text                              string  // RowEvent, RowDay, RowKnock
+	People                            *People // names mentions; shared by every row
 }
 
 // Gutter is the width of the time column; body lines are indented by it.
@@ -127,7 +128,7 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	case m.Expired:
 		out = append(out, indent+s.Edited.Render(TruncateLine("message expired", bw)))
 	case m.Body != nil:
-		for _, l := range BodyLines(m.Body, m.Languages, bw, th) {
+		for _, l := range BodyLinesFor(m.Body, m.Languages, bw, th, m.People) {
 			out = append(out, indent+l)
 		}
 	}

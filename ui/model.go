@@ -60,13 +60,15 @@ type Options struct {
 
 // Model is the root model.
 type Model struct {
-	opt   Options
-	s     *session.Session
-	me    string
-	km    *keys.Keymap
-	th    *render.Theme
-	dark  bool
-	cache *render.Cache
+	opt Options
+	s   *session.Session
+	me  string
+	km  *keys.Keymap
+	th  *render.Theme
+	// people names mentions in message bodies (the user and opt.Names).
+	people *render.People
+	dark   bool
+	cache  *render.Cache
 
 	w, h                   int
 	rooms                  []*room
@@ -123,6 +125,7 @@ func New(opt Options) (*Model, error) {
 	m := &Model{opt: opt, s: opt.Session, me: opt.Session.User(), km: km, th: th, dark: true,
 		cache: render.NewCache(0), byID: map[string]*room{}, focus: keys.Composer, mouse: true,
 		usage: map[string]int{}, typingSent: map[string]time.Time{}}
+	m.people = &render.People{Me: m.me, Names: opt.Names}
 	m.comp = newComposer(th)
 	for _, info := range m.s.Rooms() {
 		r := m.addRoom(info)

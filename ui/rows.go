@@ -12,7 +12,7 @@ import (
 // read under its lock for the whole frame.
 func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Message {
 	rm := render.Message{ID: it.ID, Current: it.Current, Sender: it.Sender, Name: m.name(it.Sender),
-		Time: time.UnixMilli(it.HubTime), Languages: m.opt.Languages, InThread: inThread}
+		Time: time.UnixMilli(it.HubTime), Languages: m.opt.Languages, InThread: inThread, People: m.people}
 	switch it.Kind {
 	case content.ItemEvent:
 		rm.Kind = render.RowEvent
@@ -85,7 +85,7 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 // pendingRow describes one of the user's unacknowledged messages.
 func (m *Model) pendingRow(v content.View, p *pendingMsg) render.Message {
 	rm := render.Message{ID: p.item.ID, Current: p.item.ID, Sender: m.me, Name: m.name(m.me),
-		Time: p.item.Created, Languages: m.opt.Languages, Body: &p.msg.Body, Delivery: render.DeliveryPending}
+		Time: p.item.Created, Languages: m.opt.Languages, Body: &p.msg.Body, Delivery: render.DeliveryPending, People: m.people}
 	switch p.item.State {
 	case session.Failed:
 		rm.Delivery, rm.Err = render.DeliveryFailed, p.item.Err
