@@ -78,7 +78,9 @@ type Message struct {
 	ExpiresIn                         time.Duration
 	Quote                             *Quote
 	Reactions                         []Chip
-	ThreadReplies                     int // > 0 on a thread's first message
+	ThreadReplies                     int       // > 0 on the row that stands for a thread in the main timeline
+	ThreadLast                        string    // the last reply's author (display name), "" = not shown
+	ThreadLastTime                    time.Time // when the last reply was sent
 	InThread                          bool
 	Delivery                          Delivery
 	ReadBy                            int
@@ -137,6 +139,9 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	}
 	if m.ThreadReplies > 0 && !m.InThread {
 		t := "🧵 " + strconv.Itoa(m.ThreadReplies) + " repl" + plural(m.ThreadReplies, "y", "ies")
+		if m.ThreadLast != "" {
+			t += " · last " + SanitizeLine(m.ThreadLast) + " " + m.ThreadLastTime.Format("15:04")
+		}
 		out = append(out, indent+s.Accent.Render(TruncateLine(t, bw)))
 	}
 	if m.Delivery == DeliveryFailed {

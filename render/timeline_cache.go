@@ -88,6 +88,8 @@ func (c *Cache) deco(m *Message) uint64 {
 		b(ch.Mine)
 	}
 	h.WriteString(strconv.Itoa(m.ThreadReplies))
+	h.WriteString(m.ThreadLast)
+	h.WriteString(strconv.FormatInt(m.ThreadLastTime.Unix(), 36))
 	h.WriteByte(byte(m.Delivery))
 	h.WriteString(strconv.Itoa(m.ReadBy))
 	h.WriteString(m.Err)

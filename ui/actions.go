@@ -199,11 +199,7 @@ func (m *Model) moveSel(a keys.Action) {
 
 func (m *Model) threadLen(r *room) int {
 	n := 0
-	r.tl.Read(func(v content.View) {
-		if ti, ok := v.Thread(r.thread); ok {
-			n = ti.Count
-		}
-	})
+	r.tl.Read(func(v content.View) { n = m.threadCount(r, v) })
 	return n
 }
 
@@ -303,12 +299,12 @@ func (m *Model) onEditor(msg editorMsg) {
 // skipEvents moves the selection off system lines (nothing acts on them),
 // in the direction of travel, falling back the other way at an end.
 func (m *Model) skipEvents(r *room, a keys.Action) {
-	tn := r.tl.Len()
+	tn := r.mainLen()
 	isEvent := func(i int) bool {
 		if i >= tn {
 			return false
 		}
-		it := r.tl.At(i)
+		it := r.itemAt(i)
 		return it.Kind == content.ItemEvent || it.Expired
 	}
 	dir := -1

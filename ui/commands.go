@@ -142,7 +142,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		_, it, ok := m.selected()
 		switch {
 		case ok:
-		case r != nil && r.thread == "" && r.sel >= r.tl.Len() && m.focus != keys.Composer:
+		case r != nil && r.thread == "" && r.sel >= r.mainLen() && m.focus != keys.Composer:
 			m.setNotice("that message was not sent: /retry")
 		default:
 			m.setNotice("select a message first (" + keys.Display(firstKey(m.km, keys.Global, keys.SelectMode)) + ")")
@@ -239,8 +239,16 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			return nil
 		}
 		if i, ok := r.tl.Index(it.ReplyTo); ok {
+			r.syncMain()
+			k, shown := r.main.row(i)
+			if !shown { // the parent lives in a thread: show it there
+				m.openThread(r, r.tl.At(i))
+				m.focus = keys.Timeline
+				m.comp.blur()
+				return nil
+			}
 			m.closeThread()
-			r.sel = i
+			r.sel = k
 			m.focus = keys.Timeline
 			m.comp.blur()
 			return nil

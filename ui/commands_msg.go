@@ -27,18 +27,20 @@ func (m *Model) selected() (*room, content.Item, bool) {
 	ok := false
 	r.tl.Read(func(v content.View) {
 		if r.thread != "" && m.focus != keys.Composer {
-			if ti, has := v.Thread(r.thread); has && r.tsel >= 0 && r.tsel < ti.Count {
-				it, ok = v.ThreadAt(r.thread, r.tsel), true
+			if r.tsel >= 0 && r.tsel < m.threadCount(r, v) {
+				it, ok = m.threadItem(r, v, r.tsel), true
 			}
 			return
 		}
+		r.main.sync(r.tl, v)
+		tn := r.main.len()
 		switch {
-		case r.sel >= 0 && r.sel < v.Len():
-			it, ok = v.At(r.sel), true
-		case r.sel >= v.Len() && r.sel < v.Len()+len(r.pending):
+		case r.sel >= 0 && r.sel < tn:
+			it, ok = v.At(r.main.visible(r.sel)), true
+		case r.sel >= tn && r.sel < tn+len(r.pending):
 			// a message still in the outbox: the outbox is sent in order,
 			// so a reply, reaction, edit or delete naming it lands after it
-			p := r.pending[r.sel-v.Len()]
+			p := r.pending[r.sel-tn]
 			it = content.Item{Kind: content.ItemMessage, ID: p.item.ID, Current: p.item.ID, Sender: m.me, Body: p.msg.Body}
 			if p.msg.InReplyTo != nil {
 				it.ReplyTo = *p.msg.InReplyTo
@@ -122,7 +124,10 @@ func (m *Model) unreact(r *room, it content.Item) tea.Cmd {
 // openThread shows it's thread, or starts a new one answering it.
 func (m *Model) openThread(r *room, it content.Item) {
 	r.tsel = 0
-	if it.Topic != "" {
+	r.syncMain()
+	if t, ok := r.main.anchors[it.ID]; ok {
+		r.thread, r.threadOf = t, content.MessageID{} // the thread it roots
+	} else if it.Topic != "" {
 		r.thread, r.threadOf = it.Topic, content.MessageID{}
 	} else {
 		var b [8]byte

@@ -141,6 +141,7 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 			refreshMembers = true
 			continue
 		}
+		r.tl.Read(func(v content.View) { r.main.noteChange(v, e.ID) })
 		if e.Sender == m.me {
 			continue
 		}

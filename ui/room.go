@@ -33,6 +33,9 @@ type room struct {
 	loading  bool
 	noOlder  bool
 	knocks   int
+	// main maps main-timeline rows (threads folded) to timeline rows;
+	// bottom and sel index main rows, then pending messages.
+	main mainRows
 }
 
 // pendingMsg is one of the user's messages not yet in the timeline.
@@ -155,7 +158,7 @@ func (r *room) dropPending() {
 }
 
 // rows is the number of rows: timeline items plus pending messages.
-func (r *room) rows() int { return r.tl.Len() + len(r.pending) }
+func (r *room) rows() int { return r.mainLen() + len(r.pending) }
 
 // unread and mentions for the room list.
 func (r *room) unread() int   { return r.tl.Unread() }

@@ -60,11 +60,6 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 			rm.Reactions = append(rm.Reactions, ch)
 		}
 	}
-	if it.Topic != "" && !inThread {
-		if ti, ok := v.Thread(it.Topic); ok && ti.First == it.ID && ti.Replies > 0 {
-			rm.ThreadReplies = ti.Replies
-		}
-	}
 	if at, ok := v.ExpiresAt(it.ID); ok && !it.Deleted && !it.Expired {
 		rm.ExpiresIn = time.UnixMilli(at).Sub(m.now())
 		if rm.ExpiresIn <= 0 {

@@ -129,8 +129,9 @@ func (m *Model) onHistory(msg historyMsg) {
 		}
 	}
 	wasRead := r.tl.Unread() == 0
-	delta := msg.tl.Len() - r.tl.Len()
+	before := r.mainLen()
 	r.tl = msg.tl
+	delta := r.mainLen() - before // older rows came in above: keep the view still
 	r.first, r.low, r.noOlder = msg.first, msg.first, !msg.more
 	if r.bottom >= 0 {
 		r.bottom += delta

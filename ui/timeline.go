@@ -18,37 +18,106 @@ type rowSource struct {
 	time func(i int) (time.Time, bool) // ok=false: no day separator logic
 }
 
-// roomSource lists room r's rows; v must stay valid while it is used.
+// roomSource lists room r's main-timeline rows (threads folded, see
+// mainRows), then its pending messages; v must stay valid while it is used.
 func (m *Model) roomSource(r *room, v content.View) rowSource {
-	tn := v.Len()
+	r.main.sync(r.tl, v)
+	tn := r.main.len()
 	return rowSource{
 		n: tn + len(r.pending),
 		row: func(i int) render.Message {
 			if i >= tn {
 				return m.pendingRow(v, r.pending[i-tn])
 			}
-			return m.rowOf(v, v.At(i), false)
+			it := v.At(r.main.visible(i))
+			rm := m.rowOf(v, it, false)
+			m.threadMarker(&rm, r, v, it)
+			return rm
 		},
 		time: func(i int) (time.Time, bool) {
 			if i >= tn {
 				return time.Time{}, false
 			}
-			return time.UnixMilli(v.At(i).HubTime), true
+			return time.UnixMilli(v.At(r.main.visible(i)).HubTime), true
 		},
 	}
 }
 
-// threadSource lists the messages of r's open thread.
-func (m *Model) threadSource(r *room, v content.View) rowSource {
-	ti, ok := v.Thread(r.thread)
+// threadMarker adds the reply count and the last reply's author and time
+// to a main-timeline row that stands for a thread.
+func (m *Model) threadMarker(rm *render.Message, r *room, v content.View, it content.Item) {
+	if it.Kind != content.ItemMessage || it.Expired {
+		return
+	}
+	topic := r.main.threadOf(it)
+	if topic == "" {
+		return
+	}
+	ti, ok := v.Thread(topic)
+	if !ok {
+		return
+	}
+	replies := ti.Count // it roots the thread: every topic message answers it
+	if topic == it.Topic {
+		if ti.First != it.ID {
+			return
+		}
+		replies = ti.Replies
+	}
+	if replies <= 0 {
+		return
+	}
+	last := v.ThreadAt(topic, ti.Count-1)
+	rm.ThreadReplies, rm.ThreadLast, rm.ThreadLastTime = replies, m.name(last.Sender), time.UnixMilli(last.HubTime)
+}
+
+// threadCount is the number of rows of r's open thread: its root (the
+// message it answers, when that is outside the topic) and its messages.
+func (m *Model) threadCount(r *room, v content.View) int {
 	n := 0
-	if ok {
+	if ti, ok := v.Thread(r.thread); ok {
 		n = ti.Count
 	}
+	if _, ok := m.threadRoot(r, v); ok && n > 0 {
+		n++
+	}
+	return n
+}
+
+// threadRoot is the message r's open thread hangs off, if any.
+func (m *Model) threadRoot(r *room, v content.View) (content.Item, bool) {
+	ti, ok := v.Thread(r.thread)
+	if !ok {
+		return content.Item{}, false
+	}
+	first := v.ThreadAt(r.thread, 0)
+	if first.ID != ti.First || first.ReplyTo.IsZero() {
+		return content.Item{}, false
+	}
+	p, ok := v.Get(first.ReplyTo)
+	if !ok || p.Topic != "" || p.Kind != content.ItemMessage {
+		return content.Item{}, false
+	}
+	return p, true
+}
+
+// threadItem returns row i of r's open thread.
+func (m *Model) threadItem(r *room, v content.View, i int) content.Item {
+	if root, ok := m.threadRoot(r, v); ok {
+		if i == 0 {
+			return root
+		}
+		i--
+	}
+	return v.ThreadAt(r.thread, i)
+}
+
+// threadSource lists r's open thread: its root, then its messages.
+func (m *Model) threadSource(r *room, v content.View) rowSource {
 	return rowSource{
-		n:    n,
-		row:  func(i int) render.Message { return m.rowOf(v, v.ThreadAt(r.thread, i), true) },
-		time: func(i int) (time.Time, bool) { return time.UnixMilli(v.ThreadAt(r.thread, i).HubTime), true },
+		n:    m.threadCount(r, v),
+		row:  func(i int) render.Message { return m.rowOf(v, m.threadItem(r, v, i), true) },
+		time: func(i int) (time.Time, bool) { return time.UnixMilli(m.threadItem(r, v, i).HubTime), true },
 	}
 }
 

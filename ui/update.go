@@ -104,7 +104,7 @@ func (m *Model) onTick() {
 // when the user is looking at the bottom, and sends read receipts.
 func (m *Model) markSeen() tea.Cmd {
 	r := m.current()
-	if r == nil || m.blurred || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.tl.Len()-1) || r.thread != "" {
+	if r == nil || m.blurred || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.mainLen()-1) || r.thread != "" {
 		return nil
 	}
 	if r.tl.Unread() == 0 {

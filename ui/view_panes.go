@@ -76,7 +76,7 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 			var used int
 			lines, rowAt, used = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
 			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
-			if n := v.Len() + len(r.pending) - 1 - used; used >= 0 && n > 0 && h > 2 {
+			if n := r.main.len() + len(r.pending) - 1 - used; used >= 0 && n > 0 && h > 2 {
 				// scrolled up: say what is below
 				hint := "↓ " + itoa(n) + " newer · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
 				lines[h-1] = m.th.Styles.Accent.Render(render.TruncateLine(hint, w))
