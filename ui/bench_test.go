@@ -26,7 +26,11 @@ var benchUsers = []string{"mimi://bench.example/u/me", "mimi://bench.example/u/a
 
 // synthEntries makes n entries of a busy room: Markdown messages, a reply
 // every 7th, a reaction every 5th, an edit every 50th, 30 s apart.
-func synthEntries(tb testing.TB, n int) []session.Entry {
+func synthEntries(tb testing.TB, n int) []session.Entry { return synthRoom(tb, n, false) }
+
+// synthRoom is synthEntries; with threads, every third message also goes
+// into one of 50 threads (the main timeline folds them away).
+func synthRoom(tb testing.TB, n int, threads bool) []session.Entry {
 	tb.Helper()
 	start := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 	es := make([]session.Entry, 0, n)
@@ -41,6 +45,8 @@ func synthEntries(tb testing.TB, n int) []session.Entry {
 			m, err = b.Reaction(last[len(last)-1], []string{"👍", "🎉", "❤️"}[i%3])
 		case i%7 == 6 && len(last) > 1:
 			m, err = b.Reply(last[len(last)-2], content.MarkdownPart("replying to that, message "+strconv.Itoa(i)))
+		case threads && i%3 == 2:
+			m, err = b.Markdown(fmt.Sprintf("Thread message %d, said in a thread.", i), content.InTopic([]byte("t-"+strconv.Itoa(i%50))))
 		default:
 			m, err = b.Markdown(fmt.Sprintf("Message %d with **bold**, `code` and a longer sentence so that it wraps on narrower terminals now and then.", i))
 		}
@@ -69,14 +75,16 @@ func synthEntries(tb testing.TB, n int) []session.Entry {
 
 // cachedSession is a session (never started: no network) whose store holds
 // n entries of benchRoom.
-func cachedSession(tb testing.TB, n int) *session.Session {
+func cachedSession(tb testing.TB, n int) *session.Session { return cachedRoom(tb, n, false) }
+
+func cachedRoom(tb testing.TB, n int, threads bool) *session.Session {
 	tb.Helper()
 	dir := tb.TempDir()
 	s, err := session.Open(session.Options{Relay: "ws://127.0.0.1:1/v1", User: benchUsers[0], Token: "x", DataDir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	es := synthEntries(tb, n)
+	es := synthRoom(tb, n, threads)
 	room := session.Room{ID: benchRoom, Name: "Big room", Topic: "100k messages", Role: proto.RoleMember, State: "joined"}
 	for len(es) > 0 {
 		k := min(len(es), 5000)
@@ -106,8 +114,10 @@ func benchModel(tb testing.TB, s *session.Session, history int) *Model {
 }
 
 // benchFrame renders one steady 160x48 frame of a room with n messages.
-func benchFrame(b *testing.B, n int) {
-	s := cachedSession(b, n)
+func benchFrame(b *testing.B, n int) { benchFrameRoom(b, n, false) }
+
+func benchFrameRoom(b *testing.B, n int, threads bool) {
+	s := cachedRoom(b, n, threads)
 	m := benchModel(b, s, n)
 	if got := m.current().tl.Len(); got < n*7/10 {
 		b.Fatalf("timeline has %d rows for %d entries", got, n)
@@ -123,6 +133,35 @@ func benchFrame(b *testing.B, n int) {
 
 func BenchmarkFrame160x48Room100(b *testing.B)    { benchFrame(b, 100) }
 func BenchmarkFrame160x48Room100000(b *testing.B) { benchFrame(b, 100_000) }
+
+// A room where a third of the messages are in threads: the main timeline
+// folds them, through the incremental index.
+func BenchmarkFrame160x48Threads100000(b *testing.B) { benchFrameRoom(b, 100_000, true) }
+
+// BenchmarkNewMessageFrameThreads100000: one new message (a third of them
+// thread replies) arrives in a 100k-message threaded room, then a frame:
+// the main-timeline index examines only the new row.
+func BenchmarkNewMessageFrameThreads100000(b *testing.B) {
+	const n, extra = 100_000, 6000
+	s := cachedRoom(b, n, true)
+	m := benchModel(b, s, n)
+	more := synthRoom(b, n+extra, true)[n:]
+	r := m.current()
+	m.render()
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if i == len(more) {
+			b.StopTimer()
+			b.Fatalf("more than %d iterations", extra)
+		}
+		r.applyEntries(more[i:i+1], m.me)
+		i++
+		m.render()
+	}
+}
 
 // BenchmarkFirstFrame100kCached: open the session and its cache of 100,000
 // entries, build the model (the newest page of history) and render the
