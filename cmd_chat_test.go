@@ -101,7 +101,16 @@ reply = ["r", "ctrl+r"]
 	if demoNames["mimi://d.example/u/bob"] != "Bob" {
 		t.Error("uiOptions changed the caller's names map")
 	}
-	if _, err := uiOptions(uiFlags{theme: "sepia"}, cfg, ui.Options{}); err == nil || !strings.Contains(err.Error(), "ui.theme") {
-		t.Errorf("bad --theme: got %v, want an error naming ui.theme", err)
+	for _, tc := range []struct {
+		flags uiFlags
+		want  string
+	}{
+		{uiFlags{theme: "sepia"}, `--theme: want auto, light or dark, got "sepia"`},
+		{uiFlags{notify: "loud"}, `--notify: want desktop, bell or off, got "loud"`},
+		{uiFlags{keys: "emacs"}, `--keys: keys: unknown preset "emacs" (known: default, vim)`},
+	} {
+		if _, err := uiOptions(tc.flags, cfg, ui.Options{}); err == nil || err.Error() != tc.want {
+			t.Errorf("bad flag %+v: got %v, want %s", tc.flags, err, tc.want)
+		}
 	}
 }

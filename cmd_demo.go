@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -71,6 +72,9 @@ func runDemo(args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	if _, err := uiOptions(uf, cfg, ui.Options{}); err != nil {
+		return err // before starting anything
+	}
 	fmt.Fprintln(io.err, "mimichat demo: starting a relay on loopback and three peers…")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -113,11 +117,20 @@ func runUI(s *session.Session, uf uiFlags, cfg *config.Config, o ui.Options) err
 // and the defaults into o. Names from the file are added to o's (a demo's
 // own names stay unless the user renames them).
 func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error) {
+	// A bad flag is named as the flag, not as the config key it stands for.
+	if _, err := uf.override().Resolve(nil, nil); err != nil {
+		return o, flagValueError(err)
+	}
 	u := cfg.UI
 	u.Override(uf.override())
 	r, err := u.Resolve(userLanguages, downloadDir)
 	if err != nil {
 		return o, err
+	}
+	if uf.keys != "" {
+		if _, err := (&config.Keys{}).Keymap(uf.keys); err != nil {
+			return o, flagValueError(err)
+		}
 	}
 	km, err := cfg.Keys.Keymap(uf.keys)
 	if err != nil {
@@ -136,6 +149,20 @@ func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error)
 		o.Names = names
 	}
 	return o, nil
+}
+
+// flagValueError names the flag behind a config key's error: ui.theme is
+// --theme, ui.notify --notify, keys.preset --keys.
+func flagValueError(err error) error {
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	flag := map[string]string{"ui.theme": "--theme", "ui.notify": "--notify", "keys.preset": "--keys"}[ce.Key]
+	if flag == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", flag, ce.Err)
 }
 
 // userLanguages are the user's languages from $LANGUAGE / $LC_ALL / $LANG

@@ -44,7 +44,7 @@ func (k *Keys) Keymap(preset string) (*keys.Keymap, error) {
 	}
 	km, err := keys.New(preset, k.Overrides())
 	if err != nil {
-		return nil, &Error{Key: keysErrorKey(err), Err: err}
+		return nil, &Error{Key: k.errorKey(err), Err: err}
 	}
 	return km, nil
 }
@@ -56,8 +56,9 @@ func (k *Keys) validate() error {
 	return err
 }
 
-// keysErrorKey is the config key a keys error is about.
-func keysErrorKey(err error) string {
+// errorKey is the config key a keys error is about: for a conflict, the
+// binding the file changed (the preset's own bindings never conflict).
+func (k *Keys) errorKey(err error) string {
 	var (
 		pe *keys.UnknownPresetError
 		ae *keys.UnknownActionError
@@ -72,7 +73,11 @@ func keysErrorKey(err error) string {
 	case errors.As(err, &ke):
 		return fmt.Sprintf("keys.%s.%s", ke.Context, ke.Action)
 	case errors.As(err, &ce):
-		return fmt.Sprintf("keys.%s.%s", ce.Context, ce.Second)
+		a := ce.Second
+		if _, changed := k.Overrides()[string(ce.Context)][string(ce.First)]; changed {
+			a = ce.First
+		}
+		return fmt.Sprintf("keys.%s.%s", ce.Context, a)
 	}
 	return "keys"
 }

@@ -31,7 +31,8 @@ func TestParseUIAndKeysErrors(t *testing.T) {
 		{"unknown action", "[keys.timeline]\nrepyl = [\"r\"]\n", "keys.timeline.repyl", "unknown action"},
 		{"bad key", "[keys.timeline]\nreply = [\"ctrl+\"]\n", "keys.timeline.reply", "ctrl+"},
 		{"plain char in composer", "[keys.composer]\nsend = [\"s\"]\n", "keys.composer.send", "plain character"},
-		{"conflict", "[keys.timeline]\nedit = [\"r\"]\n", "keys.timeline.", "bound to both"},
+		{"conflict", "[keys.timeline]\nedit = [\"r\"]\n", "keys.timeline.edit", "bound to both"},
+		{"conflict named by the changed action", "[keys.timeline]\nversions = [\"e\"]\n", "keys.timeline.versions", "bound to both"},
 		{"client keys is not a key", "[client]\nkeys = \"vim\"\n", "client.keys", "unknown key"},
 	}
 	for _, tc := range tests {
