@@ -211,6 +211,8 @@ func FuzzMarkdownToANSI(f *testing.F) {
 		}
 	}
 	f.Add("# h\n\n> q\n\n- a\n  1. b\n\n```\ncode\n```\n\n|a|b|\n|-|-|\n|1|2|", 20)
+	f.Add("hi [@You](mimi://d.example/u/you) and [@B](mimi://d.example/u/bob) \uE000x\uE002 | [l](https://e.example)", 14)
+	f.Add("|a|[@You](mimi://d.example/u/you)|\n|-|-|\n|[@x](mimi://d.example/u/a%20b)|2|", 30)
 	dark, _ := NewTheme("dark", true, nil)
 	f.Fuzz(func(t *testing.T, s string, width int) {
 		if len(s) > 4096 {
@@ -220,6 +222,6 @@ func FuzzMarkdownToANSI(f *testing.F) {
 		if width < 1 {
 			width = -width + 1
 		}
-		checkRendered(t, "fuzz", MarkdownToANSI(s, width, dark), width)
+		checkRendered(t, "fuzz", MarkdownToANSIFor(s, width, dark, mentionPeople), width)
 	})
 }
