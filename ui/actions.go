@@ -199,7 +199,7 @@ func (m *Model) moveSel(a keys.Action) {
 
 func (m *Model) threadLen(r *room) int {
 	n := 0
-	r.tl.Read(func(v content.View) { n = m.threadCount(r, v) })
+	r.tl.Read(func(v content.View) { n = m.threadSource(r, v).n })
 	return n
 }
 

@@ -27,29 +27,38 @@ func (m *Model) selected() (*room, content.Item, bool) {
 	ok := false
 	r.tl.Read(func(v content.View) {
 		if r.thread != "" && m.focus != keys.Composer {
-			if r.tsel >= 0 && r.tsel < m.threadCount(r, v) {
-				it, ok = m.threadItem(r, v, r.tsel), true
+			n, item, pend := m.threadRows(r, v)
+			switch {
+			case r.tsel >= 0 && r.tsel < n:
+				it, ok = item(r.tsel), true
+			case r.tsel >= n && r.tsel < n+len(pend):
+				it, ok = m.pendingItem(pend[r.tsel-n])
 			}
 			return
 		}
 		r.main.sync(r.tl, v)
 		tn := r.main.len()
+		pend := r.mainPending()
 		switch {
 		case r.sel >= 0 && r.sel < tn:
 			it, ok = v.At(r.main.visible(r.sel)), true
-		case r.sel >= tn && r.sel < tn+len(r.pending):
-			// a message still in the outbox: the outbox is sent in order,
-			// so a reply, reaction, edit or delete naming it lands after it
-			p := r.pending[r.sel-tn]
-			it = content.Item{Kind: content.ItemMessage, ID: p.item.ID, Current: p.item.ID, Sender: m.me, Body: p.msg.Body}
-			if p.msg.InReplyTo != nil {
-				it.ReplyTo = *p.msg.InReplyTo
-			}
-			it.Topic = string(p.msg.TopicID)
-			ok = p.item.State != session.Failed
+		case r.sel >= tn && r.sel < tn+len(pend):
+			it, ok = m.pendingItem(pend[r.sel-tn])
 		}
 	})
 	return r, it, ok && it.Kind != content.ItemEvent
+}
+
+// pendingItem is an outbox message as an item to act on: the outbox is sent
+// in order, so a reply, reaction, edit or delete naming it lands after it.
+// A failed one cannot be named (it may never be sent).
+func (m *Model) pendingItem(p *pendingMsg) (content.Item, bool) {
+	it := content.Item{Kind: content.ItemMessage, ID: p.item.ID, Current: p.item.ID, Sender: m.me, Body: p.msg.Body,
+		Topic: string(p.msg.TopicID)}
+	if p.msg.InReplyTo != nil {
+		it.ReplyTo = *p.msg.InReplyTo
+	}
+	return it, p.item.State != session.Failed
 }
 
 func (m *Model) selectedOrNone() (content.Item, bool) {

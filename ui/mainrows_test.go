@@ -152,3 +152,41 @@ func TestMainRowsIncrementalCost(t *testing.T) {
 		t.Fatalf("main rows = %d, want %d", x.len(), want)
 	}
 }
+
+// TestPendingSplitByThread: the user's unsent messages written into a
+// thread wait in that thread's pane, not in the main timeline.
+func TestPendingSplitByThread(t *testing.T) {
+	mk := func(topic string) *pendingMsg {
+		m := &content.Message{}
+		if topic != "" {
+			m.TopicID = []byte(topic)
+		}
+		return &pendingMsg{msg: m}
+	}
+	a, b, c, d := mk(""), mk("t-1"), mk(""), mk("t-2")
+	tests := []struct {
+		name    string
+		pending []*pendingMsg
+		main    []*pendingMsg
+		t1      []*pendingMsg
+	}{
+		{"none", nil, nil, nil},
+		{"main only", []*pendingMsg{a, c}, []*pendingMsg{a, c}, nil},
+		{"mixed", []*pendingMsg{a, b, c, d}, []*pendingMsg{a, c}, []*pendingMsg{b}},
+		{"thread only", []*pendingMsg{b, d}, []*pendingMsg{}, []*pendingMsg{b}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{pending: tc.pending}
+			if got := r.mainPending(); len(got) != len(tc.main) || (len(got) > 0 && !slices.Equal(got, tc.main)) {
+				t.Errorf("main pending = %v, want %v", got, tc.main)
+			}
+			if got := r.threadPending("t-1"); !slices.Equal(got, tc.t1) {
+				t.Errorf("t-1 pending = %v, want %v", got, tc.t1)
+			}
+			if got := r.threadPending(""); got != nil {
+				t.Errorf("no thread: %v", got)
+			}
+		})
+	}
+}

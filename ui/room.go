@@ -158,7 +158,35 @@ func (r *room) dropPending() {
 }
 
 // rows is the number of rows: timeline items plus pending messages.
-func (r *room) rows() int { return r.mainLen() + len(r.pending) }
+func (r *room) rows() int { return r.mainLen() + len(r.mainPending()) }
+
+// mainPending are the pending messages the main timeline shows; those
+// written into a thread show in its pane instead (threadPending).
+func (r *room) mainPending() []*pendingMsg {
+	for i, p := range r.pending {
+		if len(p.msg.TopicID) != 0 {
+			out := append([]*pendingMsg(nil), r.pending[:i]...)
+			for _, q := range r.pending[i+1:] {
+				if len(q.msg.TopicID) == 0 {
+					out = append(out, q)
+				}
+			}
+			return out
+		}
+	}
+	return r.pending
+}
+
+// threadPending are the pending messages written into topic.
+func (r *room) threadPending(topic string) []*pendingMsg {
+	var out []*pendingMsg
+	for _, p := range r.pending {
+		if topic != "" && string(p.msg.TopicID) == topic {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // unread and mentions for the room list.
 func (r *room) unread() int   { return r.tl.Unread() }

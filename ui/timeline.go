@@ -23,11 +23,12 @@ type rowSource struct {
 func (m *Model) roomSource(r *room, v content.View) rowSource {
 	r.main.sync(r.tl, v)
 	tn := r.main.len()
+	pend := r.mainPending()
 	return rowSource{
-		n: tn + len(r.pending),
+		n: tn + len(pend),
 		row: func(i int) render.Message {
 			if i >= tn {
-				return m.pendingRow(v, r.pending[i-tn])
+				return m.pendingRow(v, pend[i-tn])
 			}
 			it := v.At(r.main.visible(i))
 			rm := m.rowOf(v, it, false)
@@ -71,6 +72,20 @@ func (m *Model) threadMarker(rm *render.Message, r *room, v content.View, it con
 	rm.ThreadReplies, rm.ThreadLast, rm.ThreadLastTime = replies, m.name(last.Sender), time.UnixMilli(last.HubTime)
 }
 
+// threadRows are the rows of r's open thread: n timeline items (item(i))
+// and then pend.
+func (m *Model) threadRows(r *room, v content.View) (n int, item func(int) content.Item, pend []*pendingMsg) {
+	n = m.threadCount(r, v)
+	item = func(i int) content.Item { return m.threadItem(r, v, i) }
+	if n == 0 && !r.threadOf.IsZero() {
+		if i, ok := v.Index(r.threadOf); ok {
+			root := v.At(i)
+			n, item = 1, func(int) content.Item { return root }
+		}
+	}
+	return n, item, r.threadPending(r.thread)
+}
+
 // threadCount is the number of rows of r's open thread: its root (the
 // message it answers, when that is outside the topic) and its messages.
 func (m *Model) threadCount(r *room, v content.View) int {
@@ -112,12 +127,27 @@ func (m *Model) threadItem(r *room, v content.View, i int) content.Item {
 	return v.ThreadAt(r.thread, i)
 }
 
-// threadSource lists r's open thread: its root, then its messages.
+// threadSource lists r's open thread: its root, its messages, then the
+// user's messages to it still in the outbox. A thread not started yet shows
+// the message it will answer.
 func (m *Model) threadSource(r *room, v content.View) rowSource {
+	n, item, pend := m.threadRows(r, v)
 	return rowSource{
-		n:    m.threadCount(r, v),
-		row:  func(i int) render.Message { return m.rowOf(v, m.threadItem(r, v, i), true) },
-		time: func(i int) (time.Time, bool) { return time.UnixMilli(m.threadItem(r, v, i).HubTime), true },
+		n: n + len(pend),
+		row: func(i int) render.Message {
+			if i >= n {
+				rm := m.pendingRow(v, pend[i-n])
+				rm.InThread = true
+				return rm
+			}
+			return m.rowOf(v, item(i), true)
+		},
+		time: func(i int) (time.Time, bool) {
+			if i >= n {
+				return time.Time{}, false
+			}
+			return time.UnixMilli(item(i).HubTime), true
+		},
 	}
 }
 

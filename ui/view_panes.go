@@ -6,7 +6,6 @@ package ui
 import (
 	"sort"
 	"strings"
-	"time"
 
 	"charm.land/lipgloss/v2"
 
@@ -76,7 +75,7 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 			var used int
 			lines, rowAt, used = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
 			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
-			if n := r.main.len() + len(r.pending) - 1 - used; used >= 0 && n > 0 && h > 2 {
+			if n := r.main.len() + len(r.mainPending()) - 1 - used; used >= 0 && n > 0 && h > 2 {
 				// scrolled up: say what is below
 				hint := "↓ " + itoa(n) + " newer · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
 				lines[h-1] = m.th.Styles.Accent.Render(render.TruncateLine(hint, w))
@@ -111,13 +110,6 @@ func (m *Model) threadLines(r *room, v content.View, tsel, w, h int) ([]string, 
 	head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
 		m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
 	src := m.threadSource(r, v)
-	if src.n == 0 && !r.threadOf.IsZero() {
-		if i, ok := v.Index(r.threadOf); ok {
-			it := v.At(i)
-			src = rowSource{n: 1, row: func(int) render.Message { return m.rowOf(v, it, true) },
-				time: func(int) (time.Time, bool) { return time.UnixMilli(it.HubTime), true }}
-		}
-	}
 	tl, rowAt, _ := m.renderRows(src, -1, tsel, w, h-1)
 	return append([]string{head}, tl...), append([]int{-1}, rowAt...)
 }
