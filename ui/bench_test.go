@@ -287,3 +287,18 @@ func vmRSS(t *testing.T) int64 {
 	t.Skip("no VmRSS")
 	return 0
 }
+
+// BenchmarkMainRowsRebuild100000: what an edit of a threaded message costs
+// the main-timeline index in a 100k-message threaded room (a full rebuild).
+func BenchmarkMainRowsRebuild100000(b *testing.B) {
+	s := cachedRoom(b, 100_000, true)
+	m := benchModel(b, s, 100_000)
+	r := m.current()
+	r.syncMain()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r.main.dirty = true
+		r.syncMain()
+	}
+}

@@ -26,7 +26,9 @@ type mainRows struct {
 	lastSeq uint64            // Seq of visible row scanned-1: an insert before it shifts it
 	// firsts is each topic's first message when last seen; anchors maps a
 	// thread's root (a message outside the topic) to the topic.
+	// firstOf is the reverse of firsts.
 	firsts  map[string]content.MessageID
+	firstOf map[content.MessageID]string
 	anchors map[content.MessageID]string
 	dirty   bool
 }
@@ -59,34 +61,59 @@ func (x *mainRows) sync(tl *content.Timeline, v content.View) {
 func (x *mainRows) reset(tl *content.Timeline) {
 	x.tl, x.rows, x.scanned, x.lastSeq, x.dirty = tl, x.rows[:0], 0, 0, false
 	x.firsts = map[string]content.MessageID{}
+	x.firstOf = map[content.MessageID]string{}
 	x.anchors = map[content.MessageID]string{}
 }
 
 // shown reports whether visible item it belongs in the main timeline, and
 // records thread firsts and roots on the way.
 func (x *mainRows) shown(v content.View, it content.Item) bool {
-	if it.Kind != content.ItemMessage || it.Topic == "" {
-		return true
-	}
-	ti, ok := v.Thread(it.Topic)
-	if !ok {
-		return true
-	}
-	if prev, seen := x.firsts[it.Topic]; seen && prev != ti.First {
+	d := x.decide(v, it)
+	if d.stale {
 		x.dirty = true
 		return false
 	}
-	x.firsts[it.Topic] = ti.First
+	if d.topic != "" {
+		x.firsts[d.topic], x.firstOf[d.first] = d.first, d.topic
+	}
+	if !d.root.IsZero() {
+		x.anchors[d.root] = d.topic
+	}
+	return d.show
+}
+
+// decision is where an item goes, decided without changing the index.
+type decision struct {
+	show  bool
+	topic string            // its thread, "" for none
+	first content.MessageID // the thread's first message
+	root  content.MessageID // the message the thread hangs off, if it
+	stale bool              // the thread's first is not the one indexed
+}
+
+func (x *mainRows) decide(v content.View, it content.Item) decision {
+	if it.Kind != content.ItemMessage || it.Topic == "" {
+		return decision{show: true}
+	}
+	ti, ok := v.Thread(it.Topic)
+	if !ok {
+		return decision{show: true}
+	}
+	d := decision{topic: it.Topic, first: ti.First}
+	if prev, seen := x.firsts[it.Topic]; seen && prev != ti.First {
+		d.stale = true
+	}
 	if ti.First != it.ID {
-		return false // a reply: thread pane only
+		return d // a reply: thread pane only
 	}
 	if !it.ReplyTo.IsZero() {
 		if p, ok := v.Get(it.ReplyTo); ok && p.Topic == "" && p.Kind == content.ItemMessage {
-			x.anchors[p.ID] = it.Topic // the thread hangs off p
-			return false
+			d.root = p.ID // the thread hangs off p, which stands for it
+			return d
 		}
 	}
-	return true
+	d.show = true
+	return d
 }
 
 // len is the number of main-timeline rows (pending messages not included).
@@ -111,22 +138,31 @@ func (x *mainRows) threadOf(it content.Item) string {
 	return it.Topic
 }
 
-// noteChange marks the index for a rebuild when entry id (applied to tl)
-// edited or deleted a message that is or was part of a thread: its topic
-// may have changed, and with it which rows the main timeline shows.
+// noteChange looks at entry id just applied: when it edited or deleted an
+// indexed message in a way that changes which rows the main timeline shows
+// (a topic edit moving it into or out of a thread, or making it a thread's
+// first), the index is marked for a rebuild. A plain edit costs a lookup.
 func (x *mainRows) noteChange(v content.View, id content.MessageID) {
 	it, ok := v.Get(id)
-	if !ok || it.ID == id || len(x.firsts) == 0 {
-		return // a new message (indexed by sync) or no threads at all
+	if !ok || it.ID == id || (len(x.firsts) == 0 && it.Topic == "") {
+		return // a new message (indexed by sync), or no thread involved
 	}
-	if it.Topic != "" {
+	i, ok := v.Index(it.ID)
+	if !ok {
 		x.dirty = true
 		return
 	}
-	if i, ok := v.Index(it.ID); ok {
-		if _, shown := x.row(i); !shown {
-			x.dirty = true // it left its topic
-		}
+	if i >= x.scanned {
+		return // not indexed yet: sync will see its final state
+	}
+	_, indexed := x.row(i)
+	d := x.decide(v, it)
+	_, wasRoot := x.anchors[it.ID]
+	wasFirstOf, wasFirst := x.firstOf[it.ID]
+	switch {
+	case d.stale, d.show != indexed, wasRoot && it.Topic != "",
+		wasFirst && wasFirstOf != it.Topic, !d.root.IsZero() && x.anchors[d.root] != d.topic:
+		x.dirty = true
 	}
 }
 

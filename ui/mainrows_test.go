@@ -42,8 +42,9 @@ func (r *threadRoom) send(name, sender string, at int, build func(b *content.Bui
 	}
 	r.seq++
 	when := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(at) * time.Minute)
-	if _, err := r.tl.Apply(content.Envelope{Seq: r.seq, HubTime: when.UnixMilli(), Sender: uri, ID: id, Raw: raw}); err != nil {
-		r.t.Fatalf("%s: %v", name, err)
+	out, err := r.tl.Apply(content.Envelope{Seq: r.seq, HubTime: when.UnixMilli(), Sender: uri, ID: id, Raw: raw})
+	if err != nil || out == content.Refused {
+		r.t.Fatalf("%s: %v %v %v", name, out, err, r.tl.Refused())
 	}
 	r.ids[name], r.msg[name] = id, m
 }
@@ -99,7 +100,18 @@ func TestMainRowsFoldThreads(t *testing.T) {
 				return b.Delete(r.ids["r1"], r.msg["r1"])
 			})
 		}, nil}, // checked against the rebuild only
+		{"an edit moves a message into a thread as a reply", func() {
+			r.send("aftere", "alice", 9, func(b *content.Builder) (*content.Message, error) {
+				return b.Edit(r.ids["after"], r.msg["after"], content.MarkdownPart("after"), topicU)
+			})
+		}, []string{"root", "chat", "early"}},
+		{"an edit makes a message a thread's new first", func() {
+			r.send("roote", "alice", 10, func(b *content.Builder) (*content.Message, error) {
+				return b.Edit(r.ids["root"], r.msg["root"], content.MarkdownPart("root"), topicU)
+			})
+		}, []string{"root", "chat", ""}}, // t-1 no longer hangs off root: its first (deleted) reply stands for it
 	}
+	rebuilds := map[string]bool{}
 	for _, st := range steps {
 		st.do()
 		// what the UI does after applying entries
@@ -108,6 +120,7 @@ func TestMainRowsFoldThreads(t *testing.T) {
 				live.noteChange(v, id)
 			}
 		})
+		rebuilds[st.name] = live.dirty
 		got := r.shown(&live)
 		var fresh mainRows
 		if want := r.shown(&fresh); !slices.Equal(got, want) {
@@ -116,14 +129,19 @@ func TestMainRowsFoldThreads(t *testing.T) {
 		if st.want != nil && !slices.Equal(got, st.want) {
 			t.Fatalf("%s: main timeline %q, want %q", st.name, got, st.want)
 		}
-	}
-	// the root carries the thread; its topic is found from it
-	r.tl.Read(func(v content.View) {
-		root, _ := v.Get(r.ids["root"])
-		if got := live.threadOf(root); got != "t-1" {
-			t.Errorf("root's thread = %q, want t-1", got)
+		if st.name == "second reply" { // the root carries the thread
+			r.tl.Read(func(v content.View) {
+				root, _ := v.Get(r.ids["root"])
+				if got := live.threadOf(root); got != "t-1" {
+					t.Errorf("root's thread = %q, want t-1", got)
+				}
+			})
 		}
-	})
+	}
+	// a plain edit costs no rebuild; moving rows does
+	if rebuilds["edit a reply"] {
+		t.Error("a text edit of a thread reply rebuilt the index")
+	}
 }
 
 // TestMainRowsIncrementalCost: appending messages to an indexed room
