@@ -96,7 +96,7 @@ func (d *Demo) live(ctx context.Context) {
 	alice, bob, carol := d.peers[0], d.peers[1], d.peers[2]
 	general, design, random := d.Rooms[0], d.Rooms[1], d.Rooms[2]
 	lines := []string{
-		"Has anyone tried the **vim** key preset? `keys = \"vim\"` in the config.",
+		"Has anyone tried the **vim** key preset? `[keys] preset = \"vim\"` in the config.",
 		"Ctrl+K finds a room by name, alt+u jumps to the next unread one.",
 		"Tip: `/expire 30s text` sends a message that vanishes.",
 		"I just pushed the new build 🚀",

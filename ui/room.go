@@ -96,46 +96,13 @@ func (r *room) applyEntries(es []session.Entry, me string) []session.Entry {
 }
 
 func applyEntry(tl *content.Timeline, e session.Entry) {
-	ms := e.Time.UnixMilli()
 	if e.IsMessage() {
-		tl.Apply(content.Envelope{Seq: e.Seq, HubTime: ms, Sender: e.Sender, ID: e.ID, Raw: e.Raw})
+		tl.Apply(e.Envelope())
 		return
 	}
-	kind, ok := eventKinds[e.Kind]
-	if !ok {
-		return
+	if ev, ok := e.TimelineEvent(); ok {
+		tl.ApplyEvent(ev)
 	}
-	ev := content.RoomEvent{Seq: e.Seq, HubTime: ms, Kind: kind, Actor: e.Sender, Target: e.Target,
-		Role: memberRole(e.Role), Text: e.Value}
-	if kind == content.EventLeave || kind == content.EventJoin {
-		if ev.Target == "" {
-			ev.Target = e.Sender
-		}
-	}
-	if ev.Role == content.RoleNone && kind == content.EventJoin {
-		ev.Role = content.RoleMember
-	}
-	tl.ApplyEvent(ev)
-}
-
-var eventKinds = map[proto.Kind]content.RoomEventKind{
-	proto.KindJoin: content.EventJoin, proto.KindLeave: content.EventLeave, proto.KindInvite: content.EventInvite,
-	proto.KindKick: content.EventKick, proto.KindBan: content.EventBan, proto.KindUnban: content.EventUnban,
-	proto.KindRole: content.EventRoleChange, proto.KindName: content.EventRoomName,
-	proto.KindTopic: content.EventRoomTopic, proto.KindAvatar: content.EventRoomAvatar,
-	proto.KindReceipts: content.EventReadReceipts,
-}
-
-func memberRole(r proto.Role) content.MemberRole {
-	switch r {
-	case proto.RoleMember:
-		return content.RoleMember
-	case proto.RoleModerator:
-		return content.RoleModerator
-	case proto.RoleOwner:
-		return content.RoleOwner
-	}
-	return content.RoleNone
 }
 
 // dropPending removes pending rows the timeline now holds.

@@ -107,6 +107,9 @@ func (m *Model) eventText(ev content.RoomEvent) string {
 	actor, target := m.name(ev.Actor), m.name(ev.Target)
 	switch ev.Kind {
 	case content.EventJoin:
+		if ev.Role == content.RoleOwner {
+			return target + " created the room" // only the creator joins as owner
+		}
 		return target + " joined"
 	case content.EventLeave:
 		return target + " left"
