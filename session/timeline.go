@@ -25,9 +25,6 @@ func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 		ev.Kind, ev.Target, ev.Role = content.EventJoin, e.Sender, content.RoleOwner
 	case proto.KindJoin:
 		ev.Kind, ev.Target = content.EventJoin, e.Sender
-		if ev.Role == content.RoleNone {
-			ev.Role = content.RoleMember
-		}
 	case proto.KindLeave:
 		ev.Kind, ev.Target = content.EventLeave, e.Sender
 	case proto.KindInvite:

@@ -101,6 +101,9 @@ func applyEntry(tl *content.Timeline, e session.Entry) {
 		return
 	}
 	if ev, ok := e.TimelineEvent(); ok {
+		if ev.Kind == content.EventJoin && ev.Role == content.RoleNone {
+			ev.Role = content.RoleMember // a join without a role is the room's default
+		}
 		tl.ApplyEvent(ev)
 	}
 }
