@@ -3,10 +3,15 @@ package history
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"mimichat/content"
 	"mimichat/session"
@@ -27,12 +32,31 @@ const MaxOfferBytes = 256 << 20
 // shorter period (Since) or upload it as an external attachment.
 var ErrOfferTooLarge = errors.New("history: the shared history does not fit in one message")
 
+// Media type parameters of an offer part: who it is for, and what it holds
+// (so a client can describe the offer before fetching it).
+const (
+	paramFor      = "for"
+	paramSince    = "since"    // RFC 3339; absent = from the start
+	paramMessages = "messages" // number of messages in the vCon
+)
+
 // BuildOffer exports the history of room from src (opts.Since onwards,
 // format vCon) and wraps it in a message of b: a short text for people and
-// the gzip'd vCon as an attachment part whose media type names the member
-// it is for (forUser; "" = everyone). maxContent is the relay's content
-// limit (0 = no limit).
+// the gzip'd vCon as an inline attachment part whose media type names the
+// member it is for (forUser; "" = everyone). maxContent is the relay's
+// content limit (0 = no limit); a larger offer is ErrOfferTooLarge.
 func BuildOffer(b *content.Builder, room Room, src Source, opts ExportOptions, forUser string, maxContent int) (*content.Message, *Report, error) {
+	return ShareOffer(context.Background(), b, room, src, opts, forUser, maxContent, nil)
+}
+
+// Upload stores an encrypted attachment and returns its URL (the signature
+// of session.Session.Upload).
+type Upload func(ctx context.Context, filename string, ciphertext []byte) (string, error)
+
+// ShareOffer is BuildOffer that, when the offer does not fit in maxContent
+// and upload is not nil, seals the gzip'd vCon (AES-GCM, content.SealAttachment)
+// and uploads it, sending an external part instead.
+func ShareOffer(ctx context.Context, b *content.Builder, room Room, src Source, opts ExportOptions, forUser string, maxContent int, upload Upload) (*content.Message, *Report, error) {
 	opts.Format = FormatVCon
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -43,39 +67,72 @@ func BuildOffer(b *content.Builder, room Room, src Source, opts ExportOptions, f
 	if err := zw.Close(); err != nil {
 		return nil, rep, err
 	}
-	params := map[string]string{}
+	params := map[string]string{paramMessages: strconv.Itoa(rep.Messages)}
 	if forUser != "" {
-		params["for"] = forUser
+		params[paramFor] = forUser
 	}
-	text := fmt.Sprintf("Shared history of this room: %d messages", rep.Messages)
+	if opts.Since > 0 {
+		params[paramSince] = time.UnixMilli(opts.Since).UTC().Format(time.RFC3339)
+	}
+	mediaType := mime.FormatMediaType(OfferMediaType, params)
+	text := offerText(rep.Messages, forUser)
+	inline := func() (*content.Message, error) {
+		body, err := content.MultiBody(content.ProcessAll, content.TextPart(text),
+			content.SinglePart(content.Attachment, mediaType, buf.Bytes()))
+		if err != nil {
+			return nil, err
+		}
+		return b.Message(body)
+	}
+	m, err := inline()
+	if err != nil {
+		return nil, rep, err
+	}
+	if maxContent <= 0 {
+		return m, rep, nil
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		return nil, rep, err
+	}
+	if len(raw) <= maxContent {
+		return m, rep, nil
+	}
+	if upload == nil {
+		return nil, rep, fmt.Errorf("%w: %d bytes, the limit is %d", ErrOfferTooLarge, len(raw), maxContent)
+	}
+	part, sealed, err := content.SealAttachment(nil, buf.Bytes(), content.AttachmentSpec{
+		Filename: "history.vcon.gz", Description: text})
+	if err != nil {
+		return nil, rep, err
+	}
+	if part.URL, err = upload(ctx, part.Filename, sealed); err != nil {
+		return nil, rep, fmt.Errorf("history: upload the offer: %w", err)
+	}
+	body, err := content.MultiBody(content.ProcessAll, content.TextPart(text),
+		content.ExternalBody(content.Attachment, mediaType, part))
+	if err != nil {
+		return nil, rep, err
+	}
+	m, err = b.Message(body)
+	return m, rep, err
+}
+
+func offerText(messages int, forUser string) string {
+	text := fmt.Sprintf("Shared history of this room: %d messages", messages)
 	if forUser != "" {
 		text += " for " + forUser
 	}
-	body, err := content.MultiBody(content.ProcessAll, content.TextPart(text),
-		content.SinglePart(content.Attachment, mime.FormatMediaType(OfferMediaType, params), buf.Bytes()))
-	if err != nil {
-		return nil, rep, err
-	}
-	m, err := b.Message(body)
-	if err != nil {
-		return nil, rep, err
-	}
-	if maxContent > 0 {
-		raw, err := m.Encode()
-		if err != nil {
-			return nil, rep, err
-		}
-		if len(raw) > maxContent {
-			return nil, rep, fmt.Errorf("%w: %d bytes, the limit is %d", ErrOfferTooLarge, len(raw), maxContent)
-		}
-	}
-	return m, rep, nil
+	return text
 }
 
 // Offer is a history offer found in a message.
 type Offer struct {
-	For  string // the member it is for; "" = anyone in the room
-	VCon []byte // gzip'd vCon
+	For      string    // the member it is for; "" = anyone in the room
+	Since    time.Time // zero: from the start (or not said)
+	Messages int       // -1: not said
+	VCon     []byte    // gzip'd vCon; nil until FetchOffer when External
+	External *content.ExternalPart
 }
 
 // OfferOf reports whether m carries a history offer (a part of media type
@@ -84,6 +141,12 @@ func OfferOf(m *content.Message) (Offer, bool) {
 	if m == nil {
 		return Offer{}, false
 	}
+	return OfferOfBody(&m.Body)
+}
+
+// OfferOfBody is OfferOf on a message body. It is cheap on ordinary
+// messages (a prefix test per part), so renderers may call it per row.
+func OfferOfBody(body *content.NestedPart) (Offer, bool) {
 	var found Offer
 	var ok bool
 	var walk func(p *content.NestedPart)
@@ -91,12 +154,25 @@ func OfferOf(m *content.Message) (Offer, bool) {
 		if ok {
 			return
 		}
-		if p.Cardinality == content.Single {
+		if (p.Cardinality == content.Single || p.Cardinality == content.External && p.External != nil) &&
+			strings.HasPrefix(p.ContentType, "application/vcon") {
 			mt, params, err := mime.ParseMediaType(p.ContentType)
 			if err == nil && (mt == OfferMediaType || mt == "application/vcon") {
-				found, ok = Offer{For: params["for"], VCon: p.Content}, true
-				if mt == "application/vcon" {
+				found, ok = Offer{For: params[paramFor], Messages: -1}, true
+				if n, err := strconv.Atoi(params[paramMessages]); err == nil && n >= 0 {
+					found.Messages = n
+				}
+				if t, err := time.Parse(time.RFC3339, params[paramSince]); err == nil {
+					found.Since = t
+				}
+				switch {
+				case p.Cardinality == content.External:
+					ext := *p.External
+					found.External = &ext
+				case mt == "application/vcon":
 					found.VCon = gzipBytes(p.Content)
+				default:
+					found.VCon = p.Content
 				}
 			}
 		}
@@ -104,8 +180,42 @@ func OfferOf(m *content.Message) (Offer, bool) {
 			walk(&p.Parts[i])
 		}
 	}
-	walk(&m.Body)
+	walk(body)
 	return found, ok
+}
+
+// FetchOffer downloads an external offer (content.DownloadURL: http(s) and
+// not expired at now), checks its size and hash and decrypts it into o.VCon.
+// An inline offer needs no fetch.
+func FetchOffer(ctx context.Context, client *http.Client, o *Offer, now time.Time) error {
+	if o.VCon != nil || o.External == nil {
+		return nil
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	u, err := content.DownloadURL(o.External, now.Unix())
+	if err != nil {
+		return fmt.Errorf("history: offer: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("history: offer: download from %s: %w", u.Host, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("history: offer: download from %s: %s", u.Host, resp.Status)
+	}
+	plain, err := content.ReadAndDecrypt(o.External, resp.Body, MaxOfferBytes)
+	if err != nil {
+		return fmt.Errorf("history: offer: %w", err)
+	}
+	o.VCon = plain
+	return nil
 }
 
 func gzipBytes(b []byte) []byte {
@@ -120,6 +230,9 @@ func gzipBytes(b []byte) []byte {
 // transaction; duplicates skipped). The result's Added entries are what the
 // UI feeds to its timeline (session.Feed); they sit below the cached run.
 func ImportOffer(st *session.Store, o Offer, room string) (*Report, *ImportResult, error) {
+	if o.VCon == nil {
+		return nil, nil, errors.New("history: the offer is not fetched yet (FetchOffer)")
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(o.VCon))
 	if err != nil {
 		return nil, nil, fmt.Errorf("history: offered vCon: %w", err)
