@@ -26,6 +26,9 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 		rm.Kind = render.RowHidden // expiring messages vanish on time
 		return rm
 	}
+	if m.offerRow(&rm, it) {
+		return rm
+	}
 	rm.Edited, rm.Deleted, rm.Expired, rm.Mention = it.Edited, it.Deleted, it.Expired, it.Mention
 	if it.Deleted && it.DeletedBy != "" && it.DeletedBy != it.Sender {
 		rm.DeletedBy = m.name(it.DeletedBy)

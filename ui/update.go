@@ -51,6 +51,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case sealedMsg:
 		return m, m.onSealed(msg)
+	case funcMsg:
+		return m, msg(m)
 	case editorMsg:
 		m.onEditor(msg)
 		return m, nil
