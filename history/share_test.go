@@ -80,3 +80,36 @@ func TestShareHistoryTooLarge(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Sharing a cache's history back into the same cache adds nothing: room
+// events match although the vCon does not carry every role (the creator's
+// owner role, an invite's role).
+func TestShareOfferIntoSameCache(t *testing.T) {
+	now := t0.Add(2 * time.Hour).UnixMilli()
+	items := everyKind(t).items
+	ev0 := content.RoomEvent{Seq: 1, HubTime: t0.UnixMilli() - 1000, Kind: content.EventJoin, Actor: alice, Target: alice, Role: content.RoleOwner}
+	ev1 := content.RoomEvent{Seq: 2, HubTime: t0.UnixMilli() - 900, Kind: content.EventInvite, Actor: alice, Target: "mimi://example.com/u/dave", Role: content.RoleMember}
+	items = append([]Item{{Seq: 1, Time: ev0.HubTime, Sender: alice, Event: &ev0}, {Seq: 2, Time: ev1.HubTime, Sender: alice, Event: &ev1}}, items...)
+	for i := range items {
+		items[i].Seq = uint64(i + 1)
+	}
+	st := openStore(t)
+	cachedRoom(t, st, items)
+	b := &content.Builder{Sender: alice, Room: roomURI}
+	src := func(fn func(*Item) error) error { return ScanStore(st, roomURI, fn) }
+	msg, _, err := BuildOffer(b, Room{ID: roomURI}, src, ExportOptions{Now: now}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, ok := OfferOf(msg)
+	if !ok {
+		t.Fatal("no offer")
+	}
+	_, res, err := ImportOffer(st, offer, roomURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 0 {
+		t.Fatalf("added %d entries to the cache they came from", len(res.Added))
+	}
+}

@@ -176,11 +176,14 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 	return res, nil
 }
 
-// eventKey identifies a room event across renumbering: the cache maps a
-// join by another member to a self join, so the key does too.
+// eventKey identifies a room event across renumbering and formats: who did
+// what to whom, and when (the hub's millisecond). Role and text are left out:
+// vCon and CPIM do not carry every role (the creator's owner role, an
+// invite's role), and two different operations by the same member on the
+// same target in the same millisecond do not happen. The cache maps a join
+// by another member to a self join, so the key does too.
 func eventKey(ev *content.RoomEvent) content.RoomEvent {
-	k := *ev
-	k.Seq = 0
+	k := content.RoomEvent{Kind: ev.Kind, Actor: ev.Actor, Target: ev.Target, HubTime: ev.HubTime}
 	if k.Kind == content.EventJoin {
 		k.Actor = k.Target
 	}
