@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -111,5 +112,23 @@ func TestShareOfferIntoSameCache(t *testing.T) {
 	}
 	if len(res.Added) != 0 {
 		t.Fatalf("added %d entries to the cache they came from", len(res.Added))
+	}
+}
+
+// A room whose read-receipt policy changed still exports; vCon has no
+// event for the policy, so the report says it was not carried.
+func TestExportReadReceiptPolicyIsReported(t *testing.T) {
+	items := everyKind(t).items
+	ev := content.RoomEvent{HubTime: t0.UnixMilli(), Kind: content.EventReadReceipts, Actor: alice, Text: content.ReceiptsOff}
+	items = append(items, Item{Seq: uint64(len(items) + 1), Time: ev.HubTime, Sender: alice, Event: &ev})
+	for _, f := range []Format{FormatVCon, FormatCPIM} {
+		var buf bytes.Buffer
+		rep, err := Export(&buf, Room{ID: roomURI}, SliceSource(items), ExportOptions{Format: f, Now: t0.Add(time.Hour).UnixMilli()})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if rep.Lossless() {
+			t.Errorf("%s: the policy change was dropped silently", f)
+		}
 	}
 }

@@ -35,7 +35,7 @@ var eventProtoKinds = map[content.RoomEventKind]proto.Kind{
 	content.EventJoin: proto.KindJoin, content.EventLeave: proto.KindLeave, content.EventInvite: proto.KindInvite,
 	content.EventKick: proto.KindKick, content.EventBan: proto.KindBan, content.EventUnban: proto.KindUnban,
 	content.EventRoleChange: proto.KindRole, content.EventRoomName: proto.KindName, content.EventRoomTopic: proto.KindTopic,
-	content.EventRoomAvatar: proto.KindAvatar,
+	content.EventRoomAvatar: proto.KindAvatar, content.EventReadReceipts: proto.KindReceipts,
 }
 
 var protoRoles = map[content.MemberRole]proto.Role{content.RoleMember: proto.RoleMember,

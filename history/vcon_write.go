@@ -198,6 +198,10 @@ func (vw *VConWriter) Write(it *Item) error {
 	if vw.err != nil {
 		return vw.err
 	}
+	if it.Event != nil && it.Event.Kind == content.EventReadReceipts {
+		vw.report.Drop("read-receipt policy changes (no vCon party event for them)", 1)
+		return nil
+	}
 	d, err := vw.dialog(it)
 	if err == nil {
 		var b []byte
