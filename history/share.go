@@ -191,26 +191,7 @@ func FetchOffer(ctx context.Context, client *http.Client, o *Offer, now time.Tim
 	if o.VCon != nil || o.External == nil {
 		return nil
 	}
-	if client == nil {
-		client = http.DefaultClient
-	}
-	u, err := content.DownloadURL(o.External, now.Unix())
-	if err != nil {
-		return fmt.Errorf("history: offer: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("history: offer: download from %s: %w", u.Host, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("history: offer: download from %s: %s", u.Host, resp.Status)
-	}
-	plain, err := content.ReadAndDecrypt(o.External, resp.Body, MaxOfferBytes)
+	plain, err := content.FetchAttachment(ctx, client, o.External, now, MaxOfferBytes)
 	if err != nil {
 		return fmt.Errorf("history: offer: %w", err)
 	}

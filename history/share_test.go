@@ -2,7 +2,12 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,5 +135,67 @@ func TestExportReadReceiptPolicyIsReported(t *testing.T) {
 		if rep.Lossless() {
 			t.Errorf("%s: the policy change was dropped silently", f)
 		}
+	}
+}
+
+// An offer larger than the relay's content limit is sealed and uploaded;
+// the receiver fetches, checks and decrypts it, and bytes changed on the
+// server are refused.
+func TestShareOfferExternal(t *testing.T) {
+	now := t0.Add(2 * time.Hour)
+	items := everyKind(t).items
+	var mu sync.Mutex
+	blobs := map[string][]byte{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		b, ok := blobs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	upload := func(_ context.Context, name string, ct []byte) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		p := fmt.Sprintf("/blob/%d", len(blobs))
+		blobs[p] = append([]byte(nil), ct...)
+		return srv.URL + p, nil
+	}
+	b := &content.Builder{Sender: alice, Room: roomURI}
+	msg, rep, err := ShareOffer(context.Background(), b, Room{ID: roomURI}, SliceSource(items),
+		ExportOptions{Now: now.UnixMilli(), Since: 1}, "mimi://example.com/u/dave", 512, upload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := msg.Encode()
+	if err != nil || len(raw) > 2048 {
+		t.Fatalf("offer message: %d bytes, %v", len(raw), err)
+	}
+	got, _ := content.Decode(raw)
+	offer, ok := OfferOf(got)
+	if !ok || offer.External == nil || offer.VCon != nil || offer.Messages != rep.Messages || offer.Since.IsZero() {
+		t.Fatalf("offer %+v", offer)
+	}
+	if _, _, err := ImportOffer(openStore(t), offer, roomURI); err == nil {
+		t.Fatal("an unfetched offer was imported")
+	}
+	tampered := offer
+	if err := FetchOffer(context.Background(), srv.Client(), &offer, now); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	if _, res, err := ImportOffer(st, offer, roomURI); err != nil || len(res.Added) != rep.Items {
+		t.Fatalf("import: %v, added %v of %d", err, res, rep.Items)
+	}
+	mu.Lock()
+	for k := range blobs {
+		blobs[k][len(blobs[k])/2] ^= 1
+	}
+	mu.Unlock()
+	if err := FetchOffer(context.Background(), srv.Client(), &tampered, now); !errors.Is(err, content.ErrHashMismatch) {
+		t.Fatalf("tampered blob: %v", err)
 	}
 }

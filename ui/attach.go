@@ -74,23 +74,7 @@ func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
 // under dir with a safe, non-clobbering name. Nothing is written unless
 // every check passed.
 func fetchAttachment(ctx context.Context, client *http.Client, part *content.ExternalPart, dir string, now time.Time) (string, error) {
-	u, err := content.DownloadURL(part, now.Unix())
-	if err != nil {
-		return "", explainAttachError(err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("download from %s: %w", u.Host, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download from %s: %s", u.Host, resp.Status)
-	}
-	plain, err := content.ReadAndDecrypt(part, resp.Body, maxDownload)
+	plain, err := content.FetchAttachment(ctx, client, part, now, maxDownload)
 	if err != nil {
 		return "", explainAttachError(err)
 	}
