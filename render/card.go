@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -10,7 +11,7 @@ import (
 )
 
 // Cards show external parts: an attachment (name, type, size, whether it is
-// encrypted and hash-checked) or a call link (description and join URL).
+// encrypted, and its hash, checked on download) or a call link (description and join URL).
 // They never fetch anything; the UI downloads on request.
 
 // AttachmentCard renders an attachment's card in width columns.
@@ -27,8 +28,12 @@ func AttachmentCard(ct string, ext *content.ExternalPart, width int, th *Theme) 
 	if ext.EncAlg != 0 {
 		meta = append(meta, "encrypted")
 	}
-	if ext.HashAlg != 0 {
-		meta = append(meta, "hash-checked")
+	switch ext.HashAlg { // checked on download, so say which hash, not "checked"
+	case 0:
+	case content.HashAlgSHA256:
+		meta = append(meta, "SHA-256")
+	default:
+		meta = append(meta, "hash "+strconv.Itoa(int(ext.HashAlg)))
 	}
 	lines := []string{
 		"📎 " + SanitizeLine(name),
