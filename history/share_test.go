@@ -199,3 +199,29 @@ func TestShareOfferExternal(t *testing.T) {
 		t.Fatalf("tampered blob: %v", err)
 	}
 }
+
+// FuzzOfferOf: offers are read from any message the network delivers; no
+// input may panic, and an inline offer always has its vCon bytes.
+func FuzzOfferOf(f *testing.F) {
+	b := &content.Builder{Sender: alice, Room: roomURI}
+	for _, ct := range []string{OfferMediaType + `; for="mimi://example.com/u/dave"; messages="3"; since="2026-11-01T00:00:00Z"`,
+		"application/vcon", OfferMediaType + "; messages=-1; since=x", "text/plain"} {
+		body, _ := content.MultiBody(content.ProcessAll, content.TextPart("x"), content.SinglePart(content.Attachment, ct, []byte("vcon")))
+		m, _ := b.Message(body)
+		raw, _ := m.Encode()
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := content.Decode(raw)
+		if err != nil {
+			return
+		}
+		o, ok := OfferOf(m)
+		if ok && o.External == nil && o.VCon == nil {
+			t.Fatalf("inline offer without content: %+v", o)
+		}
+		if ok && o.Messages < -1 {
+			t.Fatalf("messages %d", o.Messages)
+		}
+	})
+}
