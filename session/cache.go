@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"mimichat/content"
 	"mimichat/proto"
@@ -166,34 +167,73 @@ func (s *Store) CommitOlder(roomID string, entries []Entry) (uint64, error) {
 	return first, nil
 }
 
+// insertBatch is how many rows one INSERT statement writes: per-statement
+// overhead (database/sql, the driver, VDBE setup) dominates single-row
+// inserts, so imports and backfills write many rows per statement.
+const insertBatch = 64
+
+const insertHead = `INSERT OR REPLACE INTO entries(room, seq, hub_ms, sender, kind, msg_id, raw, target, role, value, reason) VALUES `
+
+const entryParams = 11
+
 // insertEntries writes entries, which must be room's and numbered from next
 // on. Rows below a rebased run may already exist; they are replaced.
 func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	ins, err := tx.Prepare(`INSERT OR REPLACE INTO entries(room, seq, hub_ms, sender, kind, msg_id, raw, target, role, value, reason)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("session: cache insert %s: %w", room, err)
-	}
-	defer ins.Close()
-	for i := range entries {
-		e := &entries[i]
-		if e.Room != room || e.Seq != next {
-			return fmt.Errorf("session: cache insert %s: entry of %s seq %d where seq %d was due: %w", room, e.Room, e.Seq, next, ErrGap)
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
 		}
-		var id []byte
-		if e.IsMessage() {
-			id = e.ID[:]
+	}()
+	args := make([]any, 0, insertBatch*entryParams)
+	for start := 0; start < len(entries); start += insertBatch {
+		chunk := entries[start:min(start+insertBatch, len(entries))]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			if e.Room != room || e.Seq != next {
+				return fmt.Errorf("session: cache insert %s: entry of %s seq %d where seq %d was due: %w", room, e.Room, e.Seq, next, ErrGap)
+			}
+			var id []byte
+			if e.IsMessage() {
+				id = e.ID[:]
+			}
+			args = append(args, e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
+				e.Target, string(e.Role), e.Value, e.Reason)
+			next++
 		}
-		if _, err := ins.Exec(e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
-			e.Target, string(e.Role), e.Value, e.Reason); err != nil {
-			return fmt.Errorf("session: cache insert %s seq %d: %w", room, e.Seq, err)
+		var err error
+		if len(chunk) == insertBatch {
+			if full == nil {
+				if full, err = tx.Prepare(insertSQL(insertBatch)); err != nil {
+					return fmt.Errorf("session: cache insert %s: %w", room, err)
+				}
+			}
+			_, err = full.Exec(args...)
+		} else {
+			_, err = tx.Exec(insertSQL(len(chunk)), args...)
 		}
-		next++
+		if err != nil {
+			return fmt.Errorf("session: cache insert %s seq %d..%d: %w", room, chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
 	}
 	return nil
+}
+
+// insertSQL is the INSERT of n rows.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(insertHead)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	return b.String()
 }
 
 // EntryByID finds a cached message of room by its message ID.
