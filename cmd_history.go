@@ -209,7 +209,7 @@ func runImport(c *command, args []string, io stdio) error {
 	if err != nil {
 		return fmt.Errorf("import %s (nothing was changed): %w", fs.Arg(0), err)
 	}
-	fmt.Fprintf(io.out, "imported %s as %s into %s: %d entries added, %d already cached", fs.Arg(0), format, res.Room, len(res.Added), res.Duplicates)
+	fmt.Fprintf(io.out, "imported %s as %s into %s: %d entries added, %d already cached", fs.Arg(0), format, res.Room, res.Imported, res.Duplicates)
 	if res.NewRoom {
 		fmt.Fprint(io.out, " (new local room)")
 	}

@@ -185,6 +185,7 @@ func (cr *cpimReader) message(ls []line) error {
 	}
 	it.Msg, it.Raw = m, raw
 	cr.report.count(it)
+	it.Room = cr.h.Room.ID
 	return cr.sink(it)
 }
 

@@ -1,27 +1,159 @@
 package history
 
 import (
+	"errors"
+	"fmt"
 	"io"
 
+	"mimichat/content"
+	"mimichat/proto"
 	"mimichat/session"
 )
 
 // ImportFile reads a history file of any format and merges it into the
-// cache in one transaction: the whole file is parsed and checked before
-// anything is written, so a bad file or a failed commit changes nothing.
-// room overrides the room named by the file ("" keeps it).
+// cache in one transaction, so a bad file or a failed commit changes
+// nothing. room overrides the room named by the file ("" keeps it).
+//
+// A room the cache does not hold yet is streamed: the file is parsed on one
+// goroutine while the entries are written on this one, and no more than a
+// channel's worth of items is in memory. Into a cached room the entries go
+// below the cached run, which needs their count first, so the file is read
+// whole and merged by ImportIntoStore.
 func ImportFile(st *session.Store, r io.Reader, room string) (Format, *Report, *ImportResult, error) {
-	var items []Item
-	f, h, rep, err := Read(r, func(it *Item) error {
-		items = append(items, *it)
-		return nil
-	})
+	type readDone struct {
+		f   Format
+		h   *History
+		rep *Report
+		err error
+	}
+	items := make(chan Item, 1024)
+	stop := make(chan struct{})
+	done := make(chan readDone, 1)
+	go func() {
+		f, h, rep, err := Read(r, func(it *Item) error {
+			select {
+			case items <- *it:
+				return nil
+			case <-stop:
+				return errImportStopped
+			}
+		})
+		close(items)
+		done <- readDone{f, h, rep, err}
+	}()
+	imp := &fileImport{st: st, override: room, room: room, res: &ImportResult{Room: room}}
+	var err error
+	for it := range items {
+		if err == nil {
+			if err = imp.add(&it); err != nil {
+				close(stop)
+			}
+		}
+	}
+	d := <-done
+	if err == nil {
+		err = d.err
+	}
 	if err != nil {
-		return f, rep, nil, err
+		imp.abandon()
+		return d.f, d.rep, nil, err
 	}
-	res, err := ImportIntoStore(st, h, items, room)
+	res, err := imp.finish(d.h)
 	if res != nil && res.Duplicates > 0 {
-		rep.Note("entries already in the cache (skipped)", res.Duplicates)
+		d.rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}
-	return f, rep, res, err
+	return d.f, d.rep, res, err
+}
+
+var errImportStopped = errors.New("history: import stopped")
+
+// fileImport decides at the first item whether it can stream (a room not
+// cached) or must collect the items for ImportIntoStore.
+type fileImport struct {
+	st       *session.Store
+	override string // the caller's room, "" = the file's
+	room     string
+	started  bool
+	tx       *session.ImportTx // streaming
+	items    []Item            // collecting
+	seen     map[content.MessageID]bool
+	events   map[content.RoomEvent]bool
+	res      *ImportResult
+}
+
+func (fi *fileImport) add(it *Item) error {
+	if !fi.started {
+		fi.started = true
+		if err := fi.begin(it.Room); err != nil {
+			return err
+		}
+	}
+	if fi.tx == nil {
+		fi.items = append(fi.items, *it)
+		return nil
+	}
+	if it.Event == nil {
+		if fi.seen[it.ID] {
+			fi.res.Duplicates++
+			return nil
+		}
+		fi.seen[it.ID] = true
+	} else {
+		k := eventKey(it.Event)
+		if fi.events[k] {
+			fi.res.Duplicates++
+			return nil
+		}
+		fi.events[k] = true
+	}
+	e := EntryFromItem(fi.room, fi.tx.Next(), it)
+	if err := fi.tx.Add(e); err != nil {
+		return fmt.Errorf("history: import into %s: %w", fi.room, err)
+	}
+	fi.res.Imported++
+	return nil
+}
+
+// begin picks the mode: stream into a new room when the room is known now
+// and not cached.
+func (fi *fileImport) begin(fileRoom string) error {
+	if fi.room == "" {
+		fi.room = fileRoom
+	}
+	if fi.room == "" {
+		return nil // named at the end of the file: collect
+	}
+	tx, err := fi.st.BeginImport(fi.room)
+	if errors.Is(err, session.ErrRoomCached) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fi.tx = tx
+	fi.seen, fi.events = map[content.MessageID]bool{}, map[content.RoomEvent]bool{}
+	fi.res = &ImportResult{Room: fi.room, NewRoom: true}
+	return nil
+}
+
+func (fi *fileImport) abandon() {
+	if fi.tx != nil {
+		fi.tx.Rollback()
+	}
+}
+
+func (fi *fileImport) finish(h *History) (*ImportResult, error) {
+	if fi.tx == nil {
+		return ImportIntoStore(fi.st, h, fi.items, fi.override)
+	}
+	if fi.res.Imported == 0 {
+		fi.tx.Rollback()
+		fi.res.NewRoom = false
+		return fi.res, nil
+	}
+	meta := session.Room{ID: fi.room, Name: h.Room.Name, Topic: h.Room.Subject, State: proto.StateNone}
+	if _, err := fi.tx.Commit(meta); err != nil {
+		return fi.res, fmt.Errorf("history: import into %s: %w", fi.room, err)
+	}
+	return fi.res, nil
 }

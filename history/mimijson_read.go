@@ -266,6 +266,7 @@ func (jr *mimiJSONReader) message(r *rMsg, path string, depth int) error {
 		jr.h.Members = append(jr.h.Members, Member{URI: it.Sender})
 	}
 	jr.report.count(it)
+	it.Room = jr.h.Room.ID
 	return jr.sink(it)
 }
 

@@ -79,6 +79,10 @@ type Item struct {
 	Event *content.RoomEvent
 
 	Tombstone TombstoneStatus
+
+	// Room is the room the reader knew when it handed the item over ("" when
+	// the file names it only at its end): importers use it to stream.
+	Room string
 }
 
 // IsMessage reports whether the item carries MIMI content.

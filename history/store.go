@@ -85,6 +85,7 @@ func ScanStore(st *session.Store, room string, fn func(*Item) error) error {
 type ImportResult struct {
 	Room       string
 	Added      []session.Entry // committed, oldest first
+	Imported   int             // entries written (Added holds them, except for a streamed import)
 	Duplicates int             // already cached (same message ID)
 	NewRoom    bool            // the room was not cached: a local room was made
 }
@@ -158,7 +159,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 		if _, err := st.Commit(r, entries); err != nil {
 			return res, fmt.Errorf("history: import into %s: %w", room, err)
 		}
-		res.Added = entries
+		res.Added, res.Imported = entries, len(entries)
 		return res, nil
 	}
 	n := uint64(len(keep))
@@ -172,7 +173,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 	if _, err := st.CommitOlder(room, entries); err != nil {
 		return res, fmt.Errorf("history: import into %s: %w", room, err)
 	}
-	res.Added = entries
+	res.Added, res.Imported = entries, len(entries)
 	return res, nil
 }
 

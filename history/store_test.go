@@ -59,7 +59,7 @@ func TestStoreExportImport(t *testing.T) {
 			if err != nil || format != f {
 				t.Fatalf("import: %v %v", format, err)
 			}
-			if !res.NewRoom || len(res.Added) == 0 {
+			if !res.NewRoom || res.Imported == 0 {
 				t.Fatalf("result %+v", res)
 			}
 			c := carries{deletedBy: true, multiSemantics: true, events: f == FormatVCon, topics: f == FormatVCon}
@@ -79,8 +79,8 @@ func TestStoreExportImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res2.Added) != 0 || res2.Duplicates == 0 {
-				t.Errorf("second import added %d, duplicates %d", len(res2.Added), res2.Duplicates)
+			if res2.Imported != 0 || res2.Duplicates == 0 {
+				t.Errorf("second import added %d, duplicates %d", res2.Imported, res2.Duplicates)
 			}
 			t.Logf("export %s\nimport %s", rep, irep)
 		})
@@ -147,6 +147,9 @@ func TestFailedImportChangesNothing(t *testing.T) {
 	t.Log(err)
 	if rooms, _ := st.Rooms(); len(rooms) != 0 {
 		t.Fatalf("failed import left rooms %v", rooms)
+	}
+	if es, _ := st.After(roomURI, 0, 1000); len(es) != 0 {
+		t.Fatalf("failed streamed import left %d entries", len(es))
 	}
 	// No room below the run: nothing written either.
 	if err := st.SaveRoom(session.Room{ID: roomURI, Low: 3, Cursor: 2}); err != nil {

@@ -293,5 +293,6 @@ func (vr *vconReader) party(i int, path string) (string, error) {
 
 func (vr *vconReader) emit(it *Item) error {
 	vr.report.count(it)
+	it.Room = vr.h.Room.ID
 	return vr.sink(it)
 }
