@@ -1,14 +1,12 @@
 package ui
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"mimichat/content"
-	"mimichat/proto"
 	"mimichat/session"
 )
 
@@ -91,15 +89,7 @@ func TestEndToEnd(t *testing.T) {
 	you := rl.session("you")
 	peer := rl.session("peer")
 	in := collect(peer)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	room := "mimi://" + testDomain + "/r/lobby"
-	if _, err := peer.CreateRoom(ctx, session.CreateRoomOptions{Slug: "lobby", Name: "Lobby", Join: proto.JoinOpen}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := you.Join(ctx, room); err != nil {
-		t.Fatal(err)
-	}
+	room := openRoom(t, peer, "lobby", "Lobby", you)
 	tm, _, scr := startUI(t, you, 120, 40, Options{Room: room})
 	scr.waitText(t, "Lobby", "you joined")
 	me := you.User()

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"mimichat/keys"
+	"mimichat/proto"
 	"mimichat/relay"
 	"mimichat/session"
 )
@@ -203,4 +204,22 @@ func newTM(t *testing.T, m tea.Model) *teatest.TestModel {
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
 	t.Cleanup(func() { tm.Quit() })
 	return tm
+}
+
+// openRoom has owner create an open room SLUG named name and the members
+// join it; it returns the room's URI.
+func openRoom(t *testing.T, owner *session.Session, slug, name string, members ...*session.Session) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	room := "mimi://" + testDomain + "/r/" + slug
+	if _, err := owner.CreateRoom(ctx, session.CreateRoomOptions{Slug: slug, Name: name, Join: proto.JoinOpen}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if _, err := m.Join(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return room
 }

@@ -38,15 +38,7 @@ func TestReadReceiptPolicyEndToEnd(t *testing.T) {
 	you := rl.session("you")
 	peer := rl.session("peer")
 	in := collect(peer)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	room := "mimi://" + testDomain + "/r/quiet"
-	if _, err := you.CreateRoom(ctx, session.CreateRoomOptions{Slug: "quiet", Name: "Quiet", Join: proto.JoinOpen}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := peer.Join(ctx, room); err != nil {
-		t.Fatal(err)
-	}
+	room := openRoom(t, you, "quiet", "Quiet", peer)
 	tm, _, scr := startUI(t, you, 120, 40, Options{Room: room})
 	scr.waitText(t, "Quiet", "peer joined")
 	me := you.User()
