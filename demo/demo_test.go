@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mimichat/content"
+	"mimichat/history"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -40,7 +41,7 @@ func TestDemoShowsEverything(t *testing.T) {
 	}
 	want := []string{"markdown", "reply", "reaction", "changed reaction", "unlike", "edit", "delete", "thread",
 		"knock", "expiring", "attachment", "call link", "chooseOne", "mention", "receipt for mine", "typing",
-		"join", "leave", "answer to mine"}
+		"join", "leave", "answer to mine", "history offer"}
 	seen := map[string]bool{}
 	deadline := time.After(45 * time.Second)
 	for len(seen) < len(want) {
@@ -130,5 +131,8 @@ func classify(m *content.Message, me string, mine content.MessageID, seen map[st
 	}
 	if content.Mentions(&m.Body, me) {
 		seen["mention"] = true
+	}
+	if o, ok := history.OfferOf(m); ok && o.For == me {
+		seen["history offer"] = true
 	}
 }

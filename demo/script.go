@@ -18,14 +18,16 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 		owner             *peer
 		slug, name, topic string
 		others            []*peer
+		history           string
 	}{
-		{alice, "general", "General", "Welcome to the mimichat demo · alt+s selects messages, ? shows every key", []*peer{bob, carol}},
-		{bob, "design", "Design", "Threads, attachments and call links", []*peer{alice, carol}},
-		{carol, "random", "Random", "Knocks, vanishing messages, languages", []*peer{alice, bob}},
+		{alice, "general", "General", "Welcome to the mimichat demo · alt+s selects messages, ? shows every key", []*peer{bob, carol}, ""},
+		{bob, "design", "Design", "Threads, attachments and call links", []*peer{alice, carol}, ""},
+		{carol, "random", "Random", "Knocks, vanishing messages, languages", []*peer{alice, bob}, ""},
+		{alice, "catchup", "Welcome back", catchupTopic, []*peer{bob, carol}, proto.HistoryJoined},
 	}
 	for _, r := range rooms {
 		if _, err := r.owner.s.CreateRoom(ctx, session.CreateRoomOptions{Slug: r.slug, Name: r.name, Topic: r.topic,
-			Join: proto.JoinOpen}); err != nil {
+			Join: proto.JoinOpen, History: r.history}); err != nil {
 			return fmt.Errorf("demo: create %s: %w", r.slug, err)
 		}
 		id := "mimi://" + Domain + "/r/" + r.slug
@@ -41,7 +43,7 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 	}
 	general, design, random := d.Rooms[0], d.Rooms[1], d.Rooms[2]
 	now := time.Now()
-	steps := []func() error{
+	steps := append(catchupHistory(d.Rooms[3], alice, bob, carol), []func() error{
 		func() error {
 			return alice.markdown(general, "Welcome to **mimichat**! 👋 This room is a *scripted demo*: Alice, Bob and Carol are real clients of a relay running inside this process.")
 		},
@@ -82,7 +84,7 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 		},
 		func() error { return bob.knock(random) },
 		func() error { return alice.markdown(random, "Knocks ring the terminal bell and flash the room.") },
-	}
+	}...)
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return err
@@ -95,6 +97,11 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 func (d *Demo) live(ctx context.Context) {
 	alice, bob, carol := d.peers[0], d.peers[1], d.peers[2]
 	general, design, random := d.Rooms[0], d.Rooms[1], d.Rooms[2]
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.shareWhenJoined(ctx, alice, d.Rooms[3])
+	}()
 	lines := []string{
 		"Has anyone tried the **vim** key preset? `[keys] preset = \"vim\"` in the config.",
 		"Ctrl+K finds a room by name, alt+u jumps to the next unread one.",

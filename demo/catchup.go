@@ -1,0 +1,66 @@
+package demo
+
+// The "Welcome back" room shows history sharing (issue 6): its history is
+// visible only from a member's join, so the user, who joins after the peers
+// talked, sees none of it until Alice, its owner, shares it; the client
+// then offers /import-history.
+
+import (
+	"context"
+	"time"
+
+	"mimichat/history"
+	"mimichat/proto"
+)
+
+const catchupTopic = "History visible from your join · Alice shares what you missed: /import-history merges it"
+
+// catchupHistory is what the peers say before the user joins.
+func catchupHistory(room string, alice, bob, carol *peer) []func() error {
+	return []func() error{
+		func() error {
+			return alice.markdown(room, "Before you joined: we agreed to ship **v2** on Friday. 🚢")
+		},
+		func() error { return bob.reply(room, alice, "I'll write the release notes.") },
+		func() error { return carol.react(room, alice, "🎉") },
+		func() error { return carol.markdown(room, "Reminder: the retro is on Monday.") },
+		func() error { return carol.editLast(room, "Reminder: the retro moved to Tuesday.") },
+	}
+}
+
+// shareWhenJoined waits (bounded by ctx) until the user has joined room,
+// then has alice share the room's history with the user.
+func (d *Demo) shareWhenJoined(ctx context.Context, alice *peer, room string) {
+	you := d.User.User
+	for {
+		info, err := alice.s.RoomInfo(ctx, room)
+		if err == nil {
+			for _, m := range info.Members {
+				if m.User == you && m.State == proto.StateJoined {
+					alice.shareHistory(ctx, room, you)
+					return
+				}
+			}
+		}
+		if !sleep(ctx, time.Second) {
+			return
+		}
+	}
+}
+
+// shareHistory sends the history alice's client holds for room as a vCon
+// offer for user.
+func (p *peer) shareHistory(ctx context.Context, room, user string) error {
+	r, _, err := p.s.Store().Room(room)
+	if err != nil {
+		return err
+	}
+	src := func(fn func(*history.Item) error) error { return history.ScanStore(p.s.Store(), room, fn) }
+	msg, _, err := history.ShareOffer(ctx, p.build(room), history.Room{ID: room, Name: r.Name, Subject: r.Topic}, src,
+		history.ExportOptions{Now: time.Now().UnixMilli()}, user, proto.DefaultMaxContent, p.s.Upload)
+	if err != nil {
+		return err
+	}
+	_, err = p.send(room, msg)
+	return err
+}
