@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mimichat/content"
+	"mimichat/session"
 )
 
 // A 100,000-message room: 70% text (a fifth replies), 15% reactions, 10%
@@ -157,8 +158,14 @@ func BenchmarkImportVCon100k(b *testing.B) { benchImport(b, FormatVCon) }
 func BenchmarkImportCPIM100k(b *testing.B) { benchImport(b, FormatCPIM) }
 
 // The whole import into the SQLite cache (one transaction), as `mimichat
-// import` does it; this one holds the items until the commit.
-func BenchmarkImportVConIntoStore100k(b *testing.B) {
+// import` does it: the file streams into a room the cache does not hold.
+func BenchmarkImportVConIntoStore100k(b *testing.B) { benchImportIntoStore(b, false) }
+
+// The same file merged below a cached run (staged, then renumbered to
+// low-n..low-1 at the commit), with every message checked against the cache.
+func BenchmarkImportVConBelowRun100k(b *testing.B) { benchImportIntoStore(b, true) }
+
+func benchImportIntoStore(b *testing.B, below bool) {
 	items := big(b)
 	now := t0.Add(24 * time.Hour).UnixMilli()
 	var buf bytes.Buffer
@@ -169,10 +176,19 @@ func BenchmarkImportVConIntoStore100k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		st := openStoreB(b)
+		if below {
+			if err := st.SaveRoom(session.Room{ID: roomURI, Low: 1_000_000, Cursor: 999_999}); err != nil {
+				b.Fatal(err)
+			}
+		}
 		b.StartTimer()
 		peak := peakHeap(func() {
-			if _, _, _, err := ImportFile(st, bytes.NewReader(buf.Bytes()), ""); err != nil {
+			_, _, res, err := ImportFile(st, bytes.NewReader(buf.Bytes()), "")
+			if err != nil {
 				b.Fatal(err)
+			}
+			if res.NewRoom == below || res.Imported < 90_000 {
+				b.Fatalf("new room %v, imported %d", res.NewRoom, res.Imported)
 			}
 		})
 		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")

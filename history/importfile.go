@@ -14,11 +14,14 @@ import (
 // cache in one transaction, so a bad file or a failed commit changes
 // nothing. room overrides the room named by the file ("" keeps it).
 //
-// A room the cache does not hold yet is streamed: the file is parsed on one
-// goroutine while the entries are written on this one, and no more than a
-// channel's worth of items is in memory. Into a cached room the entries go
-// below the cached run, which needs their count first, so the file is read
-// whole and merged by ImportIntoStore.
+// The file is streamed: it is parsed on one goroutine while the entries are
+// written on this one, and no more than a channel's worth of items is in
+// memory. A room the cache does not hold is numbered from 1. Into a cached
+// room the entries go below the cached run, at low-n..low-1; rather than a
+// first counting pass over the file (which a pipe cannot give), session
+// stages them above every relay seq in the same transaction and renumbers
+// them at the commit. Only a file that names its room at its end (none of
+// ours) is collected and merged by ImportIntoStore.
 func ImportFile(st *session.Store, r io.Reader, room string) (Format, *Report, *ImportResult, error) {
 	type readDone struct {
 		f   Format
@@ -75,6 +78,7 @@ type fileImport struct {
 	room     string
 	started  bool
 	tx       *session.ImportTx // streaming
+	below    bool              // into a cached room, below its run
 	items    []Item            // collecting
 	seen     map[content.MessageID]bool
 	events   map[content.RoomEvent]bool
@@ -98,6 +102,12 @@ func (fi *fileImport) add(it *Item) error {
 			return nil
 		}
 		fi.seen[it.ID] = true
+		if dup, err := fi.tx.Cached(it.ID); err != nil {
+			return err
+		} else if dup {
+			fi.res.Duplicates++
+			return nil
+		}
 	} else {
 		k := eventKey(it.Event)
 		if fi.events[k] {
@@ -105,6 +115,9 @@ func (fi *fileImport) add(it *Item) error {
 			return nil
 		}
 		fi.events[k] = true
+	}
+	if fi.below && fi.tx.Added()+1 >= fi.tx.Low() {
+		return fmt.Errorf("%w: more than %d entries below seq %d", ErrNoRoomBelow, fi.tx.Low()-1, fi.tx.Low())
 	}
 	e := EntryFromItem(fi.room, fi.tx.Next(), it)
 	if err := fi.tx.Add(e); err != nil {
@@ -123,16 +136,28 @@ func (fi *fileImport) begin(fileRoom string) error {
 	if fi.room == "" {
 		return nil // named at the end of the file: collect
 	}
+	fi.seen, fi.events = map[content.MessageID]bool{}, map[content.RoomEvent]bool{}
 	tx, err := fi.st.BeginImport(fi.room)
 	if errors.Is(err, session.ErrRoomCached) {
-		return nil
+		// Below the cached run: its room events are recognised by value (a
+		// compact set); its messages by ID through the cache's index.
+		err = ScanStore(fi.st, fi.room, func(it *Item) error {
+			if it.Event != nil {
+				fi.events[eventKey(it.Event)] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		tx, err = fi.st.BeginImportBelow(fi.room)
+		fi.below = true
 	}
 	if err != nil {
 		return err
 	}
 	fi.tx = tx
-	fi.seen, fi.events = map[content.MessageID]bool{}, map[content.RoomEvent]bool{}
-	fi.res = &ImportResult{Room: fi.room, NewRoom: true}
+	fi.res = &ImportResult{Room: fi.room, NewRoom: !fi.below}
 	return nil
 }
 
@@ -149,6 +174,15 @@ func (fi *fileImport) finish(h *History) (*ImportResult, error) {
 	if fi.res.Imported == 0 {
 		fi.tx.Rollback()
 		fi.res.NewRoom = false
+		return fi.res, nil
+	}
+	if fi.below {
+		if _, err := fi.tx.Commit(session.Room{}); err != nil {
+			if errors.Is(err, session.ErrNoSeqsBelow) {
+				err = fmt.Errorf("%w: %w", ErrNoRoomBelow, err)
+			}
+			return fi.res, fmt.Errorf("history: import into %s: %w", fi.room, err)
+		}
 		return fi.res, nil
 	}
 	meta := session.Room{ID: fi.room, Name: h.Room.Name, Topic: h.Room.Subject, State: proto.StateNone}

@@ -112,12 +112,15 @@ func TestImportBelowCachedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.NewRoom || res.Duplicates == 0 || res.Added[len(res.Added)-1].Seq != 99 {
-		t.Fatalf("result: new=%v dup=%d last=%d", res.NewRoom, res.Duplicates, res.Added[len(res.Added)-1].Seq)
+	if res.NewRoom || res.Duplicates == 0 || res.Imported == 0 {
+		t.Fatalf("result: new=%v dup=%d imported=%d", res.NewRoom, res.Duplicates, res.Imported)
 	}
 	r, _, _ := st.Room(roomURI)
-	if r.Low != 100-uint64(len(res.Added)) {
+	if r.Low != 100-uint64(res.Imported) {
 		t.Errorf("low %d", r.Low)
+	}
+	if below, _ := st.Before(roomURI, 100, 1000); len(below) != res.Imported || below[len(below)-1].Seq != 99 || below[0].Seq != r.Low {
+		t.Errorf("%d entries below the run (imported %d), low %d", len(below), res.Imported, r.Low)
 	}
 	want := snapshot(timelineOf(items, now), carries{events: false, deletedBy: true, multiSemantics: true, topics: true})
 	got := snapshot(storeTimeline(t, st, roomURI, now), carries{events: false, deletedBy: true, multiSemantics: true, topics: true})
@@ -150,6 +153,25 @@ func TestFailedImportChangesNothing(t *testing.T) {
 	}
 	if es, _ := st.After(roomURI, 0, 1000); len(es) != 0 {
 		t.Fatalf("failed streamed import left %d entries", len(es))
+	}
+	// Broken halfway into a cached room (streamed below its run): the run,
+	// its low and its entries stay as they were.
+	const other = "mimi://example.com/r/older"
+	cached := EntryFromItem(other, 500, &items[len(items)-1])
+	if err := st.SaveRoom(session.Room{ID: other, Name: "kept", Low: 500, Cursor: 499}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Commit(session.Room{ID: other, Name: "kept"}, []session.Entry{cached}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ImportFile(st, bytes.NewReader(broken), other); !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want an ImportError", err)
+	}
+	if r, _, _ := st.Room(other); r.Low != 500 || r.Cursor != 500 {
+		t.Fatalf("failed merge moved the run to %d..%d", r.Low, r.Cursor)
+	}
+	if es, _ := st.After(other, 0, 1000); len(es) != 1 || es[0].Seq != 500 {
+		t.Fatalf("failed merge left %d entries", len(es))
 	}
 	// No room below the run: nothing written either.
 	if err := st.SaveRoom(session.Room{ID: roomURI, Low: 3, Cursor: 2}); err != nil {

@@ -4,17 +4,27 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"mimichat/content"
 )
 
 // ImportTx writes a new room's history into the cache as it is read, in one
 // transaction, so a large import streams instead of holding every entry and a
 // failed one leaves nothing behind.
 type ImportTx struct {
-	tx   *sql.Tx
-	room string
-	next uint64 // seq of the next entry
-	buf  []Entry
+	tx    *sql.Tx
+	room  string
+	next  uint64 // seq of the next entry
+	buf   []Entry
+	below bool      // staged above stageBase, renumbered below low at Commit
+	low   uint64    // the cached run's low (below mode)
+	has   *sql.Stmt // a cached message by ID (below mode)
 }
+
+// stageBase is where an import below a cached run writes its entries until
+// Commit knows their count n and moves them to low-n..low-1: far above any
+// relay seq, and visible to no other connection before the commit.
+const stageBase = uint64(1) << 62
 
 // ErrRoomCached is returned by BeginImport for a room the cache already
 // holds: its entries must go below the cached run (CommitOlder).
@@ -37,6 +47,54 @@ func (s *Store) BeginImport(room string) (*ImportTx, error) {
 		return nil, fmt.Errorf("session: import %s: %w", room, ErrRoomCached)
 	}
 	return &ImportTx{tx: tx, room: room, next: 1, buf: make([]Entry, 0, insertBatch)}, nil
+}
+
+// BeginImportBelow starts importing older history into room, which the
+// cache holds: entries are added in file order with seqs from Next() (a
+// staging range) and Commit renumbers them to low-n..low-1, so the whole
+// file streams through one transaction without counting it first.
+func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("session: import %s: %w", room, err)
+	}
+	r, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, room))
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("session: import below %s: %w", room, err)
+	}
+	has, err := tx.Prepare(`SELECT count(*) FROM entries WHERE msg_id=? AND room=? AND seq<?`)
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("session: import below %s: %w", room, err)
+	}
+	return &ImportTx{tx: tx, room: room, next: stageBase, buf: make([]Entry, 0, insertBatch),
+		below: true, low: r.Low, has: has}, nil
+}
+
+// Low is the cached run's low when the import began (below mode): at most
+// Low-1 entries fit below it.
+func (t *ImportTx) Low() uint64 { return t.low }
+
+// Added is how many entries were added so far.
+func (t *ImportTx) Added() uint64 {
+	if t.below {
+		return t.Next() - stageBase
+	}
+	return t.Next() - 1
+}
+
+// Cached reports whether the cache held a message with id before this
+// import (below mode; the import's own entries are not counted).
+func (t *ImportTx) Cached(id content.MessageID) (bool, error) {
+	if !t.below {
+		return false, nil
+	}
+	var n int
+	if err := t.has.QueryRow(id[:], t.room, int64(stageBase)).Scan(&n); err != nil {
+		return false, fmt.Errorf("session: import %s: look up %s: %w", t.room, id, err)
+	}
+	return n > 0, nil
 }
 
 // Next is the seq the next added entry must have.
@@ -65,10 +123,19 @@ func (t *ImportTx) flush() error {
 
 // Commit writes the rest and the room's metadata (meta.ID must be the
 // room; Low, Cursor and Head are set from the entries) and commits.
+//
+// For an import below a cached run (BeginImportBelow) meta is ignored: the
+// staged entries move to low-n..low-1 and the run's low becomes low-n.
 func (t *ImportTx) Commit(meta Room) (Room, error) {
 	defer t.tx.Rollback()
+	if t.has != nil {
+		defer t.has.Close()
+	}
 	if err := t.flush(); err != nil {
 		return meta, err
+	}
+	if t.below {
+		return Room{}, t.commitBelow()
 	}
 	if meta.ID != t.room {
 		return meta, fmt.Errorf("session: import %s: metadata of %s", t.room, meta.ID)
@@ -84,5 +151,39 @@ func (t *ImportTx) Commit(meta Room) (Room, error) {
 	return meta, nil
 }
 
+// commitBelow moves the staged entries to low-n..low-1 and lowers the run.
+func (t *ImportTx) commitBelow() error {
+	n := t.Added()
+	if n == 0 {
+		return nil
+	}
+	if n >= t.low {
+		return fmt.Errorf("session: import %s: %d entries, %d free below seq %d: %w", t.room, n, t.low-1, t.low, ErrNoSeqsBelow)
+	}
+	first := t.low - n
+	// OR REPLACE as insertEntries: rows below a rebased run may exist.
+	_, err := t.tx.Exec(`UPDATE OR REPLACE entries SET seq=seq-? WHERE room=? AND seq>=?`,
+		int64(stageBase-first), t.room, int64(stageBase))
+	if err == nil {
+		_, err = t.tx.Exec(`UPDATE rooms SET low=? WHERE room=?`, int64(first), t.room)
+	}
+	if err == nil {
+		err = t.tx.Commit()
+	}
+	if err != nil {
+		return fmt.Errorf("session: import %s: %w", t.room, err)
+	}
+	return nil
+}
+
+// ErrNoSeqsBelow is returned when the cached run starts too low for the
+// imported entries to fit below it.
+var ErrNoSeqsBelow = errors.New("no sequence numbers left below the cached run")
+
 // Rollback abandons the import; nothing it added stays.
-func (t *ImportTx) Rollback() { t.tx.Rollback() }
+func (t *ImportTx) Rollback() {
+	if t.has != nil {
+		t.has.Close()
+	}
+	t.tx.Rollback()
+}
