@@ -4,8 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-
-	"mimichat/content"
 )
 
 // ImportTx writes a new room's history into the cache as it is read, in one
@@ -16,9 +14,8 @@ type ImportTx struct {
 	room  string
 	next  uint64 // seq of the next entry
 	buf   []Entry
-	below bool      // staged above stageBase, renumbered below low at Commit
-	low   uint64    // the cached run's low (below mode)
-	has   *sql.Stmt // a cached message by ID (below mode)
+	below bool   // staged above stageBase, renumbered below low at Commit
+	low   uint64 // the cached run's low (below mode)
 }
 
 // stageBase is where an import below a cached run writes its entries until
@@ -63,13 +60,8 @@ func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("session: import below %s: %w", room, err)
 	}
-	has, err := tx.Prepare(`SELECT count(*) FROM entries WHERE msg_id=? AND room=? AND seq<?`)
-	if err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("session: import below %s: %w", room, err)
-	}
 	return &ImportTx{tx: tx, room: room, next: stageBase, buf: make([]Entry, 0, insertBatch),
-		below: true, low: r.Low, has: has}, nil
+		below: true, low: r.Low}, nil
 }
 
 // Low is the cached run's low when the import began (below mode): at most
@@ -82,19 +74,6 @@ func (t *ImportTx) Added() uint64 {
 		return t.Next() - stageBase
 	}
 	return t.Next() - 1
-}
-
-// Cached reports whether the cache held a message with id before this
-// import (below mode; the import's own entries are not counted).
-func (t *ImportTx) Cached(id content.MessageID) (bool, error) {
-	if !t.below {
-		return false, nil
-	}
-	var n int
-	if err := t.has.QueryRow(id[:], t.room, int64(stageBase)).Scan(&n); err != nil {
-		return false, fmt.Errorf("session: import %s: look up %s: %w", t.room, id, err)
-	}
-	return n > 0, nil
 }
 
 // Next is the seq the next added entry must have.
@@ -128,9 +107,6 @@ func (t *ImportTx) flush() error {
 // staged entries move to low-n..low-1 and the run's low becomes low-n.
 func (t *ImportTx) Commit(meta Room) (Room, error) {
 	defer t.tx.Rollback()
-	if t.has != nil {
-		defer t.has.Close()
-	}
 	if err := t.flush(); err != nil {
 		return meta, err
 	}
@@ -182,8 +158,5 @@ var ErrNoSeqsBelow = errors.New("no sequence numbers left below the cached run")
 
 // Rollback abandons the import; nothing it added stays.
 func (t *ImportTx) Rollback() {
-	if t.has != nil {
-		t.has.Close()
-	}
 	t.tx.Rollback()
 }
