@@ -24,7 +24,7 @@ type ImportTx struct {
 const stageBase = uint64(1) << 62
 
 // ErrRoomCached is returned by BeginImport for a room the cache already
-// holds: its entries must go below the cached run (CommitOlder).
+// holds: its entries must go below the cached run (BeginImportBelow).
 var ErrRoomCached = errors.New("the room is already cached")
 
 // BeginImport starts importing room, which the cache must not hold yet; its

@@ -1,0 +1,79 @@
+package session
+
+import (
+	"errors"
+	"testing"
+)
+
+// stageBelow adds n entries (raw "raw-1000".. in file order) to an import
+// below testRoom's run.
+func stageBelow(t *testing.T, st *Store, n uint64) *ImportTx {
+	t.Helper()
+	tx, err := st.BeginImportBelow(testRoom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < n; i++ {
+		e := msgEntry(testRoom, 1000+i)
+		e.Seq = tx.Next()
+		if err := tx.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tx
+}
+
+// An import below a cached run lands at low-n..low-1 in file order, or, when
+// rolled back or too large, leaves the run and its entries as they were.
+func TestImportBelowRun(t *testing.T) {
+	cases := []struct {
+		name     string
+		n        uint64 // entries staged (more than insertBatch for a flush)
+		rollback bool
+		wantErr  error
+	}{
+		{name: "commit", n: 150},
+		{name: "rollback", n: 150, rollback: true},
+		{name: "too many", n: 200, wantErr: ErrNoSeqsBelow},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := openTestStore(t)
+			if err := st.SaveRoom(Room{ID: testRoom, Low: 200, Cursor: 199}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Commit(Room{ID: testRoom}, msgEntries(testRoom, 200, 205)); err != nil {
+				t.Fatal(err)
+			}
+			tx := stageBelow(t, st, c.n)
+			if tx.Added() != c.n {
+				t.Fatalf("added %d", tx.Added())
+			}
+			var err error
+			if c.rollback {
+				tx.Rollback()
+			} else {
+				_, err = tx.Commit(Room{})
+			}
+			if !errors.Is(err, c.wantErr) {
+				t.Fatalf("commit: %v, want %v", err, c.wantErr)
+			}
+			r, _, _ := st.Room(testRoom)
+			all, _ := st.After(testRoom, 0, 1000)
+			if c.rollback || c.wantErr != nil {
+				if r.Low != 200 || len(all) != 6 || all[0].Seq != 200 {
+					t.Fatalf("changed: low %d, %d entries", r.Low, len(all))
+				}
+				return
+			}
+			if r.Low != 200-c.n || r.Cursor != 205 || uint64(len(all)) != c.n+6 {
+				t.Fatalf("low %d cursor %d, %d entries", r.Low, r.Cursor, len(all))
+			}
+			for i := uint64(0); i < c.n; i++ {
+				if e := all[i]; e.Seq != r.Low+i || string(e.Raw) != string(msgEntry(testRoom, 1000+i).Raw) {
+					t.Fatalf("entry %d: seq %d raw %s", i, e.Seq, e.Raw)
+				}
+			}
+		})
+	}
+}
