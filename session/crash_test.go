@@ -84,6 +84,21 @@ func runKilledClient(t *testing.T, r *testRelay, dir, room, prefix string, n int
 	}
 }
 
+// pendingIn counts the pending outbox items in the store of dir.
+func pendingIn(t *testing.T, dir string) int {
+	t.Helper()
+	st, err := OpenStore(dir + "/" + StoreFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pending, err := st.Outbox(Pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(pending)
+}
+
 func TestKilledClientDeliversOutboxExactlyOnce(t *testing.T) {
 	r := startRelay(t)
 	dir := t.TempDir()
@@ -98,24 +113,15 @@ func TestKilledClientDeliversOutboxExactlyOnce(t *testing.T) {
 	// 1. Relay down: the client dies with every message unacked.
 	r.stop()
 	runKilledClient(t, r, dir, room, "offline", n, 0)
+	if p := pendingIn(t, dir); p != n {
+		t.Fatalf("after a kill with the relay down the outbox holds %d pending, want all %d", p, n)
+	}
 	r.start()
 	// 2. Relay up: the client dies while submitting; some acks may have
-	// reached the relay's log but not the client's outbox.
+	// reached the relay's log but not the client's outbox. How many are
+	// still pending depends on the machine's speed, so it is only logged.
 	runKilledClient(t, r, dir, room, "inflight", n, 30*time.Millisecond)
-
-	st, err := OpenStore(dir + "/" + StoreFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pending, err := st.Outbox(Pending)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pending) < n {
-		t.Fatalf("after the kills the outbox holds %d pending, want at least the %d sent offline", len(pending), n)
-	}
-	t.Logf("%d messages pending after two SIGKILLs", len(pending))
+	t.Logf("%d messages pending after two SIGKILLs", pendingIn(t, dir))
 
 	// 3. Restart the client: everything is delivered, each exactly once.
 	again := r.client("alice", dir)
