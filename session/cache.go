@@ -172,26 +172,44 @@ func (s *Store) CommitOlder(roomID string, entries []Entry) (uint64, error) {
 // inserts, so imports and backfills write many rows per statement.
 const insertBatch = 64
 
-const insertHead = `INSERT OR REPLACE INTO entries(room, seq, hub_ms, sender, kind, msg_id, raw, target, role, value, reason) VALUES `
+// rowCols are the columns of entries, and of import_stage in the same order.
+const rowCols = `room, seq, hub_ms, sender, kind, msg_id, raw, target, role, value, reason`
 
 const entryParams = 11
 
 // insertEntries writes entries, which must be room's and numbered from next
 // on. Rows below a rebased run may already exist; they are replaced.
 func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error {
-	if len(entries) == 0 {
-		return nil
+	w := rowWriter{tx: tx, table: "entries"}
+	defer w.close()
+	return w.write(room, next, entries)
+}
+
+// rowWriter writes entries into table (entries or import_stage) with one
+// prepared insertBatch-row statement, kept for as long as the writer: an
+// import writes thousands of batches, and preparing a 704-parameter
+// statement for each costs as much as a tenth of the import.
+type rowWriter struct {
+	tx    *sql.Tx
+	table string
+	full  *sql.Stmt
+	args  []any
+}
+
+func (w *rowWriter) close() {
+	if w.full != nil {
+		w.full.Close()
+		w.full = nil
 	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, insertBatch*entryParams)
+}
+
+func (w *rowWriter) write(room string, next uint64, entries []Entry) error {
+	if w.args == nil {
+		w.args = make([]any, 0, insertBatch*entryParams)
+	}
 	for start := 0; start < len(entries); start += insertBatch {
 		chunk := entries[start:min(start+insertBatch, len(entries))]
-		args = args[:0]
+		w.args = w.args[:0]
 		for i := range chunk {
 			e := &chunk[i]
 			if e.Room != room || e.Seq != next {
@@ -201,20 +219,20 @@ func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error 
 			if e.IsMessage() {
 				id = e.ID[:]
 			}
-			args = append(args, e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
+			w.args = append(w.args, e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
 				e.Target, string(e.Role), e.Value, e.Reason)
 			next++
 		}
 		var err error
 		if len(chunk) == insertBatch {
-			if full == nil {
-				if full, err = tx.Prepare(insertSQL(insertBatch)); err != nil {
+			if w.full == nil {
+				if w.full, err = w.tx.Prepare(insertSQL(w.table, insertBatch)); err != nil {
 					return fmt.Errorf("session: cache insert %s: %w", room, err)
 				}
 			}
-			_, err = full.Exec(args...)
+			_, err = w.full.Exec(w.args...)
 		} else {
-			_, err = tx.Exec(insertSQL(len(chunk)), args...)
+			_, err = w.tx.Exec(insertSQL(w.table, len(chunk)), w.args...)
 		}
 		if err != nil {
 			return fmt.Errorf("session: cache insert %s seq %d..%d: %w", room, chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
@@ -223,10 +241,10 @@ func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error 
 	return nil
 }
 
-// insertSQL is the INSERT of n rows.
-func insertSQL(n int) string {
+// insertSQL is the INSERT of n rows into table.
+func insertSQL(table string, n int) string {
 	var b strings.Builder
-	b.WriteString(insertHead)
+	b.WriteString("INSERT OR REPLACE INTO " + table + "(" + rowCols + ") VALUES ")
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')

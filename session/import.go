@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ImportTx writes a new room's history into the cache as it is read, in one
@@ -11,6 +12,7 @@ import (
 // failed one leaves nothing behind.
 type ImportTx struct {
 	tx    *sql.Tx
+	w     rowWriter
 	room  string
 	next  uint64 // seq of the next entry
 	buf   []Entry
@@ -43,7 +45,8 @@ func (s *Store) BeginImport(room string) (*ImportTx, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("session: import %s: %w", room, ErrRoomCached)
 	}
-	return &ImportTx{tx: tx, room: room, next: 1, buf: make([]Entry, 0, insertBatch)}, nil
+	return &ImportTx{tx: tx, w: rowWriter{tx: tx, table: "entries"}, room: room, next: 1,
+		buf: make([]Entry, 0, insertBatch)}, nil
 }
 
 // BeginImportBelow starts importing older history into room, which the
@@ -56,12 +59,15 @@ func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 		return nil, fmt.Errorf("session: import %s: %w", room, err)
 	}
 	r, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, room))
+	if err == nil {
+		_, err = tx.Exec(`DELETE FROM import_stage`)
+	}
 	if err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("session: import below %s: %w", room, err)
 	}
-	return &ImportTx{tx: tx, room: room, next: stageBase, buf: make([]Entry, 0, insertBatch),
-		below: true, low: r.Low}, nil
+	return &ImportTx{tx: tx, w: rowWriter{tx: tx, table: "import_stage"}, room: room, next: stageBase,
+		buf: make([]Entry, 0, insertBatch), below: true, low: r.Low}, nil
 }
 
 // Low is the cached run's low when the import began (below mode): at most
@@ -92,7 +98,7 @@ func (t *ImportTx) Add(e Entry) error {
 }
 
 func (t *ImportTx) flush() error {
-	if err := insertEntries(t.tx, t.room, t.next, t.buf); err != nil {
+	if err := t.w.write(t.room, t.next, t.buf); err != nil {
 		return err
 	}
 	t.next += uint64(len(t.buf))
@@ -106,7 +112,7 @@ func (t *ImportTx) flush() error {
 // For an import below a cached run (BeginImportBelow) meta is ignored: the
 // staged entries move to low-n..low-1 and the run's low becomes low-n.
 func (t *ImportTx) Commit(meta Room) (Room, error) {
-	defer t.tx.Rollback()
+	defer t.Rollback()
 	if err := t.flush(); err != nil {
 		return meta, err
 	}
@@ -127,7 +133,7 @@ func (t *ImportTx) Commit(meta Room) (Room, error) {
 	return meta, nil
 }
 
-// commitBelow moves the staged entries to low-n..low-1 and lowers the run.
+// commitBelow copies the staged entries to low-n..low-1 and lowers the run.
 func (t *ImportTx) commitBelow() error {
 	n := t.Added()
 	if n == 0 {
@@ -138,8 +144,12 @@ func (t *ImportTx) commitBelow() error {
 	}
 	first := t.low - n
 	// OR REPLACE as insertEntries: rows below a rebased run may exist.
-	_, err := t.tx.Exec(`UPDATE OR REPLACE entries SET seq=seq-? WHERE room=? AND seq>=?`,
-		int64(stageBase-first), t.room, int64(stageBase))
+	_, err := t.tx.Exec(`INSERT OR REPLACE INTO entries(`+rowCols+`) SELECT `+
+		strings.Replace(rowCols, "seq,", "seq-?,", 1)+` FROM import_stage ORDER BY seq`,
+		int64(stageBase-first))
+	if err == nil {
+		_, err = t.tx.Exec(`DELETE FROM import_stage`)
+	}
 	if err == nil {
 		_, err = t.tx.Exec(`UPDATE rooms SET low=? WHERE room=?`, int64(first), t.room)
 	}
@@ -158,5 +168,6 @@ var ErrNoSeqsBelow = errors.New("no sequence numbers left below the cached run")
 
 // Rollback abandons the import; nothing it added stays.
 func (t *ImportTx) Rollback() {
+	t.w.close()
 	t.tx.Rollback()
 }

@@ -58,6 +58,10 @@ func TestImportBelowRun(t *testing.T) {
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("commit: %v, want %v", err, c.wantErr)
 			}
+			var staged int
+			if err := st.db.QueryRow(`SELECT count(*) FROM import_stage`).Scan(&staged); err != nil || staged != 0 {
+				t.Fatalf("import_stage holds %d rows after the import (%v)", staged, err)
+			}
 			r, _, _ := st.Room(testRoom)
 			all, _ := st.After(testRoom, 0, 1000)
 			if c.rollback || c.wantErr != nil {

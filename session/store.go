@@ -51,6 +51,23 @@ CREATE TABLE IF NOT EXISTS entries (
 	reason TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
+-- An import below a cached run writes here inside its one transaction until
+-- the commit knows how many entries there are and copies them to their seqs:
+-- renumbering rows of entries in place (WITHOUT ROWID, indexed by msg_id)
+-- costs more than writing them twice. Empty outside that transaction.
+CREATE TABLE IF NOT EXISTS import_stage (
+	room   TEXT    NOT NULL,
+	seq    INTEGER PRIMARY KEY,
+	hub_ms INTEGER NOT NULL,
+	sender TEXT    NOT NULL,
+	kind   TEXT    NOT NULL,
+	msg_id BLOB,
+	raw    BLOB,
+	target TEXT NOT NULL DEFAULT '',
+	role   TEXT NOT NULL DEFAULT '',
+	value  TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL DEFAULT ''
+);
 CREATE INDEX IF NOT EXISTS entries_by_id ON entries(msg_id) WHERE msg_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS outbox (
 	local_id   INTEGER PRIMARY KEY AUTOINCREMENT,
