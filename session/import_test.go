@@ -81,3 +81,46 @@ func TestImportBelowRun(t *testing.T) {
 		})
 	}
 }
+
+// Only the import's connection has the larger page cache, and only while
+// the import runs: the pooled connection it used gets its setting back.
+func TestImportCacheSizeRestored(t *testing.T) {
+	st := openTestStore(t)
+	st.db.SetMaxOpenConns(1) // the import must use, and give back, the one connection
+	var before int64
+	if err := st.db.QueryRow(`PRAGMA cache_size`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for _, commit := range []bool{true, false} {
+		tx, err := st.BeginImport(testRoom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var during int64
+		if err := tx.tx.QueryRow(`PRAGMA cache_size`).Scan(&during); err != nil || during != -importCacheKiB {
+			t.Fatalf("cache_size during the import: %d (%v), want %d", during, err, -importCacheKiB)
+		}
+		if commit {
+			e := msgEntry(testRoom, 1)
+			e.Seq = tx.Next()
+			if err := tx.Add(e); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Commit(Room{ID: testRoom}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			tx.Rollback()
+		}
+		var after int64
+		if err := st.db.QueryRow(`PRAGMA cache_size`).Scan(&after); err != nil || after != before {
+			t.Fatalf("cache_size after the import (commit %v): %d (%v), want %d", commit, after, err, before)
+		}
+		if commit {
+			// the next pass imports a room not cached yet
+			if _, err := st.db.Exec(`DELETE FROM rooms; DELETE FROM entries`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
