@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +45,42 @@ func (f *clientFlags) resolve() (config.Resolved, error) {
 	c := cfg.Client
 	c.Override(f.over)
 	return c.Resolve()
+}
+
+// openCache opens the history cache for the commands that work offline
+// (export, import): no relay or token is needed. The user comes from the
+// flags or the config, else from the cache, which records whose it is; a
+// cache of another user is refused as session.Open refuses it.
+func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
+	cfg, err := config.Load(f.configPath)
+	if err != nil {
+		return nil, config.Resolved{}, err
+	}
+	c := cfg.Client
+	c.Override(f.over)
+	r, err := c.ResolveLocal()
+	if err != nil {
+		return nil, r, err
+	}
+	st, err := session.OpenStore(filepath.Join(r.DataDir, session.StoreFile))
+	if err != nil {
+		return nil, r, err
+	}
+	owner, err := st.Meta("user")
+	switch {
+	case err != nil:
+	case r.User == "":
+		r.User = owner
+	case owner == "":
+		err = st.SetMeta("user", r.User)
+	case owner != r.User:
+		err = fmt.Errorf("the cache %s belongs to %s, not %s", st.Path(), owner, r.User)
+	}
+	if err != nil {
+		st.Close()
+		return nil, r, err
+	}
+	return st, r, nil
 }
 
 // open opens the user's session (cache and outbox) without connecting.

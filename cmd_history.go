@@ -88,16 +88,16 @@ func runExport(c *command, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
-	s, r, err := cf.open()
+	st, r, err := cf.openCache()
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer st.Close()
 	rid, err := roomURI(*room, r.User)
 	if err != nil {
 		return err
 	}
-	cached, ok, err := s.Store().Room(rid)
+	cached, ok, err := st.Room(rid)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func runExport(c *command, args []string, io stdio) error {
 		defer os.Remove(f.Name())
 		out = f
 	}
-	rep, err := history.Export(out, history.Room{ID: rid, Name: cached.Name, Subject: cached.Topic}, history.StoreSource(s.Store(), rid), opts)
+	rep, err := history.Export(out, history.Room{ID: rid, Name: cached.Name, Subject: cached.Topic}, history.StoreSource(st, rid), opts)
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -186,11 +186,11 @@ func runImport(c *command, args []string, io stdio) error {
 		return err
 	}
 	defer f.Close()
-	s, r, err := cf.open()
+	st, r, err := cf.openCache()
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer st.Close()
 	rid := *room
 	if rid != "" {
 		if rid, err = roomURI(rid, r.User); err != nil {
@@ -202,7 +202,7 @@ func runImport(c *command, args []string, io stdio) error {
 		in = &history.ProgressReader{R: f, Total: st.Size(), Interval: 100 * time.Millisecond,
 			Report: func(done, total int64) { drawProgress(io.err, done, total) }}
 	}
-	format, rep, res, err := history.ImportFile(s.Store(), in, rid)
+	format, rep, res, err := history.ImportFile(st, in, rid)
 	if _, ok := in.(*history.ProgressReader); ok {
 		fmt.Fprintln(io.err)
 	}

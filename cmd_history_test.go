@@ -9,7 +9,7 @@ import (
 )
 
 // export and import end to end through the command line, offline on a real
-// cache file.
+// cache file: no relay and no token are given, since neither is needed.
 func TestHistoryCommands(t *testing.T) {
 	const sample = "../shared/samples/vcon/vcon-mimi-00_mimi-examples.DERIVED-syntax-fixed.json"
 	if _, err := os.Stat(sample); err != nil {
@@ -19,8 +19,8 @@ func TestHistoryCommands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "none.toml"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	flags := []string{"--config", filepath.Join(dir, "none.toml"), "--user", "mimi://example.com/u/alice",
-		"--relay", "ws://127.0.0.1:1", "--token", "t", "--data-dir", filepath.Join(dir, "data")}
+	local := []string{"--config", filepath.Join(dir, "none.toml"), "--data-dir", filepath.Join(dir, "data")}
+	flags := append([]string{"--user", "mimi://example.com/u/alice"}, local...)
 	cli := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := run(append(append([]string{args[0]}, flags...), args[1:]...), stdio{strings.NewReader(""), &out, &errb})
@@ -43,6 +43,19 @@ func TestHistoryCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "0 entries added, 13 already cached") {
 		t.Fatalf("re-import: %d %q", code, out)
 	}
+	// Without --user the cache says whose it is (local room names resolve on
+	// alice's domain); another user's flags are refused.
+	flags = local
+	code, out, errs = cli("import", "--room", "copy2", cpim)
+	if code != 0 || !strings.Contains(out, "into mimi://example.com/r/copy2") {
+		t.Fatalf("import without --user: %d %q %q", code, out, errs)
+	}
+	flags = append([]string{"--user", "mimi://example.com/u/bob"}, local...)
+	code, _, errs = cli("export", "--room", "copy2", "--format", "vcon", filepath.Join(dir, "bob.json"))
+	if code == 0 || !strings.Contains(errs, "belongs to mimi://example.com/u/alice") {
+		t.Fatalf("bob's export of alice's cache: %d %q", code, errs)
+	}
+	flags = append([]string{"--user", "mimi://example.com/u/alice"}, local...)
 	bad := filepath.Join(dir, "bad.cpim")
 	os.WriteFile(bad, []byte("From: <im:a@example.com>\nDateTime: soon\n\nhello\n"), 0o600)
 	code, _, errs = cli("import", bad)

@@ -127,6 +127,29 @@ func (c Client) Resolve() (Resolved, error) {
 	return r, nil
 }
 
+// ResolveLocal is Resolve for the commands that work on the local cache
+// only (export, import): they need neither the relay nor a token, and the
+// user is optional (the cache knows whose it is). Relay and Token are left
+// as given; the token file is not read.
+func (c Client) ResolveLocal() (Resolved, error) {
+	if err := c.validate(); err != nil {
+		return Resolved{}, err
+	}
+	r := Resolved{Relay: c.Relay, User: c.User, Token: c.Token, DataDir: c.DataDir, HistoryPerRoom: c.HistoryPerRoom}
+	if r.DataDir == "" {
+		d, err := DefaultDataDir()
+		if err != nil {
+			return Resolved{}, err
+		}
+		r.DataDir = d
+	}
+	r.DataDir = expandHome(r.DataDir)
+	if r.HistoryPerRoom == 0 {
+		r.HistoryPerRoom = DefaultHistoryPerRoom
+	}
+	return r, nil
+}
+
 func readToken(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -140,6 +140,24 @@ func TestResolveMissingAndOverride(t *testing.T) {
 	}
 }
 
+// The offline commands need only a data directory: no relay, user or token
+// (and an unreadable token file is not read), but what is given is checked.
+func TestResolveLocal(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg/data")
+	r, err := Client{TokenFile: "/nonexistent/tok"}.ResolveLocal()
+	if err != nil || r.DataDir != "/xdg/data/mimichat" || r.User != "" || r.HistoryPerRoom != DefaultHistoryPerRoom {
+		t.Fatalf("empty client: %+v, %v", r, err)
+	}
+	r, err = Client{User: "mimi://ex.com/u/a", DataDir: "/d"}.ResolveLocal()
+	if err != nil || r.User != "mimi://ex.com/u/a" || r.DataDir != "/d" {
+		t.Fatalf("user and data dir: %+v, %v", r, err)
+	}
+	var ce *Error
+	if _, err := (Client{User: "alice"}).ResolveLocal(); !errors.As(err, &ce) || ce.Key != "client.user" {
+		t.Fatalf("bad user: got %v, want an error on client.user", err)
+	}
+}
+
 // FuzzParse: any text either parses into a config whose values pass the
 // same validation again, or fails with a *config.Error; it never panics.
 func FuzzParse(f *testing.F) {
