@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// ImportTx writes a new room's history into the cache as it is read, in one
+// ImportTx writes a room's history into the cache as it is read, in one
 // transaction, so a large import streams instead of holding every entry and a
 // failed one leaves nothing behind.
 type ImportTx struct {
@@ -20,13 +20,14 @@ type ImportTx struct {
 	room  string
 	next  uint64 // seq of the next entry
 	buf   []Entry
-	below bool   // staged above stageBase, renumbered below low at Commit
+	below bool   // staged in import_stage, copied below low at Commit
 	low   uint64 // the cached run's low (below mode)
 }
 
-// stageBase is where an import below a cached run writes its entries until
-// Commit knows their count n and moves them to low-n..low-1: far above any
-// relay seq, and visible to no other connection before the commit.
+// stageBase numbers the entries of an import below a cached run in
+// import_stage until Commit knows their count n and copies them to
+// low-n..low-1: far above any relay seq, so a staged seq is never mistaken
+// for a final one.
 const stageBase = uint64(1) << 62
 
 // ErrRoomCached is returned by BeginImport for a room the cache already
@@ -100,8 +101,9 @@ func (t *ImportTx) release() {
 
 // BeginImportBelow starts importing older history into room, which the
 // cache holds: entries are added in file order with seqs from Next() (a
-// staging range) and Commit renumbers them to low-n..low-1, so the whole
-// file streams through one transaction without counting it first.
+// staging range, in import_stage) and Commit copies them to low-n..low-1,
+// so the whole file streams through one transaction without counting it
+// first.
 func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 	t, err := s.beginImport(room)
 	if err != nil {
