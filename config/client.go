@@ -93,10 +93,10 @@ type Resolved struct {
 // Resolve checks that the required values are present, reads the token file
 // and fills in defaults.
 func (c Client) Resolve() (Resolved, error) {
-	if err := c.validate(); err != nil {
+	r, err := c.ResolveLocal()
+	if err != nil {
 		return Resolved{}, err
 	}
-	r := Resolved{Relay: c.Relay, User: c.User, Token: c.Token, DataDir: c.DataDir, HistoryPerRoom: c.HistoryPerRoom}
 	if r.Relay == "" {
 		return Resolved{}, &Error{Key: "client.relay", Err: ErrMissing}
 	}
@@ -112,17 +112,6 @@ func (c Client) Resolve() (Resolved, error) {
 	}
 	if r.Token == "" {
 		return Resolved{}, &Error{Key: "client.token", Err: ErrMissing}
-	}
-	if r.DataDir == "" {
-		d, err := DefaultDataDir()
-		if err != nil {
-			return Resolved{}, err
-		}
-		r.DataDir = d
-	}
-	r.DataDir = expandHome(r.DataDir)
-	if r.HistoryPerRoom == 0 {
-		r.HistoryPerRoom = DefaultHistoryPerRoom
 	}
 	return r, nil
 }
