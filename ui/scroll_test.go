@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"mimichat/proto"
 	"mimichat/session"
@@ -154,8 +155,7 @@ func TestResizeReflows(t *testing.T) {
 	tm, _, scr := startUI(t, s, 160, 48, Options{Room: d.Rooms[0], Names: d.Names})
 	scr.waitText(t, "You joined")
 	for _, sz := range [][2]int{{120, 40}, {80, 24}, {60, 20}, {40, 12}, {30, 8}, {20, 6}, {12, 4}, {160, 48}} {
-		tm.Send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-		txt := scr.waitFor(t, "a frame at "+fmtSize(sz[0], sz[1]), func(s string) bool {
+		txt := resizeTo(t, tm, scr, sz[0], sz[1], func(s string) bool {
 			if sz[0] < 20 || sz[1] < 6 {
 				return strings.Contains(s, "too small") || strings.Contains(s, "mimichat:")
 			}
@@ -168,6 +168,27 @@ func TestResizeReflows(t *testing.T) {
 		}
 	}
 	scr.waitText(t, "Members", "You joined")
+}
+
+// resizeTo sends the window size until a frame satisfies cond. Bubble Tea's
+// Run sends the initial size from a goroutine of its own, which can reach
+// the model after the test's first resize when the first frame comes
+// quickly; sending the size again makes that order irrelevant.
+func resizeTo(t *testing.T, tm *teatest.TestModel, scr *screen, w, h int, cond func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		tm.Send(tea.WindowSizeMsg{Width: w, Height: h})
+		for wait := time.Now().Add(500 * time.Millisecond); time.Now().Before(wait); {
+			if txt := scr.text(); cond(txt) {
+				return txt
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for a frame at %s; screen:\n%s", fmtSize(w, h), scr.text())
+		}
+	}
 }
 
 // TestOfflineNeverBlocks: with the relay gone the status line says so, the
