@@ -36,14 +36,23 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up waiting for the relay after this long")
 }
 
-// resolve merges the config file and the flags.
-func (f *clientFlags) resolve() (config.Resolved, error) {
+// client merges the config file's [client] table and the flags.
+func (f *clientFlags) client() (config.Client, error) {
 	cfg, err := config.Load(f.configPath)
 	if err != nil {
-		return config.Resolved{}, err
+		return config.Client{}, err
 	}
 	c := cfg.Client
 	c.Override(f.over)
+	return c, nil
+}
+
+// resolve merges the config file and the flags.
+func (f *clientFlags) resolve() (config.Resolved, error) {
+	c, err := f.client()
+	if err != nil {
+		return config.Resolved{}, err
+	}
 	return c.Resolve()
 }
 
@@ -52,12 +61,10 @@ func (f *clientFlags) resolve() (config.Resolved, error) {
 // flags or the config, else from the cache, which records whose it is; a
 // cache of another user is refused as session.Open refuses it.
 func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
-	cfg, err := config.Load(f.configPath)
+	c, err := f.client()
 	if err != nil {
 		return nil, config.Resolved{}, err
 	}
-	c := cfg.Client
-	c.Override(f.over)
 	r, err := c.ResolveLocal()
 	if err != nil {
 		return nil, r, err
@@ -66,17 +73,7 @@ func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
 	if err != nil {
 		return nil, r, err
 	}
-	owner, err := st.Meta("user")
-	switch {
-	case err != nil:
-	case r.User == "":
-		r.User = owner
-	case owner == "":
-		err = st.SetMeta("user", r.User)
-	case owner != r.User:
-		err = fmt.Errorf("the cache %s belongs to %s, not %s", st.Path(), owner, r.User)
-	}
-	if err != nil {
+	if r.User, err = st.BindUser(r.User); err != nil {
 		st.Close()
 		return nil, r, err
 	}

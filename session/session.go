@@ -89,7 +89,7 @@ func Open(opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := bindUser(st, opts.User); err != nil {
+	if _, err := st.BindUser(opts.User); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -114,20 +114,19 @@ func Open(opts Options) (*Session, error) {
 	return s, nil
 }
 
-// bindUser makes sure a store serves one user only: another user's history
-// and outbox must never be sent with this user's token.
-func bindUser(st *Store, user string) error {
-	owner, err := st.Meta("user")
-	if err != nil {
-		return err
+// BindUser makes sure a store serves one user only: another user's history
+// and outbox must never be sent with this user's token. A store of no one
+// yet becomes user's. With user "" it binds nothing and returns the owner
+// ("" for a store of no one), for the commands that work on the cache alone.
+func (s *Store) BindUser(user string) (owner string, err error) {
+	owner, err = s.Meta("user")
+	if err != nil || user == "" || owner == user {
+		return owner, err
 	}
-	switch owner {
-	case "":
-		return st.SetMeta("user", user)
-	case user:
-		return nil
+	if owner == "" {
+		return user, s.SetMeta("user", user)
 	}
-	return fmt.Errorf("session: store %s belongs to %s, not %s", st.Path(), owner, user)
+	return owner, fmt.Errorf("session: store %s belongs to %s, not %s", s.Path(), owner, user)
 }
 
 // Start connects in the background and keeps the connection up until Close.
