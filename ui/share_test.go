@@ -208,22 +208,28 @@ func waitCached(t *testing.T, s *session.Session, room string, n int) {
 }
 
 // cachedMessage finds the ID of the cached message of room whose text
-// contains sub.
+// contains sub, waiting for it to arrive (a count of cached entries can be
+// reached by room events before a message sent earlier is in).
 func cachedMessage(t *testing.T, s *session.Session, room, sub string) content.MessageID {
 	t.Helper()
-	es, err := s.Store().After(room, 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range es {
-		if !e.IsMessage() {
-			continue
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		es, err := s.Store().After(room, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
 		}
-		m, err := content.Decode(e.Raw)
-		if err == nil && strings.Contains(content.PlainText(m), sub) {
-			return e.ID
+		for _, e := range es {
+			if !e.IsMessage() {
+				continue
+			}
+			m, err := content.Decode(e.Raw)
+			if err == nil && strings.Contains(content.PlainText(m), sub) {
+				return e.ID
+			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no cached message with %q", sub)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no cached message with %q", sub)
-	return content.MessageID{}
 }
