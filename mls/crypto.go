@@ -313,7 +313,13 @@ func (s *suite) ecdsaPublicKey(pub []byte) (*ecdsa.PublicKey, error) {
 		if x == nil {
 			return nil, fmt.Errorf("mls: invalid compressed ECDSA point")
 		}
-		return &ecdsa.PublicKey{Curve: s.curve, X: x, Y: y}, nil
+		// Re-encode uncompressed so the key goes through the one parser that
+		// checks the point (the big.Int fields are deprecated since Go 1.26).
+		point := make([]byte, 1+2*size)
+		point[0] = 4
+		x.FillBytes(point[1 : 1+size])
+		y.FillBytes(point[1+size:])
+		pub = point
 	}
 	return ecdsa.ParseUncompressedPublicKey(s.curve, pub)
 }

@@ -192,9 +192,3 @@ func (c *Commit) decode(r *reader) {
 		c.Path.decode(r)
 	})
 }
-
-func (c *Commit) bytes() []byte {
-	var w writer
-	c.encode(&w)
-	return w.b
-}

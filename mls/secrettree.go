@@ -58,10 +58,7 @@ func (t *secretTree) leafSecret(leaf uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d of %d", ErrUnknownLeaf, leaf, t.leaves)
 	}
 	x := leafNode(leaf)
-	path := []uint32{x}
-	for _, p := range directPath(x, t.leaves) {
-		path = append(path, p)
-	}
+	path := append([]uint32{x}, directPath(x, t.leaves)...)
 	top := -1
 	for i, n := range path {
 		if _, ok := t.nodes[n]; ok {

@@ -169,14 +169,6 @@ func copathChild(x, p uint32) uint32 {
 	return left(p)
 }
 
-// pathChild returns the child of ancestor p that is above (or equal to) x.
-func pathChild(x, p uint32) uint32 {
-	if isInSubtree(x, left(p)) {
-		return left(p)
-	}
-	return right(p)
-}
-
 // blankPath blanks leaf i and its direct path.
 func (t *ratchetTree) blankPath(i uint32) {
 	x := leafNode(i)
@@ -218,16 +210,6 @@ func (t *ratchetTree) truncate() {
 		}
 		t.resize(t.leaves() - 1)
 	}
-}
-
-// findLeaf returns the index of the leaf with the given signature key.
-func (t *ratchetTree) findLeafBySignatureKey(key []byte) (uint32, bool) {
-	for i := uint32(0); i < t.leaves(); i++ {
-		if l := t.leaf(i); l != nil && string(l.SignatureKey) == string(key) {
-			return i, true
-		}
-	}
-	return 0, false
 }
 
 // ErrInvalidLeaf is wrapped by leaf node validation failures.

@@ -58,20 +58,6 @@ func directPath(x, n uint32) []uint32 {
 	return d
 }
 
-// copath lists the siblings of x and its ancestors below the root.
-func copath(x, n uint32) []uint32 {
-	if x == root(n) {
-		return nil
-	}
-	d := append([]uint32{x}, directPath(x, n)...)
-	d = d[:len(d)-1]
-	out := make([]uint32, len(d))
-	for i, y := range d {
-		out[i] = siblingOf(y)
-	}
-	return out
-}
-
 func isLeaf(x uint32) bool { return x%2 == 0 }
 
 func leafNode(leaf uint32) uint32 { return 2 * leaf }
