@@ -32,19 +32,40 @@ func (c *Client) validate() error {
 }
 
 func checkRelayURL(s string) error {
+	_, err := relayURL(s)
+	return err
+}
+
+// relayURL checks a relay URL and returns the websocket URL to dial. ws and
+// wss are used as given. http and https are accepted because a relay's
+// address is often copied from a browser or from its /healthz URL: http
+// becomes ws and https wss, the path is kept, and an empty path (the relay's
+// root) becomes /v1, where the relay serves its websocket.
+func relayURL(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("not a URL: %w", err)
+		return "", fmt.Errorf("not a URL: %w", err)
 	}
 	switch u.Scheme {
 	case "ws", "wss", "http", "https":
 	default:
-		return fmt.Errorf("scheme %q: want ws, wss, http or https", u.Scheme)
+		return "", fmt.Errorf("scheme %q: want ws, wss, http or https", u.Scheme)
 	}
 	if u.Host == "" {
-		return errors.New("no host")
+		return "", errors.New("no host")
 	}
-	return nil
+	switch u.Scheme {
+	case "ws", "wss":
+		return s, nil
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path, u.RawPath = "/v1", ""
+	}
+	return u.String(), nil
 }
 
 func checkUserURI(s string) error {
@@ -125,6 +146,12 @@ func (c Client) ResolveLocal() (Resolved, error) {
 		return Resolved{}, err
 	}
 	r := Resolved{Relay: c.Relay, User: c.User, Token: c.Token, DataDir: c.DataDir, HistoryPerRoom: c.HistoryPerRoom}
+	if r.Relay != "" {
+		var err error
+		if r.Relay, err = relayURL(r.Relay); err != nil { // validate checked it; this converts http(s)
+			return Resolved{}, &Error{Key: "client.relay", Err: err}
+		}
+	}
 	if r.DataDir == "" {
 		d, err := DefaultDataDir()
 		if err != nil {

@@ -27,7 +27,8 @@ type Config struct {
 
 // Client is the [client] table: where the relay is and who we are.
 type Client struct {
-	// Relay is the relay's websocket URL, e.g. ws://127.0.0.1:7878/v1.
+	// Relay is the relay's websocket URL, e.g. ws://127.0.0.1:7878/v1. An
+	// http(s) URL is accepted and converted by Resolve (see relayURL).
 	Relay string `toml:"relay"`
 	// User is the user's MIMI URI, e.g. mimi://example.com/u/alice.
 	User string `toml:"user"`

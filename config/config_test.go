@@ -237,3 +237,49 @@ func TestKeysDocExampleLoads(t *testing.T) {
 		t.Errorf("example decoded to %+v", cfg.Keys)
 	}
 }
+
+// TestRelayURLConversion: http(s) relay URLs, accepted by the file's check,
+// resolve to the websocket URL the session dials (the dialer refuses http);
+// any other scheme is refused when the file loads, naming the key.
+func TestRelayURLConversion(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/xdg/data")
+	tests := []struct {
+		in, want, bad string
+	}{
+		{in: "ws://127.0.0.1:7878/v1", want: "ws://127.0.0.1:7878/v1"},
+		{in: "wss://chat.example.com/v1", want: "wss://chat.example.com/v1"},
+		{in: "http://127.0.0.1:7878/v1", want: "ws://127.0.0.1:7878/v1"},
+		{in: "https://chat.example.com/mimi/v1", want: "wss://chat.example.com/mimi/v1"},
+		{in: "https://chat.example.com", want: "wss://chat.example.com/v1"},
+		{in: "http://127.0.0.1:7878/", want: "ws://127.0.0.1:7878/v1"},
+		{in: "ftp://chat.example.com/v1", bad: `scheme "ftp"`},
+		{in: "https:///v1", bad: "no host"},
+		{in: "chat.example.com:443", bad: "scheme"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			file := "[client]\nrelay = \"" + tc.in + "\"\nuser = \"mimi://ex.com/u/a\"\ntoken = \"t\"\n"
+			cfg, err := Parse(file)
+			if tc.bad != "" {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != "client.relay" || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("Parse: got %v, want an error on client.relay with %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := cfg.Client.Resolve()
+			if err != nil || r.Relay != tc.want {
+				t.Fatalf("Resolve: relay %q, %v; want %q", r.Relay, err, tc.want)
+			}
+			// A flag goes through the same conversion.
+			c := Client{User: "mimi://ex.com/u/a", Token: "t"}
+			c.Override(Client{Relay: tc.in})
+			if r, err := c.Resolve(); err != nil || r.Relay != tc.want {
+				t.Fatalf("Resolve with the flag: relay %q, %v; want %q", r.Relay, err, tc.want)
+			}
+		})
+	}
+}
