@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -243,8 +242,6 @@ func lower(s string) string {
 	}
 	return string(b)
 }
-
-var _ = io.Discard
 
 // presence is what the peer announces: Carol is away, the others online.
 func (p *peer) presence() string {

@@ -362,5 +362,3 @@ const logoArt = `  __  __ ___ __  __ ___
  | |\/| || || |\/| || |
  |_|  |_|___|_|  |_|___|  draft 3, blue
 `
-
-var _ = context.Background
