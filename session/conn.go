@@ -130,38 +130,38 @@ func (s *Session) dial() (*conn, error) {
 	ws, resp, err := d.DialContext(ctx, s.opts.Relay, nil)
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("session: dial %s: %w (HTTP %s)", s.opts.Relay, err, resp.Status)
+			return nil, dialError(fmt.Errorf("session: dial %s: %w (HTTP %s)", s.opts.Relay, err, resp.Status), resp.StatusCode)
 		}
-		return nil, fmt.Errorf("session: dial %s: %w", s.opts.Relay, err)
+		return nil, dialError(fmt.Errorf("session: dial %s: %w", s.opts.Relay, err), 0)
 	}
 	ws.SetReadLimit(int64(proto.DefaultMaxFrame) * 16)
 	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName})
 	if err != nil {
 		ws.Close()
-		return nil, err
+		return nil, &ConnError{Err: err}
 	}
 	deadline := time.Now().Add(handshakeTimeout)
 	ws.SetWriteDeadline(deadline)
 	ws.SetReadDeadline(deadline)
 	if err := ws.WriteMessage(websocket.BinaryMessage, hello); err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("session: hello: %w", err)
+		return nil, lostError(fmt.Errorf("session: hello: %w", err))
 	}
 	_, data, err := ws.ReadMessage()
 	if err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("session: waiting for welcome: %w", err)
+		return nil, lostError(fmt.Errorf("session: waiting for welcome: %w", err))
 	}
 	f, err := proto.Decode(data)
 	if err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("session: waiting for welcome: %w", err)
+		return nil, &ConnError{Problem: ProblemProtocol, Err: fmt.Errorf("session: waiting for welcome: %w", err)}
 	}
 	switch f := f.(type) {
 	case *proto.Welcome:
 		if f.User != s.opts.User {
 			ws.Close()
-			return nil, &fatalError{fmt.Errorf("session: the token is %s's, but this session is %s's", f.User, s.opts.User)}
+			return nil, &ConnError{Problem: ProblemAuth, Err: &fatalError{fmt.Errorf("session: the token is %s's, but this session is %s's", f.User, s.opts.User)}}
 		}
 		c := &conn{
 			ws: ws, welcome: *f,
@@ -174,14 +174,15 @@ func (s *Session) dial() (*conn, error) {
 	case *proto.ErrorFrame:
 		ws.Close()
 		re := relayError(f)
+		ce := relayConnError(re)
 		switch f.Code {
 		case proto.CodeAuthFailed, proto.CodeAuthRequired, proto.CodeUnsupportedVersion:
-			return nil, &fatalError{re}
+			ce.Err = &fatalError{re}
 		}
-		return nil, re
+		return nil, ce
 	default:
 		ws.Close()
-		return nil, fmt.Errorf("session: expected welcome, got %s", f.FrameType())
+		return nil, &ConnError{Problem: ProblemProtocol, Err: fmt.Errorf("session: expected welcome, got %s", f.FrameType())}
 	}
 }
 

@@ -91,7 +91,7 @@ type Status struct {
 	State     ConnState
 	Attempt   int       // consecutive failed attempts so far
 	NextRetry time.Time // Offline: when the next attempt starts
-	Err       error     // why the last attempt or connection ended
+	Err       error     // why the last attempt or connection ended: a *ConnError (see Problem)
 }
 
 // RelayError is a request the relay refused, with its stable code.

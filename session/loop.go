@@ -27,6 +27,7 @@ func (s *Session) connectLoop() {
 		if s.ctx.Err() != nil {
 			return
 		}
+		err = lostError(err) // classified: dial's errors already are
 		var fe *fatalError
 		if errors.As(err, &fe) {
 			s.setStatus(Status{State: Stopped, Attempt: attempt, Err: err})

@@ -64,6 +64,33 @@ func (s *Store) Enqueue(room string, id content.MessageID, raw []byte, now time.
 	return s.OutboxItem(id)
 }
 
+// EnqueueAll stores items (Room, ID, Raw, Created) as Pending in one
+// transaction, in order, and returns them as stored: one fsync for a burst
+// (a message and the receipts sent with it). An ID already in the outbox
+// keeps its row, as with Enqueue.
+func (s *Store) EnqueueAll(items []OutboxItem) ([]OutboxItem, error) {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
+	}
+	defer tx.Rollback()
+	out := make([]OutboxItem, len(items))
+	for i, it := range items {
+		_, err := tx.Exec(`INSERT INTO outbox(room, msg_id, raw, state, created_ms) VALUES(?, ?, ?, ?, ?)
+			ON CONFLICT(msg_id) DO NOTHING`, it.Room, it.ID[:], it.Raw, int(Pending), it.Created.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
+		}
+		if out[i], err = scanOutbox(tx.QueryRow(`SELECT `+outboxCols+` FROM outbox WHERE msg_id=?`, it.ID[:])); err != nil {
+			return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
+	}
+	return out, nil
+}
+
 const outboxCols = `local_id, room, msg_id, raw, state, attempts, error, created_ms, seq, hub_ms`
 
 func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {

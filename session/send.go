@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -49,36 +48,22 @@ func (b *tokenBucket) take(now time.Time) time.Duration {
 // Send encodes m, computes its message ID and stores it in the outbox. It
 // returns once the outbox row is durable, before any network activity; the
 // session submits it when online and reports the outcome as OutboxEvents.
+// It is SendQueued and Wait: sends are stored in call order whichever is used.
 func (s *Session) Send(room string, m *content.Message) (OutboxItem, error) {
-	raw, err := m.Encode()
+	q, err := s.SendQueued(room, m)
 	if err != nil {
-		return OutboxItem{}, fmt.Errorf("session: send to %s: %w", room, err)
+		return OutboxItem{}, err
 	}
-	return s.SendRaw(room, raw)
+	return q.Wait()
 }
 
 // SendRaw is Send for content already encoded.
 func (s *Session) SendRaw(room string, raw []byte) (OutboxItem, error) {
-	if s.ctx.Err() != nil {
-		return OutboxItem{}, ErrClosed
-	}
-	if len(raw) > proto.DefaultMaxContent {
-		return OutboxItem{}, fmt.Errorf("session: send to %s: content is %d bytes, the limit is %d", room, len(raw), proto.DefaultMaxContent)
-	}
-	id, err := content.ComputeID(s.opts.User, room, raw)
-	if err != nil {
-		return OutboxItem{}, fmt.Errorf("session: send to %s: %w", room, err)
-	}
-	it, err := s.store.Enqueue(room, id, raw, s.opts.Now())
+	q, err := s.SendRawQueued(room, raw)
 	if err != nil {
 		return OutboxItem{}, err
 	}
-	if !bytes.Equal(it.Raw, raw) {
-		return it, fmt.Errorf("session: send to %s: message ID %s is already in the outbox with other content", room, id)
-	}
-	s.q.push(OutboxEvent{it})
-	s.wakePump()
-	return it, nil
+	return q.Wait()
 }
 
 // Retry puts a failed message back in the queue.

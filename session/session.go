@@ -60,6 +60,7 @@ type Session struct {
 	nextRID uint64
 
 	pumpWake chan struct{} // a new outbox item is waiting
+	writer   *outboxWriter // stores SendQueued's messages in order
 }
 
 // Open opens the store and loads the cached rooms. It does not touch the
@@ -107,7 +108,9 @@ func Open(opts Options) (*Session, error) {
 		opts: opts, store: st, q: newEventQueue(), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), pumpWake: make(chan struct{}, 1),
 		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Stopped},
+		writer: newOutboxWriter(),
 	}
+	go s.writeLoop()
 	for _, r := range rooms {
 		s.rooms[r.ID] = &roomSync{Room: r}
 	}
@@ -151,8 +154,10 @@ func (s *Session) Reconnect() {
 }
 
 // Close stops the session, closes the connection and the store. Messages
-// still pending stay in the outbox for the next Open.
+// still pending stay in the outbox for the next Open; queued ones
+// (SendQueued) are written first.
 func (s *Session) Close() error {
+	s.closeWriter()
 	s.cancel()
 	s.mu.Lock()
 	if c := s.conn; c != nil {
