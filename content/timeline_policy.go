@@ -124,7 +124,15 @@ const (
 	// ReceiptsOn or ReceiptsOff (room-policy-03 StatusNotificationPolicy,
 	// read_receipts optional or forbidden).
 	EventReadReceipts
+
+	eventKindEnd // one past the last kind; add new kinds above it
 )
+
+// LastEventKind is the highest RoomEventKind: the kinds run from EventJoin
+// to it without gaps, so code that relates every kind to something else
+// (session's table of relay operations, history's vCon names) can test that
+// it covers them all.
+const LastEventKind = eventKindEnd - 1
 
 // Values of an EventReadReceipts event's Text.
 const (
@@ -132,13 +140,32 @@ const (
 	ReceiptsOff = "off"
 )
 
-var eventKindNames = [...]string{"", "join", "leave", "invite", "kick", "ban", "unban", "role", "name", "topic", "avatar", "receipts"}
+// eventKindNames is the one list of the kinds' names (String and
+// ParseRoomEventKind); TestEventKindNames checks it names every kind.
+var eventKindNames = [eventKindEnd]string{
+	EventJoin: "join", EventLeave: "leave", EventInvite: "invite", EventKick: "kick", EventBan: "ban",
+	EventUnban: "unban", EventRoleChange: "role", EventRoomName: "name", EventRoomTopic: "topic",
+	EventRoomAvatar: "avatar", EventReadReceipts: "receipts",
+}
+
+// Valid reports whether k is one of the constants above.
+func (k RoomEventKind) Valid() bool { return k >= EventJoin && k <= LastEventKind }
 
 func (k RoomEventKind) String() string {
-	if int(k) < len(eventKindNames) && k != 0 {
+	if k.Valid() {
 		return eventKindNames[k]
 	}
 	return fmt.Sprintf("event(%d)", uint8(k))
+}
+
+// ParseRoomEventKind is the kind whose String is name.
+func ParseRoomEventKind(name string) (RoomEventKind, bool) {
+	for k := EventJoin; k <= LastEventKind; k++ {
+		if eventKindNames[k] == name {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // RoomEvent is a membership or room change carried in the same hub-ordered
@@ -187,12 +214,9 @@ func (t *Timeline) setRole(member uint32, seq uint64, role MemberRole) {
 	t.roles[member] = h
 }
 
-// roleOf returns the member's latest role.
-func (t *Timeline) roleOf(member uint32) MemberRole { return t.roleAt(member, ^uint64(0)) }
-
 // applyEventLocked records ev and updates the role history.
 func (t *Timeline) applyEventLocked(ev RoomEvent) error {
-	if ev.Kind == 0 || int(ev.Kind) >= len(eventKindNames) {
+	if !ev.Kind.Valid() {
 		return &RefusalError{Refusal{Seq: ev.Seq, Reason: RefuseBadEvent, Detail: fmt.Sprintf("unknown room event kind %d", ev.Kind)}}
 	}
 	switch ev.Kind {

@@ -2,6 +2,8 @@ package content
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -224,5 +226,35 @@ func TestTimelineRefusalRing(t *testing.T) {
 	r.tl.Read(func(v View) { total = v.RefusedTotal() })
 	if total != 5 {
 		t.Fatalf("total = %d", total)
+	}
+}
+
+// Every kind has a distinct name that parses back to it; 0 and the values
+// past LastEventKind are not kinds.
+func TestEventKindNames(t *testing.T) {
+	seen := map[string]RoomEventKind{}
+	for k := EventJoin; k <= LastEventKind; k++ {
+		name := k.String()
+		if name == "" || strings.HasPrefix(name, "event(") {
+			t.Errorf("kind %d has no name", k)
+		}
+		if prev, dup := seen[name]; dup {
+			t.Errorf("kinds %d and %d are both %q", prev, k, name)
+		}
+		seen[name] = k
+		if back, ok := ParseRoomEventKind(name); !ok || back != k {
+			t.Errorf("ParseRoomEventKind(%q) = %d, %v; want %d", name, back, ok, k)
+		}
+	}
+	for _, k := range []RoomEventKind{0, LastEventKind + 1, 255} {
+		if k.Valid() {
+			t.Errorf("kind %d is valid", k)
+		}
+		if got := k.String(); got != fmt.Sprintf("event(%d)", k) {
+			t.Errorf("kind %d is named %q", k, got)
+		}
+	}
+	if _, ok := ParseRoomEventKind("message"); ok {
+		t.Error(`"message" parses as a room event kind`)
 	}
 }

@@ -31,21 +31,12 @@ func ItemFromEntry(e *session.Entry) (Item, bool) {
 	return it, true
 }
 
-var eventProtoKinds = map[content.RoomEventKind]proto.Kind{
-	content.EventJoin: proto.KindJoin, content.EventLeave: proto.KindLeave, content.EventInvite: proto.KindInvite,
-	content.EventKick: proto.KindKick, content.EventBan: proto.KindBan, content.EventUnban: proto.KindUnban,
-	content.EventRoleChange: proto.KindRole, content.EventRoomName: proto.KindName, content.EventRoomTopic: proto.KindTopic,
-	content.EventRoomAvatar: proto.KindAvatar, content.EventReadReceipts: proto.KindReceipts,
-}
-
-var protoRoles = map[content.MemberRole]proto.Role{content.RoleMember: proto.RoleMember,
-	content.RoleModerator: proto.RoleModerator, content.RoleOwner: proto.RoleOwner}
-
 // EntryFromItem is the inverse of ItemFromEntry for room (seq given).
 func EntryFromItem(room string, seq uint64, it *Item) session.Entry {
 	e := session.Entry{Room: room, Seq: seq, Time: time.UnixMilli(it.Time).UTC(), Sender: it.Sender}
 	if ev := it.Event; ev != nil {
-		e.Kind, e.Sender, e.Target, e.Role, e.Value = eventProtoKinds[ev.Kind], ev.Actor, ev.Target, protoRoles[ev.Role], ev.Text
+		op, _ := session.OpKind(ev.Kind)
+		e.Kind, e.Sender, e.Target, e.Role, e.Value = op, ev.Actor, ev.Target, session.ProtoRole(ev.Role), ev.Text
 		if ev.Kind == content.EventJoin && ev.Actor != ev.Target {
 			// Joined by another member: the closest hub operation is an invite
 			// accepted at once; the timeline shows a join either way.

@@ -22,8 +22,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 		}
 		names = append(names, `"t": "`+string(ty)+`"`)
 	}
-	for _, k := range []Kind{KindMessage, KindCreate, KindName, KindTopic, KindAvatar, KindHistory, KindJoinPolicy,
-		KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole, KindReceipts} {
+	for _, k := range Kinds {
 		names = append(names, "`"+string(k)+"`")
 	}
 	for _, c := range []Code{CodeMalformed, CodeUnknownType, CodeBadField, CodeFrameTooLarge, CodeNotBinary,

@@ -141,6 +141,12 @@ const (
 	KindRole       Kind = "role"
 )
 
+// Kinds lists every Kind above, so code relating each kind to something
+// else (session's table of timeline events, the protocol docs test) can
+// check that it covers them all. Add a new kind here too.
+var Kinds = [...]Kind{KindMessage, KindCreate, KindName, KindTopic, KindAvatar, KindHistory, KindJoinPolicy,
+	KindReceipts, KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole}
+
 // CreateRoom asks for a new room; the creator becomes its owner. Room is an
 // optional local name (the relay makes the URI mimi://DOMAIN/r/ROOM); empty
 // means the relay picks one. History and Join default to shared and invite.

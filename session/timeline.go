@@ -18,49 +18,19 @@ func (e *Entry) Envelope() content.Envelope {
 // content.EventReadReceipts with Text "on" or "off".
 func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 	ev = content.RoomEvent{Seq: e.Seq, HubTime: e.Time.UnixMilli(), Actor: e.Sender, Target: e.Target,
-		Role: memberRole(e.Role), Text: e.Value}
+		Role: MemberRole(e.Role), Text: e.Value}
 	switch e.Kind {
 	case proto.KindCreate:
 		// The creator is the first member, as owner.
 		ev.Kind, ev.Target, ev.Role = content.EventJoin, e.Sender, content.RoleOwner
-	case proto.KindJoin:
-		ev.Kind, ev.Target = content.EventJoin, e.Sender
-	case proto.KindLeave:
-		ev.Kind, ev.Target = content.EventLeave, e.Sender
-	case proto.KindInvite:
-		ev.Kind = content.EventInvite
-	case proto.KindKick:
-		ev.Kind = content.EventKick
-	case proto.KindBan:
-		ev.Kind = content.EventBan
-	case proto.KindUnban:
-		ev.Kind = content.EventUnban
-	case proto.KindRole:
-		ev.Kind = content.EventRoleChange
-	case proto.KindName:
-		ev.Kind = content.EventRoomName
-	case proto.KindTopic:
-		ev.Kind = content.EventRoomTopic
-	case proto.KindAvatar:
-		ev.Kind = content.EventRoomAvatar
-	case proto.KindReceipts:
-		ev.Kind = content.EventReadReceipts
-	default:
+		return ev, true
+	case proto.KindJoin, proto.KindLeave:
+		ev.Target = e.Sender // the relay records who joined or left as the sender
+	}
+	if ev.Kind, ok = EventKind(e.Kind); !ok {
 		return content.RoomEvent{}, false
 	}
 	return ev, true
-}
-
-func memberRole(r proto.Role) content.MemberRole {
-	switch r {
-	case proto.RoleMember:
-		return content.RoleMember
-	case proto.RoleModerator:
-		return content.RoleModerator
-	case proto.RoleOwner:
-		return content.RoleOwner
-	}
-	return content.RoleNone
 }
 
 // Feed applies entries, in order, to a room's timeline: messages with
