@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,80 +14,67 @@ import (
 	"mimichat/session"
 )
 
-func init() {
-	c := &command{
-		name:    "tail",
-		usage:   "tail --room ROOM [--since N] [--json] [--count N]",
-		summary: "print a room's events as they arrive, one per line",
-	}
-	c.run = func(args []string, io stdio) error { return runTail(c, args, io) }
-	register(c)
-}
-
-func runTail(c *command, args []string, io stdio) error {
-	fs := newFlagSet(c, io)
+// tailCommand is `mimichat tail`.
+func tailCommand(fs *flag.FlagSet) runFunc {
 	var cf clientFlags
-	cf.register(fs)
-	cf.timeout = 0
-	fs.Lookup("timeout").DefValue = "0"
+	cf.register(fs, 0)
 	room := fs.String("room", "", "room URI or local name (required)")
 	since := fs.Int64("since", -1, "print events after seq N first (0: the whole log); default: only new events")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	count := fs.Int("count", 0, "exit after printing N events (0: run until interrupted or --timeout)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *room == "" {
-		return fmt.Errorf("%w: --room is required", errUsage)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	ctx, cancel := commandContext(cf.timeout)
-	defer cancel()
-	s, err := cf.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	roomID, err := roomURI(*room, s.User())
-	if err != nil {
-		return err
-	}
-	p := &tailPrinter{w: io.out, json: *asJSON, left: *count}
-	r, ok := s.Room(roomID)
-	if !ok {
-		return fmt.Errorf("room %s: not one of your rooms", roomID)
-	}
-	if *since >= 0 {
-		p.last = uint64(*since)
-		if err := p.backlog(ctx, s, roomID); err != nil {
+	return func(c *call) error {
+		if *room == "" {
+			return fmt.Errorf("%w: --room is required", errUsage)
+		}
+		if err := noArgs(c); err != nil {
 			return err
 		}
-	} else {
-		p.last = max(r.Cursor, r.Head) // the head when we subscribed: only what comes next
-	}
-	for !p.done() {
-		select {
-		case ev, ok := <-s.Events():
-			if !ok {
-				return session.ErrClosed
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		roomID, err := roomURI(*room, s.User())
+		if err != nil {
+			return err
+		}
+		p := &tailPrinter{w: c.out, json: *asJSON, left: *count}
+		r, ok := s.Room(roomID)
+		if !ok {
+			return fmt.Errorf("room %s: not one of your rooms", roomID)
+		}
+		if *since >= 0 {
+			p.last = uint64(*since)
+			if err := p.backlog(ctx, s, roomID); err != nil {
+				return err
 			}
-			if e, ok := ev.(session.EntriesEvent); ok && e.Room == roomID {
-				for i := range e.Entries {
-					if err := p.print(&e.Entries[i]); err != nil {
-						return err
+		} else {
+			p.last = max(r.Cursor, r.Head) // the head when we subscribed: only what comes next
+		}
+		for !p.done() {
+			select {
+			case ev, ok := <-s.Events():
+				if !ok {
+					return session.ErrClosed
+				}
+				if e, ok := ev.(session.EntriesEvent); ok && e.Room == roomID {
+					for i := range e.Entries {
+						if err := p.print(&e.Entries[i]); err != nil {
+							return err
+						}
 					}
 				}
+			case <-ctx.Done():
+				if cf.timeout > 0 && ctx.Err() == context.DeadlineExceeded && *count == 0 {
+					return nil // ran for the time asked
+				}
+				return ctx.Err()
 			}
-		case <-ctx.Done():
-			if cf.timeout > 0 && ctx.Err() == context.DeadlineExceeded && *count == 0 {
-				return nil // ran for the time asked
-			}
-			return ctx.Err()
 		}
+		return nil
 	}
-	return nil
 }
 
 // tailPrinter prints entries in seq order, each once.

@@ -1,129 +1,131 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"path"
+	"strings"
+	"time"
 
 	"mimichat/content"
 	"mimichat/session"
 )
 
-func init() {
-	c := &command{
-		name:    "send",
-		usage:   "send --room ROOM [--reply ID | --react ID | --edit ID | --delete ID | --knock] [TEXT]",
-		summary: "send one message and print its message ID and seq once the relay acknowledges it",
-	}
-	c.run = func(args []string, io stdio) error { return runSend(c, args, io) }
-	register(c)
-}
-
-func runSend(c *command, args []string, io stdio) error {
-	fs := newFlagSet(c, io)
+// sendCommand is `mimichat send`.
+func sendCommand(fs *flag.FlagSet) runFunc {
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs, 30*time.Second)
 	room := fs.String("room", "", "room URI or local name (required)")
 	reply := fs.String("reply", "", "reply to the message with this ID")
 	react := fs.String("react", "", "react to the message with this ID; TEXT is the emoji")
 	edit := fs.String("edit", "", "replace the text of your message with this ID")
 	del := fs.String("delete", "", "retract your message with this ID (no TEXT)")
 	knock := fs.Bool("knock", false, "knock: ask for the room's attention; TEXT is the name shown (default: your user name)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	modes := 0
-	for _, set := range []bool{*reply != "", *react != "", *edit != "", *del != "", *knock} {
-		if set {
-			modes++
+	return func(c *call) error {
+		modes := 0
+		for _, set := range []bool{*reply != "", *react != "", *edit != "", *del != "", *knock} {
+			if set {
+				modes++
+			}
 		}
-	}
-	if modes > 1 {
-		return fmt.Errorf("%w: --reply, --react, --edit, --delete and --knock exclude each other", errUsage)
-	}
-	if *room == "" {
-		return fmt.Errorf("%w: --room is required", errUsage)
-	}
-	text := joinArgs(fs.Args())
-	needText := *del == "" && !*knock
-	if needText && text == "" {
-		return fmt.Errorf("%w: TEXT is required", errUsage)
-	}
-	if *del != "" && text != "" {
-		return fmt.Errorf("%w: --delete takes no TEXT", errUsage)
-	}
+		if modes > 1 {
+			return fmt.Errorf("%w: --reply, --react, --edit, --delete and --knock exclude each other", errUsage)
+		}
+		if *room == "" {
+			return fmt.Errorf("%w: --room is required", errUsage)
+		}
+		text := strings.Join(c.args, " ")
+		needText := *del == "" && !*knock
+		if needText && text == "" {
+			return fmt.Errorf("%w: TEXT is required", errUsage)
+		}
+		if *del != "" && text != "" {
+			return fmt.Errorf("%w: --delete takes no TEXT", errUsage)
+		}
 
-	s, r, err := cf.open()
-	if err != nil {
-		return err
+		s, r, err := cf.open()
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		roomID, err := roomURI(*room, r.User)
+		if err != nil {
+			return err
+		}
+		m, err := buildMessage(s, roomID, r.User, sendMode{reply: *reply, react: *react, edit: *edit, del: *del, knock: *knock}, text)
+		if err != nil {
+			return err
+		}
+		// The outbox row is durable before anything touches the network: if
+		// this process dies now, the next send/tail of this user delivers it.
+		item, err := s.Send(roomID, m)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s.Start()
+		acked, err := waitAck(ctx, s, item.ID)
+		if err != nil {
+			return fmt.Errorf("message %s (kept in the outbox, sent on the next run): %w", item.ID, err)
+		}
+		fmt.Fprintf(c.out, "%s %d\n", acked.ID, acked.Seq)
+		return nil
 	}
-	defer s.Close()
-	roomID, err := roomURI(*room, r.User)
-	if err != nil {
-		return err
-	}
+}
+
+// sendMode is what send's flags ask for; at most one is set.
+type sendMode struct {
+	reply, react, edit, del string
+	knock                   bool
+}
+
+// buildMessage builds the message send submits. Every builder's error is
+// returned as is: it names what is wrong with the reply, reaction, edit or
+// delete.
+func buildMessage(s *session.Session, roomID, user string, mode sendMode, text string) (*content.Message, error) {
 	b := s.Builder(roomID)
-	var m *content.Message
 	switch {
-	case *reply != "":
-		id, err := parseID("--reply", *reply)
+	case mode.reply != "":
+		id, err := parseID("--reply", mode.reply)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		m, err = b.Reply(id, content.MarkdownPart(text))
-	case *react != "":
-		id, err := parseID("--react", *react)
+		return b.Reply(id, content.MarkdownPart(text))
+	case mode.react != "":
+		id, err := parseID("--react", mode.react)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		m, err = b.Reaction(id, text)
-	case *edit != "", *del != "":
-		arg, flagName := *edit, "--edit"
-		if *del != "" {
-			arg, flagName = *del, "--delete"
+		return b.Reaction(id, text)
+	case mode.edit != "", mode.del != "":
+		arg, flagName := mode.edit, "--edit"
+		if mode.del != "" {
+			arg, flagName = mode.del, "--delete"
 		}
 		id, err := parseID(flagName, arg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		first, previous, err := firstVersion(s, roomID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if *edit != "" {
-			m, err = b.Edit(first, previous, content.MarkdownPart(text))
-		} else {
-			m, err = b.Delete(first, previous)
+		if mode.edit != "" {
+			return b.Edit(first, previous, content.MarkdownPart(text))
 		}
-	case *knock:
+		return b.Delete(first, previous)
+	case mode.knock:
 		name := text
 		if name == "" {
-			name = userName(r.User)
+			name = userName(user)
 		}
-		m, err = b.Knock(name)
-	default:
-		m, err = b.Markdown(text)
+		return b.Knock(name)
 	}
-	if err != nil {
-		return err
-	}
-	// The outbox row is durable before anything touches the network: if this
-	// process dies now, the next send/tail of this user delivers it.
-	item, err := s.Send(roomID, m)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := commandContext(cf.timeout)
-	defer cancel()
-	s.Start()
-	acked, err := waitAck(ctx, s, item.ID)
-	if err != nil {
-		return fmt.Errorf("message %s (kept in the outbox, sent on the next run): %w", item.ID, err)
-	}
-	fmt.Fprintf(io.out, "%s %d\n", acked.ID, acked.Seq)
-	return nil
+	return b.Markdown(text)
 }
 
 // waitAck waits for the outbox item id to be acked or refused.
@@ -187,17 +189,6 @@ func parseID(flagName, s string) (content.MessageID, error) {
 		return id, fmt.Errorf("%w: %s: %v", errUsage, flagName, err)
 	}
 	return id, nil
-}
-
-func joinArgs(args []string) string {
-	out := ""
-	for i, a := range args {
-		if i > 0 {
-			out += " "
-		}
-		out += a
-	}
-	return out
 }
 
 // userName is the last path element of a user URI.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // `mimichat demo`: the README's first command. An in-process relay, three
 // scripted peers and the full terminal client, nothing to configure.
@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -19,15 +20,6 @@ import (
 	"mimichat/ui"
 )
 
-func init() {
-	register(&command{
-		name:    "demo",
-		usage:   "demo [--config FILE] [--theme auto|light|dark] [--keys default|vim] [--notify desktop|bell|off] [--no-read-receipts] [--pace N] [--no-script]",
-		summary: "try mimichat: a local relay and three scripted peers, no setup",
-		run:     runDemo,
-	})
-}
-
 // uiFlags are the look-and-feel flags shared by demo and chat. Each one
 // that is given wins over the same key of the config file's [ui] or [keys]
 // table; an absent one leaves the file's value (or the default).
@@ -36,10 +28,7 @@ type uiFlags struct {
 	noRead              bool
 }
 
-func (f *uiFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (f *uiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.theme, "theme", "", "colour theme: auto (from the terminal background), light or dark (ui.theme; default auto)")
 	fs.StringVar(&f.keys, "keys", "", "key preset: default or vim (keys.preset; default default)")
 	fs.StringVar(&f.notify, "notify", "", "notifications for mentions and knocks: desktop (bell + OSC 9/777), bell or off (ui.notify; default desktop)")
@@ -56,46 +45,49 @@ func (f *uiFlags) override() config.UI {
 	return o
 }
 
-func runDemo(args []string, io stdio) error {
-	c := commands["demo"]
-	fs := newFlagSet(c, io)
+// demoCommand is `mimichat demo`.
+func demoCommand(fs *flag.FlagSet) runFunc {
 	var uf uiFlags
 	uf.register(fs)
 	configPath := fs.String("config", "", "config file whose [ui] and [keys] apply ([client] is ignored; default $XDG_CONFIG_HOME/mimichat/config.toml)")
 	pace := fs.Float64("pace", 1, "script speed: pauses are multiplied by this")
 	noScript := fs.Bool("no-script", false, "set up the rooms but run no live script")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func(c *call) error {
+		if err := noArgs(c); err != nil {
+			return err
+		}
+		// The demo has its own account; only the user's look and keys apply.
+		cfg, err := config.Load(*configPath)
+		if err != nil {
+			return err
+		}
+		if _, err := uiOptions(uf, cfg, ui.Options{}); err != nil {
+			return err // before starting anything
+		}
+		fmt.Fprintln(c.err, "mimichat demo: starting a relay on loopback and three peers…")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d, err := demo.Start(ctx, demo.Options{Pace: *pace, NoScript: *noScript})
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		// The demo's own session options: its relay and account are the
+		// demo package's.
+		s, err := session.Open(d.User)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		s.Start()
+		if err := s.WaitOnline(ctx); err != nil {
+			return fmt.Errorf("connect to the demo relay: %w", err)
+		}
+		if err := d.Join(ctx, s); err != nil {
+			return err
+		}
+		return runUI(s, uf, cfg, ui.Options{Names: d.Names, Room: d.Rooms[0], Upload: d.Upload})
 	}
-	// The demo has its own account; only the user's look and keys apply.
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		return err
-	}
-	if _, err := uiOptions(uf, cfg, ui.Options{}); err != nil {
-		return err // before starting anything
-	}
-	fmt.Fprintln(io.err, "mimichat demo: starting a relay on loopback and three peers…")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	d, err := demo.Start(ctx, demo.Options{Pace: *pace, NoScript: *noScript})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	s, err := session.Open(d.User)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.Start()
-	if err := s.WaitOnline(ctx); err != nil {
-		return fmt.Errorf("connect to the demo relay: %w", err)
-	}
-	if err := d.Join(ctx, s); err != nil {
-		return err
-	}
-	return runUI(s, uf, cfg, ui.Options{Names: d.Names, Room: d.Rooms[0], Upload: d.Upload})
 }
 
 // runUI runs the terminal client on an opened session until the user quits.
@@ -158,11 +150,11 @@ func flagValueError(err error) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
-	flag := map[string]string{"ui.theme": "--theme", "ui.notify": "--notify", "keys.preset": "--keys"}[ce.Key]
-	if flag == "" {
+	name := map[string]string{"ui.theme": "--theme", "ui.notify": "--notify", "keys.preset": "--keys"}[ce.Key]
+	if name == "" {
 		return err
 	}
-	return fmt.Errorf("%s: %w", flag, ce.Err)
+	return fmt.Errorf("%s: %w", name, ce.Err)
 }
 
 // userLanguages are the user's languages from $LANGUAGE / $LC_ALL / $LANG

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 // export and import end to end through the command line, offline on a real
 // cache file: no relay and no token are given, since neither is needed.
 func TestHistoryCommands(t *testing.T) {
-	const sample = "../shared/samples/vcon/vcon-mimi-00_mimi-examples.DERIVED-syntax-fixed.json"
+	const sample = "../../shared/samples/vcon/vcon-mimi-00_mimi-examples.DERIVED-syntax-fixed.json"
 	if _, err := os.Stat(sample); err != nil {
 		t.Skipf("shared samples absent: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -59,5 +59,21 @@ func TestByteSizeFlag(t *testing.T) {
 	code := run([]string{"relay", "--max-blob", "lots", "--data", t.TempDir()}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	if code != 2 || !strings.Contains(errb.String(), "not a byte size") {
 		t.Fatalf("bad --max-blob: exit %d %q", code, errb.String())
+	}
+}
+
+func TestByteSizeString(t *testing.T) {
+	for _, v := range []int64{0, 1, 1023, 1024, 25 << 20, 1 << 30, 3 << 30, -1, -(2 << 20), 1<<20 + 1} {
+		b := byteSize(v)
+		var back byteSize
+		if err := back.Set(b.String()); err != nil || back != b {
+			t.Errorf("%d prints as %q, which reads back as %d (%v)", v, b.String(), back, err)
+		}
+	}
+	if s := (*byteSize)(new(int64)).String(); s != "0" {
+		t.Errorf("0 prints as %q", s)
+	}
+	if b := byteSize(25 << 20); b.String() != "25M" {
+		t.Errorf("25 MiB prints as %q", b.String())
 	}
 }

@@ -1,7 +1,7 @@
-package main
+package cli
 
-// The headless client commands (send, tail, rooms, room ...): the session
-// package driven from flags and the config file, for testers and scripts.
+// What the commands that talk to the relay share: the connection flags, the
+// one place that opens a session, and room and user arguments.
 
 import (
 	"context"
@@ -26,34 +26,87 @@ type clientFlags struct {
 	timeout    time.Duration
 }
 
-func (f *clientFlags) register(fs *flag.FlagSet) {
+// register defines the flags on fs; timeout is the --timeout default (0:
+// none).
+func (f *clientFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.StringVar(&f.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/mimichat/config.toml)")
-	fs.StringVar(&f.over.Relay, "relay", "", "relay websocket URL (client.relay)")
+	fs.StringVar(&f.over.Relay, "relay", "", "relay websocket URL, ws(s)://HOST/v1; http(s):// is converted (client.relay)")
 	fs.StringVar(&f.over.User, "user", "", "your user URI, mimi://DOMAIN/u/NAME (client.user)")
 	fs.StringVar(&f.over.Token, "token", "", "relay token (client.token)")
 	fs.StringVar(&f.over.TokenFile, "token-file", "", "file holding the relay token (client.token_file)")
 	fs.StringVar(&f.over.DataDir, "data-dir", "", "directory of the outbox and history cache (client.data_dir)")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up waiting for the relay after this long")
+	fs.DurationVar(&f.timeout, "timeout", timeout, "give up waiting for the relay after this long (0: wait until interrupted)")
+}
+
+// load reads the config file (--config, else the default path).
+func (f *clientFlags) load() (*config.Config, error) {
+	return config.Load(f.configPath)
 }
 
 // client merges the config file's [client] table and the flags.
-func (f *clientFlags) client() (config.Client, error) {
-	cfg, err := config.Load(f.configPath)
-	if err != nil {
-		return config.Client{}, err
-	}
+func (f *clientFlags) client(cfg *config.Config) config.Client {
 	c := cfg.Client
 	c.Override(f.over)
-	return c, nil
+	return c
 }
 
-// resolve merges the config file and the flags.
-func (f *clientFlags) resolve() (config.Resolved, error) {
-	c, err := f.client()
+// sessionUse says who drives a session, which decides its options.
+type sessionUse int
+
+const (
+	// headless: send, tail, rooms, room. Each run lasts at most --timeout,
+	// so a lost connection is retried soon (the reconnect delay stays under
+	// 2 s) rather than on the terminal client's relaxed schedule.
+	headless sessionUse = iota
+	// terminal: the chat client, which runs for hours; it reconnects on
+	// session's default schedule (up to 30 s) and backfills what the config
+	// asks for.
+	terminal
+)
+
+// openSession merges the config file and the flags and opens that user's
+// session (cache and outbox) without connecting. It is the one place that
+// builds session.Options for the commands that talk to the relay.
+func openSession(cf *clientFlags, cfg *config.Config, use sessionUse) (*session.Session, config.Resolved, error) {
+	r, err := cf.client(cfg).Resolve()
 	if err != nil {
-		return config.Resolved{}, err
+		return nil, r, err
 	}
-	return c.Resolve()
+	o := session.Options{Relay: r.Relay, User: r.User, Token: r.Token, DataDir: r.DataDir}
+	switch use {
+	case terminal:
+		o.ClientName = "mimichat"
+		o.Backfill = uint64(r.HistoryPerRoom)
+		o.Backoff = session.DefaultBackoff
+	default:
+		o.ClientName = "mimichat-cli"
+		o.Backoff = session.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second}
+	}
+	s, err := session.Open(o)
+	return s, r, err
+}
+
+// open loads the config and opens a headless session without connecting.
+func (f *clientFlags) open() (*session.Session, config.Resolved, error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, config.Resolved{}, err
+	}
+	return openSession(f, cfg, headless)
+}
+
+// connect opens a headless session, starts it and waits until it is online.
+func (f *clientFlags) connect(ctx context.Context) (*session.Session, error) {
+	s, r, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	s.Start()
+	if err := s.WaitOnline(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to %s: %w", r.Relay, err)
+	}
+	return s, nil
 }
 
 // openCache opens the history cache for the commands that work offline
@@ -61,11 +114,11 @@ func (f *clientFlags) resolve() (config.Resolved, error) {
 // flags or the config, else from the cache, which records whose it is; a
 // cache of another user is refused as session.Open refuses it.
 func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
-	c, err := f.client()
+	cfg, err := f.load()
 	if err != nil {
 		return nil, config.Resolved{}, err
 	}
-	r, err := c.ResolveLocal()
+	r, err := f.client(cfg).ResolveLocal()
 	if err != nil {
 		return nil, r, err
 	}
@@ -78,33 +131,6 @@ func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
 		return nil, r, err
 	}
 	return st, r, nil
-}
-
-// open opens the user's session (cache and outbox) without connecting.
-func (f *clientFlags) open() (*session.Session, config.Resolved, error) {
-	r, err := f.resolve()
-	if err != nil {
-		return nil, r, err
-	}
-	s, err := session.Open(session.Options{
-		Relay: r.Relay, User: r.User, Token: r.Token, DataDir: r.DataDir, ClientName: "mimichat-cli",
-		Backoff: session.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second},
-	})
-	return s, r, err
-}
-
-// connect opens the session, starts it and waits until it is online.
-func (f *clientFlags) connect(ctx context.Context) (*session.Session, error) {
-	s, r, err := f.open()
-	if err != nil {
-		return nil, err
-	}
-	s.Start()
-	if err := s.WaitOnline(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("connect to %s: %w", r.Relay, err)
-	}
-	return s, nil
 }
 
 // commandContext is cancelled by the timeout or by ^C.
@@ -144,4 +170,12 @@ func userURI(arg, self string) (string, error) {
 		return "", fmt.Errorf("%w: user %q: give a mimi:// URI or a local name", errUsage, arg)
 	}
 	return "mimi://" + u.Host + "/u/" + arg, nil
+}
+
+// noArgs refuses positional arguments for a command that takes none.
+func noArgs(c *call) error {
+	if len(c.args) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, c.args[0])
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// vectorIndex is the part of ../shared/vectors/mimi-content/index.json the
+// vectorIndex is the part of ../../shared/vectors/mimi-content/index.json the
 // tool tests need.
 type vectorEntry struct {
 	ID        string `json:"id"`
@@ -22,10 +22,10 @@ type vectorEntry struct {
 
 func contentVectors(t *testing.T) (string, []vectorEntry) {
 	t.Helper()
-	dir := filepath.Join("..", "shared", "vectors", "mimi-content")
+	dir := filepath.Join("..", "..", "shared", "vectors", "mimi-content")
 	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if os.IsNotExist(err) {
-		t.Skip("../shared/vectors/mimi-content is absent: the content tool vector tests need it")
+		t.Skip("../../shared/vectors/mimi-content is absent: the content tool vector tests need it")
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"mimichat/config"
+	"mimichat/relay"
+)
+
+// relayDefaultData is $XDG_DATA_HOME/mimichat/relay: a database and blobs
+// are data, not configuration.
+func relayDefaultData() string {
+	if d, err := config.DefaultDataDir(); err == nil {
+		return filepath.Join(d, "relay")
+	}
+	return "mimichat-relay"
+}
+
+// relayCommand is `mimichat relay`: it runs the provider hub.
+func relayCommand(fs *flag.FlagSet) runFunc {
+	cfg := relay.Config{}
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7878", "address to listen on")
+	fs.StringVar(&cfg.Data, "data", relayDefaultData(), "data directory (SQLite database)")
+	fs.StringVar(&cfg.Domain, "domain", "", "domain in user and room URIs (fixed on first start; default localhost)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for wss")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
+	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
+	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
+	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota
+	fs.Var((*byteSize)(&cfg.MaxBlob), "max-blob", "largest attachment upload (bytes, or with K, M, G: 25M = 25 MiB)")
+	fs.Var((*byteSize)(&cfg.BlobQuota), "blob-quota", "attachment bytes a user may upload per 24 h (negative: unlimited)")
+	verbose := fs.Bool("v", false, "debug logs")
+	return func(c *call) error {
+		if err := noArgs(c); err != nil {
+			return err
+		}
+		level := slog.LevelInfo
+		if *verbose {
+			level = slog.LevelDebug
+		}
+		cfg.Logger = slog.New(slog.NewJSONHandler(c.err, &slog.HandlerOptions{Level: level}))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return relay.Serve(ctx, cfg, func(addr string) {
+			fmt.Fprintf(c.out, "mimichat relay listening on %s\n", addr)
+		})
+	}
+}
+
+// byteSize is a flag holding a byte count: digits with an optional binary
+// suffix K, M or G (KiB, MiB, GiB also read), or a negative number.
+type byteSize int64
+
+// String is the shortest form Set reads back: 25M, not 26214400.
+func (b *byteSize) String() string {
+	v := int64(*b)
+	for _, u := range []struct {
+		suffix string
+		shift  uint
+	}{{"G", 30}, {"M", 20}, {"K", 10}} {
+		if v != 0 && v%(1<<u.shift) == 0 {
+			return strconv.FormatInt(v>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// TypeName names the flag's value in the help.
+func (*byteSize) TypeName() string { return "size" }
+
+func (b *byteSize) Set(s string) error {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "IB"), "B")
+	shift := 0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			shift = 10
+		case 'M':
+			shift = 20
+		case 'G':
+			shift = 30
+		}
+		if shift > 0 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || (v > 0 && v > math.MaxInt64>>shift) {
+		return fmt.Errorf("%q is not a byte size (like 1048576, 512K, 25M, 1G)", s)
+	}
+	*b = byteSize(v << shift)
+	return nil
+}
+
+// relayUserSubcommands is the table of `mimichat relay user …`.
+var relayUserSubcommands = []*command{
+	{name: "add", usage: "[--data DIR] [--domain D] NAME",
+		summary: "create the user mimi://DOMAIN/u/NAME and print their token (shown only this once)",
+		flags:   relayUserAddCommand},
+	{name: "list", usage: "[--data DIR]", summary: "list the relay's users", flags: relayUserListCommand},
+}
+
+// relayUserFlags are the flags of relay user add and list.
+type relayUserFlags struct{ data, domain string }
+
+func (f *relayUserFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", relayDefaultData(), "data directory (SQLite database)")
+	fs.StringVar(&f.domain, "domain", "", "domain in user URIs (must match the relay's)")
+}
+
+// open opens the relay's store and its domain (fixed by the first use).
+func (f *relayUserFlags) open() (*relay.Store, string, error) {
+	store, err := relay.OpenStore(f.data)
+	if err != nil {
+		return nil, "", err
+	}
+	dom, err := store.Domain(f.domain)
+	if err != nil {
+		store.Close()
+		return nil, "", err
+	}
+	return store, dom, nil
+}
+
+func relayUserAddCommand(fs *flag.FlagSet) runFunc {
+	var f relayUserFlags
+	f.register(fs)
+	return func(c *call) error {
+		if len(c.args) != 1 {
+			return fmt.Errorf("%w: relay user add takes one NAME", errUsage)
+		}
+		store, dom, err := f.open()
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		u, token, err := store.AddUser(dom, c.args[0])
+		if errors.Is(err, relay.ErrBadUserName) {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "user  %s\ntoken %s\n", u.URI, token)
+		fmt.Fprintln(c.err, "The token is shown only this once; the relay keeps only its hash.")
+		return nil
+	}
+}
+
+func relayUserListCommand(fs *flag.FlagSet) runFunc {
+	var f relayUserFlags
+	f.register(fs)
+	return func(c *call) error {
+		if err := noArgs(c); err != nil {
+			return err
+		}
+		store, _, err := f.open()
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		users, err := store.Users()
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintf(c.out, "%s\t%s\t%s\n", u.Name, u.URI, u.Created.Format("2006-01-02 15:04:05Z"))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,259 @@
+package cli
+
+// The room commands: `mimichat rooms` and `mimichat room create|invite|...`.
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// roomsCommand is `mimichat rooms`.
+func roomsCommand(fs *flag.FlagSet) runFunc {
+	var cf clientFlags
+	cf.register(fs, 30*time.Second)
+	asJSON := fs.Bool("json", false, "print one JSON object per room")
+	return func(c *call) error {
+		if err := noArgs(c); err != nil {
+			return err
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		list, err := s.ListRooms(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			if *asJSON {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.out, "%s\n", b)
+				continue
+			}
+			fmt.Fprintf(c.out, "%s %s %s %d %s\n", r.Room, r.State, r.Role, r.Head, oneLine(r.Name))
+		}
+		return nil
+	}
+}
+
+// roomCreateCommand is `mimichat room create`.
+func roomCreateCommand(fs *flag.FlagSet) runFunc {
+	var cf clientFlags
+	cf.register(fs, 30*time.Second)
+	var opts session.CreateRoomOptions
+	fs.StringVar(&opts.Name, "name", "", "room name")
+	fs.StringVar(&opts.Topic, "topic", "", "room topic")
+	fs.StringVar(&opts.History, "history", "", "history visibility: shared (default) or joined")
+	fs.StringVar(&opts.Join, "join", "", "join policy: invite (default) or open")
+	return func(c *call) error {
+		if len(c.args) > 1 {
+			return fmt.Errorf("%w: wrong number of arguments for room create", errUsage)
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		opts.Slug = strings.Join(c.args, "")
+		res, err := s.CreateRoom(ctx, opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "%s %d\n", res.Room, res.Seq)
+		return nil
+	}
+}
+
+// roomInfoCommand is `mimichat room info`.
+func roomInfoCommand(fs *flag.FlagSet) runFunc {
+	var cf clientFlags
+	cf.register(fs, 30*time.Second)
+	asJSON := fs.Bool("json", false, "print the room state as JSON")
+	return func(c *call) error {
+		if len(c.args) != 1 {
+			return fmt.Errorf("%w: wrong number of arguments for room info", errUsage)
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		room, err := roomURI(c.args[0], s.User())
+		if err != nil {
+			return err
+		}
+		return printRoomInfo(ctx, s, room, *asJSON, c)
+	}
+}
+
+// roomOp is a room subcommand that takes a room (a URI or a local name),
+// perhaps a user and more words, performs one operation and prints the room
+// and the event's seq.
+type roomOp struct {
+	min, max int  // positional arguments, the room included
+	user     bool // the second argument is a user
+	// check refuses bad arguments before connecting.
+	check func(a []string) error
+	do    func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error)
+	// roomFlag adds --room as another way to give the room.
+	roomFlag bool
+}
+
+// command makes the runnable part of a room subcommand.
+func (op roomOp) command(fs *flag.FlagSet) runFunc {
+	var cf clientFlags
+	cf.register(fs, 30*time.Second)
+	roomFlag := ""
+	if op.roomFlag {
+		fs.StringVar(&roomFlag, "room", "", "the room (instead of the ROOM argument)")
+	}
+	return func(c *call) error {
+		pos := c.args
+		if roomFlag != "" {
+			pos = append([]string{roomFlag}, pos...)
+		}
+		if len(pos) < op.min || len(pos) > op.max {
+			return fmt.Errorf("%w: room %s takes %d to %d arguments, got %d", errUsage, strings.TrimPrefix(c.path, "room "), op.min, op.max, len(pos))
+		}
+		if op.check != nil {
+			if err := op.check(pos); err != nil {
+				return err
+			}
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		s, err := cf.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		// Positional room and user arguments may be bare local names.
+		if pos[0], err = roomURI(pos[0], s.User()); err != nil {
+			return err
+		}
+		if op.user {
+			if pos[1], err = userURI(pos[1], s.User()); err != nil {
+				return err
+			}
+		}
+		res, err := op.do(ctx, s, pos)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "%s %d\n", res.Room, res.Seq)
+		return nil
+	}
+}
+
+func checkRole(a []string) error {
+	if proto.Role(a[2]).Rank() == 0 {
+		return fmt.Errorf("%w: role %q: want member, moderator or owner", errUsage, a[2])
+	}
+	return nil
+}
+
+func checkReceipts(a []string) error {
+	if a[1] != proto.ReceiptsOn && a[1] != proto.ReceiptsOff {
+		return fmt.Errorf("%w: read receipts %q: want on or off", errUsage, a[1])
+	}
+	return nil
+}
+
+// roomSubcommands is the table of `mimichat room …`.
+var roomSubcommands = []*command{
+	{name: "create", usage: "[--name N] [--topic T] [--history shared|joined] [--join invite|open] [SLUG]",
+		summary: "create a room (SLUG: its local name, default chosen by the relay); prints the room and its seq",
+		flags:   roomCreateCommand},
+	{name: "invite", usage: "ROOM USER", summary: "invite USER to ROOM", flags: roomOp{min: 2, max: 2, user: true,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Invite(ctx, a[0], a[1])
+		}}.command},
+	{name: "kick", usage: "ROOM USER [REASON]", summary: "remove USER from ROOM (they may be invited again)", flags: roomOp{min: 2, max: 3, user: true,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Kick(ctx, a[0], a[1], arg(a, 2))
+		}}.command},
+	{name: "ban", usage: "ROOM USER [REASON]", summary: "remove USER from ROOM and keep them out", flags: roomOp{min: 2, max: 3, user: true,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Ban(ctx, a[0], a[1], arg(a, 2))
+		}}.command},
+	{name: "unban", usage: "ROOM USER", summary: "lift USER's ban from ROOM", flags: roomOp{min: 2, max: 2, user: true,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Unban(ctx, a[0], a[1])
+		}}.command},
+	{name: "join", usage: "ROOM", summary: "join ROOM (invited, or open to all)", flags: roomOp{min: 1, max: 1,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Join(ctx, a[0])
+		}}.command},
+	{name: "leave", usage: "ROOM", summary: "leave ROOM", flags: roomOp{min: 1, max: 1,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.Leave(ctx, a[0])
+		}}.command},
+	{name: "info", usage: "[--json] ROOM", summary: "print ROOM's state and members", flags: roomInfoCommand},
+	{name: "role", usage: "ROOM USER member|moderator|owner", summary: "give USER a role in ROOM", flags: roomOp{min: 3, max: 3, user: true, check: checkRole,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.SetRole(ctx, a[0], a[1], proto.Role(a[2]))
+		}}.command},
+	{name: "set-name", usage: "ROOM TEXT", summary: "rename ROOM", flags: roomOp{min: 2, max: 2,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.SetName(ctx, a[0], a[1])
+		}}.command},
+	{name: "set-topic", usage: "ROOM TEXT", summary: "set ROOM's topic", flags: roomOp{min: 2, max: 2,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.SetTopic(ctx, a[0], a[1])
+		}}.command},
+	{name: "set-receipts", usage: "[--room] ROOM on|off", summary: "allow or stop read receipts in ROOM", flags: roomOp{min: 2, max: 2, check: checkReceipts, roomFlag: true,
+		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
+			return s.SetReadReceipts(ctx, a[0], a[1] == proto.ReceiptsOn)
+		}}.command},
+}
+
+func arg(a []string, i int) string {
+	if i < len(a) {
+		return a[i]
+	}
+	return ""
+}
+
+func printRoomInfo(ctx context.Context, s *session.Session, room string, asJSON bool, c *call) error {
+	st, err := s.RoomInfo(ctx, room)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		st.T = ""
+		st.RID = 0
+		b, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "%s\n", b)
+		return nil
+	}
+	fmt.Fprintf(c.out, "room %s\nname %s\ntopic %s\nhistory %s\njoin %s\n",
+		st.Room, oneLine(st.Name), oneLine(st.Topic), st.History, st.Join)
+	if st.Receipts != "" {
+		fmt.Fprintf(c.out, "receipts %s\n", st.Receipts)
+	}
+	fmt.Fprintf(c.out, "head %d\n", st.LastSeq)
+	for _, m := range st.Members {
+		fmt.Fprintf(c.out, "member %s %s %s\n", m.User, m.State, m.Role)
+	}
+	return nil
+}
