@@ -3,6 +3,7 @@ package mls
 import (
 	"bytes"
 	"testing"
+	"time"
 )
 
 // fuzzSeeds returns real messages of every wire format.
@@ -94,6 +95,40 @@ func FuzzLoadGroup(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m, err := LoadGroup(b); err == nil {
 			m.Encrypt([]byte("x"), nil)
+		}
+	})
+}
+
+// FuzzParseAppDataDictionary: an accepted dictionary re-encodes to the same
+// bytes, and the encoder accepts what the parser accepted (sorted, unique).
+func FuzzParseAppDataDictionary(f *testing.F) {
+	f.Add(lastResortExtension().Data)
+	f.Add([]byte{6, 0, 1, 1, 0, 0, 4, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := ParseAppDataDictionary(b)
+		if err != nil {
+			return
+		}
+		out, err := EncodeAppDataDictionary(entries)
+		if err != nil || !bytes.Equal(out, b) {
+			t.Fatalf("re-encoding differs or fails (%v):\n in %x\nout %x", err, b, out)
+		}
+	})
+}
+
+// FuzzInspectKeyPackage: arbitrary bytes never panic the key package server's parser.
+func FuzzInspectKeyPackage(f *testing.F) {
+	id, _ := NewIdentity(X25519_AES128GCM_SHA256_Ed25519, []byte("fuzz"))
+	for _, opts := range [][]KeyPackageOption{nil, {WithLastResort()}} {
+		kpb, err := NewKeyPackage(id, opts...)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(kpb.KeyPackage)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if info, err := InspectKeyPackage(b, time.Time{}); err == nil && len(info.Ref) == 0 {
+			t.Fatal("accepted key package without a reference")
 		}
 	})
 }

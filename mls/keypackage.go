@@ -44,14 +44,37 @@ func defaultCapabilities(cs CipherSuite) Capabilities {
 
 // newLeafNode builds and signs a leaf for id with the given encryption key.
 func (id *Identity) newLeafNode(s *suite, encPub []byte, source uint8, groupID []byte, leaf uint32) (*LeafNode, error) {
+	return id.newLeafNodeLifetime(s, encPub, source, groupID, leaf, defaultLifetime)
+}
+
+func (id *Identity) newLeafNodeLifetime(s *suite, encPub []byte, source uint8, groupID []byte, leaf uint32, lifetime time.Duration) (*LeafNode, error) {
 	l := &LeafNode{EncryptionKey: encPub, SignatureKey: id.SignaturePub, Credential: id.Credential,
 		Capabilities: defaultCapabilities(id.CipherSuite), Source: source}
 	if source == sourceKeyPackage {
 		now := time.Now()
 		l.NotBefore = uint64(now.Add(-time.Hour).Unix())
-		l.NotAfter = uint64(now.Add(defaultLifetime).Unix())
+		l.NotAfter = uint64(now.Add(lifetime).Unix())
 	}
 	return l, l.sign(s, id.SignaturePriv, groupID, leaf)
+}
+
+// KeyPackageOption tunes NewKeyPackage.
+type KeyPackageOption func(*keyPackageConfig)
+
+type keyPackageConfig struct {
+	lastResort bool
+	lifetime   time.Duration
+}
+
+// WithLastResort marks the key package as a last-resort one
+// (draft-ietf-mls-extensions last_resort_key_package component in an
+// app_data_dictionary KeyPackage extension): the server hands it out again
+// when the single-use ones are gone, so its owner keeps the bundle after use.
+func WithLastResort() KeyPackageOption { return func(c *keyPackageConfig) { c.lastResort = true } }
+
+// WithLifetime sets how long the key package stays valid (default 90 days).
+func WithLifetime(d time.Duration) KeyPackageOption {
+	return func(c *keyPackageConfig) { c.lifetime = d }
 }
 
 // KeyPackageBundle is a published KeyPackage and the private keys its owner keeps.
@@ -63,7 +86,14 @@ type KeyPackageBundle struct {
 }
 
 // NewKeyPackage creates a signed key package for id.
-func NewKeyPackage(id *Identity) (*KeyPackageBundle, error) {
+func NewKeyPackage(id *Identity, opts ...KeyPackageOption) (*KeyPackageBundle, error) {
+	cfg := keyPackageConfig{lifetime: defaultLifetime}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.lifetime <= 0 {
+		return nil, fmt.Errorf("mls: key package lifetime %v is not positive", cfg.lifetime)
+	}
 	s, err := lookupSuite(id.CipherSuite)
 	if err != nil {
 		return nil, err
@@ -76,11 +106,14 @@ func NewKeyPackage(id *Identity) (*KeyPackageBundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := id.newLeafNode(s, encPub, sourceKeyPackage, nil, 0)
+	leaf, err := id.newLeafNodeLifetime(s, encPub, sourceKeyPackage, nil, 0, cfg.lifetime)
 	if err != nil {
 		return nil, err
 	}
 	kp := &KeyPackage{Version: mls10, CipherSuite: id.CipherSuite, InitKey: initPub, LeafNode: *leaf}
+	if cfg.lastResort {
+		kp.Extensions = []Extension{lastResortExtension()}
+	}
 	var w writer
 	kp.encodeTBS(&w)
 	if kp.Signature, err = s.signWithLabel(id.SignaturePriv, "KeyPackageTBS", w.b); err != nil {
@@ -117,7 +150,7 @@ func validateKeyPackage(kp *KeyPackage, cs CipherSuite, groupExts []Extension, n
 	var w writer
 	kp.encodeTBS(&w)
 	if err := s.verifyWithLabel(kp.LeafNode.SignatureKey, "KeyPackageTBS", w.b, kp.Signature); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidKeyPackage, err)
+		return fmt.Errorf("%w: %w", ErrInvalidKeyPackage, err)
 	}
 	l := &kp.LeafNode
 	if l.Source != sourceKeyPackage {

@@ -24,9 +24,15 @@ function decode(h) {
 const wrap = (m) => hex(encodeMlsMessage({ version: "mls10", ...m }))
 
 const ops = {
-  async init({ suite, name }) {
+  // lastResort: mark the key package last resort (draft-ietf-mls-extensions:
+  // app_data_dictionary extension 0x0006 holding component 0x0004, empty data).
+  // proposals: extra proposal types to advertise in the capabilities.
+  async init({ suite, name, lastResort, proposals }) {
     impl = await getCiphersuiteImpl(getCiphersuiteFromName(suite))
-    kp = await generateKeyPackage({ credentialType: "basic", identity: enc.encode(name) }, defaultCapabilities(), defaultLifetime, [], impl)
+    const caps = defaultCapabilities()
+    caps.proposals = [...caps.proposals, ...(proposals ?? [])]
+    const extensions = lastResort ? [{ extensionType: 6, extensionData: unhex("03000400") }] : []
+    kp = await generateKeyPackage({ credentialType: "basic", identity: enc.encode(name) }, caps, defaultLifetime, extensions, impl)
     return { keyPackage: wrap({ wireformat: "mls_key_package", keyPackage: kp.publicPackage }) }
   },
   async create({ groupId }) {
