@@ -20,6 +20,11 @@ type Keys struct {
 	Thread   map[string][]string `toml:"thread"`
 	Rooms    map[string][]string `toml:"rooms"`
 	Picker   map[string][]string `toml:"picker"`
+	// Completion, Dialog and Confirm are the composer's completion list,
+	// the boxes to read (all keys, versions, receipts) and yes/no questions.
+	Completion map[string][]string `toml:"completion"`
+	Dialog     map[string][]string `toml:"dialog"`
+	Confirm    map[string][]string `toml:"confirm"`
 }
 
 // Overrides returns the [keys.CONTEXT] tables in keys.New's form.
@@ -28,6 +33,7 @@ func (k *Keys) Overrides() keys.Overrides {
 	for ctx, m := range map[keys.Context]map[string][]string{
 		keys.Global: k.Global, keys.Composer: k.Composer, keys.Timeline: k.Timeline,
 		keys.Thread: k.Thread, keys.Rooms: k.Rooms, keys.Picker: k.Picker,
+		keys.Completion: k.Completion, keys.Dialog: k.Dialog, keys.Confirm: k.Confirm,
 	} {
 		if m != nil {
 			out[string(ctx)] = m

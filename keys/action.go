@@ -22,11 +22,17 @@ const (
 	Timeline Context = "timeline" // selection mode: moving through messages
 	Thread   Context = "thread"   // the thread pane (falls back to timeline)
 	Rooms    Context = "rooms"    // the room list has focus
-	Picker   Context = "picker"   // any list with a search field: completion, emoji, rooms
+	Picker   Context = "picker"   // a box with a search field: emoji, rooms
+	// Completion is the composer's completion list (:emoji, @member,
+	// /command) while it is open; keys it does not bind act as in the
+	// composer.
+	Completion Context = "completion"
+	Dialog     Context = "dialog"  // a box to read: all keys, versions, receipts
+	Confirm    Context = "confirm" // a yes/no question (delete)
 )
 
 // Contexts lists every context in documentation order.
-var Contexts = []Context{Global, Composer, Timeline, Thread, Rooms, Picker}
+var Contexts = []Context{Global, Composer, Timeline, Thread, Rooms, Picker, Completion, Dialog, Confirm}
 
 // Global actions.
 const (
@@ -196,6 +202,23 @@ var catalog = map[Context][]info{
 		{Accept, "choose", true},
 		{Cancel, "close", true},
 	},
+	Completion: {
+		{SelectPrev, "previous completion", true},
+		{SelectNext, "next completion", true},
+		{Accept, "complete (run a complete /command)", true},
+		{Cancel, "close the list", true},
+	},
+	Dialog: {
+		{ScrollUp, "scroll up", true},
+		{ScrollDown, "scroll down", true},
+		{PageUp, "page up", false},
+		{PageDown, "page down", false},
+		{Cancel, "close", true},
+	},
+	Confirm: {
+		{Accept, "yes", true},
+		{Cancel, "no (so does any other key)", true},
+	},
 }
 
 // Parents returns the contexts consulted, in order, when a key is not bound
@@ -206,6 +229,8 @@ func Parents(ctx Context) []Context {
 		return nil
 	case Thread:
 		return []Context{Timeline, Global}
+	case Completion:
+		return []Context{Composer, Global}
 	default:
 		return []Context{Global}
 	}
@@ -215,7 +240,7 @@ func Parents(ctx Context) []Context {
 // key bound there (or in Global, which every context inherits) would be
 // swallowed while the user types.
 func textEntry(ctx Context) bool {
-	return ctx == Global || ctx == Composer || ctx == Picker
+	return ctx == Global || ctx == Composer || ctx == Picker || ctx == Completion
 }
 
 // Actions returns the actions that can be bound in ctx, in help order.

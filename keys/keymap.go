@@ -48,7 +48,7 @@ func (e *UnknownActionError) Error() string {
 type UnknownContextError struct{ Context string }
 
 func (e *UnknownContextError) Error() string {
-	return fmt.Sprintf("keys: unknown context [keys.%s] (known: global, composer, timeline, thread, rooms, picker)", e.Context)
+	return fmt.Sprintf("keys: unknown context [keys.%s] (known: global, composer, timeline, thread, rooms, picker, completion, dialog, confirm)", e.Context)
 }
 
 // UnknownPresetError reports a preset name that does not exist.

@@ -88,6 +88,23 @@ func defaultPreset() bindings {
 			Accept:     {"enter"},
 			Cancel:     {"esc"},
 		},
+		Completion: {
+			SelectPrev: {"shift+tab", "up"},
+			SelectNext: {"tab", "down"},
+			Accept:     {"enter"},
+			Cancel:     {"esc"},
+		},
+		Dialog: {
+			ScrollUp:   {"up", "k"},
+			ScrollDown: {"down", "j"},
+			PageUp:     {"pgup"},
+			PageDown:   {"pgdown", "space"},
+			Cancel:     {"esc", "q", "enter", "?", "f1"},
+		},
+		Confirm: {
+			Accept: {"y", "Y", "enter"},
+			Cancel: {"n", "N", "esc"},
+		},
 	}
 }
 

@@ -201,7 +201,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		m.openConfirm("Delete this message? y/n", func() tea.Cmd {
+		m.openConfirm("Delete this message?", func() tea.Cmd {
 			msg, err := m.builder(r).Delete(it.ID, &content.Message{TopicID: []byte(it.Topic)})
 			if err != nil {
 				m.setNotice(err.Error())

@@ -178,6 +178,12 @@ func keyMsg(k string) tea.KeyPressMsg {
 	case "ctrl+k":
 		return tea.KeyPressMsg{Code: 'k', Mod: tea.ModCtrl}
 	}
+	if c, ok := strings.CutPrefix(k, "ctrl+"); ok && len(c) == 1 {
+		return tea.KeyPressMsg{Code: rune(c[0]), Mod: tea.ModCtrl}
+	}
+	if c, ok := strings.CutPrefix(k, "alt+"); ok && len(c) == 1 {
+		return tea.KeyPressMsg{Code: rune(c[0]), Mod: tea.ModAlt}
+	}
 	r := []rune(k)
 	return tea.KeyPressMsg{Code: r[0], Text: k}
 }

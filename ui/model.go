@@ -77,7 +77,7 @@ type Model struct {
 	focus                  keys.Context
 	conn                   session.Status
 	comp                   composer
-	ov                     *overlay // help, pickers, versions, receipts, confirm
+	ov                     dialog // help, pickers, versions, receipts, confirm; nil when none is open
 	mouse                  bool
 	hideMembers, hideRooms bool
 

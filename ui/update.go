@@ -65,9 +65,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.PasteMsg:
 		if m.ov != nil {
-			m.ov.query += msg.Content
-			m.ov.filter(m)
-			return m, nil
+			var cmd tea.Cmd
+			m.ov, cmd = m.ov.Update(msg)
+			return m, cmd
 		}
 		m.focusComposer()
 		cmd := m.comp.update(msg)
@@ -144,58 +144,70 @@ func (m *Model) markSeen() tea.Cmd {
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	ks := k.String()
 	if m.ov != nil {
-		return m.overlayKey(k)
+		if a, _ := m.km.Action(m.ov.Context(), ks); a == keys.Quit {
+			return m.quit()
+		}
+		var cmd tea.Cmd
+		m.ov, cmd = m.ov.Update(k)
+		return cmd
 	}
-	ctx := m.focus
-	if ctx == keys.Timeline && m.current() != nil && m.current().thread != "" {
-		ctx = keys.Thread
-	}
-	if ctx == keys.Composer && m.comp.comp.kind != 0 {
-		switch ks {
-		case "tab", "down":
-			m.comp.comp.sel = (m.comp.comp.sel + 1) % len(m.comp.comp.items)
-			return nil
-		case "shift+tab", "up":
-			m.comp.comp.sel = (m.comp.comp.sel + len(m.comp.comp.items) - 1) % len(m.comp.comp.items)
-			return nil
-		case "enter":
-			c := &m.comp.comp
-			if c.kind == '/' && strings.TrimSpace(c.items[c.sel].insert) == strings.TrimSpace(m.comp.value()) {
-				m.comp.comp = completion{}
-				return m.send() // the command is complete: run it
-			}
-			m.acceptCompletion()
-			if !strings.HasPrefix(m.comp.value(), "/") {
-				return nil
-			}
-			m.refreshCompletion()
-			return nil
-		case "esc":
-			m.comp.comp = completion{}
-			return nil
+	ctx := m.keyContext()
+	a, ok := m.km.Action(ctx, ks)
+	if ok && ctx == keys.Completion {
+		if cmd, handled := m.completionKey(a); handled {
+			return cmd
 		}
 	}
-	a, ok := m.km.Action(ctx, ks)
 	if ok {
 		if cmd, handled := m.act(ctx, a); handled {
 			return cmd
 		}
 	}
-	switch ctx {
-	case keys.Composer:
+	if ctx == keys.Composer || ctx == keys.Completion {
 		cmd := m.comp.update(k)
 		m.refreshCompletion()
 		return tea.Batch(cmd, m.typing())
-	case keys.Timeline, keys.Thread:
-		if ks == "?" {
-			m.openHelp()
-		}
-	case keys.Rooms:
-		if ks == "?" {
-			m.openHelp()
-		}
 	}
 	return nil
+}
+
+// keyContext is where keys go when no dialog is open: the focus, the thread
+// pane when the timeline focus is in an open thread, the completion list
+// when it is open over the composer.
+func (m *Model) keyContext() keys.Context {
+	switch r := m.current(); {
+	case m.focus == keys.Timeline && r != nil && r.thread != "":
+		return keys.Thread
+	case m.focus == keys.Composer && m.comp.comp.kind != 0:
+		return keys.Completion
+	}
+	return m.focus
+}
+
+// completionKey runs a completion-list action; handled=false lets the key
+// act as in the composer.
+func (m *Model) completionKey(a keys.Action) (tea.Cmd, bool) {
+	c := &m.comp.comp
+	switch a {
+	case keys.SelectNext:
+		c.sel = (c.sel + 1) % len(c.items)
+	case keys.SelectPrev:
+		c.sel = (c.sel + len(c.items) - 1) % len(c.items)
+	case keys.Accept:
+		if c.kind == '/' && strings.TrimSpace(c.items[c.sel].insert) == strings.TrimSpace(m.comp.value()) {
+			m.comp.comp = completion{}
+			return m.send(), true // the command is complete: run it
+		}
+		m.acceptCompletion()
+		if strings.HasPrefix(m.comp.value(), "/") {
+			m.refreshCompletion()
+		}
+	case keys.Cancel:
+		m.comp.comp = completion{}
+	default:
+		return nil, false
+	}
+	return nil, true
 }
 
 // typing tells the room the user is typing, at most every 3 seconds.

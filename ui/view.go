@@ -172,11 +172,7 @@ func (m *Model) centerLines(w, h int) []string {
 		out = out[len(out)-h:]
 	}
 	if m.ov != nil {
-		oh := min(h-2, 24)
-		if m.ov.confirm != nil {
-			oh = 2
-		}
-		ol := m.overlayLines(min(w, 90), oh)
+		ol := strings.Split(m.ov.View(m.th, min(w, 90), min(h-2, 24)), "\n")
 		top := max(0, (h-len(ol))/2)
 		for i, l := range ol {
 			if top+i < len(out) {
@@ -257,11 +253,9 @@ func (m *Model) statusLine(w int) string {
 
 func (m *Model) helpLine(w int) string {
 	s := &m.th.Styles
-	ctx := m.focus
+	ctx := m.keyContext()
 	if m.ov != nil {
-		ctx = keys.Picker
-	} else if ctx == keys.Timeline && m.current() != nil && m.current().thread != "" {
-		ctx = keys.Thread
+		ctx = m.ov.Context()
 	}
 	sep := s.HelpSep.Render(" · ")
 	var b strings.Builder
