@@ -132,3 +132,21 @@ func FuzzInspectKeyPackage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDeviceURI: an accepted device URI is exactly the URI its parts rebuild.
+func FuzzParseDeviceURI(f *testing.F) {
+	f.Add("mimi://example.com/d/alice/laptop")
+	f.Add("mimi://a.example/d/b/c/d")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDeviceURI(s)
+		if err != nil {
+			return
+		}
+		if d.DeviceURI() != s {
+			t.Fatalf("%q parsed as %+v", s, d)
+		}
+		if again, err := NewDeviceCredential(d.UserURI(), d.Device); err != nil || again != d {
+			t.Fatalf("%q: user URI round trip %+v %v", s, again, err)
+		}
+	})
+}
