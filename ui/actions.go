@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -252,48 +250,6 @@ func bodyText(body *content.NestedPart, langs []string) string {
 		}
 	}
 	return b.String()
-}
-
-type editorMsg struct {
-	text string
-	err  error
-}
-
-// openEditor hands the composer's text to $EDITOR.
-func (m *Model) openEditor() tea.Cmd {
-	ed := os.Getenv("VISUAL")
-	if ed == "" {
-		ed = os.Getenv("EDITOR")
-	}
-	if ed == "" {
-		ed = "vi"
-	}
-	f, err := os.CreateTemp("", "mimichat-*.md")
-	if err != nil {
-		m.setNotice("editor: " + err.Error())
-		return nil
-	}
-	_, _ = f.WriteString(m.comp.value())
-	f.Close()
-	fields := strings.Fields(ed)
-	c := exec.Command(fields[0], append(fields[1:], f.Name())...)
-	return tea.ExecProcess(c, func(err error) tea.Msg {
-		defer os.Remove(f.Name())
-		b, rerr := os.ReadFile(f.Name())
-		if err == nil {
-			err = rerr
-		}
-		return editorMsg{text: strings.TrimRight(string(b), "\n"), err: err}
-	})
-}
-
-func (m *Model) onEditor(msg editorMsg) {
-	if msg.err != nil {
-		m.setNotice("editor: " + msg.err.Error())
-		return
-	}
-	m.comp.setValue(msg.text)
-	m.focusComposer()
 }
 
 // skipEvents moves the selection off system lines (nothing acts on them),

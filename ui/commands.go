@@ -10,7 +10,6 @@ import (
 	"mimichat/content"
 	"mimichat/keys"
 	"mimichat/render"
-	"mimichat/session"
 )
 
 // Every action on a message is also a /command, so nothing needs a chord.
@@ -113,17 +112,6 @@ func (m *Model) send() tea.Cmd {
 	delete(m.typingSent, r.id)
 	r.bottom, r.sel = -1, -1
 	return m.sendMsg(r, msg)
-}
-
-// sendMsg puts msg in the outbox and shows it at once as pending.
-func (m *Model) sendMsg(r *room, msg *content.Message) tea.Cmd {
-	it, err := m.s.Send(r.id, msg)
-	if err != nil {
-		m.setNotice("cannot send: " + err.Error())
-		return nil
-	}
-	m.onOutbox(it)
-	return nil
 }
 
 // runCommand runs one /command line.
@@ -298,15 +286,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "attach":
 		return m.attach(r, arg)
 	case "retry":
-		n := 0
-		for _, p := range r.pending {
-			if p.item.State == session.Failed && m.s.Retry(p.item.ID) == nil {
-				p.item.State = session.Pending
-				r.pendingVer++
-				n++
-			}
-		}
-		m.setNotice("retrying " + itoa(n) + " message(s)")
+		return m.retryFailed(r)
 	case "topic":
 		return m.roomOp("topic set", func(ctx context.Context) error { _, err := m.s.SetTopic(ctx, r.id, arg); return err })
 	case "name":

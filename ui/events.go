@@ -166,7 +166,7 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		delivered = delivered[len(delivered)-64:]
 	}
 	if len(delivered) > 0 {
-		m.sendReport(r, delivered)
+		cmds = append(cmds, m.sendReport(r, delivered))
 	}
 	if refreshMembers {
 		cmds = append(cmds, m.fetchMembers(r.id))
@@ -175,19 +175,6 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		}
 	}
 	return tea.Batch(cmds...)
-}
-
-// sendReport sends a status report (receipts) to room r.
-func (m *Model) sendReport(r *room, rep content.StatusReport) {
-	body, err := content.StatusBody(rep)
-	if err != nil {
-		return
-	}
-	msg, err := m.builder(r).Message(body)
-	if err != nil {
-		return
-	}
-	_, _ = m.s.Send(r.id, msg)
 }
 
 func (m *Model) onOutbox(it session.OutboxItem) {

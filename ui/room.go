@@ -42,6 +42,9 @@ type room struct {
 type pendingMsg struct {
 	item session.OutboxItem
 	msg  *content.Message
+	// unsaved: the outbox write failed (item.State is Failed); /retry
+	// queues it again
+	unsaved bool
 }
 
 func newRoom(info session.Room, me string) *room {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -107,27 +108,27 @@ func (m *Model) loadOlder(r *room) tea.Cmd {
 	}
 }
 
-func (m *Model) onHistory(msg historyMsg) {
+// onHistory swaps in a timeline rebuilt with older history. When entries
+// arrived while it was built, a tea.Cmd first applies them to it (reading
+// the cache is I/O) and brings it back here.
+func (m *Model) onHistory(msg historyMsg) tea.Cmd {
 	r, ok := m.byID[msg.room]
 	if !ok {
-		return
+		return nil
 	}
-	r.loading = false
 	if msg.err != nil {
+		r.loading = false
 		m.setNotice("history: " + msg.err.Error())
-		return
+		return nil
 	}
 	if msg.tl == nil {
-		r.noOlder = true
-		return
+		r.loading, r.noOlder = false, true
+		return nil
 	}
 	if r.last > msg.last {
-		if rest, err := m.s.Store().After(r.id, msg.last, int(r.last-msg.last)); err == nil {
-			for _, e := range rest {
-				applyEntry(msg.tl, e)
-			}
-		}
+		return catchUp(m.s, msg, r.last)
 	}
+	r.loading = false
 	wasRead := r.tl.Unread() == 0
 	before := r.mainLen()
 	r.tl = msg.tl
@@ -143,6 +144,24 @@ func (m *Model) onHistory(msg historyMsg) {
 		it := r.tl.At(r.tl.Len() - 1)
 		_ = r.tl.MarkRead(it.Current, m.now().UnixMilli())
 	}
+	return nil
 }
 
-var _ = session.Entry{}
+// catchUp applies the cached entries after msg.last, up to last, to the
+// rebuilt timeline (not shown yet, so a goroutine may), and returns msg.
+func catchUp(s *session.Session, msg historyMsg, last uint64) tea.Cmd {
+	return func() tea.Msg {
+		rest, err := s.Store().After(msg.room, msg.last, int(last-msg.last))
+		if err == nil && len(rest) == 0 {
+			err = fmt.Errorf("the cache has no entries after %d", msg.last)
+		}
+		if err != nil {
+			return historyMsg{room: msg.room, err: err}
+		}
+		for _, e := range rest {
+			applyEntry(msg.tl, e)
+			msg.last = e.Seq
+		}
+		return msg
+	}
+}

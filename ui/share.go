@@ -226,9 +226,8 @@ func (m *Model) importHistory(r *room, _ string) tea.Cmd {
 		done := fmt.Sprintf("imported %d entries of shared history (%d already here)%s",
 			len(res.Added), res.Duplicates, droppedSummary(rep))
 		return funcMsg(func(m *Model) tea.Cmd {
-			m.onHistory(historyMsg{room: room, tl: tl, first: low, last: top, more: low > 1})
 			m.setNotice(done)
-			return nil
+			return m.onHistory(historyMsg{room: room, tl: tl, first: low, last: top, more: low > 1})
 		})
 	}
 }

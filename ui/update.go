@@ -41,7 +41,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onMembers(msg)
 		return m, nil
 	case historyMsg:
-		m.onHistory(msg)
+		return m, m.onHistory(msg)
+	case storedMsg:
+		m.onStored(msg)
 		return m, nil
 	case tickMsg:
 		m.onTick()
@@ -53,6 +55,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onSealed(msg)
 	case funcMsg:
 		return m, msg(m)
+	case editorFileMsg:
+		return m, m.runEditor(msg)
 	case editorMsg:
 		m.onEditor(msg)
 		return m, nil
@@ -74,12 +78,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case tea.MouseWheelMsg, tea.MouseClickMsg:
 		cmd := m.onMouse(msg.(tea.MouseMsg))
-		m.markSeen()
-		return m, cmd
+		return m, tea.Batch(cmd, m.markSeen())
 	case tea.KeyPressMsg:
 		cmd := m.onKey(msg)
-		m.markSeen()
-		return m, cmd
+		return m, tea.Batch(cmd, m.markSeen())
 	}
 	return m, nil
 }
@@ -136,7 +138,7 @@ func (m *Model) markSeen() tea.Cmd {
 	}
 	_ = r.tl.MarkRead(newest, m.now().UnixMilli())
 	if len(read) > 0 && !m.opt.NoReadReceipts && m.roomAllowsReadReceipts(r) {
-		m.sendReport(r, read)
+		return m.sendReport(r, read)
 	}
 	return nil
 }
