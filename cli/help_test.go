@@ -1,15 +1,11 @@
 package cli
 
 import (
-	"bytes"
-	"flag"
-	"os"
+	"mimichat/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var updateHelpGolden = flag.Bool("update-help", false, "rewrite testdata/help/*.golden")
 
 // TestHelpGolden: `mimichat --help` and `mimichat <command> --help` for every
 // command and subcommand in the table print, on stdout with exit 0, what
@@ -37,22 +33,7 @@ func TestHelpGolden(t *testing.T) {
 			if code != 0 || errs != "" {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
-			file := filepath.Join("testdata", "help", name+".golden")
-			if *updateHelpGolden {
-				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatalf("%v (run with -update-help to create)", err)
-			}
-			if !bytes.Equal([]byte(out), want) {
-				t.Errorf("help differs from %s:\n%s", file, out)
-			}
+			golden.Check(t, filepath.Join("testdata", "help", name+".golden"), out)
 		})
 	}
 	// The other spellings print the same.

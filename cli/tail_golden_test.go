@@ -2,8 +2,7 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	"mimichat/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"mimichat/proto"
 	"mimichat/session"
 )
-
-var updateClientGolden = flag.Bool("update-client", false, "rewrite testdata/client/*.golden")
 
 // zeroReader makes salts deterministic, so IDs in the golden files are.
 type zeroReader struct{}
@@ -86,19 +83,7 @@ func TestTailOutputGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			path := filepath.Join("testdata", "client", tc.name)
-			if *updateClientGolden {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update-client to create)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("output differs from %s:\n%s", path, buf.String())
-			}
+			golden.Check(t, filepath.Join("testdata", "client", tc.name), buf.String())
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
+//go:generate go run ./internal/emojigen -o emoji_table.go
+
 // Emoji shortcodes (the GitHub set, generated into emoji_table.go) for the
 // composer's ":heart" completion and the reaction picker, ranked by what
 // the user sends most, then by what people send most in general.

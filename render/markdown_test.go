@@ -1,6 +1,7 @@
 package render
 
 import (
+	"mimichat/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,20 +188,7 @@ func TestMarkdownGolden(t *testing.T) {
 	for _, mode := range []string{"dark", "light"} {
 		th, _ := NewTheme(mode, mode == "dark", nil)
 		got := MarkdownToANSI(string(src), 50, th) + "\n"
-		path := filepath.Join("testdata", "chat."+mode+".golden")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != string(want) {
-			t.Errorf("%s differs from the rendering:\n%s\nrun go test ./render -run TestMarkdownGolden -update after checking it", path, got)
-		}
+		golden.Check(t, filepath.Join("testdata", "chat."+mode+".golden"), got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"mimichat/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,6 +84,6 @@ func TestMentionGolden(t *testing.T) {
 			}
 			b.WriteString("--\n")
 		}
-		checkGolden(t, filepath.Join("testdata", "mentions."+mode+".golden"), b.String())
+		golden.Check(t, filepath.Join("testdata", "mentions."+mode+".golden"), b.String())
 	}
 }

@@ -1,7 +1,7 @@
 package render
 
 import (
-	"os"
+	"mimichat/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,7 +88,7 @@ func TestMessageKindsGolden(t *testing.T) {
 				b.WriteString(strings.TrimRight(ansi.Strip(l), " ") + "\n")
 			}
 		}
-		checkGolden(t, filepath.Join("testdata", "messages-"+fmtInt(width)+".golden"), b.String())
+		golden.Check(t, filepath.Join("testdata", "messages-"+fmtInt(width)+".golden"), b.String())
 	}
 }
 
@@ -102,23 +102,6 @@ func fmtInt(n int) string {
 		n /= 10
 	}
 	return s
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the rendering (run with -update after checking):\n%s", path, got)
-	}
 }
 
 // TestHostileContentInert: escape and control sequences, bidi overrides,

@@ -2,8 +2,7 @@ package ui
 
 import (
 	"context"
-	"flag"
-	"os"
+	"mimichat/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,29 +14,9 @@ import (
 	"mimichat/session"
 )
 
-// updating reports -update (the flag is registered by teatest's golden
-// package, which this package's tests link).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if updating() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -update after checking); got:\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 // startDemo runs the demo's relay and peers (history only, no live script)
