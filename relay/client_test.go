@@ -123,12 +123,18 @@ func (c *client) send(f proto.Frame) {
 }
 
 func (c *client) sendRaw(data []byte) {
+	if err := c.trySendRaw(data); err != nil {
+		c.t.Errorf("write: %v", err)
+	}
+}
+
+// trySendRaw writes data and returns the write error, for tests in which
+// the relay may close the connection before the client stops writing.
+func (c *client) trySendRaw(data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, data); err != nil {
-		c.t.Errorf("write: %v", err)
-	}
+	return c.ws.WriteMessage(websocket.BinaryMessage, data)
 }
 
 func (c *client) nextRID() uint64 {
