@@ -110,7 +110,7 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
 	defer cancel()
-	user, err := s.store.authenticate(ctx, token)
+	user, err := authenticate(ctx, s.db, token)
 	if err != nil {
 		return "", 0, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
 	}

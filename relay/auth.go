@@ -4,14 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
+	"mimichat/relay/store/sqlite"
 )
 
 // Tokens are 32 random bytes, shown once as "mct_" + base64url. Only their
@@ -20,17 +20,68 @@ import (
 const tokenPrefix = "mct_"
 
 // User is one account on the relay.
-type User struct {
-	Name    string
-	URI     string
-	Created time.Time
-}
+type User = store.User
 
 // ErrUserExists is returned by AddUser for a taken name.
 var ErrUserExists = errors.New("relay: user already exists")
 
 // ErrBadUserName is returned by AddUser for a name that is not a valid slug.
 var ErrBadUserName = errors.New("relay: user name must be 1-64 of a-z 0-9 . _ -")
+
+// DBFile is the SQLite database file name inside the data directory.
+const DBFile = sqlite.File
+
+// Sync modes: how a commit reaches the disk before the relay acks.
+const (
+	SyncFull   = sqlite.SyncFull
+	SyncNormal = sqlite.SyncNormal
+)
+
+// Store is a relay's storage as its operator sees it: the domain and the
+// user accounts, with the relay's rules (user names are slugs, tokens are
+// random and stored hashed). It works on a running relay's store as well
+// as on one opened alone with OpenStore (SQLite lets two processes share
+// the database).
+type Store struct{ db store.Store }
+
+// OpenStore opens (creating if needed) the SQLite store in dir.
+func OpenStore(dir string) (*Store, error) {
+	db, err := sqlite.Open(dir, SyncFull)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Domain returns the relay's domain, fixing it to want on first use
+// ("localhost" if want is empty). A different non-empty want later is an
+// error: URIs already issued would lie.
+func (s *Store) Domain(want string) (string, error) {
+	return claimDomain(context.Background(), s.db, want)
+}
+
+func claimDomain(ctx context.Context, db store.Store, want string) (string, error) {
+	got, err := db.Domain(ctx)
+	if err != nil {
+		return "", fmt.Errorf("relay: read domain: %w", err)
+	}
+	if got == "" {
+		if want == "" {
+			want = "localhost"
+		}
+		if err := db.SetDomain(ctx, want); err != nil {
+			return "", fmt.Errorf("relay: set domain: %w", err)
+		}
+		return want, nil
+	}
+	if want != "" && want != got {
+		return "", fmt.Errorf("relay: data directory belongs to domain %q, not %q", got, want)
+	}
+	return got, nil
+}
 
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
@@ -49,10 +100,8 @@ func (s *Store) AddUser(domain, name string) (User, string, error) {
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	u := User{Name: name, URI: proto.UserURI(domain, name), Created: time.Now().UTC().Truncate(time.Second)}
-	_, err := s.w.Exec(`INSERT INTO users(name, uri, token_hash, created) VALUES(?,?,?,?)`,
-		u.Name, u.URI, hashToken(token), u.Created.Unix())
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+	if err := s.db.AddUser(context.Background(), u, hashToken(token)); err != nil {
+		if errors.Is(err, store.ErrExists) {
 			return User{}, "", fmt.Errorf("%w: %q", ErrUserExists, name)
 		}
 		return User{}, "", fmt.Errorf("relay: add user %q: %w", name, err)
@@ -62,36 +111,24 @@ func (s *Store) AddUser(domain, name string) (User, string, error) {
 
 // Users lists every user by name.
 func (s *Store) Users() ([]User, error) {
-	rows, err := s.r.Query(`SELECT name, uri, created FROM users ORDER BY name`)
+	us, err := s.db.Users(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("relay: list users: %w", err)
 	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		var u User
-		var created int64
-		if err := rows.Scan(&u.Name, &u.URI, &created); err != nil {
-			return nil, fmt.Errorf("relay: list users: %w", err)
-		}
-		u.Created = time.Unix(created, 0).UTC()
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return us, nil
 }
 
 // authenticate returns the URI of the user holding token, or "" if none.
-func (s *Store) authenticate(ctx context.Context, token string) (string, error) {
+func authenticate(ctx context.Context, db store.Store, token string) (string, error) {
 	if token == "" {
 		return "", nil
 	}
-	var uri string
-	err := s.r.QueryRowContext(ctx, `SELECT uri FROM users WHERE token_hash=?`, hashToken(token)).Scan(&uri)
-	if errors.Is(err, sql.ErrNoRows) {
+	u, err := db.UserByToken(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("relay: authenticate: %w", err)
 	}
-	return uri, nil
+	return u.URI, nil
 }

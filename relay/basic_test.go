@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -102,24 +103,49 @@ func TestDuplicateMessageIDReturnsOriginalAck(t *testing.T) {
 	}
 }
 
-func TestMessageIDIsVerified(t *testing.T) {
+// TestResubmissionIsKeyedOnContent: the relay dedupes on what it can see,
+// the content bytes, per room; it does not read the message ID. A copy of
+// someone else's stored message is answered with the original's stamp and
+// stores nothing, so it cannot be re-posted under another sender; the same
+// bytes in another room are a new message; the original sender's retry is
+// still answered with its own seq.
+func TestResubmissionIsKeyedOnContent(t *testing.T) {
 	s := startRelay(t, Config{})
 	st := s.Store()
 	alice := dial(t, s.Addr(), addUser(t, st, "alice"))
 	mallory := dial(t, s.Addr(), addUser(t, st, "mallory"))
 	room := alice.createRoom("r", proto.CreateRoom{Join: proto.JoinOpen})
+	other := alice.createRoom("other", proto.CreateRoom{Join: proto.JoinOpen})
 	mallory.mustOp(room, proto.KindJoin, "")
-	// Mallory claims alice's message (same bytes and ID): the relay computes
-	// the ID with mallory as sender, so it does not match.
+	mallory.mustOp(other, proto.KindJoin, "")
 	m := message(t, alice.user, room, "mine")
 	m.RID = 9
-	mallory.send(m)
-	if e := mallory.expectError(proto.CodeBadMessageID); e.RID != 9 {
-		t.Fatalf("error for rid %d", e.RID)
-	}
-	m.RID = 10
 	alice.send(m)
-	if a := expect[*proto.Ack](alice); a.Dup {
-		t.Fatal("alice's own message reported as duplicate")
+	orig := expect[*proto.Ack](alice)
+	if orig.Dup {
+		t.Fatal("first submit marked dup")
+	}
+
+	copied := *m
+	copied.RID, copied.ID = 10, bytes.Repeat([]byte{7}, proto.MessageIDSize) // any claimed ID
+	mallory.send(&copied)
+	if a := expect[*proto.Ack](mallory); !a.Dup || a.Seq != orig.Seq || a.RID != 10 {
+		t.Fatalf("copy answered %+v, want dup of seq %d", a, orig.Seq)
+	}
+	copied.RID, copied.Room = 11, other
+	mallory.send(&copied)
+	if a := expect[*proto.Ack](mallory); a.Dup {
+		t.Fatalf("the same bytes in another room answered %+v, want a new message", a)
+	}
+
+	m.RID = 12
+	alice.send(m)
+	if a := expect[*proto.Ack](alice); !a.Dup || a.Seq != orig.Seq || a.TS != orig.TS {
+		t.Fatalf("alice's retry answered %+v, want her original seq %d", a, orig.Seq)
+	}
+	mallory.subscribe(room, orig.Seq-1)
+	evs := mallory.exactEvents(room, 1)
+	if evs[0].Sender != alice.user || !bytes.Equal(evs[0].ID, m.ID) {
+		t.Fatalf("stored %+v, want alice's message once", evs[0])
 	}
 }

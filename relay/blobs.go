@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 // The blob store keeps encrypted attachments (content-08 external parts) for
@@ -47,7 +47,7 @@ const blobUploadTimeout = 5 * time.Minute
 // uploads in progress (counted against the quota before they are stored).
 type blobStore struct {
 	dir   string
-	db    *Store
+	db    store.Store
 	max   int64
 	quota int64
 
@@ -55,7 +55,7 @@ type blobStore struct {
 	reserved map[string]int64 // user -> bytes of uploads in progress
 }
 
-func openBlobs(data string, db *Store, max, quota int64) (*blobStore, error) {
+func openBlobs(data string, db store.Store, max, quota int64) (*blobStore, error) {
 	dir := filepath.Join(data, BlobDir)
 	tmp := filepath.Join(dir, blobTmp)
 	// Uploads cut off by a crash left their temp files: nothing refers to them.
@@ -96,20 +96,17 @@ func (b *blobStore) reserve(ctx context.Context, user string, n int64) (time.Dur
 	if b.quota <= 0 {
 		return 0, nil
 	}
-	since := time.Now().Add(-quotaWindow).UnixMilli()
+	since := time.Now().Add(-quotaWindow)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var used int64
-	var oldest sql.NullInt64
-	err := b.db.r.QueryRowContext(ctx, `SELECT coalesce(sum(size),0), min(created) FROM blobs WHERE uploader=? AND created>?`,
-		user, since).Scan(&used, &oldest)
+	used, oldest, err := b.db.BlobUsage(ctx, user, since)
 	if err != nil {
 		return 0, fmt.Errorf("relay: blob quota: %w", err)
 	}
 	if used+b.reserved[user]+n > b.quota {
 		retry := time.Minute
-		if oldest.Valid {
-			retry = max(time.Until(time.UnixMilli(oldest.Int64).Add(quotaWindow)), time.Second)
+		if !oldest.IsZero() {
+			retry = max(time.Until(oldest.Add(quotaWindow)), time.Second)
 		}
 		return retry, nil
 	}
@@ -131,7 +128,7 @@ func (b *blobStore) release(user string, n int64) {
 // upload handles POST /v1/blobs.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	b := s.blobs
-	user, err := s.store.authenticate(r.Context(), bearer(r))
+	user, err := authenticate(r.Context(), s.db, bearer(r))
 	switch {
 	case err != nil:
 		writeBlobError(w, http.StatusServiceUnavailable, proto.CodeInternal, "cannot check the token now")
@@ -237,8 +234,7 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 	sum := h.Sum(nil)
 	err = syncDir(b.dir)
 	if err == nil {
-		_, err = b.db.r.ExecContext(context.WithoutCancel(ctx),
-			`INSERT INTO blobs(id, uploader, size, sha256, created) VALUES(?,?,?,?,?)`, id, user, n, sum, time.Now().UnixMilli())
+		err = b.db.AddBlob(context.WithoutCancel(ctx), store.Blob{ID: id, Uploader: user, Size: n, SHA256: sum, Created: time.Now()})
 	}
 	if err != nil {
 		os.Remove(final)
@@ -270,17 +266,17 @@ func validBlobID(id string) bool {
 // http.ServeContent.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var sum []byte
-	var created int64
+	var meta store.Blob
 	if validBlobID(id) {
-		err := s.store.r.QueryRowContext(r.Context(), `SELECT sha256, created FROM blobs WHERE id=?`, id).Scan(&sum, &created)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var err error
+		meta, err = s.db.Blob(r.Context(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("blob lookup", "err", err)
 			writeBlobError(w, http.StatusInternalServerError, proto.CodeInternal, "storage failed; retry")
 			return
 		}
 	}
-	if sum == nil {
+	if meta.SHA256 == nil {
 		writeBlobError(w, http.StatusNotFound, proto.CodeBadField, "no such blob")
 		return
 	}
@@ -296,6 +292,6 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Disposition", "attachment")
 	hd.Set("Cache-Control", "private, max-age=31536000, immutable")
-	hd.Set("ETag", `"`+hex.EncodeToString(sum)+`"`)
-	http.ServeContent(w, r, "", time.UnixMilli(created), f)
+	hd.Set("ETag", `"`+hex.EncodeToString(meta.SHA256)+`"`)
+	http.ServeContent(w, r, "", meta.Created, f)
 }

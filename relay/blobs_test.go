@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 // postBlob uploads body with token ("" for none) and returns the response
@@ -48,24 +50,50 @@ func postBlob(t *testing.T, addr, token string, body []byte) (int, BlobInfo, blo
 	return resp.StatusCode, info, ref, resp.Header.Get("Retry-After")
 }
 
-// blobsOnDisk counts blob files and temp files, and blob rows.
+// blobsOnDisk counts blob files and temp files, and blobs recorded in the
+// store. Recorded blobs are counted through their files; the bytes the
+// store records for all users must equal those files' sizes, so a record
+// without a file fails the test.
 func blobsOnDisk(t *testing.T, s *Server) (files, temps, rows int) {
 	t.Helper()
 	ents, err := os.ReadDir(s.blobs.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var recordedFiles int64
 	for _, e := range ents {
-		if e.Name() != blobTmp {
-			files++
+		if e.Name() == blobTmp {
+			continue
 		}
+		files++
+		b, err := s.db.Blob(t.Context(), e.Name())
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows++
+		recordedFiles += b.Size
 	}
 	tmps, err := os.ReadDir(filepath.Join(s.blobs.dir, blobTmp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.store.r.QueryRow(`SELECT count(*) FROM blobs`).Scan(&rows); err != nil {
+	users, err := s.db.Users(t.Context())
+	if err != nil {
 		t.Fatal(err)
+	}
+	var recorded int64
+	for _, u := range users {
+		n, _, err := s.db.BlobUsage(t.Context(), u.URI, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded += n
+	}
+	if recorded != recordedFiles {
+		t.Fatalf("the store records %d blob bytes, the recorded files hold %d", recorded, recordedFiles)
 	}
 	return files, len(tmps), rows
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 type itemKind uint8
@@ -230,28 +231,28 @@ func (c *conn) replay(room string, cur *cursor, upTo uint64) error {
 	}()
 	r := c.srv.hub.room(room)
 	for {
-		var evs []storedEvent
+		var evs []store.Event
 		cached, err := false, error(nil)
 		if r != nil {
-			evs, cached, err = r.tail.after(ctx, c.srv.store, room, cur.last, replayPage)
+			evs, cached, err = r.tail.after(ctx, c.srv.db, room, cur.last, replayPage)
 		}
 		if err == nil && !cached {
-			evs, err = c.srv.store.eventsAfter(ctx, room, cur.last, replayPage)
+			evs, err = c.srv.db.EventsAfter(ctx, room, cur.last, replayPage)
 		}
 		if err != nil {
 			return err
 		}
 		for _, e := range evs {
-			if upTo > 0 && e.seq > upTo {
+			if upTo > 0 && e.Seq > upTo {
 				return nil
 			}
 			c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
-			if err := c.ws.WriteMessage(websocket.BinaryMessage, e.frame); err != nil {
+			if err := c.ws.WriteMessage(websocket.BinaryMessage, e.Frame); err != nil {
 				return err
 			}
-			cur.last = e.seq
+			cur.last = e.Seq
 			c.srv.metrics.replayed.Add(1)
-			if e.ends == c.user {
+			if e.Ends == c.user {
 				cur.ended = true
 				return nil
 			}

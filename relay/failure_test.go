@@ -1,47 +1,69 @@
 package relay
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
+	"mimichat/relay/store/sqlite"
 )
 
-// TestStorageFailureLeavesNothingHalfWritten injects storage errors with
-// SQLite triggers: the request is refused with internal, nothing of it is
-// stored, memory is reloaded to match the database, and the log continues
-// without a gap.
+// failingStore is the real SQLite store with an injected fault: while
+// failNext is set, AppendBatch stores nothing and fails, as a full disk or
+// a lost database would make it.
+type failingStore struct {
+	store.Store
+	failNext atomic.Bool
+}
+
+func (f *failingStore) AppendBatch(ctx context.Context, b store.Batch) error {
+	if f.failNext.Load() {
+		return errors.New("injected storage failure")
+	}
+	return f.Store.AppendBatch(ctx, b)
+}
+
+// TestStorageFailureLeavesNothingHalfWritten injects storage errors: the
+// request is refused with internal, nothing of it is stored, memory is
+// reloaded to match the store (the room operation had already changed it),
+// and the log continues without a gap.
 func TestStorageFailureLeavesNothingHalfWritten(t *testing.T) {
-	s := startRelay(t, Config{})
+	dir := t.TempDir()
+	db, err := sqlite.Open(dir, sqlite.SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &failingStore{Store: db}
+	s := startRelay(t, Config{Data: dir, Store: fs})
 	alice := dial(t, s.Addr(), addUser(t, s.Store(), "alice"))
 	room := alice.createRoom("r", proto.CreateRoom{Topic: "old"})
 	alice.subscribe(room, 0)
 	alice.exactEvents(room, 2)
-	exec := func(q string) {
-		if _, err := s.store.w.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
 
-	// A room operation fails after its event row and in-memory change.
-	exec(`CREATE TRIGGER fail_room BEFORE UPDATE ON rooms BEGIN SELECT RAISE(ABORT, 'injected'); END`)
+	// A room operation fails after its in-memory change.
+	fs.failNext.Store(true)
 	if _, ef := alice.op(room, proto.KindTopic, "", func(o *proto.RoomOp) { o.Value = "new" }); ef == nil || ef.Code != proto.CodeInternal {
 		t.Fatalf("failed op answered %+v", ef)
 	}
-	exec(`DROP TRIGGER fail_room`)
+	fs.failNext.Store(false)
 	alice.send(&proto.RoomInfo{RID: 50, Room: room})
 	if st := expect[*proto.RoomState](alice); st.Topic != "old" || st.LastSeq != 2 {
 		t.Fatalf("after the failure: topic %q head %d, want old and 2", st.Topic, st.LastSeq)
 	}
 
-	// A message fails at its insert.
-	exec(`CREATE TRIGGER fail_msg BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'injected'); END`)
+	// A message fails.
+	fs.failNext.Store(true)
 	m := message(t, alice.user, room, "lost")
 	m.RID = 60
 	alice.send(m)
 	alice.expectError(proto.CodeInternal)
-	exec(`DROP TRIGGER fail_msg`)
+	fs.failNext.Store(false)
 
-	// Retrying both works and continues the log at seq 3 and 4.
+	// Retrying both works and continues the log at seq 3 and 4; the retried
+	// message is new, not a duplicate of the one that failed.
 	ok := alice.mustOp(room, proto.KindTopic, "", func(o *proto.RoomOp) { o.Value = "new" })
 	m.RID = 61
 	alice.send(m)
@@ -52,6 +74,9 @@ func TestStorageFailureLeavesNothingHalfWritten(t *testing.T) {
 	evs := alice.exactEvents(room, 2)
 	if evs[0].Seq != 3 || evs[0].Value != "new" || evs[1].Seq != 4 {
 		t.Fatalf("subscriber saw %+v", evs)
+	}
+	if h, err := db.Head(t.Context(), room); err != nil || h.Seq != 4 {
+		t.Fatalf("stored head %+v, %v; want seq 4", h, err)
 	}
 }
 

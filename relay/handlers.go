@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +10,8 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/gorilla/websocket"
 
-	"mimichat/content"
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 // readLoop reads and handles the client's frames until the connection ends.
@@ -76,7 +75,12 @@ func (c *conn) handle(f proto.Frame) {
 			ref = refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
 			break
 		}
-		c.toWriter(f)
+		if op, ok := f.(*proto.RoomOp); ok && op.Op == proto.KindInvite {
+			if ref = c.inviteTarget(op); ref != nil {
+				break
+			}
+		}
+		c.toWriter(f, nil)
 	case *proto.Subscribe:
 		ref = c.srv.hub.subscribe(c, f)
 	case *proto.Unsubscribe:
@@ -100,8 +104,10 @@ func (c *conn) handle(f proto.Frame) {
 	}
 }
 
-// submit checks what needs no room state (size, rate, message ID) and hands
-// the message to the writer.
+// submit checks what needs no room state (size, rate), hashes the content
+// into its submission key (the relay's dedupe key: content is opaque to
+// it) and hands the message to the writer. The message ID is the client's
+// claim; receivers derive it from sender, room and content themselves.
 func (c *conn) submit(f *proto.Submit) *refusal {
 	if len(f.Content) > c.srv.cfg.MaxContent {
 		return refuse(proto.CodeContentTooLarge, "content is %d bytes; at most %d", len(f.Content), c.srv.cfg.MaxContent)
@@ -109,27 +115,41 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if !c.srv.limits.allow(c.user, time.Now()) {
 		return refuse(proto.CodeRateLimited, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
-	id, err := content.ComputeID(c.user, f.Room, f.Content)
-	if err != nil {
-		return refuse(proto.CodeBadMessageID, "cannot derive the message ID: %v", err)
+	c.toWriter(f, store.SubmitKey(f.Content))
+	return nil
+}
+
+// inviteTarget refuses an invite of someone who is not a user of this
+// relay. It reads the store here, not in the writer, so the writer's batch
+// never waits on a read; users are never removed, so the answer holds when
+// the writer applies the invite.
+func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
+	if c.srv.hub.room(op.Room) == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", op.Room)
 	}
-	if !bytes.Equal(id[:], f.ID) {
-		return refuse(proto.CodeBadMessageID, "id is not the message ID of this content from %s in %s", c.user, f.Room)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := c.srv.db.UserByURI(ctx, op.Target)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return refuse(proto.CodeNoSuchUser, "no user %s on this relay", op.Target)
+	case err != nil:
+		c.log.Error("look up invite target", "target", op.Target, "err", err)
+		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
-	c.toWriter(f)
 	return nil
 }
 
 // toWriter hands a request to the group-commit writer. At most MaxInflight
 // requests per connection wait for their answer, so answers always fit the
 // send queue; beyond that the reader stops reading (TCP pushes back).
-func (c *conn) toWriter(f proto.Frame) {
+func (c *conn) toWriter(f proto.Frame, key []byte) {
 	select {
 	case c.inflight <- struct{}{}:
 	case <-c.done:
 		return
 	}
-	c.srv.hub.in <- &request{c: c, user: c.user, f: f}
+	c.srv.hub.in <- &request{c: c, user: c.user, f: f, key: key}
 }
 
 func (c *conn) signal(f *proto.Signal) *refusal {
@@ -164,18 +184,18 @@ func (c *conn) history(f *proto.History) *refusal {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	evs, more, err := c.srv.store.eventsBefore(ctx, r.uri, first, before, limit)
+	evs, more, err := c.srv.db.EventsBefore(ctx, r.uri, first, before, limit)
 	if err != nil {
 		c.log.Error("history", "room", r.uri, "err", err)
 		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
 	page := &proto.HistoryPage{RID: f.RID, Room: r.uri, More: more, Events: make([]proto.Event, 0, len(evs))}
 	for _, e := range evs {
-		fr, err := proto.Decode(e.frame)
+		fr, err := proto.Decode(e.Frame)
 		ev, ok := fr.(*proto.Event)
 		if err != nil || !ok {
-			c.log.Error("stored event does not decode", "room", r.uri, "seq", e.seq, "err", err)
-			return refuse(proto.CodeInternal, "stored event %d is damaged", e.seq)
+			c.log.Error("stored event does not decode", "room", r.uri, "seq", e.Seq, "err", err)
+			return refuse(proto.CodeInternal, "stored event %d is damaged", e.Seq)
 		}
 		page.Events = append(page.Events, *ev)
 	}

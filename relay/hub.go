@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -8,14 +9,14 @@ import (
 	"github.com/gorilla/websocket"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 // hub owns the rooms: the registry, the writer's input and output, and the
 // dispatcher that acks and fans out committed events in commit order.
 type hub struct {
 	cfg     *Config
-	store   *Store
-	st      *stmts
+	db      store.Store
 	domain  string
 	log     *slog.Logger
 	metrics *metrics
@@ -41,10 +42,29 @@ func (h *hub) addRoom(r *room) {
 	h.mu.Unlock()
 }
 
-// reload replaces the in-memory state with the database's, keeping each
+// loadRooms reads every room's state from the store.
+func loadRooms(ctx context.Context, db store.Store) (map[string]*room, error) {
+	states, err := db.LoadRooms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("relay: load rooms: %w", err)
+	}
+	rooms := make(map[string]*room, len(states))
+	for _, st := range states {
+		r := newRoom(st.URI)
+		r.name, r.topic, r.avatar, r.history, r.join, r.receipt = st.Name, st.Topic, st.Avatar, st.History, st.JoinPolicy, st.Receipts
+		r.head, r.lastTS = st.Last.Seq, st.Last.TS
+		for _, m := range st.Members {
+			r.members[m.User] = &member{role: proto.Role(m.Role), state: proto.State(m.State), joinSeq: m.JoinSeq}
+		}
+		rooms[st.URI] = r
+	}
+	return rooms, nil
+}
+
+// reload replaces the in-memory state with the store's, keeping each
 // surviving room's subscribers. Called by the writer after a failed commit.
 func (h *hub) reload() error {
-	fresh, err := h.store.loadRooms()
+	fresh, err := loadRooms(context.Background(), h.db)
 	if err != nil {
 		return err
 	}
@@ -94,7 +114,7 @@ func (h *hub) fanout(ev committed) {
 	r := ev.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.tail.add(storedEvent{seq: ev.seq, ends: ev.ends, frame: ev.frame})
+	r.tail.add(store.Event{Room: r.uri, Seq: ev.seq, Ends: ev.ends, Frame: ev.frame})
 	if len(r.subs) == 0 {
 		return
 	}

@@ -1,8 +1,6 @@
 package relay
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -159,33 +157,6 @@ func TestReceiptsPolicy(t *testing.T) {
 	if got := info(dial(t, s2.Addr(), toks["bob"])).Receipts; got != proto.ReceiptsOff {
 		t.Fatalf("after restart: receipts %q", got)
 	}
-}
-
-// TestReceiptsColumnMigration: a database from before the receipts policy
-// opens with every room's policy on.
-func TestReceiptsColumnMigration(t *testing.T) {
-	dir := t.TempDir()
-	s := startRelay(t, Config{Data: dir})
-	tok := addUser(t, s.Store(), "alice")
-	room := dial(t, s.Addr(), tok).createRoom("old", proto.CreateRoom{Name: "Old"})
-	if err := s.Shutdown(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", filepath.Join(dir, DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`ALTER TABLE rooms DROP COLUMN receipts`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s2 := startRelay(t, Config{Data: dir})
-	alice := dial(t, s2.Addr(), tok)
-	alice.send(&proto.RoomInfo{RID: 1, Room: room})
-	if st := expect[*proto.RoomState](alice); st.Receipts != proto.ReceiptsOn || st.Name != "Old" {
-		t.Fatalf("migrated room: %+v", st)
-	}
-	alice.mustOp(room, proto.KindReceipts, "", func(o *proto.RoomOp) { o.Value = proto.ReceiptsOff })
 }
 
 func TestVersionRange(t *testing.T) {

@@ -269,3 +269,14 @@ func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
 	}
 	m.role, m.state = c.role, c.state
 }
+
+// memberList lists a room's members with a state other than none.
+func (r *room) memberList() []proto.Member {
+	out := make([]proto.Member, 0, len(r.members))
+	for u, m := range r.members {
+		if m.state != proto.StateNone {
+			out = append(out, proto.Member{User: u, Role: m.role, State: m.state})
+		}
+	}
+	return out
+}

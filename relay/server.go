@@ -1,8 +1,3 @@
-// Package relay is the mimichat provider relay: the hub of draft-ietf-mimi-
-// protocol for its own users. It authenticates clients by bearer token,
-// orders every room's messages and membership operations in one log with
-// hub timestamps, stores them durably in SQLite before acknowledging, and
-// fans them out over websockets. Message content is opaque bytes to it.
 package relay
 
 import (
@@ -21,6 +16,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
+	"mimichat/relay/store/sqlite"
 )
 
 // Config configures a relay. Zero fields take the defaults noted.
@@ -32,6 +29,11 @@ type Config struct {
 	TLSKey   string
 	Insecure bool   // allow plain ws on a non-loopback address
 	Sync     string // SyncFull (default) or SyncNormal
+
+	// Store, if set, is the storage backend, used instead of the SQLite
+	// database in Data (which still holds the attachment blobs). The relay
+	// owns it from Start on and closes it at Shutdown.
+	Store store.Store
 
 	MaxFrame    int     // default proto.DefaultMaxFrame
 	MaxContent  int     // default proto.DefaultMaxContent
@@ -122,7 +124,7 @@ func (c *Config) defaults() error {
 // Server is a running relay.
 type Server struct {
 	cfg     Config
-	store   *Store
+	db      store.Store
 	hub     *hub
 	blobs   *blobStore
 	limits  *limiter
@@ -155,38 +157,38 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.listenAllowed(); err != nil {
 		return nil, err
 	}
-	store, err := openStore(cfg.Data, cfg.Sync)
-	if err != nil {
-		return nil, err
+	db := cfg.Store
+	if db == nil {
+		var err error
+		if db, err = sqlite.Open(cfg.Data, cfg.Sync); err != nil {
+			return nil, err
+		}
 	}
-	s, err := start(cfg, store)
+	s, err := start(cfg, db)
 	if err != nil {
-		store.Close()
+		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func start(cfg Config, store *Store) (*Server, error) {
-	domain, err := store.Domain(cfg.Domain)
+func start(cfg Config, db store.Store) (*Server, error) {
+	ctx := context.Background()
+	domain, err := claimDomain(ctx, db, cfg.Domain)
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := store.loadRooms()
+	rooms, err := loadRooms(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	st, err := prepare(store.w)
+	blobs, err := openBlobs(cfg.Data, db, cfg.MaxBlob, cfg.BlobQuota)
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := openBlobs(cfg.Data, store, cfg.MaxBlob, cfg.BlobQuota)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{cfg: cfg, store: store, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
+	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
-	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, store: store, st: st, domain: domain, log: cfg.Logger, rooms: rooms,
+	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant
@@ -222,8 +224,9 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // Domain is the relay's URI domain.
 func (s *Server) Domain() string { return s.hub.domain }
 
-// Store is the relay's database (for user management while running).
-func (s *Server) Store() *Store { return s.store }
+// Store is the relay's storage as its operator sees it (user management
+// while running).
+func (s *Server) Store() *Store { return &Store{db: s.db} }
 
 // listenAllowed refuses plain ws beyond loopback unless asked to.
 func (c *Config) listenAllowed() error {
@@ -286,7 +289,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		close(s.hub.in) // no reader is left to send on it
 		<-s.dispDone
-		err = s.store.Close()
+		err = s.db.Close()
 		s.log.Info("relay stopped")
 	})
 	return err

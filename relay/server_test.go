@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 func TestListenPolicy(t *testing.T) {
@@ -133,7 +136,8 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
-	st, err := OpenStore(t.TempDir())
+	dir := t.TempDir()
+	st, err := OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +152,25 @@ func TestUsers(t *testing.T) {
 	if _, _, err := st.AddUser("example.com", "Alice Smith"); err == nil {
 		t.Fatal("bad name accepted")
 	}
-	var raw []byte
-	if err := st.r.QueryRow(`SELECT token_hash FROM users WHERE name='alice'`).Scan(&raw); err != nil {
-		t.Fatal(err)
+	// Only the token's SHA-256 is stored: the user is found by the hash, and
+	// no file of the store holds the token's secret part.
+	if got, err := st.db.UserByToken(t.Context(), hashToken(tok)); err != nil || got.URI != u.URI {
+		t.Fatalf("UserByToken(hash) = %+v, %v", got, err)
 	}
-	if strings.Contains(string(raw), tok) || len(raw) != 32 {
-		t.Fatal("token not stored as a SHA-256 hash")
+	if _, err := st.db.UserByToken(t.Context(), []byte(tok)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("UserByToken(token) = %v, want not found", err)
 	}
-	if got, _ := st.authenticate(t.Context(), tok); got != u.URI {
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(strings.TrimPrefix(tok, tokenPrefix))) {
+			t.Fatalf("%s holds the token", f)
+		}
+	}
+	if got, _ := authenticate(t.Context(), st.db, tok); got != u.URI {
 		t.Fatalf("authenticate = %q", got)
 	}
 	users, err := st.Users()

@@ -58,8 +58,8 @@ func TestReplayAcrossCacheAndDatabase(t *testing.T) {
 		t.Fatalf("tail holds %d events, want %d", len(r.tail.evs), tailEvents)
 	}
 	last := r.tail.evs[len(r.tail.evs)-1]
-	stored, err := s.store.eventsAfter(t.Context(), room, last.seq-1, 1)
-	if err != nil || len(stored) != 1 || !bytes.Equal(stored[0].frame, last.frame) {
+	stored, err := s.db.EventsAfter(t.Context(), room, last.Seq-1, 1)
+	if err != nil || len(stored) != 1 || !bytes.Equal(stored[0].Frame, last.Frame) {
 		t.Fatal("tail's newest event differs from the stored one")
 	}
 }

@@ -3,12 +3,12 @@ package relay
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base32"
 	"fmt"
 	"time"
 
 	"mimichat/proto"
+	"mimichat/relay/store"
 )
 
 // request is one state-changing frame (submit, room_op, create_room) on its
@@ -17,6 +17,7 @@ type request struct {
 	c    *conn
 	user string
 	f    proto.Frame
+	key  []byte // a submit's store.SubmitKey, hashed by the connection's reader
 }
 
 // outcome is what the dispatcher does once a batch is durable: answer the
@@ -34,33 +35,6 @@ type committed struct {
 	seq   uint64
 	ends  string // user whose membership this event ends
 	frame []byte // encoded proto.Event, as stored
-}
-
-// stmts are the writer's prepared statements.
-type stmts struct {
-	insEvent, dupOf, upMember, insRoom, upRoom *sql.Stmt
-}
-
-func prepare(db *sql.DB) (*stmts, error) {
-	var s stmts
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&s.insEvent, `INSERT OR IGNORE INTO events(room, seq, ts, msg_id, ends, frame) VALUES(?,?,?,?,?,?)`},
-		{&s.dupOf, `SELECT seq, ts FROM events WHERE room=? AND msg_id=?`},
-		{&s.upMember, `INSERT INTO members(room, user, role, state, join_seq) VALUES(?,?,?,?,?)
-			ON CONFLICT(room, user) DO UPDATE SET role=excluded.role, state=excluded.state, join_seq=excluded.join_seq`},
-		{&s.insRoom, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts) VALUES(?,?,?,?,?,?,?)`},
-		{&s.upRoom, `UPDATE rooms SET name=?, topic=?, avatar=?, history=?, join_policy=?, receipts=? WHERE uri=?`},
-	} {
-		st, err := db.Prepare(p.sql)
-		if err != nil {
-			return nil, fmt.Errorf("relay: prepare: %w", err)
-		}
-		*p.dst = st
-	}
-	return &s, nil
 }
 
 // runWriter is the single writer: it takes the first waiting request, gathers
@@ -121,24 +95,64 @@ func (h *hub) runWriter() {
 	}
 }
 
-// commit applies batch in one transaction. If the commit fails nothing is
-// acked, every request gets an internal error, and the in-memory state is
-// reloaded from the database so no half-applied change survives.
+// pending is one batch on its way to the store: what to write, and the
+// stamps of the submission keys already in the log (stored, or earlier in
+// this batch), by room and key.
+type pending struct {
+	b    store.Batch
+	seen map[string]store.Stamp
+}
+
+func seenKey(room string, key []byte) string { return room + "\x00" + string(key) }
+
+// lookup asks the store, once per room, which of the batch's submits are
+// already in the log, so their resubmissions are answered with the
+// original stamp instead of a new seq.
+func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
+	var byRoom map[string][][]byte
+	for _, req := range batch {
+		if f, ok := req.f.(*proto.Submit); ok {
+			if byRoom == nil {
+				byRoom = map[string][][]byte{}
+			}
+			byRoom[f.Room] = append(byRoom[f.Room], req.key)
+		}
+	}
+	for room, keys := range byRoom {
+		if h.room(room) == nil {
+			continue
+		}
+		stamps, err := h.db.Submitted(ctx, room, keys)
+		if err != nil {
+			return err
+		}
+		for i, st := range stamps {
+			if st.Seq != 0 {
+				p.seen[seenKey(room, keys[i])] = st
+			}
+		}
+	}
+	return nil
+}
+
+// commit applies batch in memory and stores it in one AppendBatch. If that
+// fails nothing is acked, every request gets an internal error, and the
+// in-memory state is reloaded from the store so no half-applied change
+// survives.
 func (h *hub) commit(batch []*request) []outcome {
 	outs := make([]outcome, len(batch))
-	tx, err := h.store.w.BeginTx(context.Background(), nil)
+	ctx := context.Background()
+	p := &pending{seen: map[string]store.Stamp{}}
+	err := h.lookup(ctx, batch, p)
 	if err == nil {
 		for i, req := range batch {
-			if outs[i], err = h.apply(tx, req); err != nil {
+			if outs[i], err = h.apply(p, req); err != nil {
 				break
 			}
 		}
-		if err == nil {
-			err = tx.Commit()
-		}
-		if err != nil {
-			tx.Rollback()
-		}
+	}
+	if err == nil {
+		err = h.db.AppendBatch(ctx, p.b)
 	}
 	if err != nil {
 		h.log.Error("commit failed; batch refused", "requests", len(batch), "err", err)
@@ -152,20 +166,20 @@ func (h *hub) commit(batch []*request) []outcome {
 	return outs
 }
 
-// apply applies one request inside the batch's transaction. A refusal is an
-// outcome; an error (storage failed midway) aborts the whole batch, since
-// memory may already be ahead of the database.
-func (h *hub) apply(tx *sql.Tx, req *request) (outcome, error) {
+// apply applies one request to memory and adds what it stores to the
+// batch. A refusal is an outcome; an error aborts the whole batch, since
+// memory may already be ahead of the store.
+func (h *hub) apply(p *pending, req *request) (outcome, error) {
 	var out outcome
 	var ref *refusal
 	var err error
 	switch f := req.f.(type) {
 	case *proto.Submit:
-		out, ref, err = h.applySubmit(tx, req.user, f)
+		out, ref, err = h.applySubmit(p, req.user, f, req.key)
 	case *proto.RoomOp:
-		out, ref, err = h.applyOp(tx, req.user, f)
+		out, ref, err = h.applyOp(p, req.user, f)
 	case *proto.CreateRoom:
-		out, ref, err = h.applyCreate(tx, req.user, f)
+		out, ref, err = h.applyCreate(p, req.user, f)
 	default:
 		err = fmt.Errorf("writer got a %s frame", req.f.FrameType())
 	}
@@ -188,32 +202,22 @@ func (r *room) nextStamp() (uint64, int64) {
 	return r.head + 1, ts
 }
 
-// appendEvent stores ev as r's next event and advances r's head. It returns
-// false (and stores nothing) when ev's message ID is already in the room.
-func (h *hub) appendEvent(tx *sql.Tx, r *room, ev *proto.Event, ends string) (committed, bool, error) {
+// appendEvent adds ev to the batch as r's next event (key: a message's
+// submission key) and advances r's head.
+func (h *hub) appendEvent(p *pending, r *room, ev *proto.Event, ends string, key []byte) (committed, error) {
 	frame, err := proto.Encode(ev)
 	if err != nil {
-		return committed{}, false, err
+		return committed{}, err
 	}
-	var id, endsCol any
-	if ev.ID != nil {
-		id = ev.ID
-	}
-	if ends != "" {
-		endsCol = ends
-	}
-	res, err := tx.Stmt(h.st.insEvent).Exec(r.uri, ev.Seq, ev.TS, id, endsCol, frame)
-	if err != nil {
-		return committed{}, false, fmt.Errorf("insert event: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return committed{}, false, err
-	}
+	p.b.Events = append(p.b.Events, store.Event{Room: r.uri, Seq: ev.Seq, TS: ev.TS, Key: key, Ends: ends, Frame: frame})
 	r.head, r.lastTS = ev.Seq, ev.TS
-	return committed{r: r, seq: ev.Seq, ends: ends, frame: frame}, true, nil
+	return committed{r: r, seq: ev.Seq, ends: ends, frame: frame}, nil
 }
 
-func (h *hub) applySubmit(tx *sql.Tx, user string, f *proto.Submit) (outcome, *refusal, error) {
+// applySubmit appends a message, or answers a resubmission (same content
+// bytes in the same room: the same submission key) with the original
+// stamp and dup, storing nothing.
+func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte) (outcome, *refusal, error) {
 	r := h.room(f.Room)
 	if r == nil {
 		return outcome{}, refuse(proto.CodeNoSuchRoom, "no room %s", f.Room), nil
@@ -223,36 +227,27 @@ func (h *hub) applySubmit(tx *sql.Tx, user string, f *proto.Submit) (outcome, *r
 	if ref := r.canPost(user); ref != nil {
 		return outcome{}, ref, nil
 	}
+	sk := seenKey(r.uri, key)
+	if st, ok := p.seen[sk]; ok {
+		return outcome{reply: &proto.Ack{RID: f.RID, Room: r.uri, ID: f.ID, Seq: st.Seq, TS: st.TS, Dup: true}}, nil, nil
+	}
 	seq, ts := r.nextStamp()
 	ev := &proto.Event{Room: r.uri, Seq: seq, TS: ts, Sender: user, Kind: proto.KindMessage, ID: f.ID, Content: f.Content}
-	c, stored, err := h.appendEvent(tx, r, ev, "")
+	c, err := h.appendEvent(p, r, ev, "", key)
 	if err != nil {
 		return outcome{}, nil, err
 	}
-	ack := &proto.Ack{RID: f.RID, Room: r.uri, ID: f.ID, Seq: seq, TS: ts}
-	if !stored {
-		if err := tx.Stmt(h.st.dupOf).QueryRow(r.uri, f.ID).Scan(&ack.Seq, &ack.TS); err != nil {
-			return outcome{}, nil, err
-		}
-		ack.Dup = true
-		return outcome{reply: ack}, nil, nil
-	}
-	return outcome{reply: ack, events: []committed{c}}, nil, nil
+	p.seen[sk] = store.Stamp{Seq: seq, TS: ts}
+	return outcome{reply: &proto.Ack{RID: f.RID, Room: r.uri, ID: f.ID, Seq: seq, TS: ts}, events: []committed{c}}, nil, nil
 }
 
-func (h *hub) applyOp(tx *sql.Tx, user string, f *proto.RoomOp) (outcome, *refusal, error) {
+// applyOp authorizes and applies a room operation. An invite's target was
+// checked to be a user by the connection's reader (users are never
+// removed, so that answer still holds).
+func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp) (outcome, *refusal, error) {
 	r := h.room(f.Room)
 	if r == nil {
 		return outcome{}, refuse(proto.CodeNoSuchRoom, "no room %s", f.Room), nil
-	}
-	if f.Op == proto.KindInvite {
-		// Read in the writer's own transaction: no wait for a pool connection.
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM users WHERE uri=?`, f.Target).Scan(&n); err != nil {
-			return outcome{}, nil, fmt.Errorf("look up user: %w", err)
-		} else if n == 0 {
-			return outcome{}, refuse(proto.CodeNoSuchUser, "no user %s on this relay", f.Target), nil
-		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -269,17 +264,12 @@ func (h *hub) applyOp(tx *sql.Tx, user string, f *proto.RoomOp) (outcome, *refus
 	if f.Op == proto.KindLeave || f.Op == proto.KindJoin {
 		ev.Target = ""
 	}
-	c, stored, err := h.appendEvent(tx, r, ev, ch.ends)
-	if err == nil && !stored {
-		err = fmt.Errorf("seq %d already taken", seq)
-	}
-	if err == nil {
-		r.apply(f, ch, seq)
-		err = h.persistState(tx, r, ch.user)
-	}
+	c, err := h.appendEvent(p, r, ev, ch.ends, nil)
 	if err != nil {
 		return outcome{}, nil, err
 	}
+	r.apply(f, ch, seq)
+	h.persistState(p, r, ch.user)
 	out := outcome{reply: &proto.OK{RID: f.RID, Room: r.uri, Seq: seq, TS: ts}, events: []committed{c}}
 	if n, ok := noticeFor(ev, f.Op, user, r.members[ch.user]); ok {
 		out.notices = append(out.notices, n)
@@ -287,24 +277,18 @@ func (h *hub) applyOp(tx *sql.Tx, user string, f *proto.RoomOp) (outcome, *refus
 	return out, nil, nil
 }
 
-// persistState writes r's metadata and user's membership row.
-func (h *hub) persistState(tx *sql.Tx, r *room, user string) error {
-	if _, err := tx.Stmt(h.st.upRoom).Exec(r.name, r.topic, r.avatar, r.history, r.join, r.receipt, r.uri); err != nil {
-		return fmt.Errorf("update room: %w", err)
+// persistState adds r's metadata and user's membership to the batch.
+func (h *hub) persistState(p *pending, r *room, user string) {
+	p.b.Rooms = append(p.b.Rooms, store.Room{URI: r.uri, Name: r.name, Topic: r.topic, Avatar: r.avatar,
+		History: r.history, JoinPolicy: r.join, Receipts: r.receipt})
+	if m := r.members[user]; user != "" && m != nil {
+		p.b.Members = append(p.b.Members, store.Member{Room: r.uri, User: user, Role: string(m.role), State: string(m.state), JoinSeq: m.joinSeq})
 	}
-	if user == "" {
-		return nil
-	}
-	m := r.members[user]
-	if _, err := tx.Stmt(h.st.upMember).Exec(r.uri, user, m.role, m.state, m.joinSeq); err != nil {
-		return fmt.Errorf("update member: %w", err)
-	}
-	return nil
 }
 
 var slugEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-func (h *hub) applyCreate(tx *sql.Tx, user string, f *proto.CreateRoom) (outcome, *refusal, error) {
+func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom) (outcome, *refusal, error) {
 	slug := f.Room
 	if slug == "" {
 		var b [10]byte
@@ -316,9 +300,6 @@ func (h *hub) applyCreate(tx *sql.Tx, user string, f *proto.CreateRoom) (outcome
 		return outcome{}, refuse(proto.CodeRoomExists, "room %s exists", uri), nil
 	}
 	r := newRoom(uri)
-	if _, err := tx.Stmt(h.st.insRoom).Exec(uri, "", "", "", r.history, r.join, r.receipt); err != nil {
-		return outcome{}, nil, fmt.Errorf("insert room: %w", err)
-	}
 	r.members[user] = &member{role: proto.RoleOwner, state: proto.StateJoined, joinSeq: 1}
 	out := outcome{}
 	ops := []*proto.RoomOp{{Op: proto.KindCreate}}
@@ -336,19 +317,14 @@ func (h *hub) applyCreate(tx *sql.Tx, user string, f *proto.CreateRoom) (outcome
 		if op.Op == proto.KindCreate {
 			ev.Role = proto.RoleOwner
 		}
-		c, stored, err := h.appendEvent(tx, r, ev, "")
-		if err == nil && !stored {
-			err = fmt.Errorf("seq %d already taken", seq)
-		}
+		c, err := h.appendEvent(p, r, ev, "", nil)
 		if err != nil {
 			return outcome{}, nil, err
 		}
 		r.apply(op, change{}, seq)
 		out.events = append(out.events, c)
 	}
-	if err := h.persistState(tx, r, user); err != nil {
-		return outcome{}, nil, err
-	}
+	h.persistState(p, r, user) // the room's row goes first in the batch, before its events
 	h.addRoom(r)
 	out.reply = &proto.OK{RID: f.RID, Room: uri, Seq: 1, TS: r.lastTS}
 	return out, nil, nil

@@ -35,11 +35,21 @@ type Entry struct {
 // IsMessage reports whether e carries MIMI content.
 func (e *Entry) IsMessage() bool { return e.Kind == proto.KindMessage }
 
-// entryFromProto copies a relay event into an Entry.
+// entryFromProto copies a relay event into an Entry. A message's ID is
+// derived from its sender, room and content (content-08 §3.3), not taken
+// from the event: the relay cannot read content and does not check the ID
+// the sender claimed. Content without a salt gets the zero ID, which no
+// real message has.
 func entryFromProto(ev *proto.Event) Entry {
 	e := Entry{
 		Room: ev.Room, Seq: ev.Seq, Time: msTime(ev.TS), Sender: ev.Sender, Kind: ev.Kind,
 		Raw: ev.Content, Target: ev.Target, Role: ev.Role, Value: ev.Value, Reason: ev.Reason,
+	}
+	if ev.Kind == proto.KindMessage {
+		if id, err := content.ComputeID(ev.Sender, ev.Room, ev.Content); err == nil {
+			e.ID = id
+		}
+		return e
 	}
 	copy(e.ID[:], ev.ID)
 	return e

@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mimichat/relay/store"
+)
+
+// LoadRooms reads every room with its members and last stamp.
+func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
+	rows, err := s.w.QueryContext(ctx, `SELECT uri, name, topic, avatar, history, join_policy, receipts FROM rooms ORDER BY uri`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: load rooms: %w", err)
+	}
+	var out []store.RoomState
+	at := map[string]int{}
+	for rows.Next() {
+		var r store.RoomState
+		if err := rows.Scan(&r.URI, &r.Name, &r.Topic, &r.Avatar, &r.History, &r.JoinPolicy, &r.Receipts); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite store: load rooms: %w", err)
+		}
+		at[r.URI] = len(out)
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: load rooms: %w", err)
+	}
+
+	rows, err = s.w.QueryContext(ctx, `SELECT room, user, role, state, join_seq FROM members ORDER BY room, user`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: load members: %w", err)
+	}
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.Room, &m.User, &m.Role, &m.State, &m.JoinSeq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite store: load members: %w", err)
+		}
+		if i, ok := at[m.Room]; ok {
+			out[i].Members = append(out[i].Members, m)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: load members: %w", err)
+	}
+
+	rows, err = s.w.QueryContext(ctx, `SELECT room, max(seq), max(ts) FROM events GROUP BY room`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: load heads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uri string
+		var last store.Stamp
+		if err := rows.Scan(&uri, &last.Seq, &last.TS); err != nil {
+			return nil, fmt.Errorf("sqlite store: load heads: %w", err)
+		}
+		if i, ok := at[uri]; ok {
+			out[i].Last = last
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: load heads: %w", err)
+	}
+	return out, nil
+}
+
+// AppendBatch stores b in one transaction on the writer's connection; the
+// commit fsyncs (SyncFull) before it returns.
+func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	// heads holds each room's last stamp as of this batch; a room is known
+	// once it is stored or upserted here.
+	heads := map[string]store.Stamp{}
+	for _, r := range b.Rooms {
+		_, err := tx.ExecContext(ctx, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts) VALUES(?,?,?,?,?,?,?)
+			ON CONFLICT(uri) DO UPDATE SET name=excluded.name, topic=excluded.topic, avatar=excluded.avatar,
+			history=excluded.history, join_policy=excluded.join_policy, receipts=excluded.receipts`,
+			r.URI, r.Name, r.Topic, r.Avatar, r.History, r.JoinPolicy, r.Receipts)
+		if err != nil {
+			return fmt.Errorf("sqlite store: upsert room %s: %w", r.URI, err)
+		}
+		if _, ok := heads[r.URI]; !ok {
+			if heads[r.URI], _, err = head(ctx, tx, r.URI); err != nil {
+				return err
+			}
+		}
+	}
+	known := func(room string) (store.Stamp, error) {
+		if h, ok := heads[room]; ok {
+			return h, nil
+		}
+		h, exists, err := head(ctx, tx, room)
+		if err != nil {
+			return h, err
+		}
+		if !exists {
+			return h, fmt.Errorf("sqlite store: room %s: %w", room, store.ErrNotFound)
+		}
+		heads[room] = h
+		return h, nil
+	}
+	for _, m := range b.Members {
+		if _, err := known(m.Room); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO members(room, user, role, state, join_seq) VALUES(?,?,?,?,?)
+			ON CONFLICT(room, user) DO UPDATE SET role=excluded.role, state=excluded.state, join_seq=excluded.join_seq`,
+			m.Room, m.User, m.Role, m.State, m.JoinSeq)
+		if err != nil {
+			return fmt.Errorf("sqlite store: upsert member %s of %s: %w", m.User, m.Room, err)
+		}
+	}
+	ins := tx.StmtContext(ctx, s.ins)
+	for _, e := range b.Events {
+		h, err := known(e.Room)
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.Seq != h.Seq+1:
+			return fmt.Errorf("sqlite store: event %s #%d: %w: the room's last seq is %d", e.Room, e.Seq, store.ErrConflict, h.Seq)
+		case e.TS < h.TS:
+			return fmt.Errorf("sqlite store: event %s #%d: %w: ts %d is before the room's last ts %d", e.Room, e.Seq, store.ErrConflict, e.TS, h.TS)
+		}
+		var key, ends any
+		if e.Key != nil {
+			key = e.Key
+		}
+		if e.Ends != "" {
+			ends = e.Ends
+		}
+		if _, err := ins.ExecContext(ctx, e.Room, e.Seq, e.TS, key, ends, e.Frame); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("sqlite store: event %s #%d: %w", e.Room, e.Seq, store.ErrDuplicate)
+			}
+			return fmt.Errorf("sqlite store: insert event %s #%d: %w", e.Room, e.Seq, err)
+		}
+		heads[e.Room] = store.Stamp{Seq: e.Seq, TS: e.TS}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite store: commit: %w", err)
+	}
+	return nil
+}
+
+// head returns room's last stamp and whether the room exists.
+func head(ctx context.Context, tx *sql.Tx, room string) (store.Stamp, bool, error) {
+	var h store.Stamp
+	var exists bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM rooms WHERE uri=?),
+		coalesce((SELECT seq FROM events WHERE room=? ORDER BY seq DESC LIMIT 1), 0),
+		coalesce((SELECT ts FROM events WHERE room=? ORDER BY seq DESC LIMIT 1), 0)`, room, room, room).Scan(&exists, &h.Seq, &h.TS)
+	if err != nil {
+		return h, false, fmt.Errorf("sqlite store: head of %s: %w", room, err)
+	}
+	return h, exists, nil
+}
+
+// Head returns room's last stamp.
+func (s *Store) Head(ctx context.Context, room string) (store.Stamp, error) {
+	var h store.Stamp
+	err := s.r.QueryRowContext(ctx, `SELECT seq, ts FROM events WHERE room=? ORDER BY seq DESC LIMIT 1`, room).Scan(&h.Seq, &h.TS)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return h, fmt.Errorf("sqlite store: head of %s: %w", room, err)
+	}
+	return h, nil
+}
+
+// submittedChunk bounds the keys of one lookup query.
+const submittedChunk = 256
+
+// Submitted looks keys up on the writer's connection (the writer calls it
+// once per batch and room, and it must see the writer's last commit).
+func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]store.Stamp, error) {
+	out := make([]store.Stamp, len(keys))
+	found := map[string]store.Stamp{}
+	for start := 0; start < len(keys); start += submittedChunk {
+		chunk := keys[start:min(len(keys), start+submittedChunk)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, room)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		q := `SELECT submit_key, seq, ts FROM events WHERE room=? AND submit_key IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		rows, err := s.w.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+		}
+		for rows.Next() {
+			var k []byte
+			var st store.Stamp
+			if err := rows.Scan(&k, &st.Seq, &st.TS); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+			}
+			found[string(k)] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+		}
+	}
+	if len(found) == 0 {
+		return out, nil
+	}
+	for i, k := range keys {
+		out[i] = found[string(k)]
+	}
+	return out, nil
+}
+
+const eventCols = `seq, ts, submit_key, coalesce(ends,''), frame`
+
+// EventsAfter reads up to limit events of room after seq after.
+func (s *Store) EventsAfter(ctx context.Context, room string, after uint64, limit int) ([]store.Event, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+eventCols+` FROM events WHERE room=? AND seq>? ORDER BY seq LIMIT ?`, room, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: read events of %s: %w", room, err)
+	}
+	return scanEvents(rows, room)
+}
+
+// EventsBefore reads the newest up to limit events of room in [from, before).
+func (s *Store) EventsBefore(ctx context.Context, room string, from, before uint64, limit int) ([]store.Event, bool, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+eventCols+` FROM events WHERE room=? AND seq>=? AND seq<? ORDER BY seq DESC LIMIT ?`,
+		room, from, before, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite store: read history of %s: %w", room, err)
+	}
+	evs, err := scanEvents(rows, room)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(evs) > limit
+	if more {
+		evs = evs[:limit]
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	return evs, more, nil
+}
+
+func scanEvents(rows *sql.Rows, room string) ([]store.Event, error) {
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		e := store.Event{Room: room}
+		if err := rows.Scan(&e.Seq, &e.TS, &e.Key, &e.Ends, &e.Frame); err != nil {
+			return nil, fmt.Errorf("sqlite store: scan event of %s: %w", room, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: read events of %s: %w", room, err)
+	}
+	return out, nil
+}

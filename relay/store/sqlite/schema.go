@@ -1,0 +1,150 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// tables is the relay's whole durable state. Events keep their encoded
+// frame so replay sends stored bytes without re-encoding; submit_key is a
+// message's store.SubmitKey, unique per room (indexes, below, come after
+// migrate has brought an older table up to these columns).
+const tables = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users(
+	name TEXT PRIMARY KEY,
+	uri TEXT NOT NULL UNIQUE,
+	token_hash BLOB NOT NULL UNIQUE,
+	created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rooms(
+	uri TEXT PRIMARY KEY,
+	name TEXT NOT NULL DEFAULT '',
+	topic TEXT NOT NULL DEFAULT '',
+	avatar TEXT NOT NULL DEFAULT '',
+	history TEXT NOT NULL,
+	join_policy TEXT NOT NULL,
+	receipts TEXT NOT NULL DEFAULT 'on');
+CREATE TABLE IF NOT EXISTS members(
+	room TEXT NOT NULL,
+	user TEXT NOT NULL,
+	role TEXT NOT NULL,
+	state TEXT NOT NULL,
+	join_seq INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY(room, user)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events(
+	room TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	ts INTEGER NOT NULL,
+	submit_key BLOB,
+	ends TEXT,
+	frame BLOB NOT NULL,
+	PRIMARY KEY(room, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs(
+	id TEXT PRIMARY KEY,
+	uploader TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	sha256 BLOB NOT NULL,
+	created INTEGER NOT NULL);
+`
+
+const indexes = `
+CREATE UNIQUE INDEX IF NOT EXISTS events_submit_key ON events(room, submit_key) WHERE submit_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploader, created);
+`
+
+// migrate creates the schema, or brings a database created by an older
+// relay up to it, in one transaction (a crash midway leaves the old one).
+func migrate(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(tables); err != nil {
+		return err
+	}
+	// CREATE TABLE IF NOT EXISTS leaves an existing table as it was: add
+	// the columns created since.
+	if !hasColumn(tx, "rooms", "receipts") {
+		if _, err := tx.Exec(`ALTER TABLE rooms ADD COLUMN receipts TEXT NOT NULL DEFAULT 'on'`); err != nil {
+			return fmt.Errorf("add rooms.receipts: %w", err)
+		}
+	}
+	if hasColumn(tx, "events", "msg_id") {
+		if err := rekey(tx); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(indexes); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func hasColumn(tx *sql.Tx, table, column string) bool {
+	var n int
+	err := tx.QueryRow(`SELECT count(*) FROM pragma_table_info(?) WHERE name=?`, table, column).Scan(&n)
+	return err == nil && n > 0
+}
+
+// rekey moves an events table from the relay's old dedupe column (msg_id:
+// the client's message ID, which the relay checked by decoding content) to
+// submit_key, deriving each stored message's key from the content in its
+// frame, so a resubmission of a message stored before the upgrade is still
+// answered as a duplicate.
+func rekey(tx *sql.Tx) error {
+	if _, err := tx.Exec(`ALTER TABLE events ADD COLUMN submit_key BLOB`); err != nil {
+		return fmt.Errorf("add events.submit_key: %w", err)
+	}
+	rows, err := tx.Query(`SELECT room, seq, frame FROM events WHERE msg_id IS NOT NULL ORDER BY room, seq`)
+	if err != nil {
+		return fmt.Errorf("read messages to rekey: %w", err)
+	}
+	type keyed struct {
+		room string
+		seq  uint64
+		key  []byte
+	}
+	var todo []keyed
+	seen := map[string]bool{} // room + key
+	for rows.Next() {
+		var k keyed
+		var frame []byte
+		if err := rows.Scan(&k.room, &k.seq, &frame); err != nil {
+			rows.Close()
+			return fmt.Errorf("read messages to rekey: %w", err)
+		}
+		f, err := proto.Decode(frame)
+		ev, ok := f.(*proto.Event)
+		if err != nil || !ok {
+			rows.Close()
+			return fmt.Errorf("rekey: stored event %s #%d does not decode: %v", k.room, k.seq, err)
+		}
+		k.key = store.SubmitKey(ev.Content)
+		// The same bytes from two senders had two message IDs: the first
+		// keeps the key, a later copy is stored without one.
+		if seen[k.room+"\x00"+string(k.key)] {
+			continue
+		}
+		seen[k.room+"\x00"+string(k.key)] = true
+		todo = append(todo, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read messages to rekey: %w", err)
+	}
+	for _, k := range todo {
+		if _, err := tx.Exec(`UPDATE events SET submit_key=? WHERE room=? AND seq=?`, k.key, k.room, k.seq); err != nil {
+			return fmt.Errorf("rekey %s #%d: %w", k.room, k.seq, err)
+		}
+	}
+	for _, q := range []string{`DROP INDEX IF EXISTS events_msg_id`, `ALTER TABLE events DROP COLUMN msg_id`} {
+		if _, err := tx.Exec(q); err != nil {
+			return fmt.Errorf("rekey: %s: %w", q, err)
+		}
+	}
+	return nil
+}
