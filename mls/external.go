@@ -107,6 +107,10 @@ func AddProposal(keyPackage []byte, cs CipherSuite) (*Proposal, error) {
 type ExternalJoinOptions struct {
 	RatchetTree []byte  // when the GroupInfo lacks the ratchet_tree extension
 	RemoveLeaf  *uint32 // resync: remove this member's old leaf in the same commit
+	// SelfRemoves are the pending SelfRemove PublicMessages of the GroupInfo's
+	// epoch, as the hub hands them out with it; the joiner verifies each (all
+	// but the membership tag) and must commit them by reference.
+	SelfRemoves [][]byte
 }
 
 // JoinExternal joins by external commit from a GroupInfo; the returned
@@ -152,6 +156,22 @@ func JoinExternal(groupInfo []byte, id *Identity, opts ExternalJoinOptions) (*Gr
 			return nil, nil, fmt.Errorf("%w: resync may only remove a leaf with the same identity", ErrExternal)
 		}
 		list = append(list, ProposalOrRef{Proposal: &Proposal{Type: ProposalRemove, Removed: *opts.RemoveLeaf}})
+	}
+	removing := map[uint32]bool{}
+	if opts.RemoveLeaf != nil {
+		removing[*opts.RemoveLeaf] = true
+	}
+	for i, b := range opts.SelfRemoves {
+		ref, snd, err := verifySelfRemove(s, tree, &gi.GroupContext, b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: pending SelfRemove %d: %w", ErrExternal, i, err)
+		}
+		if removing[snd.Index] {
+			continue // one removal per leaf
+		}
+		removing[snd.Index] = true
+		old.proposals = append(old.proposals, cachedProposal{ref: ref, proposal: &Proposal{Type: ProposalSelfRemove}, sender: snd})
+		list = append(list, ProposalOrRef{Reference: ref})
 	}
 	committer := Sender{Type: SenderNewMemberCommit}
 	props, err := old.resolveProposals(list, committer)

@@ -56,9 +56,22 @@ func (g *Group) pskSecretFor(ids []PreSharedKeyID) ([]byte, error) {
 func (g *Group) selectPending() []ProposalOrRef {
 	var out []ProposalOrRef
 	touched := map[uint32]bool{}
+	// SelfRemoves first: a Remove or Update of a leaf that removes itself is
+	// invalid (draft-ietf-mls-extensions), and a committer must carry them.
+	// A member cannot commit its own SelfRemove; another member will.
+	if _, ok := selfRemoveCapable(g.tree); ok {
+		for _, c := range g.proposals {
+			if c.proposal.Type == ProposalSelfRemove && c.sender.Index != g.me && !touched[c.sender.Index] {
+				touched[c.sender.Index] = true
+				out = append(out, ProposalOrRef{Reference: c.ref})
+			}
+		}
+	}
 	for _, c := range g.proposals {
 		p := c.proposal
 		switch p.Type {
+		case ProposalSelfRemove:
+			continue // selected above
 		case ProposalReInit:
 			continue // restarting a group is not implemented
 		case ProposalUpdate:

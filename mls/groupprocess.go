@@ -14,7 +14,8 @@ type Received struct {
 	AuthenticatedData []byte
 	Proposal          *Proposal // for proposals
 	Joined            []uint32  // leaves added by a commit
-	Removed           []uint32  // leaves removed by a commit
+	Removed           []uint32  // leaves removed by a commit (Remove and SelfRemove)
+	SelfRemoved       []uint32  // the leaves of Removed that left by SelfRemove
 }
 
 // Process verifies and applies one MLSMessage addressed to the group.
@@ -67,6 +68,9 @@ func (g *Group) Process(msg []byte) (*Received, error) {
 	case ContentProposal:
 		if err := g.checkProposalSender(c.Sender, c.Proposal); err != nil {
 			return nil, err
+		}
+		if c.Proposal.Type == ProposalSelfRemove && ac.WireFormat != WirePublicMessage {
+			return nil, fmt.Errorf("%w: SelfRemove must be a PublicMessage", ErrWireFormat)
 		}
 		g.proposals = append(g.proposals, cachedProposal{ref: proposalRef(g.s, ac.bytes()), proposal: c.Proposal, sender: c.Sender})
 		r.Proposal = c.Proposal
@@ -140,6 +144,9 @@ func (g *Group) checkProposalSender(s Sender, p *Proposal) error {
 	if p.Type == ProposalUpdate && s.Type != SenderMember {
 		return &ProposalError{-1, "update from a non-member"}
 	}
+	if p.Type == ProposalSelfRemove && s.Type != SenderMember {
+		return &ProposalError{-1, "SelfRemove from a non-member"}
+	}
 	return nil
 }
 
@@ -164,8 +171,12 @@ func (g *Group) processCommit(ac *AuthenticatedContent, r *Received) error {
 		return err
 	}
 	for _, p := range props {
-		if p.proposal.Type == ProposalRemove {
+		switch p.proposal.Type {
+		case ProposalRemove:
 			r.Removed = append(r.Removed, p.proposal.Removed)
+		case ProposalSelfRemove:
+			r.Removed = append(r.Removed, p.sender.Index)
+			r.SelfRemoved = append(r.SelfRemoved, p.sender.Index)
 		}
 	}
 	r.Joined = a.joiners

@@ -51,20 +51,25 @@ func (g *Group) Encrypt(plaintext, authenticatedData []byte) ([]byte, error) {
 
 // propose frames and caches an own proposal.
 func (g *Group) propose(p *Proposal) ([]byte, []byte, error) {
+	return g.proposeAs(p, g.PublicHandshake)
+}
+
+// proposeAs is propose with the wire format chosen by the caller.
+func (g *Group) proposeAs(p *Proposal, public bool) ([]byte, []byte, error) {
 	if err := g.checkActive(); err != nil {
 		return nil, nil, err
 	}
 	ac := g.frame(ContentProposal, nil)
 	ac.Content.Proposal = p
 	ac.WireFormat = WirePrivateMessage
-	if g.PublicHandshake {
+	if public {
 		ac.WireFormat = WirePublicMessage
 	}
 	if err := g.s.signFramed(ac, g.id.SignaturePriv, g.contextBytes()); err != nil {
 		return nil, nil, err
 	}
 	ref := proposalRef(g.s, ac.bytes())
-	msg, err := g.protect(ac, g.PublicHandshake)
+	msg, err := g.protect(ac, public)
 	if err != nil {
 		return nil, nil, err
 	}

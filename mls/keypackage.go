@@ -39,7 +39,7 @@ func NewIdentity(cs CipherSuite, name []byte) (*Identity, error) {
 // defaultCapabilities lists what this implementation supports.
 func defaultCapabilities(cs CipherSuite) Capabilities {
 	return Capabilities{Versions: []uint16{mls10}, CipherSuites: []uint16{uint16(cs)},
-		Credentials: []uint16{CredentialBasic, CredentialX509}}
+		Proposals: []uint16{ProposalSelfRemove}, Credentials: []uint16{CredentialBasic, CredentialX509}}
 }
 
 // newLeafNode builds and signs a leaf for id with the given encryption key.

@@ -57,11 +57,11 @@ func (g *Group) resolveProposals(list []ProposalOrRef, committer Sender) ([]reso
 	out := make([]resolvedProposal, 0, len(list))
 	for i, p := range list {
 		if p.Proposal != nil {
+			if p.Proposal.Type == ProposalSelfRemove {
+				return nil, &ProposalError{i, "SelfRemove inline (allowed by reference only)"}
+			}
 			out = append(out, resolvedProposal{proposal: p.Proposal, sender: committer})
 			continue
-		}
-		if committer.Type == SenderNewMemberCommit {
-			return nil, &ProposalError{i, "external commit references a proposal"}
 		}
 		var found *cachedProposal
 		for j := range g.proposals {
@@ -72,6 +72,9 @@ func (g *Group) resolveProposals(list []ProposalOrRef, committer Sender) ([]reso
 		}
 		if found == nil {
 			return nil, &ProposalError{i, fmt.Sprintf("unknown proposal reference %x", p.Reference)}
+		}
+		if committer.Type == SenderNewMemberCommit && found.proposal.Type != ProposalSelfRemove {
+			return nil, &ProposalError{i, "external commit references a proposal other than SelfRemove"}
 		}
 		out = append(out, resolvedProposal{proposal: found.proposal, sender: found.sender, ref: found.ref})
 	}
@@ -112,6 +115,20 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 				return nil, &ProposalError{i, "second update or remove for a leaf"}
 			}
 			touched[p.Removed] = true
+		case ProposalSelfRemove:
+			if rp.sender.Type != SenderMember {
+				return nil, &ProposalError{i, "SelfRemove not sent by a member"}
+			}
+			if g.tree.leaf(rp.sender.Index) == nil {
+				return nil, &ProposalError{i, fmt.Sprintf("SelfRemove from blank or absent leaf %d", rp.sender.Index)}
+			}
+			if !external && rp.sender.Index == committer.Index {
+				return nil, &ProposalError{i, "committer includes its own SelfRemove"}
+			}
+			if touched[rp.sender.Index] {
+				return nil, &ProposalError{i, "second update or remove for a leaf"}
+			}
+			touched[rp.sender.Index] = true
 		case ProposalPSK:
 			id := p.PSK
 			var w writer
@@ -142,10 +159,15 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 			return nil, &ProposalError{-1, "external commit without exactly one ExternalInit"}
 		}
 		if counts[ProposalRemove] > 1 || counts[ProposalAdd]+counts[ProposalUpdate]+counts[ProposalGroupContextExtensions]+counts[ProposalReInit] > 0 {
-			return nil, &ProposalError{-1, "external commit may carry only ExternalInit, one Remove and PSKs"}
+			return nil, &ProposalError{-1, "external commit may carry only ExternalInit, one Remove, SelfRemoves and PSKs"}
 		}
 	} else if counts[ProposalExternalInit] > 0 {
 		return nil, &ProposalError{-1, "ExternalInit in a member commit"}
+	}
+	if counts[ProposalSelfRemove] > 0 {
+		if leaf, ok := selfRemoveCapable(g.tree); !ok {
+			return nil, &ProposalError{-1, fmt.Sprintf("SelfRemove in a group whose leaf %d does not support it", leaf)}
+		}
 	}
 
 	// 1. GroupContextExtensions
@@ -189,7 +211,16 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 			a.updatedMe = rp.ref
 		}
 	}
-	// 3. Remove
+	// 3. SelfRemove (after Update, before Remove): the sender's leaf goes.
+	for _, rp := range props {
+		if rp.proposal.Type == ProposalSelfRemove {
+			a.tree.removeLeaf(rp.sender.Index)
+			if rp.sender.Index == g.me {
+				a.removedMe = true
+			}
+		}
+	}
+	// 4. Remove
 	for _, rp := range props {
 		if rp.proposal.Type == ProposalRemove {
 			a.tree.removeLeaf(rp.proposal.Removed)
@@ -198,7 +229,7 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 			}
 		}
 	}
-	// 4. Add
+	// 5. Add
 	for i, rp := range props {
 		if rp.proposal.Type != ProposalAdd {
 			continue
@@ -213,7 +244,7 @@ func (g *Group) applyProposals(props []resolvedProposal, committer Sender) (*app
 		a.joinerKPs = append(a.joinerKPs, kp)
 		a.joinerSet[idx] = true
 	}
-	// 5. PSK, ExternalInit, ReInit
+	// 6. PSK, ExternalInit, ReInit
 	for _, rp := range props {
 		switch rp.proposal.Type {
 		case ProposalPSK:

@@ -11,6 +11,9 @@ const (
 	ProposalReInit                 uint16 = 5
 	ProposalExternalInit           uint16 = 6
 	ProposalGroupContextExtensions uint16 = 7
+	// ProposalSelfRemove is draft-ietf-mls-extensions' SelfRemove (0x000a, as
+	// suggested there): an empty body; the leaf removed is the proposal's sender.
+	ProposalSelfRemove uint16 = 0x000a
 )
 
 // Proposal is one proposed change; which fields are set depends on Type.
@@ -53,6 +56,7 @@ func (p *Proposal) encode(w *writer) {
 		w.opaque(p.KEMOutput)
 	case ProposalGroupContextExtensions:
 		encodeExtensions(w, p.Extensions)
+	case ProposalSelfRemove: // struct {} SelfRemove
 	}
 }
 
@@ -78,6 +82,7 @@ func (p *Proposal) decode(r *reader) {
 		p.KEMOutput = clone(r.opaque("external_init.kem_output"))
 	case ProposalGroupContextExtensions:
 		p.Extensions = decodeExtensions(r, "group_context_extensions.extensions")
+	case ProposalSelfRemove:
 	default:
 		r.fail("proposal.proposal_type", fmt.Errorf("%w: proposal type %d", ErrBadValue, p.Type))
 	}
