@@ -17,6 +17,7 @@ import (
 
 	"mimichat/content"
 	"mimichat/history"
+	"mimichat/history/cache"
 )
 
 // parseSince accepts RFC 3339 or a duration back from now ("48h").
@@ -99,7 +100,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 			defer os.Remove(f.Name())
 			out = f
 		}
-		rep, err := history.Export(out, history.Room{ID: rid, Name: cached.Name, Subject: cached.Topic}, history.StoreSource(st, rid), opts)
+		rep, err := history.Export(out, history.Room{ID: rid, Name: cached.Name, Subject: cached.Topic}, cache.Source(st, rid), opts)
 		if err != nil {
 			if f != nil {
 				f.Close()
@@ -183,7 +184,7 @@ func importCommand(fs *flag.FlagSet) runFunc {
 			in = &history.ProgressReader{R: f, Total: st.Size(), Interval: 100 * time.Millisecond,
 				Report: func(done, total int64) { drawProgress(c.err, done, total) }}
 		}
-		format, rep, res, err := history.ImportFile(st, in, rid)
+		format, rep, res, err := cache.ImportFile(st, in, rid)
 		if _, ok := in.(*history.ProgressReader); ok {
 			fmt.Fprintln(c.err)
 		}

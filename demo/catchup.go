@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mimichat/history"
+	"mimichat/history/cache"
 	"mimichat/proto"
 )
 
@@ -55,7 +56,7 @@ func (p *peer) shareHistory(ctx context.Context, room, user string) error {
 	if err != nil {
 		return err
 	}
-	src := func(fn func(*history.Item) error) error { return history.ScanStore(p.s.Store(), room, fn) }
+	src := func(fn func(*history.Item) error) error { return cache.Scan(p.s.Store(), room, fn) }
 	msg, _, err := history.ShareOffer(ctx, p.build(room), history.Room{ID: room, Name: r.Name, Subject: r.Topic}, src,
 		history.ExportOptions{Now: time.Now().UnixMilli()}, user, proto.DefaultMaxContent, p.s.Upload)
 	if err != nil {

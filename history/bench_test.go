@@ -3,7 +3,6 @@ package history
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"mimichat/content"
-	"mimichat/session"
 )
 
 // A 100,000-message room: 70% text (a fifth replies), 15% reactions, 10%
@@ -156,46 +154,3 @@ func BenchmarkExportVCon100k(b *testing.B) { benchExport(b, FormatVCon) }
 func BenchmarkExportCPIM100k(b *testing.B) { benchExport(b, FormatCPIM) }
 func BenchmarkImportVCon100k(b *testing.B) { benchImport(b, FormatVCon) }
 func BenchmarkImportCPIM100k(b *testing.B) { benchImport(b, FormatCPIM) }
-
-// The whole import into the SQLite cache (one transaction), as `mimichat
-// import` does it: the file streams into a room the cache does not hold.
-func BenchmarkImportVConIntoStore100k(b *testing.B) { benchImportIntoStore(b, false) }
-
-// The same file merged below a cached run (staged in import_stage, copied to
-// low-n..low-1 at the commit), with every message checked against the cache.
-func BenchmarkImportVConBelowRun100k(b *testing.B) { benchImportIntoStore(b, true) }
-
-func benchImportIntoStore(b *testing.B, below bool) {
-	items := big(b)
-	now := t0.Add(24 * time.Hour).UnixMilli()
-	var buf bytes.Buffer
-	if _, err := Export(&buf, Room{ID: roomURI}, SliceSource(items), ExportOptions{Format: FormatVCon, Now: now}); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		st := openStoreB(b)
-		if below {
-			if err := st.SaveRoom(session.Room{ID: roomURI, Low: 1_000_000, Cursor: 999_999}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StartTimer()
-		peak := peakHeap(func() {
-			_, _, res, err := ImportFile(st, bytes.NewReader(buf.Bytes()), "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res.NewRoom == below || res.Imported < 90_000 {
-				b.Fatalf("new room %v, imported %d", res.NewRoom, res.Imported)
-			}
-		})
-		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
-	}
-}
-
-var _ = io.Discard

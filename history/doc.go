@@ -10,4 +10,12 @@
 // hub order); what a format cannot carry is counted in a Report, never
 // silently lost. Readers stream (one dialog entry or CPIM message at a time)
 // so a 100,000-message room never sits in memory as a JSON tree.
+//
+// This package is pure format code: readers and writers over io.Reader and
+// io.Writer, the export plan, and history offers as message content. Of
+// mimichat's packages it imports only content (TestFormatCodeImportsOnlyContent),
+// so the formats are tested and fuzzed without a database and serve any
+// source of items. The client's cache is reached through the adapter in
+// history/cache (cache.Source to export a cached room, cache.ImportFile and
+// cache.ImportOffer to merge into it).
 package history

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"mimichat/content"
-	"mimichat/session"
 )
 
 // ExportOptions selects what to export and how.
@@ -19,8 +18,8 @@ type ExportOptions struct {
 }
 
 // Source yields a room's items in hub order; it is called twice (the plan
-// needs a first pass), so it must be repeatable: ScanStore over the cache
-// or a loop over a slice.
+// needs a first pass), so it must be repeatable: a paged scan of the client's
+// cache (history/cache.Source) or a loop over a slice (SliceSource).
 type Source func(fn func(*Item) error) error
 
 // SliceSource serves items from memory.
@@ -34,11 +33,6 @@ func SliceSource(items []Item) Source {
 		}
 		return nil
 	}
-}
-
-// StoreSource serves a cached room page by page.
-func StoreSource(st *session.Store, room string) Source {
-	return func(fn func(*Item) error) error { return ScanStore(st, room, fn) }
 }
 
 // itemWriter is what both format writers offer.

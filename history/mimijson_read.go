@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"mimichat/content"
 )
@@ -298,6 +297,5 @@ func jsonTime(raw json.RawMessage) (int64, error) {
 	if n < 1e11 { // seconds
 		n *= 1000
 	}
-	_ = time.UnixMilli(n)
 	return n, nil
 }

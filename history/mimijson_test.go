@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"mimichat/content"
 )
 
 func readMIMIJSONFile(t *testing.T, path string) (*History, *Report) {
@@ -54,7 +52,6 @@ func TestMIMIJSONRoom(t *testing.T) {
 	if tl.Len() != 3 {
 		t.Errorf("rows %d:\n%s", tl.Len(), s)
 	}
-	_ = content.Render
 }
 
 func TestMIMIJSONErrorsNamePath(t *testing.T) {

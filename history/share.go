@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"mimichat/content"
-	"mimichat/session"
 )
 
 // Sharing history inside a room (draft-ietf-vcon-mimi-messages-00 §1: a
@@ -50,7 +49,7 @@ func BuildOffer(b *content.Builder, room Room, src Source, opts ExportOptions, f
 }
 
 // Upload stores an encrypted attachment and returns its URL (the signature
-// of session.Session.Upload).
+// of the session's Upload).
 type Upload func(ctx context.Context, filename string, ciphertext []byte) (string, error)
 
 // ShareOffer is BuildOffer that, when the offer does not fit in maxContent
@@ -207,10 +206,11 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// ImportOffer merges an offered history into the cache of room (one
-// transaction; duplicates skipped). The result's Added entries are what the
-// UI feeds to its timeline (session.Feed); they sit below the cached run.
-func ImportOffer(st *session.Store, o Offer, room string) (*Report, *ImportResult, error) {
+// ReadOffer reads a fetched offer's vCon (gunzipped, at most MaxOfferBytes)
+// and hands each item to sink, as ReadVCon does. room, when not "", is the
+// room the offer must be the history of (an offer is a message in a room,
+// but its vCon names its own room).
+func ReadOffer(o Offer, room string, sink func(*Item) error) (*History, *Report, error) {
 	if o.VCon == nil {
 		return nil, nil, errors.New("history: the offer is not fetched yet (FetchOffer)")
 	}
@@ -218,20 +218,12 @@ func ImportOffer(st *session.Store, o Offer, room string) (*Report, *ImportResul
 	if err != nil {
 		return nil, nil, fmt.Errorf("history: offered vCon: %w", err)
 	}
-	var items []Item
-	h, rep, err := ReadVCon(io.LimitReader(zr, MaxOfferBytes), func(it *Item) error {
-		items = append(items, *it)
-		return nil
-	})
+	h, rep, err := ReadVCon(io.LimitReader(zr, MaxOfferBytes), sink)
 	if err != nil {
-		return rep, nil, err
+		return h, rep, err
 	}
 	if room != "" && h.Room.ID != room {
-		return rep, nil, fmt.Errorf("history: the offer is the history of %s, not of %s", h.Room.ID, room)
+		return h, rep, fmt.Errorf("history: the offer is the history of %s, not of %s", h.Room.ID, room)
 	}
-	res, err := ImportIntoStore(st, h, items, room)
-	if res != nil {
-		rep.Note("entries already in the cache (skipped)", res.Duplicates)
-	}
-	return rep, res, err
+	return h, rep, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"mimichat/content"
 	"mimichat/history"
+	"mimichat/history/cache"
 	"mimichat/proto"
 	"mimichat/render"
 )
@@ -118,7 +119,7 @@ func (m *Model) shareHistory(r *room, arg string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		src := func(fn func(*history.Item) error) error { return history.ScanStore(st, room, fn) }
+		src := func(fn func(*history.Item) error) error { return cache.Scan(st, room, fn) }
 		msg, rep, err := history.ShareOffer(ctx, b, hr, src, opts, forUser, proto.DefaultMaxContent, upload)
 		if errors.Is(err, history.ErrOfferTooLarge) {
 			err = fmt.Errorf("%w; no file store is configured to send it as an attachment: share a shorter period (since TIME)", err)
@@ -198,7 +199,7 @@ func (m *Model) importHistory(r *room, _ string) tea.Cmd {
 		if err := history.FetchOffer(ctx, client, &o, now); err != nil {
 			return noticeMsg("/import-history: " + err.Error())
 		}
-		rep, res, err := history.ImportOffer(st, o, room)
+		rep, res, err := cache.ImportOffer(st, o, room)
 		if err != nil {
 			return noticeMsg("/import-history: " + err.Error() + " (nothing changed)")
 		}

@@ -1,4 +1,4 @@
-package history
+package cache
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"mimichat/content"
+	"mimichat/history"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -21,19 +22,19 @@ import (
 // first counting pass over the file (which a pipe cannot give), session
 // stages them above every relay seq in the same transaction and renumbers
 // them at the commit. Only a file that names its room at its end (none of
-// ours) is collected and merged by ImportIntoStore.
-func ImportFile(st *session.Store, r io.Reader, room string) (Format, *Report, *ImportResult, error) {
+// ours) is collected and merged by Import.
+func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *history.Report, *ImportResult, error) {
 	type readDone struct {
-		f   Format
-		h   *History
-		rep *Report
+		f   history.Format
+		h   *history.History
+		rep *history.Report
 		err error
 	}
-	items := make(chan Item, 1024)
+	items := make(chan history.Item, 1024)
 	stop := make(chan struct{})
 	done := make(chan readDone, 1)
 	go func() {
-		f, h, rep, err := Read(r, func(it *Item) error {
+		f, h, rep, err := history.Read(r, func(it *history.Item) error {
 			select {
 			case items <- *it:
 				return nil
@@ -68,10 +69,10 @@ func ImportFile(st *session.Store, r io.Reader, room string) (Format, *Report, *
 	return d.f, d.rep, res, err
 }
 
-var errImportStopped = errors.New("history: import stopped")
+var errImportStopped = errors.New("history cache: import stopped")
 
 // fileImport decides at the first item whether it can stream (a room not
-// cached) or must collect the items for ImportIntoStore.
+// cached) or must collect the items for Import.
 type fileImport struct {
 	st       *session.Store
 	override string // the caller's room, "" = the file's
@@ -79,13 +80,13 @@ type fileImport struct {
 	started  bool
 	tx       *session.ImportTx // streaming
 	below    bool              // into a cached room, below its run
-	items    []Item            // collecting
+	items    []history.Item    // collecting
 	seen     map[content.MessageID]bool
 	events   map[content.RoomEvent]bool
 	res      *ImportResult
 }
 
-func (fi *fileImport) add(it *Item) error {
+func (fi *fileImport) add(it *history.Item) error {
 	if !fi.started {
 		fi.started = true
 		if err := fi.begin(it.Room); err != nil {
@@ -115,7 +116,7 @@ func (fi *fileImport) add(it *Item) error {
 	}
 	e := EntryFromItem(fi.room, fi.tx.Next(), it)
 	if err := fi.tx.Add(e); err != nil {
-		return fmt.Errorf("history: import into %s: %w", fi.room, err)
+		return fmt.Errorf("history cache: import into %s: %w", fi.room, err)
 	}
 	fi.res.Imported++
 	return nil
@@ -137,7 +138,7 @@ func (fi *fileImport) begin(fileRoom string) error {
 		// into the sets the file's own duplicates are found in. One paged
 		// scan costs far less than an index lookup per imported message
 		// (0.8 s for 100k), and the sets grow with the cache, not the file.
-		err = ScanStore(fi.st, fi.room, func(it *Item) error {
+		err = Scan(fi.st, fi.room, func(it *history.Item) error {
 			if it.Event != nil {
 				fi.events[eventKey(it.Event)] = true
 			} else {
@@ -165,9 +166,9 @@ func (fi *fileImport) abandon() {
 	}
 }
 
-func (fi *fileImport) finish(h *History) (*ImportResult, error) {
+func (fi *fileImport) finish(h *history.History) (*ImportResult, error) {
 	if fi.tx == nil {
-		return ImportIntoStore(fi.st, h, fi.items, fi.override)
+		return Import(fi.st, h, fi.items, fi.override)
 	}
 	if fi.res.Imported == 0 {
 		fi.tx.Rollback()
@@ -179,13 +180,13 @@ func (fi *fileImport) finish(h *History) (*ImportResult, error) {
 			if errors.Is(err, session.ErrNoSeqsBelow) {
 				err = fmt.Errorf("%w: %w", ErrNoRoomBelow, err)
 			}
-			return fi.res, fmt.Errorf("history: import into %s: %w", fi.room, err)
+			return fi.res, fmt.Errorf("history cache: import into %s: %w", fi.room, err)
 		}
 		return fi.res, nil
 	}
 	meta := session.Room{ID: fi.room, Name: h.Room.Name, Topic: h.Room.Subject, State: proto.StateNone}
 	if _, err := fi.tx.Commit(meta); err != nil {
-		return fi.res, fmt.Errorf("history: import into %s: %w", fi.room, err)
+		return fi.res, fmt.Errorf("history cache: import into %s: %w", fi.room, err)
 	}
 	return fi.res, nil
 }

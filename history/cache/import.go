@@ -1,76 +1,14 @@
-package history
+package cache
 
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"mimichat/content"
+	"mimichat/history"
 	"mimichat/proto"
 	"mimichat/session"
 )
-
-// The local history cache (session.Store) as source of exports and target
-// of imports, through its exported API only.
-
-const storePage = 2048
-
-// ItemFromEntry converts a cached entry; ok is false for room operations
-// the timeline has no counterpart for (history and join policy).
-func ItemFromEntry(e *session.Entry) (Item, bool) {
-	it := Item{Seq: e.Seq, Time: e.Time.UnixMilli(), Sender: e.Sender}
-	if e.IsMessage() {
-		it.ID, it.Raw = e.ID, e.Raw
-		return it, true
-	}
-	ev, ok := e.TimelineEvent()
-	if !ok {
-		return it, false
-	}
-	it.Event = &ev
-	return it, true
-}
-
-// EntryFromItem is the inverse of ItemFromEntry for room (seq given).
-func EntryFromItem(room string, seq uint64, it *Item) session.Entry {
-	e := session.Entry{Room: room, Seq: seq, Time: time.UnixMilli(it.Time).UTC(), Sender: it.Sender}
-	if ev := it.Event; ev != nil {
-		op, _ := session.OpKind(ev.Kind)
-		e.Kind, e.Sender, e.Target, e.Role, e.Value = op, ev.Actor, ev.Target, session.ProtoRole(ev.Role), ev.Text
-		if ev.Kind == content.EventJoin && ev.Actor != ev.Target {
-			// Joined by another member: the closest hub operation is an invite
-			// accepted at once; the timeline shows a join either way.
-			e.Kind, e.Sender = proto.KindJoin, ev.Target
-		}
-		return e
-	}
-	env := it.Envelope()
-	e.Kind, e.ID, e.Raw = proto.KindMessage, it.ID, env.Raw
-	return e
-}
-
-// ScanStore calls fn for every cached item of room in hub order, one page
-// of the cache in memory at a time.
-func ScanStore(st *session.Store, room string, fn func(*Item) error) error {
-	var after uint64
-	for {
-		page, err := st.After(room, after, storePage)
-		if err != nil {
-			return err
-		}
-		for i := range page {
-			if it, ok := ItemFromEntry(&page[i]); ok {
-				if err := fn(&it); err != nil {
-					return err
-				}
-			}
-			after = page[i].Seq
-		}
-		if len(page) < storePage {
-			return nil
-		}
-	}
-}
 
 // ImportResult says what an import into the cache did.
 type ImportResult struct {
@@ -83,14 +21,14 @@ type ImportResult struct {
 
 // ErrNoRoomBelow is returned when the cached run has no sequence numbers
 // left below it for the imported entries.
-var ErrNoRoomBelow = errors.New("history: the cached run starts too low to take the imported entries below it")
+var ErrNoRoomBelow = errors.New("history cache: the cached run starts too low to take the imported entries below it")
 
-// ImportIntoStore merges items into room's cache in one transaction, so a
+// Import merges items into room's cache in one transaction, so a
 // failed import changes nothing. Messages the cache already has (by ID) are
 // skipped. Into a cached room, the new entries go below its run (they are
 // history older than what the cache holds), numbered Low-n..Low-1 in file
 // order; a room not cached becomes a local room numbered from 1.
-func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (*ImportResult, error) {
+func Import(st *session.Store, h *history.History, items []history.Item, room string) (*ImportResult, error) {
 	if room == "" {
 		room = h.Room.ID
 	}
@@ -102,7 +40,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 	seen := map[content.MessageID]bool{}
 	events := map[content.RoomEvent]bool{} // cached room events, by value without seq
 	if ok {
-		err := ScanStore(st, room, func(it *Item) error {
+		err := Scan(st, room, func(it *history.Item) error {
 			if it.Event != nil {
 				events[eventKey(it.Event)] = true
 			}
@@ -112,7 +50,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 			return res, err
 		}
 	}
-	var keep []*Item
+	var keep []*history.Item
 	for i := range items {
 		it := &items[i]
 		if it.Event == nil {
@@ -148,7 +86,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 		}
 		r := session.Room{ID: room, Name: h.Room.Name, Topic: h.Room.Subject, State: proto.StateNone}
 		if _, err := st.Commit(r, entries); err != nil {
-			return res, fmt.Errorf("history: import into %s: %w", room, err)
+			return res, fmt.Errorf("history cache: import into %s: %w", room, err)
 		}
 		res.Added, res.Imported = entries, len(entries)
 		return res, nil
@@ -162,7 +100,7 @@ func ImportIntoStore(st *session.Store, h *History, items []Item, room string) (
 		entries[i] = EntryFromItem(room, first+uint64(i), it)
 	}
 	if _, err := st.CommitOlder(room, entries); err != nil {
-		return res, fmt.Errorf("history: import into %s: %w", room, err)
+		return res, fmt.Errorf("history cache: import into %s: %w", room, err)
 	}
 	res.Added, res.Imported = entries, len(entries)
 	return res, nil
