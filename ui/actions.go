@@ -9,102 +9,6 @@ import (
 	"mimichat/keys"
 )
 
-// act runs action a from context ctx. handled=false lets the key fall
-// through (to the composer, for instance).
-func (m *Model) act(ctx keys.Context, a keys.Action) (tea.Cmd, bool) {
-	r := m.current()
-	switch a {
-	case keys.Quit:
-		return m.quit(), true
-	case keys.Help:
-		m.openHelp()
-	case keys.ToggleMouse:
-		m.mouse = !m.mouse
-		if m.mouse {
-			m.setNotice("mouse capture on")
-		} else {
-			m.setNotice("mouse capture off: the terminal's own selection works (F2 to turn back on)")
-		}
-	case keys.NextRoom:
-		m.switchRoom(m.cur + 1)
-	case keys.PrevRoom:
-		m.switchRoom(m.cur - 1)
-	case keys.Room1, keys.Room2, keys.Room3, keys.Room4, keys.Room5, keys.Room6, keys.Room7, keys.Room8, keys.Room9:
-		m.switchRoom(int(a[len(a)-1] - '1'))
-	case keys.RoomPicker:
-		m.openRoomPicker()
-	case keys.NextUnread:
-		m.nextRoomWhere(func(r *room) bool { return r.unread() > 0 }, "no unread rooms")
-	case keys.NextMention:
-		m.nextRoomWhere(func(r *room) bool { return r.mentions() > 0 }, "no mentions")
-	case keys.FocusRooms:
-		m.focus = keys.Rooms
-		m.comp.blur()
-	case keys.FocusTimeline, keys.SelectMode:
-		m.focusTimeline()
-	case keys.FocusComposer:
-		return m.comp.focus(), m.leaveSelect()
-	case keys.FocusMembers, keys.ToggleMembers:
-		m.hideMembers = !m.hideMembers
-	case keys.ToggleRoomList:
-		m.hideRooms = !m.hideRooms
-	case keys.ScrollUp, keys.PageUp:
-		return m.scroll(r, a), true
-	case keys.ScrollDown, keys.PageDown, keys.ScrollTop, keys.ScrollBottom:
-		return m.scroll(r, a), true
-	case keys.Redraw:
-		return tea.ClearScreen, true
-	case keys.Knock:
-		return m.runCommand("/knock"), true
-
-	case keys.Send:
-		return m.send(), true
-	case keys.Newline:
-		m.comp.insert("\n")
-	case keys.OpenEditor:
-		return m.openEditor(), true
-	case keys.CompleteNext, keys.CompletePrev:
-		m.refreshCompletion()
-	case keys.Cancel:
-		switch {
-		case m.comp.comp.kind != 0:
-			m.comp.comp = completion{}
-		case !m.comp.replyTo.IsZero() || !m.comp.editing.IsZero():
-			m.comp.reset()
-		case r != nil && r.thread != "":
-			m.closeThread()
-		}
-	case keys.EditLast:
-		if m.comp.value() != "" {
-			return nil, false
-		}
-		m.editLast()
-
-	case keys.SelectPrev, keys.SelectNext, keys.SelectFirst, keys.SelectLast:
-		if ctx == keys.Rooms {
-			m.moveRoomSel(a)
-			return nil, true
-		}
-		m.moveSel(a)
-		if r != nil && r.thread == "" && r.sel >= 0 && r.sel < 40 {
-			return m.loadOlder(r), true
-		}
-	case keys.LeaveSelect:
-		m.leaveSelect()
-		return m.comp.focus(), true
-	case keys.CloseThread:
-		m.closeThread()
-	case keys.OpenRoom:
-		m.focusComposer()
-	case keys.Reply, keys.React, keys.Edit, keys.Delete, keys.OpenThread, keys.Copy,
-		keys.OpenAttach, keys.SaveAttach, keys.JumpParent, keys.Versions, keys.Receipts:
-		return m.runCommand("/" + string(a)), true
-	default:
-		return nil, false
-	}
-	return nil, true
-}
-
 func (m *Model) quit() tea.Cmd {
 	for _, r := range m.rooms {
 		if r.joined() {
@@ -112,11 +16,6 @@ func (m *Model) quit() tea.Cmd {
 		}
 	}
 	return tea.Quit
-}
-
-func (m *Model) leaveSelect() bool {
-	m.focusComposer()
-	return true
 }
 
 func (m *Model) switchRoom(i int) {

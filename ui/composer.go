@@ -34,6 +34,7 @@ type completion struct {
 type compItem struct {
 	label  string // shown
 	insert string // replaces the token
+	muted  bool   // a command the room's policy does not give the user: greyed
 }
 
 func newComposer(th *render.Theme) composer {
@@ -145,9 +146,11 @@ func (m *Model) refreshCompletion() {
 		if start != 0 {
 			return
 		}
-		for _, cmd := range commandList {
-			if strings.HasPrefix(cmd.name, tok[1:]) {
-				c.comp.items = append(c.comp.items, compItem{label: "/" + cmd.name + "  " + cmd.help, insert: "/" + cmd.name + " "})
+		r := m.current()
+		for _, cmd := range slashCommands() {
+			if strings.HasPrefix(cmd.slash, tok[1:]) {
+				c.comp.items = append(c.comp.items, compItem{label: "/" + cmd.slash + "  " + cmd.helpText(), insert: "/" + cmd.slash + " ",
+					muted: cmd.may.limited(m, r)})
 			}
 		}
 	default:
@@ -187,6 +190,9 @@ func (m *Model) completionLines(w int) []string {
 	var out []string
 	for i, it := range c.items {
 		st := m.th.Styles.PickerItem
+		if it.muted {
+			st = m.th.Styles.Muted
+		}
 		if i == c.sel {
 			st = m.th.Styles.PickerSelected
 		}

@@ -21,11 +21,13 @@ func (m *Model) openHelp() {
 		}
 		lines = append(lines, "")
 	}
-	lines = append(lines, "Commands (type / in the composer; Tab completes):")
-	for _, c := range commandList {
-		lines = append(lines, padRight("/"+c.name+" "+c.args, 30)+c.help)
+	text := infoText(lines...)
+	text = append(text, infoLine{text: "Commands (type / in the composer; " + keyHint(m.km, keys.Composer, keys.CompleteNext) + " completes; greyed: your role here does not allow it):"})
+	r := m.current()
+	for _, c := range slashCommands() {
+		text = append(text, infoLine{text: padRight(c.synopsis(), 30) + c.helpText(), muted: c.may.limited(m, r)})
 	}
-	m.ov = newInfoDialog(m.km, "Keys and commands ("+keyHint(m.km, keys.Dialog, keys.Cancel)+" closes)", infoText(lines...))
+	m.ov = newInfoDialog(m.km, "Keys and commands ("+keyHint(m.km, keys.Dialog, keys.Cancel)+" closes)", text)
 }
 
 func (m *Model) openRoomPicker() {

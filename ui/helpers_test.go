@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"mimichat/keys"
 	"mimichat/proto"
 	"mimichat/relay"
 	"mimichat/session"
@@ -202,15 +201,7 @@ func normalize(s string) string {
 	return b.String()
 }
 
-var _ = keys.Global
-
 func keyMsgMod(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Mod: tea.ModAlt} }
-
-func newTM(t *testing.T, m tea.Model) *teatest.TestModel {
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
-	t.Cleanup(func() { tm.Quit() })
-	return tm
-}
 
 // openRoom has owner create an open room SLUG named name and the members
 // join it; it returns the room's URI.

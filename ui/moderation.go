@@ -19,70 +19,82 @@ import (
 	"mimichat/session"
 )
 
-func init() {
-	registerCommand(command{"kick", "USER [reason]", "remove someone from the room (moderators)"}, func(m *Model, r *room, arg string) tea.Cmd {
-		user, reason, ok := m.userArg(r, "kick", arg)
-		if !ok {
-			return nil
-		}
-		return m.moderate("remove "+m.name(user), "removed "+m.name(user), func(ctx context.Context) error { _, err := m.s.Kick(ctx, r.id, user, reason); return err })
+var moderationCommands = []*command{
+	{name: "kick", args: "USER [reason]", help: "remove someone from the room", target: targetRoom, may: moderators, run: runKick},
+	{name: "ban", args: "USER [reason]", help: "remove someone and keep them out", target: targetRoom, may: moderators, run: runBan},
+	{name: "unban", args: "USER", help: "let a banned person join again", target: targetRoom, may: moderators, run: runUnban},
+	{name: "role", args: "USER owner|moderator|member", help: "change someone's role (up to your own)", target: targetRoom, may: moderators, run: runRole},
+	{name: "read-receipts", args: "[on|off]", help: "show or set whether this room allows read receipts (setting: moderators and owners)",
+		target: targetRoom, run: runReadReceipts},
+}
+
+func runKick(m *Model, c *call) tea.Cmd {
+	user, reason, ok := m.userArg(c.r, "kick", c.arg)
+	if !ok {
+		return nil
+	}
+	return m.moderate("remove "+m.name(user), "removed "+m.name(user), func(ctx context.Context) error { _, err := m.s.Kick(ctx, c.r.id, user, reason); return err })
+}
+
+func runBan(m *Model, c *call) tea.Cmd {
+	user, reason, ok := m.userArg(c.r, "ban", c.arg)
+	if !ok {
+		return nil
+	}
+	return m.moderate("ban "+m.name(user), "banned "+m.name(user), func(ctx context.Context) error { _, err := m.s.Ban(ctx, c.r.id, user, reason); return err })
+}
+
+func runUnban(m *Model, c *call) tea.Cmd {
+	user, rest, ok := m.userArg(c.r, "unban", c.arg)
+	if !ok {
+		return nil
+	}
+	if rest != "" {
+		m.setNotice("usage: /unban USER")
+		return nil
+	}
+	return m.moderate("unban "+m.name(user), "unbanned "+m.name(user), func(ctx context.Context) error { _, err := m.s.Unban(ctx, c.r.id, user); return err })
+}
+
+func runRole(m *Model, c *call) tea.Cmd {
+	user, rest, ok := m.userArg(c.r, "role", c.arg)
+	if !ok {
+		return nil
+	}
+	role := proto.Role(strings.ToLower(rest))
+	if role.Rank() == 0 {
+		m.setNotice("usage: /role USER owner|moderator|member")
+		return nil
+	}
+	return m.moderate("make "+m.name(user)+" "+string(role), m.name(user)+" is now "+string(role), func(ctx context.Context) error {
+		_, err := m.s.SetRole(ctx, c.r.id, user, role)
+		return err
 	})
-	registerCommand(command{"ban", "USER [reason]", "remove someone and keep them out (moderators)"}, func(m *Model, r *room, arg string) tea.Cmd {
-		user, reason, ok := m.userArg(r, "ban", arg)
-		if !ok {
-			return nil
+}
+
+func runReadReceipts(m *Model, c *call) tea.Cmd {
+	r, arg := c.r, c.arg
+	switch strings.ToLower(arg) {
+	case "":
+		state := "on"
+		if !m.roomAllowsReadReceipts(r) {
+			state = "off"
 		}
-		return m.moderate("ban "+m.name(user), "banned "+m.name(user), func(ctx context.Context) error { _, err := m.s.Ban(ctx, r.id, user, reason); return err })
-	})
-	registerCommand(command{"unban", "USER", "let a banned person join again (moderators)"}, func(m *Model, r *room, arg string) tea.Cmd {
-		user, rest, ok := m.userArg(r, "unban", arg)
-		if !ok {
-			return nil
+		mine := ""
+		if m.opt.NoReadReceipts {
+			mine = " (you send none: ui.read_receipts = false)"
 		}
-		if rest != "" {
-			m.setNotice("usage: /unban USER")
-			return nil
-		}
-		return m.moderate("unban "+m.name(user), "unbanned "+m.name(user), func(ctx context.Context) error { _, err := m.s.Unban(ctx, r.id, user); return err })
-	})
-	registerCommand(command{"role", "USER owner|moderator|member", "change someone's role (owners)"}, func(m *Model, r *room, arg string) tea.Cmd {
-		user, rest, ok := m.userArg(r, "role", arg)
-		if !ok {
-			return nil
-		}
-		role := proto.Role(strings.ToLower(rest))
-		if role.Rank() == 0 {
-			m.setNotice("usage: /role USER owner|moderator|member")
-			return nil
-		}
-		return m.moderate("make "+m.name(user)+" "+string(role), m.name(user)+" is now "+string(role), func(ctx context.Context) error {
-			_, err := m.s.SetRole(ctx, r.id, user, role)
+		m.setNotice("read receipts in " + r.title() + ": " + state + mine)
+		return nil
+	case "on", "off":
+		on := strings.EqualFold(arg, "on")
+		return m.moderate("turn read receipts "+strings.ToLower(arg), "read receipts "+strings.ToLower(arg), func(ctx context.Context) error {
+			_, err := m.s.SetReadReceipts(ctx, r.id, on)
 			return err
 		})
-	})
-	registerCommand(command{"read-receipts", "[on|off]", "show or set whether this room allows read receipts (owners, moderators)"}, func(m *Model, r *room, arg string) tea.Cmd {
-		switch strings.ToLower(arg) {
-		case "":
-			state := "on"
-			if !m.roomAllowsReadReceipts(r) {
-				state = "off"
-			}
-			mine := ""
-			if m.opt.NoReadReceipts {
-				mine = " (you send none: ui.read_receipts = false)"
-			}
-			m.setNotice("read receipts in " + r.title() + ": " + state + mine)
-			return nil
-		case "on", "off":
-			on := strings.EqualFold(arg, "on")
-			return m.moderate("turn read receipts "+strings.ToLower(arg), "read receipts "+strings.ToLower(arg), func(ctx context.Context) error {
-				_, err := m.s.SetReadReceipts(ctx, r.id, on)
-				return err
-			})
-		}
-		m.setNotice("usage: /read-receipts on|off")
-		return nil
-	})
+	}
+	m.setNotice("usage: /read-receipts on|off")
+	return nil
 }
 
 // moderate runs a room operation and reports it; a refusal shows the

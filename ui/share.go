@@ -25,13 +25,13 @@ import (
 	"mimichat/render"
 )
 
-func init() {
-	registerCommand(command{"share-history", "[since TIME] USER|me",
-		"send this room's history (from TIME: 7d, 24h, 2026-11-01) to a member (moderators) or to your new device (me)"},
-		(*Model).shareHistory)
-	registerCommand(command{"import-history", "",
-		"merge the history shared with you here (the selected offer, or the newest)"},
-		(*Model).importHistory)
+var historyCommands = []*command{
+	{name: "share-history", args: "[since TIME] USER|me", target: targetRoom,
+		help: "send this room's history (from TIME: 7d, 24h, 2026-11-01) to a member (moderators) or to your new device (me)",
+		run:  func(m *Model, c *call) tea.Cmd { return m.shareHistory(c.r, c.arg) }},
+	{name: "import-history", target: targetRoom,
+		help: "merge the history shared with you here (the selected offer, or the newest)",
+		run:  func(m *Model, c *call) tea.Cmd { return m.importHistory(c.r, c.arg) }},
 }
 
 // funcMsg carries the end of background work back into Update.

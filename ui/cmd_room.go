@@ -1,0 +1,73 @@
+package ui
+
+// Commands on rooms: settings and membership (the relay authorizes them),
+// and moving between rooms.
+
+import (
+	"context"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"mimichat/keys"
+)
+
+var roomCommands = []*command{
+	{name: "topic", args: "TEXT", help: "set the room topic", target: targetRoom, may: moderators,
+		run: func(m *Model, c *call) tea.Cmd {
+			return m.roomOp("topic set", func(ctx context.Context) error { _, err := m.s.SetTopic(ctx, c.r.id, c.arg); return err })
+		}},
+	{name: "name", args: "TEXT", help: "rename the room", target: targetRoom, may: moderators,
+		run: func(m *Model, c *call) tea.Cmd {
+			return m.roomOp("room renamed", func(ctx context.Context) error { _, err := m.s.SetName(ctx, c.r.id, c.arg); return err })
+		}},
+	{name: "join", args: "[ROOM-URI]", help: "join a room (this one, when invited)", target: targetNone,
+		run: func(m *Model, c *call) tea.Cmd {
+			room := c.arg
+			if room == "" && c.r != nil {
+				room = c.r.id // accept the invitation to the room on screen
+			}
+			return m.roomOp("joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, room); return err })
+		}},
+	{name: "leave", help: "leave this room", target: targetRoom,
+		run: func(m *Model, c *call) tea.Cmd {
+			return m.roomOp("left "+c.r.title(), func(ctx context.Context) error { _, err := m.s.Leave(ctx, c.r.id); return err })
+		}},
+	{name: "invite", args: "USER-URI", help: "invite a user", target: targetRoom, may: moderators,
+		run: func(m *Model, c *call) tea.Cmd {
+			return m.roomOp("invited", func(ctx context.Context) error { _, err := m.s.Invite(ctx, c.r.id, c.arg); return err })
+		}},
+	{name: "room", args: "NAME", help: "switch to a room", target: targetRoom, run: runRoom},
+	{name: keys.RoomPicker, slash: "rooms", help: "find a room (picker)", target: targetNone,
+		run: func(m *Model, _ *call) tea.Cmd { m.openRoomPicker(); return nil }},
+	{name: keys.NextRoom, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.switchRoom(m.cur + 1); return nil }},
+	{name: keys.PrevRoom, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.switchRoom(m.cur - 1); return nil }},
+	roomN(keys.Room1, 0), roomN(keys.Room2, 1), roomN(keys.Room3, 2), roomN(keys.Room4, 3), roomN(keys.Room5, 4),
+	roomN(keys.Room6, 5), roomN(keys.Room7, 6), roomN(keys.Room8, 7), roomN(keys.Room9, 8),
+	{name: keys.NextUnread, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd {
+		m.nextRoomWhere(func(r *room) bool { return r.unread() > 0 }, "no unread rooms")
+		return nil
+	}},
+	{name: keys.NextMention, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd {
+		m.nextRoomWhere(func(r *room) bool { return r.mentions() > 0 }, "no mentions")
+		return nil
+	}},
+	{name: keys.OpenRoom, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.focusComposer(); return nil }},
+}
+
+// roomN switches to the i-th room of the list (alt+1…9).
+func roomN(a keys.Action, i int) *command {
+	return &command{name: a, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.switchRoom(i); return nil }}
+}
+
+func runRoom(m *Model, c *call) tea.Cmd {
+	q := strings.ToLower(c.arg)
+	for i, rr := range m.rooms {
+		if strings.Contains(strings.ToLower(rr.title()), q) {
+			m.switchRoom(i)
+			return nil
+		}
+	}
+	m.setNotice("no room matches " + c.arg)
+	return nil
+}
