@@ -23,10 +23,12 @@ const benchRoom = "mimi://bench.example/r/big"
 var benchUsers = []string{"mimi://bench.example/u/me", "mimi://bench.example/u/alice",
 	"mimi://bench.example/u/bob", "mimi://bench.example/u/carol"}
 
-// synthRoom makes n entries of a busy room: Markdown messages, a reply
-// every 7th, a reaction every 5th, an edit every 50th, 30 s apart; with
-// threads, every third message also goes into one of 50 threads (the main
-// timeline folds them away).
+// synthEntries makes n entries of a busy room: Markdown messages, a reply
+// every 7th, a reaction every 5th, an edit every 50th, 30 s apart.
+func synthEntries(tb testing.TB, n int) []session.Entry { return synthRoom(tb, n, false) }
+
+// synthRoom is synthEntries; with threads, every third message also goes
+// into one of 50 threads (the main timeline folds them away).
 func synthRoom(tb testing.TB, n int, threads bool) []session.Entry {
 	tb.Helper()
 	start := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
