@@ -89,9 +89,11 @@ type Model struct {
 	blurred    bool           // the terminal lost focus: nothing is being seen
 	usage      map[string]int // emoji the user sent, for the picker's first row
 
-	// layout of the last frame, for mouse hits
-	lay  layout
-	pane paneCache
+	// the last frame Update composed, its layout (for mouse hits) and the
+	// timeline pane it reuses while nothing the pane shows changes
+	frame string
+	lay   layout
+	pane  paneCache
 	// typingSent is when a typing signal was last sent, per room
 	typingSent map[string]time.Time
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +257,140 @@ func TestUnsavedMessageRetries(t *testing.T) {
 	items, err := s.Outbox()
 	if err != nil || len(items) != 1 || !strings.Contains(string(items[0].Raw), "will it save") {
 		t.Errorf("outbox after the retry: %v %d items", err, len(items))
+	}
+}
+
+// dumpState writes everything reachable from v, following pointers, maps
+// and slices (maps in key order, each pointer once), into b: two dumps are
+// equal when no field anywhere changed. The session (its own goroutines
+// change it) and the HTTP client are left out; a func is only nil or not.
+func dumpState(b *strings.Builder, v reflect.Value, seen map[uintptr]bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		switch v.Type() {
+		case reflect.TypeFor[*session.Session](), reflect.TypeFor[*http.Client]():
+			b.WriteString(v.Type().String())
+			return
+		}
+		if seen[v.Pointer()] {
+			fmt.Fprintf(b, "&%x", v.Pointer())
+			return
+		}
+		seen[v.Pointer()] = true
+		b.WriteString("&")
+		dumpState(b, v.Elem(), seen)
+	case reflect.Interface:
+		if v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		b.WriteString(v.Elem().Type().String())
+		dumpState(b, v.Elem(), seen)
+	case reflect.Struct:
+		b.WriteString("{")
+		for i := range v.NumField() {
+			b.WriteString(v.Type().Field(i).Name + ":")
+			dumpState(b, v.Field(i), seen)
+			b.WriteString(" ")
+		}
+		b.WriteString("}")
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			b.WriteString("nil")
+			return
+		}
+		fmt.Fprintf(b, "[%d:", v.Len())
+		for i := range v.Len() {
+			dumpState(b, v.Index(i), seen)
+			b.WriteString(",")
+		}
+		b.WriteString("]")
+	case reflect.Map:
+		// values in key order, so a pointer shared by two values is
+		// expanded at the same place in every dump
+		type entry struct {
+			key string
+			val reflect.Value
+		}
+		var es []entry
+		for it := v.MapRange(); it.Next(); {
+			var kb strings.Builder
+			dumpState(&kb, it.Key(), map[uintptr]bool{})
+			es = append(es, entry{kb.String(), it.Value()})
+		}
+		slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+		b.WriteString("map[")
+		for _, e := range es {
+			b.WriteString(e.key + "=")
+			dumpState(b, e.val, seen)
+			b.WriteString(",")
+		}
+		b.WriteString("]")
+	case reflect.Func:
+		fmt.Fprintf(b, "func(nil=%v)", v.IsNil())
+	case reflect.Chan:
+		fmt.Fprintf(b, "chan(%d)", v.Len())
+	case reflect.UnsafePointer:
+		fmt.Fprintf(b, "%x", v.Pointer())
+	default:
+		fmt.Fprintf(b, "%v", v)
+	}
+}
+
+func modelState(m *Model) string {
+	var b strings.Builder
+	dumpState(&b, reflect.ValueOf(m), map[uintptr]bool{})
+	return b.String()
+}
+
+// TestViewChangesNothing: in every state the screens test goes through
+// (the room, selection, a dialog, an open thread, a narrow terminal, a
+// countdown running), View returns the same frame twice and leaves every
+// field reachable from the model as it was; the frame is the one Update
+// composed.
+func TestViewChangesNothing(t *testing.T) {
+	s := cachedSession(t, 100)
+	m := benchModel(t, s, 100)
+	r := m.current()
+	steps := []struct {
+		name string
+		msgs []tea.Msg
+	}{
+		{"resized", []tea.Msg{tea.WindowSizeMsg{Width: 160, Height: 48}}},
+		{"typing", []tea.Msg{keyMsg("h"), keyMsg("i")}},
+		{"selection", []tea.Msg{keyMsg("alt+s"), keyMsg("up"), keyMsg("up")}},
+		{"dialog", []tea.Msg{keyMsg("ctrl+k")}},
+		{"dialog closed", []tea.Msg{keyMsg("esc")}},
+		{"thread", []tea.Msg{keyMsg("esc"), keyMsg("alt+s"), keyMsg("t")}},
+		{"narrow", []tea.Msg{tea.WindowSizeMsg{Width: 80, Height: 24}}},
+		{"scrolled up", []tea.Msg{keyMsg("esc"), keyMsg("esc"), tea.KeyPressMsg{Code: tea.KeyPgUp}}},
+		{"clock ticks", []tea.Msg{tickMsg(time.Now())}},
+	}
+	for _, st := range steps {
+		for _, msg := range st.msgs {
+			m.Update(msg)
+		}
+		if st.name == "thread" && r.thread == "" {
+			t.Error("the thread step did not open a thread")
+		}
+		before := modelState(m)
+		v1 := m.View()
+		v2 := m.View()
+		after := modelState(m)
+		if v1.Content != v2.Content || v1.Content != m.frame || v1.Content == "" {
+			t.Errorf("%s: View is not the frame Update composed, or differs between calls", st.name)
+		}
+		if before != after {
+			i := 0
+			for i < len(before) && i < len(after) && before[i] == after[i] {
+				i++
+			}
+			t.Errorf("%s: View changed the model; first difference at byte %d: …%s… became …%s…", st.name,
+				i, before[max(0, i-120):min(len(before), i+80)], after[max(0, i-120):min(len(after), i+80)])
+		}
 	}
 }

@@ -19,8 +19,22 @@ func tick() tea.Cmd {
 // noticeMsg shows a line in the status bar (results of background work).
 type noticeMsg string
 
-// Update handles one message.
+// Update handles one message, then composes the frame from the new state
+// (Bubble Tea calls View after every Update): the layout a click is
+// matched against is the one on screen, and View has nothing left to
+// compute or change. The clock is read here too, so a frame is a function
+// of the model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.handle(msg)
+	m.frame = m.render()
+	if m.opt.OnFrame != nil {
+		m.opt.OnFrame(m.frame)
+	}
+	return m, cmd
+}
+
+// handle changes the model for one message.
+func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height

@@ -29,13 +29,9 @@ const (
 	membersWidth = 24
 )
 
-// View renders the screen.
+// View shows the frame the last Update composed. It changes nothing.
 func (m *Model) View() tea.View {
-	frame := m.render()
-	if m.opt.OnFrame != nil {
-		m.opt.OnFrame(frame)
-	}
-	v := tea.NewView(frame)
+	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	v.ReportFocus = true
 	if m.mouse {
@@ -48,7 +44,8 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-// render composes the whole screen as a string of exactly h lines.
+// render composes the whole screen as a string of exactly h lines, and
+// records its layout (for mouse clicks) and pane cache. Update calls it.
 func (m *Model) render() string {
 	w, h := m.w, m.h
 	if w <= 0 || h <= 0 {
@@ -159,9 +156,7 @@ func (m *Model) centerLines(w, h int) []string {
 	}
 	bottom = append(bottom, s.HelpSep.Render(strings.Repeat("─", w)))
 	m.comp.setWidth(w)
-	for _, l := range strings.Split(m.comp.ta.View(), "\n") {
-		bottom = append(bottom, l)
-	}
+	bottom = append(bottom, strings.Split(m.comp.ta.View(), "\n")...)
 	tlH := h - len(out) - len(bottom)
 	m.lay.tlY0 = len(out)
 	if tlH > 0 {
@@ -229,14 +224,21 @@ func (m *Model) statusLine(w int) string {
 	case session.Connecting:
 		st = s.Warning.Render("◌ connecting…")
 	case session.Offline:
-		secs := int(time.Until(m.conn.NextRetry).Round(time.Second) / time.Second)
+		secs := int(m.conn.NextRetry.Sub(m.now()).Round(time.Second) / time.Second)
 		if m.conn.NextRetry.IsZero() || secs < 0 {
 			secs = 0
 		}
-		st = s.Warning.Render("◌ reconnecting in " + itoa(secs) + "s")
+		if p := m.conn.Problem(); p != nil {
+			// the session's Summary is fixed text, never the network's
+			st = s.Warning.Render("◌ offline: "+p.Summary()) + s.Muted.Render(" · retrying in "+itoa(secs)+"s")
+		} else {
+			st = s.Warning.Render("◌ reconnecting in " + itoa(secs) + "s")
+		}
 	default:
 		st = s.Error.Render("○ offline")
-		if m.conn.Err != nil {
+		if p := m.conn.Problem(); p != nil {
+			st = s.Error.Render("○ offline: " + p.Summary())
+		} else if m.conn.Err != nil {
 			st += s.Muted.Render(" (" + render.SanitizeLine(m.conn.Err.Error()) + ")")
 		}
 	}
