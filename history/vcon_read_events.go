@@ -10,12 +10,6 @@ import (
 	"mimichat/content"
 )
 
-var eventKinds = map[string]content.RoomEventKind{
-	"add": content.EventJoin, "self_add": content.EventJoin, "join": content.EventJoin, "leave": content.EventLeave,
-	"remove": content.EventKick, "ban": content.EventBan, "invite": content.EventInvite, "unban": content.EventUnban,
-	"kick": content.EventKick,
-}
-
 func (vr *vconReader) partyEvent(pe *vPartyEvent, seq uint64, path string) error {
 	ms, err := parseTime(pe.Time)
 	if err != nil {
@@ -76,7 +70,7 @@ func (vr *vconReader) partyEvent(pe *vPartyEvent, seq uint64, path string) error
 		ev.Kind, ev.Role = content.EventRoleChange, role
 		return emit(ev)
 	}
-	k, ok := eventKinds[name]
+	k, ok := partyEventKind(name)
 	if !ok {
 		vr.report.Drop(fmt.Sprintf("party_history events %q", pe.Event), 1)
 		return nil

@@ -293,17 +293,10 @@ func (vw *VConWriter) noteAttachments(it *Item, p *content.NestedPart, party int
 	walk(p)
 }
 
-var eventNames = map[content.RoomEventKind]string{
-	content.EventJoin: "self_add", content.EventLeave: "leave", content.EventInvite: "add",
-	content.EventKick: "remove", content.EventBan: "ban", content.EventUnban: "update",
-	content.EventRoleChange: "update", content.EventRoomName: "room", content.EventRoomTopic: "room",
-	content.EventRoomAvatar: "room",
-}
-
 func (vw *VConWriter) eventDialog(it *Item) (*vDialog, error) {
 	ev := it.Event
-	name, ok := eventNames[ev.Kind]
-	if !ok {
+	name := vconEventName(ev.Kind)
+	if name == "" {
 		return nil, fmt.Errorf("history: vcon export seq %d: unknown room event %s", it.Seq, ev.Kind)
 	}
 	pe := vPartyEvent{Time: formatTime(ev.HubTime), Event: name}
