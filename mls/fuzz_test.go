@@ -150,3 +150,51 @@ func FuzzParseDeviceURI(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHubProcess: a hub view fed arbitrary bytes errors cleanly, and a
+// refused message leaves the view unchanged.
+func FuzzHubProcess(f *testing.F) {
+	g, seeds := fuzzSeeds(f)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	gi, err := g.GroupInfo(true)
+	if err != nil {
+		f.Fatal(err)
+	}
+	hub, err := NewHubGroup(gi, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	saved, _ := hub.Save()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := LoadHubGroup(saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Process(b); err != nil && !bytes.Equal(h.GroupContext(), hub.GroupContext()) {
+			t.Fatal("a refused message changed the view")
+		}
+		PeekMessage(b)
+		WelcomeRecipients(b)
+		NewHubGroup(b, nil)
+	})
+}
+
+// FuzzLoadHubGroup: corrupted hub state is refused without panicking.
+func FuzzLoadHubGroup(f *testing.F) {
+	g, _ := fuzzSeeds(f)
+	gi, _ := g.GroupInfo(true)
+	hub, err := NewHubGroup(gi, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	saved, _ := hub.Save()
+	f.Add(saved)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if h, err := LoadHubGroup(b); err == nil {
+			h.Members()
+			h.PendingSelfRemoves()
+		}
+	})
+}

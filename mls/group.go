@@ -13,6 +13,9 @@ var (
 	ErrUnknownSender = errors.New("mls: sender is not a member")
 	ErrNoPending     = errors.New("mls: no pending commit")
 	ErrOwnMessage    = errors.New("mls: message sent by this member")
+	// ErrEpochExpired (with ErrWrongEpoch) marks a message of a past epoch
+	// whose secrets were deleted, or that a hub no longer accepts.
+	ErrEpochExpired = errors.New("mls: epoch too old")
 )
 
 // maxResumptionEpochs bounds how many past resumption PSKs a member keeps.
