@@ -68,6 +68,11 @@ func TestFindCommand(t *testing.T) {
 		{[]string{"room", "info", "r", "--json"}, "room info", []string{"r", "--json"}},
 		{[]string{"room", "--timeout", "5s", "info", "r"}, "room info", []string{"--timeout", "5s", "r"}},
 		{[]string{"--config", "f", "rooms"}, "rooms", []string{"--config", "f"}},
+		{[]string{"--config", "f", "room", "invite", "lobby", "bob"}, "room invite", []string{"--config", "f", "lobby", "bob"}},
+		{[]string{"--config", "f", "room", "--json", "info", "lobby"}, "room info", []string{"--config", "f", "--json", "lobby"}},
+		{[]string{"--json", "room", "invite", "lobby", "bob"}, "", []string{"--json", "room", "invite", "lobby", "bob"}},
+		{[]string{"--data", "d", "relay", "user", "list"}, "relay user list", []string{"--data", "d"}},
+		{[]string{"--theme", "dark", "relay", "user"}, "", []string{"--theme", "dark", "relay", "user"}},
 		{[]string{"relay", "user", "--data", "d", "add", "alice"}, "relay user add", []string{"--data", "d", "alice"}},
 		{[]string{"relay", "user", "list", "--data", "d"}, "relay user list", []string{"--data", "d"}},
 		{[]string{"relay", "--listen", "user"}, "relay", []string{"--listen", "user"}},
@@ -121,6 +126,10 @@ func TestFlagsAnywhereEndToEnd(t *testing.T) {
 	code, out, errs = env.run("alice", nil, "rooms", "--json")
 	if code != 0 || !strings.Contains(out, `"Room":"mimi://example.com/r/lobby"`) {
 		t.Fatalf("FLAGS rooms --json: exit %d %q %q", code, out, errs)
+	}
+	code, out, errs = env.run("alice", nil, "room", "set-topic", "lobby", "flags first")
+	if code != 0 || !strings.HasPrefix(out, "mimi://example.com/r/lobby ") {
+		t.Fatalf("FLAGS room set-topic: exit %d %q %q", code, out, errs)
 	}
 }
 

@@ -98,20 +98,20 @@ func lookup(name string) *command {
 }
 
 // find walks down from c to the subcommand args name and returns it, its
-// full name and the remaining arguments. A subcommand's name may follow
-// flags of that subcommand (`room --timeout 5s info lobby`). ok is false
-// when args name no subcommand of c.
+// full name and the remaining arguments. A command word may follow flags of
+// the command it leads to (`room --timeout 5s info lobby`, `--config f
+// room invite lobby bob`). ok is false when args name no subcommand of c.
 func find(c *command, path []string, args []string) (*command, []string, []string, bool) {
 	for i, a := range args {
 		sub := c.sub(a)
 		if sub == nil {
 			continue
 		}
-		if i > 0 && !onlyFlags(sub, args[:i]) {
-			continue
-		}
 		rest := append(append([]string{}, args[:i]...), args[i+1:]...)
-		found, p, r, _ := find(sub, append(path, sub.name), rest)
+		found, p, r, _ := find(sub, append(append([]string{}, path...), sub.name), rest)
+		if i > 0 && !onlyFlags(found, args[:i]) {
+			continue // a word among the arguments, or a flag's value
+		}
 		return found, p, r, true
 	}
 	return c, path, args, len(path) > 0
