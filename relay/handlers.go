@@ -80,7 +80,7 @@ func (c *conn) handle(f proto.Frame) {
 				break
 			}
 		}
-		c.toWriter(f, nil)
+		c.toWriter(f, store.Key{})
 	case *proto.Subscribe:
 		ref = c.srv.hub.subscribe(c, f)
 	case *proto.Unsubscribe:
@@ -143,7 +143,7 @@ func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
 // toWriter hands a request to the group-commit writer. At most MaxInflight
 // requests per connection wait for their answer, so answers always fit the
 // send queue; beyond that the reader stops reading (TCP pushes back).
-func (c *conn) toWriter(f proto.Frame, key []byte) {
+func (c *conn) toWriter(f proto.Frame, key store.Key) {
 	select {
 	case c.inflight <- struct{}{}:
 	case <-c.done:

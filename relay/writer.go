@@ -17,7 +17,7 @@ type request struct {
 	c    *conn
 	user string
 	f    proto.Frame
-	key  []byte // a submit's store.SubmitKey, hashed by the connection's reader
+	key  store.Key // a submit's store.SubmitKey, hashed by the connection's reader
 }
 
 // outcome is what the dispatcher does once a batch is durable: answer the
@@ -100,10 +100,13 @@ func (h *hub) runWriter() {
 // this batch), by room and key.
 type pending struct {
 	b    store.Batch
-	seen map[string]store.Stamp
+	seen map[seenKey]store.Stamp
 }
 
-func seenKey(room string, key []byte) string { return room + "\x00" + string(key) }
+type seenKey struct {
+	room string
+	key  store.Key
+}
 
 // lookup asks the store, once per room, which of the batch's submits are
 // already in the log, so their resubmissions are answered with the
@@ -115,7 +118,7 @@ func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
 			if byRoom == nil {
 				byRoom = map[string][][]byte{}
 			}
-			byRoom[f.Room] = append(byRoom[f.Room], req.key)
+			byRoom[f.Room] = append(byRoom[f.Room], req.key[:])
 		}
 	}
 	for room, keys := range byRoom {
@@ -128,7 +131,7 @@ func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
 		}
 		for i, st := range stamps {
 			if st.Seq != 0 {
-				p.seen[seenKey(room, keys[i])] = st
+				p.seen[seenKey{room, store.Key(keys[i])}] = st
 			}
 		}
 	}
@@ -142,7 +145,7 @@ func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
 func (h *hub) commit(batch []*request) []outcome {
 	outs := make([]outcome, len(batch))
 	ctx := context.Background()
-	p := &pending{seen: map[string]store.Stamp{}}
+	p := &pending{seen: make(map[seenKey]store.Stamp, len(batch)), b: store.Batch{Events: make([]store.Event, 0, len(batch))}}
 	err := h.lookup(ctx, batch, p)
 	if err == nil {
 		for i, req := range batch {
@@ -175,7 +178,7 @@ func (h *hub) apply(p *pending, req *request) (outcome, error) {
 	var err error
 	switch f := req.f.(type) {
 	case *proto.Submit:
-		out, ref, err = h.applySubmit(p, req.user, f, req.key)
+		out, ref, err = h.applySubmit(p, req.user, f, req.key[:])
 	case *proto.RoomOp:
 		out, ref, err = h.applyOp(p, req.user, f)
 	case *proto.CreateRoom:
@@ -227,7 +230,7 @@ func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte) 
 	if ref := r.canPost(user); ref != nil {
 		return outcome{}, ref, nil
 	}
-	sk := seenKey(r.uri, key)
+	sk := seenKey{r.uri, store.Key(key)}
 	if st, ok := p.seen[sk]; ok {
 		return outcome{reply: &proto.Ack{RID: f.RID, Room: r.uri, ID: f.ID, Seq: st.Seq, TS: st.TS, Dup: true}}, nil, nil
 	}

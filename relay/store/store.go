@@ -78,14 +78,14 @@ var (
 // KeySize is the length of a submission key.
 const KeySize = sha256.Size
 
-// SubmitKey is a message's submission key: the SHA-256 of its content
+// Key is a message's submission key.
+type Key = [KeySize]byte
+
+// SubmitKey returns a message's submission key: the SHA-256 of its content
 // bytes. The relay dedupes submits on it, per room, because the bytes are
 // all it can see (content may be end-to-end encrypted) and a client's retry
 // resends exactly the same bytes.
-func SubmitKey(content []byte) []byte {
-	k := sha256.Sum256(content)
-	return k[:]
-}
+func SubmitKey(content []byte) Key { return sha256.Sum256(content) }
 
 // Stamp is where an event sits in its room's log: its sequence number and
 // hub timestamp (ms since the UNIX epoch). Seq 0 means no event.

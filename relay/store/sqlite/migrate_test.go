@@ -78,7 +78,8 @@ func TestMigrateOldDatabase(t *testing.T) {
 		if err != nil || len(rooms) != 1 || rooms[0].Receipts != proto.ReceiptsOn || rooms[0].Name != "Old" || rooms[0].Last.Seq != 3+i {
 			t.Fatalf("open %d: rooms = %+v, %v", i+1, rooms, err)
 		}
-		got, err := s.Submitted(t.Context(), room, [][]byte{store.SubmitKey(content)})
+		key := store.SubmitKey(content)
+		got, err := s.Submitted(t.Context(), room, [][]byte{key[:]})
 		if err != nil || got[0] != (store.Stamp{Seq: 2, TS: 1002}) {
 			t.Fatalf("open %d: old message's key found at %+v, %v; want seq 2", i+1, got, err)
 		}
@@ -87,7 +88,8 @@ func TestMigrateOldDatabase(t *testing.T) {
 			t.Fatalf("open %d: events = %+v, %v", i+1, evs, err)
 		}
 		if i == 0 {
-			err = s.AppendBatch(t.Context(), store.Batch{Events: []store.Event{{Room: room, Seq: 4, TS: 1004, Key: store.SubmitKey([]byte("new")), Frame: []byte{0xa0}}}})
+			newKey := store.SubmitKey([]byte("new"))
+			err = s.AppendBatch(t.Context(), store.Batch{Events: []store.Event{{Room: room, Seq: 4, TS: 1004, Key: newKey[:], Frame: []byte{0xa0}}}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -123,7 +123,8 @@ func rekey(tx *sql.Tx) error {
 			rows.Close()
 			return fmt.Errorf("rekey: stored event %s #%d does not decode: %v", k.room, k.seq, err)
 		}
-		k.key = store.SubmitKey(ev.Content)
+		sk := store.SubmitKey(ev.Content)
+		k.key = sk[:]
 		// The same bytes from two senders had two message IDs: the first
 		// keeps the key, a later copy is stored without one.
 		if seen[k.room+"\x00"+string(k.key)] {

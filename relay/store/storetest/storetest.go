@@ -86,7 +86,10 @@ func room(uri string) store.Room {
 	return store.Room{URI: uri, History: "shared", JoinPolicy: "invite", Receipts: "on"}
 }
 
-func key(s string) []byte { return store.SubmitKey([]byte(s)) }
+func key(s string) []byte {
+	k := store.SubmitKey([]byte(s))
+	return k[:]
+}
 
 // ev builds event seq of room; key names a message's content ("" for a
 // room operation).
