@@ -236,6 +236,11 @@ func Parents(ctx Context) []Context {
 	}
 }
 
+// modal reports whether ctx is a box that takes every key (picker, dialog,
+// confirm): of its parents' actions only quit works there, so help lists
+// no other.
+func modal(ctx Context) bool { return ctx == Picker || ctx == Dialog || ctx == Confirm }
+
 // textEntry reports whether ctx receives typed text, so a plain printable
 // key bound there (or in Global, which every context inherits) would be
 // swallowed while the user types.

@@ -26,7 +26,7 @@ func (km *Keymap) ShortHelp(ctx Context) []key.Binding {
 	var out []key.Binding
 	for _, c := range append([]Context{ctx}, Parents(ctx)...) {
 		for _, in := range catalog[c] {
-			if in.short && len(km.keys[c][in.action]) > 0 && !km.shadowed(ctx, c, in.action) {
+			if in.short && km.listed(ctx, c, in.action) {
 				out = append(out, km.Binding(c, in.action))
 			}
 		}
@@ -41,7 +41,7 @@ func (km *Keymap) FullHelp(ctx Context) [][]key.Binding {
 	for _, c := range append([]Context{ctx}, Parents(ctx)...) {
 		var group []key.Binding
 		for _, in := range catalog[c] {
-			if len(km.keys[c][in.action]) > 0 && !km.shadowed(ctx, c, in.action) {
+			if km.listed(ctx, c, in.action) {
 				group = append(group, km.Binding(c, in.action))
 			}
 		}
@@ -50,6 +50,15 @@ func (km *Keymap) FullHelp(ctx Context) [][]key.Binding {
 		}
 	}
 	return out
+}
+
+// listed reports whether the help of ctx lists action a of context c (ctx
+// or a parent): it is bound there, not shadowed, and works in ctx.
+func (km *Keymap) listed(ctx, c Context, a Action) bool {
+	if c != ctx && modal(ctx) && a != Quit {
+		return false
+	}
+	return len(km.keys[c][a]) > 0 && !km.shadowed(ctx, c, a)
 }
 
 // shadowed reports whether every key of action in context c is taken by a

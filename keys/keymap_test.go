@@ -230,3 +230,26 @@ func TestBubblesHelpView(t *testing.T) {
 		}
 	}
 }
+
+// A box (picker, dialog, confirm) takes every key: its help lists its own
+// actions and quit, none of global's others.
+func TestModalHelpListsOnlyQuitFromGlobal(t *testing.T) {
+	km := mustNew(t, "default", nil)
+	for _, ctx := range []Context{Picker, Dialog, Confirm} {
+		var got []string
+		for _, group := range km.FullHelp(ctx) {
+			for _, b := range group {
+				got = append(got, b.Help().Desc)
+			}
+		}
+		all := strings.Join(got, ", ")
+		if !strings.Contains(all, "quit") {
+			t.Errorf("%s help lacks quit: %s", ctx, all)
+		}
+		for _, not := range []string{"find room", "select messages", "all keys"} {
+			if strings.Contains(all, not) {
+				t.Errorf("%s help lists %q, which does not work there: %s", ctx, not, all)
+			}
+		}
+	}
+}

@@ -172,3 +172,30 @@ func TestDeleteGating(t *testing.T) {
 	tm.Type("d")
 	scr.waitText(t, "Delete this message? y/n")
 }
+
+// TestCapabilityLimited: a command the user's known role does not reach is
+// greyed; an unknown role greys nothing (the relay still decides).
+func TestCapabilityLimited(t *testing.T) {
+	m := &Model{me: "mimi://test.example/u/you"}
+	tests := []struct {
+		info    proto.Role
+		members []proto.Member
+		cap     *capability
+		want    bool
+	}{
+		{proto.RoleMember, nil, moderators, true},
+		{proto.RoleModerator, nil, moderators, false},
+		{proto.RoleOwner, nil, moderators, false},
+		{"", nil, moderators, false},
+		{"", []proto.Member{{User: m.me, Role: proto.RoleMember}}, moderators, true},
+		{proto.RoleMember, nil, deleteMessage, false}, // their own messages
+		{proto.RoleMember, nil, nil, false},
+	}
+	for i, tc := range tests {
+		r := &room{members: tc.members}
+		r.info.Role = tc.info
+		if got := tc.cap.limited(m, r); got != tc.want {
+			t.Errorf("%d: role %q members %v: limited = %v, want %v", i, tc.info, tc.members, got, tc.want)
+		}
+	}
+}

@@ -262,10 +262,11 @@ func (m *Model) helpLine(w int) string {
 	sep := s.HelpSep.Render(" · ")
 	var b strings.Builder
 	used := 0
-	// "f1 all keys" is always shown, at the end: it leads to the rest
+	// "f1 all keys" is shown at the end, it leads to the rest; not over a
+	// dialog, which takes every key
 	tail := m.km.Binding(keys.Global, keys.Help).Help()
 	tailStr := ""
-	if tail.Key != "" {
+	if tail.Key != "" && m.ov == nil {
 		tailStr = s.HelpKey.Render(tail.Key) + " " + s.HelpDesc.Render(tail.Desc)
 		w -= lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
 	}
