@@ -1,29 +1,94 @@
 package render
 
 import (
-	"hash/maphash"
 	"strconv"
+	"strings"
+	"time"
 
 	"mimichat/content"
 )
 
-// Cache keeps rendered rows by message version, width, theme and the
-// decorations that change around a message (reactions, receipts, quote,
-// countdown), so a steady frame re-renders nothing. It is bounded: when it
-// grows past its limit it starts over, which costs one frame of re-rendering.
+// Cache keeps rendered rows by everything a row shows (rowKey: the
+// Message, the width and the theme), so a steady frame re-renders nothing.
+// It is bounded: when it grows past its limit it starts over, which costs
+// one frame of re-rendering.
 type Cache struct {
 	limit int
-	m     map[cacheKey][]string
-	seed  maphash.Seed
+	m     map[rowKey][]string
 	Hits  int
 	Miss  int
 }
 
-type cacheKey struct {
-	id, current content.MessageID
-	width       int
-	theme       string
-	deco        uint64
+// rowKey is a Message in comparable form, with the width and the theme:
+// each field of Message has a field of the same name here, holding what
+// the row shows of it (the minute of a time, the countdown's bucket, a
+// quote or the reaction chips by value), except the ones keyedBy lists.
+// TestRowKeyCoversMessage fails when a field of Message is missing, so a
+// new field cannot give stale rows.
+type rowKey struct {
+	Kind                              RowKind
+	ID, Current                       content.MessageID
+	Sender, Name                      string
+	Time                              time.Time // to the minute (HH:MM), in its zone
+	Languages                         string    // joined by NUL
+	Edited, Deleted, Expired, Mention bool
+	DeletedBy                         string
+	ExpiresIn                         string // ExpiryBucket: what the countdown shows
+	Quote                             Quote
+	HasQuote                          bool
+	Reactions                         string // chipsKey
+	ThreadReplies                     int
+	ThreadLast                        string
+	ThreadLastTime                    time.Time // to the minute
+	InThread                          bool
+	Delivery                          Delivery
+	ReadBy                            int
+	Err                               string
+	Text                              string
+	People                            *People // shared by every row, never changed
+
+	width int
+	theme string
+}
+
+// keyedBy names the fields of Message that rowKey covers through another:
+// a version's message ID is the hash of its content, so Current decides
+// the body.
+var keyedBy = map[string]string{"Body": "Current"}
+
+// keyOf is m's key at width in theme th.
+func keyOf(m *Message, width int, th *Theme) rowKey {
+	k := rowKey{
+		Kind: m.Kind, ID: m.ID, Current: m.Current, Sender: m.Sender, Name: m.Name,
+		Time: m.Time.Truncate(time.Minute), Languages: strings.Join(m.Languages, "\x00"),
+		Edited: m.Edited, Deleted: m.Deleted, Expired: m.Expired, Mention: m.Mention, DeletedBy: m.DeletedBy,
+		ExpiresIn: ExpiryBucket(m.ExpiresIn), Reactions: chipsKey(m.Reactions),
+		ThreadReplies: m.ThreadReplies, ThreadLast: m.ThreadLast, ThreadLastTime: m.ThreadLastTime.Truncate(time.Minute),
+		InThread: m.InThread, Delivery: m.Delivery, ReadBy: m.ReadBy, Err: m.Err, Text: m.Text, People: m.People,
+		width: width, theme: th.ID(),
+	}
+	if m.Quote != nil {
+		k.Quote, k.HasQuote = *m.Quote, true
+	}
+	return k
+}
+
+// chipsKey writes reaction chips as one string; keys are quoted, so two
+// different lists never write the same string.
+func chipsKey(chips []Chip) string {
+	if len(chips) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, ch := range chips {
+		b.WriteString(strconv.Quote(ch.Key))
+		b.WriteString(strconv.Itoa(ch.Count))
+		if ch.Mine {
+			b.WriteByte('*')
+		}
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 // NewCache returns a cache of at most limit rows (0: 4096).
@@ -31,7 +96,7 @@ func NewCache(limit int) *Cache {
 	if limit <= 0 {
 		limit = 4096
 	}
-	return &Cache{limit: limit, m: make(map[cacheKey][]string, 256), seed: maphash.MakeSeed()}
+	return &Cache{limit: limit, m: make(map[rowKey][]string, 256)}
 }
 
 // Render returns m's lines, from the cache when nothing it shows changed.
@@ -40,7 +105,7 @@ func (c *Cache) Render(m *Message, width int, th *Theme) []string {
 	if m.Kind == RowDay || m.Kind == RowEvent || m.Kind == RowHidden || m.ID.IsZero() {
 		return RenderMessage(m, width, th)
 	}
-	k := cacheKey{id: m.ID, current: m.Current, width: width, theme: th.ID(), deco: c.deco(m)}
+	k := keyOf(m, width, th)
 	if l, ok := c.m[k]; ok {
 		c.Hits++
 		return l
@@ -56,46 +121,3 @@ func (c *Cache) Render(m *Message, width int, th *Theme) []string {
 
 // Len is the number of cached rows.
 func (c *Cache) Len() int { return len(c.m) }
-
-func (c *Cache) deco(m *Message) uint64 {
-	var h maphash.Hash
-	h.SetSeed(c.seed)
-	b := func(v bool) {
-		if v {
-			h.WriteByte(1)
-		} else {
-			h.WriteByte(0)
-		}
-	}
-	h.WriteByte(byte(m.Kind))
-	h.WriteString(m.Name)
-	h.WriteString(strconv.FormatInt(m.Time.Unix()/60, 36))
-	b(m.Edited)
-	b(m.Deleted)
-	b(m.Expired)
-	b(m.Mention)
-	b(m.InThread)
-	h.WriteString(m.DeletedBy)
-	h.WriteString(ExpiryBucket(m.ExpiresIn))
-	if q := m.Quote; q != nil {
-		h.WriteByte(byte(q.State) + 1)
-		h.WriteString(q.Author)
-		h.WriteString(q.Text)
-	}
-	for _, ch := range m.Reactions {
-		h.WriteString(ch.Key)
-		h.WriteString(strconv.Itoa(ch.Count))
-		b(ch.Mine)
-	}
-	h.WriteString(strconv.Itoa(m.ThreadReplies))
-	h.WriteString(m.ThreadLast)
-	h.WriteString(strconv.FormatInt(m.ThreadLastTime.Unix(), 36))
-	h.WriteByte(byte(m.Delivery))
-	h.WriteString(strconv.Itoa(m.ReadBy))
-	h.WriteString(m.Err)
-	h.WriteString(m.Text)
-	for _, l := range m.Languages {
-		h.WriteString(l)
-	}
-	return h.Sum64()
-}

@@ -72,11 +72,6 @@ func (r *testRelay) stop() {
 	}
 }
 
-func (r *testRelay) restart() {
-	r.stop()
-	r.start()
-}
-
 func (r *testRelay) url() string { return "ws://" + r.addr + "/v1" }
 
 // user creates (once) a relay user and returns its URI and token.

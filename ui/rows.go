@@ -83,7 +83,7 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 // pendingRow describes one of the user's unacknowledged messages.
 func (m *Model) pendingRow(v content.View, p *pendingMsg) render.Message {
 	rm := render.Message{ID: p.item.ID, Current: p.item.ID, Sender: m.me, Name: m.name(m.me),
-		Time: p.item.Created, Languages: m.opt.Languages, Body: &p.msg.Body, Delivery: render.DeliveryPending, People: m.people}
+		Time: p.item.Created.Local(), Languages: m.opt.Languages, Body: &p.msg.Body, Delivery: render.DeliveryPending, People: m.people}
 	switch p.item.State {
 	case session.Failed:
 		rm.Delivery, rm.Err = render.DeliveryFailed, p.item.Err
