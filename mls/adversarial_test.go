@@ -138,14 +138,15 @@ func TestRejectPrivateMessageAttacks(t *testing.T) {
 	if _, err := gb.Process(far); !errors.Is(err, ErrGenerationTooFar) {
 		t.Errorf("far generation: %v, want ErrGenerationTooFar", err)
 	}
-	// A message from an old epoch.
+	// A message from an old epoch, when no past epoch is kept.
 	res, _ := ga.Commit(CommitOptions{ForcePath: true})
 	ga.MergePendingCommit()
+	gb.PastEpochs = 0
 	if _, err := gb.Process(res.Commit); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gb.Process(m4); !errors.Is(err, ErrWrongEpoch) {
-		t.Errorf("old epoch: %v, want ErrWrongEpoch", err)
+	if _, err := gb.Process(m4); !errors.Is(err, ErrWrongEpoch) || !errors.Is(err, ErrEpochExpired) {
+		t.Errorf("old epoch: %v, want ErrWrongEpoch and ErrEpochExpired", err)
 	}
 }
 

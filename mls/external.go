@@ -147,7 +147,7 @@ func JoinExternal(groupInfo []byte, id *Identity, opts ExternalJoinOptions) (*Gr
 	if err != nil {
 		return nil, nil, err
 	}
-	old := &Group{s: s, id: id, ctx: gi.GroupContext, tree: tree, me: ^uint32(0), RatchetTreeInWelcome: true,
+	old := &Group{s: s, id: id, ctx: gi.GroupContext, tree: tree, me: ^uint32(0), RatchetTreeInWelcome: true, PastEpochs: DefaultPastEpochs,
 		interim: s.interimTranscriptHash(gi.GroupContext.ConfirmedTranscriptHash, gi.ConfirmationTag)}
 	list := []ProposalOrRef{{Proposal: &Proposal{Type: ProposalExternalInit, KEMOutput: kemOutput}}}
 	if opts.RemoveLeaf != nil {

@@ -53,6 +53,12 @@ type Group struct {
 	RatchetTreeInWelcome bool
 	// IgnoreLifetimes skips key package lifetime checks (replaying recorded traffic).
 	IgnoreLifetimes bool
+	// PastEpochs is how many past epochs' application secrets are kept, so
+	// messages the hub ordered after a commit still decrypt (default
+	// DefaultPastEpochs; 0 keeps none). Takes effect at the next commit.
+	PastEpochs int
+
+	past []*pastEpoch // oldest first, at most PastEpochs
 }
 
 // cachedProposal is a proposal this epoch, by its reference.
@@ -141,7 +147,7 @@ func NewGroup(id *Identity, groupID []byte, extensions []Extension) (*Group, err
 		return nil, err
 	}
 	g := &Group{s: s, id: id, tree: newTree([]*Node{{Leaf: leaf}}),
-		keys: privateKeys{0: encPriv}, RatchetTreeInWelcome: true}
+		keys: privateKeys{0: encPriv}, RatchetTreeInWelcome: true, PastEpochs: DefaultPastEpochs}
 	g.ctx = GroupContext{Version: mls10, CipherSuite: id.CipherSuite, GroupID: clone(groupID),
 		TreeHash: g.tree.rootHash(s), Extensions: extensions}
 	ctx := g.ctx.bytes()

@@ -202,7 +202,8 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 func (g *Group) advance(a *applied, ac *AuthenticatedContent, initSecret, commitSecret, pskSecret []byte, keys privateKeys) (*Group, error) {
 	s := g.s
 	next := &Group{s: s, id: g.id, me: g.me, tree: a.tree, keys: keys, psks: g.psks,
-		PublicHandshake: g.PublicHandshake, RatchetTreeInWelcome: g.RatchetTreeInWelcome, IgnoreLifetimes: g.IgnoreLifetimes}
+		PublicHandshake: g.PublicHandshake, RatchetTreeInWelcome: g.RatchetTreeInWelcome, IgnoreLifetimes: g.IgnoreLifetimes,
+		PastEpochs: g.PastEpochs, past: g.rememberPast(g.PastEpochs)}
 	next.ctx = GroupContext{Version: mls10, CipherSuite: g.ctx.CipherSuite, GroupID: g.ctx.GroupID,
 		Epoch: g.ctx.Epoch + 1, TreeHash: a.tree.rootHash(s),
 		ConfirmedTranscriptHash: s.confirmedTranscriptHash(g.interim, ac), Extensions: a.extensions}
@@ -225,6 +226,7 @@ func (g *Group) MergePendingCommit() error {
 		return ErrNoPending
 	}
 	*g = *g.pending.next
+	g.dropPastHandshake()
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 type Received struct {
 	ContentType       uint8  // ContentApplication, ContentProposal or ContentCommit
 	Sender            Sender // who sent it
+	Epoch             uint64 // the epoch it was sent in (a past one for late application messages)
 	Data              []byte // application data
 	AuthenticatedData []byte
 	Proposal          *Proposal // for proposals
@@ -43,6 +44,9 @@ func (g *Group) Process(msg []byte) (*Received, error) {
 			return nil, err
 		}
 	case WirePrivateMessage:
+		if string(m.Private.GroupID) == string(g.ctx.GroupID) && m.Private.Epoch < g.ctx.Epoch {
+			return g.processPast(m.Private)
+		}
 		if err := g.checkEpoch(m.Private.GroupID, m.Private.Epoch); err != nil {
 			return nil, err
 		}
@@ -60,7 +64,7 @@ func (g *Group) Process(msg []byte) (*Received, error) {
 		return nil, err
 	}
 	c := &ac.Content
-	r := &Received{ContentType: c.ContentType, Sender: c.Sender, AuthenticatedData: c.AuthenticatedData}
+	r := &Received{ContentType: c.ContentType, Sender: c.Sender, Epoch: c.Epoch, AuthenticatedData: c.AuthenticatedData}
 	switch c.ContentType {
 	case ContentApplication:
 		r.Data = c.ApplicationData
@@ -238,5 +242,6 @@ func (g *Group) processCommit(ac *AuthenticatedContent, r *Received) error {
 	}
 	next.interim = g.s.interimTranscriptHash(next.ctx.ConfirmedTranscriptHash, ac.Auth.ConfirmationTag)
 	*g = *next
+	g.dropPastHandshake()
 	return nil
 }

@@ -81,8 +81,10 @@ func (t *secretTree) leafSecret(leaf uint32) ([]byte, error) {
 	return sec, nil
 }
 
+// ratchets derives leaf's two ratchets on first use. The application
+// ratchet marks it: a past epoch's handshake ratchets are erased.
 func (t *secretTree) ratchets(leaf uint32) error {
-	if _, ok := t.handshake[leaf]; ok {
+	if _, ok := t.application[leaf]; ok {
 		return nil
 	}
 	sec, err := t.leafSecret(leaf)
@@ -100,7 +102,11 @@ func (t *secretTree) ratchet(leaf uint32, handshake bool) (*hashRatchet, error) 
 		return nil, err
 	}
 	if handshake {
-		return t.handshake[leaf], nil
+		r, ok := t.handshake[leaf]
+		if !ok {
+			return nil, fmt.Errorf("%w: handshake ratchet of leaf %d erased", ErrEpochExpired, leaf)
+		}
+		return r, nil
 	}
 	return t.application[leaf], nil
 }

@@ -27,6 +27,16 @@ type proposalState struct {
 	Sender   Sender
 }
 
+// pastEpochState is a kept past epoch (pastepochs.go).
+type pastEpochState struct {
+	Epoch            uint64
+	Context          []byte
+	Tree             []byte
+	SenderDataSecret []byte
+	SecretNodes      map[uint32][]byte
+	Application      map[uint32]ratchetState
+}
+
 type groupState struct {
 	Version         int
 	Context         []byte
@@ -47,6 +57,8 @@ type groupState struct {
 	PublicHandshake bool
 	TreeInWelcome   bool
 	IgnoreLifetimes bool
+	PastEpochs      *int // nil in states saved before it existed: the default
+	Past            []pastEpochState
 }
 
 // Save serializes the group state. A pending own commit is not saved:
@@ -67,6 +79,16 @@ func (g *Group) Save() ([]byte, error) {
 	}
 	for _, p := range g.proposals {
 		st.Proposals = append(st.Proposals, proposalState{Ref: p.ref, Proposal: p.proposal.bytes(), Sender: p.sender})
+	}
+	keep := g.PastEpochs
+	st.PastEpochs = &keep
+	for _, p := range g.past {
+		ps := pastEpochState{Epoch: p.epoch, Context: p.ctx, Tree: p.tree.bytes(), SenderDataSecret: p.senderDataSecret,
+			SecretNodes: p.st.nodes, Application: map[uint32]ratchetState{}}
+		for l, r := range p.st.application {
+			ps.Application[l] = ratchetState{r.Secret, r.Next, r.Skipped}
+		}
+		st.Past = append(st.Past, ps)
 	}
 	for k, v := range g.updateKeys {
 		st.UpdateKeys[hex.EncodeToString([]byte(k))] = v
@@ -140,5 +162,43 @@ func LoadGroup(b []byte) (*Group, error) {
 	if g.keys == nil {
 		g.keys = privateKeys{}
 	}
+	g.PastEpochs = DefaultPastEpochs
+	if st.PastEpochs != nil {
+		g.PastEpochs = *st.PastEpochs
+	}
+	for _, ps := range st.Past {
+		p, err := loadPastEpoch(g.s, ps)
+		if err != nil {
+			return nil, err
+		}
+		if p.epoch >= g.ctx.Epoch || len(g.past) > 0 && p.epoch <= g.past[len(g.past)-1].epoch {
+			return nil, fmt.Errorf("%w: past epoch %d out of order", ErrState, p.epoch)
+		}
+		g.past = append(g.past, p)
+	}
 	return g, nil
+}
+
+// loadPastEpoch restores one kept past epoch, checking its tree against its context.
+func loadPastEpoch(s *suite, ps pastEpochState) (*pastEpoch, error) {
+	var ctx GroupContext
+	if err := decodeAll(ps.Context, "past.group_context", ctx.decode); err != nil {
+		return nil, err
+	}
+	tree, err := parseRatchetTree(ps.Tree)
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Epoch != ps.Epoch || string(tree.rootHash(s)) != string(ctx.TreeHash) {
+		return nil, fmt.Errorf("%w: past epoch %d: context or tree mismatch", ErrState, ps.Epoch)
+	}
+	st := &secretTree{s: s, leaves: tree.leaves(), nodes: ps.SecretNodes,
+		handshake: map[uint32]*hashRatchet{}, application: map[uint32]*hashRatchet{}}
+	if st.nodes == nil {
+		st.nodes = map[uint32][]byte{}
+	}
+	for l, r := range ps.Application {
+		st.application[l] = &hashRatchet{Secret: r.Secret, Next: r.Next, Skipped: r.Skipped}
+	}
+	return &pastEpoch{epoch: ps.Epoch, ctx: ps.Context, tree: tree, senderDataSecret: ps.SenderDataSecret, st: st}, nil
 }

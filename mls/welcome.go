@@ -119,7 +119,8 @@ func JoinFromWelcome(welcome []byte, kpb *KeyPackageBundle, opts JoinOptions) (*
 	if err := decodeAll(pt, "group_secrets", gs.decode); err != nil {
 		return nil, err
 	}
-	g := &Group{s: s, id: kpb.Identity, psks: map[string][]byte{}, RatchetTreeInWelcome: true, IgnoreLifetimes: opts.IgnoreLifetimes}
+	g := &Group{s: s, id: kpb.Identity, psks: map[string][]byte{}, RatchetTreeInWelcome: true, IgnoreLifetimes: opts.IgnoreLifetimes,
+		PastEpochs: DefaultPastEpochs}
 	for id, k := range opts.ExternalPSKs {
 		g.psks[id] = k
 	}
