@@ -1,6 +1,7 @@
 package mls
 
 import (
+	"bytes"
 	"encoding/hex"
 	"testing"
 	"time"
@@ -51,5 +52,90 @@ func TestInteropTSMLSLastResort(t *testing.T) {
 		if m.Leaf == g2.LeafIndex() && string(m.Credential.Identity) != "go2" {
 			t.Fatalf("leaf %d is %q", m.Leaf, m.Credential.Identity)
 		}
+	}
+}
+
+// TestInteropTSMLSHub: a hub view follows a group through ts-mls's public
+// commits and proposals, starting from a ts-mls GroupInfo, and its
+// GroupContext stays equal to the Go members' (and so to ts-mls's, which
+// agree() checks through the epoch authenticator).
+func TestInteropTSMLSHub(t *testing.T) {
+	ts := startTS(t)
+	tsKP := ts.bytes(ts.call(map[string]any{"op": "init", "suite": interopSuite, "name": "ts"}), "keyPackage")
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	goID, _ := NewIdentity(cs, []byte("go"))
+	g1, _ := NewGroup(goID, []byte("hub interop"), nil)
+	g1.PublicHandshake = true
+	res, err := g1.Commit(CommitOptions{Add: [][]byte{tsKP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1.MergePendingCommit()
+	ts.call(map[string]any{"op": "join", "welcome": hex.EncodeToString(res.Welcome)})
+
+	// The hub starts from ts-mls's GroupInfo (its tree encoding, its signature).
+	hub, err := NewHubGroup(ts.bytes(ts.call(map[string]any{"op": "groupInfo"}), "groupInfo"), nil)
+	if err != nil {
+		t.Fatalf("hub from a ts-mls GroupInfo: %v", err)
+	}
+	same := func(gs ...*Group) {
+		t.Helper()
+		ts.agree(gs...)
+		for _, g := range gs {
+			if !bytes.Equal(hub.GroupContext(), g.ctx.bytes()) {
+				t.Fatalf("hub context differs from member %d at epoch %d", g.LeafIndex(), g.Epoch())
+			}
+		}
+	}
+	same(g1)
+	through := func(msg []byte, gs ...*Group) *HubMessage {
+		t.Helper()
+		m, err := hub.Process(msg)
+		if err != nil {
+			t.Fatalf("hub processing a ts-mls message: %v", err)
+		}
+		deliver(t, msg, gs...)
+		return m
+	}
+
+	// ts-mls adds a Go client with a public commit.
+	kp2 := newMember(t, cs, "go2")
+	reply := ts.call(map[string]any{"op": "commit", "add": []string{hex.EncodeToString(kp2.KeyPackage)}, "public": true})
+	m := through(ts.bytes(reply, "commit"), g1)
+	if m.Commit == nil || len(m.Commit.Joined) != 1 || string(m.Commit.Joined[0].Credential.Identity) != "go2" {
+		t.Fatalf("hub saw %+v", m.Commit)
+	}
+	g2, err := JoinFromWelcome(ts.bytes(reply, "welcome"), kp2, JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2.PublicHandshake = true
+	same(g1, g2)
+
+	// ts-mls path update, public.
+	through(ts.bytes(ts.call(map[string]any{"op": "commit", "public": true}), "commit"), g1, g2)
+	same(g1, g2)
+
+	// ts-mls proposes removing go2 (public); Go commits it by reference.
+	prop := ts.bytes(ts.call(map[string]any{"op": "proposeRemove", "leaf": g2.LeafIndex(), "public": true}), "proposal")
+	if m := through(prop, g1, g2); m.Proposal == nil || m.Proposal.Type != ProposalRemove {
+		t.Fatalf("hub saw %+v", m)
+	}
+	res, err = g1.Commit(CommitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := hub.Process(res.Commit); err != nil || len(m.Commit.Removed) != 1 || !m.Commit.Proposals[0].ByRef {
+		t.Fatalf("hub on Go's commit of the ts-mls proposal: %+v %v", m, err)
+	}
+	g1.MergePendingCommit()
+	ts.receive(res.Commit)
+	same(g1)
+	if len(hub.Members()) != 2 {
+		t.Fatalf("hub has %d members", len(hub.Members()))
+	}
+	// A ts-mls application message is accepted by header.
+	if m, err := hub.Process(ts.send("hi")); err != nil || m.ContentType != ContentApplication {
+		t.Fatalf("ts-mls application message: %v", err)
 	}
 }
