@@ -136,13 +136,14 @@ func build(preset string, bind map[Context]map[Action][]string) (*Keymap, error)
 func (km *Keymap) Preset() string { return km.preset }
 
 // Action returns the action bound to key (a KeyPressMsg.String()) when the
-// focus is in ctx, looking in ctx and then in its parents.
+// focus is in ctx, looking in ctx and then in its parents (of which a box,
+// taking every key, inherits quit only).
 func (km *Keymap) Action(ctx Context, key string) (Action, bool) {
 	if a, ok := km.index[ctx][key]; ok {
 		return a, true
 	}
 	for _, p := range Parents(ctx) {
-		if a, ok := km.index[p][key]; ok {
+		if a, ok := km.index[p][key]; ok && (!modal(ctx) || a == Quit) {
 			return a, true
 		}
 	}

@@ -251,5 +251,11 @@ func TestModalHelpListsOnlyQuitFromGlobal(t *testing.T) {
 				t.Errorf("%s help lists %q, which does not work there: %s", ctx, not, all)
 			}
 		}
+		if a, ok := km.Action(ctx, "ctrl+c"); !ok || a != Quit {
+			t.Errorf("ctrl+c in %s = %q, %v; want quit", ctx, a, ok)
+		}
+		if a, ok := km.Action(ctx, "ctrl+k"); ok {
+			t.Errorf("ctrl+k in %s = %q: a global action leaks into a box", ctx, a)
+		}
 	}
 }

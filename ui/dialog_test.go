@@ -21,65 +21,72 @@ func keymapWith(t *testing.T, over keys.Overrides) *keys.Keymap {
 
 // TestDialogKeysRebindable: every key a dialog answers to comes from the
 // keymap: rebinding an action makes the new key do it and the old key stop
-// doing it.
+// doing it, for each action of the picker, dialog and confirm contexts.
 func TestDialogKeysRebindable(t *testing.T) {
-	items := []pickItem{{label: "Design", idx: 0}, {label: "General", idx: 1}}
+	items := make([]pickItem, 30)
+	for i := range items {
+		items[i] = pickItem{label: "room " + itoa(i), idx: i}
+	}
+	lines := make([]string, 30)
+	for i := range lines {
+		lines[i] = "line " + itoa(i)
+	}
+	info := func(km *keys.Keymap, _ *bool) dialog {
+		d := newInfoDialog(km, "help", infoText(lines...))
+		d.scroll = 15
+		return d
+	}
+	picker := func(km *keys.Keymap, done *bool) dialog {
+		d := newPickerDialog(km, "rooms", items, nil, func(pickItem) tea.Cmd { *done = true; return nil })
+		d.sel = 15
+		return d
+	}
+	confirm := func(km *keys.Keymap, done *bool) dialog {
+		return newConfirmDialog(km, "Delete?", func() tea.Cmd { *done = true; return nil })
+	}
+	closed := func(after dialog, _ bool) bool { return after == nil }
+	accepted := func(_ dialog, done bool) bool { return done }
+	scrolled := func(to int) func(dialog, bool) bool {
+		return func(after dialog, _ bool) bool { d, ok := after.(*infoDialog); return ok && d.scroll == to }
+	}
+	selected := func(to int) func(dialog, bool) bool {
+		return func(after dialog, _ bool) bool { d, ok := after.(*pickerDialog); return ok && d.sel == to }
+	}
 	tests := []struct {
-		name     string
 		ctx      keys.Context
 		action   keys.Action
 		old, new string
 		open     func(km *keys.Keymap, done *bool) dialog
-		// closes: the action closes the dialog (else it moves the selection)
-		closes bool
+		did      func(after dialog, done bool) bool // whether the action happened
 	}{
-		{"dialog close", keys.Dialog, keys.Cancel, "esc", "x",
-			func(km *keys.Keymap, _ *bool) dialog { return newInfoDialog(km, "help", infoText("a", "b")) }, true},
-		{"dialog close q", keys.Dialog, keys.Cancel, "q", "ctrl+q",
-			func(km *keys.Keymap, _ *bool) dialog { return newInfoDialog(km, "help", infoText("a", "b")) }, true},
-		{"confirm yes", keys.Confirm, keys.Accept, "y", "o",
-			func(km *keys.Keymap, done *bool) dialog {
-				return newConfirmDialog(km, "Delete?", func() tea.Cmd { *done = true; return nil })
-			}, true},
-		{"picker close", keys.Picker, keys.Cancel, "esc", "ctrl+g",
-			func(km *keys.Keymap, _ *bool) dialog { return newPickerDialog(km, "rooms", items, nil, nil) }, true},
-		{"picker accept", keys.Picker, keys.Accept, "enter", "ctrl+y",
-			func(km *keys.Keymap, done *bool) dialog {
-				return newPickerDialog(km, "rooms", items, nil, func(pickItem) tea.Cmd { *done = true; return nil })
-			}, true},
-		{"picker next", keys.Picker, keys.SelectNext, "down", "ctrl+j",
-			func(km *keys.Keymap, _ *bool) dialog { return newPickerDialog(km, "rooms", items, nil, nil) }, false},
+		{keys.Dialog, keys.Cancel, "esc", "x", info, closed},
+		{keys.Dialog, keys.Cancel, "q", "ctrl+q", info, closed},
+		{keys.Dialog, keys.ScrollUp, "k", "ctrl+y", info, scrolled(14)},
+		{keys.Dialog, keys.ScrollDown, "j", "ctrl+e", info, scrolled(16)},
+		{keys.Dialog, keys.PageUp, "pgup", "ctrl+b", info, scrolled(5)},
+		{keys.Dialog, keys.PageDown, "space", "ctrl+f", info, scrolled(25)},
+		{keys.Confirm, keys.Accept, "y", "o", confirm, accepted},
+		{keys.Picker, keys.Cancel, "esc", "ctrl+g", picker, func(after dialog, done bool) bool { return after == nil && !done }},
+		{keys.Picker, keys.Accept, "enter", "ctrl+y", picker, accepted},
+		{keys.Picker, keys.SelectPrev, "up", "ctrl+o", picker, selected(14)},
+		{keys.Picker, keys.SelectNext, "down", "ctrl+j", picker, selected(16)},
+		{keys.Picker, keys.PageUp, "pgup", "ctrl+b", picker, selected(5)},
+		{keys.Picker, keys.PageDown, "pgdown", "ctrl+f", picker, selected(25)},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(string(tc.ctx)+"/"+string(tc.action)+"/"+tc.new, func(t *testing.T) {
 			km := keymapWith(t, keys.Overrides{string(tc.ctx): {string(tc.action): {tc.new}}})
+
 			done := false
-			d := tc.open(km, &done)
-
-			// the old key no longer does it
-			after, _ := d.Update(keyMsg(tc.old))
-			switch {
-			case tc.ctx == keys.Confirm:
-				if done {
-					t.Fatalf("%s still confirms", tc.old)
-				}
-				d = tc.open(km, &done)
-			case tc.closes && after == nil:
-				t.Fatalf("%s still closes the dialog", tc.old)
-			case !tc.closes && after.(*pickerDialog).sel != 0:
-				t.Fatalf("%s still moves the selection", tc.old)
+			after, _ := tc.open(km, &done).Update(keyMsg(tc.old))
+			if tc.did(after, done) {
+				t.Errorf("%s still does %s", tc.old, tc.action)
 			}
 
-			// the new key does
-			after, _ = d.Update(keyMsg(tc.new))
-			if tc.closes && after != nil {
-				t.Fatalf("%s does not close the dialog", tc.new)
-			}
-			if tc.action == keys.Accept && !done {
-				t.Fatalf("%s does not accept", tc.new)
-			}
-			if !tc.closes && after.(*pickerDialog).sel != 1 {
-				t.Fatalf("%s does not move the selection", tc.new)
+			done = false
+			after, _ = tc.open(km, &done).Update(keyMsg(tc.new))
+			if !tc.did(after, done) {
+				t.Errorf("%s does not do %s", tc.new, tc.action)
 			}
 		})
 	}
