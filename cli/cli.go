@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -143,13 +144,13 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 	name := strings.Join(path, " ")
 	if c.flags == nil {
 		// A group: its subcommand is missing or unknown.
-		if len(args) > 0 && isHelp(args[0]) {
+		if slices.ContainsFunc(args, isHelp) {
 			printHelp(io.out, c, name)
 			return 0
 		}
 		msg := "missing subcommand"
-		if len(args) > 0 {
-			msg = fmt.Sprintf("unknown subcommand %q", args[0])
+		if _, pos, _ := splitArgs(groupFlags(c), args); len(pos) > 0 {
+			msg = fmt.Sprintf("unknown subcommand %q", pos[0])
 		}
 		return usageError(c, name, msg, io)
 	}
@@ -179,6 +180,29 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "mimichat %s: %v\n", path[0], err)
 		return 1
 	}
+}
+
+// groupFlags are the flags of every command under the group c, so the
+// words among its arguments can be told from flag values.
+func groupFlags(c *command) *flag.FlagSet {
+	all := newFlagSet(c)
+	var walk func(c *command)
+	walk = func(c *command) {
+		if c.flags != nil {
+			fs := newFlagSet(c)
+			c.flags(fs)
+			fs.VisitAll(func(f *flag.Flag) {
+				if all.Lookup(f.Name) == nil {
+					all.Var(f.Value, f.Name, f.Usage)
+				}
+			})
+		}
+		for _, s := range c.subs {
+			walk(s)
+		}
+	}
+	walk(c)
+	return all
 }
 
 func isHelp(a string) bool {

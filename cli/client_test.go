@@ -190,6 +190,9 @@ func TestClientCommandUsageErrors(t *testing.T) {
 		{[]string{"tail"}, []string{}, "--room is required"},
 		{[]string{"room"}, nil, "missing subcommand"},
 		{[]string{"room", "fly"}, nil, "unknown subcommand"},
+		{[]string{"room"}, []string{"fly"}, `unknown subcommand "fly"`},
+		{[]string{"room"}, []string{"--json"}, "missing subcommand"},
+		{[]string{"relay", "user"}, nil, "missing subcommand"},
 		{[]string{"room", "invite"}, []string{"lobby"}, "takes 2 to 2 arguments"},
 		{[]string{"room", "role"}, []string{"lobby", "bob", "king"}, "want member, moderator or owner"},
 		{[]string{"room", "set-receipts"}, []string{"--room", "lobby", "maybe"}, "want on or off"},
@@ -199,7 +202,7 @@ func TestClientCommandUsageErrors(t *testing.T) {
 		t.Run(strings.Join(append(tc.cmd, tc.args...), " "), func(t *testing.T) {
 			var code int
 			var errs string
-			if len(tc.cmd) == 1 && tc.cmd[0] == "room" {
+			if tc.args == nil && tc.cmd[0] == "room" || tc.cmd[0] == "relay" {
 				var out, eb bytes.Buffer
 				code = run(tc.cmd, stdio{in: strings.NewReader(""), out: &out, err: &eb})
 				errs = eb.String()
