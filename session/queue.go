@@ -12,10 +12,14 @@ type eventQueue struct {
 	out    chan Event
 	done   chan struct{}
 	closed bool
+	// changed is closed (and replaced) at every push: a broadcast for
+	// watchers that read the store rather than the events (Changed).
+	changed chan struct{}
 }
 
 func newEventQueue() *eventQueue {
-	q := &eventQueue{wake: make(chan struct{}, 1), out: make(chan Event, 64), done: make(chan struct{})}
+	q := &eventQueue{wake: make(chan struct{}, 1), out: make(chan Event, 64), done: make(chan struct{}),
+		changed: make(chan struct{})}
 	go q.deliver()
 	return q
 }
@@ -27,6 +31,8 @@ func (q *eventQueue) push(ev Event) {
 		return
 	}
 	q.items = append(q.items, ev)
+	close(q.changed)
+	q.changed = make(chan struct{})
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:

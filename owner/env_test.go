@@ -1,0 +1,136 @@
+package owner
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"mimichat/content"
+	"mimichat/relay"
+	"mimichat/session"
+)
+
+// testEnv is a real relay on 127.0.0.1 port 0 with users whose data
+// directories the tests share between handles and processes.
+type testEnv struct {
+	t      *testing.T
+	srv    *relay.Server
+	tokens map[string]string // name -> token
+	uris   map[string]string // name -> user URI
+}
+
+func newEnv(t *testing.T, users ...string) *testEnv {
+	t.Helper()
+	srv, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", Data: t.TempDir(), Domain: "example.com",
+		RatePerSec: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	e := &testEnv{t: t, srv: srv, tokens: map[string]string{}, uris: map[string]string{}}
+	for _, name := range users {
+		u, tok, err := srv.Store().AddUser("example.com", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[name], e.uris[name] = tok, u.URI
+	}
+	return e
+}
+
+func (e *testEnv) relayURL() string { return "ws://" + e.srv.Addr() + "/v1" }
+
+// options are a user's handle options on dir.
+func (e *testEnv) options(name, dir, command string) Options {
+	return Options{DataDir: dir, User: e.uris[name], Command: command, Grace: 2 * time.Second,
+		Open: func() (*session.Session, error) {
+			return session.Open(session.Options{Relay: e.relayURL(), User: e.uris[name], Token: e.tokens[name],
+				DataDir: dir, Backoff: session.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}})
+		}}
+}
+
+// acquire returns a handle closed at the test's end.
+func (e *testEnv) acquire(name, dir, command string) *Handle {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, err := Acquire(ctx, e.options(name, dir, command))
+	if err != nil {
+		e.t.Fatalf("acquire %s: %v", dir, err)
+	}
+	e.t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// createRoom makes name's room lobby and returns its URI and head.
+func (e *testEnv) createRoom(name, dir string) (string, uint64) {
+	e.t.Helper()
+	h := e.acquire(name, dir, "test")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := h.CreateRoom(ctx, session.CreateRoomOptions{Slug: "lobby"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return res.Room, res.Seq
+}
+
+// markdown encodes a message of name's in room.
+func (e *testEnv) markdown(name, room, text string) []byte {
+	e.t.Helper()
+	m, err := (&content.Builder{Sender: e.uris[name], Room: room}).Markdown(text)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return raw
+}
+
+// stored reads room's whole log from the relay on a fresh data directory
+// and counts each message ID.
+func (e *testEnv) stored(name, room string) map[content.MessageID]int {
+	e.t.Helper()
+	h := e.acquire(name, e.t.TempDir(), "test")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rooms, err := h.Rooms(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var head uint64
+	for _, r := range rooms {
+		if r.Room == room {
+			head = r.Head
+		}
+	}
+	got := map[content.MessageID]int{}
+	if head == 0 {
+		return got
+	}
+	errDone := context.Canceled
+	err = h.Tail(ctx, room, 0, func(en session.Entry) error {
+		if en.IsMessage() {
+			got[en.ID]++
+		}
+		if en.Seq >= head {
+			return errDone
+		}
+		return nil
+	})
+	if err != errDone {
+		e.t.Fatalf("read %s: %v", room, err)
+	}
+	h.Close()
+	return got
+}
