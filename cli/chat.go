@@ -6,17 +6,24 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 
 	"mimichat/config"
+	"mimichat/owner"
 	"mimichat/ui"
 )
+
+// ownWait is how long the terminal client waits for another process of the
+// user to give the data directory up.
+const ownWait = 5 * time.Second
 
 // chatCommand is `mimichat chat`, also run by `mimichat` alone.
 func chatCommand(fs *flag.FlagSet) runFunc {
@@ -34,14 +41,24 @@ func chatCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		s, r, err := openSession(&cf, cfg, terminal)
+		r, err := cf.resolve(cfg)
 		if errors.Is(err, config.ErrMissing) && cf.configPath == "" {
 			return offerDemo(c, err)
 		}
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		// The client owns its data directory for as long as it runs; a
+		// headless command still running there (a send finishing, a tail)
+		// gets a moment to end.
+		ctx, cancel := context.WithTimeout(context.Background(), ownWait)
+		h, err := owner.Own(ctx, ownerOptions(r, terminal, "chat"))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w; stop that process, or give this client another data directory (--data-dir, client.data_dir)", err)
+		}
+		defer h.Close()
+		s := h.Session()
 		return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom, Upload: s.Upload})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"mimichat/owner"
 )
 
 // command is one row of the command table (commands.go).
@@ -47,8 +49,15 @@ var errUsage = errors.New("usage")
 // `mimichat --theme dark`.
 const defaultCommand = "chat"
 
+// ExitPending is the exit status of a send (or outbox retry) whose message
+// is durably in the outbox but was not acknowledged before --timeout: it is
+// delivered by the running owner or the next command, and must not be sent
+// again.
+const ExitPending = 3
+
 // Main runs the command line args (without the program name) on the
-// process's streams and returns the exit status: 0 ok, 1 error, 2 usage.
+// process's streams and returns the exit status: 0 ok, 1 error (a refusal
+// included), 2 usage, 3 pending (ExitPending).
 func Main(args []string) int {
 	return run(args, stdio{os.Stdin, os.Stdout, os.Stderr})
 }
@@ -174,6 +183,11 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 			msg = "" // errUsage itself, with nothing to say
 		}
 		return usageError(c, name, msg, io)
+	case errors.Is(err, owner.ErrPending):
+		// Not an error a script should retry: the message is in the outbox
+		// and is delivered later; sending the text again duplicates it.
+		fmt.Fprintf(io.err, "mimichat %s: %v\n", path[0], err)
+		return ExitPending
 	default:
 		// Runtime errors carry the top-level name (`mimichat content: …`),
 		// which scripts may match on.

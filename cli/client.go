@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mimichat/config"
+	"mimichat/owner"
 	"mimichat/session"
 )
 
@@ -64,14 +65,49 @@ const (
 	terminal
 )
 
-// openSession merges the config file and the flags and opens that user's
-// session (cache and outbox) without connecting. It is the one place that
-// builds session.Options for the commands that talk to the relay.
-func openSession(cf *clientFlags, cfg *config.Config, use sessionUse) (*session.Session, config.Resolved, error) {
-	r, err := cf.client(cfg).Resolve()
+// resolve checks the merged config and flags and picks the data directory.
+func (f *clientFlags) resolve(cfg *config.Config) (config.Resolved, error) {
+	c := f.client(cfg)
+	r, err := c.Resolve()
 	if err != nil {
-		return nil, r, err
+		return r, err
 	}
+	r.DataDir, err = userDataDir(r, c.DataDir)
+	return r, err
+}
+
+// userDataDir is the data directory of r's user. A configured one (flag or
+// client.data_dir) is used as given. Otherwise each user gets their own
+// directory in the default one (config.UserDirName: two users of one
+// machine account never share a cache, an outbox or a lock), except that a
+// store left directly in the default directory by an older version stays
+// in use by the user it belongs to.
+func userDataDir(r config.Resolved, configured string) (string, error) {
+	if configured != "" || r.User == "" {
+		return r.DataDir, nil
+	}
+	old := filepath.Join(r.DataDir, session.StoreFile)
+	if _, err := os.Stat(old); err == nil {
+		st, err := session.OpenStore(old)
+		if err != nil {
+			return "", err
+		}
+		holder, err := st.BindUser("")
+		st.Close()
+		if err != nil {
+			return "", err
+		}
+		if holder == r.User || holder == "" {
+			return r.DataDir, nil
+		}
+	}
+	return filepath.Join(r.DataDir, config.UserDirName(r.User)), nil
+}
+
+// sessionOptions are the session options of a use, from the resolved
+// config: the one place that builds session.Options for the commands that
+// talk to the relay.
+func sessionOptions(r config.Resolved, use sessionUse) session.Options {
 	o := session.Options{Relay: r.Relay, User: r.User, Token: r.Token, DataDir: r.DataDir}
 	switch use {
 	case terminal:
@@ -82,31 +118,31 @@ func openSession(cf *clientFlags, cfg *config.Config, use sessionUse) (*session.
 		o.ClientName = "mimichat-cli"
 		o.Backoff = session.Backoff{Initial: 100 * time.Millisecond, Max: 2 * time.Second}
 	}
-	s, err := session.Open(o)
-	return s, r, err
+	return o
 }
 
-// open loads the config and opens a headless session without connecting.
-func (f *clientFlags) open() (*session.Session, config.Resolved, error) {
+// ownerOptions say how a command of use reaches or becomes the owner of
+// r's data directory.
+func ownerOptions(r config.Resolved, use sessionUse, command string) owner.Options {
+	return owner.Options{DataDir: r.DataDir, User: r.User, Command: command,
+		Open: func() (*session.Session, error) { return session.Open(sessionOptions(r, use)) }}
+}
+
+// acquire merges the config file and the flags and returns the handle the
+// headless commands work through: this process's own session when no other
+// mimichat process of the user owns the data directory (it then serves the
+// control socket itself), else the owner's control socket.
+func (f *clientFlags) acquire(ctx context.Context, command string) (*owner.Handle, config.Resolved, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, config.Resolved{}, err
 	}
-	return openSession(f, cfg, headless)
-}
-
-// connect opens a headless session, starts it and waits until it is online.
-func (f *clientFlags) connect(ctx context.Context) (*session.Session, error) {
-	s, r, err := f.open()
+	r, err := f.resolve(cfg)
 	if err != nil {
-		return nil, err
+		return nil, r, err
 	}
-	s.Start()
-	if err := s.WaitOnline(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("connect to %s: %w", r.Relay, err)
-	}
-	return s, nil
+	h, err := owner.Acquire(ctx, ownerOptions(r, headless, command))
+	return h, r, err
 }
 
 // openCache opens the history cache for the commands that work offline
@@ -118,8 +154,12 @@ func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
 	if err != nil {
 		return nil, config.Resolved{}, err
 	}
-	r, err := f.client(cfg).ResolveLocal()
+	c := f.client(cfg)
+	r, err := c.ResolveLocal()
 	if err != nil {
+		return nil, r, err
+	}
+	if r.DataDir, err = userDataDir(r, c.DataDir); err != nil {
 		return nil, r, err
 	}
 	st, err := session.OpenStore(filepath.Join(r.DataDir, session.StoreFile))
@@ -131,6 +171,34 @@ func (f *clientFlags) openCache() (*session.Store, config.Resolved, error) {
 		return nil, r, err
 	}
 	return st, r, nil
+}
+
+// lockCache is openCache for import, which writes the cache: it takes the
+// data directory's lock first, so it never writes beside a running client
+// (that one alone writes its cache); release closes the store and the lock.
+func (f *clientFlags) lockCache() (st *session.Store, r config.Resolved, release func(), err error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, config.Resolved{}, nil, err
+	}
+	c := f.client(cfg)
+	r, err = c.ResolveLocal()
+	if err != nil {
+		return nil, r, nil, err
+	}
+	if r.DataDir, err = userDataDir(r, c.DataDir); err != nil {
+		return nil, r, nil, err
+	}
+	lk, err := owner.TryLock(r.DataDir, "import")
+	if err != nil {
+		return nil, r, nil, fmt.Errorf("%w; stop it first: it writes this cache", err)
+	}
+	st, r, err = f.openCache()
+	if err != nil {
+		lk.Release()
+		return nil, r, nil, err
+	}
+	return st, r, func() { st.Close(); lk.Release() }, nil
 }
 
 // commandContext is cancelled by the timeout or by ^C.

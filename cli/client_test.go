@@ -264,7 +264,7 @@ func TestSendWhileRelayDownIsDeliveredByTheNextRun(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(append(append([]string{"send"}, down...), "--timeout", "1s", "--room", "lobby", "written offline"),
 		stdio{in: strings.NewReader(""), out: &out, err: &errb})
-	if code != 1 || !strings.Contains(errb.String(), "kept in the outbox") {
+	if code != ExitPending || !strings.Contains(errb.String(), "stays in the outbox") || !strings.Contains(errb.String(), "do not send it again") {
 		t.Fatalf("send with the relay down: exit %d, %q", code, errb.String())
 	}
 	env.must("alice", []string{"send", "--room", "lobby"}, "written online")

@@ -7,6 +7,10 @@
 // command's name, usage, summary, flags and run function, with subcommands
 // (room create, relay user add, content decode) as nested tables; one parser
 // (args.go) takes flags anywhere on the line and stops at "--"; and one
-// function (openSession in client.go) builds the session options of every
-// command that talks to the relay. The root main.go only calls Main.
+// function (sessionOptions in client.go) builds the session options of every
+// command that talks to the relay. Those commands work through an
+// owner.Handle (clientFlags.acquire): the data directory's own session when
+// no other mimichat process of the user owns it, else the owner's control
+// socket; the terminal client owns its directory (owner.Own). The root
+// main.go only calls Main.
 package cli

@@ -168,11 +168,11 @@ func importCommand(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		defer f.Close()
-		st, r, err := cf.openCache()
+		st, r, release, err := cf.lockCache()
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer release()
 		rid := *room
 		if rid != "" {
 			if rid, err = roomURI(rid, r.User); err != nil {

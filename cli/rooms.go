@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"mimichat/owner"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -25,12 +26,12 @@ func roomsCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		s, err := cf.connect(ctx)
+		h, _, err := cf.acquire(ctx, "rooms")
 		if err != nil {
 			return err
 		}
-		defer s.Close()
-		list, err := s.ListRooms(ctx)
+		defer h.Close()
+		list, err := h.Rooms(ctx)
 		if err != nil {
 			return err
 		}
@@ -64,13 +65,13 @@ func roomCreateCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		s, err := cf.connect(ctx)
+		h, _, err := cf.acquire(ctx, "room create")
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		defer h.Close()
 		opts.Slug = strings.Join(c.args, "")
-		res, err := s.CreateRoom(ctx, opts)
+		res, err := h.CreateRoom(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -90,16 +91,16 @@ func roomInfoCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		s, err := cf.connect(ctx)
+		h, r, err := cf.acquire(ctx, "room info")
 		if err != nil {
 			return err
 		}
-		defer s.Close()
-		room, err := roomURI(c.args[0], s.User())
+		defer h.Close()
+		room, err := roomURI(c.args[0], r.User)
 		if err != nil {
 			return err
 		}
-		return printRoomInfo(ctx, s, room, *asJSON, c)
+		return printRoomInfo(ctx, h, room, *asJSON, c)
 	}
 }
 
@@ -111,7 +112,8 @@ type roomOp struct {
 	user     bool // the second argument is a user
 	// check refuses bad arguments before connecting.
 	check func(a []string) error
-	do    func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error)
+	// op is the operation on the arguments (room and user already URIs).
+	op func(a []string) owner.RoomOp
 	// roomFlag adds --room as another way to give the room.
 	roomFlag bool
 }
@@ -139,21 +141,21 @@ func (op roomOp) command(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		s, err := cf.connect(ctx)
+		h, r, err := cf.acquire(ctx, c.path)
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		defer h.Close()
 		// Positional room and user arguments may be bare local names.
-		if pos[0], err = roomURI(pos[0], s.User()); err != nil {
+		if pos[0], err = roomURI(pos[0], r.User); err != nil {
 			return err
 		}
 		if op.user {
-			if pos[1], err = userURI(pos[1], s.User()); err != nil {
+			if pos[1], err = userURI(pos[1], r.User); err != nil {
 				return err
 			}
 		}
-		res, err := op.do(ctx, s, pos)
+		res, err := h.RoomOp(ctx, op.op(pos))
 		if err != nil {
 			return err
 		}
@@ -182,45 +184,45 @@ var roomSubcommands = []*command{
 		summary: "create a room (SLUG: its local name, default chosen by the relay); prints the room and its seq",
 		flags:   roomCreateCommand},
 	{name: "invite", usage: "ROOM USER", summary: "invite USER to ROOM", flags: roomOp{min: 2, max: 2, user: true,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Invite(ctx, a[0], a[1])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "invite", Room: a[0], User: a[1]}
 		}}.command},
 	{name: "kick", usage: "ROOM USER [REASON]", summary: "remove USER from ROOM (they may be invited again)", flags: roomOp{min: 2, max: 3, user: true,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Kick(ctx, a[0], a[1], arg(a, 2))
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "kick", Room: a[0], User: a[1], Reason: arg(a, 2)}
 		}}.command},
 	{name: "ban", usage: "ROOM USER [REASON]", summary: "remove USER from ROOM and keep them out", flags: roomOp{min: 2, max: 3, user: true,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Ban(ctx, a[0], a[1], arg(a, 2))
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "ban", Room: a[0], User: a[1], Reason: arg(a, 2)}
 		}}.command},
 	{name: "unban", usage: "ROOM USER", summary: "lift USER's ban from ROOM", flags: roomOp{min: 2, max: 2, user: true,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Unban(ctx, a[0], a[1])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "unban", Room: a[0], User: a[1]}
 		}}.command},
 	{name: "join", usage: "ROOM", summary: "join ROOM (invited, or open to all)", flags: roomOp{min: 1, max: 1,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Join(ctx, a[0])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "join", Room: a[0]}
 		}}.command},
 	{name: "leave", usage: "ROOM", summary: "leave ROOM", flags: roomOp{min: 1, max: 1,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.Leave(ctx, a[0])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "leave", Room: a[0]}
 		}}.command},
 	{name: "info", usage: "[--json] ROOM", summary: "print ROOM's state and members", flags: roomInfoCommand},
 	{name: "role", usage: "ROOM USER member|moderator|owner", summary: "give USER a role in ROOM", flags: roomOp{min: 3, max: 3, user: true, check: checkRole,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.SetRole(ctx, a[0], a[1], proto.Role(a[2]))
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "role", Room: a[0], User: a[1], Role: proto.Role(a[2])}
 		}}.command},
 	{name: "set-name", usage: "ROOM TEXT", summary: "rename ROOM", flags: roomOp{min: 2, max: 2,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.SetName(ctx, a[0], a[1])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "set-name", Room: a[0], Value: a[1]}
 		}}.command},
 	{name: "set-topic", usage: "ROOM TEXT", summary: "set ROOM's topic", flags: roomOp{min: 2, max: 2,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.SetTopic(ctx, a[0], a[1])
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "set-topic", Room: a[0], Value: a[1]}
 		}}.command},
 	{name: "set-receipts", usage: "[--room] ROOM on|off", summary: "allow or stop read receipts in ROOM", flags: roomOp{min: 2, max: 2, check: checkReceipts, roomFlag: true,
-		do: func(ctx context.Context, s *session.Session, a []string) (session.OpResult, error) {
-			return s.SetReadReceipts(ctx, a[0], a[1] == proto.ReceiptsOn)
+		op: func(a []string) owner.RoomOp {
+			return owner.RoomOp{Op: "set-receipts", Room: a[0], Value: a[1]}
 		}}.command},
 }
 
@@ -231,8 +233,8 @@ func arg(a []string, i int) string {
 	return ""
 }
 
-func printRoomInfo(ctx context.Context, s *session.Session, room string, asJSON bool, c *call) error {
-	st, err := s.RoomInfo(ctx, room)
+func printRoomInfo(ctx context.Context, h *owner.Handle, room string, asJSON bool, c *call) error {
+	st, err := h.RoomInfo(ctx, room)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"mimichat/content"
-	"mimichat/session"
+	"mimichat/owner"
 )
 
 // sendCommand is `mimichat send`.
@@ -46,31 +46,36 @@ func sendCommand(fs *flag.FlagSet) runFunc {
 			return fmt.Errorf("%w: --delete takes no TEXT", errUsage)
 		}
 
-		s, r, err := cf.open()
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		h, r, err := cf.acquire(ctx, "send")
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		defer h.Close()
 		roomID, err := roomURI(*room, r.User)
 		if err != nil {
 			return err
 		}
-		m, err := buildMessage(s, roomID, r.User, sendMode{reply: *reply, react: *react, edit: *edit, del: *del, knock: *knock}, text)
+		m, err := buildMessage(ctx, h, roomID, r.User, sendMode{reply: *reply, react: *react, edit: *edit, del: *del, knock: *knock}, text)
 		if err != nil {
 			return err
 		}
-		// The outbox row is durable before anything touches the network: if
-		// this process dies now, the next send/tail of this user delivers it.
-		item, err := s.Send(roomID, m)
+		raw, err := m.Encode()
 		if err != nil {
 			return err
 		}
-		ctx, cancel := commandContext(cf.timeout)
-		defer cancel()
-		s.Start()
-		acked, err := waitAck(ctx, s, item.ID)
+		// The owner (this process or the one running) makes the outbox row
+		// durable before anything touches the network, and answers once the
+		// relay has: acked, refused for good (Failed, exit 1) or not yet
+		// (Pending, exit 3: it is delivered later, do not send it again).
+		acked, err := h.Send(ctx, roomID, raw)
+		var refused *owner.RefusedError
+		if errors.As(err, &refused) {
+			return fmt.Errorf("%w; 'mimichat outbox retry %s' sends it again, 'mimichat outbox drop %s' forgets it", err, refused.Item.ID, refused.Item.ID)
+		}
 		if err != nil {
-			return fmt.Errorf("message %s (kept in the outbox, sent on the next run): %w", item.ID, err)
+			return err
 		}
 		fmt.Fprintf(c.out, "%s %d\n", acked.ID, acked.Seq)
 		return nil
@@ -86,8 +91,8 @@ type sendMode struct {
 // buildMessage builds the message send submits. Every builder's error is
 // returned as is: it names what is wrong with the reply, reaction, edit or
 // delete.
-func buildMessage(s *session.Session, roomID, user string, mode sendMode, text string) (*content.Message, error) {
-	b := s.Builder(roomID)
+func buildMessage(ctx context.Context, h *owner.Handle, roomID, user string, mode sendMode, text string) (*content.Message, error) {
+	b := &content.Builder{Sender: user, Room: roomID}
 	switch {
 	case mode.reply != "":
 		id, err := parseID("--reply", mode.reply)
@@ -110,7 +115,7 @@ func buildMessage(s *session.Session, roomID, user string, mode sendMode, text s
 		if err != nil {
 			return nil, err
 		}
-		first, previous, err := firstVersion(s, roomID, id)
+		first, previous, err := firstVersion(ctx, h, roomID, id)
 		if err != nil {
 			return nil, err
 		}
@@ -128,48 +133,11 @@ func buildMessage(s *session.Session, roomID, user string, mode sendMode, text s
 	return b.Markdown(text)
 }
 
-// waitAck waits for the outbox item id to be acked or refused.
-func waitAck(ctx context.Context, s *session.Session, id content.MessageID) (session.OutboxItem, error) {
-	var last error
-	for {
-		select {
-		case ev, ok := <-s.Events():
-			if !ok {
-				return session.OutboxItem{}, session.ErrClosed
-			}
-			switch ev := ev.(type) {
-			case session.OutboxEvent:
-				if ev.Item.ID != id {
-					continue
-				}
-				switch ev.Item.State {
-				case session.Acked:
-					return ev.Item, nil
-				case session.Failed:
-					return ev.Item, errors.New(ev.Item.Err)
-				}
-			case session.StateEvent:
-				if ev.Err != nil {
-					last = ev.Err
-				}
-				if ev.State == session.Stopped && ev.Err != nil {
-					return session.OutboxItem{}, ev.Err
-				}
-			}
-		case <-ctx.Done():
-			if last != nil {
-				return session.OutboxItem{}, fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
-			}
-			return session.OutboxItem{}, ctx.Err()
-		}
-	}
-}
-
 // firstVersion finds what an edit or delete of id must replace: the first
 // version's ID (an edit of an edit still points at the original, §5.6) and
 // the version being replaced, whose fixed fields the new version keeps.
-func firstVersion(s *session.Session, room string, id content.MessageID) (content.MessageID, *content.Message, error) {
-	e, ok, err := s.Store().EntryByID(room, id)
+func firstVersion(ctx context.Context, h *owner.Handle, room string, id content.MessageID) (content.MessageID, *content.Message, error) {
+	e, ok, err := h.Lookup(ctx, room, id)
 	if err != nil || !ok {
 		return id, nil, err // not cached: trust the caller that id is the first version
 	}

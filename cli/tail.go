@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"mimichat/content"
+	"mimichat/owner"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -31,51 +33,43 @@ func tailCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		s, err := cf.connect(ctx)
+		h, r, err := cf.acquire(ctx, "tail")
 		if err != nil {
 			return err
 		}
-		defer s.Close()
-		roomID, err := roomURI(*room, s.User())
+		defer h.Close()
+		roomID, err := roomURI(*room, r.User)
 		if err != nil {
 			return err
 		}
 		p := &tailPrinter{w: c.out, json: *asJSON, left: *count}
-		r, ok := s.Room(roomID)
-		if !ok {
-			return fmt.Errorf("room %s: not one of your rooms", roomID)
-		}
-		if *since >= 0 {
-			p.last = uint64(*since)
-			if err := p.backlog(ctx, s, roomID); err != nil {
+		// The owner (this process or the one running) reads the room's
+		// entries from its cache, which it alone writes: each once, in order,
+		// from --since (fetching what the cache lacks) or from the head.
+		err = h.Tail(ctx, roomID, *since, func(e session.Entry) error {
+			if err := p.print(&e); err != nil {
 				return err
 			}
-		} else {
-			p.last = max(r.Cursor, r.Head) // the head when we subscribed: only what comes next
-		}
-		for !p.done() {
-			select {
-			case ev, ok := <-s.Events():
-				if !ok {
-					return session.ErrClosed
-				}
-				if e, ok := ev.(session.EntriesEvent); ok && e.Room == roomID {
-					for i := range e.Entries {
-						if err := p.print(&e.Entries[i]); err != nil {
-							return err
-						}
-					}
-				}
-			case <-ctx.Done():
-				if cf.timeout > 0 && ctx.Err() == context.DeadlineExceeded && *count == 0 {
-					return nil // ran for the time asked
-				}
-				return ctx.Err()
+			if p.done() {
+				return errTailDone
 			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, errTailDone):
+			return nil
+		case errors.Is(err, owner.ErrUnknownRoom):
+			return fmt.Errorf("room %s: not one of your rooms", roomID)
+		case errors.Is(err, context.DeadlineExceeded) && cf.timeout > 0 && *count == 0:
+			// The owner ends a tail a little before the client's deadline.
+			return nil // ran for the time asked
 		}
-		return nil
+		return err
 	}
 }
+
+// errTailDone ends a tail that printed --count entries.
+var errTailDone = errors.New("tail: printed the entries asked for")
 
 // tailPrinter prints entries in seq order, each once.
 type tailPrinter struct {
@@ -87,39 +81,6 @@ type tailPrinter struct {
 }
 
 func (p *tailPrinter) done() bool { return p.left > 0 && p.n >= p.left }
-
-// backlog prints the entries after p.last that are already known: from the
-// cache, fetching older pages from the relay when the cache starts later.
-func (p *tailPrinter) backlog(ctx context.Context, s *session.Session, room string) error {
-	for range 10000 { // at most 5 million entries of scrollback
-		r, _ := s.Room(room)
-		if r.Low <= p.last+1 {
-			break
-		}
-		page, more, err := s.History(ctx, room, r.Low, proto.MaxHistoryLimit)
-		if err != nil {
-			return err
-		}
-		if !more || len(page) == 0 {
-			break
-		}
-	}
-	for range 1 << 20 {
-		page, err := s.Store().After(room, p.last, 500)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 || p.done() {
-			return nil
-		}
-		for i := range page {
-			if err := p.print(&page[i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 func (p *tailPrinter) print(e *session.Entry) error {
 	if e.Seq <= p.last || p.done() {

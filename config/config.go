@@ -87,7 +87,9 @@ func DefaultPath() (string, error) {
 }
 
 // DefaultDataDir is $XDG_DATA_HOME/mimichat, falling back to
-// ~/.local/share/mimichat.
+// ~/.local/share/mimichat. Each user's data directory is a directory in it
+// named by UserDirName (see the cli's data directory rule); an older single
+// store directly in it stays its owner's.
 func DefaultDataDir() (string, error) {
 	dir := os.Getenv("XDG_DATA_HOME")
 	if dir == "" {
@@ -168,4 +170,24 @@ func (c *Config) resolveRelative(dir string) {
 		c.Client.DataDir = filepath.Join(dir, c.Client.DataDir)
 	}
 	c.UI.resolveRelative(dir)
+}
+
+// UserDirName is the name of user's data directory inside DefaultDataDir:
+// the URI without its scheme, every character other than a letter, digit,
+// '.', '-' or '@' replaced by '_' ("mimi://example.com/u/alice" is
+// "example.com_u_alice"), so two users of one machine account never share
+// a cache, an outbox or a lock.
+func UserDirName(user string) string {
+	name := strings.TrimPrefix(user, "mimi://")
+	b := []byte(name)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '@'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] == '.' {
+		b = append([]byte("_"), b...)
+	}
+	return string(b)
 }

@@ -283,3 +283,18 @@ func TestRelayURLConversion(t *testing.T) {
 		})
 	}
 }
+
+func TestUserDirName(t *testing.T) {
+	tests := []struct{ user, want string }{
+		{"mimi://example.com/u/alice", "example.com_u_alice"},
+		{"mimi://example.com:8443/u/bob", "example.com_8443_u_bob"},
+		{"mimi://ex.com/u/../../etc", "ex.com_u_.._.._etc"},
+		{"mimi://.hidden/u/x", "_.hidden_u_x"},
+		{"", "_"},
+	}
+	for _, tt := range tests {
+		if got := UserDirName(tt.user); got != tt.want {
+			t.Errorf("UserDirName(%q) = %q, want %q", tt.user, got, tt.want)
+		}
+	}
+}

@@ -129,7 +129,9 @@ func (s *Store) BindUser(user string) (owner string, err error) {
 	if owner == "" {
 		return user, s.SetMeta("user", user)
 	}
-	return owner, fmt.Errorf("session: store %s belongs to %s, not %s", s.Path(), owner, user)
+	return owner, fmt.Errorf("session: store %s belongs to %s, not %s: give %s's client a data directory of its own "+
+		"(the --data-dir flag or client.data_dir in the config file; with neither, each user gets a directory of "+
+		"their own under $XDG_DATA_HOME/mimichat)", s.Path(), owner, user, user)
 }
 
 // Start connects in the background and keeps the connection up until Close.
