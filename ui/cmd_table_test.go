@@ -199,3 +199,44 @@ func TestCapabilityLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpListsTheTable: the help dialog lists every /command of the table
+// once, greyed where the user's role does not allow it.
+func TestHelpListsTheTable(t *testing.T) {
+	r := &room{}
+	r.info.Role = proto.RoleMember
+	m := &Model{me: "mimi://test.example/u/you", km: keymapWith(t, nil), rooms: []*room{r}, focus: keys.Composer}
+	m.openHelp()
+	d, ok := m.ov.(*infoDialog)
+	if !ok {
+		t.Fatalf("help opened %T", m.ov)
+	}
+	for _, c := range slashCommands() {
+		n := 0
+		for _, l := range d.lines {
+			if strings.HasPrefix(l.text, c.synopsis()+" ") {
+				n++
+				if want := c.may.limited(m, r); l.muted != want {
+					t.Errorf("%s: greyed %v, want %v", c.synopsis(), l.muted, want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s is listed %d times", c.synopsis(), n)
+		}
+	}
+	for _, want := range []struct {
+		line  string
+		muted bool
+	}{{"/kick USER [reason]", true}, {"/reply [text]", false}} {
+		found := false
+		for _, l := range d.lines {
+			if strings.HasPrefix(l.text, want.line) {
+				found = l.muted == want.muted
+			}
+		}
+		if !found {
+			t.Errorf("%s is not listed with greyed=%v", want.line, want.muted)
+		}
+	}
+}

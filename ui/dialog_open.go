@@ -5,24 +5,34 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/content"
 	"mimichat/keys"
 	"mimichat/render"
 )
 
+// openHelp lists the keys that work where the focus is (the keymap's full
+// help of that context) and every /command of the table, greying those the
+// user's role in the room does not allow.
 func (m *Model) openHelp() {
-	ctx := m.focus
+	groups := m.km.FullHelp(m.keyContext())
+	keyW := 22 // the key column: as wide as the widest key list, within 22..30
+	for _, group := range groups {
+		for _, b := range group {
+			keyW = min(30, max(keyW, ansi.StringWidth(b.Help().Key)))
+		}
+	}
 	var lines []string
-	for _, group := range m.km.FullHelp(ctx) {
+	for _, group := range groups {
 		for _, b := range group {
 			h := b.Help()
-			lines = append(lines, padRight(h.Key, 22)+h.Desc)
+			lines = append(lines, padRight(h.Key, keyW)+h.Desc)
 		}
 		lines = append(lines, "")
 	}
 	text := infoText(lines...)
-	text = append(text, infoLine{text: "Commands (type / in the composer; " + keyHint(m.km, keys.Composer, keys.CompleteNext) + " completes; greyed: your role here does not allow it):"})
+	text = append(text, infoLine{text: "Commands (" + keyHint(m.km, keys.Composer, keys.CompleteNext) + " completes; greyed: not for your role here):"})
 	r := m.current()
 	for _, c := range slashCommands() {
 		text = append(text, infoLine{text: padRight(c.synopsis(), 30) + c.helpText(), muted: c.may.limited(m, r)})
