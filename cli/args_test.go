@@ -119,7 +119,8 @@ func TestFlagsAnywhereEndToEnd(t *testing.T) {
 	var info struct {
 		Room string `json:"room"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Room != "mimi://example.com/r/lobby" {
+	if code != 0 || json.Unmarshal([]byte(out), &info) != nil || info.Room != "mimi://example.com/r/lobby" ||
+		strings.Contains(out, `"RID"`) || strings.Contains(out, `"T"`) {
 		t.Fatalf("room info lobby --json: exit %d %q %q", code, out, errs)
 	}
 	// The connection flags before the command word: `mimichat --relay … rooms --json`.

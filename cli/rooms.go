@@ -239,9 +239,12 @@ func printRoomInfo(ctx context.Context, h *owner.Handle, room string, asJSON boo
 		return err
 	}
 	if asJSON {
-		st.T = ""
-		st.RID = 0
-		b, err := json.Marshal(st)
+		// The room's state without the frame's envelope (type, request ID).
+		b, err := json.Marshal(struct {
+			Room, Name, Topic, Avatar, History, Join, Receipts string
+			LastSeq                                            uint64
+			Members                                            []proto.Member
+		}{st.Room, st.Name, st.Topic, st.Avatar, st.History, st.Join, st.Receipts, st.LastSeq, st.Members})
 		if err != nil {
 			return err
 		}
