@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,7 +178,7 @@ func testUsers(t *testing.T, o Opener) {
 			t.Fatal(err)
 		}
 		want := slices.Clone(users)
-		slices.SortFunc(want, func(a, b store.User) int { return cmp(a.Name, b.Name) })
+		slices.SortFunc(want, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
 		if len(got) != len(want) {
 			t.Fatalf("Users = %+v", got)
 		}
@@ -201,16 +202,6 @@ func testUsers(t *testing.T, o Opener) {
 	}
 	check(s)
 	check(reopen(t, s, o))
-}
-
-func cmp(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func testAppendAndRead(t *testing.T, o Opener) {
@@ -432,7 +423,7 @@ func testRoomsAndMembers(t *testing.T, o Opener) {
 		if len(rooms) != 2 {
 			t.Fatalf("LoadRooms = %+v", rooms)
 		}
-		slices.SortFunc(rooms, func(x, y store.RoomState) int { return cmp(x.URI, y.URI) })
+		slices.SortFunc(rooms, func(x, y store.RoomState) int { return strings.Compare(x.URI, y.URI) })
 		ra, rb := rooms[0], rooms[1]
 		if ra.Room != a2 || ra.Last != (store.Stamp{Seq: 3, TS: ev(roomA, 3, "").TS}) {
 			t.Fatalf("room a = %+v, want %+v at seq 3", ra, a2)
@@ -441,7 +432,7 @@ func testRoomsAndMembers(t *testing.T, o Opener) {
 			t.Fatalf("room b = %+v", rb)
 		}
 		ms := slices.Clone(ra.Members)
-		slices.SortFunc(ms, func(x, y store.Member) int { return cmp(x.User, y.User) })
+		slices.SortFunc(ms, func(x, y store.Member) int { return strings.Compare(x.User, y.User) })
 		want := []store.Member{
 			{Room: roomA, User: alice, Role: "owner", State: "joined", JoinSeq: 1},
 			{Room: roomA, User: bob, Role: "moderator", State: "joined", JoinSeq: 3},
