@@ -1,13 +1,11 @@
 package keys
 
 import (
-	"flag"
+	"mimichat/internal/golden"
 	"os"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the generated part of docs/keys.md")
 
 const (
 	docPath   = "../docs/keys.md"
@@ -42,7 +40,7 @@ func TestDocsKeysTable(t *testing.T) {
 	if have == want {
 		return
 	}
-	if *update {
+	if golden.Updating() {
 		doc = doc[:i+len(docBegin)] + want + doc[j:]
 		if err := os.WriteFile(docPath, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
