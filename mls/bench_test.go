@@ -136,3 +136,70 @@ func BenchmarkCommitPath(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHubVerifyCommit times the hub's verification of one public commit
+// in a group of n (signature, proposal list, path leaf and parent hashes,
+// the new tree hash); Verify leaves the view unchanged, so every iteration
+// sees the same commit.
+func BenchmarkHubVerifyCommit(b *testing.B) {
+	for _, kind := range []string{"add", "path"} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%s/members=%d", kind, n), func(b *testing.B) {
+				g := bigGroup(b, n)
+				gi, err := g.GroupInfo(false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				hub, err := NewHubGroup(gi, g.RatchetTree())
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts := CommitOptions{ForcePath: true}
+				if kind == "add" {
+					opts = CommitOptions{Add: [][]byte{newMember(b, g.CipherSuite(), "joiner").KeyPackage}}
+				}
+				g.PublicHandshake = true
+				res, err := g.Commit(opts)
+				g.ClearPendingCommit()
+				g.PublicHandshake = false
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if m, err := hub.Verify(res.Commit); err != nil || m.Commit == nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(res.Commit)), "commit-bytes")
+			})
+		}
+	}
+}
+
+// BenchmarkSaveWithPastEpochs reports the saved state's size for a group of
+// 1,000 with 0 and 3 past epochs kept (each keeps that epoch's tree).
+func BenchmarkSaveWithPastEpochs(b *testing.B) {
+	for _, keep := range []int{0, DefaultPastEpochs} {
+		b.Run(fmt.Sprintf("past=%d", keep), func(b *testing.B) {
+			g := bigGroup(b, 1000)
+			saved := g.past
+			g.past = g.past[:0:0]
+			if keep > 0 {
+				for i := 0; i < keep; i++ {
+					g.past = append(g.past, g.rememberPast(keep)[0])
+				}
+			}
+			var size int
+			for b.Loop() {
+				st, err := g.Save()
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(st)
+			}
+			b.ReportMetric(float64(size), "state-bytes")
+			g.past = saved
+		})
+	}
+}

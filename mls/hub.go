@@ -57,6 +57,12 @@ type HubCommit struct {
 	Updated     []uint32 // leaves whose key changed (Updates and the committer's path)
 	Proposals   []HubProposal
 	HasPath     bool
+	// OmittedSelfRemoves are leaves whose SelfRemove the hub holds for this
+	// epoch but the commit neither carries nor otherwise removes. The
+	// committer was bound to include them (draft-ietf-mls-extensions); the
+	// hub, which orders messages, knows the committer could have, and should
+	// refuse the commit.
+	OmittedSelfRemoves []uint32
 }
 
 // HubProposal is one proposal a commit applied, with who proposed it.
@@ -323,6 +329,15 @@ func (h *HubGroup) verifyCommit(ac *AuthenticatedContent, hm *HubMessage) error 
 	}
 	for _, j := range a.joiners {
 		hc.Joined = append(hc.Joined, *memberAt(a.tree, j))
+	}
+	gone := map[uint32]bool{}
+	for _, m := range hc.Removed {
+		gone[m.Leaf] = true
+	}
+	for _, p := range g.proposals {
+		if p.proposal.Type == ProposalSelfRemove && !gone[p.sender.Index] {
+			hc.OmittedSelfRemoves = append(hc.OmittedSelfRemoves, p.sender.Index)
+		}
 	}
 	if hc.External {
 		hm.FromLeaf = memberAt(a.tree, committer.Index)

@@ -83,6 +83,9 @@ func (s *hubSim) commit(by *simMember, opts CommitOptions, joiners []*KeyPackage
 		s.t.Fatalf("%s commit at epoch %d: %v", by.name, by.g.Epoch(), err)
 	}
 	hc := s.toHub(res.Commit).Commit
+	if len(hc.OmittedSelfRemoves) != 0 {
+		s.t.Fatalf("%s's commit omits the SelfRemoves of %v", by.name, hc.OmittedSelfRemoves)
+	}
 	if err := s.hub.CheckGroupInfo(res.GroupInfo); err != nil {
 		s.t.Fatal(err)
 	}

@@ -166,6 +166,10 @@ func TestHubFollowsGroup(t *testing.T) {
 	leave, _ := gc.ProposeSelfRemove()
 	f.hubProcess(leave)
 	deliver(t, leave, alice, gb)
+	// A commit that leaves the SelfRemove out is reported (the hub should refuse it).
+	if m, err := hub.Verify(forgeCommit(t, alice, nil, true)); err != nil || !slices.Equal(m.Commit.OmittedSelfRemoves, []uint32{2}) {
+		t.Fatalf("commit omitting a SelfRemove: %+v %v", m, err)
+	}
 	if err := hub.CheckGroupInfo(res.GroupInfo); err != nil {
 		t.Fatal(err)
 	}

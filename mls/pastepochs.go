@@ -15,9 +15,47 @@ import "fmt"
 type pastEpoch struct {
 	epoch            uint64
 	ctx              []byte // serialized GroupContext of that epoch
-	tree             *ratchetTree
 	senderDataSecret []byte
 	st               *secretTree
+	// The senders' signature keys: those of tree's leaves, except where
+	// override has an entry (empty: blank). A live epoch keeps its own tree
+	// (shared copy-on-write, so nearly free); a loaded one is the current
+	// tree plus the leaves that differed, so Save stays O(changes) per epoch.
+	tree     *ratchetTree
+	override map[uint32][]byte
+	leaves   uint32
+}
+
+// signatureKey is leaf i's signature key in that epoch, nil when blank.
+func (p *pastEpoch) signatureKey(i uint32) []byte {
+	if i >= p.leaves {
+		return nil
+	}
+	if k, ok := p.override[i]; ok {
+		if len(k) == 0 {
+			return nil
+		}
+		return k
+	}
+	if l := p.tree.leaf(i); l != nil {
+		return l.SignatureKey
+	}
+	return nil
+}
+
+// diffAgainst lists the leaves whose signature key differs from cur's (empty: blank then).
+func (p *pastEpoch) diffAgainst(cur *ratchetTree) map[uint32][]byte {
+	out := map[uint32][]byte{}
+	for i := uint32(0); i < max(p.leaves, cur.leaves()); i++ {
+		var now []byte
+		if l := cur.leaf(i); l != nil {
+			now = l.SignatureKey
+		}
+		if then := p.signatureKey(i); string(then) != string(now) || (then == nil) != (now == nil) {
+			out[i] = append([]byte{}, then...)
+		}
+	}
+	return out
 }
 
 // rememberPast returns g's past epochs plus g's current one, trimmed to keep.
@@ -29,7 +67,7 @@ func (g *Group) rememberPast(keep int) []*pastEpoch {
 	}
 	past := append([]*pastEpoch(nil), g.past...)
 	if g.st != nil && g.ep != nil {
-		past = append(past, &pastEpoch{epoch: g.ctx.Epoch, ctx: g.ctx.bytes(), tree: g.tree,
+		past = append(past, &pastEpoch{epoch: g.ctx.Epoch, ctx: g.ctx.bytes(), tree: g.tree, leaves: g.tree.leaves(),
 			senderDataSecret: g.ep.SenderDataSecret, st: g.st})
 	}
 	if len(past) > keep {
@@ -72,14 +110,14 @@ func (g *Group) processPast(pm *PrivateMessage) (*Received, error) {
 		return nil, err
 	}
 	snd := ac.Content.Sender
-	l := p.tree.leaf(snd.Index)
-	if l == nil {
+	key := p.signatureKey(snd.Index)
+	if key == nil {
 		return nil, fmt.Errorf("%w: leaf %d in epoch %d", ErrUnknownSender, snd.Index, pm.Epoch)
 	}
 	if snd.Index == g.me {
 		return nil, ErrOwnMessage
 	}
-	if err := g.s.verifyFramed(ac, l.SignatureKey, p.ctx); err != nil {
+	if err := g.s.verifyFramed(ac, key, p.ctx); err != nil {
 		return nil, err
 	}
 	return &Received{ContentType: ContentApplication, Sender: snd, Epoch: pm.Epoch, Data: ac.Content.ApplicationData,

@@ -31,7 +31,8 @@ type proposalState struct {
 type pastEpochState struct {
 	Epoch            uint64
 	Context          []byte
-	Tree             []byte
+	Leaves           uint32
+	SignatureKeys    map[uint32][]byte // leaves whose key differs from the current tree's; empty: blank
 	SenderDataSecret []byte
 	SecretNodes      map[uint32][]byte
 	Application      map[uint32]ratchetState
@@ -83,8 +84,9 @@ func (g *Group) Save() ([]byte, error) {
 	keep := g.PastEpochs
 	st.PastEpochs = &keep
 	for _, p := range g.past {
-		ps := pastEpochState{Epoch: p.epoch, Context: p.ctx, Tree: p.tree.bytes(), SenderDataSecret: p.senderDataSecret,
-			SecretNodes: p.st.nodes, Application: map[uint32]ratchetState{}}
+		ps := pastEpochState{Epoch: p.epoch, Context: p.ctx, Leaves: p.leaves, SignatureKeys: p.diffAgainst(g.tree),
+			SenderDataSecret: p.senderDataSecret,
+			SecretNodes:      p.st.nodes, Application: map[uint32]ratchetState{}}
 		for l, r := range p.st.application {
 			ps.Application[l] = ratchetState{r.Secret, r.Next, r.Skipped}
 		}
@@ -167,7 +169,7 @@ func LoadGroup(b []byte) (*Group, error) {
 		g.PastEpochs = *st.PastEpochs
 	}
 	for _, ps := range st.Past {
-		p, err := loadPastEpoch(g.s, ps)
+		p, err := loadPastEpoch(g.s, ps, g.tree)
 		if err != nil {
 			return nil, err
 		}
@@ -179,20 +181,19 @@ func LoadGroup(b []byte) (*Group, error) {
 	return g, nil
 }
 
-// loadPastEpoch restores one kept past epoch, checking its tree against its context.
-func loadPastEpoch(s *suite, ps pastEpochState) (*pastEpoch, error) {
+// loadPastEpoch restores one kept past epoch on top of the current tree.
+func loadPastEpoch(s *suite, ps pastEpochState, cur *ratchetTree) (*pastEpoch, error) {
 	var ctx GroupContext
 	if err := decodeAll(ps.Context, "past.group_context", ctx.decode); err != nil {
 		return nil, err
 	}
-	tree, err := parseRatchetTree(ps.Tree)
-	if err != nil {
-		return nil, err
+	if ctx.Epoch != ps.Epoch || ctx.CipherSuite != s.id {
+		return nil, fmt.Errorf("%w: past epoch %d: context mismatch", ErrState, ps.Epoch)
 	}
-	if ctx.Epoch != ps.Epoch || string(tree.rootHash(s)) != string(ctx.TreeHash) {
-		return nil, fmt.Errorf("%w: past epoch %d: context or tree mismatch", ErrState, ps.Epoch)
+	if ps.Leaves == 0 || ps.Leaves > 1<<30 || ps.Leaves&(ps.Leaves-1) != 0 {
+		return nil, fmt.Errorf("%w: past epoch %d: %d leaves", ErrState, ps.Epoch, ps.Leaves)
 	}
-	st := &secretTree{s: s, leaves: tree.leaves(), nodes: ps.SecretNodes,
+	st := &secretTree{s: s, leaves: ps.Leaves, nodes: ps.SecretNodes,
 		handshake: map[uint32]*hashRatchet{}, application: map[uint32]*hashRatchet{}}
 	if st.nodes == nil {
 		st.nodes = map[uint32][]byte{}
@@ -200,5 +201,6 @@ func loadPastEpoch(s *suite, ps pastEpochState) (*pastEpoch, error) {
 	for l, r := range ps.Application {
 		st.application[l] = &hashRatchet{Secret: r.Secret, Next: r.Next, Skipped: r.Skipped}
 	}
-	return &pastEpoch{epoch: ps.Epoch, ctx: ps.Context, tree: tree, senderDataSecret: ps.SenderDataSecret, st: st}, nil
+	return &pastEpoch{epoch: ps.Epoch, ctx: ps.Context, tree: cur, override: ps.SignatureKeys, leaves: ps.Leaves,
+		senderDataSecret: ps.SenderDataSecret, st: st}, nil
 }
