@@ -122,7 +122,11 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 		}
 		list = append(list, ProposalOrRef{Proposal: &Proposal{Type: ProposalAdd, KeyPackage: kp}})
 	}
+	leaving := g.selectedSelfRemoves(list)
 	for _, r := range opts.Remove {
+		if leaving[r] {
+			continue // already leaving by its own SelfRemove, which this commit carries
+		}
 		list = append(list, ProposalOrRef{Proposal: &Proposal{Type: ProposalRemove, Removed: r}})
 	}
 	for _, id := range opts.ExternalPSKs {

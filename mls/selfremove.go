@@ -28,6 +28,23 @@ func (g *Group) SelfRemoveCapable() bool {
 	return ok
 }
 
+// selectedSelfRemoves returns the leaves whose SelfRemove list carries by reference.
+func (g *Group) selectedSelfRemoves(list []ProposalOrRef) map[uint32]bool {
+	refs := map[string]bool{}
+	for _, p := range list {
+		if p.Reference != nil {
+			refs[string(p.Reference)] = true
+		}
+	}
+	out := map[uint32]bool{}
+	for _, c := range g.proposals {
+		if c.proposal.Type == ProposalSelfRemove && refs[string(c.ref)] {
+			out[c.sender.Index] = true
+		}
+	}
+	return out
+}
+
 // ProposeSelfRemove proposes this member's own removal. It is always a
 // PublicMessage, whatever PublicHandshake says, so the hub can read it and
 // hand it to external joiners. One per epoch; the member stays in the group

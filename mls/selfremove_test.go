@@ -116,6 +116,15 @@ func TestSelfRemoveCommitted(t *testing.T) {
 		// alice also proposes removing carol: the SelfRemove wins, the Remove is dropped.
 		kick, _ := alice.ProposeRemove(2)
 		deliver(t, kick, bob, carol)
+		// Removing carol explicitly as well is absorbed by her SelfRemove.
+		both, err := alice.Commit(CommitOptions{Remove: []uint32{2}})
+		if err != nil || alice.pending.next.tree.leaf(2) != nil {
+			t.Fatalf("explicit remove of a leaving member: %v", err)
+		}
+		if both.Commit == nil {
+			t.Fatal("no commit")
+		}
+		alice.ClearPendingCommit()
 		// carol cannot commit her own SelfRemove: her commit leaves it out.
 		res, err := carol.Commit(CommitOptions{})
 		if err != nil {

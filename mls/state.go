@@ -85,8 +85,7 @@ func (g *Group) Save() ([]byte, error) {
 	st.PastEpochs = &keep
 	for _, p := range g.past {
 		ps := pastEpochState{Epoch: p.epoch, Context: p.ctx, Leaves: p.leaves, SignatureKeys: p.diffAgainst(g.tree),
-			SenderDataSecret: p.senderDataSecret,
-			SecretNodes:      p.st.nodes, Application: map[uint32]ratchetState{}}
+			SenderDataSecret: p.senderDataSecret, SecretNodes: p.st.nodes, Application: map[uint32]ratchetState{}}
 		for l, r := range p.st.application {
 			ps.Application[l] = ratchetState{r.Secret, r.Next, r.Skipped}
 		}
