@@ -277,3 +277,62 @@ func assertStoredOnce(t *testing.T, env *testEnv, room string, ids []content.Mes
 		t.Errorf("the relay has %d messages, want %d", len(stored), n)
 	}
 }
+
+// The terminal client's case: a process that owns the directory with
+// Own and reads the session's events itself (as the UI does) while six
+// send processes go through its socket. Its event stream has each message
+// once, in seq order, and no cache error; every send exits 0.
+func TestProcessesSendsBesideAnEventReadingOwner(t *testing.T) {
+	env := newEnv(t, "alice")
+	dir := t.TempDir()
+	room, head := env.createRoom("alice", dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := Own(ctx, env.options("alice", dir, "chat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	s := h.Session()
+	s.Start()
+	if err := s.WaitOnline(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan session.Entry, 64)
+	problems := make(chan error, 64)
+	go func() {
+		for ev := range s.Events() {
+			switch ev := ev.(type) {
+			case session.EntriesEvent:
+				for _, e := range ev.Entries {
+					if e.Room == room {
+						seen <- e
+					}
+				}
+			case session.ErrorEvent:
+				problems <- ev.Err
+			}
+		}
+	}()
+	ids := env.sendProcesses("alice", dir, room, 6, "beside the client")
+	want := map[content.MessageID]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	last := head
+	for len(want) > 0 {
+		select {
+		case e := <-seen:
+			if e.Seq != last+1 || !want[e.ID] {
+				t.Fatalf("event seq %d id %s: want seq %d and one of the sent IDs", e.Seq, e.ID, last+1)
+			}
+			delete(want, e.ID)
+			last = e.Seq
+		case err := <-problems:
+			t.Fatalf("the owner's session reported: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("the owner's events lack %d of the sends", len(want))
+		}
+	}
+	assertStoredOnce(t, env, room, ids, 6)
+}
