@@ -103,6 +103,17 @@ func peakHeap(fn func()) uint64 {
 	return 0
 }
 
+// reportCPU runs fn and reports the process CPU time it took (cpu-s/op,
+// where the OS tells it): comparable across runs on a busy machine, where
+// ns/op also counts the time other processes had the cores.
+func reportCPU(b *testing.B, fn func()) {
+	start, ok := processCPU()
+	fn()
+	if end, ok2 := processCPU(); ok && ok2 {
+		b.ReportMetric((end - start).Seconds(), "cpu-s/op")
+	}
+}
+
 func benchExport(b *testing.B, f Format) {
 	items := big(b)
 	now := t0.Add(24 * time.Hour).UnixMilli()
@@ -111,9 +122,11 @@ func benchExport(b *testing.B, f Format) {
 	for b.Loop() {
 		var cw countWriter
 		peak := peakHeap(func() {
-			if _, err := Export(&cw, Room{ID: roomURI}, SliceSource(items), ExportOptions{Format: f, Now: now}); err != nil {
-				b.Fatal(err)
-			}
+			reportCPU(b, func() {
+				if _, err := Export(&cw, Room{ID: roomURI}, SliceSource(items), ExportOptions{Format: f, Now: now}); err != nil {
+					b.Fatal(err)
+				}
+			})
 		})
 		size = cw.n
 		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
@@ -137,10 +150,12 @@ func benchImport(b *testing.B, f Format) {
 	for b.Loop() {
 		n := 0
 		peak := peakHeap(func() {
-			_, _, _, err := Read(bytes.NewReader(doc), func(*Item) error { n++; return nil })
-			if err != nil {
-				b.Fatal(err)
-			}
+			reportCPU(b, func() {
+				_, _, _, err := Read(bytes.NewReader(doc), func(*Item) error { n++; return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+			})
 		})
 		if n < 90_000 {
 			b.Fatalf("imported %d items", n)

@@ -40,13 +40,15 @@ func benchImportIntoStore(b *testing.B, below bool) {
 		}
 		b.StartTimer()
 		peak := history.PeakHeap(func() {
-			_, _, res, err := cache.ImportFile(st, bytes.NewReader(buf.Bytes()), "")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res.NewRoom == below || res.Imported < 90_000 {
-				b.Fatalf("new room %v, imported %d", res.NewRoom, res.Imported)
-			}
+			history.ReportCPU(b, func() {
+				_, _, res, err := cache.ImportFile(st, bytes.NewReader(buf.Bytes()), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.NewRoom == below || res.Imported < 90_000 {
+					b.Fatalf("new room %v, imported %d", res.NewRoom, res.Imported)
+				}
+			})
 		})
 		b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 		b.StopTimer()

@@ -27,6 +27,9 @@ func Big(tb testing.TB) []Item { return big(tb) }
 // PeakHeap is the peak live heap while fn runs, above what was live before.
 func PeakHeap(fn func()) uint64 { return peakHeap(fn) }
 
+// ReportCPU runs fn and reports the process CPU time it took as cpu-s/op.
+func ReportCPU(b *testing.B, fn func()) { reportCPU(b, fn) }
+
 // TimelineOf applies items to a fresh timeline and expires at now.
 func TimelineOf(items []Item, now int64) *content.Timeline { return timelineOf(items, now) }
 
