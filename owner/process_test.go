@@ -35,11 +35,15 @@ func TestMain(m *testing.M) {
 
 // helper is a minimal headless client: "send" (TEXT to ROOM, prints the
 // ID and seq), "tail" (COUNT entries after SINCE, one "SEQ ID" line each)
-// or "hold" (owns the directory, says so, waits to be killed). Exit 1 for
+// "hold" (owns the directory, says so, waits to be killed) or "peer" (one
+// raw request on the socket, see askAsPeer). Exit 1 for
 // a refusal, 3 for a message left pending, 4 for any other error.
 func helper(mode string) int {
 	get := os.Getenv
 	dir, user, room := get("H_DIR"), get("H_USER"), get("H_ROOM")
+	if mode == "peer" {
+		return askAsPeer(dir, user)
+	}
 	o := Options{DataDir: dir, User: user, Command: mode, Open: func() (*session.Session, error) {
 		return session.Open(session.Options{Relay: get("H_RELAY"), User: user, Token: get("H_TOKEN"), DataDir: dir,
 			Backoff: session.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}})
@@ -335,4 +339,70 @@ func TestProcessesSendsBesideAnEventReadingOwner(t *testing.T) {
 		}
 	}
 	assertStoredOnce(t, env, room, ids, 6)
+}
+
+// askAsPeer sends one outbox request straight to dir's socket and prints
+// whether the owner answered or closed the connection.
+func askAsPeer(dir, user string) int {
+	c, err := net.Dial("unix", filepath.Join(dir, SocketFile))
+	if err != nil {
+		fmt.Println("dial:", err)
+		return 4
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := writeMessage(c, Request{V: Version, Op: OpOutbox, User: user}); err != nil {
+		fmt.Println("closed")
+		return 0
+	}
+	var resp Response
+	if err := readMessage(c, &resp); err != nil {
+		fmt.Println("closed")
+		return 0
+	}
+	fmt.Println("answered")
+	return 0
+}
+
+// A process of another uid that reaches the socket (its mode loosened on
+// purpose here) is refused by the SO_PEERCRED check; the same request of
+// this uid is answered.
+func TestPeerOfAnotherUIDIsRefused(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("running a client as another uid needs root")
+	}
+	env := newEnv(t, "alice")
+	base, err := os.MkdirTemp("", "mimichat-peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	bin := filepath.Join(base, "owner.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "data")
+	env.acquire("alice", dir, "chat")
+	for path, mode := range map[string]os.FileMode{base: 0o755, dir: 0o755, filepath.Join(dir, SocketFile): 0o666} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, other := range []bool{false, true} {
+		cmd := exec.Command(bin, "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=peer", "H_DIR="+dir, "H_USER="+env.uris["alice"])
+		want := "answered"
+		if other {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			want = "closed"
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("peer of another uid %v: %v, printed %q; want %q", other, err, out, want)
+		}
+	}
 }
