@@ -26,8 +26,9 @@ type hub struct {
 
 	users userConns // live connections by user, for notices
 
-	in  chan *request  // to the writer
-	out chan []outcome // writer to dispatcher, one batch at a time
+	in      chan *request  // to the writer
+	out     chan []outcome // writer to dispatcher, one batch at a time
+	pending pending        // the writer's batch, reused
 }
 
 func (h *hub) room(uri string) *room {

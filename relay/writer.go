@@ -99,8 +99,28 @@ func (h *hub) runWriter() {
 // stamps of the submission keys already in the log (stored, or earlier in
 // this batch), by room and key.
 type pending struct {
-	b    store.Batch
-	seen map[seenKey]store.Stamp
+	b      store.Batch
+	seen   map[seenKey]store.Stamp
+	byRoom map[string][][]byte // the batch's submission keys, for lookup
+}
+
+// reset empties p for the next batch, keeping its memory: the writer
+// reuses one pending (AppendBatch keeps nothing of a batch).
+func (p *pending) reset() {
+	if p.seen == nil {
+		p.seen, p.byRoom = map[seenKey]store.Stamp{}, map[string][][]byte{}
+	}
+	clear(p.seen)
+	for room, keys := range p.byRoom {
+		if len(keys) == 0 { // not in the last batch: forget the room
+			delete(p.byRoom, room)
+			continue
+		}
+		clear(keys)
+		p.byRoom[room] = keys[:0]
+	}
+	clear(p.b.Events) // drop the frames for the collector
+	p.b.Rooms, p.b.Members, p.b.Events = p.b.Rooms[:0], p.b.Members[:0], p.b.Events[:0]
 }
 
 type seenKey struct {
@@ -112,17 +132,13 @@ type seenKey struct {
 // already in the log, so their resubmissions are answered with the
 // original stamp instead of a new seq.
 func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
-	var byRoom map[string][][]byte
 	for _, req := range batch {
 		if f, ok := req.f.(*proto.Submit); ok {
-			if byRoom == nil {
-				byRoom = map[string][][]byte{}
-			}
-			byRoom[f.Room] = append(byRoom[f.Room], req.key[:])
+			p.byRoom[f.Room] = append(p.byRoom[f.Room], req.key[:])
 		}
 	}
-	for room, keys := range byRoom {
-		if h.room(room) == nil {
+	for room, keys := range p.byRoom {
+		if len(keys) == 0 || h.room(room) == nil {
 			continue
 		}
 		stamps, err := h.db.Submitted(ctx, room, keys)
@@ -145,7 +161,8 @@ func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
 func (h *hub) commit(batch []*request) []outcome {
 	outs := make([]outcome, len(batch))
 	ctx := context.Background()
-	p := &pending{seen: make(map[seenKey]store.Stamp, len(batch)), b: store.Batch{Events: make([]store.Event, 0, len(batch))}}
+	p := &h.pending
+	p.reset()
 	err := h.lookup(ctx, batch, p)
 	if err == nil {
 		for i, req := range batch {

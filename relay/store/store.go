@@ -33,7 +33,8 @@ type Store interface {
 	// LoadRooms returns every room with its members and the stamp of its
 	// last event (zero for a room without events).
 	LoadRooms(ctx context.Context) ([]RoomState, error)
-	// AppendBatch stores b in one durable transaction: when it returns nil
+	// AppendBatch stores b in one durable transaction (and keeps no
+	// reference to b or its slices after it returns): when it returns nil
 	// everything in b survives a crash; when it returns an error nothing of
 	// b is stored. Rooms and members are upserted in order, then events
 	// appended in order. An event whose room is neither stored nor in
