@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mimichat/owner"
 )
 
 // export and import end to end through the command line, offline on a real
@@ -65,5 +67,20 @@ func TestHistoryCommands(t *testing.T) {
 	code, _, _ = cli("export", "--room", "x", "--format", "pdf", cpim)
 	if code != 2 {
 		t.Fatalf("bad format: exit %d, want 2", code)
+	}
+	// While another process owns the directory, import (which writes the
+	// cache) refuses and names it; export (which reads) still works.
+	lk, err := owner.TryLock(filepath.Join(dir, "data"), "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Release()
+	code, _, errs = cli("import", "--room", "copy3", cpim)
+	if code != 1 || !strings.Contains(errs, "owned by another mimichat process") || !strings.Contains(errs, "mimichat chat") {
+		t.Fatalf("import beside an owner: %d %q", code, errs)
+	}
+	code, _, errs = cli("export", "--room", "copy2", "--format", "vcon", filepath.Join(dir, "owned.json"))
+	if code != 0 {
+		t.Fatalf("export beside an owner: %d %q", code, errs)
 	}
 }
