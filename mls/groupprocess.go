@@ -27,7 +27,7 @@ func (g *Group) Process(msg []byte) (*Received, error) {
 		return nil, err
 	}
 	if g.pending != nil && string(msg) == string(g.pending.msg) {
-		return &Received{ContentType: ContentCommit, Sender: Sender{Type: SenderMember, Index: g.me}}, g.MergePendingCommit()
+		return &Received{ContentType: ContentCommit, Sender: Sender{Type: SenderMember, Index: g.me}, Epoch: g.ctx.Epoch}, g.MergePendingCommit()
 	}
 	m, err := ParseMessage(msg)
 	if err != nil {
