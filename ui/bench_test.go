@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"mimichat/content"
 	"mimichat/proto"
 	"mimichat/session"
@@ -278,5 +280,48 @@ func BenchmarkMainRowsRebuild100000(b *testing.B) {
 	for b.Loop() {
 		r.main.dirty = true
 		r.syncMain()
+	}
+}
+
+// BenchmarkSendToScreen: the user types a message and presses enter in a
+// 100-message room; the clock runs until the frame shows it (pending). The
+// session is never started (nothing goes to a relay). The outbox write the
+// send started is waited for with the clock stopped, as it would be done
+// before a person types the next message.
+func BenchmarkSendToScreen(b *testing.B) {
+	s := cachedSession(b, 100)
+	m := benchModel(b, s, 100)
+	var frame string
+	m.opt.OnFrame = func(f string) { frame = f }
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.View()
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		i++
+		text := "hello " + strconv.Itoa(i)
+		m.comp.setValue(text)
+		_, cmd := m.Update(keyMsg("enter"))
+		m.View()
+		if !strings.Contains(frame, text) {
+			b.Fatalf("the frame does not show %q:\n%s", text, frame)
+		}
+		b.StopTimer()
+		drainCmd(cmd)
+		b.StartTimer()
+	}
+}
+
+// drainCmd runs cmd and the commands of the batches it returns.
+func drainCmd(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	if batch, ok := cmd().(tea.BatchMsg); ok {
+		for _, c := range batch {
+			drainCmd(c)
+		}
 	}
 }
