@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"time"
 
 	"mimichat/content"
@@ -182,8 +181,13 @@ func (h *Handle) Close() error {
 
 // dial connects to the owner's socket and checks it runs as this uid.
 func (h *Handle) dial(ctx context.Context) (*net.UnixConn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", filepath.Join(h.o.DataDir, SocketFile))
+	var c net.Conn
+	err := withSocketAddr(h.o.DataDir, func(addr string) error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, "unix", addr)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

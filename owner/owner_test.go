@@ -274,3 +274,24 @@ func TestStaleSocketIsReplaced(t *testing.T) {
 		t.Fatalf("request through the new socket: %v (client owns: %v)", err, client.Owner())
 	}
 }
+
+// A data directory too deep for a socket address still gets its control
+// socket (reached through /proc/self/fd).
+func TestDeepDataDirectoryServes(t *testing.T) {
+	env := newEnv(t, "alice")
+	dir := filepath.Join(t.TempDir(), strings.Repeat("deep-", 12), strings.Repeat("deeper-", 8))
+	if n := len(filepath.Join(dir, SocketFile)); n <= maxSocketPath {
+		t.Fatalf("socket path of %d bytes is not too long", n)
+	}
+	room, _ := env.createRoom("alice", dir)
+	env.acquire("alice", dir, "chat")
+	client := env.acquire("alice", dir, "send")
+	if client.Owner() {
+		t.Fatal("the second handle owns the directory")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if it, err := client.Send(ctx, room, env.markdown("alice", room, "from deep down")); err != nil || it.Seq == 0 {
+		t.Fatalf("send through the socket: %+v, %v", it, err)
+	}
+}

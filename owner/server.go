@@ -13,10 +13,6 @@ import (
 	"mimichat/session"
 )
 
-// maxSocketPath is the longest unix socket path Linux takes (sun_path less
-// the terminating NUL).
-const maxSocketPath = 107
-
 // Server answers other processes of the user on the data directory's
 // control socket, doing their requests on the owned session.
 type Server struct {
@@ -40,13 +36,15 @@ type Server struct {
 // owner is removed first, which is safe only under the lock.
 func Serve(lk *Lock, s *session.Session) (*Server, error) {
 	path := filepath.Join(lk.Dir(), SocketFile)
-	if len(path) > maxSocketPath {
-		return nil, fmt.Errorf("owner: control socket path %s is %d bytes, longer than the %d a unix socket allows: use a shorter data directory (--data-dir, client.data_dir)", path, len(path), maxSocketPath)
-	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("owner: remove stale socket: %w", err)
 	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	var ln *net.UnixListener
+	err := withSocketAddr(lk.Dir(), func(addr string) error {
+		var err error
+		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("owner: control socket: %w", err)
 	}
