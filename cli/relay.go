@@ -36,6 +36,8 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for wss")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
+	fs.BoolVar(&cfg.Init, "init", false, "start a new, empty relay even though the data directory holds files but no database")
+	fs.BoolVar(&cfg.NoCheck, "no-check", false, "skip the database integrity check (PRAGMA quick_check) at start")
 	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
 	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota

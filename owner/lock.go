@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
+
+	"mimichat/internal/flock"
 )
 
 // File names inside the data directory.
@@ -40,7 +40,7 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // stale lock (only a stale socket file, which the next owner replaces).
 type Lock struct {
 	dir string
-	f   *os.File
+	l   *flock.Lock
 }
 
 // TryLock takes dir's lock without waiting, creating dir (0700) if needed.
@@ -50,31 +50,15 @@ func TryLock(dir, command string) (*Lock, error) {
 		return nil, fmt.Errorf("owner: data directory: %w", err)
 	}
 	path := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := flock.TryLock(path, fmt.Sprintf("pid %d, mimichat %s", os.Getpid(), command))
 	if err != nil {
-		return nil, fmt.Errorf("owner: lock %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &LockedError{Dir: dir, Holder: holder(path)}
+		var he *flock.HeldError
+		if errors.As(err, &he) {
+			return nil, &LockedError{Dir: dir, Holder: he.Holder}
 		}
-		return nil, fmt.Errorf("owner: lock %s: %w", path, err)
+		return nil, fmt.Errorf("owner: %w", err)
 	}
-	// The record is for people reading errors; the lock itself is the flock.
-	if err := f.Truncate(0); err == nil {
-		fmt.Fprintf(f, "pid %d, mimichat %s\n", os.Getpid(), command)
-	}
-	return &Lock{dir: dir, f: f}, nil
-}
-
-// holder reads what the lock's holder recorded.
-func holder(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+	return &Lock{dir: dir, l: l}, nil
 }
 
 // Dir is the locked data directory.
@@ -83,10 +67,10 @@ func (l *Lock) Dir() string { return l.dir }
 // Release gives the lock up. The lock file stays: removing it would let a
 // process lock a new file while another still holds the old one.
 func (l *Lock) Release() error {
-	if l.f == nil {
+	if l.l == nil {
 		return nil
 	}
-	err := l.f.Close()
-	l.f = nil
+	err := l.l.Release()
+	l.l = nil
 	return err
 }

@@ -44,9 +44,11 @@ const (
 // the database).
 type Store struct{ db store.Store }
 
-// OpenStore opens (creating if needed) the SQLite store in dir.
+// OpenStore opens the SQLite store in dir, creating it only in a new
+// (empty) directory, like a relay's start without --init. It takes no
+// lock: it may work beside the running relay.
 func OpenStore(dir string) (*Store, error) {
-	db, err := sqlite.Open(dir, SyncFull)
+	db, err := openSQLite(dir, SyncFull, false, false)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -75,6 +76,11 @@ func (c *conn) handle(f proto.Frame) {
 			ref = refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
 			break
 		}
+		if op, ok := f.(*proto.RoomOp); ok && op.Target != "" {
+			if ref = c.userTarget(op); ref != nil {
+				break
+			}
+		}
 		if op, ok := f.(*proto.RoomOp); ok && op.Op == proto.KindInvite {
 			if ref = c.inviteTarget(op); ref != nil {
 				break
@@ -116,6 +122,19 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 		return refuse(proto.CodeRateLimited, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
 	c.toWriter(f, store.SubmitKey(f.Content))
+	return nil
+}
+
+// userTarget refuses a room operation whose target is not a user URI of
+// this relay (mimi://DOMAIN/u/NAME): a ban of "mimi://x" or of a room's URI
+// would be stored as a member row nobody can ever match.
+func (c *conn) userTarget(op *proto.RoomOp) *refusal {
+	prefix := "mimi://" + c.srv.hub.domain + "/u/"
+	name, ok := strings.CutPrefix(op.Target, prefix)
+	if !ok || !proto.ValidSlug(name) {
+		return &refusal{code: proto.CodeBadField, field: "target",
+			reason: fmt.Sprintf("target must be a user of this relay, %sNAME (NAME: 1-64 of a-z 0-9 . _ -)", prefix)}
+	}
 	return nil
 }
 

@@ -15,9 +15,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"mimichat/internal/flock"
 	"mimichat/proto"
 	"mimichat/relay/store"
-	"mimichat/relay/store/sqlite"
 )
 
 // Config configures a relay. Zero fields take the defaults noted.
@@ -29,6 +29,12 @@ type Config struct {
 	TLSKey   string
 	Insecure bool   // allow plain ws on a non-loopback address
 	Sync     string // SyncFull (default) or SyncNormal
+
+	// Init allows a missing or empty relay.db in a data directory that
+	// holds other files (a new relay is always allowed in an empty one).
+	Init bool
+	// NoCheck skips PRAGMA quick_check at start.
+	NoCheck bool
 
 	// Store, if set, is the storage backend, used instead of the SQLite
 	// database in Data (which still holds the attachment blobs). The relay
@@ -140,6 +146,7 @@ type Server struct {
 	connWG   sync.WaitGroup
 	dispDone chan struct{}
 	stopOnce sync.Once
+	lock     *flock.Lock // the data directory's, released after the store is closed
 }
 
 type metrics struct {
@@ -157,18 +164,29 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.listenAllowed(); err != nil {
 		return nil, err
 	}
+	// The lock comes first: nothing in the directory is touched before it.
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
 	db := cfg.Store
 	if db == nil {
-		var err error
-		if db, err = sqlite.Open(cfg.Data, cfg.Sync); err != nil {
+		t0 := time.Now()
+		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, !cfg.NoCheck)
+		if err != nil {
+			lock.Release()
 			return nil, err
 		}
+		db = sq
+		cfg.Logger.Info("relay database opened", "checked", !cfg.NoCheck, "took_ms", time.Since(t0).Milliseconds())
 	}
 	s, err := start(cfg, db)
 	if err != nil {
 		db.Close()
+		lock.Release()
 		return nil, err
 	}
+	s.lock = lock
 	return s, nil
 }
 
@@ -290,6 +308,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		close(s.hub.in) // no reader is left to send on it
 		<-s.dispDone
 		err = s.db.Close()
+		s.lock.Release()
 		s.log.Info("relay stopped")
 	})
 	return err

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -41,10 +42,38 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Options say how OpenWith treats the database it finds.
+type Options struct {
+	// Sync is SyncFull or SyncNormal ("" is SyncFull).
+	Sync string
+	// Create allows a missing or empty database file to be created. Without
+	// it such a file is ErrNoDatabase: a relay started on it would run
+	// empty, with every user gone and every token refused.
+	Create bool
+	// Check runs PRAGMA quick_check before anything else; damage is
+	// ErrDamaged.
+	Check bool
+}
+
+// ErrNoDatabase is returned by OpenWith (without Create) when the database
+// file is missing or empty.
+var ErrNoDatabase = errors.New("no relay database")
+
+// ErrDamaged is returned by OpenWith (with Check) when quick_check finds
+// damage.
+var ErrDamaged = errors.New("relay database is damaged")
+
 // Open opens (creating if needed) the database in dir with the given sync
 // mode (SyncFull or SyncNormal; "" is SyncFull), bringing an older
 // relay's schema up to date.
 func Open(dir, sync string) (*Store, error) {
+	return OpenWith(dir, Options{Sync: sync, Create: true})
+}
+
+// OpenWith opens the database in dir as o says. The database file and its
+// -wal and -shm files are made 0600 whatever the directory's mode.
+func OpenWith(dir string, o Options) (*Store, error) {
+	sync := o.Sync
 	if sync == "" {
 		sync = SyncFull
 	}
@@ -55,6 +84,9 @@ func Open(dir, sync string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: data dir: %w", err)
 	}
 	path := filepath.Join(dir, File)
+	if err := prepareFile(path, o.Create); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	// wal_autocheckpoint(0): checkpoints run in the background (checkpoint),
 	// not inside the commit that crosses the threshold, so no ack waits for
@@ -69,6 +101,12 @@ func Open(dir, sync string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
+	if o.Check {
+		if err := quickCheck(w, path); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	if err := migrate(w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite store: schema in %s: %w", path, err)
@@ -85,6 +123,13 @@ func Open(dir, sync string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
+	// SQLite gives -wal and -shm the database file's mode, but a file made
+	// by an older relay may be wider: none of them is anyone else's to read.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(path + suffix); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			os.Chmod(path+suffix, 0o600)
+		}
+	}
 	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{})}
 	go s.checkpoint()
 	return s, nil
@@ -115,4 +160,61 @@ func (s *Store) Close() error {
 	<-s.stopped
 	_, cerr := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return errors.Join(cerr, s.ins.Close(), s.r.Close(), s.w.Close())
+}
+
+// prepareFile refuses a missing or empty database unless create, and
+// creates it 0600 (SQLite would use 0644 less the umask) or narrows an
+// existing file to 0600.
+func prepareFile(path string, create bool) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.Size() > 0:
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return fmt.Errorf("sqlite store: make %s private: %w", path, err)
+			}
+		}
+		return nil
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("sqlite store: %w", err)
+	case !create:
+		what := "is missing"
+		if err == nil {
+			what = "is empty (0 bytes)"
+		}
+		return fmt.Errorf("sqlite store: %s %s: %w", path, what, ErrNoDatabase)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite store: create %s: %w", path, err)
+	}
+	f.Close()
+	return os.Chmod(path, 0o600)
+}
+
+// quickCheck runs PRAGMA quick_check (structure and page integrity, not
+// index contents) and refuses a damaged database.
+func quickCheck(db *sql.DB, path string) error {
+	rows, err := db.Query(`PRAGMA quick_check(20)`)
+	if err != nil {
+		return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite store: check %s: %w: %s", path, ErrDamaged, strings.Join(problems, "; "))
+	}
+	return nil
 }

@@ -1,0 +1,88 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"mimichat/internal/flock"
+	"mimichat/relay/store/sqlite"
+)
+
+// LockFile is the relay's lock inside its data directory. The relay takes
+// it before touching anything else there: two relays on one directory each
+// assign sequence numbers from their own memory (subscribers miss events,
+// bans through one are unseen by the other) and a second one's start-up
+// would empty the first's blobs/.tmp under an upload in progress.
+const LockFile = "relay.lock"
+
+// ErrDataInUse is wrapped by Start's error when another process holds the
+// data directory's lock.
+var ErrDataInUse = errors.New("relay: data directory is in use by another relay")
+
+// lockData creates dir (0700) if needed and takes its lock.
+func lockData(dir string) (*flock.Lock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("relay: data directory: %w", err)
+	}
+	l, err := flock.TryLock(filepath.Join(dir, LockFile), fmt.Sprintf("pid %d, mimichat relay", os.Getpid()))
+	var held *flock.HeldError
+	if errors.As(err, &held) {
+		holder := held.Holder
+		if holder == "" {
+			holder = "holder unknown"
+		}
+		return nil, fmt.Errorf("%w: %s is locked by %s; stop that relay first, or give this one another --data", ErrDataInUse, dir, holder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	return l, nil
+}
+
+// freshDir reports whether dir holds nothing but the relay's lock file: a
+// new relay may create its database there. Anywhere else a missing or
+// empty relay.db means a lost database, not a new relay.
+func freshDir(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("relay: data directory: %w", err)
+	}
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// openSQLite opens the data directory's database for a relay or an
+// operator's command, refusing a lost or damaged one with what to do.
+func openSQLite(dir, sync string, init, check bool) (*sqlite.Store, error) {
+	create := init
+	if !create {
+		fresh, err := freshDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		create = fresh
+	}
+	db, err := sqlite.OpenWith(dir, sqlite.Options{Sync: sync, Create: create, Check: check})
+	switch {
+	case errors.Is(err, sqlite.ErrNoDatabase):
+		return nil, fmt.Errorf("relay: %w.\nThe data directory %s holds other files, so this is a lost database, not a new relay: "+
+			"starting would serve an empty relay (every user gone, every token refused). Restore relay.db from a backup "+
+			"(mimichat relay backup), or give --init to start a new, empty relay here", err, dir)
+	case errors.Is(err, sqlite.ErrDamaged):
+		db := filepath.Join(dir, sqlite.File)
+		return nil, fmt.Errorf("relay: %w.\nRefusing to serve damaged events. Stop every process using %s, then either restore the "+
+			"latest backup (cp BACKUP %s; rm -f %s-wal %s-shm) or recover what is readable: "+
+			"sqlite3 %s .recover | sqlite3 %s.recovered && mv %s.recovered %s (docs/relay.md, \"Start-up checks\")",
+			err, dir, db, db, db, db, db, db, db)
+	}
+	return db, err
+}
