@@ -3,7 +3,6 @@ package relay
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	_ "modernc.org/sqlite"
 
 	"mimichat/proto"
 	"mimichat/relay/store/sqlite"
@@ -165,17 +162,6 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 	if fi, _ := os.Stat(db); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("relay.db left %v, want 0600", fi.Mode().Perm())
 	}
-}
-
-// rawDB opens a stopped relay's database with plain SQL, to damage it.
-func rawDB(t *testing.T, dir string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // TestRoomOpTargetMustBeAUser: ban, kick, unban, invite and role name a
