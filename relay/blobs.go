@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"mimichat/proto"
@@ -53,6 +54,10 @@ type blobStore struct {
 
 	mu       sync.Mutex
 	reserved map[string]int64 // user -> bytes of uploads in progress
+
+	// fileLimit, if > 0, fails a blob file's writes beyond that many bytes
+	// with ENOSPC: a full disk on demand, for tests.
+	fileLimit int64
 }
 
 func openBlobs(data string, db store.Store, max, quota int64) (*blobStore, error) {
@@ -165,14 +170,17 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	defer b.release(user, n)
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(blobUploadTimeout))
-	info, status, err := b.store(r.Context(), user, http.MaxBytesReader(w, r.Body, n), n)
-	if err != nil {
-		s.log.Info("blob upload refused", "user", user, "size", n, "err", err)
-		code := proto.CodeInternal
-		if status < 500 {
-			code = proto.CodeBadField
+	info, fault := b.store(r.Context(), user, http.MaxBytesReader(w, r.Body, n), n)
+	if fault != nil {
+		// The log has the error with its paths; the client gets a reason
+		// that names nothing on the server.
+		if fault.status >= 500 {
+			s.log.Error("blob upload failed", "user", user, "size", n, "err", fault.err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(fault.retry.Seconds())))
+		} else {
+			s.log.Info("blob upload refused", "user", user, "size", n, "err", fault.err)
 		}
-		writeBlobError(w, status, code, "%v", err)
+		writeBlobError(w, fault.status, fault.code, "%s", fault.reason)
 		return
 	}
 	info.URL = blobURL(r, info.ID, s.cfg.TLSCert != "")
@@ -192,12 +200,74 @@ func blobURL(r *http.Request, id string, tls bool) string {
 	return scheme + "://" + r.Host + "/v1/blobs/" + id
 }
 
+// uploadFault is why an upload was not stored: what the client is told
+// (status, code, a reason naming nothing on the server, when to retry) and
+// the error for the log.
+type uploadFault struct {
+	status int
+	code   proto.Code
+	reason string
+	retry  time.Duration // for 5xx
+	err    error
+}
+
+// Retry-After of storage failures: a full disk needs an operator, other
+// failures may pass at once.
+const (
+	retryDiskFull = time.Minute
+	retryStorage  = 5 * time.Second
+)
+
+// storageFault turns a failure to write the blob (file or row) into a
+// retryable answer: the client did nothing wrong and the bytes were fine.
+func storageFault(err error) *uploadFault {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG) {
+		return &uploadFault{status: http.StatusInsufficientStorage, code: proto.CodeInternal,
+			reason: "the relay's storage is full; nothing was stored, retry later", retry: retryDiskFull, err: err}
+	}
+	return &uploadFault{status: http.StatusInternalServerError, code: proto.CodeInternal,
+		reason: "storage failed; nothing was stored, retry", retry: retryStorage, err: err}
+}
+
+// errReader and errWriter remember which side of the copy failed: a body
+// cut off is the client's, a failed write is ours.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// limitedFile fails writes beyond limit bytes with ENOSPC (fileLimit).
+type limitedFile struct {
+	w       io.Writer
+	written int64
+	limit   int64
+}
+
+func (l *limitedFile) Write(p []byte) (int, error) {
+	if l.limit > 0 && l.written+int64(len(p)) > l.limit {
+		n, _ := l.w.Write(p[:l.limit-l.written])
+		l.written += int64(n)
+		return n, &os.PathError{Op: "write", Path: "(blob file)", Err: syscall.ENOSPC}
+	}
+	n, err := l.w.Write(p)
+	l.written += int64(n)
+	return n, err
+}
+
 // store writes exactly n bytes of body to a new blob: a temp file, fsynced,
 // renamed into place, then its row. Any failure removes what was written.
-func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n int64) (BlobInfo, int, error) {
+func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n int64) (BlobInfo, *uploadFault) {
 	f, err := os.CreateTemp(filepath.Join(b.dir, blobTmp), "up-*")
 	if err != nil {
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("temp file: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("temp file: %w", err))
 	}
 	tmp := f.Name()
 	keep := false
@@ -208,27 +278,32 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 		}
 	}()
 	h := sha256.New()
-	got, err := io.Copy(io.MultiWriter(f, h), body)
+	in := &errReader{r: body}
+	got, err := io.Copy(io.MultiWriter(&limitedFile{w: f, limit: b.fileLimit}, h), in)
 	switch {
+	case err != nil && in.err == nil:
+		return BlobInfo{}, storageFault(fmt.Errorf("write %s: %w", tmp, err))
 	case err != nil:
-		return BlobInfo{}, http.StatusBadRequest, fmt.Errorf("upload cut off after %d of %d bytes: %w", got, n, err)
+		return BlobInfo{}, &uploadFault{status: http.StatusBadRequest, code: proto.CodeBadField,
+			reason: fmt.Sprintf("upload cut off after %d of %d bytes", got, n), err: err}
 	case got != n:
-		return BlobInfo{}, http.StatusBadRequest, fmt.Errorf("body is %d bytes, Content-Length said %d", got, n)
+		return BlobInfo{}, &uploadFault{status: http.StatusBadRequest, code: proto.CodeBadField,
+			reason: fmt.Sprintf("body is %d bytes, Content-Length said %d", got, n), err: errors.New("short body")}
 	}
 	if err := f.Sync(); err != nil {
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("fsync: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("fsync %s: %w", tmp, err))
 	}
 	if err := f.Close(); err != nil {
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("close: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("close %s: %w", tmp, err))
 	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("blob id: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("blob id: %w", err))
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	final := filepath.Join(b.dir, id)
 	if err := os.Rename(tmp, final); err != nil {
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("rename: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("rename: %w", err))
 	}
 	keep = true
 	sum := h.Sum(nil)
@@ -238,9 +313,9 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 	}
 	if err != nil {
 		os.Remove(final)
-		return BlobInfo{}, http.StatusInternalServerError, fmt.Errorf("record blob: %w", err)
+		return BlobInfo{}, storageFault(fmt.Errorf("record blob: %w", err))
 	}
-	return BlobInfo{ID: id, Size: n, SHA256: hex.EncodeToString(sum)}, http.StatusCreated, nil
+	return BlobInfo{ID: id, Size: n, SHA256: hex.EncodeToString(sum)}, nil
 }
 
 // syncDir makes a rename in dir durable.

@@ -64,6 +64,9 @@ type Config struct {
 	WriteTimeout time.Duration // default 10s
 
 	Logger *slog.Logger // default slog.Default()
+
+	// blobFileLimit (tests): a full disk after this many bytes of a blob file.
+	blobFileLimit int64
 }
 
 // Blob store defaults.
@@ -204,6 +207,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	blobs.fileLimit = cfg.blobFileLimit
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, db: db, domain: domain, log: cfg.Logger, rooms: rooms,
