@@ -43,10 +43,13 @@ var commands = []*command{
 		summary: "inspect MIMI content: CBOR to JSON and back, message IDs",
 		subs:    contentSubcommands},
 	{name: "relay",
-		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [-v]",
-		summary: "run the provider relay (hub), or manage its users",
+		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [--init] [--check auto|quick|off] [-v]",
+		summary: "run the provider relay (hub), back it up, or manage its users",
 		flags:   relayCommand,
 		subs: []*command{
 			{name: "user", summary: "manage the relay's users", subs: relayUserSubcommands},
+			{name: "backup", usage: "[--data DIR] DEST",
+				summary: "copy the relay's database to DEST (a new file), also while the relay runs",
+				flags:   relayBackupCommand},
 		}},
 }

@@ -37,7 +37,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
 	fs.BoolVar(&cfg.Init, "init", false, "start a new, empty relay even though the data directory holds files but no database")
-	fs.BoolVar(&cfg.NoCheck, "no-check", false, "skip the database integrity check (PRAGMA quick_check) at start")
+	fs.StringVar(&cfg.Check, "check", relay.CheckAuto, "database integrity check (PRAGMA quick_check) at start: auto (databases up to 32 MiB), quick (always) or off")
 	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
 	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota
@@ -180,6 +180,24 @@ func relayUserListCommand(fs *flag.FlagSet) runFunc {
 		for _, u := range users {
 			fmt.Fprintf(c.out, "%s\t%s\t%s\n", u.Name, u.URI, u.Created.Format("2006-01-02 15:04:05Z"))
 		}
+		return nil
+	}
+}
+
+// relayBackupCommand is `mimichat relay backup DEST`: a consistent copy of
+// relay.db through a read-only connection, beside the running relay.
+func relayBackupCommand(fs *flag.FlagSet) runFunc {
+	data := fs.String("data", relayDefaultData(), "data directory (SQLite database)")
+	return func(c *call) error {
+		if len(c.args) != 1 {
+			return fmt.Errorf("%w: relay backup takes one DEST", errUsage)
+		}
+		if err := relay.Backup(*data, c.args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.out, "backed up %s to %s\n", filepath.Join(*data, relay.DBFile), c.args[0])
+		fmt.Fprintf(c.err, "Attachments are files in %s: copy them too (rsync -a %s/ DEST_DIR/blobs/).\n",
+			filepath.Join(*data, relay.BlobDir), filepath.Join(*data, relay.BlobDir))
 		return nil
 	}
 }

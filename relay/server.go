@@ -33,8 +33,10 @@ type Config struct {
 	// Init allows a missing or empty relay.db in a data directory that
 	// holds other files (a new relay is always allowed in an empty one).
 	Init bool
-	// NoCheck skips PRAGMA quick_check at start.
-	NoCheck bool
+	// Check is when PRAGMA quick_check runs at start: CheckAuto (default:
+	// only on a database up to AutoCheckMax, since the check reads every
+	// page), CheckQuick (always) or CheckOff.
+	Check string
 
 	// Store, if set, is the storage backend, used instead of the SQLite
 	// database in Data (which still holds the attachment blobs). The relay
@@ -174,14 +176,19 @@ func Start(cfg Config) (*Server, error) {
 	}
 	db := cfg.Store
 	if db == nil {
+		check, err := cfg.checkNow()
+		if err != nil {
+			lock.Release()
+			return nil, err
+		}
 		t0 := time.Now()
-		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, !cfg.NoCheck)
+		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, check)
 		if err != nil {
 			lock.Release()
 			return nil, err
 		}
 		db = sq
-		cfg.Logger.Info("relay database opened", "checked", !cfg.NoCheck, "took_ms", time.Since(t0).Milliseconds())
+		cfg.Logger.Info("relay database opened", "checked", check, "took_ms", time.Since(t0).Milliseconds())
 	}
 	s, err := start(cfg, db)
 	if err != nil {

@@ -103,7 +103,8 @@ func TestLostDatabaseIsRefused(t *testing.T) {
 }
 
 // TestDamagedDatabaseIsRefused: a database with a corrupt page is refused
-// at start with the repair command; NoCheck skips the check.
+// at start with the repair command; with Check off the check does not
+// run.
 func TestDamagedDatabaseIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	s := startRelay(t, Config{Data: dir, RatePerSec: -1})
@@ -117,6 +118,20 @@ func TestDamagedDatabaseIsRefused(t *testing.T) {
 	_, err := Start(Config{Data: dir, Listen: "127.0.0.1:0", Logger: discard()})
 	if !errors.Is(err, sqlite.ErrDamaged) || !strings.Contains(err.Error(), ".recover") {
 		t.Fatalf("Start on a damaged database: %v, want ErrDamaged with the repair command", err)
+	}
+	for _, mode := range []string{CheckAuto, CheckQuick} {
+		if _, err := Start(Config{Data: dir, Listen: "127.0.0.1:0", Logger: discard(), Check: mode}); !errors.Is(err, sqlite.ErrDamaged) {
+			t.Fatalf("Start with check %s: %v, want ErrDamaged", mode, err)
+		}
+	}
+	// Off, the damage is found only when a read reaches it (here loading
+	// the rooms, or later, while serving).
+	off, err := Start(Config{Data: dir, Listen: "127.0.0.1:0", Logger: discard(), Check: CheckOff})
+	if errors.Is(err, sqlite.ErrDamaged) {
+		t.Fatalf("Start with check off ran the check: %v", err)
+	}
+	if err == nil {
+		shutdown(t, off)
 	}
 }
 

@@ -218,3 +218,59 @@ func quickCheck(db *sql.DB, path string) error {
 	}
 	return nil
 }
+
+// Backup writes a consistent copy of the database in dir to dest (a new
+// file, 0600) with VACUUM INTO over a separate read-only connection, so it
+// runs beside a relay that holds the data directory's lock and keeps
+// committing: the copy is the database as of one read transaction. The copy
+// is written to dest.partial, fsynced and renamed, so dest is whole or
+// absent.
+func Backup(dir, dest string) error {
+	src := filepath.Join(dir, File)
+	if fi, err := os.Stat(src); err != nil || fi.Size() == 0 {
+		return fmt.Errorf("sqlite store: backup: %s: %w", src, ErrNoDatabase)
+	}
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("sqlite store: backup: %s already exists", dest)
+	}
+	partial := dest + ".partial"
+	os.Remove(partial)
+	f, err := os.OpenFile(partial, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup: %w", err)
+	}
+	f.Close()
+	ok := false
+	defer func() {
+		if !ok {
+			os.Remove(partial)
+		}
+	}()
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+src+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup: open %s: %w", src, err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {
+		return fmt.Errorf("sqlite store: backup %s: %w", src, err)
+	}
+	if f, err = os.OpenFile(partial, os.O_RDWR, 0); err == nil {
+		err = f.Sync()
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: backup: fsync %s: %w", partial, err)
+	}
+	if err := os.Rename(partial, dest); err != nil {
+		return fmt.Errorf("sqlite store: backup: %w", err)
+	}
+	ok = true
+	if d, err := os.Open(filepath.Dir(dest)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
