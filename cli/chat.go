@@ -66,8 +66,8 @@ func chatCommand(fs *flag.FlagSet) runFunc {
 // offerDemo explains the missing config and, on a terminal, offers the demo.
 func offerDemo(c *call, why error) error {
 	path, _ := config.DefaultPath()
-	fmt.Fprintf(c.err, "mimichat: no account configured (%v).\n", why)
-	fmt.Fprintf(c.err, "Write %s (see config.example.toml), or try the demo.\n", path)
+	c.err.printf("mimichat: no account configured (%v).\n", why)
+	c.err.printf("Write %s (see config.example.toml), or try the demo.\n", path)
 	f, ok := c.in.(*os.File)
 	if !ok || !term.IsTerminal(f.Fd()) {
 		fmt.Fprintln(c.err, "Run 'mimichat demo' to try it.")

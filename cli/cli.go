@@ -31,8 +31,11 @@ type runFunc func(c *call) error
 // call is one run of a command.
 type call struct {
 	stdio
-	path string   // the full name: "room create"
-	args []string // the positional arguments, flags removed
+	// out and err shadow stdio's: every command prints through an output
+	// (output.go), which keeps network text from reaching the terminal raw.
+	out, err *output
+	path     string   // the full name: "room create"
+	args     []string // the positional arguments, flags removed
 }
 
 // stdio carries the streams so commands can be tested without a process.
@@ -73,7 +76,7 @@ func run(args []string, io stdio) int {
 	c, path, rest, ok := find(root, nil, args)
 	if !ok {
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			fmt.Fprintf(io.err, "mimichat: unknown command %q\nRun 'mimichat --help' for the list of commands.\n", args[0])
+			newOutput(io.err).printf("mimichat: unknown command %q\nRun 'mimichat --help' for the list of commands.\n", args[0])
 			return 2
 		}
 		c, path, rest = lookup(defaultCommand), []string{defaultCommand}, args
@@ -91,7 +94,7 @@ func help(args []string, io stdio) int {
 	root := &command{name: "mimichat", subs: commands}
 	c, path, rest, ok := find(root, nil, args)
 	if !ok || len(rest) > 0 {
-		fmt.Fprintf(io.err, "mimichat help: no command %q\nRun 'mimichat --help' for the list of commands.\n", strings.Join(args, " "))
+		newOutput(io.err).printf("mimichat help: no command %q\nRun 'mimichat --help' for the list of commands.\n", strings.Join(args, " "))
 		return 2
 	}
 	printHelp(io.out, c, strings.Join(path, " "))
@@ -173,7 +176,8 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 	if err != nil {
 		return usageError(c, name, err.Error(), io)
 	}
-	err = runIt(&call{stdio: io, path: name, args: pos})
+	stderr := newOutput(io.err)
+	err = runIt(&call{stdio: io, out: newOutput(io.out), err: stderr, path: name, args: pos})
 	switch {
 	case err == nil:
 		return 0
@@ -186,12 +190,13 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 	case errors.Is(err, owner.ErrPending):
 		// Not an error a script should retry: the message is in the outbox
 		// and is delivered later; sending the text again duplicates it.
-		fmt.Fprintf(io.err, "mimichat %s: %v\n", path[0], err)
+		stderr.printf("mimichat %s: %v\n", path[0], err)
 		return ExitPending
 	default:
 		// Runtime errors carry the top-level name (`mimichat content: …`),
-		// which scripts may match on.
-		fmt.Fprintf(io.err, "mimichat %s: %v\n", path[0], err)
+		// which scripts may match on. The error's text may be the relay's
+		// or a file's: printf sanitizes it.
+		stderr.printf("mimichat %s: %v\n", path[0], err)
 		return 1
 	}
 }
@@ -230,7 +235,7 @@ func isHelp(a string) bool {
 // usageError prints msg, the usage line and where to find more; exit 2.
 func usageError(c *command, name, msg string, io stdio) int {
 	if msg != "" {
-		fmt.Fprintf(io.err, "mimichat %s: %s\n", name, msg)
+		newOutput(io.err).printf("mimichat %s: %s\n", name, msg) // msg may quote an argument
 	}
 	for i, line := range usageLines(c, name) {
 		if i == 0 {

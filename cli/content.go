@@ -176,10 +176,14 @@ func contentDecodeCommand(fs *flag.FlagSet) runFunc {
 		default:
 			return fmt.Errorf("%w: --as %q: want message, status or auto", errUsage, *as)
 		}
-		enc := json.NewEncoder(c.out)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		return c.out.writeJSON(b.Bytes())
 	}
 }
 
@@ -231,7 +235,7 @@ func contentEncodeCommand(fs *flag.FlagSet) runFunc {
 			_, err = fmt.Fprintln(c.out, hex.EncodeToString(b))
 			return err
 		}
-		_, err = c.out.Write(b)
+		_, err = c.out.raw().Write(b) // CBOR, as asked: binary, not text
 		return err
 	}
 }

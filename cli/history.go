@@ -91,7 +91,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 		if *embed {
 			opts.Fetch = fetchAttachment(cf.timeout)
 		}
-		out := c.out
+		out := c.out.raw() // the file asked for, byte for byte
 		var f *os.File
 		if name := c.args[0]; name != "-" {
 			if f, err = os.CreateTemp(dirOf(name), ".mimichat-export-*"); err != nil {
@@ -115,8 +115,9 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 				return err
 			}
 		}
-		fmt.Fprint(c.err, rep)
-		return nil
+		// The report quotes the cache's text (reasons, kinds): sanitized.
+		_, err = fmt.Fprint(c.err, rep)
+		return err
 	}
 }
 
@@ -180,9 +181,10 @@ func importCommand(fs *flag.FlagSet) runFunc {
 			}
 		}
 		var in interface{ Read([]byte) (int, error) } = f
-		if st, err := f.Stat(); err == nil && st.Size() > 1<<20 && isTerminal(c.err) {
+		if st, err := f.Stat(); err == nil && st.Size() > 1<<20 && isTerminal(c.err.raw()) {
+			// The bar redraws its line with "\r": our own text, written raw.
 			in = &history.ProgressReader{R: f, Total: st.Size(), Interval: 100 * time.Millisecond,
-				Report: func(done, total int64) { drawProgress(c.err, done, total) }}
+				Report: func(done, total int64) { drawProgress(c.err.raw(), done, total) }}
 		}
 		format, rep, res, err := cache.ImportFile(st, in, rid)
 		if _, ok := in.(*history.ProgressReader); ok {
@@ -191,12 +193,17 @@ func importCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return fmt.Errorf("import %s (nothing was changed): %w", c.args[0], err)
 		}
-		fmt.Fprintf(c.out, "imported %s as %s into %s: %d entries added, %d already cached", c.args[0], format, res.Room, res.Imported, res.Duplicates)
+		// The room and the report come from the file: sanitized.
+		newRoom := ""
 		if res.NewRoom {
-			fmt.Fprint(c.out, " (new local room)")
+			newRoom = " (new local room)"
 		}
-		fmt.Fprintf(c.out, "\n%s", rep)
-		return nil
+		if err := c.out.printf("imported %s as %s into %s: %d entries added, %d already cached%s\n",
+			c.args[0], format, res.Room, res.Imported, res.Duplicates, newRoom); err != nil {
+			return err
+		}
+		_, err = fmt.Fprint(c.out, rep)
+		return err
 	}
 }
 

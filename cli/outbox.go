@@ -4,7 +4,6 @@ package cli
 // pending, failed or recently acked, through the data directory's owner.
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -66,21 +65,23 @@ func outboxListCommand(fs *flag.FlagSet) runFunc {
 			l := outboxLine{ID: it.ID.String(), Room: it.Room, State: it.State.String(), Attempts: it.Attempts,
 				Created: it.Created.UTC().Format(time.RFC3339Nano), Seq: it.Seq, Error: it.Err}
 			if *asJSON {
-				b, err := json.Marshal(l)
-				if err != nil {
+				if err := c.out.jsonLine(l); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.out, "%s\n", b)
 				continue
 			}
-			fmt.Fprintf(c.out, "%s %s %s %d %s", l.ID, l.State, l.Room, l.Attempts, l.Created)
+			var err error
 			switch {
 			case l.Seq != 0:
-				fmt.Fprintf(c.out, " seq %d", l.Seq)
+				err = c.out.printf("%s %s %s %d %s seq %d\n", l.ID, l.State, l.Room, l.Attempts, l.Created, l.Seq)
 			case l.Error != "":
-				fmt.Fprintf(c.out, " %s", oneLine(l.Error))
+				err = c.out.printf("%s %s %s %d %s %s\n", l.ID, l.State, l.Room, l.Attempts, l.Created, oneLine(l.Error))
+			default:
+				err = c.out.printf("%s %s %s %d %s\n", l.ID, l.State, l.Room, l.Attempts, l.Created)
 			}
-			fmt.Fprintln(c.out)
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -113,8 +114,7 @@ func outboxRetryCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%s %d\n", it.ID, it.Seq)
-		return nil
+		return c.out.printf("%s %d\n", it.ID, it.Seq)
 	}
 }
 

@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -37,14 +36,14 @@ func roomsCommand(fs *flag.FlagSet) runFunc {
 		}
 		for _, r := range list {
 			if *asJSON {
-				b, err := json.Marshal(r)
-				if err != nil {
+				if err := c.out.jsonLine(r); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.out, "%s\n", b)
 				continue
 			}
-			fmt.Fprintf(c.out, "%s %s %s %d %s\n", r.Room, r.State, r.Role, r.Head, oneLine(r.Name))
+			if err := c.out.printf("%s %s %s %d %s\n", r.Room, r.State, r.Role, r.Head, oneLine(r.Name)); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -75,8 +74,7 @@ func roomCreateCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%s %d\n", res.Room, res.Seq)
-		return nil
+		return c.out.printf("%s %d\n", res.Room, res.Seq)
 	}
 }
 
@@ -159,8 +157,7 @@ func (op roomOp) command(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%s %d\n", res.Room, res.Seq)
-		return nil
+		return c.out.printf("%s %d\n", res.Room, res.Seq)
 	}
 }
 
@@ -240,25 +237,28 @@ func printRoomInfo(ctx context.Context, h *owner.Handle, room string, asJSON boo
 	}
 	if asJSON {
 		// The room's state without the frame's envelope (type, request ID).
-		b, err := json.Marshal(struct {
+		return c.out.jsonLine(struct {
 			Room, Name, Topic, Avatar, History, Join, Receipts string
 			LastSeq                                            uint64
 			Members                                            []proto.Member
 		}{st.Room, st.Name, st.Topic, st.Avatar, st.History, st.Join, st.Receipts, st.LastSeq, st.Members})
-		if err != nil {
+	}
+	if err := c.out.printf("room %s\nname %s\ntopic %s\nhistory %s\njoin %s\n",
+		st.Room, oneLine(st.Name), oneLine(st.Topic), st.History, st.Join); err != nil {
+		return err
+	}
+	if st.Receipts != "" {
+		if err := c.out.printf("receipts %s\n", st.Receipts); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%s\n", b)
-		return nil
 	}
-	fmt.Fprintf(c.out, "room %s\nname %s\ntopic %s\nhistory %s\njoin %s\n",
-		st.Room, oneLine(st.Name), oneLine(st.Topic), st.History, st.Join)
-	if st.Receipts != "" {
-		fmt.Fprintf(c.out, "receipts %s\n", st.Receipts)
+	if err := c.out.printf("head %d\n", st.LastSeq); err != nil {
+		return err
 	}
-	fmt.Fprintf(c.out, "head %d\n", st.LastSeq)
 	for _, m := range st.Members {
-		fmt.Fprintf(c.out, "member %s %s %s\n", m.User, m.State, m.Role)
+		if err := c.out.printf("member %s %s %s\n", m.User, m.State, m.Role); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -77,8 +77,7 @@ func sendCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "%s %d\n", acked.ID, acked.Seq)
-		return nil
+		return c.out.printf("%s %d\n", acked.ID, acked.Seq)
 	}
 }
 

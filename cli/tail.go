@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -73,7 +71,7 @@ var errTailDone = errors.New("tail: printed the entries asked for")
 
 // tailPrinter prints entries in seq order, each once.
 type tailPrinter struct {
-	w    io.Writer
+	w    *output
 	json bool
 	last uint64 // highest seq printed
 	left int    // entries still to print; 0 means no limit
@@ -90,12 +88,7 @@ func (p *tailPrinter) print(e *session.Entry) error {
 	p.n++
 	line := describe(e)
 	if p.json {
-		b, err := json.Marshal(line)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(p.w, "%s\n", b)
-		return err
+		return p.w.jsonLine(line)
 	}
 	text := oneLine(line.Text)
 	switch {
@@ -106,8 +99,7 @@ func (p *tailPrinter) print(e *session.Entry) error {
 	case line.Kind == "unreaction":
 		text = "[reaction removed " + line.Replaces + "]"
 	}
-	_, err := fmt.Fprintf(p.w, "%d %s %s %s %s\n", line.Seq, line.Time, line.Sender, line.Kind, text)
-	return err
+	return p.w.printf("%d %s %s %s %s\n", line.Seq, line.Time, line.Sender, line.Kind, text)
 }
 
 // entryLine is one printed event; its JSON form is tail --json's line.

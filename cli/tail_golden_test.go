@@ -77,7 +77,7 @@ func TestTailOutputGolden(t *testing.T) {
 	}{{"tail.golden", false}, {"tail_json.golden", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			p := &tailPrinter{w: &buf, json: tc.json}
+			p := &tailPrinter{w: newOutput(&buf), json: tc.json}
 			for i := range es {
 				if err := p.print(&es[i]); err != nil {
 					t.Fatal(err)
