@@ -112,6 +112,15 @@ var relayUserSubcommands = []*command{
 		summary: "create the user mimi://DOMAIN/u/NAME and print their token (shown only this once)",
 		flags:   relayUserAddCommand},
 	{name: "list", usage: "[--data DIR]", summary: "list the relay's users", flags: relayUserListCommand},
+	{name: "rotate", usage: "[--data DIR] NAME",
+		summary: "give NAME a new token, printed once; the old one is refused and its connections closed",
+		flags:   relayUserChange("rotate")},
+	{name: "revoke", usage: "[--data DIR] NAME",
+		summary: "refuse NAME's token and close its connections (rotate gives a new one later)",
+		flags:   relayUserChange("revoke")},
+	{name: "remove", usage: "[--data DIR] NAME",
+		summary: "delete NAME's account: token refused, connections closed; rooms keep its events",
+		flags:   relayUserChange("remove")},
 }
 
 // relayUserFlags are the flags of relay user add and list.
@@ -199,5 +208,46 @@ func relayBackupCommand(fs *flag.FlagSet) runFunc {
 		fmt.Fprintf(c.err, "Attachments are files in %s: copy them too (rsync -a %s/ DEST_DIR/blobs/).\n",
 			filepath.Join(*data, relay.BlobDir), filepath.Join(*data, relay.BlobDir))
 		return nil
+	}
+}
+
+// relayUserChange is `relay user rotate|revoke|remove NAME`. It changes the
+// database only; a running relay notices within a second and closes the
+// user's live connections.
+func relayUserChange(what string) func(fs *flag.FlagSet) runFunc {
+	return func(fs *flag.FlagSet) runFunc {
+		var f relayUserFlags
+		f.register(fs)
+		return func(c *call) error {
+			if len(c.args) != 1 {
+				return fmt.Errorf("%w: relay user %s takes one NAME", errUsage, what)
+			}
+			store, _, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			name := c.args[0]
+			switch what {
+			case "rotate":
+				token, err := store.RotateToken(name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.out, "token %s\n", token)
+				fmt.Fprintln(c.err, "The new token is shown only this once; the old one is refused from now on.")
+			case "revoke":
+				if err := store.RevokeToken(name); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.out, "revoked the token of %s\n", name)
+			case "remove":
+				if err := store.RemoveUser(name); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.out, "removed %s\n", name)
+			}
+			return nil
+		}
 	}
 }

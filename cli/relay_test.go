@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,8 +31,28 @@ func TestRelayUserCommands(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "alice\tmimi://example.com/u/alice\t") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("user list: %d %q", code, out)
 	}
-	if code, _, _ := runIt("relay", "user", "remove", "alice", "--data", dir); code != 2 {
+	if code, _, _ := runIt("relay", "user", "frobnicate", "alice", "--data", dir); code != 2 {
 		t.Fatalf("unknown verb: exit %d, want 2", code)
+	}
+	code, out, _ = runIt("relay", "user", "rotate", "alice", "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "token mct_") {
+		t.Fatalf("user rotate: %d %q", code, out)
+	}
+	if code, _, _ := runIt("relay", "user", "revoke", "alice", "--data", dir); code != 0 {
+		t.Fatalf("user revoke: exit %d", code)
+	}
+	backup := filepath.Join(t.TempDir(), "relay.db")
+	if code, _, errs := runIt("relay", "backup", "--data", dir, backup); code != 0 {
+		t.Fatalf("relay backup: exit %d %q", code, errs)
+	}
+	if code, _, _ := runIt("relay", "user", "remove", "alice", "--data", dir); code != 0 {
+		t.Fatalf("user remove: exit %d", code)
+	}
+	if code, _, errs := runIt("relay", "user", "remove", "alice", "--data", dir); code != 1 || !strings.Contains(errs, "no such user") {
+		t.Fatalf("removing an unknown user: exit %d %q, want 1", code, errs)
+	}
+	if code, out, _ := runIt("relay", "user", "list", "--data", filepath.Dir(backup)); code != 0 || !strings.HasPrefix(out, "alice\t") {
+		t.Fatalf("user list of the backup: %d %q", code, out)
 	}
 	if code, _, errs := runIt("relay", "--listen", "0.0.0.0:0", "--data", dir); code != 1 || !strings.Contains(errs, "--insecure") {
 		t.Fatalf("non-loopback without TLS: exit %d %q", code, errs)

@@ -22,7 +22,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered
 	}
 	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
-	user, v, err := s.hello(ws, bearer(r))
+	user, v, tokenHash, err := s.hello(ws, bearer(r))
 	if err != nil {
 		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)
 		ws.Close()
@@ -41,6 +41,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
+	s.connTokens[c] = tokenHash
 	s.connWG.Add(1)
 	s.mu.Unlock()
 	defer s.connWG.Done()
@@ -64,6 +65,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.hub.dropConn(c, rooms)
 	s.mu.Lock()
 	delete(s.conns, c)
+	delete(s.connTokens, c)
 	s.mu.Unlock()
 	c.log.Info("disconnected")
 }
@@ -75,18 +77,19 @@ func rateOf(r float64) uint64 {
 	return uint64(r)
 }
 
-// hello reads the first frame and returns the authenticated user URI and
-// the protocol version the connection speaks. On failure it has already
+// hello reads the first frame and returns the authenticated user URI, the
+// protocol version the connection speaks and the token's hash (rechecked
+// while the connection lives: watchTokens). On failure it has already
 // sent a fatal error frame.
-func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, error) {
+func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, []byte, error) {
 	ws.SetReadDeadline(time.Now().Add(helloTimeout))
 	mt, rd, err := ws.NextReader()
 	if err != nil {
-		return "", 0, fmt.Errorf("no hello: %w", err)
+		return "", 0, nil, fmt.Errorf("no hello: %w", err)
 	}
 	data, tooBig, err := readFrame(rd, s.cfg.MaxFrame)
 	if err != nil {
-		return "", 0, fmt.Errorf("no hello: %w", err)
+		return "", 0, nil, fmt.Errorf("no hello: %w", err)
 	}
 	var f proto.Frame
 	if !tooBig && mt == websocket.BinaryMessage {
@@ -100,9 +103,9 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 		if errors.As(err, &pe) {
 			reason += " (" + pe.Error() + ")"
 		}
-		return "", 0, refuseHello(ws, proto.CodeAuthRequired, reason)
+		return "", 0, nil, refuseHello(ws, proto.CodeAuthRequired, reason)
 	case h.V < proto.MinVersion || h.V > proto.Version:
-		return "", 0, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
+		return "", 0, nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
 	}
 	token := h.Token
 	if token == "" {
@@ -112,13 +115,13 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 	defer cancel()
 	user, err := authenticate(ctx, s.db, token)
 	if err != nil {
-		return "", 0, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
+		return "", 0, nil, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
 	}
 	if user == "" {
-		return "", 0, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+		return "", 0, nil, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
 	}
 	ws.SetReadDeadline(time.Time{})
-	return user, h.V, nil
+	return user, h.V, hashToken(token), nil
 }
 
 // refuseHello writes a fatal error frame and a close message directly (the

@@ -64,6 +64,7 @@ type Config struct {
 	PingInterval time.Duration // default 30s
 	ReadTimeout  time.Duration // no frame or pong for this long ends the connection; default 75s
 	WriteTimeout time.Duration // default 10s
+	TokenRecheck time.Duration // how often live connections' tokens are checked again; default 1s
 
 	Logger *slog.Logger // default slog.Default()
 
@@ -126,6 +127,7 @@ func (c *Config) defaults() error {
 	setD(&c.PingInterval, 30*time.Second)
 	setD(&c.ReadTimeout, 75*time.Second)
 	setD(&c.WriteTimeout, 10*time.Second)
+	setD(&c.TokenRecheck, time.Second)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -145,13 +147,16 @@ type Server struct {
 	up      websocket.Upgrader
 	metrics metrics
 
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	closing  bool
-	connWG   sync.WaitGroup
-	dispDone chan struct{}
-	stopOnce sync.Once
-	lock     *flock.Lock // the data directory's, released after the store is closed
+	mu         sync.Mutex
+	conns      map[*conn]struct{}
+	connTokens map[*conn][]byte // the hash of the token each connection authenticated with
+	closing    bool
+	connWG     sync.WaitGroup
+	dispDone   chan struct{}
+	stopOnce   sync.Once
+	lock       *flock.Lock // the data directory's, released after the store is closed
+	stopWatch  chan struct{}
+	watchDone  chan struct{}
 }
 
 type metrics struct {
@@ -216,6 +221,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	}
 	blobs.fileLimit = cfg.blobFileLimit
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
+		connTokens: map[*conn][]byte{}, stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
 		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
@@ -243,6 +249,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	go s.hub.runWriter()
 	go s.hub.runDispatcher(s.dispDone)
 	go s.http.Serve(s.ln)
+	go s.watchTokens()
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "sync", cfg.Sync, "rooms", len(rooms))
 	return s, nil
 }
@@ -303,6 +310,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		s.http.Close() // stops the listener; hijacked websockets are ours to close
+		close(s.stopWatch)
+		<-s.watchDone
 		for _, c := range conns {
 			c.fatal(proto.CodeShuttingDown, "the relay is stopping; reconnect later")
 		}

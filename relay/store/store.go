@@ -29,6 +29,12 @@ type Store interface {
 	UserByToken(ctx context.Context, tokenHash []byte) (User, error)
 	// UserByURI returns the user with this URI, or ErrNotFound.
 	UserByURI(ctx context.Context, uri string) (User, error)
+	// SetTokenHash replaces user name's token hash (rotation, revocation);
+	// an unknown name is ErrNotFound, a taken hash ErrExists.
+	SetTokenHash(ctx context.Context, name string, tokenHash []byte) error
+	// RemoveUser deletes user name and its token hash (room memberships and
+	// events naming the user stay); an unknown name is ErrNotFound.
+	RemoveUser(ctx context.Context, name string) error
 
 	// LoadRooms returns every room with its members and the stamp of its
 	// last event (zero for a room without events).

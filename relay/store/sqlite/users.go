@@ -111,3 +111,30 @@ func (s *Store) user(ctx context.Context, what, q string, arg any) (store.User, 
 	}
 	return u, nil
 }
+
+// SetTokenHash replaces name's token hash.
+func (s *Store) SetTokenHash(ctx context.Context, name string, tokenHash []byte) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE users SET token_hash=? WHERE name=?`, tokenHash, name)
+	if err != nil {
+		if isUnique(err) {
+			return fmt.Errorf("sqlite store: set token of %q: %w", name, store.ErrExists)
+		}
+		return fmt.Errorf("sqlite store: set token of %q: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite store: set token of %q: %w", name, store.ErrNotFound)
+	}
+	return nil
+}
+
+// RemoveUser deletes name.
+func (s *Store) RemoveUser(ctx context.Context, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM users WHERE name=?`, name)
+	if err != nil {
+		return fmt.Errorf("sqlite store: remove user %q: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite store: remove user %q: %w", name, store.ErrNotFound)
+	}
+	return nil
+}

@@ -27,6 +27,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	}{
 		{"Domain", testDomain},
 		{"Users", testUsers},
+		{"TokensAndRemoval", testTokensAndRemoval},
 		{"AppendAndRead", testAppendAndRead},
 		{"ContiguousSeqs", testContiguousSeqs},
 		{"Dedupe", testDedupe},
@@ -580,5 +581,54 @@ func testConcurrentReaders(t *testing.T, o Opener) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testTokensAndRemoval: a new token hash replaces the old one at once (the
+// old one finds nobody), a hash another user holds is ErrExists, a removed
+// user is gone by name, URI and token, and unknown names are ErrNotFound;
+// all of it durable.
+func testTokensAndRemoval(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	hash := func(tok string) []byte { h := sha256.Sum256([]byte(tok)); return h[:] }
+	created := time.Unix(1_700_000_000, 0).UTC()
+	for _, u := range []store.User{{Name: "alice", URI: alice, Created: created}, {Name: "bob", URI: bob, Created: created}} {
+		if err := s.AddUser(ctx, u, hash("old "+u.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetTokenHash(ctx, "alice", hash("new alice")); err != nil {
+		t.Fatalf("SetTokenHash: %v", err)
+	}
+	if err := s.SetTokenHash(ctx, "alice", hash("old bob")); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("SetTokenHash to bob's hash: %v, want ErrExists", err)
+	}
+	if err := s.SetTokenHash(ctx, "nobody", hash("x")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("SetTokenHash of an unknown user: %v, want ErrNotFound", err)
+	}
+	if err := s.RemoveUser(ctx, "bob"); err != nil {
+		t.Fatalf("RemoveUser: %v", err)
+	}
+	if err := s.RemoveUser(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second RemoveUser: %v, want ErrNotFound", err)
+	}
+	s = reopen(t, s, o)
+	if _, err := s.UserByToken(ctx, hash("old alice")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("old token after rotation: %v, want ErrNotFound", err)
+	}
+	if u, err := s.UserByToken(ctx, hash("new alice")); err != nil || u.URI != alice {
+		t.Fatalf("new token: %+v, %v", u, err)
+	}
+	for _, err := range []error{
+		func() error { _, err := s.UserByToken(ctx, hash("old bob")); return err }(),
+		func() error { _, err := s.UserByURI(ctx, bob); return err }(),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("removed user still found: %v", err)
+		}
+	}
+	if us, err := s.Users(ctx); err != nil || len(us) != 1 || us[0].Name != "alice" {
+		t.Fatalf("Users after removal: %+v, %v", us, err)
 	}
 }

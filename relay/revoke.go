@@ -1,0 +1,121 @@
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// watchTokens closes every live connection whose token no longer names its
+// user: `relay user revoke|rotate|remove` runs in another process and
+// changes only the database, so the relay looks again every TokenRecheck.
+// It costs one indexed lookup per distinct live token per tick.
+func (s *Server) watchTokens() {
+	defer close(s.watchDone)
+	t := time.NewTicker(s.cfg.TokenRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopWatch:
+			return
+		case <-t.C:
+			s.recheckTokens()
+		}
+	}
+}
+
+func (s *Server) recheckTokens() {
+	s.mu.Lock()
+	byToken := map[string][]*conn{}
+	for c, h := range s.connTokens {
+		byToken[string(h)] = append(byToken[string(h)], c)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.TokenRecheck)
+	defer cancel()
+	for h, conns := range byToken {
+		u, err := s.db.UserByToken(ctx, []byte(h))
+		if err != nil && !isNotFound(err) {
+			s.log.Warn("recheck tokens", "err", err)
+			return // try again next tick; a storage hiccup must not log everyone out
+		}
+		for _, c := range conns {
+			if err != nil || u.URI != c.user {
+				c.fatal(proto.CodeAuthFailed, "this token was revoked or replaced")
+				s.mu.Lock()
+				delete(s.connTokens, c)
+				s.mu.Unlock()
+			}
+		}
+	}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// ErrNoSuchUser is returned for a user name the relay does not have.
+var ErrNoSuchUser = errors.New("relay: no such user")
+
+// newToken is a fresh random token and its hash.
+func newToken() (string, []byte, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, fmt.Errorf("relay: token: %w", err)
+	}
+	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	return token, hashToken(token), nil
+}
+
+func (s *Store) setToken(name string, hash []byte) error {
+	if err := s.db.SetTokenHash(context.Background(), name, hash); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("%w: %q", ErrNoSuchUser, name)
+		}
+		return fmt.Errorf("relay: set token of %q: %w", name, err)
+	}
+	return nil
+}
+
+// RotateToken gives user name a new token, returned once; the old one is
+// refused from now on, and a running relay closes its connections within
+// Config.TokenRecheck.
+func (s *Store) RotateToken(name string) (string, error) {
+	token, hash, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	if err := s.setToken(name, hash); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// RevokeToken makes user name's token refused (its connections closed)
+// without issuing another: the account stays, with its rooms, until
+// RotateToken gives it a new token. The stored hash is of a random value
+// nobody was shown.
+func (s *Store) RevokeToken(name string) error {
+	_, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	return s.setToken(name, hash)
+}
+
+// RemoveUser deletes user name: its token is refused and its connections
+// closed; rooms keep its membership rows and events, and the name can be
+// added again (as a new account with a new token).
+func (s *Store) RemoveUser(name string) error {
+	if err := s.db.RemoveUser(context.Background(), name); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("%w: %q", ErrNoSuchUser, name)
+		}
+		return fmt.Errorf("relay: remove user %q: %w", name, err)
+	}
+	return nil
+}
