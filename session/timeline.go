@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 
 	"mimichat/content"
@@ -34,22 +35,23 @@ func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 }
 
 // Feed applies entries, in order, to a room's timeline: messages with
-// Apply, room operations with ApplyEvent. A message the timeline refuses
-// (bad content, policy) is not an error here: the timeline lists it in
-// Refused(). An error means the timeline could not take the entry at all.
+// Apply, room operations with ApplyEvent. A message or operation the
+// timeline refuses (bad content, a forged ID, policy) is not an error here
+// and does not stop the feed: the timeline lists it in Refused(), and the
+// entries after it are applied (anyone in a room can send an undecodable
+// message; it must not hide the rest of the room). An error means the
+// timeline could not take an entry at all; Feed stops there.
 func Feed(t *content.Timeline, entries []Entry) error {
 	for i := range entries {
 		e := &entries[i]
+		var err error
 		if e.IsMessage() {
-			if _, err := t.Apply(e.Envelope()); err != nil {
-				return fmt.Errorf("session: timeline %s seq %d: %w", e.Room, e.Seq, err)
-			}
-			continue
+			_, err = t.Apply(e.Envelope())
+		} else if ev, ok := e.TimelineEvent(); ok {
+			err = t.ApplyEvent(ev)
 		}
-		if ev, ok := e.TimelineEvent(); ok {
-			if err := t.ApplyEvent(ev); err != nil {
-				return fmt.Errorf("session: timeline %s seq %d: %w", e.Room, e.Seq, err)
-			}
+		if err != nil && !errors.As(err, new(*content.RefusalError)) {
+			return fmt.Errorf("session: timeline %s seq %d: %w", e.Room, e.Seq, err)
 		}
 	}
 	return nil
