@@ -140,8 +140,10 @@ func (c *conn) userTarget(op *proto.RoomOp) *refusal {
 
 // inviteTarget refuses an invite of someone who is not a user of this
 // relay. It reads the store here, not in the writer, so the writer's batch
-// never waits on a read; users are never removed, so the answer holds when
-// the writer applies the invite.
+// never waits on a read. A `relay user remove` from another process between
+// this check and the writer's apply lets that one invite through; removal
+// keeps the user's member rows anyway, so it leaves no state that removal
+// itself does not.
 func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
 	if c.srv.hub.room(op.Room) == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", op.Room)
