@@ -3,8 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"mimichat/owner"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -118,6 +122,59 @@ func TestHostileRoomTextIsNeutralized(t *testing.T) {
 					t.Errorf("%s --json: decoded %q, want the exact %q", tc.name, f, hostile)
 				}
 			}
+		}
+	})
+
+	// The same commands while another process owns bob's data directory:
+	// what its owner relays over the control socket is printed the same way.
+	t.Run("through the owner", func(t *testing.T) {
+		dataDir := ""
+		for i, f := range env.flags["bob"] {
+			if f == "--data-dir" {
+				dataDir = env.flags["bob"][i+1]
+			}
+		}
+		tailDone := make(chan string, 1)
+		go func() {
+			// Only new events: it ends with alice's next message.
+			code, out, errs := env.run("bob", []string{"tail"}, "--room", "lobby", "--count", "1")
+			tailDone <- fmt.Sprintf("exit %d\n%s%s", code, out, errs)
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if _, err := os.Stat(filepath.Join(dataDir, owner.SocketFile)); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the tail never served the data directory's control socket")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		for _, tc := range []struct {
+			name string
+			cmd  []string
+			args []string
+			exit int
+			want string
+		}{
+			{"rooms", []string{"rooms"}, nil, 0, hostileShown[0]},
+			{"room info", []string{"room", "info"}, []string{"lobby"}, 0, "topic " + hostileShown[0]},
+			{"tail", []string{"tail"}, []string{"--room", "lobby", "--since", "5", "--count", "1"}, 0, "/alice message " + hostileShown[0]},
+			{"room info refused", []string{"room", "info"}, []string{"mimi://example.com/r/x" + hostile}, 1, "x" + hostileShown[0]},
+			{"send refused", []string{"send"}, []string{"--room", "mimi://example.com/r/x" + hostile, "hi"}, 1, "x" + hostileShown[0]},
+		} {
+			code, out, errs := env.run("bob", tc.cmd, tc.args...)
+			if code != tc.exit {
+				t.Errorf("%s: exit %d, want %d; stderr %q", tc.name, code, tc.exit, errs)
+			}
+			checkNeutralized(t, tc.name+" through the owner", out, errs, tc.want)
+		}
+		env.must("alice", []string{"send", "--room", "lobby"}, hostile)
+		select {
+		case got := <-tailDone:
+			checkNeutralized(t, "the owning tail", got, "", "exit 0\n", "/alice message "+hostileShown[0])
+		case <-time.After(15 * time.Second):
+			t.Fatal("the owning tail did not print alice's message")
 		}
 	})
 
