@@ -235,7 +235,7 @@ func contentEncodeCommand(fs *flag.FlagSet) runFunc {
 			_, err = fmt.Fprintln(c.out, hex.EncodeToString(b))
 			return err
 		}
-		_, err = c.out.raw().Write(b) // CBOR, as asked: binary, not text
+		_, err = c.out.data().Write(b) // CBOR, as asked: binary, not text
 		return err
 	}
 }

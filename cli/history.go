@@ -91,7 +91,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 		if *embed {
 			opts.Fetch = fetchAttachment(cf.timeout)
 		}
-		out := c.out.raw() // the file asked for, byte for byte
+		out := c.out.data() // the file asked for, byte for byte (unless shown on a terminal)
 		var f *os.File
 		if name := c.args[0]; name != "-" {
 			if f, err = os.CreateTemp(dirOf(name), ".mimichat-export-*"); err != nil {

@@ -29,8 +29,11 @@ import (
 //     a terminal acts on escaped (escapeJSON).
 //   - Write, the net under a plain fmt.Fprint(c.out, …), sanitizes each run
 //     of text between line breaks and tabs, which it keeps.
-//   - raw is the stream as it is, for bytes the user asked for unchanged:
-//     CBOR from content encode, an export to "-", a progress bar's "\r".
+//   - data is for bytes the user asked for unchanged (CBOR from content
+//     encode, an export to "-"): the stream as it is, unless it is a
+//     terminal, which gets them through Write.
+//   - raw is the stream as it is, for our own control characters (a
+//     progress bar's "\r").
 type output struct{ w io.Writer }
 
 func newOutput(w io.Writer) *output { return &output{w: w} }
@@ -84,6 +87,16 @@ func (o *output) Write(p []byte) (int, error) {
 
 // raw is the unsanitized stream.
 func (o *output) raw() io.Writer { return o.w }
+
+// data is where a command writes bytes asked for as they are: a pipe or a
+// file gets them unchanged, a terminal through Write (a message's escape
+// sequences in a CPIM export or in CBOR would act on it).
+func (o *output) data() io.Writer {
+	if isTerminal(o.w) {
+		return o
+	}
+	return o.w
+}
 
 // sanitizeArg makes one printf argument safe: numbers and bools (named
 // ones with a String method too: theirs are our own words) as they are,
