@@ -241,8 +241,7 @@ func (c *conn) reader() {
 		}
 		f, err := proto.Decode(data)
 		if err != nil {
-			c.fail(fmt.Errorf("session: bad frame from relay: %w", err))
-			return
+			f = readEnvelope(data, err)
 		}
 		select {
 		case c.frames <- f:

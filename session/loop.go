@@ -290,6 +290,8 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *proto.RoomState:
 		c.answer(f.RID, f)
+	case *undecodable:
+		s.q.push(f.report())
 	case *proto.Notice:
 		// Coalesced: one refresh answers any number of notices queued
 		// before it starts.
