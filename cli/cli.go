@@ -30,9 +30,10 @@ type runFunc func(c *call) error
 
 // call is one run of a command.
 type call struct {
-	stdio
-	// out and err shadow stdio's: every command prints through an output
-	// (output.go), which keeps network text from reaching the terminal raw.
+	in io.Reader
+	// out and err are the process's stdout and stderr as an output
+	// (output.go): a command has no other way to print, so network text
+	// cannot reach the terminal raw.
 	out, err *output
 	path     string   // the full name: "room create"
 	args     []string // the positional arguments, flags removed
@@ -177,7 +178,7 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 		return usageError(c, name, err.Error(), io)
 	}
 	stderr := newOutput(io.err)
-	err = runIt(&call{stdio: io, out: newOutput(io.out), err: stderr, path: name, args: pos})
+	err = runIt(&call{in: io.in, out: newOutput(io.out), err: stderr, path: name, args: pos})
 	switch {
 	case err == nil:
 		return 0
