@@ -149,3 +149,20 @@ func placeholder(status TombstoneStatus, atMs int64) *content.Message {
 	}
 	return m
 }
+
+// placeholderStatus recognises a tombstone's placeholder (what an import
+// stores for it: no salt, no reference, no content) and says which
+// tombstone it stands for, so an export writes the tombstone again.
+func placeholderStatus(m *content.Message) (TombstoneStatus, bool) {
+	if m.Body.Cardinality != content.NullPart || m.Body.Disposition != content.Unspecified || m.Salt != ([content.SaltSize]byte{}) ||
+		m.Replaces != nil || m.InReplyTo != nil || len(m.TopicID) > 0 || len(m.Extensions) > 0 || m.Body.Language != "" {
+		return NoTombstone, false
+	}
+	if m.Expires == nil {
+		return Retracted, true
+	}
+	if !m.Expires.Relative {
+		return Expired, true
+	}
+	return NoTombstone, false
+}

@@ -95,6 +95,10 @@ func (p *Plan) Filter(it Item) (Item, bool) {
 		case p.expired[it.ID]:
 			return Item{Seq: it.Seq, Time: it.Time, Sender: it.Sender, ID: it.ID, Tombstone: Expired}, true
 		}
+		if status, ok := placeholderStatus(m); ok {
+			// An imported tombstone that no delete followed in the cache.
+			return Item{Seq: it.Seq, Time: it.Time, Sender: it.Sender, ID: it.ID, Tombstone: status}, true
+		}
 		return it, true
 	}
 	if (p.deleted[*m.Replaces] || p.expired[*m.Replaces]) && !isDelete(m) {

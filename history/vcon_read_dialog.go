@@ -53,6 +53,7 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		return bad(".start", "want an RFC 3339 time", err)
 	}
 	it := &Item{Seq: d.HubSeq, Time: ms}
+	tombstone := d.Type == "tombstone" || d.Status != ""
 	if d.Originator != nil {
 		if it.Sender, err = vr.party(*d.Originator, path+".originator"); err != nil {
 			return err
@@ -61,12 +62,16 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		if it.Sender, err = vr.party(first, path+".parties[0]"); err != nil {
 			return err
 		}
+	} else if tombstone {
+		// The draft's tombstone names no sender: the room stands for it (and
+		// an export writes it without originator again).
+		it.Sender = vr.h.Room.ID
 	} else if vr.mimi {
 		return bad(".originator", "a MIMI message needs its sender's party index", nil)
 	} else {
 		it.Sender = "urn:uuid:" + vr.uuid + "#unknown"
 	}
-	if d.Type == "tombstone" || d.Status != "" {
+	if tombstone {
 		switch d.Status {
 		case "retracted":
 			it.Tombstone = Retracted

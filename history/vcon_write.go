@@ -231,6 +231,9 @@ func (vw *VConWriter) dialog(it *Item) (*vDialog, error) {
 	d := &vDialog{Start: formatTime(it.Time), Originator: &orig, MessageID: b64.EncodeToString(it.ID[:]), HubSeq: it.Seq}
 	if it.Tombstone != NoTombstone {
 		d.Type, d.Status = "tombstone", it.Tombstone.String()
+		if orig == 0 {
+			d.Originator = nil // the draft's form: the sender is not known
+		}
 		return d, nil
 	}
 	m := it.Msg
