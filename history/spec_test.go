@@ -110,3 +110,28 @@ func TestSpecTombstones(t *testing.T) {
 		}
 	}
 }
+
+// vCon core allows empty party objects (redaction leaves them): the file
+// imports, the redacted sender's messages keep a stable stand-in sender,
+// and the report says so.
+func TestSpecEmptyParty(t *testing.T) {
+	doc := specDoc(t, "vcon/empty-party.json")
+	h, rep := readSpec(t, doc)
+	if len(h.Items) != 2 {
+		t.Fatalf("%d items, want 2", len(h.Items))
+	}
+	if h.Items[0].Sender != "tel:+15551230001" {
+		t.Errorf("first sender %q", h.Items[0].Sender)
+	}
+	anon := h.Items[1].Sender
+	if anon == "" || anon == h.Items[0].Sender || anon == h.Room.ID {
+		t.Errorf("redacted party's message has sender %q", anon)
+	}
+	if rep.Notes["parties without identity (redacted or empty), named <room>#party<index>"] != 1 {
+		t.Errorf("report does not note the empty party:\n%s", rep)
+	}
+	h2, _ := readSpec(t, doc)
+	if h2.Items[1].Sender != anon || h2.Items[1].ID != h.Items[1].ID {
+		t.Errorf("stand-in sender or ID not stable across imports")
+	}
+}

@@ -285,11 +285,19 @@ func (vr *vconReader) setParties(ps []vPartyIn) {
 }
 
 func (vr *vconReader) party(i int, path string) (string, error) {
-	if i < 0 || i >= len(vr.parties) || vr.parties[i] == "" {
+	if i < 0 || i >= len(vr.parties) {
 		return "", &ImportError{Format: FormatVCon, Path: path, Rule: fmt.Sprintf("party index %d out of range (%d parties)", i, len(vr.parties))}
+	}
+	if vr.parties[i] == "" {
+		// An empty party object (core allows it; redaction leaves it): a
+		// stable stand-in, known only once the room is.
+		vr.parties[i] = vr.h.Room.ID + "#party" + strconv.Itoa(i)
+		vr.report.Note(anonymousParties, 1)
 	}
 	return vr.parties[i], nil
 }
+
+const anonymousParties = "parties without identity (redacted or empty), named <room>#party<index>"
 
 func (vr *vconReader) emit(it *Item) error {
 	vr.report.count(it)
