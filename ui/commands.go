@@ -18,12 +18,16 @@ type opMsg struct {
 func (m *Model) send() tea.Cmd {
 	text := strings.TrimRight(m.comp.value(), " \n")
 	r := m.current()
-	if text == "" || r == nil {
+	if text == "" {
 		return nil
 	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
 		m.comp.reset()
 		return m.runCommand(text)
+	}
+	if r == nil { // the text stays in the composer, to send once a room is open
+		m.setNotice("no room to send to: /join ROOM-URI first")
+		return nil
 	}
 	text = strings.TrimPrefix(text, "/")
 	md := render.ReplaceShortcodes(text)

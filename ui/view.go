@@ -122,12 +122,11 @@ func (m *Model) centerLines(w, h int) []string {
 	out := make([]string, 0, h)
 	flash := m.now().Before(m.flashUntil)
 	if r == nil {
-		out = append(out, s.Accent.Bold(true).Render("mimichat"))
+		// no room yet: the composer still shows, so /join can be typed and
+		// seen (and f1 opens over this screen)
+		out = append(out, s.Accent.Bold(true).Render("mimichat"), s.HelpSep.Render(strings.Repeat("─", w)))
 		out = append(out, s.Muted.Render(render.TruncateLine("No rooms yet. /join ROOM-URI, or wait for an invitation.", w)))
-		for len(out) < h {
-			out = append(out, "")
-		}
-		return out
+		return m.finishCenter(out, append(m.completionLines(w), m.composerLines(w)...), w, h)
 	}
 	title := render.TruncateLine(render.SanitizeLine(r.title()), w)
 	head := s.Accent.Bold(true).Render(title)
@@ -154,13 +153,26 @@ func (m *Model) centerLines(w, h int) []string {
 	if bar := m.modeBar(r, w); bar != "" {
 		bottom = append(bottom, bar)
 	}
-	bottom = append(bottom, s.HelpSep.Render(strings.Repeat("─", w)))
-	m.comp.setWidth(w)
-	bottom = append(bottom, strings.Split(m.comp.ta.View(), "\n")...)
+	bottom = append(bottom, m.composerLines(w)...)
 	tlH := h - len(out) - len(bottom)
 	m.lay.tlY0 = len(out)
 	if tlH > 0 {
 		out = append(out, m.timelinePane(r, w, tlH)...)
+	}
+	return m.finishCenter(out, bottom, w, h)
+}
+
+// composerLines are the rule above the composer and the composer.
+func (m *Model) composerLines(w int) []string {
+	m.comp.setWidth(w)
+	return append([]string{m.th.Styles.HelpSep.Render(strings.Repeat("─", w))}, strings.Split(m.comp.ta.View(), "\n")...)
+}
+
+// finishCenter puts bottom at the foot of the center's h lines, under out,
+// and the open dialog over them.
+func (m *Model) finishCenter(out, bottom []string, w, h int) []string {
+	for len(out)+len(bottom) < h {
+		out = append(out, "")
 	}
 	out = append(out, bottom...)
 	if len(out) > h {
