@@ -16,7 +16,8 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	text := string(doc)
 	var names []string
 	for _, ty := range []Type{THello, TWelcome, TCreateRoom, TRoomOp, TOK, TSubmit, TAck, TEvent, TSubscribe,
-		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError} {
+		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError,
+		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}
@@ -28,7 +29,8 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	for _, c := range []Code{CodeMalformed, CodeUnknownType, CodeBadField, CodeFrameTooLarge, CodeNotBinary,
 		CodeUnsupportedVersion, CodeAuthRequired, CodeAuthFailed, CodeTooManyErrors, CodeShuttingDown,
 		CodeNoSuchRoom, CodeNoSuchUser, CodeRoomExists, CodeNotMember, CodeBanned, CodeForbidden, CodeInvalidOp,
-		CodeLastOwner, CodeContentTooLarge, CodeBadMessageID, CodeRateLimited, CodeInternal} {
+		CodeLastOwner, CodeContentTooLarge, CodeBadMessageID, CodeRateLimited, CodeInternal,
+		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany} {
 		names = append(names, "`"+string(c)+"`")
 	}
 	for _, n := range names {

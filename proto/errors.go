@@ -34,6 +34,11 @@ const (
 	CodeBadMessageID    Code = "bad_message_id"    // the ID does not match sender, room and content
 	CodeRateLimited     Code = "rate_limited"      // too many submits; retry later
 	CodeInternal        Code = "internal"          // the relay failed; the request had no effect
+
+	// KeyPackage directory refusals (version 3).
+	CodeBadKeyPackage Code = "bad_key_package" // an uploaded KeyPackage is invalid or not the device's; Field and Reason say which and why
+	CodeNoSuchDevice  Code = "no_such_device"  // the user has no such device
+	CodeTooMany       Code = "too_many"        // over the relay's devices per user or KeyPackages per device
 )
 
 // Error is a decode or validation failure of one frame. Field names the

@@ -420,5 +420,5 @@ func newFrame(t Type) Frame {
 	case TError:
 		return new(ErrorFrame)
 	}
-	return nil
+	return newKeyPackageFrame(t)
 }

@@ -9,6 +9,8 @@ import (
 // FuzzDecodeFrame checks that Decode never panics, that every failure is a
 // typed *Error, and that whatever it accepts re-encodes to a frame that
 // decodes to the same encoding.
+const device = "mimi://example.com/d/alice/laptop"
+
 func FuzzDecodeFrame(f *testing.F) {
 	seeds := []Frame{
 		&Hello{V: Version, Token: "t"},
@@ -19,6 +21,17 @@ func FuzzDecodeFrame(f *testing.F) {
 		&Notice{Room: room, Seq: 3, Kind: KindInvite, From: room, State: StateInvited, Role: RoleMember},
 		&RoomOp{RID: 3, Room: room, Op: KindReceipts, Value: ReceiptsOff},
 		&RoomState{RID: 4, Room: room, History: HistoryShared, Join: JoinInvite, Receipts: ReceiptsOn, Members: []Member{}},
+		&UploadKeyPackages{RID: 5, Device: device, KeyPackages: [][]byte{{0x00, 0x01, 0x00, 0x05}, {0x00, 0x01}}},
+		&KeyPackagesStored{RID: 5, Device: device, Count: 20, LastResort: true},
+		&ClaimKeyPackages{RID: 6, User: room, Suite: 1},
+		&KeyMaterial{RID: 6, User: room, Status: ClaimPartialSuccess, Devices: []DeviceKeyMaterial{
+			{Device: device, Status: DeviceSuccess, KeyPackage: []byte{0x00, 0x01}},
+			{Device: device + "2", Status: DeviceExhausted}}},
+		&KeyMaterial{RID: 7, User: room, Status: ClaimUserUnknown, Devices: []DeviceKeyMaterial{}},
+		&Devices{RID: 8},
+		&DeviceList{RID: 8, Devices: []DeviceInfo{{Device: device, Created: 1763790000000, Count: 3, LastResort: true}}},
+		&RemoveDevice{RID: 9, Device: device},
+		&KeyPackagesLow{Device: device, Count: 4},
 	}
 	for _, s := range seeds {
 		b, err := Encode(s)

@@ -17,6 +17,9 @@ const (
 
 // Validate checks the field rules of a decoded frame; Decode calls it.
 func Validate(f Frame) error {
+	if handled, err := validateKeyPackageFrame(f); handled {
+		return err
+	}
 	switch f := f.(type) {
 	case *Hello:
 		if f.V == 0 {

@@ -66,6 +66,9 @@ func peekRID(data []byte) uint64 {
 }
 
 func (c *conn) handle(f proto.Frame) {
+	if c.keyPackageFrame(f) {
+		return
+	}
 	var ref *refusal
 	switch f := f.(type) {
 	case *proto.Submit:

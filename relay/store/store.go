@@ -70,6 +70,9 @@ type Store interface {
 	// the creation time of the oldest of them (zero if none).
 	BlobUsage(ctx context.Context, uploader string, since time.Time) (int64, time.Time, error)
 
+	// KeyPackageDirectory: devices and their KeyPackages (keypackages.go).
+	KeyPackageDirectory
+
 	// Close makes everything durable and releases the backend.
 	Close() error
 }

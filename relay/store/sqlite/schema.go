@@ -81,6 +81,9 @@ func migrate(db *sql.DB) error {
 	if _, err := tx.Exec(indexes); err != nil {
 		return err
 	}
+	if _, err := tx.Exec(keyPackageTables); err != nil {
+		return fmt.Errorf("key package tables: %w", err)
+	}
 	return tx.Commit()
 }
 

@@ -36,6 +36,10 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Durability", testDurability},
 		{"Blobs", testBlobs},
 		{"ConcurrentReaders", testConcurrentReaders},
+		{"KeyPackagesSingleUse", testKeyPackagesSingleUse},
+		{"KeyPackagesOutcomes", testKeyPackagesOutcomes},
+		{"Devices", testDevices},
+		{"ConcurrentClaims", testConcurrentClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
 	}
