@@ -135,3 +135,29 @@ func TestSpecEmptyParty(t *testing.T) {
 		t.Errorf("stand-in sender or ID not stable across imports")
 	}
 }
+
+// vCon core's content_hash is one token or an array of them: an external
+// part keeps the first hash MIMI can carry (the others are reported), an
+// attachment is checked against every token.
+func TestSpecContentHashArray(t *testing.T) {
+	doc := specDoc(t, "vcon/content-hash-array.json")
+	h, rep := readSpec(t, doc)
+	if len(h.Items) != 1 || h.Items[0].Msg == nil {
+		t.Fatalf("%d items", len(h.Items))
+	}
+	x := h.Items[0].Msg.Body.External
+	if x == nil || x.HashAlg != 1 || len(x.ContentHash) != 32 {
+		t.Fatalf("external part %+v, want its sha256", x)
+	}
+	if rep.Dropped["content_hash tokens beyond the first of an external part (MIMI carries one hash)"] != 1 {
+		t.Errorf("second hash not reported:\n%s", rep)
+	}
+	if len(h.Attachments) != 1 || string(h.Attachments[0].Body) != "hello, attachment" {
+		t.Fatalf("attachments %+v", h.Attachments)
+	}
+	// A wrong token among several still refuses the attachment.
+	bad := bytes.Replace(doc, []byte(`"sha512-`), []byte(`"sha512-AA`), 2)
+	if _, _, _, err := history.Read(bytes.NewReader(bad), func(*history.Item) error { return nil }); err == nil {
+		t.Error("a content_hash array with a wrong sha512 was accepted")
+	}
+}

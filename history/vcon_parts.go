@@ -24,7 +24,7 @@ type vExternal struct {
 	Size        uint64 `json:"size,omitempty"`
 	Description string `json:"description,omitempty"`
 	Filename    string `json:"filename,omitempty"`
-	ContentHash string `json:"content_hash,omitempty"`
+	ContentHash hashTokens `json:"content_hash,omitempty"`
 	Cached      bool   `json:"cached,omitempty"`
 	EncAlg      uint16 `json:"enc_alg,omitempty"`
 	Key         string `json:"key,omitempty"`
@@ -86,7 +86,7 @@ func putBody(b *vBody, p *content.NestedPart, next *int) {
 			if !ok {
 				name = "hash" + strconv.Itoa(int(x.HashAlg))
 			}
-			v.ContentHash = name + ":" + b64.EncodeToString(x.ContentHash)
+			v.ContentHash = hashTokens{name + ":" + b64.EncodeToString(x.ContentHash)}
 		}
 		b.ExternalPart = v
 	case content.Multi:
@@ -113,7 +113,7 @@ func semName(s content.PartSemantics) string {
 }
 
 // getBody is the inverse of putBody. path names the JSON location for errors.
-func getBody(b *vBody, p *content.NestedPart, path string, depth int) error {
+func getBody(b *vBody, p *content.NestedPart, path string, depth int, rep *Report) error {
 	if depth > 8 {
 		return fmt.Errorf("%s: parts nested deeper than 8", path)
 	}
@@ -146,7 +146,7 @@ func getBody(b *vBody, p *content.NestedPart, path string, depth int) error {
 				c.Disposition = d
 			}
 			c.Language = vp.Language
-			if err := getBody(&vp.vBody, &c, pp, depth+1); err != nil {
+			if err := getBody(&vp.vBody, &c, pp, depth+1, rep); err != nil {
 				return err
 			}
 			if want := strings.ToLower(vp.Cardinality); want != "" && want != cardinalityNames[c.Cardinality] {
@@ -155,7 +155,7 @@ func getBody(b *vBody, p *content.NestedPart, path string, depth int) error {
 			p.Parts = append(p.Parts, c)
 		}
 	case b.ExternalPart != nil:
-		return getExternal(b.ExternalPart, p, path+".external_part")
+		return getExternal(b.ExternalPart, p, path+".external_part", rep)
 	case b.Body != nil:
 		p.Cardinality = content.Single
 		p.ContentType = b.MediaType
@@ -203,7 +203,7 @@ func bodyBytes(enc string, raw json.RawMessage, mediatype string) ([]byte, error
 	return nil, fmt.Errorf("unknown encoding %q", enc)
 }
 
-func getExternal(v *vExternal, p *content.NestedPart, path string) error {
+func getExternal(v *vExternal, p *content.NestedPart, path string, rep *Report) error {
 	p.Cardinality = content.External
 	p.ContentType = v.MediaType
 	if p.ContentType == "" {
@@ -233,27 +233,79 @@ func getExternal(v *vExternal, p *content.NestedPart, path string) error {
 			*f.out = nil
 		}
 	}
-	if v.ContentHash != "" {
-		name, h, ok := strings.Cut(v.ContentHash, ":")
-		if !ok {
-			return fmt.Errorf("%s.content_hash: want \"alg:base64url\"", path)
-		}
-		for id, n := range hashNames {
-			if n == name {
-				x.HashAlg = id
-			}
-		}
-		if x.HashAlg == 0 {
-			if n, err := strconv.Atoi(strings.TrimPrefix(name, "hash")); err == nil && n > 0 && n < 256 {
-				x.HashAlg = uint8(n)
-			} else {
-				return fmt.Errorf("%s.content_hash: unknown hash %q", path, name)
-			}
-		}
-		if x.ContentHash, err = decodeB64(h); err != nil {
+	if len(v.ContentHash) > 0 {
+		if x.HashAlg, x.ContentHash, err = mimiHash(v.ContentHash); err != nil {
 			return fmt.Errorf("%s.content_hash: %w", path, err)
 		}
+		rep.Drop("content_hash tokens beyond the first of an external part (MIMI carries one hash)", len(v.ContentHash)-1)
 	}
 	p.External = x
 	return nil
+}
+
+// hashTokens is vCon core's ContentHash | ContentHash[]: one token or an
+// array of them (several algorithms for the same content).
+type hashTokens []string
+
+func (h *hashTokens) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*h = hashTokens{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("content_hash: want a string or an array of strings")
+	}
+	*h = many
+	return nil
+}
+
+func (h hashTokens) MarshalJSON() ([]byte, error) {
+	if len(h) == 1 {
+		return json.Marshal(h[0])
+	}
+	return json.Marshal([]string(h))
+}
+
+// splitHash splits "alg:base64url" (MIMI draft) or core's "alg-base64url"
+// (there the name must be a known one: base64url has '-' too).
+func splitHash(tok string) (alg, sum string, ok bool) {
+	if alg, sum, ok = strings.Cut(tok, ":"); ok {
+		return alg, sum, true
+	}
+	alg = ""
+	for _, n := range hashNames {
+		if strings.HasPrefix(tok, n+"-") && len(n) > len(alg) {
+			alg, sum, ok = n, tok[len(n)+1:], true
+		}
+	}
+	return alg, sum, ok
+}
+
+// mimiHash converts the first token of a content_hash to MIMI's hashAlg and
+// hash octets.
+func mimiHash(toks hashTokens) (uint8, []byte, error) {
+	name, h, ok := splitHash(toks[0])
+	if !ok {
+		return 0, nil, errors.New("want \"alg:base64url\"")
+	}
+	var alg uint8
+	for id, n := range hashNames {
+		if n == name {
+			alg = id
+		}
+	}
+	if alg == 0 {
+		n, err := strconv.Atoi(strings.TrimPrefix(name, "hash"))
+		if err != nil || n <= 0 || n >= 256 {
+			return 0, nil, fmt.Errorf("unknown hash %q", name)
+		}
+		alg = uint8(n)
+	}
+	sum, err := decodeB64(h)
+	if err != nil {
+		return 0, nil, err
+	}
+	return alg, sum, nil
 }

@@ -69,6 +69,7 @@ type vAttachmentIn struct {
 	vAttachment
 	DialogObjectRefc string          `json:"dialogObjectRef"`
 	MimeType         string          `json:"mimetype"`
+	ContentHashes    hashTokens      `json:"content_hash"`
 	Party            json.RawMessage `json:"party"`
 	Dialog           json.RawMessage `json:"dialog"`
 }

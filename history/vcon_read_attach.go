@@ -9,6 +9,7 @@ import (
 	"crypto/sha512"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -46,9 +47,26 @@ func (vr *vconReader) attachment(a *vAttachmentIn, path string) error {
 	if err != nil {
 		return bad(".body", "cannot decode", err)
 	}
-	if err := checkContentHash(a.ContentHash, body); err != nil {
-		return bad(".content_hash", "does not match the body", err)
+	if len(a.ContentHashes) == 0 {
+		return bad(".content_hash", "missing", nil)
 	}
+	checked := ""
+	for i, tok := range a.ContentHashes {
+		err := checkContentHash(tok, body)
+		if errors.Is(err, errUnsupportedHash) && len(a.ContentHashes) > 1 {
+			continue // another token checks the body
+		}
+		if err != nil {
+			return bad(fmt.Sprintf(".content_hash[%d]", i), "does not match the body", err)
+		}
+		if checked == "" {
+			checked = tok
+		}
+	}
+	if checked == "" {
+		return bad(".content_hash", "no token of a supported hash algorithm (sha256, sha512)", nil)
+	}
+	a.ContentHash = checked
 	ms, _ := parseTime(a.Start)
 	vr.h.Attachments = append(vr.h.Attachments, Attachment{MessageID: id, PartIndex: idx, Time: ms, MediaType: mt,
 		Filename: a.Filename, ContentHash: a.ContentHash, Body: body})
@@ -56,11 +74,10 @@ func (vr *vconReader) attachment(a *vAttachmentIn, path string) error {
 	return nil
 }
 
+var errUnsupportedHash = errors.New("unsupported hash")
+
 func checkContentHash(h string, body []byte) error {
-	alg, sum, ok := strings.Cut(h, ":")
-	if !ok {
-		alg, sum, ok = strings.Cut(h, "-") // core's "sha512-..." form
-	}
+	alg, sum, ok := splitHash(h) // also core's "sha512-..." form
 	if !ok {
 		return errors.New("want alg:base64url")
 	}
@@ -77,7 +94,7 @@ func checkContentHash(h string, body []byte) error {
 		s := sha512.Sum512(body)
 		got = s[:]
 	default:
-		return errors.New("unsupported hash " + strconv.Quote(alg))
+		return fmt.Errorf("%w %q", errUnsupportedHash, alg)
 	}
 	if !bytes.Equal(got, want) {
 		return errors.New("hash mismatch")

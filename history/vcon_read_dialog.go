@@ -174,7 +174,7 @@ func (vr *vconReader) mimiMessage(d *vDialogIn, it *Item, path string) error {
 		m.Body.Disposition = disp
 	}
 	m.Body.Language = d.Language
-	if err := getBody(&d.vBody, &m.Body, path, 0); err != nil {
+	if err := getBody(&d.vBody, &m.Body, path, 0, vr.report); err != nil {
 		return &ImportError{Format: FormatVCon, Path: path, Rule: "bad body", Err: err}
 	}
 	raw, err := m.Encode()
@@ -201,7 +201,7 @@ func (vr *vconReader) foreignMessage(d *vDialogIn, it *Item, path string) error 
 	it.ID = syntheticID(ns, key)
 	m := &content.Message{Salt: syntheticSalt(ns, key)}
 	m.Body.Disposition = content.Render
-	if err := getBody(&d.vBody, &m.Body, path, 0); err != nil {
+	if err := getBody(&d.vBody, &m.Body, path, 0, vr.report); err != nil {
 		return &ImportError{Format: FormatVCon, Path: path, Rule: "bad body", Err: err}
 	}
 	if m.Body.Cardinality == content.Single && m.Body.ContentType == "" {
