@@ -191,13 +191,13 @@ func runCommand(c *command, path []string, args []string, io stdio) int {
 	case errors.Is(err, owner.ErrPending):
 		// Not an error a script should retry: the message is in the outbox
 		// and is delivered later; sending the text again duplicates it.
-		stderr.printf("mimichat %s: %v\n", path[0], err)
+		stderr.printError(path[0], err)
 		return ExitPending
 	default:
 		// Runtime errors carry the top-level name (`mimichat content: …`),
 		// which scripts may match on. The error's text may be the relay's
-		// or a file's: printf sanitizes it.
-		stderr.printf("mimichat %s: %v\n", path[0], err)
+		// or a file's: printError sanitizes it.
+		stderr.printError(path[0], err)
 		return 1
 	}
 }

@@ -85,6 +85,15 @@ func (o *output) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// printError writes a command's error, `mimichat NAME: TEXT`, on stderr.
+// The text keeps its line breaks (some errors explain themselves over
+// several lines, e.g. the relay's start-up refusals); everything else in it
+// is sanitized as Write does, since it may quote the relay or a file.
+func (o *output) printError(name string, err error) {
+	o.printf("mimichat %s: ", name)
+	fmt.Fprintln(o, strings.TrimRight(err.Error(), "\n"))
+}
+
 // raw is the unsanitized stream.
 func (o *output) raw() io.Writer { return o.w }
 

@@ -89,3 +89,20 @@ func TestEscapeJSON(t *testing.T) {
 		t.Errorf("escapeJSON(%q) = %q, want %q", in, got, want)
 	}
 }
+
+func TestOutputPrintError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("no room %s", "r\x1b[2J\u202e"), "mimichat rooms: no room r␛⟪RLO⟫\n"},
+		{fmt.Errorf("relay: damaged.\nStop every process using %s.", "/d\x07"), "mimichat rooms: relay: damaged.\nStop every process using /d␇.\n"},
+		{fmt.Errorf("overwrite\rfake line\n"), "mimichat rooms: overwrite␤fake line\n"},
+	} {
+		var b bytes.Buffer
+		newOutput(&b).printError("rooms", tc.err)
+		if b.String() != tc.want {
+			t.Errorf("printError(%q) wrote %q, want %q", tc.err, b.String(), tc.want)
+		}
+	}
+}
