@@ -17,19 +17,19 @@ import (
 // messages-00 §dialog-fields..§part-obj).
 
 type vExternal struct {
-	MediaType   string `json:"mediatype,omitempty"`
-	MimeType    string `json:"mimetype,omitempty"` // -00 examples' spelling; read only
-	URL         string `json:"url"`
-	Expires     string `json:"expires,omitempty"`
-	Size        uint64 `json:"size,omitempty"`
-	Description string `json:"description,omitempty"`
-	Filename    string `json:"filename,omitempty"`
+	MediaType   string     `json:"mediatype,omitempty"`
+	MimeType    string     `json:"mimetype,omitempty"` // -00 examples' spelling; read only
+	URL         string     `json:"url"`
+	Expires     string     `json:"expires,omitempty"`
+	Size        uint64     `json:"size,omitempty"`
+	Description string     `json:"description,omitempty"`
+	Filename    string     `json:"filename,omitempty"`
 	ContentHash hashTokens `json:"content_hash,omitempty"`
-	Cached      bool   `json:"cached,omitempty"`
-	EncAlg      uint16 `json:"enc_alg,omitempty"`
-	Key         string `json:"key,omitempty"`
-	Nonce       string `json:"nonce,omitempty"`
-	AAD         string `json:"aad,omitempty"`
+	Cached      bool       `json:"cached,omitempty"`
+	EncAlg      uint16     `json:"enc_alg,omitempty"`
+	Key         string     `json:"key,omitempty"`
+	Nonce       string     `json:"nonce,omitempty"`
+	AAD         string     `json:"aad,omitempty"`
 }
 
 type vMulti struct {
