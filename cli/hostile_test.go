@@ -195,5 +195,20 @@ func TestHostileRoomTextIsNeutralized(t *testing.T) {
 			}
 			checkNeutralized(t, tc.name, out, errs, "x"+hostileShown[0])
 		}
+		// The refused send stays Failed with the relay's reason.
+		code, out, errs := env.run("alice", []string{"outbox", "list"})
+		if code != 0 {
+			t.Fatalf("outbox list: exit %d, stderr %q", code, errs)
+		}
+		checkNeutralized(t, "outbox list", out, errs, "x"+hostileShown[0])
+		code, out, errs = env.run("alice", []string{"outbox", "list"}, "--json")
+		if code != 0 {
+			t.Fatalf("outbox list --json: exit %d, stderr %q", code, errs)
+		}
+		checkNeutralized(t, "outbox list --json", out, errs)
+		var item outboxLine
+		if err := json.Unmarshal([]byte(out), &item); err != nil || !strings.Contains(item.Error, "x"+hostile) {
+			t.Errorf("outbox list --json: %v, error %q, want the exact room name in it", err, item.Error)
+		}
 	})
 }
