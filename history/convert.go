@@ -87,14 +87,24 @@ func formatTime(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// parseTime accepts RFC 3339 and the "-00:00" offset the drafts use.
-func parseTime(s string) (int64, error) {
+// parseTime accepts RFC 3339 (also with the lower-case "t" and "z" its
+// §5.6 allows) and the "-00:00" offset the drafts use. The model keeps
+// milliseconds: non-zero digits beyond them are reported to rep (nil: not).
+func parseTime(s string, rep *Report) (int64, error) {
+	if strings.ContainsAny(s, "tz") {
+		s = strings.ToUpper(s)
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return 0, err
 	}
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		rep.Drop(subMillisecond, 1)
+	}
 	return t.UnixMilli(), nil
 }
+
+const subMillisecond = "sub-millisecond digits of times (cut to milliseconds)"
 
 // emptyExtPrefix is the encoding of a message with no extensions and a
 // NullPart body, cut around the empty map (0xa0): the extensions map alone

@@ -109,7 +109,7 @@ func (cr *cpimReader) message(ls []line) error {
 				cr.h.Room.ID = uri
 			}
 		case "DateTime":
-			ms, err := parseTime(h.value)
+			ms, err := parseTime(h.value, cr.report)
 			if err != nil {
 				return bad(*h, "DateTime: want an RFC 3339 time", err)
 			}
@@ -121,7 +121,7 @@ func (cr *cpimReader) message(ls []line) error {
 		case "Supersedes", "Supercedes":
 			supersedes = h
 		case "ExpiresDateTime":
-			ms, err := parseTime(h.value)
+			ms, err := parseTime(h.value, nil)
 			if err != nil || ms < 0 || ms/1000 > 1<<32-1 {
 				return bad(*h, "ExpiresDateTime: want an RFC 3339 time", err)
 			}

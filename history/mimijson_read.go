@@ -185,7 +185,7 @@ func (jr *mimiJSONReader) message(r *rMsg, path string, depth int) error {
 	}
 	it := &Item{ID: syntheticID(mimiJSONNS, r.ID), Sender: jr.senderURI(r.Sender), Time: jr.last}
 	if r.Timestamp != nil {
-		ms, err := jsonTime(r.Timestamp)
+		ms, err := jsonTime(r.Timestamp, jr.report)
 		if err != nil {
 			return bad(".timestamp", "want RFC 3339 or milliseconds since the epoch")
 		}
@@ -285,10 +285,10 @@ func parseUnicode(s string) (string, error) {
 	return b.String(), nil
 }
 
-func jsonTime(raw json.RawMessage) (int64, error) {
+func jsonTime(raw json.RawMessage, rep *Report) (int64, error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return parseTime(s)
+		return parseTime(s, rep)
 	}
 	var n int64
 	if err := json.Unmarshal(raw, &n); err != nil {

@@ -161,3 +161,32 @@ func TestSpecContentHashArray(t *testing.T) {
 		t.Error("a content_hash array with a wrong sha512 was accepted")
 	}
 }
+
+// RFC 3339 times with the lower-case "t" and "z" its §5.6 allows import;
+// digits beyond the model's milliseconds are reported, not cut silently.
+func TestSpecTimes(t *testing.T) {
+	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).UnixMilli()
+	for _, tc := range []struct {
+		doc   string
+		times []int64
+		cut   int
+	}{
+		{"vcon/times.json", []int64{base + 250, base + 1123, base + 2500}, 1},
+		{"cpim/times.cpim", []int64{base}, 1},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			h, rep := readSpec(t, specDoc(t, tc.doc))
+			if len(h.Items) != len(tc.times) {
+				t.Fatalf("%d items", len(h.Items))
+			}
+			for i, w := range tc.times {
+				if h.Items[i].Time != w {
+					t.Errorf("item %d: time %d, want %d", i, h.Items[i].Time, w)
+				}
+			}
+			if got := rep.Dropped["sub-millisecond digits of times (cut to milliseconds)"]; got != tc.cut {
+				t.Errorf("%d times reported cut, want %d:\n%s", got, tc.cut, rep)
+			}
+		})
+	}
+}

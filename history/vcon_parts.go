@@ -214,7 +214,7 @@ func getExternal(v *vExternal, p *content.NestedPart, path string, rep *Report) 
 	}
 	x := &content.ExternalPart{URL: v.URL, Size: v.Size, Description: v.Description, Filename: v.Filename, EncAlg: v.EncAlg}
 	if v.Expires != "" {
-		ms, err := parseTime(v.Expires)
+		ms, err := parseTime(v.Expires, nil)
 		if err != nil || ms < 0 {
 			return fmt.Errorf("%s.expires: not an RFC 3339 time", path)
 		}

@@ -67,7 +67,7 @@ func (vr *vconReader) attachment(a *vAttachmentIn, path string) error {
 		return bad(".content_hash", "no token of a supported hash algorithm (sha256, sha512)", nil)
 	}
 	a.ContentHash = checked
-	ms, _ := parseTime(a.Start)
+	ms, _ := parseTime(a.Start, vr.report)
 	vr.h.Attachments = append(vr.h.Attachments, Attachment{MessageID: id, PartIndex: idx, Time: ms, MediaType: mt,
 		Filename: a.Filename, ContentHash: a.ContentHash, Body: body})
 	vr.report.Note("embedded attachments", 1)

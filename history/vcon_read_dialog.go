@@ -48,7 +48,7 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		vr.report.Drop(fmt.Sprintf("dialogs of unknown type %q", d.Type), 1)
 		return nil
 	}
-	ms, err := parseTime(d.Start)
+	ms, err := parseTime(d.Start, vr.report)
 	if err != nil {
 		return bad(".start", "want an RFC 3339 time", err)
 	}
@@ -142,7 +142,7 @@ func (vr *vconReader) mimiMessage(d *vDialogIn, it *Item, path string) error {
 	case d.Expires != nil && d.Expires.Relative:
 		m.Expires = &content.Expiration{Relative: true, Time: d.Expires.RelativeTime}
 	case d.Expires != nil:
-		at, err := parseTime(d.Expires.AbsoluteTime)
+		at, err := parseTime(d.Expires.AbsoluteTime, nil)
 		if err != nil || at < 0 || at/1000 > 1<<32-1 {
 			return bad(".expires.absolute_time", "want an RFC 3339 time", err)
 		}
@@ -150,7 +150,7 @@ func (vr *vconReader) mimiMessage(d *vDialogIn, it *Item, path string) error {
 	case d.Expiring != nil && d.Expiring.Relative:
 		m.Expires = &content.Expiration{Relative: true, Time: d.Expiring.Time}
 	case d.Expiring != nil:
-		at, err := parseTime(d.Expiring.Expires)
+		at, err := parseTime(d.Expiring.Expires, nil)
 		if err != nil || at < 0 || at/1000 > 1<<32-1 {
 			return bad(".expiring.expires", "want an RFC 3339 time", err)
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 func (vr *vconReader) partyEvent(pe *vPartyEvent, seq uint64, path string) error {
-	ms, err := parseTime(pe.Time)
+	ms, err := parseTime(pe.Time, vr.report)
 	if err != nil {
 		return &ImportError{Format: FormatVCon, Path: path + ".time", Rule: "want an RFC 3339 time", Err: err}
 	}
