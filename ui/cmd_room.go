@@ -10,16 +10,17 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"mimichat/keys"
+	"mimichat/render"
 )
 
 var roomCommands = []*command{
-	{name: "topic", args: "TEXT", help: "set the room topic", target: targetRoom, may: moderators,
+	{name: "topic", args: "[TEXT|" + clearArg + "]", help: "set the room topic (without TEXT: edit the current one)", target: targetRoom, may: moderators,
 		run: func(m *Model, c *call) tea.Cmd {
-			return m.roomOp("topic set", func(ctx context.Context) error { _, err := m.s.SetTopic(ctx, c.r.id, c.arg); return err })
+			return m.roomSetting(c, "topic", c.r.info.Topic, "topic set", func(ctx context.Context, v string) error { _, err := m.s.SetTopic(ctx, c.r.id, v); return err })
 		}},
-	{name: "name", args: "TEXT", help: "rename the room", target: targetRoom, may: moderators,
+	{name: "name", args: "[TEXT|" + clearArg + "]", help: "rename the room (without TEXT: edit the current name)", target: targetRoom, may: moderators,
 		run: func(m *Model, c *call) tea.Cmd {
-			return m.roomOp("room renamed", func(ctx context.Context) error { _, err := m.s.SetName(ctx, c.r.id, c.arg); return err })
+			return m.roomSetting(c, "name", c.r.info.Name, "room renamed", func(ctx context.Context, v string) error { _, err := m.s.SetName(ctx, c.r.id, v); return err })
 		}},
 	{name: "join", args: "[ROOM-URI]", help: "join a room (this one, when invited)", target: targetNone,
 		run: func(m *Model, c *call) tea.Cmd {
@@ -70,4 +71,29 @@ func runRoom(m *Model, c *call) tea.Cmd {
 	}
 	m.setNotice("no room matches " + c.arg)
 	return nil
+}
+
+// clearArg empties a room setting: with no argument /topic and /name only
+// show the value, so wiping it takes a word that says so.
+const clearArg = "--clear"
+
+// roomSetting runs /topic or /name: with no argument it shows the current
+// value and puts it in the composer to edit (it never wipes it), with
+// clearArg it empties it, else it sets it.
+func (m *Model) roomSetting(c *call, what, current, done string, set func(ctx context.Context, v string) error) tea.Cmd {
+	switch c.arg {
+	case "":
+		if current == "" {
+			m.setNotice("no " + what + " yet: /" + what + " TEXT sets it")
+		} else {
+			m.setNotice(what + ": " + current + " (edit it and press enter; /" + what + " " + clearArg + " clears it)")
+		}
+		// the value came from the network: the composer shows it sanitized
+		m.comp.setValue("/" + what + " " + render.SanitizeLine(current))
+		return m.focusAndKeep()
+	case clearArg:
+		return m.roomOp(what+" cleared", func(ctx context.Context) error { return set(ctx, "") })
+	}
+	arg := c.arg
+	return m.roomOp(done, func(ctx context.Context) error { return set(ctx, arg) })
 }

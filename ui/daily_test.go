@@ -4,8 +4,10 @@ package ui
 // real model on a real relay the way a user would and failed before its fix.
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -46,4 +48,46 @@ func TestNoRoomsComposer(t *testing.T) {
 	scr.waitText(t, "/join "+room)
 	key(tm, "enter")
 	scr.waitText(t, "│Lobby", "joined")
+}
+
+// TestTopicNameWithoutArgument: /topic and /name with no argument show the
+// current value and open it for editing; they never wipe it. Editing it and
+// pressing enter sets it; --clear empties it.
+func TestTopicNameWithoutArgument(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	room := openRoom(t, owner, "plans", "Plans")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := owner.SetTopic(ctx, room, "Old topic"); err != nil {
+		t.Fatal(err)
+	}
+	tm, _, scr := startUI(t, owner, 100, 24, Options{Room: room})
+	scr.waitText(t, "Plans — Old topic")
+	typeText(tm, "/topic")
+	key(tm, "esc") // close the completion list
+	key(tm, "enter")
+	scr.waitText(t, "/topic Old topic", "topic: Old topic")
+	typeText(tm, "s")
+	key(tm, "enter")
+	scr.waitText(t, "Plans — Old topics")
+	typeText(tm, "/name")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "/name Plans", "name: Plans")
+	st, err := owner.RoomInfo(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Name != "Plans" || st.Topic != "Old topics" {
+		t.Fatalf("room is %q / %q after /name and /topic without arguments", st.Name, st.Topic)
+	}
+	for range len("/name Plans") {
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	typeText(tm, "/topic --clear")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "topic cleared")
+	scr.waitFor(t, "the topic gone from the header", func(s string) bool { return !strings.Contains(strings.SplitN(s, "\n", 2)[0], "Old topics") })
 }
