@@ -93,6 +93,9 @@ func OpenStore(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("session: store directory: %w", err)
 	}
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
@@ -164,3 +167,23 @@ func (s *Store) SetMeta(key, value string) error {
 }
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// makePrivate creates the cache file 0600 before SQLite does (it would use
+// 0644 less the umask, and gives the -wal and -shm files the database's
+// mode), and narrows the files an older version left wider: the cache holds
+// every message, and the directory may be 0755.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("session: open store %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("session: make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
