@@ -43,6 +43,8 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota
 	fs.Var((*byteSize)(&cfg.MaxBlob), "max-blob", "largest attachment upload (bytes, or with K, M, G: 25M = 25 MiB)")
 	fs.Var((*byteSize)(&cfg.BlobQuota), "blob-quota", "attachment bytes a user may upload per 24 h (negative: unlimited)")
+	fs.DurationVar(&cfg.Retain, "retain", 0, "delete messages and room events older than this (e.g. 720h; each room keeps its newest); 0 keeps them for ever")
+	fs.DurationVar(&cfg.RetainBlobs, "retain-blobs", 0, "delete attachment blobs older than this (e.g. 720h); 0 keeps them for ever")
 	verbose := fs.Bool("v", false, "debug logs")
 	return func(c *call) error {
 		if err := noArgs(c); err != nil {

@@ -66,6 +66,10 @@ type Config struct {
 	WriteTimeout time.Duration // default 10s
 	TokenRecheck time.Duration // how often live connections' tokens are checked again; default 1s
 
+	Retain      time.Duration // events older than this are deleted (each room keeps its last); 0 keeps for ever
+	RetainBlobs time.Duration // blobs older than this are deleted; 0 keeps for ever
+	SweepEvery  time.Duration // how often retention runs; default 10 min
+
 	Logger *slog.Logger // default slog.Default()
 
 	// blobFileLimit (tests): a full disk after this many bytes of a blob file.
@@ -128,6 +132,7 @@ func (c *Config) defaults() error {
 	setD(&c.ReadTimeout, 75*time.Second)
 	setD(&c.WriteTimeout, 10*time.Second)
 	setD(&c.TokenRecheck, time.Second)
+	setD(&c.SweepEvery, 10*time.Minute)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -154,9 +159,10 @@ type Server struct {
 	connWG     sync.WaitGroup
 	dispDone   chan struct{}
 	stopOnce   sync.Once
-	lock       *flock.Lock // the data directory's, released after the store is closed
-	stopWatch  chan struct{}
+	lock       *flock.Lock   // the data directory's, released after the store is closed
+	stopWatch  chan struct{} // closed at Shutdown: stops watchTokens and sweep
 	watchDone  chan struct{}
+	sweepDone  chan struct{}
 }
 
 type metrics struct {
@@ -222,7 +228,8 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	blobs.fileLimit = cfg.blobFileLimit
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		connTokens: map[*conn][]byte{}, stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
-		limits: newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
+		sweepDone: make(chan struct{}),
+		limits:    newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
@@ -250,6 +257,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	go s.hub.runDispatcher(s.dispDone)
 	go s.http.Serve(s.ln)
 	go s.watchTokens()
+	go s.sweep()
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "domain", domain, "data", cfg.Data, "tls", cfg.TLSCert != "", "sync", cfg.Sync, "rooms", len(rooms))
 	return s, nil
 }
@@ -312,6 +320,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.http.Close() // stops the listener; hijacked websockets are ours to close
 		close(s.stopWatch)
 		<-s.watchDone
+		<-s.sweepDone
 		for _, c := range conns {
 			c.fatal(proto.CodeShuttingDown, "the relay is stopping; reconnect later")
 		}

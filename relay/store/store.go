@@ -70,6 +70,14 @@ type Store interface {
 	// the creation time of the oldest of them (zero if none).
 	BlobUsage(ctx context.Context, uploader string, since time.Time) (int64, time.Time, error)
 
+	// DeleteEventsBefore deletes the events whose TS is below ts (ms),
+	// except each room's last event, which keeps the room's head (the next
+	// seq continues from it). It returns how many it deleted.
+	DeleteEventsBefore(ctx context.Context, ts int64) (int64, error)
+	// DeleteBlobsBefore deletes the metadata of blobs created before t and
+	// returns their IDs (the caller removes their bytes).
+	DeleteBlobsBefore(ctx context.Context, t time.Time) ([]string, error)
+
 	// KeyPackageDirectory: devices and their KeyPackages (keypackages.go).
 	KeyPackageDirectory
 

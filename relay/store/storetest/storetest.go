@@ -28,6 +28,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Domain", testDomain},
 		{"Users", testUsers},
 		{"TokensAndRemoval", testTokensAndRemoval},
+		{"Retention", testRetention},
 		{"AppendAndRead", testAppendAndRead},
 		{"ContiguousSeqs", testContiguousSeqs},
 		{"Dedupe", testDedupe},
@@ -634,5 +635,57 @@ func testTokensAndRemoval(t *testing.T, o Opener) {
 	}
 	if us, err := s.Users(ctx); err != nil || len(us) != 1 || us[0].Name != "alice" {
 		t.Fatalf("Users after removal: %+v, %v", us, err)
+	}
+}
+
+// testRetention: old events go except each room's last (its head, so seqs
+// continue), reads start at the first kept event, the next seq still
+// appends, and old blobs' rows go with their IDs returned; durable.
+func testRetention(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	batch := store.Batch{Rooms: []store.Room{room(roomA), room(roomB)}}
+	for seq := uint64(1); seq <= 2500; seq++ {
+		batch.Events = append(batch.Events, ev(roomA, seq, fmt.Sprintf("a%d", seq)))
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		batch.Events = append(batch.Events, ev(roomB, seq, ""))
+	}
+	appendOK(t, s, batch)
+	// ev's TS is 1_700_000_000_000 + seq: cut below seq 2001 of roomA,
+	// and every event of roomB (whose last must stay).
+	n, err := s.DeleteEventsBefore(ctx, 1_700_000_000_000+2001)
+	if err != nil || n != 2000+2 {
+		t.Fatalf("DeleteEventsBefore = %d, %v; want %d", n, err, 2002)
+	}
+	s = reopen(t, s, o)
+	if evs, err := s.EventsAfter(ctx, roomA, 0, 10); err != nil || len(evs) == 0 || evs[0].Seq != 2001 {
+		t.Fatalf("roomA after retention starts at %v, %v; want 2001", evs, err)
+	}
+	if evs, err := s.EventsAfter(ctx, roomB, 0, 10); err != nil || len(evs) != 1 || evs[0].Seq != 3 {
+		t.Fatalf("roomB after retention: %v, %v; want only its last event, 3", evs, err)
+	}
+	if h, _ := s.Head(ctx, roomB); h.Seq != 3 {
+		t.Fatalf("roomB head %d after retention, want 3", h.Seq)
+	}
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomB, 4, "")}})
+
+	old, recent := time.UnixMilli(1_700_000_000_000), time.UnixMilli(1_800_000_000_000)
+	for i, c := range []time.Time{old, old, recent} {
+		if err := s.AddBlob(ctx, store.Blob{ID: fmt.Sprintf("blob%d", i), Uploader: alice, Size: 1, SHA256: key("x"), Created: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := s.DeleteBlobsBefore(ctx, recent)
+	slices.Sort(ids)
+	if err != nil || !slices.Equal(ids, []string{"blob0", "blob1"}) {
+		t.Fatalf("DeleteBlobsBefore = %v, %v", ids, err)
+	}
+	s = reopen(t, s, o)
+	if _, err := s.Blob(ctx, "blob0"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted blob: %v", err)
+	}
+	if _, err := s.Blob(ctx, "blob2"); err != nil {
+		t.Fatalf("kept blob: %v", err)
 	}
 }
