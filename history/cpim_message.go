@@ -1,10 +1,12 @@
 package history
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -172,6 +174,9 @@ func (cr *cpimReader) message(ls []line) error {
 		return err
 	}
 	if err := cr.body(ihs, body, &m.Body, 0, first); err != nil {
+		if errors.Is(err, errSkipMessage) {
+			return nil // dropped and reported by body
+		}
 		return err
 	}
 	if m.Body.Disposition == alertDisposition {
@@ -315,6 +320,12 @@ func (cr *cpimReader) body(hs []header, body []line, p *content.NestedPart, dept
 		p.External = x
 	case mt == "message/immi-disposition-notification":
 		return cr.notification(body, p)
+	case mt == "message/imdn+xml":
+		data, err := decodeTransfer(hs, raw)
+		if err != nil {
+			return &ImportError{Format: FormatCPIM, Line: no, Rule: "bad body encoding", Err: err}
+		}
+		return cr.imdn(data, p, no)
 	default:
 		data, err := decodeTransfer(hs, raw)
 		if err != nil {
@@ -325,8 +336,39 @@ func (cr *cpimReader) body(hs []header, body []line, p *content.NestedPart, dept
 			return nil
 		}
 		p.Cardinality, p.ContentType, p.Content = content.Single, ctH.value, data
+		if strings.HasPrefix(mt, "text/") && params["charset"] != "" {
+			cr.transcode(p, mt, params)
+		}
 	}
 	return nil
+}
+
+// transcode turns a text body of a declared charset into UTF-8 (MIMI text
+// is UTF-8). ISO-8859-1 and US-ASCII are converted; other charsets are kept
+// as they are and reported.
+func (cr *cpimReader) transcode(p *content.NestedPart, mt string, params map[string]string) {
+	cs := strings.ToLower(params["charset"])
+	switch cs {
+	case "utf-8", "utf8":
+		return
+	case "iso-8859-1", "iso_8859-1", "latin1", "l1", "iso-ir-100", "cp819", "ibm819", "us-ascii", "ascii":
+		if !utf8.Valid(p.Content) || cs[0] != 'u' && cs[0] != 'a' {
+			u := make([]rune, 0, len(p.Content))
+			for _, b := range p.Content {
+				u = append(u, rune(b)) // ISO-8859-1 is the first 256 code points
+			}
+			p.Content = []byte(string(u))
+		}
+	default:
+		cr.report.Drop("text bodies in charsets other than UTF-8, ISO-8859-1 and US-ASCII (kept untranscoded)", 1)
+		return
+	}
+	ps := map[string]string{}
+	for k, v := range params {
+		ps[k] = v
+	}
+	ps["charset"] = "utf-8"
+	p.ContentType = mime.FormatMediaType(mt, ps)
 }
 
 func hasContentLengthZero(hs []header) bool {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	"strings"
 
 	"mimichat/content"
@@ -137,8 +138,14 @@ func ReadCPIM(r io.Reader, sink func(*Item) error) (*History, *Report, error) {
 		if err != nil {
 			return nil, cr.report, err
 		}
-		if err := cr.entity(append(top, rest...)); err != nil {
-			return nil, cr.report, err
+		ents := splitEntities(append(top, rest...))
+		if len(ents) > 1 {
+			cr.report.Note("message/cpim documents back to back without a container (read one by one)", len(ents))
+		}
+		for _, e := range ents {
+			if err := cr.entity(e); err != nil {
+				return nil, cr.report, err
+			}
 		}
 	}
 	if cr.h.Room.ID == "" {
@@ -282,6 +289,32 @@ func splitParts(body []line, boundary string) [][]line {
 	return parts
 }
 
+// splitEntities cuts a file of message/cpim documents written back to back
+// (CPIM has no container) at each "Content-Type: message/cpim" line that
+// follows a blank line; without it the first message's body would swallow
+// the others.
+func splitEntities(ls []line) [][]line {
+	var out [][]line
+	start := 0
+	for i := 1; i < len(ls); i++ {
+		if ls[i-1].text != "" || !isCPIMTypeLine(ls[i].text) {
+			continue
+		}
+		out = append(out, ls[start:i-1]) // without the separating blank line
+		start = i
+	}
+	return append(out, ls[start:])
+}
+
+func isCPIMTypeLine(s string) bool {
+	name, v, ok := strings.Cut(s, ":")
+	if !ok || !strings.EqualFold(strings.TrimSpace(name), "Content-Type") {
+		return false
+	}
+	mt, _, _ := strings.Cut(v, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "message/cpim")
+}
+
 // entity is a top-level document that is not a container: either an outer
 // MIME header "Content-Type: message/cpim" or the CPIM headers directly.
 func (cr *cpimReader) entity(ls []line) error {
@@ -317,6 +350,11 @@ func decodeTransfer(hs []header, body []byte) ([]byte, error) {
 			return r
 		}, string(body))
 		return base64.StdEncoding.DecodeString(clean)
+	}
+	if strings.EqualFold(h.value, "quoted-printable") {
+		// RFC 2045 §6.7; the lines were joined with LF, which the decoder
+		// takes as a line break (soft ones end in "=").
+		return io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 	}
 	return nil, fmt.Errorf("%w: Content-Transfer-Encoding %q", errDecode, h.value)
 }

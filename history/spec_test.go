@@ -8,11 +8,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"mime"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"mimichat/content"
 	"mimichat/history"
 	"mimichat/history/cache"
 )
@@ -186,6 +189,48 @@ func TestSpecTimes(t *testing.T) {
 			}
 			if got := rep.Dropped["sub-millisecond digits of times (cut to milliseconds)"]; got != tc.cut {
 				t.Errorf("%d times reported cut, want %d:\n%s", got, tc.cut, rep)
+			}
+		})
+	}
+}
+
+// CPIM documents as RFC 3862, RFC 2045 and RFC 5438 allow them.
+func TestSpecCPIM(t *testing.T) {
+	for _, tc := range []struct {
+		doc   string
+		texts []string // text of each message, "" for a status report
+	}{
+		{"cpim/quoted-printable.cpim", []string{"Café at noon? This line is long enough that the sender wrapped it with a soft line break."}},
+		{"cpim/latin1.cpim", []string{"Café crème à côté"}},
+		{"cpim/back-to-back.cpim", []string{"First message.", "Second message."}},
+		{"cpim/imdn.cpim", []string{"Are you there?", "", ""}},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			h, rep := readSpec(t, specDoc(t, tc.doc))
+			if len(h.Items) != len(tc.texts) {
+				t.Fatalf("%d items, want %d\n%s", len(h.Items), len(tc.texts), rep)
+			}
+			for i, w := range tc.texts {
+				m := h.Items[i].Msg
+				if w == "" {
+					continue
+				}
+				if m.Body.Cardinality != content.Single || string(m.Body.Content) != w {
+					t.Errorf("item %d: body %q (%s), want %q", i, m.Body.Content, m.Body.ContentType, w)
+				}
+				if mt, ps, _ := mime.ParseMediaType(m.Body.ContentType); mt != "text/plain" || ps["charset"] != "" && !strings.EqualFold(ps["charset"], "utf-8") {
+					t.Errorf("item %d: content type %q", i, m.Body.ContentType)
+				}
+			}
+			if tc.doc != "cpim/imdn.cpim" {
+				return
+			}
+			want := []content.Status{content.StatusDelivered, content.StatusRead}
+			for i, w := range want {
+				sr, err := h.Items[1+i].Msg.StatusReport()
+				if err != nil || len(sr) != 1 || sr[0].ID != h.Items[0].ID || sr[0].Status != w {
+					t.Errorf("notification %d: %v %v, want %v of the first message", i, sr, err, w)
+				}
 			}
 		})
 	}
