@@ -89,6 +89,7 @@ func (s *Session) serve(c *conn) (bool, error) {
 		s.setStatus(Status{State: Online})
 		go func() { s.pump(c); done <- struct{}{} }()
 		go func() { s.pollRooms(c); done <- struct{}{} }()
+		go func() { s.keyPackageLoop(c); done <- struct{}{} }()
 		<-c.done
 	}
 	c.close()
@@ -98,6 +99,7 @@ func (s *Session) serve(c *conn) (bool, error) {
 	if online {
 		<-done // the pump
 		<-done // the room poll
+		<-done // the key package top-up
 	}
 	s.mu.Lock()
 	s.conn = nil
@@ -292,6 +294,19 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *undecodable:
 		s.q.push(f.report())
+	case *proto.KeyPackagesStored:
+		c.answer(f.RID, f)
+	case *proto.KeyMaterial:
+		c.answer(f.RID, f)
+	case *proto.DeviceList:
+		c.answer(f.RID, f)
+	case *proto.KeyPackagesLow:
+		if f.Device == s.device.uri {
+			select {
+			case s.kpLow <- struct{}{}:
+			default:
+			}
+		}
 	case *proto.Notice:
 		// Coalesced: one refresh answers any number of notices queued
 		// before it starts.

@@ -61,6 +61,10 @@ type Session struct {
 
 	pumpWake chan struct{} // a new outbox item is waiting
 	writer   *outboxWriter // stores SendQueued's messages in order
+
+	device *device       // this client's MLS identity (device.go)
+	keys   *keyBundles   // private halves of its KeyPackages (keypackages.go)
+	kpLow  chan struct{} // the relay said this device's KeyPackages run low
 }
 
 // Open opens the store and loads the cached rooms. It does not touch the
@@ -94,6 +98,17 @@ func Open(opts Options) (*Session, error) {
 		st.Close()
 		return nil, err
 	}
+	// The device's keys live beside the store, in the data directory.
+	dev, err := loadDevice(filepath.Dir(path), opts.User)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	keys, err := loadKeyBundles(filepath.Dir(path))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	rooms, err := st.Rooms()
 	if err != nil {
 		st.Close()
@@ -109,6 +124,7 @@ func Open(opts Options) (*Session, error) {
 		kick: make(chan struct{}, 1), pumpWake: make(chan struct{}, 1),
 		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Stopped},
 		writer: newOutboxWriter(),
+		device: dev, keys: keys, kpLow: make(chan struct{}, 1),
 	}
 	go s.writeLoop()
 	for _, r := range rooms {
