@@ -45,6 +45,14 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.Var((*byteSize)(&cfg.BlobQuota), "blob-quota", "attachment bytes a user may upload per 24 h (negative: unlimited)")
 	fs.DurationVar(&cfg.Retain, "retain", 0, "delete messages and room events older than this (e.g. 720h; each room keeps its newest); 0 keeps them for ever")
 	fs.DurationVar(&cfg.RetainBlobs, "retain-blobs", 0, "delete attachment blobs older than this (e.g. 720h); 0 keeps them for ever")
+	cfg.TailCacheBytes = relay.DefaultTailCacheBytes
+	fs.Var((*byteSize)(&cfg.TailCacheBytes), "tail-cache", "memory for all rooms' newest events, replayed without a database read (negative: unlimited)")
+	cfg.ReadBytesPerSec = relay.DefaultReadBytesPerSec
+	fs.Var((*byteSize)(&cfg.ReadBytesPerSec), "read-rate", "bytes of history, room state and room lists each user may read per second (negative: unlimited)")
+	fs.Float64Var(&cfg.PingRate, "ping-rate", 2, "websocket pings answered per user per second (negative: unlimited)")
+	fs.Float64Var(&cfg.SubscribeRate, "subscribe-rate", 20, "subscribes per user per second, burst 1000 (negative: unlimited)")
+	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", 16, "live connections per user (negative: unlimited)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 10000, "live connections in all (negative: unlimited)")
 	verbose := fs.Bool("v", false, "debug logs")
 	return func(c *call) error {
 		if err := noArgs(c); err != nil {

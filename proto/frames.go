@@ -346,14 +346,17 @@ type RoomState struct {
 
 // ErrorFrame reports a refused request or bad input. RID names the request
 // (0 when none applies). Fatal means the relay closes the connection next.
+// RetryMS (version 4) is how long to wait before retrying a rate_limited
+// request, in milliseconds.
 type ErrorFrame struct {
 	Head
-	RID    uint64 `cbor:"rid,omitempty"`
-	Room   string `cbor:"room,omitempty"`
-	Code   Code   `cbor:"code"`
-	Field  string `cbor:"field,omitempty"`
-	Reason string `cbor:"reason"`
-	Fatal  bool   `cbor:"fatal,omitempty"`
+	RID     uint64 `cbor:"rid,omitempty"`
+	Room    string `cbor:"room,omitempty"`
+	Code    Code   `cbor:"code"`
+	Field   string `cbor:"field,omitempty"`
+	Reason  string `cbor:"reason"`
+	Fatal   bool   `cbor:"fatal,omitempty"`
+	RetryMS uint64 `cbor:"retry_ms,omitempty"`
 }
 
 func (*Hello) FrameType() Type       { return THello }

@@ -40,8 +40,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		refuseHello(ws, proto.CodeShuttingDown, "the relay is stopping")
 		return
 	}
+	if ref := s.connLimit(user); ref != nil {
+		s.mu.Unlock()
+		s.metrics.rateLimited.Add(1)
+		c.log.Info("connection refused", "reason", ref.reason)
+		ef := errFrame(0, "", ref)
+		ef.Fatal = true
+		if v >= 4 {
+			ef.RetryMS = uint64(ref.retry.Milliseconds())
+		}
+		writeRefusal(ws, ef)
+		return
+	}
 	s.conns[c] = struct{}{}
 	s.connTokens[c] = tokenHash
+	s.userConns[user]++
 	s.connWG.Add(1)
 	s.mu.Unlock()
 	defer s.connWG.Done()
@@ -66,6 +79,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	delete(s.connTokens, c)
+	if s.userConns[user]--; s.userConns[user] <= 0 {
+		delete(s.userConns, user)
+	}
 	s.mu.Unlock()
 	c.log.Info("disconnected")
 }
@@ -127,10 +143,31 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 // refuseHello writes a fatal error frame and a close message directly (the
 // connection has no writer goroutine yet) and returns the refusal.
 func refuseHello(ws *websocket.Conn, code proto.Code, reason string) error {
-	data, _ := proto.Encode(&proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
+	writeRefusal(ws, &proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
+	return fmt.Errorf("%s: %s", code, reason)
+}
+
+// writeRefusal writes a fatal error frame and a close message and closes.
+func writeRefusal(ws *websocket.Conn, ef *proto.ErrorFrame) {
+	data, _ := proto.Encode(ef)
 	ws.SetWriteDeadline(time.Now().Add(time.Second))
 	ws.WriteMessage(websocket.BinaryMessage, data)
-	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, string(code)))
+	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, string(ef.Code)))
 	ws.Close()
-	return fmt.Errorf("%s: %s", code, reason)
+}
+
+// connRetry is what a client refused for too many connections is told to
+// wait: a slot frees when a connection ends, which the relay cannot date.
+const connRetry = 5 * time.Second
+
+// connLimit refuses a connection over the per-user or total cap. Called
+// with s.mu held.
+func (s *Server) connLimit(user string) *refusal {
+	switch {
+	case s.cfg.MaxConns > 0 && len(s.conns) >= s.cfg.MaxConns:
+		return rateLimited(connRetry, "the relay has its maximum of %d connections", s.cfg.MaxConns)
+	case s.cfg.MaxConnsPerUser > 0 && s.userConns[user] >= s.cfg.MaxConnsPerUser:
+		return rateLimited(connRetry, "at most %d connections per user", s.cfg.MaxConnsPerUser)
+	}
+	return nil
 }

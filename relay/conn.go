@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -50,6 +51,7 @@ type conn struct {
 	inflight chan struct{} // one token per request at the writer
 	done     chan struct{}
 	killOnce sync.Once
+	closing  atomic.Bool // a fatal error is queued: send nothing more, handle no more frames
 
 	mu    sync.Mutex
 	rooms map[*room]struct{} // rooms subscribed to, for cleanup
@@ -83,18 +85,17 @@ func (c *conn) enqueue(it outItem) bool {
 	}
 }
 
-// send encodes f and queues it. Error frames count against the client's
-// error budget; a client over budget gets a fatal error and is closed.
-func (c *conn) send(f proto.Frame) {
-	data, err := proto.Encode(f)
-	if err != nil {
-		c.log.Error("encode frame", "type", f.FrameType(), "err", err)
-		return
+// send encodes f and queues it. Error frames the client caused count
+// against its error budget (the relay's own internal failures do not, nor
+// rate_limited, which pauses the connection's reading instead); a client
+// over budget gets a fatal error and is closed.
+// It returns the encoded size (0 if nothing was queued).
+func (c *conn) send(f proto.Frame) int {
+	if c.closing.Load() {
+		return 0
 	}
-	if !c.enqueue(outItem{kind: itemFrame, data: data}) {
-		return
-	}
-	if ef, ok := f.(*proto.ErrorFrame); ok && !ef.Fatal {
+	n := c.queueFrame(f)
+	if ef, ok := f.(*proto.ErrorFrame); ok && !ef.Fatal && ef.Code != proto.CodeInternal && ef.Code != proto.CodeRateLimited {
 		c.mu.Lock()
 		over := c.errs.add(time.Now())
 		c.mu.Unlock()
@@ -102,12 +103,32 @@ func (c *conn) send(f proto.Frame) {
 			c.fatal(proto.CodeTooManyErrors, "too many bad or refused frames")
 		}
 	}
+	return n
+}
+
+// queueFrame encodes f and queues it, returning its size (0 if it was not
+// queued).
+func (c *conn) queueFrame(f proto.Frame) int {
+	data, err := proto.Encode(f)
+	if err != nil {
+		c.log.Error("encode frame", "type", f.FrameType(), "err", err)
+		return 0
+	}
+	if !c.enqueue(outItem{kind: itemFrame, data: data}) {
+		return 0
+	}
+	return len(data)
 }
 
 // fatal queues a fatal error frame and closes the connection after it.
+// Only the first call does anything: frames the client sends meanwhile are
+// neither answered nor logged again.
 func (c *conn) fatal(code proto.Code, reason string) {
+	if !c.closing.CompareAndSwap(false, true) {
+		return
+	}
 	c.log.Info("closing connection", "code", code, "reason", reason)
-	c.send(&proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
+	c.queueFrame(&proto.ErrorFrame{Code: code, Reason: reason, Fatal: true})
 	c.enqueue(outItem{kind: itemClose})
 }
 
@@ -234,7 +255,7 @@ func (c *conn) replay(room string, cur *cursor, upTo uint64) error {
 		var evs []store.Event
 		cached, err := false, error(nil)
 		if r != nil {
-			evs, cached, err = r.tail.after(ctx, c.srv.db, room, cur.last, replayPage)
+			evs, cached, err = r.tail.after(ctx, c.srv.hub.tails, c.srv.db, room, cur.last, replayPage)
 		}
 		if err == nil && !cached {
 			evs, err = c.srv.db.EventsAfter(ctx, room, cur.last, replayPage)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ func (c *conn) readLoop() {
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
 	})
+	c.ws.SetPingHandler(c.ping)
 	for {
 		mt, rd, err := c.ws.NextReader()
 		if err != nil {
@@ -30,6 +32,9 @@ func (c *conn) readLoop() {
 		data, tooBig, err := readFrame(rd, c.srv.cfg.MaxFrame)
 		if err != nil {
 			return
+		}
+		if c.closing.Load() {
+			continue // closed for a fatal error: drain until the close is written
 		}
 		switch {
 		case tooBig:
@@ -75,8 +80,8 @@ func (c *conn) handle(f proto.Frame) {
 		ref = c.submit(f)
 	case *proto.RoomOp, *proto.CreateRoom:
 		// Room operations share the submit rate: each is a stored event.
-		if !c.srv.limits.allow(c.user, time.Now()) {
-			ref = refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
+		if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
+			ref = rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
 			break
 		}
 		if op, ok := f.(*proto.RoomOp); ok && op.Target != "" {
@@ -91,26 +96,105 @@ func (c *conn) handle(f proto.Frame) {
 		}
 		c.toWriter(f, store.Key{})
 	case *proto.Subscribe:
+		if wait, ok := c.srv.limits.subscribe(c.user, time.Now()); !ok {
+			ref = rateLimited(wait, "more than %g subscribes per second", c.srv.cfg.SubscribeRate)
+			break
+		}
 		ref = c.srv.hub.subscribe(c, f)
 	case *proto.Unsubscribe:
 		c.srv.hub.unsubscribe(c, f.Room)
 		c.send(&proto.OK{RID: f.RID, Room: f.Room})
 	case *proto.History:
-		ref = c.history(f)
+		ref = c.read(func() *refusal { return c.history(f) })
 	case *proto.Signal:
 		ref = c.signal(f)
 	case *proto.Rooms:
-		c.send(c.srv.hub.roomList(c.user, f.RID, c.v))
+		ref = c.read(func() *refusal {
+			c.srv.limits.readCharge(c.user, c.send(c.srv.hub.roomList(c.user, f.RID, c.v)))
+			return nil
+		})
 	case *proto.RoomInfo:
-		ref = c.roomInfo(f)
+		ref = c.read(func() *refusal { return c.roomInfo(f) })
 	case *proto.Hello:
 		ref = refuse(proto.CodeInvalidOp, "already authenticated")
 	default:
 		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
 	}
 	if ref != nil {
-		c.send(errFrame(ridOf(f), roomOf(f), ref))
+		c.refuse(ridOf(f), roomOf(f), ref)
 	}
+}
+
+// refuse sends the error frame of a refusal, with its retry time to
+// clients whose version knows the key.
+func (c *conn) refuse(rid uint64, room string, ref *refusal) {
+	ef := errFrame(rid, room, ref)
+	if c.v >= 4 && ref.retry > 0 {
+		ef.RetryMS = uint64(ref.retry.Milliseconds())
+	}
+	c.send(ef)
+	if ref.code == proto.CodeRateLimited {
+		c.srv.metrics.rateLimited.Add(1)
+		c.pause(ref.retry)
+	}
+}
+
+// maxPause bounds how long a rate-limited connection goes unread at once.
+const maxPause = time.Second
+
+// pause stops reading the connection for d (at most maxPause), so a client
+// that keeps requests in flight despite rate_limited is held back by TCP
+// instead of costing a refusal per frame. Called on the reader goroutine;
+// a client that waits retry_ms before retrying notices nothing.
+func (c *conn) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(min(d, maxPause))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.done:
+	}
+}
+
+// rateLimited is a rate_limited refusal to retry after wait.
+func rateLimited(wait time.Duration, format string, args ...any) *refusal {
+	ref := refuse(proto.CodeRateLimited, format, args...)
+	ref.retry = wait
+	ref.reason += fmt.Sprintf("; retry in %d ms", wait.Milliseconds())
+	return ref
+}
+
+// read runs do, a read that charges the bytes it answers, in one of the
+// user's read slots, and refuses it while the user's read budget is in
+// debt.
+func (c *conn) read(do func() *refusal) *refusal {
+	release, ok := c.srv.limits.readSlot(c.user, c.done)
+	if !ok {
+		return nil // the connection is ending
+	}
+	defer release()
+	if wait, ok := c.srv.limits.readAdmit(c.user, time.Now()); !ok {
+		return rateLimited(wait, "more than %d bytes of reads per second", c.srv.cfg.ReadBytesPerSec)
+	}
+	return do()
+}
+
+// ping answers a websocket ping within the user's ping budget. Beyond it
+// the ping gets a rate_limited error frame instead of a pong, which counts
+// against the error budget, so a ping flood ends the connection.
+func (c *conn) ping(data string) error {
+	if wait, ok := c.srv.limits.ping(c.user, time.Now()); !ok {
+		c.refuse(0, "", rateLimited(wait, "more than %g pings per second", c.srv.cfg.PingRate))
+		return nil
+	}
+	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.srv.cfg.WriteTimeout))
+	var ne net.Error
+	if err == websocket.ErrCloseSent || errors.As(err, &ne) {
+		return nil // as gorilla's default handler: the connection is ending anyway
+	}
+	return err
 }
 
 // submit checks what needs no room state (size, rate), hashes the content
@@ -121,8 +205,8 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if len(f.Content) > c.srv.cfg.MaxContent {
 		return refuse(proto.CodeContentTooLarge, "content is %d bytes; at most %d", len(f.Content), c.srv.cfg.MaxContent)
 	}
-	if !c.srv.limits.allow(c.user, time.Now()) {
-		return refuse(proto.CodeRateLimited, "more than %g messages per second", c.srv.cfg.RatePerSec)
+	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
+		return rateLimited(wait, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
 	c.toWriter(f, store.SubmitKey(f.Content))
 	return nil
@@ -180,8 +264,8 @@ func (c *conn) signal(f *proto.Signal) *refusal {
 	if f.From != "" && f.From != c.user {
 		return refuse(proto.CodeForbidden, "from is set by the relay")
 	}
-	if !c.signals.take(time.Now(), c.srv.cfg.SignalRate, c.srv.cfg.SignalBurst) {
-		return refuse(proto.CodeRateLimited, "too many signals")
+	if wait, ok := c.signals.takeN(time.Now(), c.srv.cfg.SignalRate, c.srv.cfg.SignalBurst, 1); !ok {
+		return rateLimited(wait, "more than %g signals per second", c.srv.cfg.SignalRate)
 	}
 	return c.srv.hub.signal(c, f)
 }
@@ -226,7 +310,7 @@ func (c *conn) history(f *proto.History) *refusal {
 		}
 		page.Events = append(page.Events, *ev)
 	}
-	c.send(page)
+	c.srv.limits.readCharge(c.user, c.send(page))
 	return nil
 }
 
@@ -247,7 +331,7 @@ func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
 	if c.v >= 2 {
 		st.Receipts = r.receipt
 	}
-	c.send(st)
+	c.srv.limits.readCharge(c.user, c.send(st))
 	return nil
 }
 

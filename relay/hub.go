@@ -20,6 +20,7 @@ type hub struct {
 	domain  string
 	log     *slog.Logger
 	metrics *metrics
+	tails   *tailCache // bounds all rooms' tails together
 
 	mu    sync.RWMutex
 	rooms map[string]*room
@@ -115,7 +116,7 @@ func (h *hub) fanout(ev committed) {
 	r := ev.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.tail.add(store.Event{Room: r.uri, Seq: ev.seq, Ends: ev.ends, Frame: ev.frame})
+	r.tail.add(h.tails, store.Event{Room: r.uri, Seq: ev.seq, Ends: ev.ends, Frame: ev.frame})
 	if len(r.subs) == 0 {
 		return
 	}

@@ -88,8 +88,8 @@ func (c *conn) uploadKeyPackages(f *proto.UploadKeyPackages) *refusal {
 	if _, ref := c.ownDevice(f.Device); ref != nil {
 		return ref
 	}
-	if !c.srv.limits.allow(c.user, time.Now()) {
-		return refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
+	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
+		return rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
 	}
 	now := time.Now()
 	kps := make([]store.KeyPackage, 0, len(f.KeyPackages))
@@ -128,8 +128,8 @@ func (c *conn) uploadKeyPackages(f *proto.UploadKeyPackages) *refusal {
 
 func (c *conn) claimKeyPackages(f *proto.ClaimKeyPackages) *refusal {
 	// A claim uses up another user's KeyPackages: it counts as a write.
-	if !c.srv.limits.allow(c.user, time.Now()) {
-		return refuse(proto.CodeRateLimited, "more than %g writes per second", c.srv.cfg.RatePerSec)
+	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
+		return rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()

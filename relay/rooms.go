@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"mimichat/proto"
 )
@@ -43,7 +44,8 @@ func newRoom(uri string) *room {
 type refusal struct {
 	code   proto.Code
 	reason string
-	field  string // for bad_field
+	field  string        // for bad_field
+	retry  time.Duration // rate_limited: when to retry
 }
 
 func (r *refusal) Error() string { return string(r.code) + ": " + r.reason }

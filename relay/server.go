@@ -49,8 +49,28 @@ type Config struct {
 	RateBurst   int     // default 100
 	SignalRate  float64 // signals per connection per second; default 5
 	SignalBurst int     // default 20
-	SendQueue   int     // per-connection send queue for events, in frames; default 1024
-	MaxInflight int     // requests per connection awaiting their answer; default 256
+
+	// Per-user read, ping and subscribe budgets, shared by all of a user's
+	// connections; a rate < 0 is unlimited. Reads (history, room_info,
+	// rooms) are charged the bytes they answer, at least ReadMinCost each.
+	ReadBytesPerSec int64   // default DefaultReadBytesPerSec
+	ReadBurst       int64   // default 2 × ReadBytesPerSec
+	ReadMinCost     int     // default 4 KiB
+	ReadConcurrency int     // reads in progress per user, over all connections; default 1
+	PingRate        float64 // websocket pings answered per user per second; default 2
+	PingBurst       int     // default 20
+	SubscribeRate   float64 // subscribes per user per second; default 20
+	SubscribeBurst  int     // default 1000 (a client resubscribes every room at once)
+
+	MaxConnsPerUser int // live connections per user; default 16; < 0 unlimited
+	MaxConns        int // live connections in all; default 10000; < 0 unlimited
+	SendQueue       int // per-connection send queue for events, in frames; default 1024
+	MaxInflight     int // requests per connection awaiting their answer; default 256
+
+	// TailCacheBytes bounds the memory of all rooms' tail caches together
+	// (least recently used rooms are dropped and reload from the store);
+	// default DefaultTailCacheBytes; < 0 unlimited.
+	TailCacheBytes int64
 
 	MaxBlob   int64 // largest attachment blob, bytes; default DefaultMaxBlob
 	BlobQuota int64 // bytes a user may upload per 24 h; default DefaultBlobQuota; < 0 unlimited
@@ -75,6 +95,10 @@ type Config struct {
 	// blobFileLimit (tests): a full disk after this many bytes of a blob file.
 	blobFileLimit int64
 }
+
+// DefaultReadBytesPerSec is the bytes of history, room state and room
+// lists each user may read per second, over all their connections.
+const DefaultReadBytesPerSec = 1 << 20
 
 // Blob store defaults.
 const (
@@ -116,7 +140,27 @@ func (c *Config) defaults() error {
 	set(&c.RateBurst, 100)
 	setF(&c.SignalRate, 5)
 	set(&c.SignalBurst, 20)
+	if c.ReadBytesPerSec == 0 {
+		c.ReadBytesPerSec = DefaultReadBytesPerSec
+	}
+	if c.ReadBurst == 0 {
+		c.ReadBurst = 2 * c.ReadBytesPerSec
+	}
+	set(&c.ReadMinCost, 4<<10)
+	set(&c.ReadConcurrency, 1)
+	setF(&c.PingRate, 2)
+	set(&c.PingBurst, 20)
+	setF(&c.SubscribeRate, 20)
+	set(&c.SubscribeBurst, 1000)
+	set(&c.MaxConnsPerUser, 16)
+	set(&c.MaxConns, 10000)
 	set(&c.SendQueue, 1024)
+	if c.TailCacheBytes == 0 {
+		c.TailCacheBytes = DefaultTailCacheBytes
+	}
+	if c.TailCacheBytes > 0 && c.TailCacheBytes < minTailCacheBytes {
+		c.TailCacheBytes = minTailCacheBytes // one room's tail must fit
+	}
 	set(&c.MaxInflight, 256)
 	if c.MaxBlob <= 0 {
 		c.MaxBlob = DefaultMaxBlob
@@ -155,6 +199,7 @@ type Server struct {
 	mu         sync.Mutex
 	conns      map[*conn]struct{}
 	connTokens map[*conn][]byte // the hash of the token each connection authenticated with
+	userConns  map[string]int   // live connections per user, for MaxConnsPerUser
 	closing    bool
 	connWG     sync.WaitGroup
 	dispDone   chan struct{}
@@ -167,6 +212,7 @@ type Server struct {
 
 type metrics struct {
 	frames, delivered, replayed, slowKills atomic.Int64
+	rateLimited                            atomic.Int64 // rate_limited refusals
 	commits, committed                     atomic.Int64 // transactions, requests in them
 	commitNanos                            atomic.Int64
 }
@@ -228,9 +274,9 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	blobs.fileLimit = cfg.blobFileLimit
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		connTokens: map[*conn][]byte{}, stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
-		sweepDone: make(chan struct{}),
-		limits:    newLimiter(cfg.RatePerSec, cfg.RateBurst), dispDone: make(chan struct{})}
-	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, db: db, domain: domain, log: cfg.Logger, rooms: rooms,
+		sweepDone: make(chan struct{}), dispDone: make(chan struct{}), userConns: map[string]int{}}
+	s.limits = newLimiter(&s.cfg)
+	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, tails: newTailCache(int(cfg.TailCacheBytes)), db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant
@@ -366,4 +412,11 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(h[7:])
 	}
 	return ""
+}
+
+// connections is the number of live client connections.
+func (s *Server) connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }

@@ -54,12 +54,12 @@ func TestReplayAcrossCacheAndDatabase(t *testing.T) {
 	}
 	r.tail.mu.Lock()
 	defer r.tail.mu.Unlock()
-	if !r.tail.loaded || len(r.tail.evs) != tailEvents {
-		t.Fatalf("tail holds %d events, want %d", len(r.tail.evs), tailEvents)
+	if !r.tail.loaded || r.tail.n != tailEvents || len(r.tail.ring) != tailEvents {
+		t.Fatalf("tail holds %d events in a ring of %d, want %d", r.tail.n, len(r.tail.ring), tailEvents)
 	}
-	last := r.tail.evs[len(r.tail.evs)-1]
-	stored, err := s.db.EventsAfter(t.Context(), room, last.Seq-1, 1)
-	if err != nil || len(stored) != 1 || !bytes.Equal(stored[0].Frame, last.Frame) {
+	last := r.tail.at(r.tail.n - 1)
+	stored, err := s.db.EventsAfter(t.Context(), room, last.seq-1, 1)
+	if err != nil || len(stored) != 1 || !bytes.Equal(stored[0].Frame, last.frame) {
 		t.Fatal("tail's newest event differs from the stored one")
 	}
 }
