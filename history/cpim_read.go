@@ -300,7 +300,9 @@ func splitEntities(ls []line) [][]line {
 		if ls[i-1].text != "" || !isCPIMTypeLine(ls[i].text) {
 			continue
 		}
-		out = append(out, ls[start:i-1]) // without the separating blank line
+		if i-1 > start {
+			out = append(out, ls[start:i-1]) // without the separating blank line
+		}
 		start = i
 	}
 	return append(out, ls[start:])
