@@ -41,7 +41,7 @@ func chatCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		r, err := cf.resolve(cfg)
+		r, err := cf.resolve(cfg, c)
 		if errors.Is(err, config.ErrMissing) && cf.configPath == "" {
 			return offerDemo(c, err)
 		}

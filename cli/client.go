@@ -33,7 +33,7 @@ func (f *clientFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.StringVar(&f.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/mimichat/config.toml)")
 	fs.StringVar(&f.over.Relay, "relay", "", "relay websocket URL, ws(s)://HOST/v1; http(s):// is converted (client.relay)")
 	fs.StringVar(&f.over.User, "user", "", "your user URI, mimi://DOMAIN/u/NAME (client.user)")
-	fs.StringVar(&f.over.Token, "token", "", "relay token (client.token)")
+	fs.StringVar(&f.over.Token, "token", "", "relay token (client.token); other users can read it in the process list: prefer --token-file or MIMICHAT_TOKEN")
 	fs.StringVar(&f.over.TokenFile, "token-file", "", "file holding the relay token (client.token_file)")
 	fs.StringVar(&f.over.DataDir, "data-dir", "", "directory of the outbox and history cache (client.data_dir)")
 	fs.DurationVar(&f.timeout, "timeout", timeout, "give up waiting for the relay after this long (0: wait until interrupted)")
@@ -65,12 +65,26 @@ const (
 	terminal
 )
 
+// TokenEnv names the environment variable holding the relay token: unlike
+// --token it is not visible to other users in the process list.
+const TokenEnv = "MIMICHAT_TOKEN"
+
 // resolve checks the merged config and flags and picks the data directory.
-func (f *clientFlags) resolve(cfg *config.Config) (config.Resolved, error) {
+// The token comes from --token or --token-file, else MIMICHAT_TOKEN, else
+// the config file. Warnings are printed on call's stderr.
+func (f *clientFlags) resolve(cfg *config.Config, call *call) (config.Resolved, error) {
 	c := f.client(cfg)
+	if f.over.Token == "" && f.over.TokenFile == "" {
+		if tok := strings.TrimSpace(os.Getenv(TokenEnv)); tok != "" {
+			c.Token, c.TokenFile = tok, ""
+		}
+	}
 	r, err := c.Resolve()
 	if err != nil {
 		return r, err
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(call.err, "warning: %s\n", w)
 	}
 	r.DataDir, err = userDataDir(r, c.DataDir)
 	return r, err
@@ -132,12 +146,12 @@ func ownerOptions(r config.Resolved, use sessionUse, command string) owner.Optio
 // headless commands work through: this process's own session when no other
 // mimichat process of the user owns the data directory (it then serves the
 // control socket itself), else the owner's control socket.
-func (f *clientFlags) acquire(ctx context.Context, command string) (*owner.Handle, config.Resolved, error) {
+func (f *clientFlags) acquire(ctx context.Context, c *call, command string) (*owner.Handle, config.Resolved, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, config.Resolved{}, err
 	}
-	r, err := f.resolve(cfg)
+	r, err := f.resolve(cfg, c)
 	if err != nil {
 		return nil, r, err
 	}

@@ -49,7 +49,7 @@ func outboxListCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, _, err := cf.acquire(ctx, "outbox list")
+		h, _, err := cf.acquire(ctx, c, "outbox list")
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func outboxRetryCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, _, err := cf.acquire(ctx, "outbox retry")
+		h, _, err := cf.acquire(ctx, c, "outbox retry")
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func outboxDropCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, _, err := cf.acquire(ctx, "outbox drop")
+		h, _, err := cf.acquire(ctx, c, "outbox drop")
 		if err != nil {
 			return err
 		}

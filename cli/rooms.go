@@ -25,7 +25,7 @@ func roomsCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, _, err := cf.acquire(ctx, "rooms")
+		h, _, err := cf.acquire(ctx, c, "rooms")
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func roomCreateCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, _, err := cf.acquire(ctx, "room create")
+		h, _, err := cf.acquire(ctx, c, "room create")
 		if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func roomInfoCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, r, err := cf.acquire(ctx, "room info")
+		h, r, err := cf.acquire(ctx, c, "room info")
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (op roomOp) command(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, r, err := cf.acquire(ctx, c.path)
+		h, r, err := cf.acquire(ctx, c, c.path)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func sendCommand(fs *flag.FlagSet) runFunc {
 
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, r, err := cf.acquire(ctx, "send")
+		h, r, err := cf.acquire(ctx, c, "send")
 		if err != nil {
 			return err
 		}

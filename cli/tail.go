@@ -31,7 +31,7 @@ func tailCommand(fs *flag.FlagSet) runFunc {
 		}
 		ctx, cancel := commandContext(cf.timeout)
 		defer cancel()
-		h, r, err := cf.acquire(ctx, "tail")
+		h, r, err := cf.acquire(ctx, c, "tail")
 		if err != nil {
 			return err
 		}

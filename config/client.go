@@ -109,6 +109,9 @@ type Resolved struct {
 	Token          string
 	DataDir        string
 	HistoryPerRoom int
+	// Warnings are problems worth telling the user that do not stop the
+	// command (a token file others can read).
+	Warnings []string
 }
 
 // Resolve checks that the required values are present, reads the token file
@@ -125,11 +128,15 @@ func (c Client) Resolve() (Resolved, error) {
 		return Resolved{}, &Error{Key: "client.user", Err: ErrMissing}
 	}
 	if c.TokenFile != "" {
-		tok, err := readToken(expandHome(c.TokenFile))
+		path := expandHome(c.TokenFile)
+		tok, err := readToken(path)
 		if err != nil {
 			return Resolved{}, &Error{Key: "client.token_file", Err: err}
 		}
 		r.Token = tok
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("token file %s is readable by others (mode %v): chmod 600 %s", path, fi.Mode().Perm(), path))
+		}
 	}
 	if r.Token == "" {
 		return Resolved{}, &Error{Key: "client.token", Err: ErrMissing}

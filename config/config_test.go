@@ -71,7 +71,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 	}
 	want := Resolved{Relay: "ws://127.0.0.1:1/v1", User: "mimi://ex.com/u/alice", Token: "s3cret",
 		DataDir: filepath.Join(dir, "data"), HistoryPerRoom: DefaultHistoryPerRoom}
-	if r != want {
+	if !reflect.DeepEqual(r, want) {
 		t.Errorf("Resolve = %+v\nwant      %+v", r, want)
 	}
 }
@@ -117,7 +117,7 @@ func TestResolveMissingAndOverride(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r != tc.want {
+			if !reflect.DeepEqual(r, tc.want) {
 				t.Errorf("got %+v, want %+v", r, tc.want)
 			}
 		})
