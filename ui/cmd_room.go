@@ -28,15 +28,15 @@ var roomCommands = []*command{
 			if room == "" && c.r != nil {
 				room = c.r.id // accept the invitation to the room on screen
 			}
-			return m.roomOp("joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, room); return err })
+			return m.moderate("join", "joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, room); return err })
 		}},
 	{name: "leave", help: "leave this room", target: targetRoom,
 		run: func(m *Model, c *call) tea.Cmd {
-			return m.roomOp("left "+c.r.title(), func(ctx context.Context) error { _, err := m.s.Leave(ctx, c.r.id); return err })
+			return m.moderate("leave "+c.r.title(), "left "+c.r.title(), func(ctx context.Context) error { _, err := m.s.Leave(ctx, c.r.id); return err })
 		}},
 	{name: "invite", args: "USER-URI", help: "invite a user", target: targetRoom, may: moderators,
 		run: func(m *Model, c *call) tea.Cmd {
-			return m.roomOp("invited", func(ctx context.Context) error { _, err := m.s.Invite(ctx, c.r.id, c.arg); return err })
+			return m.moderate("invite", "invited", func(ctx context.Context) error { _, err := m.s.Invite(ctx, c.r.id, c.arg); return err })
 		}},
 	{name: "room", args: "NAME", help: "switch to a room", target: targetRoom, run: runRoom},
 	{name: keys.RoomPicker, slash: "rooms", help: "find a room (picker)", target: targetNone,
@@ -92,8 +92,8 @@ func (m *Model) roomSetting(c *call, what, current, done string, set func(ctx co
 		m.comp.setValue("/" + what + " " + render.SanitizeLine(current))
 		return m.focusAndKeep()
 	case clearArg:
-		return m.roomOp(what+" cleared", func(ctx context.Context) error { return set(ctx, "") })
+		return m.moderate("clear the "+what, what+" cleared", func(ctx context.Context) error { return set(ctx, "") })
 	}
 	arg := c.arg
-	return m.roomOp(done, func(ctx context.Context) error { return set(ctx, arg) })
+	return m.moderate("set the "+what, done, func(ctx context.Context) error { return set(ctx, arg) })
 }

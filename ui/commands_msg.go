@@ -4,11 +4,9 @@ package ui
 // helpers the commands share.
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -69,17 +67,6 @@ func (m *Model) selectedOrNone() (content.Item, bool) {
 func (m *Model) focusAndKeep() tea.Cmd {
 	m.focus = keys.Composer
 	return m.comp.focus()
-}
-
-func (m *Model) roomOp(done string, op func(ctx context.Context) error) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := op(ctx); err != nil {
-			return opMsg{what: done, err: err}
-		}
-		return opMsg{what: done}
-	}
 }
 
 // react toggles or changes the user's reaction on it.

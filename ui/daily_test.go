@@ -91,3 +91,36 @@ func TestTopicNameWithoutArgument(t *testing.T) {
 	scr.waitText(t, "topic cleared")
 	scr.waitFor(t, "the topic gone from the header", func(s string) bool { return !strings.Contains(strings.SplitN(s, "\n", 2)[0], "Old topics") })
 }
+
+// centerText is the center column of a frame (right of the room list),
+// its lines joined by spaces, so a wrapped notice reads as one line.
+func centerText(frame string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(frame, "\n") {
+		if _, rest, ok := strings.Cut(l, "│"); ok {
+			l = rest
+		}
+		b.WriteString(strings.TrimSpace(l) + " ")
+	}
+	return b.String()
+}
+
+// TestRefusalReadsAsRefusal: a member's /topic is refused by the relay; the
+// screen says it was refused (never "topic set") and shows the whole
+// reason, wrapped above the composer, at 80 columns.
+func TestRefusalReadsAsRefusal(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	member := rl.session("member")
+	room := openRoom(t, owner, "plans", "Plans", member)
+	tm, _, scr := startUI(t, member, 80, 24, Options{Room: room})
+	scr.waitText(t, "Plans")
+	typeText(tm, "/topic Ours now")
+	key(tm, "esc")
+	key(tm, "enter")
+	const want = "cannot set the topic: the relay refused: a member cannot change the room topic"
+	txt := scr.waitFor(t, "the whole refusal", func(s string) bool { return strings.Contains(centerText(s), want) })
+	if strings.Contains(txt, "topic set") {
+		t.Fatalf("a refusal reads as success:\n%s", txt)
+	}
+}

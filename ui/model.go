@@ -86,6 +86,7 @@ type Model struct {
 	bannerTill time.Time
 	notice     string // transient status message
 	noticeTill time.Time
+	noticeBad  bool           // the notice is a refusal or failure: shown as an error
 	blurred    bool           // the terminal lost focus: nothing is being seen
 	usage      map[string]int // emoji the user sent, for the picker's first row
 
@@ -197,8 +198,15 @@ func shortName(uri string) string {
 
 // setNotice shows a transient message in the status line.
 func (m *Model) setNotice(s string) {
-	m.notice = s
+	m.notice, m.noticeBad = s, false
 	m.noticeTill = m.now().Add(5 * time.Second)
+}
+
+// setRefusal shows why something was refused or failed, as an error, for
+// long enough to read a wrapped reason.
+func (m *Model) setRefusal(s string) {
+	m.notice, m.noticeBad = s, true
+	m.noticeTill = m.now().Add(10 * time.Second)
 }
 
 // builder is a content builder for room r.

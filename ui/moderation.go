@@ -107,9 +107,9 @@ func (m *Model) moderate(what, done string, op func(ctx context.Context) error) 
 		var re *session.RelayError
 		switch {
 		case errors.As(err, &re) && re.Reason != "":
-			return noticeMsg("cannot " + what + ": the relay refused: " + re.Reason)
+			return refusalMsg("cannot " + what + ": the relay refused: " + re.Reason)
 		case err != nil:
-			return noticeMsg("cannot " + what + ": " + err.Error())
+			return refusalMsg("cannot " + what + ": " + err.Error())
 		}
 		return noticeMsg(done)
 	}

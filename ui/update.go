@@ -19,6 +19,10 @@ func tick() tea.Cmd {
 // noticeMsg shows a line in the status bar (results of background work).
 type noticeMsg string
 
+// refusalMsg is a notice that something was refused or failed: it reads
+// as an error and is shown whole (wrapped above the composer when long).
+type refusalMsg string
+
 // Update handles one message, then composes the frame from the new state
 // (Bubble Tea calls View after every Update): the layout a click is
 // matched against is the one on screen, and View has nothing left to
@@ -65,6 +69,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noticeMsg:
 		m.setNotice(string(msg))
 		return m, nil
+	case refusalMsg:
+		m.setRefusal(string(msg))
+		return m, nil
 	case sealedMsg:
 		return m, m.onSealed(msg)
 	case funcMsg:
@@ -76,7 +83,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case opMsg:
 		if msg.err != nil {
-			m.setNotice(msg.what + ": " + msg.err.Error())
+			m.setRefusal(msg.what + ": " + msg.err.Error())
 		} else if msg.what != "" {
 			m.setNotice(msg.what)
 		}

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/keys"
 	"mimichat/proto"
@@ -22,6 +24,9 @@ type layout struct {
 	tlRowAt                  []int
 	tlThread                 bool
 	threadX                  int // where the thread pane starts in the center
+	// noticeBelow: the notice does not fit the status line, so it is
+	// drawn whole, wrapped, above the composer
+	noticeBelow bool
 }
 
 const (
@@ -74,6 +79,8 @@ func (m *Model) render() string {
 	}
 	cw := w - roomsW - membersW - sepW
 	m.lay = layout{roomsW: roomsW, centerW: cw}
+	m.lay.noticeBelow = m.notice != "" &&
+		lipgloss.Width(m.statusBase())+2+lipgloss.Width(render.SanitizeLine(m.notice)) > w
 	if roomsW > 0 {
 		m.lay.centerX = roomsW + 1
 	}
@@ -126,7 +133,7 @@ func (m *Model) centerLines(w, h int) []string {
 		// seen (and f1 opens over this screen)
 		out = append(out, s.Accent.Bold(true).Render("mimichat"), s.HelpSep.Render(strings.Repeat("─", w)))
 		out = append(out, s.Muted.Render(render.TruncateLine("No rooms yet. /join ROOM-URI, or wait for an invitation.", w)))
-		return m.finishCenter(out, append(m.completionLines(w), m.composerLines(w)...), w, h)
+		return m.finishCenter(out, slices.Concat(m.completionLines(w), m.noticeLines(w), m.composerLines(w)), w, h)
 	}
 	title := render.TruncateLine(render.SanitizeLine(r.title()), w)
 	head := s.Accent.Bold(true).Render(title)
@@ -153,6 +160,7 @@ func (m *Model) centerLines(w, h int) []string {
 	if bar := m.modeBar(r, w); bar != "" {
 		bottom = append(bottom, bar)
 	}
+	bottom = append(bottom, m.noticeLines(w)...)
 	bottom = append(bottom, m.composerLines(w)...)
 	tlH := h - len(out) - len(bottom)
 	m.lay.tlY0 = len(out)
@@ -228,6 +236,40 @@ func (m *Model) modeBar(r *room, w int) string {
 }
 
 func (m *Model) statusLine(w int) string {
+	line := m.statusBase()
+	if m.notice != "" && !m.lay.noticeBelow {
+		line += "  " + m.noticeStyle().Render(render.SanitizeLine(m.notice))
+	}
+	return padLine(line, w)
+}
+
+func (m *Model) noticeStyle() lipgloss.Style {
+	if m.noticeBad {
+		return m.th.Styles.Error
+	}
+	return m.th.Styles.Accent
+}
+
+// noticeLines is the notice wrapped to w (at most 4 lines) when it does
+// not fit the status line.
+func (m *Model) noticeLines(w int) []string {
+	if !m.lay.noticeBelow {
+		return nil
+	}
+	lines := strings.Split(ansi.Wrap(render.SanitizeLine(m.notice), w, " "), "\n")
+	if len(lines) > 4 {
+		lines = lines[:4]
+		lines[3] = render.TruncateLine(lines[3]+" …", w)
+	}
+	for i, l := range lines {
+		lines[i] = m.noticeStyle().Render(render.TruncateLine(strings.TrimRight(l, " "), w))
+	}
+	return lines
+}
+
+// statusBase is the status line without the notice: the connection and
+// the user.
+func (m *Model) statusBase() string {
 	s := &m.th.Styles
 	var st string
 	switch m.conn.State {
@@ -259,10 +301,7 @@ func (m *Model) statusLine(w int) string {
 	if !m.mouse {
 		line += s.Muted.Render("  [mouse off]")
 	}
-	if m.notice != "" {
-		line += "  " + s.Accent.Render(render.SanitizeLine(m.notice))
-	}
-	return padLine(line, w)
+	return line
 }
 
 func (m *Model) helpLine(w int) string {
