@@ -235,3 +235,53 @@ func TestSpecCPIM(t *testing.T) {
 		})
 	}
 }
+
+// What the model or the cache cannot keep is reported by its JSON path,
+// and what it can keep (a body by reference, a JSON string) is kept.
+func TestSpecNothingLostSilently(t *testing.T) {
+	doc := specDoc(t, "vcon/unkept.json")
+	st := openStore(t)
+	_, rep, _, err := cache.ImportFile(st, bytes.NewReader(doc), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported := func(path string) int {
+		n := 0
+		for _, m := range []map[string]int{rep.Dropped, rep.Notes} {
+			for k, v := range m {
+				if strings.HasPrefix(k, path+" ") || strings.HasPrefix(k, path+":") {
+					n += v
+				}
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		path string
+		n    int
+	}{
+		{"$.subject", 1}, {"$.room.description", 1}, {"$.parties[].name", 1}, {"$.parties[].role", 1},
+		{"$.parties[].thumbprint", 1}, {"$.analysis", 1}, {"$.redacted", 1}, {"$.amended", 1}, {"$.appended", 1},
+		{"$.dialog[].body", 1}, {"$.dialog[].url", 1},
+	} {
+		if got := reported(c.path); got != c.n {
+			t.Errorf("%s reported %d times, want %d", c.path, got, c.n)
+		}
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", rep)
+	}
+	h, _ := readSpec(t, doc)
+	if len(h.Items) != 3 {
+		t.Fatalf("%d items", len(h.Items))
+	}
+	if b := h.Items[0].Msg.Body; string(b.Content) != "quoted in JSON" {
+		t.Errorf("JSON string body %q, want its value", b.Content)
+	}
+	if b := h.Items[1].Msg.Body; string(b.Content) != `{"lunch":"12:30"}` {
+		t.Errorf("JSON object body %q, want the JSON text", b.Content)
+	}
+	if b := h.Items[2].Msg.Body; b.Cardinality != content.External || b.External.URL != "https://example.com/transcripts/3.txt" || b.External.HashAlg != 8 {
+		t.Errorf("dialog by url: %+v, want an external part with its sha512", b)
+	}
+}

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,6 +167,9 @@ func getBody(b *vBody, p *content.NestedPart, path string, depth int, rep *Repor
 		if err != nil {
 			return fmt.Errorf("%s.body: %w", path, err)
 		}
+		if strings.EqualFold(b.Encoding, "json") {
+			data = jsonBody(data, rep)
+		}
 		p.Content = data
 	default:
 		p.Cardinality = content.NullPart
@@ -308,4 +312,19 @@ func mimiHash(toks hashTokens) (uint8, []byte, error) {
 		return 0, nil, err
 	}
 	return alg, sum, nil
+}
+
+// jsonBody is the content of a body with encoding "json": a JSON string is
+// its value; any other JSON value is kept as compact JSON text (noted).
+func jsonBody(raw []byte, rep *Report) []byte {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return []byte(str)
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return raw
+	}
+	rep.Note("$.dialog[].body: bodies with encoding json that are not a string (kept as JSON text)", 1)
+	return buf.Bytes()
 }

@@ -63,6 +63,9 @@ type vDialogIn struct {
 	Expiring      *vExpiring      `json:"expiring"`
 	PartyHistoryc []vPartyEvent   `json:"partyHistory"`
 	PartiesRaw    json.RawMessage `json:"parties"`
+	// Core's externally referenced dialog: url + content_hash.
+	URL         string     `json:"url"`
+	ContentHash hashTokens `json:"content_hash"`
 }
 
 type vAttachmentIn struct {
@@ -102,7 +105,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 	}
 	var pending []json.RawMessage // dialog seen before parties/room
 	var sawDialog, sawParties, sawPayload, sawRoom bool
-	var payload string
+	var payload, subject string
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -186,6 +189,20 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			if err := dec.Decode(&payload); err != nil {
 				return fail(path, "want a base64url string", err)
 			}
+		case "subject":
+			if err := dec.Decode(&subject); err != nil {
+				return fail(path, "want a string", err)
+			}
+		case "analysis", "redacted", "amended", "appended":
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return fail(path, fmt.Sprintf("bad JSON near offset %d", dec.InputOffset()), err)
+			}
+			n := 1
+			if a, ok := v.([]any); ok {
+				n = len(a)
+			}
+			vr.report.Drop(path+": "+unkeptObjects[key], n)
 		case "ciphertext":
 			return fail(path, "encrypted vCon (JWE): decrypt it first; mimichat has no key for it", nil)
 		default:
@@ -209,6 +226,13 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 		if vr.uuid == "" {
 			return fail("$.uuid", "a vCon without a MIMI room needs a uuid to name the imported room", nil)
 		}
+	}
+	switch {
+	case subject == "" || subject == vr.h.Room.Name:
+	case vr.h.Room.Name == "":
+		vr.h.Room.Name = subject // the room's name where the file gives none
+	default:
+		vr.report.Drop("$.subject: a subject other than the room's name", 1)
 	}
 	for i, raw := range pending {
 		var d vDialogIn
@@ -304,4 +328,13 @@ func (vr *vconReader) emit(it *Item) error {
 	vr.report.count(it)
 	it.Room = vr.h.Room.ID
 	return vr.sink(it)
+}
+
+// unkeptObjects are vCon core's top-level objects the model has no place
+// for, each reported by its path.
+var unkeptObjects = map[string]string{
+	"analysis": "analysis objects (summaries, transcripts, sentiment)",
+	"redacted": "the reference to the less redacted vCon",
+	"amended":  "the reference to the vCon this one amends",
+	"appended": "the reference to the vCon this one appends to (legacy)",
 }

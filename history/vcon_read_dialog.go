@@ -86,6 +86,11 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		it.Msg = placeholder(it.Tombstone, ms)
 		return vr.emit(it)
 	}
+	if d.URL != "" && d.Body == nil && d.ExternalPart == nil && d.MultiPart == nil {
+		// A dialog by reference (core: url + content_hash) is an external part.
+		d.ExternalPart = &vExternal{MediaType: d.MediaType, MimeType: d.MimeType, URL: d.URL, ContentHash: d.ContentHash}
+		vr.report.Note("$.dialog[].url: text dialogs given by url + content_hash (imported as external parts, not fetched)", 1)
+	}
 	if vr.mimi && d.Salt != "" {
 		return vr.mimiMessage(d, it, path)
 	}

@@ -63,6 +63,7 @@ func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *h
 		return d.f, d.rep, nil, err
 	}
 	res, err := imp.finish(d.h)
+	reportUnkept(d.f, d.h, d.rep)
 	if res != nil && res.Duplicates > 0 {
 		d.rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}

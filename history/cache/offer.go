@@ -18,6 +18,7 @@ func ImportOffer(st *session.Store, o history.Offer, room string) (*history.Repo
 		return rep, nil, err
 	}
 	res, err := Import(st, h, items, room)
+	reportUnkept(history.FormatVCon, h, rep)
 	if res != nil {
 		rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}
