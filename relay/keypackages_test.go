@@ -271,7 +271,6 @@ func TestKeyPackageConcurrentClaims(t *testing.T) {
 	for i := range 4 {
 		claimers = append(claimers, dial(t, s.Addr(), addUser(t, st, "claimer"+string(rune('a'+i)))))
 	}
-	var mu sync.Mutex
 	seen := map[string]int{}
 	exhausted := 0
 	var wg sync.WaitGroup
@@ -288,13 +287,11 @@ func TestKeyPackageConcurrentClaims(t *testing.T) {
 	for _, c := range claimers {
 		for range n/len(claimers) + 2 {
 			km := expect[*proto.KeyMaterial](c)
-			mu.Lock()
 			if km.Devices[0].Status == proto.DeviceSuccess {
 				seen[string(km.Devices[0].KeyPackage)]++
 			} else {
 				exhausted++
 			}
-			mu.Unlock()
 		}
 	}
 	for _, times := range seen {
