@@ -76,13 +76,21 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		defer st.Close()
-		rid, err := roomURI(*room, r.User)
-		if err != nil {
-			return err
-		}
+		// The id exactly as an import printed it first (a foreign history's
+		// room may be urn:uuid:…, tel:…), then a local name on the user's
+		// domain.
+		rid := *room
 		cached, ok, err := st.Room(rid)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			if rid, err = roomURI(*room, r.User); err != nil {
+				return err
+			}
+			if cached, ok, err = st.Room(rid); err != nil {
+				return err
+			}
 		}
 		if !ok {
 			return fmt.Errorf("export: room %s is not in the history cache (open it with tail or the UI first)", rid)

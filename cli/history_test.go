@@ -84,3 +84,33 @@ func TestHistoryCommands(t *testing.T) {
 		t.Fatalf("export beside an owner: %d %q", code, errs)
 	}
 }
+
+// Whatever room id an import printed, export takes: a vCon without a MIMI
+// room is imported as urn:uuid:…, which is no mimi:// URI (issue 15).
+func TestExportTakesTheImportedRoomID(t *testing.T) {
+	const doc = "../history/testdata/spec/vcon/empty-party.json"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "none.toml"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--user", "mimi://example.com/u/alice", "--config", filepath.Join(dir, "none.toml"), "--data-dir", filepath.Join(dir, "data")}
+	cli := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(append(append([]string{args[0]}, flags...), args[1:]...), stdio{strings.NewReader(""), &out, &errb})
+		return code, out.String(), errb.String()
+	}
+	const room = "urn:uuid:019a0000-0000-8000-8000-000000000002"
+	code, out, errs := cli("import", doc)
+	if code != 0 || !strings.Contains(out, "into "+room) {
+		t.Fatalf("import: %d %q %q", code, out, errs)
+	}
+	for _, format := range []string{"vcon", "cpim"} {
+		file := filepath.Join(dir, "out."+format)
+		if code, _, errs = cli("export", "--room", room, "--format", format, file); code != 0 {
+			t.Fatalf("export %s of %s: %d %q", format, room, code, errs)
+		}
+		if code, out, errs = cli("import", file); code != 0 || !strings.Contains(out, "0 entries added, 2 already cached") {
+			t.Fatalf("re-import of the %s export: %d %q %q", format, code, out, errs)
+		}
+	}
+}
