@@ -99,7 +99,10 @@ func runDelete(m *Model, c *call) tea.Cmd {
 			m.setNotice(err.Error())
 			return nil
 		}
-		return m.sendMsg(r, msg)
+		// the message is gone: what the user types next is text, not
+		// selection keys (a "t" would open a thread)
+		m.focusComposer()
+		return tea.Batch(m.sendMsg(r, msg), m.comp.focus())
 	})
 	return nil
 }

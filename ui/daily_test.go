@@ -124,3 +124,34 @@ func TestRefusalReadsAsRefusal(t *testing.T) {
 		t.Fatalf("a refusal reads as success:\n%s", txt)
 	}
 }
+
+// TestTypingInSelectionMode: after a delete, and on any unbound printable
+// key, typing goes to the composer; no letter of it runs an action (the
+// "t" of "that" used to open a thread).
+func TestTypingInSelectionMode(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	room := openRoom(t, owner, "plans", "Plans")
+	tm, _, scr := startUI(t, owner, 100, 24, Options{Room: room})
+	scr.waitText(t, "Plans")
+	typeText(tm, "first draft")
+	key(tm, "enter")
+	scr.waitText(t, "owner ✓", "first draft")
+	key(tm, "alt+s")
+	typeText(tm, "d")
+	scr.waitText(t, "Delete this message?")
+	typeText(tm, "y")
+	scr.waitText(t, "message deleted")
+	typeText(tm, "that was wrong")
+	txt := scr.waitText(t, "that was wrong")
+	if strings.Contains(txt, "Thread") || strings.Contains(txt, "Replying in thread") {
+		t.Fatalf("typing after a delete opened a thread:\n%s", txt)
+	}
+	key(tm, "enter")
+	scr.waitText(t, "owner ✓", "that was wrong", "message deleted")
+	key(tm, "alt+s")
+	typeText(tm, "xyz")
+	scr.waitFor(t, "unbound keys in the composer", func(s string) bool {
+		return strings.Contains(s, "xyz") && !strings.Contains(s, "▌")
+	})
+}

@@ -186,12 +186,23 @@ func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 			return cmd
 		}
 	}
+	if (ctx == keys.Timeline || ctx == keys.Thread || ctx == keys.Rooms) && printable(k) {
+		// typing while selecting: the text is meant for the composer, so an
+		// unbound printable key leaves selection mode and goes there
+		m.focusComposer()
+		ctx = keys.Composer
+	}
 	if ctx == keys.Composer || ctx == keys.Completion {
 		cmd := m.comp.update(k)
 		m.refreshCompletion()
 		return tea.Batch(cmd, m.typing())
 	}
 	return nil
+}
+
+// printable reports whether k types text (no ctrl, alt or super).
+func printable(k tea.KeyPressMsg) bool {
+	return k.Text != "" && k.Mod&^(tea.ModShift|tea.ModCapsLock|tea.ModNumLock) == 0
 }
 
 // keyContext is where keys go when no dialog is open: the focus, the thread
