@@ -53,6 +53,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.Float64Var(&cfg.SubscribeRate, "subscribe-rate", 20, "subscribes per user per second, burst 1000 (negative: unlimited)")
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", 16, "live connections per user (negative: unlimited)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 10000, "live connections in all (negative: unlimited)")
+	fs.StringVar(&cfg.MetricsListen, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (a loopback address unless --insecure; default off)")
 	verbose := fs.Bool("v", false, "debug logs")
 	return func(c *call) error {
 		if err := noArgs(c); err != nil {

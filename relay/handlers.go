@@ -208,6 +208,7 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 		return rateLimited(wait, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
+	c.srv.metrics.submits.Add(1)
 	c.toWriter(f, store.SubmitKey(f.Content))
 	return nil
 }
@@ -294,6 +295,7 @@ func (c *conn) history(f *proto.History) *refusal {
 	defer cancel()
 	evs, more, err := c.srv.db.EventsBefore(ctx, r.uri, first, before, limit)
 	if err != nil {
+		c.srv.metrics.storeErrors.Add(1)
 		c.log.Error("history", "room", r.uri, "err", err)
 		return refuse(proto.CodeInternal, "storage failed; retry")
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -91,6 +90,10 @@ type Config struct {
 	SweepEvery  time.Duration // how often retention runs; default 10 min
 
 	Logger *slog.Logger // default slog.Default()
+
+	// MetricsListen, if set, is the address of a second listener serving
+	// GET /metrics in the Prometheus text format; loopback unless Insecure.
+	MetricsListen string
 
 	// blobFileLimit (tests): a full disk after this many bytes of a blob file.
 	blobFileLimit int64
@@ -196,6 +199,9 @@ type Server struct {
 	up      websocket.Upgrader
 	metrics metrics
 
+	metricsLn   net.Listener // nil unless Config.MetricsListen
+	metricsHTTP *http.Server
+
 	mu         sync.Mutex
 	conns      map[*conn]struct{}
 	connTokens map[*conn][]byte // the hash of the token each connection authenticated with
@@ -208,13 +214,6 @@ type Server struct {
 	stopWatch  chan struct{} // closed at Shutdown: stops watchTokens and sweep
 	watchDone  chan struct{}
 	sweepDone  chan struct{}
-}
-
-type metrics struct {
-	frames, delivered, replayed, slowKills atomic.Int64
-	rateLimited                            atomic.Int64 // rate_limited refusals
-	commits, committed                     atomic.Int64 // transactions, requests in them
-	commitNanos                            atomic.Int64
 }
 
 // Start opens the store, loads the rooms, starts the writer and dispatcher
@@ -276,6 +275,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 		connTokens: map[*conn][]byte{}, stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
 		sweepDone: make(chan struct{}), dispDone: make(chan struct{}), userConns: map[string]int{}}
 	s.limits = newLimiter(&s.cfg)
+	s.metrics = newMetrics()
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, tails: newTailCache(int(cfg.TailCacheBytes)), db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
@@ -299,6 +299,10 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	mux.HandleFunc("POST /v1/blobs", s.upload)
 	mux.HandleFunc("GET /v1/blobs/{id}", s.download)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	if err := s.serveMetrics(); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go s.hub.runWriter()
 	go s.hub.runDispatcher(s.dispDone)
 	go s.http.Serve(s.ln)
@@ -322,6 +326,9 @@ func (s *Server) Store() *Store { return &Store{db: s.db} }
 func (c *Config) listenAllowed() error {
 	if c.TLSCert == "" && !c.Insecure && !isLoopback(c.Listen) {
 		return fmt.Errorf("relay: refusing plain ws on non-loopback %s; give --tls-cert/--tls-key or --insecure", c.Listen)
+	}
+	if c.MetricsListen != "" && !c.Insecure && !isLoopback(c.MetricsListen) {
+		return fmt.Errorf("relay: refusing metrics on non-loopback %s without --insecure", c.MetricsListen)
 	}
 	return nil
 }
@@ -364,6 +371,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		s.http.Close() // stops the listener; hijacked websockets are ours to close
+		if s.metricsHTTP != nil {
+			s.metricsHTTP.Close()
+		}
 		close(s.stopWatch)
 		<-s.watchDone
 		<-s.sweepDone

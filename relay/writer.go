@@ -85,9 +85,7 @@ func (h *hub) runWriter() {
 		}
 		start := time.Now()
 		outs := h.commit(batch)
-		h.metrics.commitNanos.Add(int64(time.Since(start)))
-		h.metrics.commits.Add(1)
-		h.metrics.committed.Add(int64(len(batch)))
+		h.metrics.observeCommit(len(batch), time.Since(start))
 		h.out <- outs
 		if !open {
 			return
@@ -175,6 +173,7 @@ func (h *hub) commit(batch []*request) []outcome {
 		err = h.db.AppendBatch(ctx, p.b)
 	}
 	if err != nil {
+		h.metrics.storeErrors.Add(1)
 		h.log.Error("commit failed; batch refused", "requests", len(batch), "err", err)
 		if rerr := h.reload(); rerr != nil {
 			h.log.Error("reload after failed commit", "err", rerr)
