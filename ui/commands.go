@@ -29,6 +29,10 @@ func (m *Model) send() tea.Cmd {
 		m.setNotice("no room to send to: /join ROOM-URI first")
 		return nil
 	}
+	if r.removed != "" {
+		m.setRefusal(r.removed)
+		return nil
+	}
 	text = strings.TrimPrefix(text, "/")
 	md := render.ReplaceShortcodes(text)
 	b := m.builder(r)

@@ -155,3 +155,42 @@ func TestTypingInSelectionMode(t *testing.T) {
 		return strings.Contains(s, "xyz") && !strings.Contains(s, "▌")
 	})
 }
+
+// TestKickedUser: a kick's reason shows on its line; the kicked user's
+// screen drops them from the member list and replaces the composer with
+// who removed them and why.
+func TestKickedUser(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	member := rl.session("member")
+	room := openRoom(t, owner, "plans", "Plans", member)
+	tm, _, scr := startUI(t, member, 140, 24, Options{Room: room})
+	right := func(frame string) string { // the member list column
+		var b strings.Builder
+		for _, l := range strings.Split(frame, "\n") {
+			if parts := strings.Split(l, "│"); len(parts) == 3 {
+				b.WriteString(parts[2] + "\n")
+			}
+		}
+		return b.String()
+	}
+	scr.waitFor(t, "both in the member list", func(s string) bool {
+		return strings.Contains(right(s), "owner") && strings.Contains(right(s), "member")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := owner.Kick(ctx, room, member.User(), "spam links"); err != nil {
+		t.Fatal(err)
+	}
+	txt := scr.waitText(t, "owner removed member: spam links", "owner removed you from Plans: spam links")
+	txt = scr.waitFor(t, "member gone from the list", func(s string) bool { return !strings.Contains(right(s), "member") })
+	if strings.Contains(txt, "Write a message") {
+		t.Fatalf("the composer is still open after the kick:\n%s", txt)
+	}
+	typeText(tm, "still here?")
+	key(tm, "enter")
+	scr.settle(200 * time.Millisecond)
+	if strings.Contains(scr.text(), "still here?") {
+		t.Fatalf("a removed user's message shows as sent:\n%s", scr.text())
+	}
+}

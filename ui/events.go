@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -139,6 +140,7 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		if !e.IsMessage() {
 			delete(r.typing, e.Sender)
 			refreshMembers = true
+			m.onMembership(r, e)
 			continue
 		}
 		r.tl.Read(func(v content.View) { r.main.noteChange(v, e.ID) })
@@ -175,6 +177,30 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		}
 	}
 	return tea.Batch(cmds...)
+}
+
+// onMembership keeps the member list and the user's own standing current
+// from a membership entry: a removed member leaves the list at once, and
+// when it is the user, the composer gives way to why.
+func (m *Model) onMembership(r *room, e session.Entry) {
+	switch e.Kind {
+	case proto.KindKick, proto.KindBan:
+		r.members = slices.DeleteFunc(slices.Clone(r.members), func(mem proto.Member) bool { return mem.User == e.Target })
+		if e.Target != m.me {
+			return
+		}
+		verb := " removed you"
+		if e.Kind == proto.KindBan {
+			verb = " banned you"
+		}
+		r.removed = m.name(e.Sender) + verb + " from " + r.title() + reasonSuffix(e.Reason)
+		r.sel, r.thread = -1, ""
+		m.setRefusal(r.removed)
+	case proto.KindJoin:
+		if e.Sender == m.me {
+			r.removed = ""
+		}
+	}
 }
 
 func (m *Model) onOutbox(it session.OutboxItem) {

@@ -33,6 +33,9 @@ type room struct {
 	loading  bool
 	noOlder  bool
 	knocks   int
+	// removed says why the user is no longer in the room ("Alice removed
+	// you: spam"); the composer is replaced by it. "" while a member.
+	removed string
 	// main maps main-timeline rows (threads folded) to timeline rows;
 	// bottom and sel index main rows, then pending messages.
 	main mainRows
@@ -104,6 +107,9 @@ func applyEntry(tl *content.Timeline, e session.Entry) {
 		return
 	}
 	if ev, ok := e.TimelineEvent(); ok {
+		if (ev.Kind == content.EventKick || ev.Kind == content.EventBan) && ev.Text == "" {
+			ev.Text = e.Reason // shown on the event's line
+		}
 		if ev.Kind == content.EventJoin && ev.Role == content.RoleNone {
 			ev.Role = content.RoleMember // a join without a role is the room's default
 		}

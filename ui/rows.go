@@ -106,6 +106,14 @@ func (m *Model) pendingRow(v content.View, p *pendingMsg) render.Message {
 	return rm
 }
 
+// reasonSuffix is ": reason" for a kick or ban that gave one.
+func reasonSuffix(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
 func (m *Model) eventText(ev content.RoomEvent) string {
 	actor, target := m.name(ev.Actor), m.name(ev.Target)
 	switch ev.Kind {
@@ -119,9 +127,9 @@ func (m *Model) eventText(ev content.RoomEvent) string {
 	case content.EventInvite:
 		return actor + " invited " + target
 	case content.EventKick:
-		return actor + " removed " + target
+		return actor + " removed " + target + reasonSuffix(ev.Text)
 	case content.EventBan:
-		return actor + " banned " + target
+		return actor + " banned " + target + reasonSuffix(ev.Text)
 	case content.EventUnban:
 		return actor + " unbanned " + target
 	case content.EventRoleChange:

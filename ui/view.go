@@ -161,7 +161,13 @@ func (m *Model) centerLines(w, h int) []string {
 		bottom = append(bottom, bar)
 	}
 	bottom = append(bottom, m.noticeLines(w)...)
-	bottom = append(bottom, m.composerLines(w)...)
+	if r.removed != "" {
+		// no composer in a room the user was removed from: say why
+		bottom = append(bottom, s.HelpSep.Render(strings.Repeat("─", w)),
+			s.Error.Render(render.TruncateLine(render.SanitizeLine("✗ "+r.removed), w)))
+	} else {
+		bottom = append(bottom, m.composerLines(w)...)
+	}
 	tlH := h - len(out) - len(bottom)
 	m.lay.tlY0 = len(out)
 	if tlH > 0 {
