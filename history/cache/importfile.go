@@ -63,7 +63,7 @@ func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *h
 		return d.f, d.rep, nil, err
 	}
 	res, err := imp.finish(d.h)
-	reportUnkept(d.f, d.h, d.rep)
+	reportUnkept(d.f, d.h, d.rep, imp.roled)
 	if res != nil && res.Duplicates > 0 {
 		d.rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}
@@ -79,6 +79,7 @@ type fileImport struct {
 	override string // the caller's room, "" = the file's
 	room     string
 	started  bool
+	roled    []string          // targets of role changes in the file
 	tx       *session.ImportTx // streaming
 	below    bool              // into a cached room, below its run
 	items    []history.Item    // collecting
@@ -88,6 +89,9 @@ type fileImport struct {
 }
 
 func (fi *fileImport) add(it *history.Item) error {
+	if ev := it.Event; ev != nil && ev.Kind == content.EventRoleChange {
+		fi.roled = append(fi.roled, ev.Target) // the cache keeps this role (reportUnkept)
+	}
 	if !fi.started {
 		fi.started = true
 		if err := fi.begin(it.Room); err != nil {

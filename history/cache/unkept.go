@@ -1,13 +1,19 @@
 package cache
 
-import "mimichat/history"
+import (
+	"slices"
+
+	"mimichat/history"
+)
 
 // reportUnkept adds to rep what the history held but the cache has no
 // place for: members' names, roles and thumbprints (the cache learns
 // members from the room's operations) and the room's description, avatar
 // and mood (it keeps name and topic). Each is named by where the file had
 // it, so a user can find what was not carried.
-func reportUnkept(f history.Format, h *history.History, rep *history.Report) {
+// A party role of a member whose role changes are among the imported room
+// operations (roled: their targets) is kept that way, so it is no loss.
+func reportUnkept(f history.Format, h *history.History, rep *history.Report, roled []string) {
 	if h == nil || rep == nil {
 		return
 	}
@@ -21,7 +27,7 @@ func reportUnkept(f history.Format, h *history.History, rep *history.Report) {
 		if m.Name != "" {
 			names++
 		}
-		if m.Role != "" {
+		if m.Role != "" && !slices.Contains(roled, m.URI) {
 			roles++
 		}
 		thumbs += len(m.Thumbprints)
