@@ -20,7 +20,7 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 		others            []*peer
 		history           string
 	}{
-		{alice, "general", "General", "Welcome to the mimichat demo · alt+s selects messages, ? shows every key", []*peer{bob, carol}, ""},
+		{alice, "general", "General", "Welcome to the mimichat demo · alt+s selects messages, f1 shows every key", []*peer{bob, carol}, ""},
 		{bob, "design", "Design", "Threads, attachments and call links", []*peer{alice, carol}, ""},
 		{carol, "random", "Random", "Knocks, vanishing messages, languages", []*peer{alice, bob}, ""},
 		{alice, "catchup", "Welcome back", catchupTopic, []*peer{bob, carol}, proto.HistoryJoined},

@@ -117,7 +117,8 @@ func (m *Model) editLast() {
 	r.tl.Read(func(v content.View) {
 		for i := v.Len() - 1; i >= 0 && i >= v.Len()-500; i-- {
 			it := v.At(i)
-			if it.Sender == m.me && it.Kind == content.ItemMessage && !it.Deleted && !it.Expired {
+			if it.Sender == m.me && it.Kind == content.ItemMessage && !it.Deleted && !it.Expired &&
+				bodyText(&it.Body, m.opt.Languages) != "" { // a call or attachment card has no text to edit
 				found, ok = it, true
 				return
 			}
@@ -131,6 +132,10 @@ func (m *Model) editLast() {
 }
 
 func (m *Model) startEdit(it content.Item) {
+	if bodyText(&it.Body, m.opt.Languages) == "" {
+		m.setNotice("that message has no text to edit")
+		return
+	}
 	m.comp.reset()
 	m.comp.editing, m.comp.editIt = it.ID, it
 	m.comp.setValue(bodyText(&it.Body, m.opt.Languages))

@@ -26,8 +26,17 @@ var messageCommands = []*command{
 		}},
 	{name: keys.Copy, help: "copy the selected message's text (OSC 52)", target: targetMessage,
 		run: func(m *Model, c *call) tea.Cmd {
+			text := bodyText(&c.it.Body, m.opt.Languages)
+			switch {
+			case c.it.Deleted || c.it.Expired:
+				m.setNotice("nothing to copy: the message is gone")
+				return nil
+			case text == "":
+				m.setNotice("nothing to copy: the message has no text")
+				return nil
+			}
 			m.setNotice("copied")
-			return tea.SetClipboard(bodyText(&c.it.Body, m.opt.Languages))
+			return tea.SetClipboard(text)
 		}},
 	{name: keys.JumpParent, help: "select the message the selected one replies to", target: targetMessage, run: runJumpParent},
 	{name: keys.Versions, help: "show the selected message's version history", target: targetMessage,
@@ -93,7 +102,11 @@ func runEdit(m *Model, _ *call) tea.Cmd {
 
 func runDelete(m *Model, c *call) tea.Cmd {
 	r, it := c.r, c.it
-	m.openConfirm("Delete this message?", func() tea.Cmd {
+	q := "Delete this message?"
+	if p := previewOf(&it.Body, m.opt.Languages); p != "" {
+		q += " “" + render.SanitizeLine(p) + "”"
+	}
+	m.openConfirm(q, func() tea.Cmd {
 		msg, err := m.builder(r).Delete(it.ID, &content.Message{TopicID: []byte(it.Topic)})
 		if err != nil {
 			m.setNotice(err.Error())

@@ -28,6 +28,7 @@ var roomCommands = []*command{
 			if room == "" && c.r != nil {
 				room = c.r.id // accept the invitation to the room on screen
 			}
+			m.joining = room // shown once it is listed (now or when its room event comes)
 			return m.moderate("join", "joined", func(ctx context.Context) error { _, err := m.s.Join(ctx, room); return err })
 		}},
 	{name: "leave", help: "leave this room", target: targetRoom,

@@ -158,7 +158,7 @@ func TestDeleteGating(t *testing.T) {
 	scr.waitText(t, "mine")
 	key(tm, "alt+s")
 	tm.Type("d")
-	scr.waitText(t, "Delete this message? y/n")
+	scr.waitText(t, "Delete this message?", "y/n")
 	tm.Type("n")
 	scr.waitFor(t, "the question closed", func(s string) bool { return !strings.Contains(s, "Delete this message?") })
 
@@ -170,7 +170,7 @@ func TestDeleteGating(t *testing.T) {
 	scr.waitText(t, "bob made you moderator")
 	key(tm, "up") // bob's message
 	tm.Type("d")
-	scr.waitText(t, "Delete this message? y/n")
+	scr.waitText(t, "Delete this message?", "y/n")
 }
 
 // TestCapabilityLimited: a command the user's known role does not reach is

@@ -194,3 +194,59 @@ func TestKickedUser(t *testing.T) {
 		t.Fatalf("a removed user's message shows as sent:\n%s", scr.text())
 	}
 }
+
+// TestSmallDefects: /join switches to the joined room; Up skips a call card
+// (it has no text to edit); the delete confirmation previews the message;
+// c on a deleted message says there is nothing to copy; tab accepts a
+// single completion.
+func TestSmallDefects(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	you := rl.session("you")
+	first := openRoom(t, owner, "alpha", "Alpha", you)
+	zeta := openRoom(t, owner, "zeta", "Zeta")
+	tm, _, scr := startUI(t, you, 100, 24, Options{Room: first})
+	header := func(name string) func(string) bool {
+		return func(s string) bool { return strings.Contains(strings.SplitN(s, "\n", 2)[0], "│"+name) }
+	}
+	scr.waitFor(t, "Alpha on screen", header("Alpha"))
+	typeText(tm, "/join "+zeta)
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitFor(t, "/join switches to Zeta", header("Zeta"))
+
+	typeText(tm, "hello")
+	key(tm, "enter")
+	scr.waitText(t, "you ✓", "hello")
+	typeText(tm, "/call https://example.com/j standup")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "example.com/j")
+	key(tm, "up")
+	scr.waitText(t, "Editing your message", "hello")
+	key(tm, "esc")
+	scr.waitFor(t, "edit cancelled", func(s string) bool { return !strings.Contains(s, "Editing your message") })
+	for range len("hello") {
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+
+	typeText(tm, "bye now")
+	key(tm, "enter")
+	scr.waitText(t, "bye now")
+	key(tm, "alt+s")
+	typeText(tm, "d")
+	scr.waitText(t, "Delete this message? “bye now”")
+	typeText(tm, "y")
+	scr.waitText(t, "message deleted")
+	key(tm, "alt+s")
+	typeText(tm, "c")
+	scr.waitText(t, "nothing to copy")
+	key(tm, "esc")
+
+	typeText(tm, "/kno")
+	scr.waitText(t, "knock: alert the room")
+	key(tm, "tab")
+	scr.waitFor(t, "tab took the one completion", func(s string) bool {
+		return !strings.Contains(s, "knock: alert the room") && strings.Contains(s, "/knock")
+	})
+}

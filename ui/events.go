@@ -92,6 +92,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 		case session.RoomEvent:
 			_, known := m.byID[ev.Room.ID]
 			r := m.addRoom(ev.Room)
+			m.showJoined()
 			if !known {
 				r.low = ev.Room.Cursor + 1
 				cmds = append(cmds, m.fetchMembers(r.id))
@@ -177,6 +178,21 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		}
 	}
 	return tea.Batch(cmds...)
+}
+
+// showJoined switches to the room /join asked for once it is listed and
+// joined.
+func (m *Model) showJoined() {
+	r, ok := m.byID[m.joining]
+	if !ok || r.info.State == proto.StateInvited {
+		return
+	}
+	m.joining = ""
+	for i, rr := range m.rooms {
+		if rr == r {
+			m.switchRoom(i)
+		}
+	}
 }
 
 // onMembership keeps the member list and the user's own standing current

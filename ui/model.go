@@ -78,6 +78,7 @@ type Model struct {
 	notice     string // transient status message
 	noticeTill time.Time
 	noticeBad  bool           // the notice is a refusal or failure: shown as an error
+	joining    string         // a room /join asked for: switched to once it is listed
 	blurred    bool           // the terminal lost focus: nothing is being seen
 	usage      map[string]int // emoji the user sent, for the picker's first row
 

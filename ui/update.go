@@ -68,6 +68,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(tick(), m.markSeen())
 	case noticeMsg:
 		m.setNotice(string(msg))
+		m.showJoined()
 		return m, nil
 	case refusalMsg:
 		m.setRefusal(string(msg))
@@ -224,6 +225,9 @@ func (m *Model) completionKey(a keys.Action) (tea.Cmd, bool) {
 	c := &m.comp.comp
 	switch a {
 	case keys.SelectNext:
+		if len(c.items) == 1 { // nothing to choose between: take it
+			return m.completionKey(keys.Accept)
+		}
 		c.sel = (c.sel + 1) % len(c.items)
 	case keys.SelectPrev:
 		c.sel = (c.sel + len(c.items) - 1) % len(c.items)
