@@ -182,8 +182,8 @@ func TestKickedUser(t *testing.T) {
 	if _, err := owner.Kick(ctx, room, member.User(), "spam links"); err != nil {
 		t.Fatal(err)
 	}
-	txt := scr.waitText(t, "owner removed member: spam links", "owner removed you from Plans: spam links")
-	txt = scr.waitFor(t, "member gone from the list", func(s string) bool { return !strings.Contains(right(s), "member") })
+	scr.waitText(t, "owner removed member: spam links", "owner removed you from Plans: spam links")
+	txt := scr.waitFor(t, "member gone from the list", func(s string) bool { return !strings.Contains(right(s), "member") })
 	if strings.Contains(txt, "Write a message") {
 		t.Fatalf("the composer is still open after the kick:\n%s", txt)
 	}
