@@ -122,6 +122,15 @@ func (s *screen) waitText(t testing.TB, subs ...string) string {
 	})
 }
 
+// waitMember waits until the member pane lists name (with its presence
+// mark): the room's members load after its timeline, and a command naming
+// a member typed before that finds nobody.
+func (s *screen) waitMember(t testing.TB, name string) string {
+	t.Helper()
+	re := regexp.MustCompile(`│[^ │] ` + regexp.QuoteMeta(name) + `\b`)
+	return s.waitFor(t, "member "+name, re.MatchString)
+}
+
 // settle waits until the frame stops changing for d.
 func (s *screen) settle(d time.Duration) string {
 	last, since := s.text(), time.Now()

@@ -76,10 +76,12 @@ func TestShareHistoryEndToEnd(t *testing.T) {
 	}
 
 	// A member cannot share with someone else.
+	dscr.waitMember(t, "carol")
 	dtm.Type("/share-history carol")
 	key(dtm, "enter")
 	dscr.waitText(t, "only moderators and owners")
 
+	oscr.waitMember(t, "dave")
 	otm.Type("/share-history dave")
 	key(otm, "enter")
 	oscr.waitText(t, "messages of history with dave")
