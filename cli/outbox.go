@@ -4,6 +4,7 @@ package cli
 // pending, failed or recently acked, through the data directory's owner.
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -96,43 +97,17 @@ func outboxID(c *call) (content.MessageID, error) {
 }
 
 func outboxRetryCommand(fs *flag.FlagSet) runFunc {
-	var cf clientFlags
-	cf.register(fs, 30*time.Second)
-	return func(c *call) error {
-		id, err := outboxID(c)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := commandContext(cf.timeout)
-		defer cancel()
-		h, _, err := cf.acquire(ctx, c, "outbox retry")
-		if err != nil {
-			return err
-		}
-		defer h.Close()
+	return outboxIDCommand(fs, "outbox retry", func(ctx context.Context, c *call, h *owner.Handle, id content.MessageID) error {
 		it, err := h.Retry(ctx, id)
 		if err != nil {
 			return err
 		}
 		return c.out.printf("%s %d\n", it.ID, it.Seq)
-	}
+	})
 }
 
 func outboxDropCommand(fs *flag.FlagSet) runFunc {
-	var cf clientFlags
-	cf.register(fs, 30*time.Second)
-	return func(c *call) error {
-		id, err := outboxID(c)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := commandContext(cf.timeout)
-		defer cancel()
-		h, _, err := cf.acquire(ctx, c, "outbox drop")
-		if err != nil {
-			return err
-		}
-		defer h.Close()
+	return outboxIDCommand(fs, "outbox drop", func(ctx context.Context, c *call, h *owner.Handle, id content.MessageID) error {
 		if _, err := h.Drop(ctx, id); err != nil {
 			if errors.Is(err, owner.ErrNotFailed) {
 				return fmt.Errorf("%w; 'mimichat outbox retry %s' waits for it", err, id)
@@ -140,5 +115,26 @@ func outboxDropCommand(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		return nil
+	})
+}
+
+// outboxIDCommand is a command on one outbox item: it parses the ID, reaches
+// the data directory's owner and runs do.
+func outboxIDCommand(fs *flag.FlagSet, name string, do func(context.Context, *call, *owner.Handle, content.MessageID) error) runFunc {
+	var cf clientFlags
+	cf.register(fs, 30*time.Second)
+	return func(c *call) error {
+		id, err := outboxID(c)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := commandContext(cf.timeout)
+		defer cancel()
+		h, _, err := cf.acquire(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		return do(ctx, c, h, id)
 	}
 }

@@ -427,26 +427,25 @@ func (h *Handle) Outbox(ctx context.Context) ([]session.OutboxItem, error) {
 // Retry sends a failed message again and waits for the relay's answer, as
 // Send does.
 func (h *Handle) Retry(ctx context.Context, id content.MessageID) (session.OutboxItem, error) {
-	var it session.OutboxItem
-	err := h.call(ctx, true, Request{Op: OpRetry, ID: id[:]}, func(l local) error {
-		var err error
-		it, err = l.retry(ctx, id)
-		return err
-	}, func(r Response) error {
-		if r.Item != nil {
-			it = itemFromWire(*r.Item)
-		}
-		return nil
+	return h.itemCall(ctx, Request{Op: OpRetry, ID: id[:]}, func(l local) (session.OutboxItem, error) {
+		return l.retry(ctx, id)
 	})
-	return it, err
 }
 
 // Drop removes a failed (or acked) message from the outbox.
 func (h *Handle) Drop(ctx context.Context, id content.MessageID) (session.OutboxItem, error) {
+	return h.itemCall(ctx, Request{Op: OpDrop, ID: id[:]}, func(l local) (session.OutboxItem, error) {
+		return l.drop(id)
+	})
+}
+
+// itemCall runs an outbox request that answers with one item, locally or
+// through the owner.
+func (h *Handle) itemCall(ctx context.Context, req Request, do func(local) (session.OutboxItem, error)) (session.OutboxItem, error) {
 	var it session.OutboxItem
-	err := h.call(ctx, true, Request{Op: OpDrop, ID: id[:]}, func(l local) error {
+	err := h.call(ctx, true, req, func(l local) error {
 		var err error
-		it, err = l.drop(id)
+		it, err = do(l)
 		return err
 	}, func(r Response) error {
 		if r.Item != nil {
