@@ -185,9 +185,15 @@ func TestRefusalIsFailedNotPending(t *testing.T) {
 	for _, remote := range []bool{false, true} {
 		t.Run(map[bool]string{false: "owner", true: "client"}[remote], func(t *testing.T) {
 			dir := t.TempDir()
-			h := env.acquire("bob", dir, "send")
+			// env closes handles at the parent test's end; close them at
+			// this subtest's, before its TempDir is removed, or the owner's
+			// session may still be writing there (its KeyPackage top-up).
+			own := env.acquire("bob", dir, "send")
+			t.Cleanup(func() { own.Close() })
+			h := own
 			if remote {
 				h = env.acquire("bob", dir, "send")
+				t.Cleanup(func() { h.Close() })
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
