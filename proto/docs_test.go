@@ -17,7 +17,8 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	var names []string
 	for _, ty := range []Type{THello, TWelcome, TCreateRoom, TRoomOp, TOK, TSubmit, TAck, TEvent, TSubscribe,
 		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError,
-		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow} {
+		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow,
+		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}
@@ -30,7 +31,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 		CodeUnsupportedVersion, CodeAuthRequired, CodeAuthFailed, CodeTooManyErrors, CodeShuttingDown,
 		CodeNoSuchRoom, CodeNoSuchUser, CodeRoomExists, CodeNotMember, CodeBanned, CodeForbidden, CodeInvalidOp,
 		CodeLastOwner, CodeContentTooLarge, CodeBadMessageID, CodeRateLimited, CodeInternal,
-		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany} {
+		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany, CodeStaleEpoch, CodeBadCommit} {
 		names = append(names, "`"+string(c)+"`")
 	}
 	for _, n := range names {

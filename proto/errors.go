@@ -39,6 +39,10 @@ const (
 	CodeBadKeyPackage Code = "bad_key_package" // an uploaded KeyPackage is invalid or not the device's; Field and Reason say which and why
 	CodeNoSuchDevice  Code = "no_such_device"  // the user has no such device
 	CodeTooMany       Code = "too_many"        // over the relay's devices per user or KeyPackages per device
+
+	// End-to-end encrypted rooms (version 5).
+	CodeStaleEpoch Code = "stale_epoch" // the MLS message is for another epoch than the room's; ErrorFrame.Epoch is the current one; catch up and retry
+	CodeBadCommit  Code = "bad_commit"  // an MLS handshake breaks a rule (Field: mls, welcome, proposals or group_info; Reason names the rule)
 )
 
 // Error is a decode or validation failure of one frame. Field names the

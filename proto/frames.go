@@ -50,6 +50,10 @@ type Hello struct {
 	V      uint64 `cbor:"v"`
 	Token  string `cbor:"token,omitempty"`
 	Client string `cbor:"client,omitempty"` // free-form agent name, for logs
+	// Device (version 5) is this connection's device URI
+	// mimi://DOMAIN/d/USER/DEVICE; its user must be the authenticated user.
+	// mls_welcome frames go only to connections that named their device.
+	Device string `cbor:"device,omitempty"`
 }
 
 // Welcome answers a valid hello: who the relay says you are, and its limits.
@@ -139,40 +143,56 @@ const (
 	KindBan        Kind = "ban"
 	KindUnban      Kind = "unban"
 	KindRole       Kind = "role"
+	KindCommit     Kind = "commit" // version 5: an MLS commit that changes no policy state
 )
 
 // Kinds lists every Kind above, so code relating each kind to something
 // else (session's table of timeline events, the protocol docs test) can
 // check that it covers them all. Add a new kind here too.
 var Kinds = [...]Kind{KindMessage, KindCreate, KindName, KindTopic, KindAvatar, KindHistory, KindJoinPolicy,
-	KindReceipts, KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole}
+	KindReceipts, KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole, KindCommit}
 
 // CreateRoom asks for a new room; the creator becomes its owner. Room is an
 // optional local name (the relay makes the URI mimi://DOMAIN/r/ROOM); empty
 // means the relay picks one. History and Join default to shared and invite.
+// With GroupInfo (version 5) the room is end-to-end encrypted: GroupInfo is
+// the creator's one-member MLS group at epoch 0 with the ratchet tree, its
+// group ID the room URI, Suite its cipher suite; Room is then required.
 type CreateRoom struct {
 	Head
-	RID     uint64 `cbor:"rid"`
-	Room    string `cbor:"room,omitempty"`
-	Name    string `cbor:"name,omitempty"`
-	Topic   string `cbor:"topic,omitempty"`
-	History string `cbor:"history,omitempty"`
-	Join    string `cbor:"join,omitempty"`
+	RID       uint64 `cbor:"rid"`
+	Room      string `cbor:"room,omitempty"`
+	Name      string `cbor:"name,omitempty"`
+	Topic     string `cbor:"topic,omitempty"`
+	History   string `cbor:"history,omitempty"`
+	Join      string `cbor:"join,omitempty"`
+	Suite     uint16 `cbor:"suite,omitempty"`
+	GroupInfo []byte `cbor:"group_info,omitempty"`
 }
 
 // RoomOp asks for one room operation. Op is a Kind other than message and
 // create. Target is the user URI acted on (invite, kick, ban, unban, role);
 // Role is the new role (role); Value is the new name, topic, avatar URL or
 // policy. Reason is shown to members (kick, ban).
+//
+// In an encrypted room (version 5) a membership operation carries its MLS
+// handshake: MLS is one PublicMessage (a commit, or for leave a SelfRemove
+// proposal), Proposals the leaver's Remove proposals of its other devices
+// (leave), Welcome the commit's Welcome (invite), GroupInfo the committer's
+// GroupInfo of the new epoch with the ratchet tree (every commit).
 type RoomOp struct {
 	Head
-	RID    uint64 `cbor:"rid"`
-	Room   string `cbor:"room"`
-	Op     Kind   `cbor:"op"`
-	Target string `cbor:"target,omitempty"`
-	Role   Role   `cbor:"role,omitempty"`
-	Value  string `cbor:"value,omitempty"`
-	Reason string `cbor:"reason,omitempty"`
+	RID       uint64   `cbor:"rid"`
+	Room      string   `cbor:"room"`
+	Op        Kind     `cbor:"op"`
+	Target    string   `cbor:"target,omitempty"`
+	Role      Role     `cbor:"role,omitempty"`
+	Value     string   `cbor:"value,omitempty"`
+	Reason    string   `cbor:"reason,omitempty"`
+	MLS       []byte   `cbor:"mls,omitempty"`
+	Proposals [][]byte `cbor:"proposals,omitempty"`
+	Welcome   []byte   `cbor:"welcome,omitempty"`
+	GroupInfo []byte   `cbor:"group_info,omitempty"`
 }
 
 // OK answers create_room, room_op and unsubscribe. For an operation it gives
@@ -224,6 +244,11 @@ type Event struct {
 	Role    Role   `cbor:"role,omitempty"`
 	Value   string `cbor:"value,omitempty"`
 	Reason  string `cbor:"reason,omitempty"`
+	// MLS and Proposals (version 5) are the operation's handshake messages
+	// in an encrypted room, as in RoomOp, for every member to process in
+	// log order.
+	MLS       []byte   `cbor:"mls,omitempty"`
+	Proposals [][]byte `cbor:"proposals,omitempty"`
 }
 
 // Subscribe asks for every event of Room after sequence number Since (0 for
@@ -296,15 +321,19 @@ type Rooms struct {
 }
 
 // RoomSummary is one line of a room list. Receipts is the read-receipt
-// policy; the relay leaves it out for version 1 clients.
+// policy; the relay leaves it out for version 1 clients. Encrypted, Suite
+// and Epoch (version 5) describe an end-to-end encrypted room's MLS group.
 type RoomSummary struct {
-	Room     string `cbor:"room"`
-	Name     string `cbor:"name,omitempty"`
-	Topic    string `cbor:"topic,omitempty"`
-	Role     Role   `cbor:"role"`
-	State    State  `cbor:"state"`
-	Head     uint64 `cbor:"head"`
-	Receipts string `cbor:"receipts,omitempty"`
+	Room      string `cbor:"room"`
+	Name      string `cbor:"name,omitempty"`
+	Topic     string `cbor:"topic,omitempty"`
+	Role      Role   `cbor:"role"`
+	State     State  `cbor:"state"`
+	Head      uint64 `cbor:"head"`
+	Receipts  string `cbor:"receipts,omitempty"`
+	Encrypted bool   `cbor:"encrypted,omitempty"`
+	Suite     uint16 `cbor:"suite,omitempty"`
+	Epoch     uint64 `cbor:"epoch,omitempty"`
 }
 
 // RoomList answers rooms.
@@ -329,25 +358,30 @@ type Member struct {
 }
 
 // RoomState answers room_info. Receipts is the read-receipt policy; the
-// relay leaves it out for version 1 clients.
+// relay leaves it out for version 1 clients. Encrypted, Suite and Epoch
+// (version 5) describe an end-to-end encrypted room's MLS group.
 type RoomState struct {
 	Head
-	RID      uint64   `cbor:"rid"`
-	Room     string   `cbor:"room"`
-	Name     string   `cbor:"name,omitempty"`
-	Topic    string   `cbor:"topic,omitempty"`
-	Avatar   string   `cbor:"avatar,omitempty"`
-	History  string   `cbor:"history"`
-	Join     string   `cbor:"join"`
-	Receipts string   `cbor:"receipts,omitempty"`
-	LastSeq  uint64   `cbor:"head"`
-	Members  []Member `cbor:"members"`
+	RID       uint64   `cbor:"rid"`
+	Room      string   `cbor:"room"`
+	Name      string   `cbor:"name,omitempty"`
+	Topic     string   `cbor:"topic,omitempty"`
+	Avatar    string   `cbor:"avatar,omitempty"`
+	History   string   `cbor:"history"`
+	Join      string   `cbor:"join"`
+	Receipts  string   `cbor:"receipts,omitempty"`
+	LastSeq   uint64   `cbor:"head"`
+	Members   []Member `cbor:"members"`
+	Encrypted bool     `cbor:"encrypted,omitempty"`
+	Suite     uint16   `cbor:"suite,omitempty"`
+	Epoch     uint64   `cbor:"epoch,omitempty"`
 }
 
 // ErrorFrame reports a refused request or bad input. RID names the request
 // (0 when none applies). Fatal means the relay closes the connection next.
 // RetryMS (version 4) is how long to wait before retrying a rate_limited
-// request, in milliseconds.
+// request, in milliseconds. Epoch (version 5) is the room's current MLS
+// epoch, with stale_epoch.
 type ErrorFrame struct {
 	Head
 	RID     uint64 `cbor:"rid,omitempty"`
@@ -357,6 +391,7 @@ type ErrorFrame struct {
 	Reason  string `cbor:"reason"`
 	Fatal   bool   `cbor:"fatal,omitempty"`
 	RetryMS uint64 `cbor:"retry_ms,omitempty"`
+	Epoch   uint64 `cbor:"epoch,omitempty"`
 }
 
 func (*Hello) FrameType() Type       { return THello }
@@ -422,6 +457,9 @@ func newFrame(t Type) Frame {
 		return new(Notice)
 	case TError:
 		return new(ErrorFrame)
+	}
+	if f := newE2EEFrame(t); f != nil {
+		return f
 	}
 	return newKeyPackageFrame(t)
 }

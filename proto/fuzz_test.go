@@ -32,6 +32,21 @@ func FuzzDecodeFrame(f *testing.F) {
 		&DeviceList{RID: 8, Devices: []DeviceInfo{{Device: device, Created: 1763790000000, Count: 3, LastResort: true}}},
 		&RemoveDevice{RID: 9, Device: device},
 		&KeyPackagesLow{Device: device, Count: 4},
+		&Hello{V: Version, Token: "t", Device: device},
+		&CreateRoom{RID: 10, Room: "lobby", Suite: 1, GroupInfo: []byte{0x00, 0x01, 0x00, 0x04}},
+		&RoomOp{RID: 11, Room: room, Op: KindInvite, Target: room, MLS: []byte{0x00, 0x01}, Welcome: []byte{3}, GroupInfo: []byte{4}},
+		&RoomOp{RID: 12, Room: room, Op: KindLeave, MLS: []byte{0x00, 0x01}, Proposals: [][]byte{{5}, {6}}},
+		&RoomOp{RID: 13, Room: room, Op: KindCommit, MLS: []byte{0x00, 0x01}, GroupInfo: []byte{4}},
+		&Event{Room: room, Seq: 9, Kind: KindCommit, Sender: room, MLS: []byte{1}},
+		&HistoryPage{Room: room, Events: []Event{{Room: room, Seq: 2, Kind: KindLeave, MLS: []byte{1}, Proposals: [][]byte{{2}}}}},
+		&RoomList{RID: 14, Rooms: []RoomSummary{{Room: room, Role: RoleOwner, State: StateJoined, Encrypted: true, Suite: 1, Epoch: 3}}},
+		&RoomState{RID: 15, Room: room, History: HistoryJoined, Join: JoinOpen, Members: []Member{}, Encrypted: true, Suite: 1, Epoch: 7},
+		&ErrorFrame{RID: 16, Code: CodeStaleEpoch, Field: "mls", Reason: "r", Epoch: 8},
+		&Welcomes{RID: 17, Device: device},
+		&WelcomeList{RID: 17, Device: device, Welcomes: []PendingWelcome{{Room: room, Seq: 4, Welcome: []byte{9}}}},
+		&MLSWelcome{Room: room, Seq: 4, Device: device, Welcome: []byte{9}},
+		&GetGroupInfo{RID: 18, Room: room},
+		&GroupInfo{RID: 18, Room: room, Epoch: 3, GroupInfo: []byte{8}, Proposals: [][]byte{{7}}},
 	}
 	for _, s := range seeds {
 		b, err := Encode(s)

@@ -20,10 +20,18 @@ func Validate(f Frame) error {
 	if handled, err := validateKeyPackageFrame(f); handled {
 		return err
 	}
+	if handled, err := validateE2EEFrame(f); handled {
+		return err
+	}
 	switch f := f.(type) {
 	case *Hello:
 		if f.V == 0 {
 			return badField("v", "missing protocol version")
+		}
+		if f.Device != "" {
+			if err := needDevice("device", f.Device); err != nil {
+				return err
+			}
 		}
 		return maxLen("token", f.Token, MaxToken)
 	case *CreateRoom:
@@ -39,6 +47,7 @@ func Validate(f Frame) error {
 		if f.Join != "" && f.Join != JoinInvite && f.Join != JoinOpen {
 			return badField("join", "must be %q or %q", JoinInvite, JoinOpen)
 		}
+		return validateCreateRoomMLS(f)
 	case *RoomOp:
 		return validateOp(f)
 	case *Submit:
@@ -93,6 +102,9 @@ func validateOp(f *RoomOp) error {
 	if err := maxLen("reason", f.Reason, MaxReason); err != nil {
 		return err
 	}
+	if err := validateOpMLS(f); err != nil {
+		return err
+	}
 	switch f.Op {
 	case KindName:
 		return maxLen("value", f.Value, MaxName)
@@ -112,7 +124,7 @@ func validateOp(f *RoomOp) error {
 		if f.Value != ReceiptsOn && f.Value != ReceiptsOff {
 			return badField("value", "read receipts policy must be %q or %q", ReceiptsOn, ReceiptsOff)
 		}
-	case KindJoin, KindLeave:
+	case KindJoin, KindLeave, KindCommit:
 	case KindInvite:
 		if f.Role != "" && f.Role.Rank() == 0 {
 			return badField("role", "must be %q, %q or %q", RoleMember, RoleModerator, RoleOwner)
@@ -191,7 +203,7 @@ func validateEvent(e *Event) error {
 	if e.Kind == KindMessage && len(e.ID) != MessageIDSize {
 		return badField("id", "message ID must be %d bytes", MessageIDSize)
 	}
-	return nil
+	return validateEventMLS(e)
 }
 
 // ValidSlug reports whether s is a valid local room or user name.

@@ -79,6 +79,9 @@ func (c *conn) handle(f proto.Frame) {
 	case *proto.Submit:
 		ref = c.submit(f)
 	case *proto.RoomOp, *proto.CreateRoom:
+		if ref = notYetEncrypted(f); ref != nil {
+			break
+		}
 		// Room operations share the submit rate: each is a stored event.
 		if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 			ref = rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
@@ -360,6 +363,23 @@ func (h *hub) roomList(user string, rid, v uint64) *proto.RoomList {
 	}
 	sort.Slice(out.Rooms, func(i, j int) bool { return out.Rooms[i].Room < out.Rooms[j].Room })
 	return out
+}
+
+// notYetEncrypted refuses the version 5 keys of create_room and room_op
+// until the relay serves encrypted rooms: accepting them silently would
+// make a plaintext room the client believes encrypted.
+func notYetEncrypted(f proto.Frame) *refusal {
+	switch f := f.(type) {
+	case *proto.CreateRoom:
+		if len(f.GroupInfo) > 0 {
+			return &refusal{code: proto.CodeBadField, field: "group_info", reason: "this relay does not serve end-to-end encrypted rooms yet"}
+		}
+	case *proto.RoomOp:
+		if len(f.MLS) > 0 || len(f.Proposals) > 0 || len(f.Welcome) > 0 || len(f.GroupInfo) > 0 || f.Op == proto.KindCommit {
+			return &refusal{code: proto.CodeBadField, field: "mls", reason: "this relay does not serve end-to-end encrypted rooms yet"}
+		}
+	}
+	return nil
 }
 
 func errFrame(rid uint64, room string, ref *refusal) *proto.ErrorFrame {
