@@ -89,8 +89,9 @@ func (m *Model) moveSel(a keys.Action) {
 	if r.thread == "" {
 		m.skipEvents(r, a)
 		if *sel >= n-1 {
-			r.bottom = -1
+			r.bottom, r.skip = -1, 0
 		}
+		m.revealSel(r)
 	}
 }
 

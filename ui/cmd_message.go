@@ -134,6 +134,7 @@ func runJumpParent(m *Model, c *call) tea.Cmd {
 		} else {
 			m.closeThread()
 			r.sel = k
+			m.revealSel(r)
 		}
 		m.focus = keys.Timeline
 		m.comp.blur()

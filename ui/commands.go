@@ -69,6 +69,6 @@ func (m *Model) send() tea.Cmd {
 	m.comp.reset()
 	_ = m.s.Typing(r.id, false)
 	delete(m.typingSent, r.id)
-	r.bottom, r.sel = -1, -1
+	r.bottom, r.skip, r.sel = -1, 0, -1
 	return m.sendMsg(r, msg)
 }

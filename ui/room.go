@@ -25,7 +25,11 @@ type room struct {
 	// pendingVer changes whenever pending rows change (for the pane cache)
 	pendingVer int
 
-	bottom   int // index of the row at the bottom; -1 follows the newest
+	bottom int // index of the row at the bottom; -1 follows the newest
+	// skip is how many lines of the bottom row are scrolled off below the
+	// pane (scrolling is by lines: a message taller than the pane is
+	// entered and scrolled through)
+	skip     int
 	sel      int // selected row index; -1 none
 	thread   string
 	threadOf content.MessageID // message a new thread answers

@@ -15,51 +15,181 @@ import (
 // historyPage is how many older entries one scrollback step loads.
 const historyPage = 200
 
-// scroll moves the view; near the top it loads older history.
+// scroll moves the view by lines (a message taller than the pane is
+// entered and scrolled through, none is jumped over), keeps a selection on
+// screen, and near the top loads older history.
 func (m *Model) scroll(r *room, a keys.Action) tea.Cmd {
 	if r == nil {
 		return nil
 	}
-	n := r.rows()
-	if n == 0 {
-		return nil
+	hv := m.scrolledHeight()
+	var cmd tea.Cmd
+	m.measureRows(r, func(rh rowHeights) {
+		if rh.n == 0 {
+			return
+		}
+		pos := scrollPos{b: r.bottom, skip: r.skip}
+		if pos.b < 0 || pos.b >= rh.n {
+			pos = scrollPos{b: rh.n - 1}
+		}
+		switch a {
+		case keys.ScrollUp:
+			pos = rh.up(pos, 3, hv)
+		case keys.PageUp:
+			pos = rh.up(pos, max(1, hv-2), hv)
+		case keys.ScrollDown:
+			pos = rh.down(pos, 3)
+		case keys.PageDown:
+			pos = rh.down(pos, max(1, hv-2))
+		case keys.ScrollTop:
+			pos = rh.topAt(0, hv)
+		case keys.ScrollBottom:
+			pos = scrollPos{b: -1}
+		}
+		r.bottom, r.skip = pos.b, pos.skip
+		if r.sel >= 0 && pos.b >= 0 {
+			// keep the selection on screen: onto the nearest row shown
+			top := rh.topRow(pos, hv)
+			if r.sel > pos.b {
+				r.sel = pos.b
+			} else if r.sel < top {
+				r.sel = top
+			}
+		}
+		if pos.b >= 0 && pos.b < 40 {
+			cmd = m.loadOlder(r)
+		}
+	})
+	return cmd
+}
+
+// revealSel scrolls so that the selected row's first line is on screen:
+// a row below the pane comes in at the bottom, one above it at the top.
+func (m *Model) revealSel(r *room) {
+	if r.sel < 0 || r.thread != "" {
+		return
 	}
-	b := r.bottom
-	if b < 0 || b >= n {
-		b = n - 1
+	hv := m.scrolledHeight()
+	m.measureRows(r, func(rh rowHeights) {
+		if r.sel >= rh.n {
+			return
+		}
+		pos := scrollPos{b: r.bottom, skip: r.skip}
+		if pos.b < 0 || pos.b >= rh.n {
+			pos = scrollPos{b: rh.n - 1}
+		}
+		switch {
+		case r.sel > pos.b:
+			pos = scrollPos{b: r.sel, skip: max(0, rh.height(r.sel)-hv)}
+			if r.sel == rh.n-1 && pos.skip == 0 {
+				pos.b = -1
+			}
+		case rh.span(r.sel, pos) > hv:
+			pos = rh.topAt(r.sel, hv)
+		default:
+			return
+		}
+		r.bottom, r.skip = pos.b, pos.skip
+	})
+}
+
+// scrolledHeight is how many timeline lines show rows while scrolled up
+// (the last line says what is below).
+func (m *Model) scrolledHeight() int {
+	h := m.lay.tlH
+	if h <= 0 {
+		h = m.timelineHeight()
 	}
-	page := m.timelineHeight() / 3
-	if page < 1 {
-		page = 1
+	return max(1, h-1)
+}
+
+// scrollPos is a scroll position: row b at the bottom with its last skip
+// lines below the pane; b < 0 follows the newest.
+type scrollPos struct{ b, skip int }
+
+// rowHeights are the heights of a room's main rows as the pane draws them.
+type rowHeights struct {
+	n      int
+	height func(i int) int
+}
+
+// measureRows gives f the heights of r's main rows at the pane's width,
+// under the timeline's read lock.
+func (m *Model) measureRows(r *room, f func(rowHeights)) {
+	w := m.lay.tlW
+	if w <= 1 {
+		w = max(2, m.w)
 	}
-	switch a {
-	case keys.ScrollUp:
-		b -= 3
-	case keys.PageUp:
-		b -= page
-	case keys.ScrollDown:
-		b += 3
-	case keys.PageDown:
-		b += page
-	case keys.ScrollTop:
-		b = 0
-	case keys.ScrollBottom:
-		b = n - 1
+	r.tl.Read(func(v content.View) {
+		src := m.roomSource(r, v)
+		f(rowHeights{n: src.n, height: func(i int) int { return max(1, len(m.rowLines(src, i, w-1, true))) }})
+	})
+}
+
+// up moves pos up by lines, stopping where row 0's first line is the
+// pane's top (h lines): the pane never shows less than it could.
+func (rh rowHeights) up(pos scrollPos, lines, h int) scrollPos {
+	pos.skip += lines
+	for pos.skip >= rh.height(pos.b) && pos.b > 0 {
+		pos.skip -= rh.height(pos.b)
+		pos.b--
 	}
-	if b < 0 {
-		b = 0
+	if hb := rh.height(pos.b); pos.skip >= hb {
+		pos.skip = hb - 1
 	}
-	if b >= n-1 {
-		b = -1
+	if rh.span(0, pos) < h {
+		return rh.topAt(0, h)
 	}
-	r.bottom = b
-	if r.sel >= 0 && b >= 0 && r.sel > b {
-		r.sel = b
+	return pos
+}
+
+// down moves pos down by lines; reaching the end follows the newest.
+func (rh rowHeights) down(pos scrollPos, lines int) scrollPos {
+	pos.skip -= lines
+	for pos.skip < 0 && pos.b < rh.n-1 {
+		pos.b++
+		pos.skip += rh.height(pos.b)
 	}
-	if b >= 0 && b < 40 {
-		return m.loadOlder(r)
+	if pos.skip <= 0 && pos.b >= rh.n-1 {
+		return scrollPos{b: -1}
 	}
-	return nil
+	return scrollPos{b: pos.b, skip: max(0, pos.skip)}
+}
+
+// topAt is the position that shows row k's first line at the top of h
+// lines (following the newest when the rows from k on fit).
+func (rh rowHeights) topAt(k, h int) scrollPos {
+	acc := 0
+	for i := k; i < rh.n; i++ {
+		acc += rh.height(i)
+		if acc >= h {
+			return scrollPos{b: i, skip: acc - h}
+		}
+	}
+	return scrollPos{b: -1}
+}
+
+// span is the number of lines from row k's first line to the pane's
+// bottom at pos (more than the pane when k starts above it); it stops
+// counting past 1<<20.
+func (rh rowHeights) span(k int, pos scrollPos) int {
+	acc := -pos.skip
+	for i := pos.b; i >= k && acc < 1<<20; i-- {
+		acc += rh.height(i)
+	}
+	return acc
+}
+
+// topRow is the first row whose first line is on screen at pos (h lines).
+func (rh rowHeights) topRow(pos scrollPos, h int) int {
+	acc := -pos.skip
+	for i := pos.b; i >= 0; i-- {
+		acc += rh.height(i)
+		if acc > h {
+			return min(i+1, pos.b)
+		}
+	}
+	return 0
 }
 
 type historyMsg struct {

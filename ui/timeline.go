@@ -152,10 +152,13 @@ func (m *Model) threadSource(r *room, v content.View) rowSource {
 }
 
 // renderRows fills h lines of width w from src, bottom-aligned, showing row
-// bottom (or the newest when bottom < 0) at the bottom and keeping sel on
-// screen. It renders only the rows that fit. rowAt maps each line to its
-// row (-1 for separators and padding). It returns the bottom row used.
-func (m *Model) renderRows(src rowSource, bottom, sel, w, h int) (lines []string, rowAt []int, usedBottom int) {
+// bottom (or the newest when bottom < 0) at the bottom with its last skip
+// lines below the pane, and keeping sel on screen. When the rows above do
+// not fill the pane it fills it from the top instead, so a pane is never
+// empty while rows exist. It renders only the rows that fit. rowAt maps
+// each line to its row (-1 for separators and padding). It returns the
+// last row with a line on screen.
+func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []string, rowAt []int, usedBottom int) {
 	if h <= 0 || w <= 0 {
 		return nil, nil, bottom
 	}
@@ -170,23 +173,23 @@ func (m *Model) renderRows(src rowSource, bottom, sel, w, h int) (lines []string
 		return lines, rowAt, -1
 	}
 	if bottom < 0 || bottom >= src.n {
-		bottom = src.n - 1
+		bottom, skip = src.n-1, 0
 	}
 	if sel >= src.n {
 		sel = src.n - 1
 	}
 	if sel > bottom {
-		bottom = sel
+		bottom, skip = sel, 0
 	}
 	if sel >= 0 && sel < bottom {
 		// keep the selection on screen: move the bottom down to it when the
 		// rows between do not fit
-		used := 0
+		used := -skip
 		for i := bottom; i >= sel && used <= h; i-- {
 			used += len(m.rowLines(src, i, w-1, false))
 		}
 		if used > h {
-			bottom = sel
+			bottom, skip = sel, 0
 			used = len(m.rowLines(src, sel, w-1, false))
 			for bottom+1 < src.n {
 				n := len(m.rowLines(src, bottom+1, w-1, false))
@@ -198,36 +201,61 @@ func (m *Model) renderRows(src rowSource, bottom, sel, w, h int) (lines []string
 			}
 		}
 	}
+	mark := func(i int) string {
+		if i == sel {
+			return m.th.Styles.Accent.Render("▌")
+		}
+		return " "
+	}
 	rev := make([]string, 0, h+8)
 	revAt := make([]int, 0, h+8)
+	var below []string // the bottom row's lines scrolled off below
 	for i := bottom; i >= 0 && len(rev) < h; i-- {
 		rl := m.rowLines(src, i, w-1, true)
-		if i == bottom && i == sel && len(rl) > h {
-			rl = rl[:h] // a selected message taller than the pane shows its top
-		}
-		mark := " "
-		if i == sel {
-			mark = m.th.Styles.Accent.Render("▌")
+		if i == bottom && skip > 0 {
+			skip = min(skip, max(0, len(rl)-1))
+			rl, below = rl[:len(rl)-skip], rl[len(rl)-skip:]
 		}
 		for j := len(rl) - 1; j >= 0; j-- {
-			rev = append(rev, mark+rl[j])
+			rev = append(rev, mark(i)+rl[j])
 			revAt = append(revAt, i)
 		}
 	}
 	if len(rev) > h {
 		rev, revAt = rev[:h], revAt[:h]
 	}
+	out := make([]string, 0, h)
+	outAt := make([]int, 0, h)
+	for i := len(rev) - 1; i >= 0; i-- {
+		out = append(out, rev[i])
+		outAt = append(outAt, revAt[i])
+	}
+	usedBottom = bottom
+	// the rows above ran out: fill the rest from below, top-aligned
+	for _, l := range below {
+		if len(out) >= h {
+			break
+		}
+		out, outAt = append(out, mark(bottom)+l), append(outAt, bottom)
+	}
+	for i := bottom + 1; i < src.n && len(out) < h; i++ {
+		for _, l := range m.rowLines(src, i, w-1, true) {
+			if len(out) >= h {
+				break
+			}
+			out, outAt = append(out, mark(i)+l), append(outAt, i)
+			usedBottom = i
+		}
+	}
 	lines = make([]string, h)
 	rowAt = make([]int, h)
-	pad := h - len(rev)
+	pad := h - len(out)
 	for i := 0; i < pad; i++ {
 		rowAt[i] = -1
 	}
-	for i := range rev {
-		lines[pad+i] = rev[len(rev)-1-i]
-		rowAt[pad+i] = revAt[len(rev)-1-i]
-	}
-	return lines, rowAt, bottom
+	copy(lines[pad:], out)
+	copy(rowAt[pad:], outAt)
+	return lines, rowAt, usedBottom
 }
 
 // rowLines renders row i, with a day separator above it when the day

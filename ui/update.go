@@ -285,6 +285,10 @@ func (m *Model) focusTimeline() {
 	}
 	if r.sel < 0 {
 		r.sel = r.rows() - 1
+		if r.bottom >= 0 && r.bottom < r.sel {
+			r.sel = r.bottom // scrolled up: the row at the pane's bottom
+		}
 		m.skipEvents(r, keys.SelectPrev)
+		m.revealSel(r)
 	}
 }

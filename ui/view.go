@@ -21,9 +21,13 @@ type layout struct {
 	roomsW, centerX, centerW int
 	roomY0                   int // first room row
 	tlY0                     int
-	tlRowAt                  []int
-	tlThread                 bool
-	threadX                  int // where the thread pane starts in the center
+	// tlH and tlW are the timeline pane's height and the width of the
+	// room's rows in it (narrower beside an open thread): scrolling
+	// measures rows at this size
+	tlH, tlW int
+	tlRowAt  []int
+	tlThread bool
+	threadX  int // where the thread pane starts in the center
 	// noticeBelow: the notice does not fit the status line, so it is
 	// drawn whole, wrapped, above the composer
 	noticeBelow bool
@@ -170,6 +174,10 @@ func (m *Model) centerLines(w, h int) []string {
 	}
 	tlH := h - len(out) - len(bottom)
 	m.lay.tlY0 = len(out)
+	m.lay.tlH, m.lay.tlW = tlH, w
+	if r.thread != "" && w >= sideBySide {
+		m.lay.tlW = w - w*2/5 - 1
+	}
 	if tlH > 0 {
 		out = append(out, m.timelinePane(r, w, tlH)...)
 	}

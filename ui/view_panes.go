@@ -20,15 +20,15 @@ import (
 // has the same key as the last one (the steady state), the pane is reused
 // as is and nothing is read from the timeline.
 type paneKey struct {
-	r                       *room
-	ver                     uint64
-	w, h, bottom, sel, tsel int
-	thread                  string
-	threadOf                [32]byte
-	theme                   string
-	pendingVer              int
-	tick                    int64 // the second, while a countdown is running
-	day                     int   // "Today" changes at midnight
+	r                             *room
+	ver                           uint64
+	w, h, bottom, skip, sel, tsel int
+	thread                        string
+	threadOf                      [32]byte
+	theme                         string
+	pendingVer                    int
+	tick                          int64 // the second, while a countdown is running
+	day                           int   // "Today" changes at midnight
 }
 
 type paneCache struct {
@@ -42,7 +42,7 @@ type paneCache struct {
 // when nothing it shows has changed.
 func (m *Model) timelinePane(r *room, w, h int) []string {
 	now := m.now()
-	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, sel: -1, tsel: -1, thread: r.thread,
+	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, skip: r.skip, sel: -1, tsel: -1, thread: r.thread,
 		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, day: now.YearDay()}
 	if m.focus == keys.Timeline {
 		k.sel, k.tsel = r.sel, r.tsel
@@ -73,21 +73,29 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 		if r.thread == "" {
 			var rowAt []int
 			var used int
-			lines, rowAt, used = m.renderRows(m.roomSource(r, v), r.bottom, sel, w, h)
-			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
-			if n := r.main.len() + len(r.mainPending()) - 1 - used; used >= 0 && n > 0 && h > 2 {
-				// scrolled up: say what is below
-				hint := "↓ " + itoa(n) + " newer · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
-				lines[h-1] = m.th.Styles.Accent.Render(render.TruncateLine(hint, w))
-				rowAt[h-1] = -1
+			src := m.roomSource(r, v)
+			if r.bottom < 0 || h <= 2 {
+				lines, rowAt, _ = m.renderRows(src, r.bottom, r.skip, sel, w, h)
+				m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
+				return
 			}
+			// scrolled up: the last line says what is below, under the rows
+			lines, rowAt, used = m.renderRows(src, r.bottom, r.skip, sel, w, h-1)
+			hint := "↓ end"
+			if n := src.n - 1 - used; n > 0 {
+				hint = "↓ " + itoa(n) + " newer"
+			}
+			hint += " · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
+			lines = append(lines, m.th.Styles.Accent.Render(render.TruncateLine(hint, w)))
+			rowAt = append(rowAt, -1)
+			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
 			return
 		}
 		tw := w
 		var main []string
 		if w >= sideBySide {
 			tw = w * 2 / 5
-			main, _, _ = m.renderRows(m.roomSource(r, v), r.bottom, -1, w-tw-1, h)
+			main, _, _ = m.renderRows(m.roomSource(r, v), r.bottom, r.skip, -1, w-tw-1, h)
 		}
 		thread, rowAt := m.threadLines(r, v, tsel, tw, h)
 		m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, true, w-tw
@@ -110,7 +118,7 @@ func (m *Model) threadLines(r *room, v content.View, tsel, w, h int) ([]string, 
 	head := m.th.Styles.Accent.Bold(true).Render(render.TruncateLine("🧵 Thread", w)) +
 		m.th.Styles.Muted.Render(render.TruncateLine("  "+keys.Display(firstKey(m.km, keys.Thread, keys.CloseThread))+" back", max(0, w-10)))
 	src := m.threadSource(r, v)
-	tl, rowAt, _ := m.renderRows(src, -1, tsel, w, h-1)
+	tl, rowAt, _ := m.renderRows(src, -1, 0, tsel, w, h-1)
 	return append([]string{head}, tl...), append([]int{-1}, rowAt...)
 }
 
