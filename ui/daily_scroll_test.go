@@ -4,10 +4,12 @@ package ui
 // empty pane while rows exist, the selection kept on screen.
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -121,3 +123,44 @@ func TestScrollByRows(t *testing.T) {
 // timelineOf is a frame's message lines (the status line's clock and
 // connection state change on their own).
 func timelineOf(frame string) string { return strings.Join(lineToken.FindAllString(frame, -1), " ") }
+
+// TestHistoryOfRoomJoinedInSession: a room with 700 messages (more than
+// the session backfills) that the user is invited to and joins with /join
+// during the session scrolls back to its first message. The invitation
+// listed the room with no cursor, so its lowest loaded seq said 1 and no
+// older page was ever asked for.
+func TestHistoryOfRoomJoinedInSession(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	you := rl.session("you")
+	openRoom(t, owner, "lobby", "Lobby", you)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room := "mimi://" + testDomain + "/r/big"
+	if _, err := owner.CreateRoom(ctx, session.CreateRoomOptions{Slug: "big", Name: "Big"}); err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, 700)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("big message %03d", i)
+	}
+	sendAcked(t, owner, room, texts)
+	tm, _, scr := startUI(t, you, 100, 30, Options{})
+	scr.waitText(t, "│Lobby")
+	if _, err := owner.Invite(ctx, room, you.User()); err != nil {
+		t.Fatal(err)
+	}
+	scr.waitText(t, "✉ Big")
+	typeText(tm, "/join "+room)
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "│Big", "big message 699")
+	home := tea.KeyPressMsg{Code: tea.KeyHome, Mod: tea.ModCtrl}
+	scr.waitFor(t, "the first message after ctrl+home", func(s string) bool {
+		if strings.Contains(s, "big message 000") {
+			return true
+		}
+		tm.Send(home)
+		return false
+	})
+}

@@ -204,11 +204,17 @@ type historyMsg struct {
 // room's timeline with it in a goroutine (a Timeline executes in hub order,
 // so older entries mean a fresh one); the swap happens in Update.
 func (m *Model) loadOlder(r *room) tea.Cmd {
-	if r.loading || r.noOlder || r.low <= 1 {
+	before := r.low
+	if r.first > 0 {
+		// the lowest entry applied: low can be stale (a room listed by an
+		// invitation had no cursor, then joined with a backfill above it)
+		before = r.first
+	}
+	if r.loading || r.noOlder || before <= 1 {
 		return nil
 	}
 	r.loading = true
-	s, me, room, before, last := m.s, m.me, r.id, r.low, r.last
+	s, me, room, last := m.s, m.me, r.id, r.last
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
