@@ -37,7 +37,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "allow plain ws on a non-loopback address")
 	fs.BoolVar(&cfg.Init, "init", false, "start a new, empty relay even though the data directory holds files but no database")
-	fs.StringVar(&cfg.Check, "check", relay.CheckAuto, "database integrity check (PRAGMA quick_check) at start: auto (databases up to 32 MiB), quick (always) or off")
+	fs.StringVar(&cfg.Check, "check", relay.CheckAuto, "database integrity check: auto (quick_check of a database up to 32 MiB at start; a larger one: what no clean check has seen at start, the whole file in the background), quick (the whole file at start, any size) or off")
 	fs.StringVar(&cfg.Sync, "sync", relay.SyncFull, "commit durability: full (fsync each commit; survives power loss) or normal (survives a relay crash)")
 	fs.Float64Var(&cfg.RatePerSec, "rate", 50, "writes (submits, room operations) per user per second (negative: unlimited)")
 	cfg.MaxBlob, cfg.BlobQuota = relay.DefaultMaxBlob, relay.DefaultBlobQuota

@@ -48,7 +48,7 @@ type Store struct{ db store.Store }
 // (empty) directory, like a relay's start without --init. It takes no
 // lock: it may work beside the running relay.
 func OpenStore(dir string) (*Store, error) {
-	db, err := openSQLite(dir, SyncFull, false, false)
+	db, err := openSQLite(dir, SyncFull, false, sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"mimichat/internal/flock"
 	"mimichat/proto"
 	"mimichat/relay/store"
+	"mimichat/relay/store/sqlite"
 )
 
 // Config configures a relay. Zero fields take the defaults noted.
@@ -32,10 +33,21 @@ type Config struct {
 	// Init allows a missing or empty relay.db in a data directory that
 	// holds other files (a new relay is always allowed in an empty one).
 	Init bool
-	// Check is when PRAGMA quick_check runs at start: CheckAuto (default:
-	// only on a database up to AutoCheckMax, since the check reads every
-	// page), CheckQuick (always) or CheckOff.
+	// Check is how the database is checked at start: CheckAuto (default:
+	// quick_check of the whole file up to AutoCheckMax; above it the
+	// incremental check at start and quick_check in the background, see
+	// docs/relay.md), CheckQuick (quick_check of the whole file, any size)
+	// or CheckOff.
 	Check string
+	// CheckFullMax is the largest database CheckAuto checks whole at start;
+	// default AutoCheckMax; < 0 never (always incremental).
+	CheckFullMax int64
+	// CheckEvery repeats the background check of CheckAuto on a large
+	// database; default 24 h; < 0 only after start.
+	CheckEvery time.Duration
+	// CheckBudget bounds the time the incremental check at start spends
+	// reading the logs' unchecked tails; default sqlite.DefaultTailBudget.
+	CheckBudget time.Duration
 
 	// Store, if set, is the storage backend, used instead of the SQLite
 	// database in Data (which still holds the attachment blobs). The relay
@@ -180,6 +192,10 @@ func (c *Config) defaults() error {
 	setD(&c.WriteTimeout, 10*time.Second)
 	setD(&c.TokenRecheck, time.Second)
 	setD(&c.SweepEvery, 10*time.Minute)
+	setD(&c.CheckEvery, 24*time.Hour)
+	if c.CheckFullMax == 0 {
+		c.CheckFullMax = AutoCheckMax
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -232,19 +248,26 @@ func Start(cfg Config) (*Server, error) {
 	}
 	db := cfg.Store
 	if db == nil {
-		check, err := cfg.checkNow()
+		mode, err := cfg.checkMode()
 		if err != nil {
 			lock.Release()
 			return nil, err
 		}
 		t0 := time.Now()
-		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, check)
+		log, dir := cfg.Logger, cfg.Data
+		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, sqlite.Options{Check: mode, CheckEvery: cfg.CheckEvery,
+			TailBudget: cfg.CheckBudget, OnDamage: func(err error) {
+				log.Error("relay database is damaged: writes are refused until it is repaired. "+repairAdvice(dir), "err", err)
+			}})
 		if err != nil {
 			lock.Release()
 			return nil, err
 		}
 		db = sq
-		cfg.Logger.Info("relay database opened", "checked", check, "took_ms", time.Since(t0).Milliseconds())
+		rep := sq.StartCheck()
+		cfg.Logger.Info("relay database opened", "check", checkModeName(mode), "took_ms", time.Since(t0).Milliseconds(),
+			"check_ms", rep.Took.Milliseconds(), "tables_checked", rep.Tables, "tail_rooms", rep.Rooms,
+			"tail_rooms_left", rep.RoomsLeft, "tail_events", rep.TailEvents, "tail_bytes", rep.TailBytes)
 	}
 	s, err := start(cfg, db)
 	if err != nil {

@@ -48,31 +48,37 @@ const (
 	CheckOff   = "off"
 )
 
-// AutoCheckMax is the largest database CheckAuto checks at start.
-// quick_check reads every page: on the shared 2-core VM (pure-Go SQLite,
-// load 20-30) it took 4.7-10.5 s per GB on a 678 MB store in the page cache
-// and 35 s per GB on a 6.8 GB one, so a store above this would delay every
-// start by about a second or more; it is checked on demand (--check quick)
-// instead. docs/relay.md has the figures.
+// AutoCheckMax is the largest database CheckAuto checks whole at start
+// (quick_check reads every page: 4.7-10.5 s per GB on the shared 2-core VM,
+// so about 0.3 s at this size). A larger one gets the incremental check at
+// start and the whole check in the background (docs/relay.md).
 const AutoCheckMax = 32 << 20
 
-// checkNow decides whether this start runs quick_check.
-func (c *Config) checkNow() (bool, error) {
+// checkMode decides how this start checks the database.
+func (c *Config) checkMode() (sqlite.CheckMode, error) {
 	switch c.Check {
 	case "", CheckAuto:
 		fi, err := os.Stat(filepath.Join(c.Data, sqlite.File))
-		if err != nil || fi.Size() <= AutoCheckMax {
-			return true, nil
+		if err != nil || fi.Size() <= c.CheckFullMax {
+			return sqlite.CheckFull, nil
 		}
-		c.Logger.Warn("relay database not checked at start: larger than the automatic check's limit; run with --check quick to check it",
-			"size_mb", fi.Size()>>20, "limit_mb", AutoCheckMax>>20)
-		return false, nil
+		return sqlite.CheckIncremental, nil
 	case CheckQuick:
-		return true, nil
+		return sqlite.CheckFull, nil
 	case CheckOff:
-		return false, nil
+		return sqlite.CheckNone, nil
 	}
-	return false, fmt.Errorf("relay: check mode %q is not %q, %q or %q", c.Check, CheckAuto, CheckQuick, CheckOff)
+	return sqlite.CheckNone, fmt.Errorf("relay: check mode %q is not %q, %q or %q", c.Check, CheckAuto, CheckQuick, CheckOff)
+}
+
+func checkModeName(m sqlite.CheckMode) string {
+	switch m {
+	case sqlite.CheckFull:
+		return "full"
+	case sqlite.CheckIncremental:
+		return "incremental"
+	}
+	return "off"
 }
 
 // freshDir reports whether dir holds nothing but the relay's lock file: a
@@ -96,7 +102,7 @@ func freshDir(dir string) (bool, error) {
 
 // openSQLite opens the data directory's database for a relay or an
 // operator's command, refusing a lost or damaged one with what to do.
-func openSQLite(dir, sync string, init, check bool) (*sqlite.Store, error) {
+func openSQLite(dir, sync string, init bool, o sqlite.Options) (*sqlite.Store, error) {
 	create := init
 	if !create {
 		fresh, err := freshDir(dir)
@@ -105,20 +111,26 @@ func openSQLite(dir, sync string, init, check bool) (*sqlite.Store, error) {
 		}
 		create = fresh
 	}
-	db, err := sqlite.OpenWith(dir, sqlite.Options{Sync: sync, Create: create, Check: check})
+	o.Sync, o.Create = sync, create
+	db, err := sqlite.OpenWith(dir, o)
 	switch {
 	case errors.Is(err, sqlite.ErrNoDatabase):
 		return nil, fmt.Errorf("relay: %w.\nThe data directory %s holds other files, so this is a lost database, not a new relay: "+
 			"starting would serve an empty relay (every user gone, every token refused). Restore relay.db from a backup "+
 			"(mimichat relay backup), or give --init to start a new, empty relay here", err, dir)
 	case errors.Is(err, sqlite.ErrDamaged):
-		db := filepath.Join(dir, sqlite.File)
-		return nil, fmt.Errorf("relay: %w.\nRefusing to serve damaged events. Stop every process using %s, then either restore the "+
-			"latest backup (cp BACKUP %s; rm -f %s-wal %s-shm) or recover what is readable: "+
-			"sqlite3 %s .recover | sqlite3 %s.recovered && mv %s.recovered %s (docs/relay.md, \"Start-up checks\")",
-			err, dir, db, db, db, db, db, db, db)
+		return nil, fmt.Errorf("relay: %w.\nRefusing to serve damaged events. %s", err, repairAdvice(dir))
 	}
 	return db, err
+}
+
+// repairAdvice says how to repair the damaged database in dir.
+func repairAdvice(dir string) string {
+	db := filepath.Join(dir, sqlite.File)
+	return fmt.Sprintf("Stop every process using %s, then either restore the "+
+		"latest backup (cp BACKUP %s; rm -f %s-wal %s-shm) or recover what is readable: "+
+		"sqlite3 %s .recover | sqlite3 %s.recovered && mv %s.recovered %s (docs/relay.md, \"Start-up checks\")",
+		dir, db, db, db, db, db, db, db)
 }
 
 // Backup writes a consistent copy of the relay database in dir to dest

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,4 +205,85 @@ func TestRoomOpTargetMustBeAUser(t *testing.T) {
 	if got, _ := s.db.Head(t.Context(), room); got.Seq != head.Seq+1 {
 		t.Fatalf("log head %d after refused ops and one ban, want %d", got.Seq, head.Seq+1)
 	}
+}
+
+// TestDamageFoundAfterStartRefusesWrites: on a database above the whole
+// check's size limit, the start checks only what no clean check has seen,
+// so damage among old events lets the relay start; the background check
+// finds it, the relay logs the repair commands and answers every write
+// with a retryable internal error, and nothing more is stored.
+func TestDamageFoundAfterStartRefusesWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := startRelay(t, Config{Data: dir, RatePerSec: -1})
+	tok := addUser(t, s.Store(), "alice")
+	alice := dial(t, s.Addr(), tok)
+	room := alice.createRoom("lobby", proto.CreateRoom{})
+	for i := range 200 {
+		alice.post(room, fmt.Sprintf("old-event-%04d! %s", i, strings.Repeat("x", 500)))
+	}
+	shutdown(t, s)
+	// A whole check records every room's log as checked up to its head.
+	shutdown(t, startRelay(t, Config{Data: dir, Check: CheckQuick}))
+
+	leaves, err := sqlite.LeafPages(dir, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corruptLeaf(t, filepath.Join(dir, DBFile), leaves, []byte("old-event-0020!"))
+
+	logs := &syncBuffer{}
+	s = startRelay(t, Config{Data: dir, RatePerSec: -1, CheckFullMax: -1,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	alice = dial(t, s.Addr(), tok)
+	head, err := s.db.Head(t.Context(), room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "relay database is damaged") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the background check reported no damage; log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), ".recover") {
+		t.Fatalf("the damage report does not say how to repair; log:\n%s", logs.String())
+	}
+	m := message(t, alice.user, room, "after the damage was found")
+	m.RID = alice.nextRID()
+	alice.send(m)
+	if ef := alice.expectError(proto.CodeInternal); !strings.Contains(ef.Reason, "damaged") {
+		t.Fatalf("write after damage: %+v, want internal saying the database is damaged", ef)
+	}
+	if _, ef := alice.op(room, proto.KindTopic, "", func(o *proto.RoomOp) { o.Value = "t" }); ef == nil || ef.Code != proto.CodeInternal {
+		t.Fatalf("room op after damage: %+v, want internal", ef)
+	}
+	if got, _ := s.db.Head(t.Context(), room); got != head {
+		t.Fatalf("log head moved from %+v to %+v after the damage was found", head, got)
+	}
+}
+
+// corruptLeaf overwrites the first of leaves (page numbers) holding marker
+// with garbage, as a failing disk would.
+func corruptLeaf(t *testing.T, path string, leaves []int64, marker []byte) {
+	t.Helper()
+	const page = 4096
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, page)
+	for _, n := range leaves {
+		if _, err := f.ReadAt(buf, (n-1)*page); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(buf, marker) {
+			if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, page), (n-1)*page); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%q is in no leaf", marker)
 }

@@ -152,12 +152,25 @@ func (h *hub) lookup(ctx context.Context, batch []*request, p *pending) error {
 	return nil
 }
 
+// damageReporter is a store whose background integrity check can find
+// damage after start (the SQLite store).
+type damageReporter interface{ Damaged() error }
+
 // commit applies batch in memory and stores it in one AppendBatch. If that
 // fails nothing is acked, every request gets an internal error, and the
 // in-memory state is reloaded from the store so no half-applied change
 // survives.
 func (h *hub) commit(batch []*request) []outcome {
 	outs := make([]outcome, len(batch))
+	if d, ok := h.db.(damageReporter); ok && d.Damaged() != nil {
+		// A background check found damage: store nothing more until the
+		// operator repairs the database (the log says how).
+		for i, req := range batch {
+			outs[i] = outcome{c: req.c, reply: errFrame(ridOf(req.f), roomOf(req.f),
+				refuse(proto.CodeInternal, "the relay's database is damaged; nothing is stored until it is repaired, retry later"))}
+		}
+		return outs
+	}
 	ctx := context.Background()
 	p := &h.pending
 	p.reset()

@@ -51,7 +51,11 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 		return nil, fmt.Errorf("sqlite store: load members: %w", err)
 	}
 
-	rows, err = s.w.QueryContext(ctx, `SELECT room, max(seq), max(ts) FROM events GROUP BY room`)
+	// One probe of the (room, seq) key per room: GROUP BY room would read
+	// every event of every room at each start.
+	rows, err = s.w.QueryContext(ctx, `SELECT uri, seq, ts FROM (SELECT uri,
+		(SELECT seq FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1) AS seq,
+		(SELECT ts FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1) AS ts FROM rooms) WHERE seq IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: load heads: %w", err)
 	}
@@ -75,6 +79,9 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 // AppendBatch stores b in one transaction on the writer's connection; the
 // commit fsyncs (SyncFull) before it returns.
 func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
+	if err := s.Damaged(); err != nil {
+		return fmt.Errorf("sqlite store: writes refused until the database is repaired: %w", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: begin: %w", err)

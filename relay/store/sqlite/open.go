@@ -1,13 +1,14 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -38,6 +39,14 @@ type Store struct {
 	ins     *sql.Stmt // the writer's event insert
 	stop    chan struct{}
 	stopped chan struct{}
+
+	report      CheckReport
+	cancelCheck context.CancelFunc    // stops the background check
+	firstCheck  chan struct{}         // closed when the background check's first pass ends
+	checked     chan struct{}         // closed when the background check goroutine ends
+	fullChecks  atomic.Int64          // clean full checks completed in the background
+	damaged     atomic.Pointer[error] // damage the background check found
+	checkErr    atomic.Pointer[error] // the background check's last failure other than damage
 }
 
 var _ store.Store = (*Store)(nil)
@@ -50,17 +59,26 @@ type Options struct {
 	// it such a file is ErrNoDatabase: a relay started on it would run
 	// empty, with every user gone and every token refused.
 	Create bool
-	// Check runs PRAGMA quick_check before anything else; damage is
-	// ErrDamaged.
-	Check bool
+	// Check is how the database's integrity is checked (CheckNone,
+	// CheckFull, CheckIncremental); damage found at open is ErrDamaged.
+	Check CheckMode
+	// TailBudget bounds the time CheckIncremental spends at open reading
+	// the logs' unchecked tails (default DefaultTailBudget).
+	TailBudget time.Duration
+	// CheckEvery repeats CheckIncremental's background check (0: once,
+	// after open).
+	CheckEvery time.Duration
+	// OnDamage is called (from the background check's goroutine) when
+	// CheckIncremental's background check finds damage.
+	OnDamage func(error)
 }
 
 // ErrNoDatabase is returned by OpenWith (without Create) when the database
 // file is missing or empty.
 var ErrNoDatabase = errors.New("no relay database")
 
-// ErrDamaged is returned by OpenWith (with Check) when quick_check finds
-// damage.
+// ErrDamaged is returned by OpenWith (with Check) when the check finds
+// damage, and by writes once a background check has found some.
 var ErrDamaged = errors.New("relay database is damaged")
 
 // Open opens (creating if needed) the database in dir with the given sync
@@ -101,11 +119,23 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	if o.Check {
-		if err := quickCheck(w, path); err != nil {
-			w.Close()
-			return nil, err
+	rep := CheckReport{Mode: o.Check}
+	t0 := time.Now()
+	ctx := context.Background()
+	switch o.Check {
+	case CheckFull:
+		err = quickCheck(ctx, w, path, "")
+	case CheckIncremental:
+		budget := o.TailBudget
+		if budget <= 0 {
+			budget = DefaultTailBudget
 		}
+		err = incrementalCheck(ctx, w, path, budget, &rep)
+	}
+	rep.Took = time.Since(t0)
+	if err != nil {
+		w.Close()
+		return nil, err
 	}
 	if err := migrate(w); err != nil {
 		w.Close()
@@ -130,9 +160,43 @@ func OpenWith(dir string, o Options) (*Store, error) {
 			os.Chmod(path+suffix, 0o600)
 		}
 	}
-	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{}),
+		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{})}
+	switch o.Check {
+	case CheckFull:
+		// The file was checked whole before the schema was touched: every
+		// room's log is checked up to its head.
+		heads, err := roomHeads(ctx, w)
+		if err == nil {
+			err = s.recordMarks(ctx, heads)
+		}
+		if err != nil {
+			s.closeHandles()
+			return nil, err
+		}
+	case CheckIncremental:
+		c, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			s.closeHandles()
+			return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
+		}
+		c.SetMaxOpenConns(1)
+		var cctx context.Context
+		cctx, s.cancelCheck = context.WithCancel(context.Background())
+		go s.backgroundCheck(cctx, c, o.CheckEvery, o.OnDamage)
+	}
+	if s.cancelCheck == nil {
+		close(s.firstCheck)
+		close(s.checked)
+	}
 	go s.checkpoint()
 	return s, nil
+}
+
+func (s *Store) closeHandles() {
+	s.ins.Close()
+	s.r.Close()
+	s.w.Close()
 }
 
 // checkpointEvery is how often committed WAL pages are copied into the
@@ -156,6 +220,10 @@ func (s *Store) checkpoint() {
 // Close stops the checkpointer, checkpoints what is left and closes both
 // handles.
 func (s *Store) Close() error {
+	if s.cancelCheck != nil {
+		s.cancelCheck()
+	}
+	<-s.checked
 	close(s.stop)
 	<-s.stopped
 	_, cerr := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
@@ -192,31 +260,20 @@ func prepareFile(path string, create bool) error {
 	return os.Chmod(path, 0o600)
 }
 
-// quickCheck runs PRAGMA quick_check (structure and page integrity, not
-// index contents) and refuses a damaged database.
-func quickCheck(db *sql.DB, path string) error {
-	rows, err := db.Query(`PRAGMA quick_check(20)`)
+// clearMarks deletes the check marks in the database file path, if it has
+// any.
+func clearMarks(path string) error {
+	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
-		return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
+		return err
 	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name='check_marks'`).Scan(&n); err != nil || n == 0 {
+		return err
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite store: check %s: %w: %v", path, ErrDamaged, err)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("sqlite store: check %s: %w: %s", path, ErrDamaged, strings.Join(problems, "; "))
-	}
-	return nil
+	_, err = db.Exec(`DELETE FROM check_marks`)
+	return err
 }
 
 // Backup writes a consistent copy of the database in dir to dest (a new
@@ -256,6 +313,11 @@ func Backup(dir, dest string) error {
 	defer db.Close()
 	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {
 		return fmt.Errorf("sqlite store: backup %s: %w", src, err)
+	}
+	// The copy's pages are all new: no part of it has been checked, so its
+	// first start with CheckIncremental must read every log from the start.
+	if err := clearMarks(partial); err != nil {
+		return fmt.Errorf("sqlite store: backup: %w", err)
 	}
 	if f, err = os.OpenFile(partial, os.O_RDWR, 0); err == nil {
 		err = f.Sync()

@@ -13,6 +13,9 @@ const deleteChunk = 1000
 // DeleteEventsBefore deletes events older than ts in chunks, keeping each
 // room's last event.
 func (s *Store) DeleteEventsBefore(ctx context.Context, ts int64) (int64, error) {
+	if err := s.Damaged(); err != nil {
+		return 0, fmt.Errorf("sqlite store: writes refused until the database is repaired: %w", err)
+	}
 	var total int64
 	for {
 		res, err := s.w.ExecContext(ctx, `DELETE FROM events WHERE (room, seq) IN (

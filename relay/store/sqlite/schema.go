@@ -84,6 +84,9 @@ func migrate(db *sql.DB) error {
 	if _, err := tx.Exec(keyPackageTables); err != nil {
 		return fmt.Errorf("key package tables: %w", err)
 	}
+	if _, err := tx.Exec(checkMarksTable); err != nil {
+		return fmt.Errorf("check marks table: %w", err)
+	}
 	return tx.Commit()
 }
 
