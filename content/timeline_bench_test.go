@@ -237,3 +237,28 @@ func BenchmarkTimelineReadFrame(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTimelineSmallRooms: the heap of 1,000 rooms of 100 messages each,
+// what a user in many small rooms holds (the daily-driver issue's 1,000-room
+// figure). The rooms share one set of envelopes, so B/room is the heap of the
+// timeline structures alone.
+func BenchmarkTimelineSmallRooms(b *testing.B) {
+	const rooms, perRoom = 1000, 100
+	envs := genBenchRoom(b, perRoom, 7)
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		tls := make([]*Timeline, rooms)
+		for i := range tls {
+			tls[i] = NewTimeline(TimelineOptions{LocalUser: "mimi://example.com/u/useraa"})
+			for _, e := range envs {
+				tls[i].Apply(e)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/rooms, "B/room")
+		runtime.KeepAlive(tls)
+	}
+}

@@ -6,7 +6,10 @@ package content
 // through an open-addressing table of uint32 record numbers (the ID itself is
 // stored once, in the record), and repeated strings are interned.
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // recKind says what an accepted envelope did.
 type recKind uint8
@@ -82,28 +85,64 @@ func (r *record) extra() *recExtra {
 	return r.x
 }
 
+// Records live in chunks that never move. The first chunks grow
+// geometrically (16, 16, 32, …, 2048 records: 4,096 in all), later ones hold
+// 4,096 each. A small room (most of a user's rooms) holds a 16-record chunk,
+// not a fixed 4,096-record one (608 KB per room was 595 of 645 MB for a user
+// in 1,000 small rooms), and a large room wastes at most one chunk as before.
 const (
-	chunkBits = 12
-	chunkSize = 1 << chunkBits
+	firstChunkBits = 4
+	chunkBits      = 12
+	chunkSize      = 1 << chunkBits
+	growingChunks  = chunkBits - firstChunkBits + 1 // chunks 0..8 hold [0, 4096)
 )
 
-// recordStore appends records in fixed chunks so a record's address never
-// changes and growth never copies.
+// recordStore appends records in chunks that never move, so a record's
+// address never changes and growth never copies.
 type recordStore struct {
 	chunks [][]record
 	n      uint32
 }
 
-func (s *recordStore) add() (uint32, *record) {
-	if int(s.n)>>chunkBits == len(s.chunks) {
-		s.chunks = append(s.chunks, make([]record, chunkSize))
+// chunkOf returns the chunk holding record i and i's offset in it: chunk 0
+// holds [0, 16), chunk k in 1..8 holds [16·2^(k-1), 16·2^k), and chunk 8+j
+// holds [4096·j, 4096·(j+1)).
+func chunkOf(i uint32) (int, uint32) {
+	if i >= chunkSize {
+		return growingChunks - 1 + int(i>>chunkBits), i & (chunkSize - 1)
 	}
-	i := s.n
-	s.n++
-	return i, &s.chunks[i>>chunkBits][i&(chunkSize-1)]
+	k := bits.Len32(i >> firstChunkBits)
+	if k == 0 {
+		return 0, i
+	}
+	return k, i - 1<<(firstChunkBits+k-1)
 }
 
-func (s *recordStore) at(i uint32) *record { return &s.chunks[i>>chunkBits][i&(chunkSize-1)] }
+// chunkLen is the number of records chunk k holds.
+func chunkLen(k int) int {
+	switch {
+	case k == 0:
+		return 1 << firstChunkBits
+	case k < growingChunks:
+		return 1 << (firstChunkBits + k - 1)
+	}
+	return chunkSize
+}
+
+func (s *recordStore) add() (uint32, *record) {
+	i := s.n
+	k, off := chunkOf(i)
+	if k == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]record, chunkLen(k)))
+	}
+	s.n++
+	return i, &s.chunks[k][off]
+}
+
+func (s *recordStore) at(i uint32) *record {
+	k, off := chunkOf(i)
+	return &s.chunks[k][off]
+}
 
 // idTable maps a MessageID to its record number: open addressing with linear
 // probing, load factor ≤ 1/2. A slot holds the low 32 bits of the ID's hash
