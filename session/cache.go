@@ -106,6 +106,14 @@ func saveRoom(db execer, r Room) error {
 // Commit appends entries, which must continue the stored cursor, and writes
 // room's metadata, in one transaction. It returns the room as stored.
 func (s *Store) Commit(room Room, entries []Entry) (Room, error) {
+	return s.CommitGroup(room, entries, nil)
+}
+
+// CommitGroup is Commit that also saves the room's MLS group state as it is
+// after processing entries (nil: unchanged), in the same transaction: a
+// crash never leaves an entry recorded but unprocessed, or processed but
+// unrecorded (which would replay it into a ratchet that already used it).
+func (s *Store) CommitGroup(room Room, entries []Entry, group []byte) (Room, error) {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
@@ -128,6 +136,11 @@ func (s *Store) Commit(room Room, entries []Entry) (Room, error) {
 	}
 	if err := saveRoom(tx, room); err != nil {
 		return room, err
+	}
+	if group != nil {
+		if err := saveGroups(tx, map[string][]byte{room.ID: group}); err != nil {
+			return room, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
@@ -216,11 +229,13 @@ func (w *rowWriter) write(room string, next uint64, entries []Entry) error {
 				return fmt.Errorf("session: cache insert %s: entry of %s seq %d where seq %d was due: %w", room, e.Room, e.Seq, next, ErrGap)
 			}
 			var id []byte
+			value := e.Value
 			if e.IsMessage() {
 				id = e.ID[:]
+				value = e.Undecryptable // a message has no value of its own
 			}
 			w.args = append(w.args, e.Room, int64(e.Seq), e.Time.UnixMilli(), e.Sender, string(e.Kind), id, e.Raw,
-				e.Target, string(e.Role), e.Value, e.Reason)
+				e.Target, string(e.Role), value, e.Reason)
 			next++
 		}
 		var err error
@@ -311,6 +326,9 @@ func (s *Store) query(q string, args ...any) ([]Entry, error) {
 		}
 		e.Seq, e.Time, e.Kind, e.Role = uint64(seq), msTime(ms), proto.Kind(kind), proto.Role(role)
 		copy(e.ID[:], id)
+		if e.IsMessage() {
+			e.Undecryptable, e.Value = e.Value, ""
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

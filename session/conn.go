@@ -134,8 +134,8 @@ func (s *Session) dial() (*conn, error) {
 		}
 		return nil, dialError(fmt.Errorf("session: dial %s: %w", s.opts.Relay, err), 0)
 	}
-	ws.SetReadLimit(int64(proto.DefaultMaxFrame) * 16)
-	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName})
+	ws.SetReadLimit(max(int64(proto.DefaultMaxFrame)*16, proto.DefaultMaxHandshakeFrame))
+	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName, Device: s.device.uri})
 	if err != nil {
 		ws.Close()
 		return nil, &ConnError{Err: err}

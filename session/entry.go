@@ -23,6 +23,10 @@ type Entry struct {
 	// accepted (hash these, never a re-encoding).
 	ID  content.MessageID
 	Raw []byte
+	// Undecryptable, for a message of an end-to-end encrypted room, says
+	// why this device could not decrypt it (Raw is then empty and ID zero):
+	// a UI shows "cannot decrypt: " and this, never nothing.
+	Undecryptable string
 
 	// Room operations: the user acted on, the new role, the new value (name,
 	// topic, avatar, policy) and the reason shown to members.
@@ -30,6 +34,14 @@ type Entry struct {
 	Role   proto.Role
 	Value  string
 	Reason string
+
+	// What the relay's event carried for end-to-end encryption, until the
+	// entry is opened (e2ee.go): the ciphertext of a message, the ID its
+	// sender claimed, and the MLS handshake of an operation.
+	wire      []byte
+	claimedID []byte
+	mls       []byte
+	proposals [][]byte
 }
 
 // IsMessage reports whether e carries MIMI content.
@@ -45,7 +57,13 @@ func entryFromProto(ev *proto.Event) Entry {
 		Room: ev.Room, Seq: ev.Seq, Time: msTime(ev.TS), Sender: ev.Sender, Kind: ev.Kind,
 		Raw: ev.Content, Target: ev.Target, Role: ev.Role, Value: ev.Value, Reason: ev.Reason,
 	}
+	e.mls, e.proposals = ev.MLS, ev.Proposals
 	if ev.Kind == proto.KindMessage {
+		if isCiphertext(ev.Room, ev.Content) {
+			// Opened in log order by openEntryLocked (e2ee.go).
+			e.wire, e.claimedID, e.Raw = ev.Content, ev.ID, nil
+			return e
+		}
 		if id, err := content.ComputeID(ev.Sender, ev.Room, ev.Content); err == nil {
 			e.ID = id
 		}

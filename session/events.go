@@ -100,6 +100,7 @@ type RelayError struct {
 	Field  string
 	Reason string
 	Fatal  bool
+	Epoch  uint64 // with stale_epoch: the room's current MLS epoch
 }
 
 func (e *RelayError) Error() string {
@@ -110,5 +111,5 @@ func (e *RelayError) Error() string {
 }
 
 func relayError(f *proto.ErrorFrame) *RelayError {
-	return &RelayError{Code: f.Code, Field: f.Field, Reason: f.Reason, Fatal: f.Fatal}
+	return &RelayError{Code: f.Code, Field: f.Field, Reason: f.Reason, Fatal: f.Fatal, Epoch: f.Epoch}
 }

@@ -105,6 +105,33 @@ func (s *Session) KeyPackageBundle(ref []byte) (*mls.KeyPackageBundle, bool) {
 		Identity: s.device.id}, true
 }
 
+// used deletes a bundle a Welcome consumed, unless it is the last-resort
+// one, which serves any number of joins.
+func (k *keyBundles) used(ref []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key := hex.EncodeToString(ref)
+	b, ok := k.bundles[key]
+	if !ok || b.LastResort {
+		return nil
+	}
+	next := make(map[string]keyBundle, len(k.bundles))
+	for r, b := range k.bundles {
+		if r != key {
+			next[r] = b
+		}
+	}
+	data, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(k.path, data); err != nil {
+		return err
+	}
+	k.bundles = next
+	return nil
+}
+
 // Device returns this client's device URI (mimi://HOST/d/USER/DEVICE).
 func (s *Session) Device() string { return s.device.uri }
 

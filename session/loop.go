@@ -85,11 +85,19 @@ func (s *Session) serve(c *conn) (bool, error) {
 	if err := s.resync(c); err != nil {
 		c.fail(err)
 	} else {
+		if c.welcome.V >= e2eeVersion {
+			// A device can be invited once its KeyPackages are on the
+			// relay: upload them before saying Online.
+			if err := s.topUpKeyPackages(c); err != nil && c.cause() == nil {
+				s.q.push(ErrorEvent{fmt.Errorf("session: upload key packages: %w", err)})
+			}
+		}
 		online = true
 		s.setStatus(Status{State: Online})
 		go func() { s.pump(c); done <- struct{}{} }()
 		go func() { s.pollRooms(c); done <- struct{}{} }()
 		go func() { s.keyPackageLoop(c); done <- struct{}{} }()
+		go func() { s.rejoinLoop(c); done <- struct{}{} }()
 		<-c.done
 	}
 	c.close()
@@ -100,6 +108,7 @@ func (s *Session) serve(c *conn) (bool, error) {
 		<-done // the pump
 		<-done // the room poll
 		<-done // the key package top-up
+		<-done // the rejoin loop
 	}
 	s.mu.Lock()
 	s.conn = nil
@@ -300,6 +309,17 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *proto.DeviceList:
 		c.answer(f.RID, f)
+	case *proto.WelcomeList:
+		c.answer(f.RID, f)
+	case *proto.GroupInfo:
+		c.answer(f.RID, f)
+	case *proto.MLSWelcome:
+		// Accepting reads the stored Welcomes (Join); the push only
+		// refreshes the room list, where the invitation shows.
+		select {
+		case c.nudge <- struct{}{}:
+		default:
+		}
 	case *proto.KeyPackagesLow:
 		if f.Device == s.device.uri {
 			select {

@@ -28,6 +28,9 @@ type CreateRoomOptions struct {
 	Topic   string
 	History string // proto.HistoryShared (default) or proto.HistoryJoined
 	Join    string // proto.JoinInvite (default) or proto.JoinOpen
+	// Plaintext creates a room without end-to-end encryption, as version
+	// 1-4 clients do. By default a version 5 relay's rooms are encrypted.
+	Plaintext bool
 }
 
 // OpResult is where a room operation landed in the room's log.
@@ -42,6 +45,9 @@ func (s *Session) CreateRoom(ctx context.Context, o CreateRoomOptions) (OpResult
 	c, err := s.live()
 	if err != nil {
 		return OpResult{}, err
+	}
+	if c.welcome.V >= e2eeVersion && !o.Plaintext && encryptNewRooms {
+		return s.createEncrypted(ctx, c, o)
 	}
 	rid := s.rid()
 	f, err := c.request(ctx, rid, &proto.CreateRoom{RID: rid, Room: o.Slug, Name: o.Name, Topic: o.Topic, History: o.History, Join: o.Join})
@@ -78,6 +84,9 @@ func (s *Session) roomOp(ctx context.Context, op proto.RoomOp) (OpResult, error)
 
 // Join joins room (after an invitation, or an open room) and subscribes.
 func (s *Session) Join(ctx context.Context, room string) (OpResult, error) {
+	if c, err := s.live(); err == nil && c.welcome.V >= e2eeVersion {
+		return s.joinEncrypted(ctx, c, room)
+	}
 	res, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindJoin})
 	if err != nil {
 		return res, err
@@ -90,23 +99,49 @@ func (s *Session) Join(ctx context.Context, room string) (OpResult, error) {
 }
 
 // Leave leaves room.
+// In an encrypted room this device's SelfRemove (and Removes of the user's
+// other devices) go with it, and the device forgets the group.
 func (s *Session) Leave(ctx context.Context, room string) (OpResult, error) {
+	if s.encryptedRoom(room) {
+		return s.leaveEncrypted(ctx, room)
+	}
 	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindLeave})
 }
 
-// Invite invites user to room.
+// Invite invites user to room. In an encrypted room it adds every device
+// of user to the group (a commit with a Welcome for them).
 func (s *Session) Invite(ctx context.Context, room, user string) (OpResult, error) {
+	if s.encryptedRoom(room) {
+		return s.inviteEncrypted(ctx, room, user)
+	}
 	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindInvite, Target: user})
 }
 
-// Kick removes user from room; reason is shown to members.
+// Kick removes user from room; reason is shown to members. In an
+// encrypted room a commit removes the user's devices from the group.
 func (s *Session) Kick(ctx context.Context, room, user, reason string) (OpResult, error) {
-	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindKick, Target: user, Reason: reason})
+	op := proto.RoomOp{Room: room, Op: proto.KindKick, Target: user, Reason: reason}
+	if s.encryptedRoom(room) {
+		return s.removeEncrypted(ctx, op)
+	}
+	return s.roomOp(ctx, op)
 }
 
-// Ban removes user from room and keeps them out.
+// Ban removes user from room and keeps them out (in an encrypted room, as
+// Kick does, with a commit).
 func (s *Session) Ban(ctx context.Context, room, user, reason string) (OpResult, error) {
-	return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindBan, Target: user, Reason: reason})
+	op := proto.RoomOp{Room: room, Op: proto.KindBan, Target: user, Reason: reason}
+	if s.encryptedRoom(room) {
+		return s.removeEncrypted(ctx, op)
+	}
+	return s.roomOp(ctx, op)
+}
+
+// encryptedRoom reports whether room is end-to-end encrypted.
+func (s *Session) encryptedRoom(room string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isEncryptedLocked(room)
 }
 
 // Unban lifts a ban.
@@ -234,6 +269,7 @@ func (s *Session) History(ctx context.Context, room string, before uint64, n int
 	older := make([]Entry, len(page.Events))
 	for i := range page.Events {
 		older[i] = entryFromProto(&page.Events[i])
+		closeUnopened(&older[i])
 	}
 	if len(older) > 0 && top == r.Low {
 		low, err := s.store.CommitOlder(room, older)

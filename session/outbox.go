@@ -46,6 +46,19 @@ type OutboxItem struct {
 	Created  time.Time
 	Seq      uint64    // Acked: the hub's seq
 	Time     time.Time // Acked: the hub-accepted time
+	// Wire is what is submitted in an end-to-end encrypted room: the MLS
+	// PrivateMessage of Raw, stored with the row so a resend repeats the
+	// same bytes (the relay dedupes on them). Nil in a plaintext room,
+	// where Raw itself is submitted.
+	Wire []byte
+}
+
+// submitted is the content a submit of it carries.
+func (it *OutboxItem) submitted() []byte {
+	if it.Wire != nil {
+		return it.Wire
+	}
+	return it.Raw
 }
 
 // ErrNotInOutbox is returned for a message ID or local ID the outbox lacks.
@@ -64,11 +77,18 @@ func (s *Store) Enqueue(room string, id content.MessageID, raw []byte, now time.
 	return s.OutboxItem(id)
 }
 
-// EnqueueAll stores items (Room, ID, Raw, Created) as Pending in one
+// EnqueueAll stores items (Room, ID, Raw, Wire, Created) as Pending in one
 // transaction, in order, and returns them as stored: one fsync for a burst
 // (a message and the receipts sent with it). An ID already in the outbox
 // keeps its row, as with Enqueue.
 func (s *Store) EnqueueAll(items []OutboxItem) ([]OutboxItem, error) {
+	return s.EnqueueAllGroups(items, nil)
+}
+
+// EnqueueAllGroups is EnqueueAll that also saves the MLS group states whose
+// encryption made the items' Wire, in the same transaction: a crash keeps
+// both or neither, so a ratchet generation is never used twice.
+func (s *Store) EnqueueAllGroups(items []OutboxItem, groups map[string][]byte) ([]OutboxItem, error) {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
@@ -81,9 +101,17 @@ func (s *Store) EnqueueAll(items []OutboxItem) ([]OutboxItem, error) {
 		if err != nil {
 			return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
 		}
-		if out[i], err = scanOutbox(tx.QueryRow(`SELECT `+outboxCols+` FROM outbox WHERE msg_id=?`, it.ID[:])); err != nil {
+		if it.Wire != nil {
+			if _, err := tx.Exec(`INSERT INTO outbox_wire(msg_id, wire) VALUES(?, ?) ON CONFLICT(msg_id) DO NOTHING`, it.ID[:], it.Wire); err != nil {
+				return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
+			}
+		}
+		if out[i], err = scanOutbox(tx.QueryRow(`SELECT `+outboxCols+` FROM `+outboxFrom+` WHERE o.msg_id=?`, it.ID[:])); err != nil {
 			return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
 		}
+	}
+	if err := saveGroups(tx, groups); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
@@ -91,7 +119,10 @@ func (s *Store) EnqueueAll(items []OutboxItem) ([]OutboxItem, error) {
 	return out, nil
 }
 
-const outboxCols = `local_id, room, msg_id, raw, state, attempts, error, created_ms, seq, hub_ms`
+const outboxCols = `o.local_id, o.room, o.msg_id, o.raw, o.state, o.attempts, o.error, o.created_ms, o.seq, o.hub_ms, w.wire`
+
+// outboxFrom joins each row with its ciphertext, if any.
+const outboxFrom = `outbox o LEFT JOIN outbox_wire w ON w.msg_id = o.msg_id`
 
 func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 	var (
@@ -100,7 +131,7 @@ func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 		state           int
 		created, seq, t int64
 	)
-	if err := sc.Scan(&it.LocalID, &it.Room, &id, &it.Raw, &state, &it.Attempts, &it.Err, &created, &seq, &t); err != nil {
+	if err := sc.Scan(&it.LocalID, &it.Room, &id, &it.Raw, &state, &it.Attempts, &it.Err, &created, &seq, &t, &it.Wire); err != nil {
 		return it, err
 	}
 	copy(it.ID[:], id)
@@ -113,7 +144,7 @@ func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
 
 // OutboxItem reads one item by message ID.
 func (s *Store) OutboxItem(id content.MessageID) (OutboxItem, error) {
-	it, err := scanOutbox(s.db.QueryRow(`SELECT `+outboxCols+` FROM outbox WHERE msg_id=?`, id[:]))
+	it, err := scanOutbox(s.db.QueryRow(`SELECT `+outboxCols+` FROM `+outboxFrom+` WHERE o.msg_id=?`, id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return it, fmt.Errorf("session: outbox %s: %w", id, ErrNotInOutbox)
 	}
@@ -126,7 +157,7 @@ func (s *Store) OutboxItem(id content.MessageID) (OutboxItem, error) {
 // Outbox lists the items in the given states (all when none given), in the
 // order they were sent.
 func (s *Store) Outbox(states ...OutboxState) ([]OutboxItem, error) {
-	rows, err := s.db.Query(`SELECT ` + outboxCols + ` FROM outbox ORDER BY local_id`)
+	rows, err := s.db.Query(`SELECT ` + outboxCols + ` FROM ` + outboxFrom + ` ORDER BY o.local_id`)
 	if err != nil {
 		return nil, fmt.Errorf("session: outbox list: %w", err)
 	}

@@ -22,13 +22,20 @@ type testRelay struct {
 	srv    *relay.Server
 	mu     sync.Mutex
 	tokens map[string]string // user URI -> token
+	logger *slog.Logger      // nil: discard the relay's log
 }
 
 const testDomain = "example.com"
 
 func startRelay(t testing.TB) *testRelay {
 	t.Helper()
-	r := &testRelay{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", tokens: map[string]string{}}
+	return startRelayLogging(t, nil)
+}
+
+// startRelayLogging is startRelay with the relay's log going to logger.
+func startRelayLogging(t testing.TB, logger *slog.Logger) *testRelay {
+	t.Helper()
+	r := &testRelay{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", tokens: map[string]string{}, logger: logger}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -40,10 +47,14 @@ func (r *testRelay) start() {
 		srv *relay.Server
 		err error
 	)
+	logger := r.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	// A restart reuses the port; the old listener may need a moment.
 	for range 100 {
 		srv, err = relay.Start(relay.Config{Listen: r.addr, Data: r.dir, Domain: testDomain,
-			RatePerSec: -1, Logger: slog.New(slog.DiscardHandler)})
+			RatePerSec: -1, Logger: logger})
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}

@@ -131,6 +131,15 @@ func (s *Session) pumpOnce(c *conn, bucket *tokenBucket) {
 		if n >= maxInflight {
 			return
 		}
+		if wait, fail := s.sealForSubmit(&it); fail != "" {
+			if err := s.store.MarkFailed(it.ID, fail); err != nil {
+				s.q.push(ErrorEvent{err})
+			}
+			s.emitOutbox(it.ID)
+			continue
+		} else if wait {
+			continue
+		}
 		rid := s.rid()
 		c.mu.Lock()
 		c.submits[rid] = it.ID
@@ -139,7 +148,7 @@ func (s *Session) pumpOnce(c *conn, bucket *tokenBucket) {
 		if err := s.store.MarkAttempt(it.ID); err != nil {
 			s.q.push(ErrorEvent{err})
 		}
-		if err := c.send(&proto.Submit{RID: rid, Room: it.Room, ID: it.ID[:], Content: it.Raw}); err != nil {
+		if err := c.send(&proto.Submit{RID: rid, Room: it.Room, ID: it.ID[:], Content: it.submitted()}); err != nil {
 			c.mu.Lock()
 			delete(c.submits, rid)
 			delete(c.sentAt, it.ID)
@@ -198,6 +207,13 @@ func (s *Session) relayErrorLocked(c *conn, f *proto.ErrorFrame) {
 	case f.RID != 0 && isSubmit:
 		if retryableCodes[f.Code] {
 			return // still Pending: the pump's next tick resends it
+		}
+		if f.Code == proto.CodeStaleEpoch {
+			// The ciphertext's epoch is gone: encrypt the same content
+			// (same message ID) again once the group has caught up.
+			s.staleAfterLocked(id, f.Epoch)
+			s.wakePump()
+			return
 		}
 		if err2 := s.store.MarkFailed(id, err.Error()); err2 != nil {
 			s.q.push(ErrorEvent{err2})

@@ -65,6 +65,13 @@ type Session struct {
 	device *device       // this client's MLS identity (device.go)
 	keys   *keyBundles   // private halves of its KeyPackages (keypackages.go)
 	kpLow  chan struct{} // the relay said this device's KeyPackages run low
+
+	// End-to-end encryption (e2ee.go), guarded by mu.
+	groups     map[string]*roomGroup        // loaded MLS groups by room
+	encrypted  map[string]uint16            // encrypted rooms and their suites
+	staleNeed  map[content.MessageID]uint64 // refused stale_epoch: re-encrypt at this epoch
+	commitAt   map[string]bool              // rooms with an automatic commit scheduled
+	rejoinWake chan struct{}                // a group fell out of step: rejoin it
 }
 
 // Open opens the store and loads the cached rooms. It does not touch the
@@ -118,6 +125,11 @@ func Open(opts Options) (*Session, error) {
 		st.Close()
 		return nil, err
 	}
+	encrypted, err := st.EncryptedRooms()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		opts: opts, store: st, q: newEventQueue(), ctx: ctx, cancel: cancel,
@@ -125,6 +137,8 @@ func Open(opts Options) (*Session, error) {
 		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Stopped},
 		writer: newOutboxWriter(),
 		device: dev, keys: keys, kpLow: make(chan struct{}, 1),
+		groups: map[string]*roomGroup{}, encrypted: encrypted, staleNeed: map[content.MessageID]uint64{},
+		commitAt: map[string]bool{}, rejoinWake: make(chan struct{}, 1),
 	}
 	go s.writeLoop()
 	for _, r := range rooms {

@@ -81,6 +81,30 @@ CREATE TABLE IF NOT EXISTS outbox (
 	seq        INTEGER NOT NULL DEFAULT 0,
 	hub_ms     INTEGER NOT NULL DEFAULT 0
 );
+-- End-to-end encryption (e2ee.go). Each room's MLS group state (private
+-- keys: the file is 0600), saved in the transaction of the entries or outbox
+-- rows whose processing or encryption changed it.
+CREATE TABLE IF NOT EXISTS mls_groups (
+	room  TEXT PRIMARY KEY,
+	state BLOB NOT NULL
+) WITHOUT ROWID;
+-- Rooms the relay said are encrypted, with their cipher suite: never send
+-- plaintext to one, even before the group state exists.
+CREATE TABLE IF NOT EXISTS encrypted_rooms (
+	room  TEXT PRIMARY KEY,
+	suite INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The ciphertext submitted for an outbox row of an encrypted room.
+CREATE TABLE IF NOT EXISTS outbox_wire (
+	msg_id BLOB PRIMARY KEY REFERENCES outbox(msg_id) ON DELETE CASCADE,
+	wire   BLOB NOT NULL
+) WITHOUT ROWID;
+-- Users whose safety number this user compared and marked verified.
+CREATE TABLE IF NOT EXISTS verified_users (
+	user        TEXT PRIMARY KEY,
+	fingerprint TEXT NOT NULL,
+	at_ms       INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 const schemaVersion = "1"

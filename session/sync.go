@@ -60,6 +60,7 @@ func (s *Session) acceptLocked(c *conn, e Entry) {
 		s.requestFillLocked(c, r, e.Seq)
 		return
 	}
+	s.openEntryLocked(&e)
 	r.batch = append(r.batch, e)
 	r.Cursor = e.Seq
 	for {
@@ -68,6 +69,7 @@ func (s *Session) acceptLocked(c *conn, e Entry) {
 			break
 		}
 		delete(r.held, next.Seq)
+		s.openEntryLocked(&next)
 		r.batch = append(r.batch, next)
 		r.Cursor = next.Seq
 	}
@@ -150,10 +152,11 @@ func (s *Session) flushLocked(c *conn) {
 			}
 		}
 		applyEntries(&r.Room, s.opts.User, batch)
-		stored, err := s.store.Commit(r.Room, batch)
+		stored, err := s.store.CommitGroup(r.Room, batch, s.dirtyGroupLocked(r.ID))
 		if err != nil {
 			// The cache refused: reload its truth and start this
 			// connection over, so nothing is emitted that is not stored.
+			delete(s.groups, r.ID)
 			s.q.push(ErrorEvent{err})
 			if fresh, ok, err2 := s.store.Room(r.ID); err2 == nil && ok {
 				r.Room = fresh
@@ -162,6 +165,9 @@ func (s *Session) flushLocked(c *conn) {
 			continue
 		}
 		r.Room = stored
+		if rg, ok := s.groups[r.ID]; ok {
+			rg.dirty = false
+		}
 		s.q.push(EntriesEvent{Room: r.ID, Entries: batch})
 		if roomMeta(before) != roomMeta(r.Room) {
 			s.q.push(RoomEvent{Room: r.Room})
@@ -264,6 +270,9 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 		r.Head = max(r.Head, sum.Head)
 		if sum.Receipts != "" {
 			r.receipts = sum.Receipts
+		}
+		if sum.Encrypted {
+			s.markEncryptedLocked(sum.Room, s.suiteOf(sum))
 		}
 		if err := s.store.SaveRoom(r.Room); err != nil {
 			s.q.push(ErrorEvent{err})

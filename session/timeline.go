@@ -45,6 +45,9 @@ func Feed(t *content.Timeline, entries []Entry) error {
 	for i := range entries {
 		e := &entries[i]
 		var err error
+		if e.IsMessage() && e.Undecryptable != "" {
+			continue // nothing to apply; a UI shows the entry's reason
+		}
 		if e.IsMessage() {
 			_, err = t.Apply(e.Envelope())
 		} else if ev, ok := e.TimelineEvent(); ok {

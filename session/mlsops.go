@@ -1,0 +1,563 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	"mimichat/mls"
+	"mimichat/proto"
+)
+
+// Membership of end-to-end encrypted rooms as MLS operations (protocol
+// version 5): each room_op carries its commit (or a leaver's proposals),
+// the relay verifies it against its view of the group and orders it in the
+// room's log, and every member processes it there (openEntryLocked). A
+// commit refused stale_epoch is dropped; the session catches up and makes
+// it again.
+
+// e2eeVersion is the first protocol version with encrypted rooms.
+const e2eeVersion = 5
+
+// encryptNewRooms makes CreateRoom's rooms end-to-end encrypted on a
+// version 5 relay. Off until the relay serves encrypted rooms (it refuses
+// create_room's group_info until then; /work/E2EE.md).
+const encryptNewRooms = false
+
+// commitAttempts bounds the retries of a commit refused stale_epoch.
+const commitAttempts = 8
+
+// randomSlug is a room's local name when the user gave none: an encrypted
+// room's group ID is its URI, so the client names it before the relay does.
+func randomSlug() string {
+	var b [9]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// createEncrypted creates an end-to-end encrypted room: a one-member group
+// whose ID is the room URI, saved before the relay hears of it.
+func (s *Session) createEncrypted(ctx context.Context, c *conn, o CreateRoomOptions) (OpResult, error) {
+	if o.Slug == "" {
+		o.Slug = randomSlug()
+	}
+	uri := roomURI(c.welcome.Domain, o.Slug)
+	g, err := mls.NewGroup(s.device.id, []byte(uri), nil)
+	if err != nil {
+		return OpResult{}, fmt.Errorf("session: create room: %w", err)
+	}
+	rg := newRoomGroup(g)
+	gi, err := g.GroupInfo(true)
+	if err != nil {
+		return OpResult{}, fmt.Errorf("session: create room: %w", err)
+	}
+	suite := uint16(g.CipherSuite())
+	rid := s.rid()
+	f, err := c.request(ctx, rid, &proto.CreateRoom{RID: rid, Room: o.Slug, Name: o.Name, Topic: o.Topic, History: o.History,
+		Join: o.Join, Suite: suite, GroupInfo: gi})
+	if err != nil {
+		return OpResult{}, fmt.Errorf("session: create room: %w", err)
+	}
+	ok, isOK := f.(*proto.OK)
+	if !isOK || ok.Room == "" {
+		return OpResult{}, fmt.Errorf("session: create room: unexpected answer %s", f.FrameType())
+	}
+	if ok.Room != uri {
+		return OpResult{}, fmt.Errorf("session: create room: the relay named it %s, the group is %s", ok.Room, uri)
+	}
+	state, err := rg.save()
+	if err != nil {
+		return OpResult{}, err
+	}
+	s.mu.Lock()
+	err = s.store.SaveGroup(uri, state)
+	if err == nil {
+		rg.dirty = false
+		s.groups[uri] = rg
+		s.markEncryptedLocked(uri, suite)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return OpResult{}, err
+	}
+	if err := s.subscribe(ctx, c, ok.Room); err != nil {
+		return OpResult{}, fmt.Errorf("session: subscribe new room %s: %w", ok.Room, err)
+	}
+	return OpResult{Room: ok.Room, Seq: ok.Seq, Time: msTime(ok.TS)}, nil
+}
+
+// encryptedGroup returns room's group when room is encrypted (nil, nil for
+// a plaintext room), or an error when this device has no usable state.
+func (s *Session) encryptedGroup(room string) (*roomGroup, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.isEncryptedLocked(room) {
+		return nil, nil
+	}
+	rg, err := s.groupLocked(room)
+	switch {
+	case err != nil:
+		return nil, err
+	case rg == nil:
+		return nil, fmt.Errorf("session: %s: this device holds no keys of the room", room)
+	case rg.broken != "":
+		return nil, fmt.Errorf("session: %s: this device's state of the room is out of step (%s); it rejoins", room, rg.broken)
+	case !rg.g.Active():
+		return nil, fmt.Errorf("session: %s: this device is no longer in the room's group", room)
+	}
+	return rg, nil
+}
+
+// commitOp makes a commit with make (under s.mu), sends it in op and, on
+// stale_epoch, drops it, waits for the group to catch up and makes it
+// again. make returns ok false when there is nothing to commit.
+func (s *Session) commitOp(ctx context.Context, room string, op proto.RoomOp,
+	make func(rg *roomGroup) (opts mls.CommitOptions, ok bool, err error)) (OpResult, error) {
+	for attempt := 0; ; attempt++ {
+		rg, err := s.encryptedGroup(room)
+		if err != nil {
+			return OpResult{}, err
+		}
+		s.mu.Lock()
+		opts, do, err := make(rg)
+		var res *mls.CommitResult
+		if err == nil && do {
+			res, err = rg.g.Commit(opts)
+			if err == nil {
+				rg.pendingAt = time.Now()
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return OpResult{}, fmt.Errorf("session: %s %s: %w", op.Op, room, err)
+		}
+		next := op
+		if do {
+			next.MLS, next.Welcome, next.GroupInfo = res.Commit, res.Welcome, res.GroupInfo
+		}
+		out, err := s.roomOp(ctx, next)
+		if err == nil || !do {
+			return out, err
+		}
+		var re *RelayError
+		offline := !errors.As(err, &re)
+		if !offline {
+			s.mu.Lock()
+			rg.g.ClearPendingCommit()
+			rg.pendingAt = time.Time{}
+			s.mu.Unlock()
+		}
+		if offline || re.Code != proto.CodeStaleEpoch || attempt+1 >= commitAttempts {
+			return out, err
+		}
+		if err := s.waitEpoch(ctx, room, re.Epoch); err != nil {
+			return out, fmt.Errorf("session: %s %s: catching up to epoch %d: %w", op.Op, room, re.Epoch, err)
+		}
+	}
+}
+
+// waitEpoch waits until room's group has reached epoch.
+func (s *Session) waitEpoch(ctx context.Context, room string, epoch uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		rg, _ := s.groupLocked(room)
+		var at uint64
+		var broken string
+		if rg != nil {
+			at, broken = rg.g.Epoch(), rg.broken
+		}
+		s.mu.Unlock()
+		switch {
+		case rg == nil:
+			return fmt.Errorf("no group state")
+		case broken != "":
+			return fmt.Errorf("out of step: %s", broken)
+		case at >= epoch:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// inviteEncrypted claims a KeyPackage of each of user's devices, commits
+// their Adds and sends the invite with the commit, its Welcome and the new
+// GroupInfo. The claimed KeyPackages serve every retry.
+func (s *Session) inviteEncrypted(ctx context.Context, room, user string) (OpResult, error) {
+	km, err := s.ClaimKeyPackages(ctx, user)
+	if err != nil {
+		return OpResult{}, err
+	}
+	var kps [][]byte
+	for _, d := range km.Devices {
+		if len(d.KeyPackage) > 0 {
+			kps = append(kps, d.KeyPackage)
+		}
+	}
+	if len(kps) == 0 {
+		return OpResult{}, fmt.Errorf("session: invite %s to %s: no KeyPackage of theirs to add (%s)", user, room, km.Status)
+	}
+	return s.commitOp(ctx, room, proto.RoomOp{Room: room, Op: proto.KindInvite, Target: user},
+		func(rg *roomGroup) (mls.CommitOptions, bool, error) {
+			return mls.CommitOptions{Add: kps}, true, nil
+		})
+}
+
+// removeEncrypted kicks or bans user with a commit removing all of their
+// leaves (none: the op alone).
+func (s *Session) removeEncrypted(ctx context.Context, op proto.RoomOp) (OpResult, error) {
+	return s.commitOp(ctx, op.Room, op, func(rg *roomGroup) (mls.CommitOptions, bool, error) {
+		leaves := rg.leavesOf(op.Target)
+		return mls.CommitOptions{Remove: leaves}, len(leaves) > 0, nil
+	})
+}
+
+// leaveEncrypted leaves with this device's SelfRemove and Remove proposals
+// of the user's other devices; the next committer commits them. This
+// device then forgets the group.
+func (s *Session) leaveEncrypted(ctx context.Context, room string) (OpResult, error) {
+	for attempt := 0; ; attempt++ {
+		rg, err := s.encryptedGroup(room)
+		if err != nil {
+			// No usable group: leave the room policy alone; the
+			// others remove the leaves.
+			return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindLeave})
+		}
+		s.mu.Lock()
+		self, err := rg.g.ProposeSelfRemove()
+		var removes [][]byte
+		for _, leaf := range rg.leavesOf(s.opts.User) {
+			if err != nil || leaf == rg.g.LeafIndex() {
+				continue
+			}
+			var p []byte
+			if p, err = rg.g.ProposeRemove(leaf); err == nil {
+				removes = append(removes, p)
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return OpResult{}, fmt.Errorf("session: leave %s: %w", room, err)
+		}
+		out, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindLeave, MLS: self, Proposals: removes})
+		var re *RelayError
+		if err != nil && errors.As(err, &re) && re.Code == proto.CodeStaleEpoch && attempt+1 < commitAttempts {
+			if err := s.waitEpoch(ctx, room, re.Epoch); err != nil {
+				return out, fmt.Errorf("session: leave %s: %w", room, err)
+			}
+			continue
+		}
+		if err == nil {
+			s.forgetGroup(room)
+		}
+		return out, err
+	}
+}
+
+// forgetGroup drops room's group state (this device left).
+func (s *Session) forgetGroup(room string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.groups, room)
+	if err := s.store.DeleteGroup(room); err != nil {
+		s.q.push(ErrorEvent{err})
+	}
+}
+
+// joinEncrypted accepts an invitation by the Welcome stored for this device
+// (then the join op carries no commit), or joins by external commit from
+// the room's GroupInfo (an open room, or no Welcome). The room's cache
+// restarts at the point the group state begins.
+func (s *Session) joinEncrypted(ctx context.Context, c *conn, room string) (OpResult, error) {
+	s.mu.Lock()
+	rg, _ := s.groupLocked(room)
+	s.mu.Unlock()
+	if rg == nil && !s.encryptedRoom(room) {
+		// The invitation may be newer than the room list: ask.
+		rid := s.rid()
+		if f, err := c.request(ctx, rid, &proto.Rooms{RID: rid}); err == nil {
+			if list, ok := f.(*proto.RoomList); ok {
+				s.applyRoomList(list.Rooms)
+			}
+		}
+	}
+	if (rg == nil || rg.broken != "") && s.encryptedRoom(room) {
+		joined, err := s.joinFromWelcomes(ctx, c, room)
+		if err != nil {
+			return OpResult{}, err
+		}
+		if !joined {
+			return s.joinExternal(ctx, c, room, proto.KindJoin)
+		}
+	}
+	res, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindJoin})
+	if err != nil {
+		return res, err
+	}
+	return res, s.subscribe(ctx, c, room)
+}
+
+// joinFromWelcomes fetches the Welcomes stored for this device and joins
+// the groups it can (room's, and any other room it was invited to); joined
+// reports whether room's group now exists.
+func (s *Session) joinFromWelcomes(ctx context.Context, c *conn, room string) (joined bool, err error) {
+	rid := s.rid()
+	f, err := c.request(ctx, rid, &proto.Welcomes{RID: rid, Device: s.device.uri})
+	if err != nil {
+		return false, fmt.Errorf("session: welcomes: %w", err)
+	}
+	list, ok := f.(*proto.WelcomeList)
+	if !ok {
+		return false, fmt.Errorf("session: welcomes: unexpected answer %s", f.FrameType())
+	}
+	for _, w := range list.Welcomes {
+		if w.Room != room {
+			continue
+		}
+		if err := s.acceptWelcome(w.Room, w.Seq, w.Welcome); err != nil {
+			s.q.push(ErrorEvent{err})
+			continue
+		}
+		joined = true
+	}
+	return joined, nil
+}
+
+// acceptWelcome joins room's group from a Welcome sent for this device,
+// made by the invite at seq: the cached run of the room restarts after seq
+// (the group's state begins there). The KeyPackage it used is deleted
+// unless it is the last-resort one.
+func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
+	refs, err := mls.WelcomeRecipients(welcome)
+	if err != nil {
+		return fmt.Errorf("session: welcome to %s: %w", room, err)
+	}
+	for _, ref := range refs {
+		kpb, ok := s.KeyPackageBundle(ref)
+		if !ok {
+			continue
+		}
+		g, err := mls.JoinFromWelcome(welcome, kpb, mls.JoinOptions{})
+		if err != nil {
+			return fmt.Errorf("session: welcome to %s: %w", room, err)
+		}
+		if string(g.GroupID()) != room {
+			return fmt.Errorf("session: welcome to %s is for group %q", room, g.GroupID())
+		}
+		if err := s.installGroup(room, newRoomGroup(g), seq); err != nil {
+			return err
+		}
+		return s.keys.used(ref)
+	}
+	return fmt.Errorf("session: welcome to %s names none of this device's KeyPackages", room)
+}
+
+// installGroup makes rg room's group, whose state follows the log after
+// seq: the room's cached run restarts there, and both are saved together.
+func (s *Session) installGroup(room string, rg *roomGroup, seq uint64) error {
+	state, err := rg.save()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.rooms[room]
+	if !ok {
+		r = &roomSync{Room: Room{ID: room, State: proto.StateInvited, Low: 1}}
+		s.rooms[room] = r
+	}
+	if r.Cursor != seq {
+		r.Cursor, r.Low = seq, seq+1
+		r.Head = max(r.Head, seq)
+		r.held = nil
+	}
+	if err := s.store.SaveRoom(r.Room); err != nil {
+		return err
+	}
+	if err := s.store.SaveGroup(room, state); err != nil {
+		return err
+	}
+	rg.dirty = false
+	s.groups[room] = rg
+	s.markEncryptedLocked(room, uint16(rg.g.CipherSuite()))
+	return nil
+}
+
+// joinExternal joins room's group by external commit from the relay's
+// GroupInfo, committing the relay's pending SelfRemoves, and sends it with
+// op (join for a new member of an open room, commit for a device of a user
+// already in the room). A device with a stale state rejoins the same way.
+func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op proto.Kind) (OpResult, error) {
+	for attempt := 0; ; attempt++ {
+		rid := s.rid()
+		f, err := c.request(ctx, rid, &proto.GetGroupInfo{RID: rid, Room: room})
+		if err != nil {
+			return OpResult{}, fmt.Errorf("session: group info of %s: %w", room, err)
+		}
+		info, ok := f.(*proto.GroupInfo)
+		if !ok {
+			return OpResult{}, fmt.Errorf("session: group info of %s: unexpected answer %s", room, f.FrameType())
+		}
+		var selfRemoves [][]byte
+		for _, p := range info.Proposals {
+			if isSelfRemove(p) {
+				selfRemoves = append(selfRemoves, p)
+			}
+		}
+		opts := mls.ExternalJoinOptions{SelfRemoves: selfRemoves}
+		s.mu.Lock()
+		if old, _ := s.groupLocked(room); old != nil && old.g.Active() && attempt == 0 {
+			leaf := old.g.LeafIndex() // resync: our stale leaf goes
+			opts.RemoveLeaf = &leaf
+		}
+		s.mu.Unlock()
+		g, commit, err := mls.JoinExternal(info.GroupInfo, s.device.id, opts)
+		if err != nil && opts.RemoveLeaf != nil {
+			opts.RemoveLeaf = nil
+			g, commit, err = mls.JoinExternal(info.GroupInfo, s.device.id, opts)
+		}
+		if err != nil {
+			return OpResult{}, fmt.Errorf("session: external join of %s: %w", room, err)
+		}
+		rg := newRoomGroup(g)
+		gi, err := g.GroupInfo(true)
+		if err != nil {
+			return OpResult{}, err
+		}
+		res, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: op, MLS: commit, GroupInfo: gi})
+		var re *RelayError
+		if err != nil && errors.As(err, &re) && re.Code == proto.CodeStaleEpoch && attempt+1 < commitAttempts {
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		// The group begins after our commit's entry.
+		if err := s.installGroup(room, rg, res.Seq); err != nil {
+			return res, err
+		}
+		if op == proto.KindJoin {
+			return res, s.subscribe(ctx, c, room)
+		}
+		return res, nil
+	}
+}
+
+// isSelfRemove reports whether msg is a SelfRemove proposal.
+func isSelfRemove(msg []byte) bool {
+	m, err := mls.ParseMessage(msg)
+	if err != nil || m.Public == nil {
+		return false
+	}
+	c := &m.Public.Content
+	return c.ContentType == mls.ContentProposal && c.Proposal != nil && c.Proposal.Type == mls.ProposalSelfRemove
+}
+
+// scheduleCommitLocked commits the group's pending proposals (a leaver's
+// SelfRemove and Removes) after a short random delay, unless another
+// member's commit gets there first (then ours is refused stale_epoch, or
+// finds nothing left to commit).
+func (s *Session) scheduleCommitLocked(room string) {
+	if s.commitAt[room] {
+		return
+	}
+	s.commitAt[room] = true
+	delay := 50*time.Millisecond + mrand.N(400*time.Millisecond)
+	time.AfterFunc(delay, func() {
+		s.mu.Lock()
+		delete(s.commitAt, room)
+		s.mu.Unlock()
+		if s.ctx.Err() != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		defer cancel()
+		if err := s.commitPending(ctx, room); err != nil && !errors.Is(err, ErrOffline) {
+			var re *RelayError
+			if errors.As(err, &re) && re.Code == proto.CodeStaleEpoch {
+				return // another member committed first
+			}
+			s.q.push(ErrorEvent{fmt.Errorf("session: commit pending proposals of %s: %w", room, err)})
+		}
+	})
+}
+
+// commitPending sends one commit of the pending proposals (if any are
+// still pending) as a commit op.
+func (s *Session) commitPending(ctx context.Context, room string) error {
+	rg, err := s.encryptedGroup(room)
+	if err != nil {
+		return nil // nothing this device can commit
+	}
+	s.mu.Lock()
+	if rg.proposalsEpoch != rg.g.Epoch()+1 {
+		s.mu.Unlock()
+		return nil
+	}
+	res, err := rg.g.Commit(mls.CommitOptions{})
+	if err == nil {
+		rg.pendingAt = time.Now()
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindCommit, MLS: res.Commit, GroupInfo: res.GroupInfo})
+	var re *RelayError
+	if err != nil && errors.As(err, &re) {
+		s.mu.Lock()
+		rg.g.ClearPendingCommit()
+		rg.pendingAt = time.Time{}
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// rejoinLoop rejoins, by external commit, the joined encrypted rooms whose
+// group this device lacks or lost step with, while c lives.
+func (s *Session) rejoinLoop(c *conn) {
+	if c.welcome.V < e2eeVersion {
+		return
+	}
+	for {
+		s.mu.Lock()
+		var rooms []string
+		for id, r := range s.rooms {
+			if r.State != proto.StateJoined {
+				continue
+			}
+			if _, enc := s.encrypted[id]; !enc {
+				continue
+			}
+			rg, _ := s.groupLocked(id)
+			if rg == nil || rg.broken != "" {
+				rooms = append(rooms, id)
+			}
+		}
+		s.mu.Unlock()
+		for _, room := range rooms {
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			_, err := s.joinExternal(ctx, c, room, proto.KindCommit)
+			cancel()
+			if err != nil && c.cause() == nil {
+				s.q.push(ErrorEvent{fmt.Errorf("session: rejoin %s by external commit: %w", room, err)})
+			}
+		}
+		select {
+		case <-c.done:
+			return
+		case <-s.rejoinWake:
+		}
+	}
+}
