@@ -82,7 +82,7 @@ func (cr *cpimReader) message(ls []line) error {
 		if pfx, local, ok := strings.Cut(name, "."); ok {
 			uri, declared := ns[pfx]
 			if !declared {
-				cr.report.Drop("CPIM headers with an undeclared namespace prefix", 1)
+				cr.report.Drop("CPIM header "+h.name+": an undeclared namespace prefix (not carried)", 1)
 				continue
 			}
 			switch {
@@ -91,7 +91,7 @@ func (cr *cpimReader) message(ls []line) error {
 			case uri == "urn:ietf:params:cpim-headers:":
 				name = local
 			default:
-				cr.report.Drop("CPIM extension headers ("+uri+")", 1)
+				cr.report.Drop("CPIM header "+h.name+": extension headers of <"+uri+"> (not carried)", 1)
 				continue
 			}
 		}
@@ -139,9 +139,11 @@ func (cr *cpimReader) message(ls []line) error {
 				req = strings.TrimSpace(req)
 				return bad(*h, fmt.Sprintf("Require: %q is an extension mimichat does not implement (RFC 3862 §3.4: must not process)", req), nil)
 			}
-		case "NS", "cc":
+		case "NS":
+		case "cc":
+			cr.report.Drop("CPIM header cc: copied recipients (the room is the audience)", 1)
 		default:
-			cr.report.Drop("unknown CPIM headers (e.g. "+h.name+")", 1)
+			cr.report.Drop("CPIM header "+h.name+": "+unmappedHeader, 1)
 		}
 	}
 	if it.Sender == "" {
@@ -235,6 +237,7 @@ func (cr *cpimReader) body(hs []header, body []line, p *content.NestedPart, dept
 		return &ImportError{Format: FormatCPIM, Line: no, Rule: "multiparts nested deeper than 8"}
 	}
 	p.Disposition = content.Render
+	cr.unmappedHeaders(hs, "Content-Type", "Content-Disposition", "Content-Language", "Content-Transfer-Encoding")
 	if h, ok := headerValue(hs, "Content-Disposition", true); ok {
 		d, _, _ := strings.Cut(h.value, ";")
 		d = strings.ToLower(strings.TrimSpace(d))
@@ -306,6 +309,7 @@ func (cr *cpimReader) body(hs []header, body []line, p *content.NestedPart, dept
 		if err != nil {
 			return err
 		}
+		cr.unmappedHeaders(ehs, "Content-Type", "Content-Disposition", "Content-Description")
 		if h, ok := headerValue(ehs, "Content-Type", true); ok {
 			p.ContentType = h.value
 		}
@@ -403,4 +407,24 @@ func (cr *cpimReader) notification(body []line, p *content.NestedPart) error {
 	}
 	*p = sb
 	return nil
+}
+
+const unmappedHeader = "headers mimichat does not know (not carried)"
+
+// unmappedHeaders reports each MIME header of hs that is not one of mapped
+// (names case-insensitive, RFC 2045), by name. MIME-Version and
+// Content-Length only frame the entity.
+func (cr *cpimReader) unmappedHeaders(hs []header, mapped ...string) {
+	for _, h := range hs {
+		if strings.EqualFold(h.name, "MIME-Version") || strings.EqualFold(h.name, "Content-Length") {
+			continue
+		}
+		known := false
+		for _, m := range mapped {
+			known = known || strings.EqualFold(h.name, m)
+		}
+		if !known {
+			cr.report.Drop("MIME header "+h.name+": "+unmappedHeader, 1)
+		}
+	}
 }

@@ -130,6 +130,7 @@ func ReadCPIM(r io.Reader, sink func(*Item) error) (*History, *Report, error) {
 	ct, params := contentType(hs)
 	switch {
 	case strings.HasPrefix(ct, "multipart/"):
+		cr.unmappedHeaders(hs, "Content-Type", "Content-Transfer-Encoding")
 		if err := cr.container(lr, params["boundary"], top[0].no); err != nil {
 			return nil, cr.report, err
 		}
@@ -242,8 +243,10 @@ func (cr *cpimReader) part(ls []line) error {
 	ct, params := contentType(hs)
 	switch {
 	case ct == "message/cpim":
+		cr.unmappedHeaders(hs, "Content-Type", "Content-Transfer-Encoding")
 		return cr.message(body)
 	case strings.HasPrefix(ct, "multipart/"):
+		cr.unmappedHeaders(hs, "Content-Type", "Content-Transfer-Encoding")
 		return cr.nested(body, params["boundary"], ls)
 	}
 	cr.report.Drop("non-CPIM parts of a container ("+ct+")", 1)
@@ -326,6 +329,7 @@ func (cr *cpimReader) entity(ls []line) error {
 	}
 	ct, _ := contentType(hs)
 	if ct == "message/cpim" {
+		cr.unmappedHeaders(hs, "Content-Type", "Content-Transfer-Encoding")
 		return cr.message(body)
 	}
 	for _, h := range hs {

@@ -58,6 +58,7 @@ type mimiJSONReader struct {
 	names  map[string]bool
 	chat   rChat
 	last   int64
+	md     mappedDecoder
 }
 
 // ReadMIMIJSON imports draft-rosenberg-mimi-msg-format-00 messages.
@@ -114,7 +115,7 @@ func firstByte(br *bufio.Reader) (byte, error) {
 
 func (jr *mimiJSONReader) decodeOne(dec *json.Decoder, path string) error {
 	var m rMsg
-	if err := dec.Decode(&m); err != nil {
+	if err := decodeMapped(&jr.md, dec, &m, path, jr.report); err != nil {
 		return &ImportError{Format: FormatMIMIJSON, Path: path, Rule: fmt.Sprintf("bad message object near offset %d", dec.InputOffset()), Err: err}
 	}
 	return jr.message(&m, path, 0)

@@ -28,6 +28,21 @@ type vPartyIn struct {
 	UUID       string          `json:"uuid"`
 }
 
+// extraIdentities names the identity fields after the one uri() takes.
+func (p *vPartyIn) extraIdentities() []string {
+	var set []string
+	for _, f := range []struct{ name, v string }{{"im_uri", p.IMURI}, {"imUri", p.IMURIc}, {"tel", p.Tel},
+		{"mailto", p.Mailto}, {"sip", p.SIP}, {"uuid", p.UUID}} {
+		if f.v != "" {
+			set = append(set, f.name)
+		}
+	}
+	if len(set) < 2 {
+		return nil
+	}
+	return set[1:]
+}
+
 func (p *vPartyIn) uri() string {
 	switch {
 	case p.IMURI != "":
@@ -86,6 +101,7 @@ type vconReader struct {
 	report  *Report
 	sink    func(*Item) error
 	index   int
+	md      mappedDecoder
 }
 
 // ReadVCon imports a vCon, handing each item to sink in document order. The
@@ -106,6 +122,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 	var pending []json.RawMessage // dialog seen before parties/room
 	var sawDialog, sawParties, sawPayload, sawRoom bool
 	var payload, subject string
+	seenKeys := map[string]bool{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -113,6 +130,10 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 		}
 		key, _ := t.(string)
 		path := "$." + key
+		if seenKeys[key] {
+			vr.report.Drop(path+": "+duplicateField, 1)
+		}
+		seenKeys[key] = true
 		switch key {
 		case "uuid":
 			if err := dec.Decode(&vr.uuid); err != nil {
@@ -120,7 +141,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			}
 		case "room":
 			var room vRoom
-			if err := dec.Decode(&room); err != nil {
+			if err := decodeMapped(&vr.md, dec, &room, path, vr.report); err != nil {
 				return fail(path, "want a room object", err)
 			}
 			if room.ID == "" {
@@ -133,7 +154,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			vr.mimi, sawRoom = true, true
 		case "parties":
 			var ps []vPartyIn
-			if err := dec.Decode(&ps); err != nil {
+			if err := decodeMapped(&vr.md, dec, &ps, path, vr.report); err != nil {
 				return fail(path, "want an array of party objects", err)
 			}
 			vr.setParties(ps)
@@ -164,7 +185,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 					continue
 				}
 				var d vDialogIn
-				if err := dec.Decode(&d); err != nil {
+				if err := decodeMapped(&vr.md, dec, &d, "$.dialog[]", vr.report); err != nil {
 					return fail(ip, fmt.Sprintf("bad dialog object near offset %d", dec.InputOffset()), err)
 				}
 				if err := vr.dialog(&d, ip); err != nil {
@@ -176,7 +197,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			}
 		case "attachments":
 			var as []vAttachmentIn
-			if err := dec.Decode(&as); err != nil {
+			if err := decodeMapped(&vr.md, dec, &as, path, vr.report); err != nil {
 				return fail(path, "want an array of attachment objects", err)
 			}
 			for i := range as {
@@ -210,6 +231,9 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			if err := dec.Decode(&skip); err != nil {
 				return fail(path, fmt.Sprintf("bad JSON near offset %d", dec.InputOffset()), err)
 			}
+			if !vconFraming[key] {
+				vr.report.Drop(path+": "+unmappedField, 1)
+			}
 		}
 	}
 	if _, err := dec.Token(); err != nil {
@@ -240,6 +264,7 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 		if err := json.Unmarshal(raw, &d); err != nil {
 			return fail(ip, "bad dialog object", err)
 		}
+		unmappedFields(raw, schemaFor[vDialogIn](), "$.dialog[]", vr.report)
 		if err := vr.dialog(&d, ip); err != nil {
 			return nil, vr.report, err
 		}
@@ -301,6 +326,11 @@ func (vr *vconReader) setParties(ps []vPartyIn) {
 		var role string
 		if json.Unmarshal(p.Role, &role) == nil {
 			m.Role = role
+		} else if len(p.Role) > 0 && string(p.Role) != "null" {
+			vr.report.Drop("$.parties[].role: roles that are not a string", 1)
+		}
+		for _, extra := range p.extraIdentities() {
+			vr.report.Drop("$.parties[]."+extra+": identities of a party beyond the first (the party is its first: im_uri, tel, mailto, sip, uuid)", 1)
 		}
 		if p.Thumbprint != "" {
 			m.Thumbprints = []string{p.Thumbprint}
@@ -337,4 +367,72 @@ var unkeptObjects = map[string]string{
 	"redacted": "the reference to the less redacted vCon",
 	"amended":  "the reference to the vCon this one amends",
 	"appended": "the reference to the vCon this one appends to (legacy)",
+}
+
+// vconFraming are the top-level members that describe the file rather than
+// the room's history (the syntax version, the extensions it uses, when it
+// was made): read or checked, not kept, and not a loss. The JWS members of a
+// signed vCon are its framing too; that the signature is not verified is
+// noted.
+var vconFraming = map[string]bool{"vcon": true, "created_at": true, "updated_at": true, "extensions": true,
+	"signatures": true, "header": true}
+
+// mappedDecoder decodes values one at a time out of a stream and reports
+// the fields of each that its Go type does not map. It keeps its buffers
+// and its second decoder between values: a 100,000-message file would
+// otherwise allocate a copy and a decoder state per dialog object.
+type mappedDecoder struct {
+	raw  json.RawMessage
+	src  bytes.Reader
+	dec  *json.Decoder
+	path []byte
+}
+
+// decodeMapped decodes the next value of dec into v and reports the fields
+// of it that v's type does not map (path: where the value is).
+func decodeMapped[T any](md *mappedDecoder, dec *json.Decoder, v *T, path string, rep *Report) error {
+	md.raw = md.raw[:0]
+	if err := dec.Decode(&md.raw); err != nil {
+		return err
+	}
+	md.src.Reset(md.raw)
+	if md.dec == nil {
+		md.dec = json.NewDecoder(&md.src)
+	}
+	if err := md.dec.Decode(v); err != nil {
+		md.dec = nil // its state is the failed value's
+		return err
+	}
+	md.path = walkFields(md.raw, schemaFor[T](), genericPath(path), rep, md.path)
+	return nil
+}
+
+// genericPath writes a path's array indices as [].
+func genericPath(p string) string {
+	if !strings.Contains(p, "[") || !hasIndex(p) {
+		return p
+	}
+	var b strings.Builder
+	skip := false
+	for _, r := range p {
+		switch {
+		case r == '[':
+			skip = true
+			b.WriteString("[]")
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hasIndex(p string) bool {
+	for i := 0; i+1 < len(p); i++ {
+		if p[i] == '[' && p[i+1] != ']' {
+			return true
+		}
+	}
+	return false
 }

@@ -52,6 +52,9 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 	if err != nil {
 		return bad(".start", "want an RFC 3339 time", err)
 	}
+	if d.Duration != nil && *d.Duration != 0 {
+		vr.report.Drop("$.dialog[].duration: non-zero durations of text dialogs (a message is an instant)", 1)
+	}
 	it := &Item{Seq: d.HubSeq, Time: ms}
 	tombstone := d.Type == "tombstone" || d.Status != ""
 	if d.Originator != nil {
