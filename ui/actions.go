@@ -27,6 +27,7 @@ func (m *Model) switchRoom(i int) {
 		cur.sel = -1
 	}
 	m.cur = i
+	m.rooms[i].lineSeq = m.rooms[i].readSeq // the line marks what is new since the last visit
 	m.comp.comp = completion{}
 	if m.focus == keys.Timeline {
 		m.focus = keys.Composer

@@ -122,12 +122,17 @@ func New(opt Options) (*Model, error) {
 		usage: map[string]int{}, typingSent: map[string]time.Time{}}
 	m.people = &render.People{Me: m.me, Names: opt.Names}
 	m.comp = newComposer(th)
+	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
 	for _, info := range m.s.Rooms() {
 		r := m.addRoom(info)
 		if es, err := m.s.Recent(info.ID, opt.History); err == nil {
 			r.applyEntries(es, m.me)
 		}
 		r.low = lowSeq(r, info)
+		if mk, ok := marks[info.ID]; ok {
+			r.readSeq, r.lineSeq = mk.Seq, mk.Seq
+			r.restoreRead(mk.At)
+		}
 	}
 	m.loadOutbox()
 	for i, r := range m.rooms {

@@ -37,6 +37,10 @@ type room struct {
 	loading  bool
 	noOlder  bool
 	knocks   int
+	// readSeq is the hub seq the room is read to (saved in the cache);
+	// lineSeq is what it was when the user opened the room: the "new
+	// messages" line goes above the first row after it
+	readSeq, lineSeq uint64
 	// removed says why the user is no longer in the room ("Alice removed
 	// you: spam"); the composer is replaced by it. "" while a member.
 	removed string

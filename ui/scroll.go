@@ -279,6 +279,8 @@ func (m *Model) onHistory(msg historyMsg) tea.Cmd {
 	if wasRead && r.tl.Len() > 0 {
 		it := r.tl.At(r.tl.Len() - 1)
 		_ = r.tl.MarkRead(it.Current, m.now().UnixMilli())
+	} else {
+		r.restoreRead(m.now()) // a fresh timeline: the older page is read up to the saved position
 	}
 	return nil
 }

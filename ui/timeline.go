@@ -16,6 +16,8 @@ type rowSource struct {
 	n    int
 	row  func(i int) render.Message
 	time func(i int) (time.Time, bool) // ok=false: no day separator logic
+	// newAt is the row the "new messages" line goes above (-1: none)
+	newAt int
 }
 
 // roomSource lists room r's main-timeline rows (threads folded, see
@@ -25,7 +27,8 @@ func (m *Model) roomSource(r *room, v content.View) rowSource {
 	tn := r.main.len()
 	pend := r.mainPending()
 	return rowSource{
-		n: tn + len(pend),
+		n:     tn + len(pend),
+		newAt: newLineAt(r, v),
 		row: func(i int) render.Message {
 			if i >= tn {
 				return m.pendingRow(v, pend[i-tn])
@@ -133,7 +136,8 @@ func (m *Model) threadItem(r *room, v content.View, i int) content.Item {
 func (m *Model) threadSource(r *room, v content.View) rowSource {
 	n, item, pend := m.threadRows(r, v)
 	return rowSource{
-		n: n + len(pend),
+		n:     n + len(pend),
+		newAt: -1,
 		row: func(i int) render.Message {
 			if i >= n {
 				rm := m.pendingRow(v, pend[i-n])
@@ -265,6 +269,9 @@ func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
 	lines := m.cache.Render(&rm, w, m.th)
 	if len(lines) == 0 {
 		return nil
+	}
+	if i == src.newAt {
+		lines = append([]string{m.newMessagesLine(w)}, lines...)
 	}
 	t, ok := src.time(i)
 	if !ok {

@@ -133,8 +133,14 @@ func (m *Model) markSeen() tea.Cmd {
 	if r == nil || m.blurred || r.tl.Len() == 0 || (r.bottom >= 0 && r.bottom < r.mainLen()-1) || r.thread != "" {
 		return nil
 	}
+	var save tea.Cmd
+	if r.last > r.readSeq {
+		// everything applied has been on screen: the position survives a restart
+		r.readSeq = r.last
+		save = saveReadMark(m.s, r.id, r.last, m.now())
+	}
 	if r.tl.Unread() == 0 {
-		return nil
+		return save
 	}
 	var read []content.StatusEntry
 	var newest content.MessageID
@@ -156,13 +162,13 @@ func (m *Model) markSeen() tea.Cmd {
 		}
 	})
 	if newest.IsZero() {
-		return nil
+		return save
 	}
 	_ = r.tl.MarkRead(newest, m.now().UnixMilli())
 	if len(read) > 0 && !m.opt.NoReadReceipts && m.roomAllowsReadReceipts(r) {
-		return m.sendReport(r, read)
+		return tea.Batch(save, m.sendReport(r, read))
 	}
-	return nil
+	return save
 }
 
 func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {

@@ -27,8 +27,9 @@ type paneKey struct {
 	threadOf                      [32]byte
 	theme                         string
 	pendingVer                    int
-	tick                          int64 // the second, while a countdown is running
-	day                           int   // "Today" changes at midnight
+	tick                          int64  // the second, while a countdown is running
+	day                           int    // "Today" changes at midnight
+	lineSeq                       uint64 // where the "new messages" line goes
 }
 
 type paneCache struct {
@@ -43,7 +44,7 @@ type paneCache struct {
 func (m *Model) timelinePane(r *room, w, h int) []string {
 	now := m.now()
 	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, skip: r.skip, sel: -1, tsel: -1, thread: r.thread,
-		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, day: now.YearDay()}
+		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, lineSeq: r.lineSeq, day: now.YearDay()}
 	if m.focus == keys.Timeline {
 		k.sel, k.tsel = r.sel, r.tsel
 	}
