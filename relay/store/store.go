@@ -43,7 +43,10 @@ type Store interface {
 	// reference to b or its slices after it returns): when it returns nil
 	// everything in b survives a crash; when it returns an error nothing of
 	// b is stored. Rooms and members are upserted in order, then events
-	// appended in order. An event whose room is neither stored nor in
+	// appended in order, then groups upserted, Welcomes stored (one per
+	// device, room and seq; a second is ErrDuplicate) and DropWelcomes
+	// deleted, in that order. A group of a room neither stored nor in
+	// b.Rooms is ErrNotFound. An event whose room is neither stored nor in
 	// b.Rooms is ErrNotFound; one whose Seq is not its room's last seq + 1,
 	// or whose TS is below the room's last TS, is ErrConflict; one whose Key
 	// is already in its room (stored or earlier in b) is ErrDuplicate.
@@ -80,6 +83,9 @@ type Store interface {
 
 	// KeyPackageDirectory: devices and their KeyPackages (keypackages.go).
 	KeyPackageDirectory
+	// GroupDirectory: encrypted rooms' Welcomes and KeyPackage owners
+	// (groups.go).
+	GroupDirectory
 
 	// Close makes everything durable and releases the backend.
 	Close() error
@@ -142,18 +148,23 @@ type Member struct {
 	JoinSeq uint64 // seq of the event that began the current membership
 }
 
-// RoomState is a room as LoadRooms returns it.
+// RoomState is a room as LoadRooms returns it. Group is the MLS group of an
+// encrypted room, nil for a plaintext one.
 type RoomState struct {
 	Room
 	Last    Stamp
 	Members []Member
+	Group   *Group
 }
 
 // Batch is what one group commit stores.
 type Batch struct {
-	Rooms   []Room
-	Members []Member
-	Events  []Event
+	Rooms        []Room
+	Members      []Member
+	Events       []Event
+	Groups       []Group    // encrypted rooms' groups, upserted by room
+	Welcomes     []Welcome  // Welcomes to store
+	DropWelcomes []RoomUser // memberships whose Welcomes to delete
 }
 
 // User is one account.

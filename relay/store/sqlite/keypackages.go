@@ -67,6 +67,11 @@ func (s *Store) PutKeyPackages(ctx context.Context, d store.Device, kps []store.
 			VALUES(?,?,?,?,?,?) ON CONFLICT(ref) DO NOTHING`, kp.Ref, d.URI, kp.Suite, kp.LastResort, kp.NotAfter.Unix(), kp.Data); err != nil {
 			return fail(err)
 		}
+		// The ref outlives a claim: a Welcome names it (KeyPackageOwner).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO key_package_refs(ref, device, user, not_after) VALUES(?,?,?,?)
+			ON CONFLICT(ref) DO NOTHING`, kp.Ref, d.URI, d.User, kp.NotAfter.Unix()); err != nil {
+			return fail(err)
+		}
 	}
 	st, err := deviceStatus(ctx, tx, d.URI, now)
 	if err != nil {
@@ -116,6 +121,10 @@ func (s *Store) ClaimKeyPackages(ctx context.Context, user string, suite uint16,
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM key_packages WHERE not_after<=? AND device IN (SELECT uri FROM devices WHERE user=?)`,
 		now.Unix(), user); err != nil {
+		return fail(err)
+	}
+	// A Welcome to an expired KeyPackage cannot be valid: forget its ref.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM key_package_refs WHERE not_after<=? AND user=?`, now.Unix(), user); err != nil {
 		return fail(err)
 	}
 	devices, err := deviceURIs(ctx, tx, user)
@@ -222,6 +231,9 @@ func (s *Store) RemoveDevice(ctx context.Context, user, device string) error {
 		return fail(store.ErrNotFound)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM key_packages WHERE device=?`, device); err != nil {
+		return fail(err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM key_package_refs WHERE device=?`, device); err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {

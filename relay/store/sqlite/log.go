@@ -73,6 +73,9 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite store: load heads: %w", err)
 	}
+	if err := s.loadGroups(ctx, out, at); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -159,6 +162,9 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 			return fmt.Errorf("sqlite store: insert event %s #%d: %w", e.Room, e.Seq, err)
 		}
 		heads[e.Room] = store.Stamp{Seq: e.Seq, TS: e.TS}
+	}
+	if err := appendGroups(ctx, tx, b, known); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: commit: %w", err)

@@ -87,6 +87,9 @@ func migrate(db *sql.DB) error {
 	if _, err := tx.Exec(checkMarksTable); err != nil {
 		return fmt.Errorf("check marks table: %w", err)
 	}
+	if _, err := tx.Exec(groupTables); err != nil {
+		return fmt.Errorf("group tables: %w", err)
+	}
 	return tx.Commit()
 }
 

@@ -41,6 +41,9 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"KeyPackagesOutcomes", testKeyPackagesOutcomes},
 		{"Devices", testDevices},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"Groups", testGroups},
+		{"Welcomes", testWelcomes},
+		{"KeyPackageOwner", testKeyPackageOwner},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
 	}

@@ -1,0 +1,144 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"mimichat/relay/store"
+)
+
+// groupTables hold end-to-end encrypted rooms (protocol version 5): each
+// encrypted room's MLS group as the relay follows it, Welcomes waiting for
+// devices, and which device uploaded each KeyPackage (kept after a claim,
+// so a Welcome naming the KeyPackageRef can be routed). Created by migrate
+// after the KeyPackage tables.
+const groupTables = `
+CREATE TABLE IF NOT EXISTS groups(
+	room TEXT PRIMARY KEY,
+	suite INTEGER NOT NULL,
+	epoch INTEGER NOT NULL,
+	state BLOB NOT NULL,
+	group_info BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS welcomes(
+	device TEXT NOT NULL,
+	room TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	user TEXT NOT NULL,
+	data BLOB NOT NULL,
+	created INTEGER NOT NULL,
+	PRIMARY KEY(device, room, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS welcomes_by_member ON welcomes(room, user);
+CREATE INDEX IF NOT EXISTS welcomes_by_created ON welcomes(created);
+CREATE TABLE IF NOT EXISTS key_package_refs(
+	ref BLOB PRIMARY KEY,
+	device TEXT NOT NULL,
+	user TEXT NOT NULL,
+	not_after INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS key_package_refs_by_device ON key_package_refs(device);
+`
+
+// appendGroups stores b's groups, Welcomes and Welcome deletions inside
+// AppendBatch's transaction; known reports whether a room exists.
+func appendGroups(ctx context.Context, tx *sql.Tx, b store.Batch, known func(string) (store.Stamp, error)) error {
+	for _, g := range b.Groups {
+		if _, err := known(g.Room); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO groups(room, suite, epoch, state, group_info) VALUES(?,?,?,?,?)
+			ON CONFLICT(room) DO UPDATE SET suite=excluded.suite, epoch=excluded.epoch, state=excluded.state,
+			group_info=excluded.group_info`, g.Room, g.Suite, g.Epoch, g.State, g.GroupInfo)
+		if err != nil {
+			return fmt.Errorf("sqlite store: upsert group of %s: %w", g.Room, err)
+		}
+	}
+	for _, w := range b.Welcomes {
+		_, err := tx.ExecContext(ctx, `INSERT INTO welcomes(device, room, seq, user, data, created) VALUES(?,?,?,?,?,?)`,
+			w.Device, w.Room, w.Seq, w.User, w.Data, w.Created.UnixMilli())
+		if err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("sqlite store: welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
+			}
+			return fmt.Errorf("sqlite store: store welcome for %s: %w", w.Device, err)
+		}
+	}
+	for _, d := range b.DropWelcomes {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM welcomes WHERE room=? AND user=?`, d.Room, d.User); err != nil {
+			return fmt.Errorf("sqlite store: drop welcomes of %s in %s: %w", d.User, d.Room, err)
+		}
+	}
+	return nil
+}
+
+// loadGroups attaches each encrypted room's group to its state.
+func (s *Store) loadGroups(ctx context.Context, out []store.RoomState, at map[string]int) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT room, suite, epoch, state, group_info FROM groups`)
+	if err != nil {
+		return fmt.Errorf("sqlite store: load groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g store.Group
+		if err := rows.Scan(&g.Room, &g.Suite, &g.Epoch, &g.State, &g.GroupInfo); err != nil {
+			return fmt.Errorf("sqlite store: load groups: %w", err)
+		}
+		if i, ok := at[g.Room]; ok {
+			out[i].Group = &g
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store: load groups: %w", err)
+	}
+	return nil
+}
+
+// Welcomes reads the Welcomes stored for device.
+func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT room, seq, user, data, created FROM welcomes WHERE device=? ORDER BY room, seq`, device)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
+	}
+	defer rows.Close()
+	out := []store.Welcome{}
+	for rows.Next() {
+		w := store.Welcome{Device: device}
+		var created int64
+		if err := rows.Scan(&w.Room, &w.Seq, &w.User, &w.Data, &created); err != nil {
+			return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
+		}
+		w.Created = time.UnixMilli(created)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
+	}
+	return out, nil
+}
+
+// DeleteWelcomesBefore deletes Welcomes stored before t.
+func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM welcomes WHERE created<?`, t.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// KeyPackageOwner finds the device that uploaded the KeyPackage ref.
+func (s *Store) KeyPackageOwner(ctx context.Context, ref []byte) (store.Device, error) {
+	var d store.Device
+	var created int64
+	err := s.r.QueryRowContext(ctx, `SELECT r.device, r.user, coalesce(d.created, 0) FROM key_package_refs r
+		LEFT JOIN devices d ON d.uri=r.device WHERE r.ref=?`, ref).Scan(&d.URI, &d.User, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("sqlite store: key package ref %x: %w", ref, store.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("sqlite store: key package ref %x: %w", ref, err)
+	}
+	d.Created = time.UnixMilli(created)
+	return d, nil
+}
