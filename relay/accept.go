@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"mimichat/mls"
 	"mimichat/proto"
 )
 
@@ -22,13 +23,18 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered
 	}
 	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
-	user, v, tokenHash, err := s.hello(ws, bearer(r))
+	user, v, device, tokenHash, err := s.hello(ws, bearer(r))
 	if err != nil {
 		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)
 		ws.Close()
 		return
 	}
-	c := &conn{srv: s, ws: ws, user: user, v: v, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
+	if v >= e2eeVersion {
+		// MLS handshakes of large rooms (a Welcome and a GroupInfo with
+		// the ratchet tree) exceed max_frame: see conn.maxFrame.
+		ws.SetReadLimit(int64(max(4*s.cfg.MaxFrame, s.cfg.MaxHandshakeFrame+4<<10)))
+	}
+	c := &conn{srv: s, ws: ws, user: user, v: v, device: device, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
 		inflight: make(chan struct{}, s.cfg.MaxInflight),
 		done:     make(chan struct{}), rooms: map[*room]struct{}{},
 		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
@@ -94,18 +100,19 @@ func rateOf(r float64) uint64 {
 }
 
 // hello reads the first frame and returns the authenticated user URI, the
-// protocol version the connection speaks and the token's hash (rechecked
+// protocol version the connection speaks, the device the hello named
+// (version 5, checked to be the user's) and the token's hash (rechecked
 // while the connection lives: watchTokens). On failure it has already
 // sent a fatal error frame.
-func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, []byte, error) {
+func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v uint64, device string, tokenHash []byte, err error) {
 	ws.SetReadDeadline(time.Now().Add(helloTimeout))
 	mt, rd, err := ws.NextReader()
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("no hello: %w", err)
+		return "", 0, "", nil, fmt.Errorf("no hello: %w", err)
 	}
 	data, tooBig, err := readFrame(rd, s.cfg.MaxFrame)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("no hello: %w", err)
+		return "", 0, "", nil, fmt.Errorf("no hello: %w", err)
 	}
 	var f proto.Frame
 	if !tooBig && mt == websocket.BinaryMessage {
@@ -119,9 +126,9 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 		if errors.As(err, &pe) {
 			reason += " (" + pe.Error() + ")"
 		}
-		return "", 0, nil, refuseHello(ws, proto.CodeAuthRequired, reason)
+		return "", 0, "", nil, refuseHello(ws, proto.CodeAuthRequired, reason)
 	case h.V < proto.MinVersion || h.V > proto.Version:
-		return "", 0, nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
+		return "", 0, "", nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
 	}
 	token := h.Token
 	if token == "" {
@@ -129,15 +136,24 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (string, uint64, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
 	defer cancel()
-	user, err := authenticate(ctx, s.db, token)
+	user, err = authenticate(ctx, s.db, token)
 	if err != nil {
-		return "", 0, nil, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
+		return "", 0, "", nil, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
 	}
 	if user == "" {
-		return "", 0, nil, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+		return "", 0, "", nil, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+	}
+	if h.Device != "" {
+		d, err := mls.ParseDeviceURI(h.Device)
+		switch {
+		case err != nil:
+			return "", 0, "", nil, refuseHello(ws, proto.CodeBadField, fmt.Sprintf("device: %v", err))
+		case d.UserURI() != user:
+			return "", 0, "", nil, refuseHello(ws, proto.CodeForbidden, fmt.Sprintf("device %s is not a device of %s", h.Device, user))
+		}
 	}
 	ws.SetReadDeadline(time.Time{})
-	return user, h.V, hashToken(token), nil
+	return user, h.V, h.Device, hashToken(token), nil
 }
 
 // refuseHello writes a fatal error frame and a close message directly (the

@@ -166,7 +166,7 @@ func expect[T proto.Frame](c *client) T {
 			return v
 		}
 		switch f.(type) {
-		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow:
+		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow, *proto.MLSWelcome:
 			c.stash = append(c.stash, f)
 			continue
 		case *proto.Subscribed:
@@ -208,7 +208,7 @@ func (c *client) op(room string, op proto.Kind, target string, mod ...func(*prot
 			return v, nil
 		case *proto.ErrorFrame:
 			return nil, v
-		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow:
+		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow, *proto.MLSWelcome:
 			c.stash = append(c.stash, v)
 		}
 	}
@@ -264,7 +264,7 @@ func (c *client) subscribe(room string, since uint64) *proto.Subscribed {
 			return v
 		case *proto.ErrorFrame:
 			c.t.Fatalf("%s subscribe %s: %s: %s", c.user, room, v.Code, v.Reason)
-		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow:
+		case *proto.Event, *proto.Signal, *proto.Notice, *proto.KeyPackagesLow, *proto.MLSWelcome:
 			c.stash = append(c.stash, v)
 		}
 	}

@@ -45,7 +45,10 @@ type conn struct {
 	cork *corkConn // nil if the connection cannot batch writes
 	user string
 	v    uint64 // protocol version spoken (proto.MinVersion..proto.Version)
-	log  *slog.Logger
+	// device is the device URI the hello named (version 5), or "": the
+	// connection gets the mls_welcome frames of that device.
+	device string
+	log    *slog.Logger
 
 	queue    chan outItem
 	inflight chan struct{} // one token per request at the writer

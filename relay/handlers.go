@@ -29,9 +29,12 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.ws.SetReadDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
-		data, tooBig, err := readFrame(rd, c.srv.cfg.MaxFrame)
+		data, tooBig, err := readFrame(rd, c.maxFrame())
 		if err != nil {
 			return
+		}
+		if !tooBig && len(data) > c.srv.cfg.MaxFrame && !handshakeFrame(data) {
+			tooBig = true // only create_room and room_op may carry MLS handshakes beyond max_frame
 		}
 		if c.closing.Load() {
 			continue // closed for a fatal error: drain until the close is written
@@ -58,6 +61,27 @@ func (c *conn) readLoop() {
 	}
 }
 
+// maxFrame is the largest frame the connection may send: version 5
+// connections may send MLS handshakes (a Welcome and a GroupInfo with the
+// ratchet tree) up to MaxHandshakeFrame in create_room and room_op.
+func (c *conn) maxFrame() int {
+	if c.v >= e2eeVersion {
+		return max(c.srv.cfg.MaxFrame, c.srv.cfg.MaxHandshakeFrame)
+	}
+	return c.srv.cfg.MaxFrame
+}
+
+// handshakeFrame reports whether data is a create_room or room_op frame.
+func handshakeFrame(data []byte) bool {
+	var v struct {
+		T proto.Type `cbor:"t"`
+	}
+	if cbor.Unmarshal(data, &v) != nil {
+		return false
+	}
+	return v.T == proto.TCreateRoom || v.T == proto.TRoomOp
+}
+
 // peekRID recovers a request id from a frame that failed validation, so
 // the client can tell which request was refused.
 func peekRID(data []byte) uint64 {
@@ -79,9 +103,6 @@ func (c *conn) handle(f proto.Frame) {
 	case *proto.Submit:
 		ref = c.submit(f)
 	case *proto.RoomOp, *proto.CreateRoom:
-		if ref = notYetEncrypted(f); ref != nil {
-			break
-		}
 		// Room operations share the submit rate: each is a stored event.
 		if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 			ref = rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
@@ -97,8 +118,15 @@ func (c *conn) handle(f proto.Frame) {
 				break
 			}
 		}
-		c.toWriter(f, store.Key{})
+		var e2 *e2eeRequest
+		if e2, ref = c.e2eeRequest(f); ref != nil {
+			break
+		}
+		c.toWriterE2EE(f, store.Key{}, e2)
 	case *proto.Subscribe:
+		if ref = c.needE2EEVersion(f.Room); ref != nil {
+			break
+		}
 		if wait, ok := c.srv.limits.subscribe(c.user, time.Now()); !ok {
 			ref = rateLimited(wait, "more than %g subscribes per second", c.srv.cfg.SubscribeRate)
 			break
@@ -108,7 +136,14 @@ func (c *conn) handle(f proto.Frame) {
 		c.srv.hub.unsubscribe(c, f.Room)
 		c.send(&proto.OK{RID: f.RID, Room: f.Room})
 	case *proto.History:
+		if ref = c.needE2EEVersion(f.Room); ref != nil {
+			break
+		}
 		ref = c.read(func() *refusal { return c.history(f) })
+	case *proto.Welcomes:
+		ref = c.read(func() *refusal { return c.welcomes(f) })
+	case *proto.GetGroupInfo:
+		ref = c.read(func() *refusal { return c.getGroupInfo(f) })
 	case *proto.Signal:
 		ref = c.signal(f)
 	case *proto.Rooms:
@@ -120,6 +155,8 @@ func (c *conn) handle(f proto.Frame) {
 		ref = c.read(func() *refusal { return c.roomInfo(f) })
 	case *proto.Hello:
 		ref = refuse(proto.CodeInvalidOp, "already authenticated")
+	case *proto.WelcomeList, *proto.MLSWelcome, *proto.GroupInfo:
+		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
 	default:
 		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
 	}
@@ -132,6 +169,7 @@ func (c *conn) handle(f proto.Frame) {
 // clients whose version knows the key.
 func (c *conn) refuse(rid uint64, room string, ref *refusal) {
 	ef := errFrame(rid, room, ref)
+	c.srv.metrics.refusedMLS(ref.code)
 	if c.v >= 4 && ref.retry > 0 {
 		ef.RetryMS = uint64(ref.retry.Milliseconds())
 	}
@@ -211,8 +249,12 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 		return rateLimited(wait, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
+	e2, ref := c.submitE2EE(f)
+	if ref != nil {
+		return ref
+	}
 	c.srv.metrics.submits.Add(1)
-	c.toWriter(f, store.SubmitKey(f.Content))
+	c.toWriterE2EE(f, store.SubmitKey(f.Content), e2)
 	return nil
 }
 
@@ -255,13 +297,17 @@ func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
 // toWriter hands a request to the group-commit writer. At most MaxInflight
 // requests per connection wait for their answer, so answers always fit the
 // send queue; beyond that the reader stops reading (TCP pushes back).
-func (c *conn) toWriter(f proto.Frame, key store.Key) {
+func (c *conn) toWriter(f proto.Frame, key store.Key) { c.toWriterE2EE(f, key, nil) }
+
+// toWriterE2EE is toWriter with what the reader checked of an encrypted
+// room's request.
+func (c *conn) toWriterE2EE(f proto.Frame, key store.Key, e2 *e2eeRequest) {
 	select {
 	case c.inflight <- struct{}{}:
 	case <-c.done:
 		return
 	}
-	c.srv.hub.in <- &request{c: c, user: c.user, f: f, key: key}
+	c.srv.hub.in <- &request{c: c, user: c.user, f: f, key: key, e2: e2}
 }
 
 func (c *conn) signal(f *proto.Signal) *refusal {
@@ -336,6 +382,9 @@ func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
 	if c.v >= 2 {
 		st.Receipts = r.receipt
 	}
+	if c.v >= e2eeVersion && r.grp != nil {
+		st.Encrypted, st.Suite, st.Epoch = true, r.grp.suite, r.grp.hub.Epoch()
+	}
 	c.srv.limits.readCharge(c.user, c.send(st))
 	return nil
 }
@@ -357,6 +406,9 @@ func (h *hub) roomList(user string, rid, v uint64) *proto.RoomList {
 			if v >= 2 {
 				sum.Receipts = r.receipt
 			}
+			if v >= e2eeVersion && r.grp != nil {
+				sum.Encrypted, sum.Suite, sum.Epoch = true, r.grp.suite, r.grp.hub.Epoch()
+			}
 			out.Rooms = append(out.Rooms, sum)
 		}
 		r.mu.RUnlock()
@@ -365,25 +417,8 @@ func (h *hub) roomList(user string, rid, v uint64) *proto.RoomList {
 	return out
 }
 
-// notYetEncrypted refuses the version 5 keys of create_room and room_op
-// until the relay serves encrypted rooms: accepting them silently would
-// make a plaintext room the client believes encrypted.
-func notYetEncrypted(f proto.Frame) *refusal {
-	switch f := f.(type) {
-	case *proto.CreateRoom:
-		if len(f.GroupInfo) > 0 {
-			return &refusal{code: proto.CodeBadField, field: "group_info", reason: "this relay does not serve end-to-end encrypted rooms yet"}
-		}
-	case *proto.RoomOp:
-		if len(f.MLS) > 0 || len(f.Proposals) > 0 || len(f.Welcome) > 0 || len(f.GroupInfo) > 0 || f.Op == proto.KindCommit {
-			return &refusal{code: proto.CodeBadField, field: "mls", reason: "this relay does not serve end-to-end encrypted rooms yet"}
-		}
-	}
-	return nil
-}
-
 func errFrame(rid uint64, room string, ref *refusal) *proto.ErrorFrame {
-	return &proto.ErrorFrame{RID: rid, Room: room, Code: ref.code, Field: ref.field, Reason: ref.reason}
+	return &proto.ErrorFrame{RID: rid, Room: room, Code: ref.code, Field: ref.field, Reason: ref.reason, Epoch: ref.epoch}
 }
 
 // ridOf and roomOf read the correlation fields of a request frame.
@@ -405,6 +440,10 @@ func ridOf(f proto.Frame) uint64 {
 		return f.RID
 	case *proto.RoomInfo:
 		return f.RID
+	case *proto.Welcomes:
+		return f.RID
+	case *proto.GetGroupInfo:
+		return f.RID
 	}
 	return 0
 }
@@ -424,6 +463,8 @@ func roomOf(f proto.Frame) string {
 	case *proto.Signal:
 		return f.Room
 	case *proto.RoomInfo:
+		return f.Room
+	case *proto.GetGroupInfo:
 		return f.Room
 	}
 	return ""

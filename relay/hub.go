@@ -58,6 +58,11 @@ func loadRooms(ctx context.Context, db store.Store) (map[string]*room, error) {
 		for _, m := range st.Members {
 			r.members[m.User] = &member{role: proto.Role(m.Role), state: proto.State(m.State), joinSeq: m.JoinSeq}
 		}
+		if st.Group != nil {
+			if r.grp, err = loadGroup(st.Group); err != nil {
+				return nil, err
+			}
+		}
 		rooms[st.URI] = r
 	}
 	return rooms, nil
@@ -80,7 +85,7 @@ func (h *hub) reload() error {
 		}
 		old.mu.Lock()
 		old.name, old.topic, old.avatar, old.history, old.join, old.receipt = nr.name, nr.topic, nr.avatar, nr.history, nr.join, nr.receipt
-		old.head, old.lastTS, old.members = nr.head, nr.lastTS, nr.members
+		old.head, old.lastTS, old.members, old.grp = nr.head, nr.lastTS, nr.members, nr.grp
 		old.mu.Unlock()
 		fresh[uri] = old
 	}

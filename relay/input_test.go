@@ -84,7 +84,7 @@ func TestHandshakeRefusals(t *testing.T) {
 // TestBadFrames: each bad frame gets an error with its code, the request id
 // when it can be read, and the connection keeps working.
 func TestBadFrames(t *testing.T) {
-	s := startRelay(t, Config{MaxFrame: 2048, MaxContent: 1024})
+	s := startRelay(t, Config{MaxFrame: 2048, MaxContent: 1024, MaxHandshakeFrame: 4096})
 	alice := dial(t, s.Addr(), addUser(t, s.Store(), "alice"))
 	room := alice.createRoom("r", proto.CreateRoom{})
 	enc := func(v any) []byte {
@@ -132,7 +132,8 @@ func TestBadFrames(t *testing.T) {
 	if p := expect[*proto.HistoryPage](alice); len(p.Events) != 1 {
 		t.Fatalf("log has %d events, want 1", len(p.Events))
 	}
-	// A frame beyond 4 × max_frame ends the connection (1009).
+	// A frame beyond 4 × max_frame (version 5: or beyond the handshake
+	// limit + 4 KiB, here the same) ends the connection (1009).
 	alice.trySendRaw(bytes.Repeat([]byte{0}, 4*2048+1)) // the relay may close before the write ends
 	if !alice.waitClosed(5 * time.Second) {
 		t.Fatal("huge frame did not close the connection")

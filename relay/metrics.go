@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mimichat/proto"
 )
 
 // metrics are the relay's counters. The hot paths bump atomics; the
@@ -22,6 +24,7 @@ type metrics struct {
 	storeErrors                            atomic.Int64 // failed commits and reads
 	commits, committed                     atomic.Int64 // transactions, requests in them
 	commitNanos                            atomic.Int64
+	staleEpoch, badCommit                  atomic.Int64 // encrypted rooms' refusals
 
 	batchSize     prometheus.Histogram // requests per commit
 	commitSeconds prometheus.Histogram // one commit, gathering excluded
@@ -45,6 +48,16 @@ func (m *metrics) observeCommit(n int, d time.Duration) {
 	m.commitSeconds.Observe(d.Seconds())
 }
 
+// refusedMLS counts an encrypted room's refusal by its code.
+func (m *metrics) refusedMLS(code proto.Code) {
+	switch code {
+	case proto.CodeStaleEpoch:
+		m.staleEpoch.Add(1)
+	case proto.CodeBadCommit:
+		m.badCommit.Add(1)
+	}
+}
+
 // registry exposes s's metrics in the Prometheus text format.
 func (s *Server) registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
@@ -63,6 +76,8 @@ func (s *Server) registry() *prometheus.Registry {
 		counter("mimichat_relay_commits_total", "Group commits.", &s.metrics.commits),
 		counter("mimichat_relay_store_errors_total", "Failed commits and failed reads of the store.", &s.metrics.storeErrors),
 		counter("mimichat_relay_rate_limited_total", "Requests and connections refused with rate_limited.", &s.metrics.rateLimited),
+		counter("mimichat_relay_stale_epoch_total", "Encrypted rooms' handshakes and messages refused stale_epoch.", &s.metrics.staleEpoch),
+		counter("mimichat_relay_bad_commit_total", "Encrypted rooms' handshakes refused bad_commit.", &s.metrics.badCommit),
 		counter("mimichat_relay_slow_disconnects_total", "Connections closed because their send queue was full.", &s.metrics.slowKills),
 		s.metrics.batchSize, s.metrics.commitSeconds,
 	)

@@ -44,8 +44,18 @@ func (u *userConns) remove(c *conn) {
 // notice is one encoded notice frame for one user, sent after its batch is
 // durable.
 type notice struct {
-	user  string
-	frame []byte
+	user   string
+	device string // an mls_welcome: only to connections whose hello named this device
+	frame  []byte
+}
+
+// welcomeNotice is the mls_welcome push of a Welcome stored for device.
+func welcomeNotice(room string, seq uint64, user, device string, welcome []byte) (notice, bool) {
+	frame, err := proto.Encode(&proto.MLSWelcome{Room: room, Seq: seq, Device: device, Welcome: welcome})
+	if err != nil {
+		return notice{}, false
+	}
+	return notice{user: user, device: device, frame: frame}, true
 }
 
 // noticeFor returns the notice an applied operation owes, if any: to the
@@ -80,7 +90,12 @@ func (u *userConns) deliver(n notice) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	for c := range u.users[n.user] {
-		if c.v >= 2 {
+		switch {
+		case n.device != "":
+			if c.v >= e2eeVersion && c.device == n.device {
+				c.enqueue(outItem{kind: itemFrame, data: n.frame})
+			}
+		case c.v >= 2:
 			c.enqueue(outItem{kind: itemFrame, data: n.frame})
 		}
 	}

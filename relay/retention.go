@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// sweep enforces Config.Retain and Config.RetainBlobs: every SweepEvery it
+// sweep enforces Config.Retain and Config.RetainBlobs, and expires Welcomes
+// after welcomeLife: every SweepEvery it
 // deletes events older than Retain (each room keeps its last event, so
 // its seqs continue) and blobs older than RetainBlobs (row first, then
 // file: a crash between leaves only a file nobody can fetch). Clients
@@ -15,9 +16,6 @@ import (
 // available" and skip, as for history they may not see.
 func (s *Server) sweep() {
 	defer close(s.sweepDone)
-	if s.cfg.Retain <= 0 && s.cfg.RetainBlobs <= 0 {
-		return
-	}
 	t := time.NewTicker(s.cfg.SweepEvery)
 	defer t.Stop()
 	for {
@@ -30,9 +28,18 @@ func (s *Server) sweep() {
 	}
 }
 
+// welcomeLife is how long a Welcome waits for its device (protocol
+// version 5): a device offline longer joins by external commit instead.
+const welcomeLife = 30 * 24 * time.Hour
+
 func (s *Server) sweepOnce(now time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if n, err := s.db.DeleteWelcomesBefore(ctx, now.Add(-welcomeLife)); err != nil {
+		s.log.Error("retention: delete welcomes", "err", err)
+	} else if n > 0 {
+		s.log.Info("retention: deleted welcomes", "count", n, "older_than", welcomeLife.String())
+	}
 	if s.cfg.Retain > 0 {
 		n, err := s.db.DeleteEventsBefore(ctx, now.Add(-s.cfg.Retain).UnixMilli())
 		if err != nil {

@@ -32,7 +32,8 @@ type room struct {
 	lastTS  int64  // last hub timestamp, ms
 	members map[string]*member
 	subs    map[*conn]struct{}
-	tail    tail // newest events, for replay
+	tail    tail   // newest events, for replay
+	grp     *group // an encrypted room's MLS group; nil for a plaintext room (fixed at creation)
 }
 
 func newRoom(uri string) *room {
@@ -46,6 +47,7 @@ type refusal struct {
 	reason string
 	field  string        // for bad_field
 	retry  time.Duration // rate_limited: when to retry
+	epoch  uint64        // stale_epoch: the group's current epoch
 }
 
 func (r *refusal) Error() string { return string(r.code) + ": " + r.reason }
@@ -70,10 +72,17 @@ func (r *room) memberOf(user string) *member {
 }
 
 // readAccess returns the first seq user may read, or why it may not read.
+// In an encrypted room an invited user's devices are already in the group:
+// it reads from its invite on, to follow the handshakes.
 func (r *room) readAccess(user string) (uint64, *refusal) {
 	m := r.memberOf(user)
 	switch m.state {
 	case proto.StateJoined:
+	case proto.StateInvited:
+		if r.grp != nil {
+			return m.joinSeq, nil
+		}
+		return 0, refuse(proto.CodeNotMember, "you are not a member of this room")
 	case proto.StateBanned:
 		return 0, refuse(proto.CodeBanned, "you are banned from this room")
 	default:
@@ -88,6 +97,9 @@ func (r *room) readAccess(user string) (uint64, *refusal) {
 // canPost reports why user may not post, or nil.
 func (r *room) canPost(user string) *refusal {
 	_, ref := r.readAccess(user)
+	if ref == nil && r.memberOf(user).state != proto.StateJoined {
+		return refuse(proto.CodeNotMember, "you are invited, not a joined member: join to post")
+	}
 	return ref
 }
 
@@ -119,6 +131,19 @@ func (r *room) authorize(actor string, op *proto.RoomOp) (change, *refusal) {
 	a := r.memberOf(actor)
 	if op.Op == proto.KindJoin {
 		return r.authorizeJoin(actor, a)
+	}
+	if op.Op == proto.KindCommit {
+		// An MLS commit changing no policy state, by a user whose devices
+		// are in the group (checkOpMLS checks the commit itself).
+		switch {
+		case r.grp == nil:
+			return change{}, &refusal{code: proto.CodeBadField, field: "op", reason: "commit is for end-to-end encrypted rooms"}
+		case a.state == proto.StateBanned:
+			return change{}, refuse(proto.CodeBanned, "you are banned from this room")
+		case a.state != proto.StateJoined && a.state != proto.StateInvited:
+			return change{}, refuse(proto.CodeNotMember, "you are not a member of this room")
+		}
+		return change{}, nil
 	}
 	if op.Op == proto.KindLeave {
 		if a.state != proto.StateJoined && a.state != proto.StateInvited {
@@ -266,7 +291,12 @@ func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
 		m = &member{}
 		r.members[c.user] = m
 	}
-	if c.state == proto.StateJoined && m.state != proto.StateJoined {
+	switch {
+	case r.grp != nil && c.state == proto.StateInvited && m.state != proto.StateInvited:
+		m.joinSeq = seq // an invited user's devices are in the group from here
+	case r.grp != nil && c.state == proto.StateJoined && m.state == proto.StateInvited:
+		// accepting: the membership began at the invite
+	case c.state == proto.StateJoined && m.state != proto.StateJoined:
 		m.joinSeq = seq
 	}
 	m.role, m.state = c.role, c.state

@@ -54,12 +54,15 @@ type Config struct {
 	// owns it from Start on and closes it at Shutdown.
 	Store store.Store
 
-	MaxFrame    int     // default proto.DefaultMaxFrame
-	MaxContent  int     // default proto.DefaultMaxContent
-	RatePerSec  float64 // submits per user per second; default 50; < 0 unlimited
-	RateBurst   int     // default 100
-	SignalRate  float64 // signals per connection per second; default 5
-	SignalBurst int     // default 20
+	MaxFrame int // default proto.DefaultMaxFrame
+	// MaxHandshakeFrame bounds a version 5 create_room or room_op frame
+	// carrying MLS handshakes; default proto.DefaultMaxHandshakeFrame.
+	MaxHandshakeFrame int
+	MaxContent        int     // default proto.DefaultMaxContent
+	RatePerSec        float64 // submits per user per second; default 50; < 0 unlimited
+	RateBurst         int     // default 100
+	SignalRate        float64 // signals per connection per second; default 5
+	SignalBurst       int     // default 20
 
 	// Per-user read, ping and subscribe budgets, shared by all of a user's
 	// connections; a rate < 0 is unlimited. Reads (history, room_info,
@@ -151,6 +154,7 @@ func (c *Config) defaults() error {
 	}
 	set(&c.MaxContent, proto.DefaultMaxContent)
 	set(&c.MaxFrame, c.MaxContent+4<<10)
+	set(&c.MaxHandshakeFrame, proto.DefaultMaxHandshakeFrame)
 	setF(&c.RatePerSec, 50)
 	set(&c.RateBurst, 100)
 	setF(&c.SignalRate, 5)

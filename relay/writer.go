@@ -17,7 +17,8 @@ type request struct {
 	c    *conn
 	user string
 	f    proto.Frame
-	key  store.Key // a submit's store.SubmitKey, hashed by the connection's reader
+	key  store.Key    // a submit's store.SubmitKey, hashed by the connection's reader
+	e2   *e2eeRequest // what the reader checked of an encrypted room's request, or nil
 }
 
 // outcome is what the dispatcher does once a batch is durable: answer the
@@ -119,6 +120,9 @@ func (p *pending) reset() {
 	}
 	clear(p.b.Events) // drop the frames for the collector
 	p.b.Rooms, p.b.Members, p.b.Events = p.b.Rooms[:0], p.b.Members[:0], p.b.Events[:0]
+	clear(p.b.Groups)
+	clear(p.b.Welcomes)
+	p.b.Groups, p.b.Welcomes, p.b.DropWelcomes = p.b.Groups[:0], p.b.Welcomes[:0], p.b.DropWelcomes[:0]
 }
 
 type seenKey struct {
@@ -207,11 +211,11 @@ func (h *hub) apply(p *pending, req *request) (outcome, error) {
 	var err error
 	switch f := req.f.(type) {
 	case *proto.Submit:
-		out, ref, err = h.applySubmit(p, req.user, f, req.key[:])
+		out, ref, err = h.applySubmit(p, req.user, f, req.key[:], req.e2)
 	case *proto.RoomOp:
-		out, ref, err = h.applyOp(p, req.user, f)
+		out, ref, err = h.applyOp(p, req.user, f, req.e2)
 	case *proto.CreateRoom:
-		out, ref, err = h.applyCreate(p, req.user, f)
+		out, ref, err = h.applyCreate(p, req.user, f, req.e2)
 	default:
 		err = fmt.Errorf("writer got a %s frame", req.f.FrameType())
 	}
@@ -249,7 +253,7 @@ func (h *hub) appendEvent(p *pending, r *room, ev *proto.Event, ends string, key
 // applySubmit appends a message, or answers a resubmission (same content
 // bytes in the same room: the same submission key) with the original
 // stamp and dup, storing nothing.
-func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte) (outcome, *refusal, error) {
+func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte, e2 *e2eeRequest) (outcome, *refusal, error) {
 	r := h.room(f.Room)
 	if r == nil {
 		return outcome{}, refuse(proto.CodeNoSuchRoom, "no room %s", f.Room), nil
@@ -262,6 +266,18 @@ func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte) 
 	sk := seenKey{r.uri, store.Key(key)}
 	if st, ok := p.seen[sk]; ok {
 		return outcome{reply: &proto.Ack{RID: f.RID, Room: r.uri, ID: f.ID, Seq: st.Seq, TS: st.TS, Dup: true}}, nil, nil
+	}
+	if r.grp != nil {
+		// After dedupe: a retry of a stored ciphertext is a dup, however
+		// far the epoch has moved since.
+		if e2 == nil {
+			return outcome{}, refuse(proto.CodeInternal, "encrypted room's submit not checked"), nil
+		}
+		if cur := r.grp.hub.Epoch(); e2.epoch > cur || cur-e2.epoch > uint64(r.grp.hub.PastEpochs) {
+			h.metrics.refusedMLS(proto.CodeStaleEpoch)
+			return outcome{}, &refusal{code: proto.CodeStaleEpoch, field: "content", epoch: cur,
+				reason: fmt.Sprintf("message of epoch %d; the room is at epoch %d and accepts the last %d", e2.epoch, cur, r.grp.hub.PastEpochs)}, nil
+		}
 	}
 	seq, ts := r.nextStamp()
 	ev := &proto.Event{Room: r.uri, Seq: seq, TS: ts, Sender: user, Kind: proto.KindMessage, ID: f.ID, Content: f.Content}
@@ -276,7 +292,7 @@ func (h *hub) applySubmit(p *pending, user string, f *proto.Submit, key []byte) 
 // applyOp authorizes and applies a room operation. An invite's target was
 // checked to be a user by the connection's reader (users are never
 // removed, so that answer still holds).
-func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp) (outcome, *refusal, error) {
+func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp, e2 *e2eeRequest) (outcome, *refusal, error) {
 	r := h.room(f.Room)
 	if r == nil {
 		return outcome{}, refuse(proto.CodeNoSuchRoom, "no room %s", f.Room), nil
@@ -287,8 +303,24 @@ func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp) (outcome, *refus
 	if ref != nil {
 		return outcome{}, ref, nil
 	}
+	groupChanged := false
+	if r.grp != nil {
+		if e2 == nil {
+			return outcome{}, refuse(proto.CodeInternal, "encrypted room's operation not checked"), nil
+		}
+		var err error
+		groupChanged, ref, err = r.checkOpMLS(&opCommit{op: f, actor: user, device: e2.device, ch: ch, welcome: e2.welcome})
+		if err != nil {
+			return outcome{}, nil, err
+		}
+		if ref != nil {
+			h.metrics.refusedMLS(ref.code)
+			return outcome{}, ref, nil
+		}
+	}
 	seq, ts := r.nextStamp()
-	ev := &proto.Event{Room: r.uri, Seq: seq, TS: ts, Sender: user, Kind: f.Op, Target: f.Target, Value: f.Value, Reason: f.Reason}
+	ev := &proto.Event{Room: r.uri, Seq: seq, TS: ts, Sender: user, Kind: f.Op, Target: f.Target, Value: f.Value, Reason: f.Reason,
+		MLS: f.MLS, Proposals: f.Proposals}
 	switch f.Op {
 	case proto.KindInvite, proto.KindJoin, proto.KindRole:
 		ev.Role = ch.role
@@ -306,6 +338,21 @@ func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp) (outcome, *refus
 	if n, ok := noticeFor(ev, f.Op, user, r.members[ch.user]); ok {
 		out.notices = append(out.notices, n)
 	}
+	if groupChanged {
+		p.b.Groups = append(p.b.Groups, r.grp.record(r.uri))
+	}
+	if r.grp != nil && ch.ends != "" {
+		p.b.DropWelcomes = append(p.b.DropWelcomes, store.RoomUser{Room: r.uri, User: ch.ends})
+	}
+	if r.grp != nil && f.Op == proto.KindInvite {
+		now := time.Now()
+		for _, d := range e2.welcome {
+			p.b.Welcomes = append(p.b.Welcomes, store.Welcome{Device: d.URI, User: f.Target, Room: r.uri, Seq: seq, Data: f.Welcome, Created: now})
+			if n, ok := welcomeNotice(r.uri, seq, f.Target, d.URI, f.Welcome); ok {
+				out.notices = append(out.notices, n)
+			}
+		}
+	}
 	return out, nil, nil
 }
 
@@ -320,7 +367,7 @@ func (h *hub) persistState(p *pending, r *room, user string) {
 
 var slugEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom) (outcome, *refusal, error) {
+func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom, e2 *e2eeRequest) (outcome, *refusal, error) {
 	slug := f.Room
 	if slug == "" {
 		var b [10]byte
@@ -332,6 +379,9 @@ func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom) (outcome
 		return outcome{}, refuse(proto.CodeRoomExists, "room %s exists", uri), nil
 	}
 	r := newRoom(uri)
+	if e2 != nil && e2.group != nil {
+		r.grp = e2.group
+	}
 	r.members[user] = &member{role: proto.RoleOwner, state: proto.StateJoined, joinSeq: 1}
 	out := outcome{}
 	ops := []*proto.RoomOp{{Op: proto.KindCreate}}
@@ -357,6 +407,9 @@ func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom) (outcome
 		out.events = append(out.events, c)
 	}
 	h.persistState(p, r, user) // the room's row goes first in the batch, before its events
+	if r.grp != nil {
+		p.b.Groups = append(p.b.Groups, r.grp.record(uri))
+	}
 	h.addRoom(r)
 	out.reply = &proto.OK{RID: f.RID, Room: uri, Seq: 1, TS: r.lastTS}
 	return out, nil, nil

@@ -1,0 +1,215 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+
+	"mimichat/mls"
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// The connection-side half of encrypted rooms: what a reader checks before
+// a request reaches the writer (parsing and signature work that needs no
+// room state, and store reads, which the writer's batch must never wait
+// on), and the version 5 read requests.
+
+// e2eeRequest is what the reader learned of an encrypted room's request.
+type e2eeRequest struct {
+	device  string         // the connection's device from its hello
+	group   *group         // create_room: the new room's group
+	epoch   uint64         // submit: the PrivateMessage's epoch
+	welcome []store.Device // invite: the devices the Welcome is for
+}
+
+// needsE2EEVersion refuses a request touching an encrypted room from a
+// connection that cannot read its events or write its messages.
+func (c *conn) needE2EEVersion(room string) *refusal {
+	if c.v >= e2eeVersion {
+		return nil
+	}
+	if r := c.srv.hub.room(room); r != nil && r.grp != nil {
+		return &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
+	}
+	return nil
+}
+
+// hasMLSKeys reports the first version 5 key a room_op carries.
+func hasMLSKeys(f *proto.RoomOp) string {
+	switch {
+	case len(f.MLS) > 0:
+		return "mls"
+	case len(f.Proposals) > 0:
+		return "proposals"
+	case len(f.Welcome) > 0:
+		return "welcome"
+	case len(f.GroupInfo) > 0:
+		return "group_info"
+	}
+	return ""
+}
+
+// e2eeRequest checks a create_room's or room_op's version 5 keys against
+// the room's kind, and resolves what needs the store.
+func (c *conn) e2eeRequest(f proto.Frame) (*e2eeRequest, *refusal) {
+	switch f := f.(type) {
+	case *proto.CreateRoom:
+		if len(f.GroupInfo) == 0 {
+			return nil, nil
+		}
+		if c.v < e2eeVersion {
+			return nil, &refusal{code: proto.CodeBadField, field: "group_info", reason: "encrypted rooms need protocol version 5"}
+		}
+		g, ref := newGroup(proto.RoomURI(c.srv.hub.domain, f.Room), c.user, f.Suite, f.GroupInfo)
+		if ref != nil {
+			return nil, ref
+		}
+		return &e2eeRequest{device: c.device, group: g}, nil
+	case *proto.RoomOp:
+		r := c.srv.hub.room(f.Room)
+		if r == nil {
+			return nil, nil // the writer refuses no_such_room
+		}
+		if r.grp == nil {
+			if k := hasMLSKeys(f); k != "" {
+				return nil, &refusal{code: proto.CodeBadField, field: k, reason: "the room is not end-to-end encrypted"}
+			}
+			if f.Op == proto.KindCommit {
+				return nil, &refusal{code: proto.CodeBadField, field: "op", reason: "commit is for end-to-end encrypted rooms"}
+			}
+			return nil, nil
+		}
+		switch f.Op {
+		case proto.KindInvite, proto.KindKick, proto.KindBan, proto.KindJoin, proto.KindLeave, proto.KindCommit:
+			if c.v < e2eeVersion {
+				return nil, &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
+			}
+		}
+		e2 := &e2eeRequest{device: c.device}
+		if f.Op == proto.KindInvite && len(f.Welcome) > 0 {
+			devs, ref := c.welcomeDevices(f)
+			if ref != nil {
+				return nil, ref
+			}
+			e2.welcome = devs
+		}
+		return e2, nil
+	}
+	return nil, nil
+}
+
+// welcomeDevices resolves the KeyPackageRefs a Welcome is encrypted to into
+// the target's devices that uploaded those KeyPackages.
+func (c *conn) welcomeDevices(f *proto.RoomOp) ([]store.Device, *refusal) {
+	refs, err := mls.WelcomeRecipients(f.Welcome)
+	if err != nil {
+		return nil, badCommit("welcome", "not a Welcome: %v", err)
+	}
+	if len(refs) == 0 {
+		return nil, badCommit("welcome", "the Welcome is for nobody")
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	out := make([]store.Device, 0, len(refs))
+	for i, ref := range refs {
+		d, err := c.srv.db.KeyPackageOwner(ctx, ref)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, badCommit("welcome", "recipient %d is a KeyPackage this relay did not hand out", i)
+		case err != nil:
+			c.log.Error("look up a Welcome recipient", "err", err)
+			return nil, refuse(proto.CodeInternal, "storage failed; retry")
+		case d.User != f.Target:
+			return nil, badCommit("welcome", "recipient %d is device %s, not a device of %s", i, d.URI, f.Target)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// submitE2EE checks an encrypted room's message: a PrivateMessage
+// (application) of the room's group. Its epoch is checked by the writer,
+// after dedupe, against the epoch then.
+func (c *conn) submitE2EE(f *proto.Submit) (*e2eeRequest, *refusal) {
+	r := c.srv.hub.room(f.Room)
+	if r == nil || r.grp == nil {
+		return nil, nil
+	}
+	if c.v < e2eeVersion {
+		return nil, &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
+	}
+	h, err := mls.PeekMessage(f.Content)
+	bad := func(format string, args ...any) *refusal {
+		return &refusal{code: proto.CodeBadField, field: "content", reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case err != nil:
+		return nil, bad("not an MLS message: %v", err)
+	case h.WireFormat != mls.WirePrivateMessage:
+		return nil, bad("messages in an encrypted room are PrivateMessages (wire format %d)", h.WireFormat)
+	case h.ContentType != mls.ContentApplication:
+		return nil, bad("a submit carries an application message; handshakes go in room_op")
+	case string(h.GroupID) != r.uri:
+		return nil, bad("a message of another group")
+	}
+	return &e2eeRequest{device: c.device, epoch: h.Epoch}, nil
+}
+
+// welcomes answers the Welcomes stored for one of the user's devices.
+func (c *conn) welcomes(f *proto.Welcomes) *refusal {
+	if c.v < e2eeVersion {
+		return refuse(proto.CodeUnknownType, "welcomes needs protocol version 5")
+	}
+	if _, ref := c.ownDevice(f.Device); ref != nil {
+		return ref
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	ws, err := c.srv.db.Welcomes(ctx, f.Device)
+	if err != nil {
+		c.srv.metrics.storeErrors.Add(1)
+		c.log.Error("read welcomes", "err", err)
+		return refuse(proto.CodeInternal, "storage failed; retry")
+	}
+	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: make([]proto.PendingWelcome, 0, len(ws))}
+	for _, w := range ws {
+		out.Welcomes = append(out.Welcomes, proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data})
+	}
+	c.srv.limits.readCharge(c.user, c.send(out))
+	return nil
+}
+
+// getGroupInfo answers an encrypted room's latest GroupInfo and pending
+// proposals, for an external join.
+func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
+	if c.v < e2eeVersion {
+		return refuse(proto.CodeUnknownType, "get_group_info needs protocol version 5")
+	}
+	r := c.srv.hub.room(f.Room)
+	if r == nil {
+		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	if r.grp == nil {
+		return &refusal{code: proto.CodeBadField, field: "room", reason: "the room is not end-to-end encrypted"}
+	}
+	r.mu.RLock()
+	m := r.memberOf(c.user)
+	var ref *refusal
+	switch {
+	case m.state == proto.StateBanned:
+		ref = refuse(proto.CodeBanned, "you are banned from this room")
+	case !isMember(m.state) && r.join != proto.JoinOpen:
+		ref = refuse(proto.CodeNotMember, "you are not a member of this room")
+	}
+	var out *proto.GroupInfo
+	if ref == nil {
+		out = &proto.GroupInfo{RID: f.RID, Room: r.uri, Epoch: r.grp.hub.Epoch(), GroupInfo: r.grp.groupInfo,
+			Proposals: r.grp.hub.PendingProposals()}
+	}
+	r.mu.RUnlock()
+	if ref != nil {
+		return ref
+	}
+	c.srv.limits.readCharge(c.user, c.send(out))
+	return nil
+}
