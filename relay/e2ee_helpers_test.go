@@ -15,7 +15,7 @@ import (
 // hello naming its device, following one encrypted room's group from the
 // room log as a member would.
 type e2eDevice struct {
-	t       *testing.T
+	t       testing.TB
 	c       *client
 	dev     testDevice
 	bundles []*mls.KeyPackageBundle
@@ -27,7 +27,7 @@ type e2eDevice struct {
 }
 
 // dialDevice connects speaking version 5 with hello.device.
-func dialDevice(t *testing.T, addr, token, device string) *client {
+func dialDevice(t testing.TB, addr, token, device string) *client {
 	t.Helper()
 	c := &client{t: t, ws: dialRaw(t, addr), frames: make(chan proto.Frame, 1<<16), closed: make(chan struct{})}
 	t.Cleanup(func() { c.ws.Close() })
@@ -40,7 +40,7 @@ func dialDevice(t *testing.T, addr, token, device string) *client {
 
 // newE2EDevice connects device name of the user holding token and uploads
 // kps KeyPackages (and a last-resort one).
-func newE2EDevice(t *testing.T, addr, token, user, name string, kps int) *e2eDevice {
+func newE2EDevice(t testing.TB, addr, token, user, name string, kps int) *e2eDevice {
 	t.Helper()
 	d := &e2eDevice{t: t, dev: newTestDevice(t, user, name, mls.CipherSuite(1)), mine: map[uint64]bool{}}
 	d.c = dialDevice(t, addr, token, d.dev.uri)

@@ -122,7 +122,7 @@ func (c *conn) handle(f proto.Frame) {
 		if e2, ref = c.e2eeRequest(f); ref != nil {
 			break
 		}
-		c.toWriterE2EE(f, store.Key{}, e2)
+		c.toWriter(f, store.Key{}, e2)
 	case *proto.Subscribe:
 		if ref = c.needE2EEVersion(f.Room); ref != nil {
 			break
@@ -254,7 +254,7 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 		return ref
 	}
 	c.srv.metrics.submits.Add(1)
-	c.toWriterE2EE(f, store.SubmitKey(f.Content), e2)
+	c.toWriter(f, store.SubmitKey(f.Content), e2)
 	return nil
 }
 
@@ -297,11 +297,8 @@ func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
 // toWriter hands a request to the group-commit writer. At most MaxInflight
 // requests per connection wait for their answer, so answers always fit the
 // send queue; beyond that the reader stops reading (TCP pushes back).
-func (c *conn) toWriter(f proto.Frame, key store.Key) { c.toWriterE2EE(f, key, nil) }
-
-// toWriterE2EE is toWriter with what the reader checked of an encrypted
-// room's request.
-func (c *conn) toWriterE2EE(f proto.Frame, key store.Key, e2 *e2eeRequest) {
+// e2 is what the reader checked of an encrypted room's request (or nil).
+func (c *conn) toWriter(f proto.Frame, key store.Key, e2 *e2eeRequest) {
 	select {
 	case c.inflight <- struct{}{}:
 	case <-c.done:

@@ -17,7 +17,7 @@ type testDevice struct {
 	id  *mls.Identity
 }
 
-func newTestDevice(t *testing.T, user, name string, cs mls.CipherSuite) testDevice {
+func newTestDevice(t testing.TB, user, name string, cs mls.CipherSuite) testDevice {
 	t.Helper()
 	d, err := mls.NewDeviceCredential(user, name)
 	if err != nil {
