@@ -142,7 +142,7 @@ type rawSubscriber struct {
 
 var eventMark = []byte("\x65event")
 
-func subscribeRaw(b *testing.B, addr, token, room string, since uint64) *rawSubscriber {
+func subscribeRaw(b testing.TB, addr, token, room string, since uint64) *rawSubscriber {
 	p, err := connect(addr, token)
 	if err != nil {
 		b.Fatal(err)

@@ -1,0 +1,204 @@
+package relay
+
+import (
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"mimichat/proto"
+)
+
+// Baselines measured in the same run as the relay's figures, so a ratio
+// (relay/raw) means something on a shared machine: a naive gorilla
+// broadcast with no protocol, no store and no authorization, in the same
+// process and over the same loopback as BenchmarkFanout200.
+
+// rawBroadcast is the baseline server: every frame read on /pub is written
+// to every /sub connection by that connection's writer goroutine.
+type rawBroadcast struct {
+	mode string // "plain", "prepared" or "gathered"
+	mu   sync.Mutex
+	subs []chan any // []byte or *websocket.PreparedMessage
+	srv  *http.Server
+	addr string
+}
+
+func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rb := &rawBroadcast{mode: mode, addr: ln.Addr().String()}
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/sub", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		out := make(chan any, 4096)
+		rb.mu.Lock()
+		rb.subs = append(rb.subs, out)
+		rb.mu.Unlock()
+		go rb.write(ws, out)
+	})
+	mux.HandleFunc("/pub", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m any = data
+			if rb.mode != "plain" {
+				if m, err = websocket.NewPreparedMessage(websocket.BinaryMessage, data); err != nil {
+					return
+				}
+			}
+			rb.mu.Lock()
+			for _, s := range rb.subs {
+				s <- m // a full queue blocks the sender: the baseline drops nothing
+			}
+			rb.mu.Unlock()
+		}
+	})
+	rb.srv = &http.Server{Handler: mux}
+	var l net.Listener = ln
+	if mode == "gathered" {
+		l = corkListener{ln}
+	}
+	go rb.srv.Serve(l)
+	b.Cleanup(func() { rb.srv.Close() })
+	return rb
+}
+
+// write sends out's frames to ws; in "gathered" mode a burst (what is
+// queued) goes out in one write call, as the relay's writer does.
+func (rb *rawBroadcast) write(ws *websocket.Conn, out chan any) {
+	defer ws.Close()
+	cork, _ := ws.NetConn().(*corkConn)
+	for m := range out {
+		if cork != nil {
+			cork.cork()
+		}
+		for {
+			var err error
+			switch m := m.(type) {
+			case []byte:
+				err = ws.WriteMessage(websocket.BinaryMessage, m)
+			case *websocket.PreparedMessage:
+				err = ws.WritePreparedMessage(m)
+			}
+			if err != nil {
+				return
+			}
+			if cork == nil {
+				break
+			}
+			select {
+			case m = <-out:
+				continue
+			default:
+			}
+			break
+		}
+		if cork != nil && cork.uncork() != nil {
+			return
+		}
+	}
+}
+
+// BenchmarkFanout200Raw is BenchmarkFanout200's baseline: the same event
+// frames from one pipelining sender to 200 loopback subscribers, through
+// rawBroadcast instead of the relay. Run both in one invocation
+// (-bench Fanout200) and compare deliveries/s.
+func BenchmarkFanout200Raw(b *testing.B) {
+	for _, mode := range []string{"plain", "prepared", "gathered"} {
+		b.Run(mode, func(b *testing.B) { benchRawFanout(b, mode) })
+	}
+}
+
+func benchRawFanout(b *testing.B, mode string) {
+	const nsubs = 200
+	rb := startRawBroadcast(b, mode)
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	subs := make([]*rawSubscriber, nsubs)
+	for i := range subs {
+		ws, _, err := d.Dial("ws://"+rb.addr+"/sub", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs := &rawSubscriber{ws: ws}
+		go func() {
+			for {
+				_, data, err := rs.ws.ReadMessage()
+				if err != nil {
+					return
+				}
+				if len(data) > 16 {
+					rs.events.Add(1)
+				}
+			}
+		}()
+		subs[i] = rs
+	}
+	defer func() {
+		for _, s := range subs {
+			s.ws.Close()
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		rb.mu.Lock()
+		n := len(rb.subs)
+		rb.mu.Unlock()
+		if n == nsubs {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d subscribers registered in 10 s", n, nsubs)
+		}
+	}
+	pub, _, err := d.Dial("ws://"+rb.addr+"/pub", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pub.Close()
+	frames := rawEventFrames(b, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for _, f := range frames {
+		if err := pub.WriteMessage(websocket.BinaryMessage, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if !waitCount(subs, int64(b.N), time.Now().Add(60*time.Second)) {
+		b.Fatal("subscribers did not get every frame in 60 s")
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*nsubs)/elapsed.Seconds(), "deliveries/s")
+}
+
+// rawEventFrames returns n encoded event frames of the size the relay sends
+// in BenchmarkFanout200 (the same text messages).
+func rawEventFrames(b *testing.B, n int) [][]byte {
+	const user, room = "mimi://example.com/u/s0", "mimi://example.com/r/bench"
+	out := make([][]byte, n)
+	for i, m := range prebuilt(b, user, room, n) {
+		f, err := proto.Encode(&proto.Event{Room: room, Seq: uint64(i + 1), TS: time.Now().UnixMilli(),
+			Sender: user, Kind: proto.KindMessage, ID: m.ID, Content: m.Content})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = f
+	}
+	return out
+}
