@@ -1,0 +1,574 @@
+package jetstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"mimichat/relay/store"
+)
+
+// Event message headers (the payload is the frame).
+const (
+	hdrEventSeq = "Mimi-Seq"
+	hdrEventTS  = "Mimi-Ts"
+	hdrEventKey = "Mimi-Key"  // hex
+	hdrEventEnd = "Mimi-Ends" // base64url
+)
+
+// head is a room's last stamp and the stream sequence of the m.head
+// message that recorded it (the expected-last-sequence of the next write).
+type head struct {
+	store.Stamp
+	at uint64
+}
+
+type stampJSON struct {
+	Seq uint64 `json:"s"`
+	TS  int64  `json:"t"`
+}
+
+type roomJSON struct {
+	URI        string `json:"uri"`
+	Name       string `json:"name,omitempty"`
+	Topic      string `json:"topic,omitempty"`
+	Avatar     string `json:"avatar,omitempty"`
+	History    string `json:"history,omitempty"`
+	JoinPolicy string `json:"join,omitempty"`
+	Receipts   string `json:"receipts,omitempty"`
+}
+
+type memberJSON struct {
+	Room    string `json:"room"`
+	User    string `json:"user"`
+	Role    string `json:"role,omitempty"`
+	State   string `json:"state,omitempty"`
+	JoinSeq uint64 `json:"join,omitempty"`
+}
+
+// readHead reads room's head from the leader: whether the room exists, and
+// its last stamp.
+func (s *Store) readHead(ctx context.Context, room string) (head, bool, error) {
+	e, err := s.getLast(ctx, subjHead(room))
+	if err != nil {
+		return head{}, false, err
+	}
+	if e.seq == 0 {
+		return head{}, false, nil
+	}
+	var st stampJSON
+	if err := json.Unmarshal(e.data, &st); err != nil {
+		return head{}, false, fmt.Errorf("head of %s: %w", room, err)
+	}
+	return head{Stamp: store.Stamp{Seq: st.Seq, TS: st.TS}, at: e.seq}, true, nil
+}
+
+// LoadRooms implements store.Store.
+func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
+	fail := func(err error) ([]store.RoomState, error) {
+		return nil, fmt.Errorf("jetstream store: load rooms: %w", err)
+	}
+	subjs, err := s.subjects(ctx, "m.room.*")
+	if err != nil {
+		return fail(err)
+	}
+	rooms, err := s.getAll(ctx, subjs)
+	if err != nil {
+		return fail(err)
+	}
+	out := make([]store.RoomState, 0, len(rooms))
+	at := map[string]int{}
+	for _, e := range rooms {
+		var r roomJSON
+		if err := json.Unmarshal(e.data, &r); err != nil {
+			return fail(err)
+		}
+		at[r.URI] = len(out)
+		out = append(out, store.RoomState{Room: store.Room{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar,
+			History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts}})
+	}
+	if subjs, err = s.subjects(ctx, "m.mem.>"); err != nil {
+		return fail(err)
+	}
+	members, err := s.getAll(ctx, subjs)
+	if err != nil {
+		return fail(err)
+	}
+	for _, e := range members {
+		var m memberJSON
+		if err := json.Unmarshal(e.data, &m); err != nil {
+			return fail(err)
+		}
+		if i, ok := at[m.Room]; ok {
+			out[i].Members = append(out[i].Members, store.Member{Room: m.Room, User: m.User, Role: m.Role, State: m.State, JoinSeq: m.JoinSeq})
+		}
+	}
+	for i := range out {
+		h, _, err := s.readHead(ctx, out[i].URI)
+		if err != nil {
+			return fail(err)
+		}
+		out[i].Last = h.Stamp
+		slices.SortFunc(out[i].Members, func(a, b store.Member) int { return strings.Compare(a.User, b.User) })
+	}
+	slices.SortFunc(out, func(a, b store.RoomState) int { return strings.Compare(a.URI, b.URI) })
+	return out, nil
+}
+
+// getAll reads the newest message of each subject, a few at a time, and
+// returns the live ones in subjs' order.
+func (s *Store) getAll(ctx context.Context, subjs []string) ([]entry, error) {
+	got := make([]entry, len(subjs))
+	errs := make([]error, len(subjs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxDirectFanout)
+	for i, subj := range subjs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			got[i], errs[i] = s.getLast(ctx, subj)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := got[:0]
+	for _, e := range got {
+		if e.live() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// AppendBatch implements store.Store: one atomic batch of rooms, members,
+// events with their keys, and each touched room's new head, the head
+// guarded by its expected last sequence (one writer per room).
+func (s *Store) AppendBatch(ctx context.Context, b store.Batch) error {
+	if len(b.Rooms) == 0 && len(b.Members) == 0 && len(b.Events) == 0 {
+		return nil
+	}
+	msgs, before, after, order, err := s.prepare(ctx, b)
+	if err != nil {
+		return fmt.Errorf("jetstream store: append: %w", err)
+	}
+	ack, err := s.publish(ctx, msgs)
+	if err == nil {
+		// The heads are the batch's last messages, stored contiguously.
+		s.mu.Lock()
+		for i, room := range order {
+			h := after[room]
+			h.at = ack.Seq - uint64(len(order)-1-i)
+			s.heads[room] = h
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	return fmt.Errorf("jetstream store: append: %w", s.diagnose(ctx, b, before, after, err))
+}
+
+// prepare checks b against the rooms' heads and builds its messages. before
+// holds the heads it expects, after the heads b leaves (without their
+// stream sequences, known only once stored).
+func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, before, after map[string]head, order []string, err error) {
+	before = map[string]head{}
+	exists := map[string]bool{}
+	known := func(room string) (head, error) {
+		if h, ok := before[room]; ok {
+			return h, nil
+		}
+		s.mu.Lock()
+		h, ok := s.heads[room]
+		s.mu.Unlock()
+		if !ok {
+			var found bool
+			var err error
+			if h, found, err = s.readHead(ctx, room); err != nil {
+				return h, err
+			}
+			if !found && !exists[room] {
+				return h, fmt.Errorf("room %s: %w", room, store.ErrNotFound)
+			}
+		}
+		before[room] = h
+		return h, nil
+	}
+	// Later upserts of one room or member win: send only the last.
+	lastRoom := map[string]int{}
+	for i, r := range b.Rooms {
+		lastRoom[r.URI] = i
+	}
+	for i, r := range b.Rooms {
+		if lastRoom[r.URI] != i {
+			continue
+		}
+		exists[r.URI] = true
+		data, _ := json.Marshal(roomJSON{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar, History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts})
+		msgs = append(msgs, msg(subjRoom(r.URI), data, nil))
+	}
+	type mk struct{ room, user string }
+	lastMember := map[mk]int{}
+	for i, m := range b.Members {
+		lastMember[mk{m.Room, m.User}] = i
+	}
+	for i, m := range b.Members {
+		if _, err := known(m.Room); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if lastMember[mk{m.Room, m.User}] != i {
+			continue
+		}
+		data, _ := json.Marshal(memberJSON{Room: m.Room, User: m.User, Role: m.Role, State: m.State, JoinSeq: m.JoinSeq})
+		msgs = append(msgs, msg(subjMember(m.Room, m.User), data, nil))
+	}
+	after = map[string]head{}
+	keys := map[string]bool{}
+	for _, e := range b.Events {
+		h, ok := after[e.Room]
+		if !ok {
+			var err error
+			if h, err = known(e.Room); err != nil {
+				return nil, nil, nil, nil, err
+			}
+			order = append(order, e.Room)
+		}
+		switch {
+		case e.Seq != h.Seq+1:
+			return nil, nil, nil, nil, fmt.Errorf("event %s #%d: %w: the room's last seq is %d", e.Room, e.Seq, store.ErrConflict, h.Seq)
+		case e.TS < h.TS:
+			return nil, nil, nil, nil, fmt.Errorf("event %s #%d: %w: ts %d is before the room's last ts %d", e.Room, e.Seq, store.ErrConflict, e.TS, h.TS)
+		}
+		m := msg(subjEvent(e.Room, e.Seq), bytes.Clone(e.Frame), nil)
+		m.Header.Set(hdrMsgID, b64(e.Room)+":"+strconv.FormatUint(e.Seq, 10))
+		m.Header.Set(hdrEventSeq, strconv.FormatUint(e.Seq, 10))
+		m.Header.Set(hdrEventTS, strconv.FormatInt(e.TS, 10))
+		if e.Ends != "" {
+			m.Header.Set(hdrEventEnd, b64(e.Ends))
+		}
+		msgs = append(msgs, m)
+		if e.Key != nil {
+			ks := subjKey(e.Room, e.Key)
+			if keys[ks] {
+				return nil, nil, nil, nil, fmt.Errorf("event %s #%d: %w", e.Room, e.Seq, store.ErrDuplicate)
+			}
+			keys[ks] = true
+			m.Header.Set(hdrEventKey, hex.EncodeToString(e.Key))
+			data, _ := json.Marshal(stampJSON{e.Seq, e.TS})
+			msgs = append(msgs, msg(ks, data, seqp(0)))
+		}
+		after[e.Room] = head{Stamp: store.Stamp{Seq: e.Seq, TS: e.TS}}
+	}
+	// A new room gets its head (zero) so that it is listed as existing.
+	for uri := range exists {
+		if _, ok := after[uri]; !ok {
+			if _, err := known(uri); err != nil {
+				return nil, nil, nil, nil, err
+			}
+			if before[uri].at == 0 {
+				after[uri] = head{}
+				order = append(order, uri)
+			}
+		}
+	}
+	for _, room := range order {
+		h := after[room]
+		data, _ := json.Marshal(stampJSON{h.Seq, h.TS})
+		msgs = append(msgs, msg(subjHead(room), data, seqp(before[room].at)))
+	}
+	return msgs, before, after, order, nil
+}
+
+// diagnose turns a failed batch into the store's error: another writer
+// moved a room's head (ErrConflict), a submission key is stored
+// (ErrDuplicate), or the batch was in fact stored and only its answer
+// lost (nil).
+func (s *Store) diagnose(ctx context.Context, b store.Batch, before, after map[string]head, cause error) error {
+	s.mu.Lock()
+	for room := range before {
+		delete(s.heads, room)
+	}
+	s.mu.Unlock()
+	moved := false
+	for room, want := range before {
+		h, _, err := s.readHead(ctx, room)
+		if err != nil {
+			return errors.Join(cause, err)
+		}
+		if h.at != want.at {
+			if a, ok := after[room]; ok && h.Stamp == a.Stamp && s.storedEvent(ctx, b, room, a.Seq) {
+				continue // ours: stored, its answer lost
+			}
+			moved = true
+		}
+	}
+	if moved {
+		return fmt.Errorf("%w: another writer appended to the room (%v)", store.ErrConflict, cause)
+	}
+	if !isAPI(cause) {
+		stored := len(after) > 0
+		for room, a := range after {
+			h, _, err := s.readHead(ctx, room)
+			if err != nil || h.Stamp != a.Stamp || h.at == before[room].at {
+				stored = false
+			}
+		}
+		if stored {
+			return nil
+		}
+		return cause
+	}
+	for _, e := range b.Events {
+		if e.Key == nil {
+			continue
+		}
+		k, err := s.getLast(ctx, subjKey(e.Room, e.Key))
+		if err != nil {
+			return errors.Join(cause, err)
+		}
+		if k.seq != 0 {
+			return fmt.Errorf("event %s #%d: %w", e.Room, e.Seq, store.ErrDuplicate)
+		}
+	}
+	return cause
+}
+
+// storedEvent reports whether room's event seq in the store is the one in b.
+func (s *Store) storedEvent(ctx context.Context, b store.Batch, room string, seq uint64) bool {
+	e, err := s.getLast(ctx, subjEvent(room, seq))
+	if err != nil || e.seq == 0 {
+		return false
+	}
+	for _, ev := range b.Events {
+		if ev.Room == room && ev.Seq == seq {
+			return bytes.Equal(ev.Frame, e.data)
+		}
+	}
+	return false
+}
+
+// Submitted implements store.Store.
+func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]store.Stamp, error) {
+	out := make([]store.Stamp, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxDirectFanout)
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			e, err := s.getLast(ctx, subjKey(room, k))
+			if err != nil || e.seq == 0 {
+				errs[i] = err
+				return
+			}
+			var st stampJSON
+			if errs[i] = json.Unmarshal(e.data, &st); errs[i] == nil {
+				out[i] = store.Stamp{Seq: st.Seq, TS: st.TS}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("jetstream store: look up submissions in %s: %w", room, err)
+	}
+	return out, nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context, room string) (store.Stamp, error) {
+	h, _, err := s.readHead(ctx, room)
+	if err != nil {
+		return store.Stamp{}, fmt.Errorf("jetstream store: %w", err)
+	}
+	return h.Stamp, nil
+}
+
+// readEvents reads up to limit of room's events lo..hi (those that
+// retention kept), in ascending order.
+func (s *Store) readEvents(ctx context.Context, room string, lo, hi uint64, limit int) ([]store.Event, error) {
+	if hi < lo || limit <= 0 {
+		return nil, nil
+	}
+	first, err := s.getLast(ctx, subjEvent(room, lo))
+	if err != nil {
+		return nil, err
+	}
+	start := first.seq
+	if start == 0 {
+		start = 1 // lo was deleted by retention: start at the room's first kept event
+	}
+	filter := "m.ev." + b64(room) + ".*"
+	var out []store.Event
+	for {
+		want := min(limit-len(out), 1000)
+		if want <= 0 {
+			return out, nil
+		}
+		got, err := s.directRange(ctx, filter, start, want)
+		if err != nil {
+			return nil, err
+		}
+		if len(got) == 0 {
+			return out, nil
+		}
+		for _, e := range got {
+			ev, err := decodeEvent(room, e)
+			if err != nil {
+				return nil, err
+			}
+			if ev.Seq > hi {
+				return out, nil
+			}
+			if ev.Seq >= lo {
+				out = append(out, ev)
+			}
+			start = e.seq + 1
+		}
+	}
+}
+
+func decodeEvent(room string, e entry) (store.Event, error) {
+	ev := store.Event{Room: room, Frame: e.data}
+	var err error
+	if ev.Seq, err = strconv.ParseUint(e.hdr.Get(hdrEventSeq), 10, 64); err != nil {
+		return ev, fmt.Errorf("event of %s at %d: bad seq header", room, e.seq)
+	}
+	if ev.TS, err = strconv.ParseInt(e.hdr.Get(hdrEventTS), 10, 64); err != nil {
+		return ev, fmt.Errorf("event of %s at %d: bad ts header", room, e.seq)
+	}
+	if k := e.hdr.Get(hdrEventKey); k != "" {
+		if ev.Key, err = hex.DecodeString(k); err != nil {
+			return ev, fmt.Errorf("event of %s at %d: bad key header", room, e.seq)
+		}
+	}
+	if end := e.hdr.Get(hdrEventEnd); end != "" {
+		if ev.Ends, err = unb64(end); err != nil {
+			return ev, fmt.Errorf("event of %s at %d: bad ends header", room, e.seq)
+		}
+	}
+	return ev, nil
+}
+
+// EventsAfter implements store.Store.
+func (s *Store) EventsAfter(ctx context.Context, room string, after uint64, limit int) ([]store.Event, error) {
+	h, _, err := s.readHead(ctx, room)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: read events of %s: %w", room, err)
+	}
+	if h.Seq <= after || limit <= 0 {
+		return nil, nil
+	}
+	evs, err := s.readEvents(ctx, room, after+1, h.Seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: read events of %s: %w", room, err)
+	}
+	return evs, nil
+}
+
+// EventsBefore implements store.Store.
+func (s *Store) EventsBefore(ctx context.Context, room string, from, before uint64, limit int) ([]store.Event, bool, error) {
+	h, _, err := s.readHead(ctx, room)
+	if err != nil {
+		return nil, false, fmt.Errorf("jetstream store: read history of %s: %w", room, err)
+	}
+	if before == 0 || limit <= 0 {
+		return nil, false, nil
+	}
+	hi := min(h.Seq, before-1)
+	from = max(from, 1)
+	if hi < from {
+		return nil, false, nil
+	}
+	lo := from
+	if hi-from+1 > uint64(limit) {
+		lo = hi - uint64(limit) + 1
+	}
+	evs, err := s.readEvents(ctx, room, lo, hi, int(hi-lo+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("jetstream store: read history of %s: %w", room, err)
+	}
+	more := false
+	if lo > from {
+		// Retention deletes a prefix: an older event in range exists iff lo-1 does.
+		e, err := s.getLast(ctx, subjEvent(room, lo-1))
+		if err != nil {
+			return nil, false, fmt.Errorf("jetstream store: read history of %s: %w", room, err)
+		}
+		more = e.seq != 0
+	}
+	return evs, more, nil
+}
+
+// DeleteEventsBefore implements store.Store: per room, the prefix of events
+// older than ts except the last is purged, with their submission keys.
+func (s *Store) DeleteEventsBefore(ctx context.Context, ts int64) (int64, error) {
+	fail := func(n int64, err error) (int64, error) {
+		return n, fmt.Errorf("jetstream store: delete events before %d: %w", ts, err)
+	}
+	subjs, err := s.subjects(ctx, "m.head.*")
+	if err != nil {
+		return fail(0, err)
+	}
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return fail(0, err)
+	}
+	var total int64
+	for _, subj := range subjs {
+		room, err := unb64(strings.TrimPrefix(subj, "m.head."))
+		if err != nil {
+			return fail(total, err)
+		}
+		h, _, err := s.readHead(ctx, room)
+		if err != nil {
+			return fail(total, err)
+		}
+		filter := "m.ev." + b64(room) + ".*"
+		var n int64
+		var keep uint64 // stream sequence of the first kept event
+		for start := uint64(1); keep == 0; {
+			got, err := s.directRange(ctx, filter, start, 1000)
+			if err != nil {
+				return fail(total, err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			for _, e := range got {
+				ev, err := decodeEvent(room, e)
+				if err != nil {
+					return fail(total, err)
+				}
+				if ev.TS >= ts || ev.Seq >= h.Seq {
+					keep = e.seq
+					break
+				}
+				n++
+				start = e.seq + 1
+			}
+		}
+		if n == 0 || keep == 0 {
+			continue
+		}
+		for _, f := range []string{filter, "m.key." + b64(room) + ".*"} {
+			if err := st.Purge(ctx, jetstream.WithPurgeSubject(f), jetstream.WithPurgeSequence(keep)); err != nil {
+				return fail(total, err)
+			}
+		}
+		total += n
+	}
+	return total, nil
+}
