@@ -29,6 +29,23 @@ type kpDevice struct {
 	URI     string    `json:"uri"`
 	Created int64     `json:"created"` // ms
 	KPs     []kpEntry `json:"kps"`     // in upload order
+	// Claimed are the refs of claimed single-use KeyPackages, whose
+	// m.kpref subjects stay until they expire (a Welcome names them).
+	Claimed []kpClaimed `json:"claimed,omitempty"`
+}
+
+type kpClaimed struct {
+	Ref      []byte `json:"ref"`
+	NotAfter int64  `json:"not_after"`
+}
+
+// dropRefs returns the messages removing refs' m.kpref subjects.
+func dropRefs(refs [][]byte) []*nats.Msg {
+	out := make([]*nats.Msg, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, msg(subjKPRef(r), nil, nil))
+	}
+	return out
 }
 
 type kpEntry struct {
@@ -141,6 +158,8 @@ func (s *Store) PutKeyPackages(ctx context.Context, d store.Device, kps []store.
 				continue // a retried upload
 			}
 			dev.KPs = append(dev.KPs, kpEntry{Ref: kp.Ref, Suite: kp.Suite, LastResort: kp.LastResort, NotAfter: kp.NotAfter.Unix(), Data: kp.Data})
+			data, _ := json.Marshal(kpRefJSON{Device: d.URI, User: d.User})
+			extra = append(extra, msg(subjKPRef(kp.Ref), data, nil))
 		}
 		st = dev.status(d.User, now)
 		if st.Count > lim.KeyPackages {
@@ -160,11 +179,25 @@ func (s *Store) ClaimKeyPackages(ctx context.Context, user string, suite uint16,
 	err := s.kpTxn(ctx, user, func(doc *kpDoc) (bool, []*nats.Msg, error) {
 		claims = make([]store.Claim, 0, len(doc.Devices))
 		changed := false
+		var expired [][]byte
 		for i := range doc.Devices {
 			dev := &doc.Devices[i]
-			n := len(dev.KPs)
-			dev.KPs = slices.DeleteFunc(dev.KPs, func(k kpEntry) bool { return k.NotAfter <= now.Unix() })
-			changed = changed || len(dev.KPs) != n
+			n := len(dev.KPs) + len(dev.Claimed)
+			dev.KPs = slices.DeleteFunc(dev.KPs, func(k kpEntry) bool {
+				if k.NotAfter <= now.Unix() {
+					expired = append(expired, k.Ref)
+					return true
+				}
+				return false
+			})
+			dev.Claimed = slices.DeleteFunc(dev.Claimed, func(k kpClaimed) bool {
+				if k.NotAfter <= now.Unix() {
+					expired = append(expired, k.Ref)
+					return true
+				}
+				return false
+			})
+			changed = changed || len(dev.KPs)+len(dev.Claimed) != n
 			c := store.Claim{Device: dev.URI, Status: store.Exhausted}
 			if len(dev.KPs) > 0 {
 				c.Status = store.NothingCompatible
@@ -184,7 +217,8 @@ func (s *Store) ClaimKeyPackages(ctx context.Context, user string, suite uint16,
 			}
 			if pick >= 0 {
 				c.Status, c.KeyPackage = store.Claimed, dev.KPs[pick].keyPackage()
-				if !dev.KPs[pick].LastResort {
+				if k := dev.KPs[pick]; !k.LastResort {
+					dev.Claimed = append(dev.Claimed, kpClaimed{Ref: k.Ref, NotAfter: k.NotAfter})
 					dev.KPs = slices.Delete(dev.KPs, pick, pick+1)
 					changed = true
 				}
@@ -196,7 +230,7 @@ func (s *Store) ClaimKeyPackages(ctx context.Context, user string, suite uint16,
 			}
 			claims = append(claims, c)
 		}
-		return changed, nil, nil
+		return changed, dropRefs(expired), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jetstream store: claim key packages of %s: %w", user, err)
@@ -224,12 +258,19 @@ func (s *Store) RemoveDevice(ctx context.Context, user, device string) error {
 		if i < 0 {
 			return false, nil, store.ErrNotFound
 		}
+		var refs [][]byte
+		for _, k := range doc.Devices[i].KPs {
+			refs = append(refs, k.Ref)
+		}
+		for _, k := range doc.Devices[i].Claimed {
+			refs = append(refs, k.Ref)
+		}
 		doc.Devices = slices.Delete(doc.Devices, i, i+1)
 		owner, err := s.getLast(ctx, subjDevice(device))
 		if err != nil {
 			return false, nil, err
 		}
-		var extra []*nats.Msg
+		extra := dropRefs(refs)
 		if owner.live() {
 			extra = append(extra, msg(subjDevice(device), nil, seqp(owner.seq)))
 		}

@@ -119,6 +119,9 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 			return fail(err)
 		}
 		out[i].Last = h.Stamp
+		if out[i].Group, err = s.loadGroup(ctx, out[i].URI); err != nil {
+			return fail(err)
+		}
 		slices.SortFunc(out[i].Members, func(a, b store.Member) int { return strings.Compare(a.User, b.User) })
 	}
 	slices.SortFunc(out, func(a, b store.RoomState) int { return strings.Compare(a.URI, b.URI) })
@@ -157,7 +160,7 @@ func (s *Store) getAll(ctx context.Context, subjs []string) ([]entry, error) {
 // events with their keys, and each touched room's new head, the head
 // guarded by its expected last sequence (one writer per room).
 func (s *Store) AppendBatch(ctx context.Context, b store.Batch) error {
-	if len(b.Rooms) == 0 && len(b.Members) == 0 && len(b.Events) == 0 {
+	if len(b.Rooms) == 0 && len(b.Members) == 0 && len(b.Events) == 0 && len(b.Groups) == 0 && len(b.Welcomes) == 0 && len(b.DropWelcomes) == 0 {
 		return nil
 	}
 	msgs, before, after, order, err := s.prepare(ctx, b)
@@ -185,6 +188,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) error {
 func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, before, after map[string]head, order []string, err error) {
 	before = map[string]head{}
 	exists := map[string]bool{}
+	cached := map[string]bool{} // heads taken from the cache, not read
 	known := func(room string) (head, error) {
 		if h, ok := before[room]; ok {
 			return h, nil
@@ -192,6 +196,7 @@ func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, b
 		s.mu.Lock()
 		h, ok := s.heads[room]
 		s.mu.Unlock()
+		cached[room] = ok
 		if !ok {
 			var found bool
 			var err error
@@ -244,6 +249,17 @@ func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, b
 			}
 			order = append(order, e.Room)
 		}
+		if !ok && cached[e.Room] && (e.Seq != h.Seq+1 || e.TS < h.TS) {
+			// Another node may have appended since this store last wrote
+			// the room (the relay caught up with it): read the head again.
+			fresh, found, err := s.readHead(ctx, e.Room)
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			if found {
+				h, before[e.Room], cached[e.Room] = fresh, fresh, false
+			}
+		}
 		switch {
 		case e.Seq != h.Seq+1:
 			return nil, nil, nil, nil, fmt.Errorf("event %s #%d: %w: the room's last seq is %d", e.Room, e.Seq, store.ErrConflict, h.Seq)
@@ -282,6 +298,11 @@ func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, b
 			}
 		}
 	}
+	gmsgs, err := s.prepareGroups(ctx, b, known)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	msgs = append(msgs, gmsgs...)
 	for _, room := range order {
 		h := after[room]
 		data, _ := json.Marshal(stampJSON{h.Seq, h.TS})
@@ -328,6 +349,15 @@ func (s *Store) diagnose(ctx context.Context, b store.Batch, before, after map[s
 			return nil
 		}
 		return cause
+	}
+	for _, w := range b.Welcomes {
+		e, err := s.getLast(ctx, subjWelcome(w.Device, w.Room, w.Seq))
+		if err != nil {
+			return errors.Join(cause, err)
+		}
+		if e.live() {
+			return fmt.Errorf("welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
+		}
 	}
 	for _, e := range b.Events {
 		if e.Key == nil {

@@ -1,0 +1,220 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"mimichat/relay/store"
+)
+
+// Encrypted rooms' storage (store.GroupDirectory): each room's group is
+// m.grp.ROOM, written in the batch that changed it; each Welcome is
+// m.wel.DEVICE.ROOM.SEQ; each uploaded KeyPackage's ref is m.kpref.HEX.
+
+func subjGroup(room string) string { return "m.grp." + b64(room) }
+func subjWelcome(device, room string, seq uint64) string {
+	return "m.wel." + b64(device) + "." + b64(room) + "." + strconv.FormatUint(seq, 10)
+}
+func subjKPRef(ref []byte) string { return "m.kpref." + fmt.Sprintf("%x", ref) }
+
+type groupJSON struct {
+	Suite     uint16 `json:"suite"`
+	Epoch     uint64 `json:"epoch"`
+	State     []byte `json:"state"`
+	GroupInfo []byte `json:"group_info"`
+}
+
+type welcomeJSON struct {
+	Device  string `json:"device"`
+	User    string `json:"user"`
+	Room    string `json:"room"`
+	Seq     uint64 `json:"seq"`
+	Data    []byte `json:"data"`
+	Created int64  `json:"created"` // ms
+}
+
+func (w welcomeJSON) welcome() store.Welcome {
+	return store.Welcome{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: time.UnixMilli(w.Created)}
+}
+
+type kpRefJSON struct {
+	Device string `json:"device"`
+	User   string `json:"user"`
+}
+
+// prepareGroups adds b's groups, Welcomes and Welcome removals to a batch:
+// groups of known rooms (the last of a room wins), Welcomes not stored yet
+// (else ErrDuplicate), and removals of the stored Welcomes of ended
+// memberships.
+func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(string) (head, error)) ([]*nats.Msg, error) {
+	var msgs []*nats.Msg
+	last := map[string]int{}
+	for i, g := range b.Groups {
+		last[g.Room] = i
+	}
+	for i, g := range b.Groups {
+		if _, err := known(g.Room); err != nil {
+			return nil, err
+		}
+		if last[g.Room] != i {
+			continue
+		}
+		data, _ := json.Marshal(groupJSON{Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo})
+		msgs = append(msgs, msg(subjGroup(g.Room), data, nil))
+	}
+	type roomUser struct{ room, user string }
+	dropped := map[roomUser]bool{}
+	for _, d := range b.DropWelcomes {
+		dropped[roomUser{d.Room, d.User}] = true
+	}
+	seen := map[string]bool{}
+	for _, w := range b.Welcomes {
+		subj := subjWelcome(w.Device, w.Room, w.Seq)
+		e, err := s.getLast(ctx, subj)
+		if err != nil {
+			return nil, err
+		}
+		if e.live() || seen[subj] {
+			return nil, fmt.Errorf("welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
+		}
+		seen[subj] = true
+		if dropped[roomUser{w.Room, w.User}] {
+			continue // stored, then dropped by the same batch
+		}
+		data, _ := json.Marshal(welcomeJSON{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: w.Created.UnixMilli()})
+		msgs = append(msgs, msg(subj, data, seqp(e.seq)))
+	}
+	for ru := range dropped {
+		subjs, err := s.subjects(ctx, "m.wel.*."+b64(ru.room)+".*")
+		if err != nil {
+			return nil, err
+		}
+		es, err := s.getAll(ctx, subjs)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			var w welcomeJSON
+			if err := json.Unmarshal(e.data, &w); err != nil {
+				return nil, err
+			}
+			if w.User == ru.user {
+				msgs = append(msgs, msg(subjWelcome(w.Device, w.Room, w.Seq), nil, seqp(e.seq)))
+			}
+		}
+	}
+	return msgs, nil
+}
+
+// loadGroup reads room's group, nil for a plaintext room.
+func (s *Store) loadGroup(ctx context.Context, room string) (*store.Group, error) {
+	e, err := s.getLast(ctx, subjGroup(room))
+	if err != nil || !e.live() {
+		return nil, err
+	}
+	var g groupJSON
+	if err := json.Unmarshal(e.data, &g); err != nil {
+		return nil, fmt.Errorf("group of %s: %w", room, err)
+	}
+	return &store.Group{Room: room, Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo}, nil
+}
+
+func (s *Store) welcomes(ctx context.Context, filter string) ([]welcomeJSON, []entry, error) {
+	subjs, err := s.subjects(ctx, filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	es, err := s.getAll(ctx, subjs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]welcomeJSON, 0, len(es))
+	for _, e := range es {
+		var w welcomeJSON
+		if err := json.Unmarshal(e.data, &w); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, w)
+	}
+	return out, es, nil
+}
+
+// Welcomes implements store.GroupDirectory.
+func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, error) {
+	ws, _, err := s.welcomes(ctx, "m.wel."+b64(device)+".>")
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: welcomes of %s: %w", device, err)
+	}
+	out := make([]store.Welcome, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, w.welcome())
+	}
+	slices.SortFunc(out, func(a, b store.Welcome) int {
+		if c := strings.Compare(a.Room, b.Room); c != 0 {
+			return c
+		}
+		return int(a.Seq) - int(b.Seq)
+	})
+	return out, nil
+}
+
+// DeleteWelcomesBefore implements store.GroupDirectory.
+func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error) {
+	fail := func(n int64, err error) (int64, error) {
+		return n, fmt.Errorf("jetstream store: delete old welcomes: %w", err)
+	}
+	ws, _, err := s.welcomes(ctx, "m.wel.>")
+	if err != nil {
+		return fail(0, err)
+	}
+	st, err := s.js.Stream(ctx, s.stream)
+	if err != nil {
+		return fail(0, err)
+	}
+	var n int64
+	for _, w := range ws {
+		if w.Created >= t.UnixMilli() {
+			continue
+		}
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(subjWelcome(w.Device, w.Room, w.Seq))); err != nil {
+			return fail(n, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// KeyPackageOwner implements store.GroupDirectory.
+func (s *Store) KeyPackageOwner(ctx context.Context, ref []byte) (store.Device, error) {
+	fail := func(err error) (store.Device, error) {
+		return store.Device{}, fmt.Errorf("jetstream store: key package ref %x: %w", ref, err)
+	}
+	e, err := s.getLast(ctx, subjKPRef(ref))
+	if err != nil {
+		return fail(err)
+	}
+	if !e.live() {
+		return fail(store.ErrNotFound)
+	}
+	var r kpRefJSON
+	if err := json.Unmarshal(e.data, &r); err != nil {
+		return fail(err)
+	}
+	d := store.Device{URI: r.Device, User: r.User, Created: time.UnixMilli(0)}
+	doc, _, err := s.loadKPDoc(ctx, r.User)
+	if err != nil {
+		return fail(err)
+	}
+	if dev := doc.device(r.Device); dev != nil {
+		d.Created = time.UnixMilli(dev.Created)
+	}
+	return d, nil
+}
