@@ -233,6 +233,9 @@ func TestE2EEEpochs(t *testing.T) {
 	if _, a, ef := bob.send("current"); ef != nil || a.Dup {
 		t.Fatalf("current epoch: %+v %+v", a, ef)
 	}
+	if n := e.s.metrics.staleEpoch.Load(); n != 3 {
+		t.Fatalf("stale_epoch counter %d, want 3 (the losing commit, the replay, the old message)", n)
+	}
 }
 
 // Kick and ban need a commit removing all of the target's leaves; a member
@@ -410,5 +413,90 @@ func TestE2EEVersion4Refused(t *testing.T) {
 	_, ef = e.alice.c.op(plain, proto.KindCommit, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = []byte{1}, []byte{1} })
 	if ef == nil || ef.Code != proto.CodeBadField {
 		t.Fatalf("mls in a plaintext room: %+v", ef)
+	}
+}
+
+// The relay's view of each group survives a restart: after it, the next
+// commit is verified against the saved epoch and tree, a stale one is still
+// refused, and messages flow.
+func TestE2EERestart(t *testing.T) {
+	data := t.TempDir()
+	s := startRelay(t, Config{RatePerSec: -1, Data: data})
+	e := &e2eRoom{s: s, toks: map[string]string{"alice": addUser(t, s.Store(), "alice"), "bob": addUser(t, s.Store(), "bob")}}
+	e.alice = e.device(t, "alice", "laptop")
+	e.room = e.alice.create("durable", proto.CreateRoom{})
+	bob := e.member(t, "bob", "phone")
+	ok, ef := bob.commitOp(proto.KindCommit, "", mls.CommitOptions{ForcePath: true})
+	if ef != nil {
+		t.Fatal(ef.Reason)
+	}
+	e.alice.syncTo(ok.Seq)
+	stale, err := e.alice.g.Commit(mls.CommitOptions{ForcePath: true}) // made now, sent after bob's next commit
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.alice.g.ClearPendingCommit()
+	s.Shutdown(t.Context())
+
+	s = startRelay(t, Config{RatePerSec: -1, Data: data})
+	for _, d := range []*e2eDevice{e.alice, bob} {
+		d.c = dialDevice(t, s.Addr(), e.toks[map[*e2eDevice]string{e.alice: "alice", bob: "bob"}[d]], d.dev.uri)
+		d.c.subscribe(e.room, d.last)
+	}
+	e.alice.c.send(&proto.RoomInfo{RID: e.alice.c.nextRID(), Room: e.room})
+	if st := expect[*proto.RoomState](e.alice.c); !st.Encrypted || st.Epoch != e.alice.g.Epoch() {
+		t.Fatalf("after restart: room state %+v, alice at epoch %d", st, e.alice.g.Epoch())
+	}
+	ok, ef = bob.commitOp(proto.KindCommit, "", mls.CommitOptions{ForcePath: true})
+	if ef != nil {
+		t.Fatalf("commit after restart: %s %s", ef.Code, ef.Reason)
+	}
+	_, ef = e.alice.c.op(e.room, proto.KindCommit, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = stale.Commit, stale.GroupInfo })
+	if ef == nil || ef.Code != proto.CodeStaleEpoch || ef.Epoch != bob.g.Epoch() {
+		t.Fatalf("stale commit after restart: %+v", ef)
+	}
+	e.alice.syncTo(ok.Seq)
+	_, a, ef := e.alice.send("after the restart")
+	if ef != nil {
+		t.Fatal(ef.Reason)
+	}
+	bob.syncTo(a.Seq)
+	if !slices.Contains(bob.got, "after the restart") {
+		t.Fatalf("bob decrypted %q", bob.got)
+	}
+	sameEpoch(t, e.alice, bob)
+}
+
+// An open encrypted room: a non-member joins by an external commit with
+// op join; without one it is told to.
+func TestE2EEOpenRoomExternalJoin(t *testing.T) {
+	e := newE2ERoom(t, "open", "carol")
+	e.alice.c.mustOp(e.room, proto.KindJoinPolicy, "", func(f *proto.RoomOp) { f.Value = proto.JoinOpen })
+	carol := e.device(t, "carol", "desk")
+	if _, ef := carol.c.op(e.room, proto.KindJoin, ""); ef == nil || ef.Code != proto.CodeBadField || ef.Field != "mls" {
+		t.Fatalf("join of an open encrypted room without a commit: %+v", ef)
+	}
+	carol.c.send(&proto.GetGroupInfo{RID: carol.c.nextRID(), Room: e.room})
+	gi := expect[*proto.GroupInfo](carol.c)
+	g, commit, err := mls.JoinExternal(gi.GroupInfo, carol.dev.id, mls.ExternalJoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.PublicHandshake = true
+	newGI, err := g.GroupInfo(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := carol.c.mustOp(e.room, proto.KindJoin, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = commit, newGI })
+	carol.g, carol.room = g, e.room
+	carol.subscribe(ok.Seq)
+	e.alice.syncTo(ok.Seq)
+	_, a, _ := e.alice.send("welcome carol")
+	carol.syncTo(a.Seq)
+	if !slices.Contains(carol.got, "welcome carol") {
+		t.Fatalf("carol decrypted %q", carol.got)
+	}
+	if n := e.s.metrics.badCommit.Load() + e.s.metrics.staleEpoch.Load(); n != 0 {
+		t.Fatalf("%d MLS refusals counted in a clean run", n)
 	}
 }
