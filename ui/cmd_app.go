@@ -25,9 +25,6 @@ var appCommands = []*command{
 		m.focusComposer()
 		return m.comp.focus()
 	}},
-	// There is no member-list focus yet: focusing it shows or hides it.
-	{name: keys.FocusMembers, keyOnly: true, run: runToggleMembers},
-	{name: keys.ToggleMembers, keyOnly: true, run: runToggleMembers},
 	{name: keys.ToggleRoomList, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.hideRooms = !m.hideRooms; return nil }},
 	scrollBy(keys.ScrollUp), scrollBy(keys.ScrollDown), scrollBy(keys.PageUp), scrollBy(keys.PageDown),
 	scrollBy(keys.ScrollTop), scrollBy(keys.ScrollBottom),
@@ -57,8 +54,6 @@ func runToggleMouse(m *Model, _ *call) tea.Cmd {
 }
 
 func runFocusTimeline(m *Model, _ *call) tea.Cmd { m.focusTimeline(); return nil }
-
-func runToggleMembers(m *Model, _ *call) tea.Cmd { m.hideMembers = !m.hideMembers; return nil }
 
 // scrollBy scrolls the timeline (a, one of the scroll and page actions).
 func scrollBy(a keys.Action) *command {

@@ -102,7 +102,7 @@ var (
 )
 
 func init() {
-	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands,
+	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands, memberCommands,
 		moderationCommands, historyCommands, appCommands, navigationCommands, composerCommands)
 	byAction = map[keys.Action]*command{}
 	bySlash = map[string]*command{}

@@ -71,7 +71,7 @@ func (m *Model) render() string {
 			roomsW = 18
 		}
 	}
-	if !m.hideMembers && w >= 120 {
+	if !m.hideMembers && w >= membersFrom {
 		membersW = membersWidth
 	}
 	sepW := 0

@@ -4,7 +4,6 @@ package ui
 // nothing it shows changes), the thread, the room list and the member list.
 
 import (
-	"sort"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -13,7 +12,6 @@ import (
 	"mimichat/keys"
 	"mimichat/proto"
 	"mimichat/render"
-	"mimichat/session"
 )
 
 // paneKey is everything the timeline pane's lines depend on: when a frame
@@ -186,32 +184,18 @@ func (m *Model) memberLines(w, h int) []string {
 		}
 		return out
 	}
-	mems := make([]proto.Member, 0, len(r.members))
-	for _, mem := range r.members {
-		if mem.State == proto.StateJoined || mem.State == "" {
-			mems = append(mems, mem)
-		}
-	}
-	if len(mems) == 0 {
-		mems = r.members
-	}
-	sort.SliceStable(mems, func(i, j int) bool {
-		if mems[i].Role.Rank() != mems[j].Role.Rank() {
-			return mems[i].Role.Rank() > mems[j].Role.Rank()
-		}
-		return m.name(mems[i].User) < m.name(mems[j].User)
-	})
+	mems := m.roomMembers(r)
 	out = append(out, s.Muted.Bold(true).Render("Members "+itoa(len(mems))))
 	for _, mem := range mems {
 		if len(out) >= h {
 			break
 		}
 		dot := s.Muted.Render("○")
-		switch p := r.presence[mem.User]; {
-		case p == "online" || mem.User == m.me && m.conn.State == session.Online:
-			dot = s.Success.Render("●")
-		case p == "away":
-			dot = s.Warning.Render("◐")
+		switch mk := m.presenceMark(r, mem.User); mk {
+		case "●":
+			dot = s.Success.Render(mk)
+		case "◐":
+			dot = s.Warning.Render(mk)
 		}
 		role := ""
 		switch mem.Role {
