@@ -167,7 +167,7 @@ func opText(e *session.Entry) string {
 	switch e.Kind {
 	case proto.KindCreate:
 		return "created the room"
-	case proto.KindName, proto.KindTopic, proto.KindAvatar, proto.KindHistory, proto.KindJoinPolicy, proto.KindReceipts:
+	case proto.KindName, proto.KindTopic, proto.KindAvatar, proto.KindHistory, proto.KindJoinPolicy, proto.KindReceipts, proto.KindExpiry:
 		return fmt.Sprintf("set %s to %q", e.Kind, e.Value)
 	case proto.KindJoin:
 		return "joined as " + string(e.Role)

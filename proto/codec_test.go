@@ -37,6 +37,9 @@ func TestRoundTrip(t *testing.T) {
 		&RoomOp{RID: 10, Room: room, Op: KindReceipts, Value: ReceiptsOff},
 		&RoomList{RID: 11, Rooms: []RoomSummary{{Room: room, Role: RoleMember, State: StateInvited, Head: 3, Receipts: ReceiptsOff}}},
 		&RoomState{RID: 12, Room: room, History: HistoryShared, Join: JoinInvite, Receipts: ReceiptsOn, Members: []Member{}},
+		&RoomOp{RID: 13, Room: room, Op: KindExpiry, Value: "86400"},
+		&RoomState{RID: 14, Room: room, History: HistoryShared, Join: JoinInvite, Members: []Member{}, Expiry: 86400},
+		&RoomList{RID: 15, Rooms: []RoomSummary{{Room: room, Role: RoleOwner, State: StateJoined, Head: 3, Expiry: 3600}}},
 		&Notice{Room: room, Seq: 4, Kind: KindInvite, From: "mimi://example.com/u/alice", State: StateInvited, Role: RoleMember},
 		&ErrorFrame{RID: 4, Code: CodeForbidden, Reason: "members cannot kick"},
 	}
@@ -118,5 +121,41 @@ func TestDecodeErrors(t *testing.T) {
 				t.Fatalf("got code %q field %q (%v); want %q %q", pe.Code, pe.Field, err, tt.code, tt.field)
 			}
 		})
+	}
+}
+
+// TestExpiryValue: an expiry operation's value is whole seconds from 0 to
+// MaxExpiry in plain decimal; anything else is bad_field on value.
+func TestExpiryValue(t *testing.T) {
+	const room = "mimi://example.com/r/lobby"
+	for _, tc := range []struct {
+		value string
+		want  uint32
+		ok    bool
+	}{
+		{"0", 0, true},
+		{"1", 1, true},
+		{"86400", 86400, true},
+		{"4294967295", MaxExpiry, true},
+		{"4294967296", 0, false},
+		{"99999999999", 0, false},
+		{"", 0, false},
+		{"007", 0, false},
+		{"-1", 0, false},
+		{"1h", 0, false},
+		{" 60", 0, false},
+	} {
+		got, err := ParseExpiry(tc.value)
+		verr := Validate(&RoomOp{RID: 1, Room: room, Op: KindExpiry, Value: tc.value})
+		if tc.ok {
+			if err != nil || got != tc.want || verr != nil {
+				t.Errorf("%q: %d, %v (validate %v); want %d", tc.value, got, err, verr, tc.want)
+			}
+			continue
+		}
+		var pe *Error
+		if !errors.As(verr, &pe) || pe.Code != CodeBadField || pe.Field != "value" || err == nil {
+			t.Errorf("%q: parse %v, validate %v; want bad_field on value", tc.value, err, verr)
+		}
 	}
 }

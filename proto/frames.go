@@ -121,6 +121,10 @@ const (
 	ReceiptsOff = "off" // members do not send read receipts
 )
 
+// MaxExpiry is the longest message lifetime a room may set, in seconds
+// (room-policy-03 durations are uint32 seconds).
+const MaxExpiry = 1<<32 - 1
+
 // Kind is the kind of a room event. Messages and room operations share one
 // ordered log per room.
 type Kind string
@@ -144,13 +148,14 @@ const (
 	KindUnban      Kind = "unban"
 	KindRole       Kind = "role"
 	KindCommit     Kind = "commit" // version 5: an MLS commit that changes no policy state
+	KindExpiry     Kind = "expiry" // version 5: Value: message lifetime in seconds, "0" for none (room-policy-03 message expiration)
 )
 
 // Kinds lists every Kind above, so code relating each kind to something
 // else (session's table of timeline events, the protocol docs test) can
 // check that it covers them all. Add a new kind here too.
 var Kinds = [...]Kind{KindMessage, KindCreate, KindName, KindTopic, KindAvatar, KindHistory, KindJoinPolicy,
-	KindReceipts, KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole, KindCommit}
+	KindReceipts, KindInvite, KindJoin, KindLeave, KindKick, KindBan, KindUnban, KindRole, KindCommit, KindExpiry}
 
 // CreateRoom asks for a new room; the creator becomes its owner. Room is an
 // optional local name (the relay makes the URI mimi://DOMAIN/r/ROOM); empty
@@ -322,7 +327,8 @@ type Rooms struct {
 
 // RoomSummary is one line of a room list. Receipts is the read-receipt
 // policy; the relay leaves it out for version 1 clients. Encrypted, Suite
-// and Epoch (version 5) describe an end-to-end encrypted room's MLS group.
+// and Epoch (version 5) describe an end-to-end encrypted room's MLS group;
+// Expiry (version 5) is the room's message lifetime in seconds (0: none).
 type RoomSummary struct {
 	Room      string `cbor:"room"`
 	Name      string `cbor:"name,omitempty"`
@@ -334,6 +340,7 @@ type RoomSummary struct {
 	Encrypted bool   `cbor:"encrypted,omitempty"`
 	Suite     uint16 `cbor:"suite,omitempty"`
 	Epoch     uint64 `cbor:"epoch,omitempty"`
+	Expiry    uint32 `cbor:"expiry,omitempty"`
 }
 
 // RoomList answers rooms.
@@ -359,7 +366,8 @@ type Member struct {
 
 // RoomState answers room_info. Receipts is the read-receipt policy; the
 // relay leaves it out for version 1 clients. Encrypted, Suite and Epoch
-// (version 5) describe an end-to-end encrypted room's MLS group.
+// (version 5) describe an end-to-end encrypted room's MLS group; Expiry
+// (version 5) is the room's message lifetime in seconds (0: none).
 type RoomState struct {
 	Head
 	RID       uint64   `cbor:"rid"`
@@ -375,6 +383,7 @@ type RoomState struct {
 	Encrypted bool     `cbor:"encrypted,omitempty"`
 	Suite     uint16   `cbor:"suite,omitempty"`
 	Epoch     uint64   `cbor:"epoch,omitempty"`
+	Expiry    uint32   `cbor:"expiry,omitempty"`
 }
 
 // ErrorFrame reports a refused request or bad input. RID names the request

@@ -124,6 +124,10 @@ func validateOp(f *RoomOp) error {
 		if f.Value != ReceiptsOn && f.Value != ReceiptsOff {
 			return badField("value", "read receipts policy must be %q or %q", ReceiptsOn, ReceiptsOff)
 		}
+	case KindExpiry:
+		if _, err := ParseExpiry(f.Value); err != nil {
+			return err
+		}
 	case KindJoin, KindLeave, KindCommit:
 	case KindInvite:
 		if f.Role != "" && f.Role.Rank() == 0 {
@@ -249,4 +253,24 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// ParseExpiry reads the value of an expiry operation or event: a lifetime
+// in whole seconds, decimal without leading zeros, up to MaxExpiry; "0"
+// means messages do not expire.
+func ParseExpiry(v string) (uint32, error) {
+	if v == "" || len(v) > 10 || (len(v) > 1 && v[0] == '0') {
+		return 0, badField("value", "message expiry must be seconds from 0 to %d, got %q", uint64(MaxExpiry), truncate(v))
+	}
+	var n uint64
+	for _, c := range []byte(v) {
+		if c < '0' || c > '9' {
+			return 0, badField("value", "message expiry must be seconds from 0 to %d, got %q", uint64(MaxExpiry), truncate(v))
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > MaxExpiry {
+		return 0, badField("value", "message expiry must be seconds from 0 to %d, got %q", uint64(MaxExpiry), truncate(v))
+	}
+	return uint32(n), nil
 }

@@ -118,6 +118,12 @@ func (c *conn) handle(f proto.Frame) {
 				break
 			}
 		}
+		if op, ok := f.(*proto.RoomOp); ok && op.Op == proto.KindExpiry {
+			if _, ok := c.srv.db.(store.EventExpirer); !ok {
+				ref = refuse(proto.CodeInvalidOp, "this relay's store cannot delete expired messages, so it does not accept a message expiry policy")
+				break
+			}
+		}
 		var e2 *e2eeRequest
 		if e2, ref = c.e2eeRequest(f); ref != nil {
 			break
@@ -382,6 +388,9 @@ func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
 	if c.v >= e2eeVersion && r.grp != nil {
 		st.Encrypted, st.Suite, st.Epoch = true, r.grp.suite, r.grp.hub.Epoch()
 	}
+	if c.v >= expiryVersion {
+		st.Expiry = r.expiry
+	}
 	c.srv.limits.readCharge(c.user, c.send(st))
 	return nil
 }
@@ -405,6 +414,9 @@ func (h *hub) roomList(user string, rid, v uint64) *proto.RoomList {
 			}
 			if v >= e2eeVersion && r.grp != nil {
 				sum.Encrypted, sum.Suite, sum.Epoch = true, r.grp.suite, r.grp.hub.Epoch()
+			}
+			if v >= expiryVersion {
+				sum.Expiry = r.expiry
 			}
 			out.Rooms = append(out.Rooms, sum)
 		}

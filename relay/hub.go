@@ -54,6 +54,7 @@ func loadRooms(ctx context.Context, db store.Store) (map[string]*room, error) {
 	for _, st := range states {
 		r := newRoom(st.URI)
 		r.name, r.topic, r.avatar, r.history, r.join, r.receipt = st.Name, st.Topic, st.Avatar, st.History, st.JoinPolicy, st.Receipts
+		r.expiry = st.Expiry
 		r.head, r.lastTS = st.Last.Seq, st.Last.TS
 		for _, m := range st.Members {
 			r.members[m.User] = &member{role: proto.Role(m.Role), state: proto.State(m.State), joinSeq: m.JoinSeq}

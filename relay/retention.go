@@ -5,25 +5,76 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"mimichat/relay/store"
 )
 
+// expiryVersion is the protocol version whose room_state and room_list
+// carry a room's message expiry.
+const expiryVersion = 5
+
 // sweep enforces Config.Retain and Config.RetainBlobs, and expires Welcomes
-// after welcomeLife: every SweepEvery it
-// deletes events older than Retain (each room keeps its last event, so
-// its seqs continue) and blobs older than RetainBlobs (row first, then
-// file: a crash between leaves only a file nobody can fetch). Clients
-// asking for deleted history get empty pages, which they report as "not
-// available" and skip, as for history they may not see.
+// after welcomeLife: every SweepEvery it deletes events older than Retain
+// (each room keeps its last event, so its seqs continue) and blobs older
+// than RetainBlobs (row first, then file: a crash between leaves only a
+// file nobody can fetch). Every ExpireEvery it enforces rooms' message
+// expiry policies (expireRooms). Clients asking for deleted history get
+// empty pages, which they report as "not available" and skip, as for
+// history they may not see.
 func (s *Server) sweep() {
 	defer close(s.sweepDone)
 	t := time.NewTicker(s.cfg.SweepEvery)
 	defer t.Stop()
+	s.sweepOnce(time.Now())
+	expirer, expire := s.db.(store.EventExpirer)
+	var expireC <-chan time.Time
+	if expire {
+		et := time.NewTicker(s.cfg.ExpireEvery)
+		defer et.Stop()
+		expireC = et.C
+		s.expireRooms(expirer, time.Now())
+	}
 	for {
-		s.sweepOnce(time.Now())
 		select {
 		case <-s.stopWatch:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			s.sweepOnce(now)
+		case now := <-expireC:
+			s.expireRooms(expirer, now)
+		}
+	}
+}
+
+// expireRooms deletes, in each room with a message expiry policy, the
+// events older than its lifetime, the room's last event included (the
+// store keeps the room's head, so its seqs continue), and drops the room's
+// tail cache so no replay serves them from memory.
+func (s *Server) expireRooms(db store.EventExpirer, now time.Time) {
+	type due struct {
+		r      *room
+		cutoff int64
+	}
+	var rooms []due
+	s.hub.mu.RLock()
+	for _, r := range s.hub.rooms {
+		r.mu.RLock()
+		if r.expiry > 0 {
+			rooms = append(rooms, due{r, now.Add(-time.Duration(r.expiry) * time.Second).UnixMilli()})
+		}
+		r.mu.RUnlock()
+	}
+	s.hub.mu.RUnlock()
+	for _, d := range rooms {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := db.ExpireRoomEvents(ctx, d.r.uri, d.cutoff)
+		cancel()
+		if err != nil {
+			s.log.Error("room expiry: delete events", "room", d.r.uri, "err", err)
+		}
+		if n > 0 {
+			d.r.tail.unload(s.hub.tails)
+			s.log.Info("room expiry: deleted events", "room", d.r.uri, "count", n)
 		}
 	}
 }

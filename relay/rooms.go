@@ -28,6 +28,7 @@ type room struct {
 	history string
 	join    string
 	receipt string // read-receipt policy: proto.ReceiptsOn or ReceiptsOff
+	expiry  uint32 // message lifetime in seconds, 0 for none (retention.go deletes older events)
 	head    uint64 // last assigned seq
 	lastTS  int64  // last hub timestamp, ms
 	members map[string]*member
@@ -169,7 +170,7 @@ func (r *room) authorize(actor string, op *proto.RoomOp) (change, *refusal) {
 			return change{}, refuse(proto.CodeForbidden, "a %s cannot change the room %s", a.role, op.Op)
 		}
 		return change{}, nil
-	case proto.KindHistory, proto.KindJoinPolicy:
+	case proto.KindHistory, proto.KindJoinPolicy, proto.KindExpiry:
 		if a.role != proto.RoleOwner {
 			return change{}, refuse(proto.CodeForbidden, "only an owner can change the %s policy", op.Op)
 		}
@@ -282,6 +283,8 @@ func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
 		r.join = op.Value
 	case proto.KindReceipts:
 		r.receipt = op.Value
+	case proto.KindExpiry:
+		r.expiry, _ = proto.ParseExpiry(op.Value) // validated with the frame
 	}
 	if c.user == "" {
 		return

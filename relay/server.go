@@ -103,6 +103,7 @@ type Config struct {
 	Retain      time.Duration // events older than this are deleted (each room keeps its last); 0 keeps for ever
 	RetainBlobs time.Duration // blobs older than this are deleted; 0 keeps for ever
 	SweepEvery  time.Duration // how often retention runs; default 10 min
+	ExpireEvery time.Duration // how often rooms' message expiry policies are enforced; default 1 min
 
 	Logger *slog.Logger // default slog.Default()
 
@@ -196,6 +197,7 @@ func (c *Config) defaults() error {
 	setD(&c.WriteTimeout, 10*time.Second)
 	setD(&c.TokenRecheck, time.Second)
 	setD(&c.SweepEvery, 10*time.Minute)
+	setD(&c.ExpireEvery, time.Minute)
 	setD(&c.CheckEvery, 24*time.Hour)
 	if c.CheckFullMax == 0 {
 		c.CheckFullMax = AutoCheckMax

@@ -359,7 +359,7 @@ func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp, e2 *e2eeRequest)
 // persistState adds r's metadata and user's membership to the batch.
 func (h *hub) persistState(p *pending, r *room, user string) {
 	p.b.Rooms = append(p.b.Rooms, store.Room{URI: r.uri, Name: r.name, Topic: r.topic, Avatar: r.avatar,
-		History: r.history, JoinPolicy: r.join, Receipts: r.receipt})
+		History: r.history, JoinPolicy: r.join, Receipts: r.receipt, Expiry: r.expiry})
 	if m := r.members[user]; user != "" && m != nil {
 		p.b.Members = append(p.b.Members, store.Member{Room: r.uri, User: user, Role: string(m.role), State: string(m.state), JoinSeq: m.joinSeq})
 	}

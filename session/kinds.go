@@ -35,8 +35,8 @@ var opOfEvent = [content.LastEventKind + 1]proto.Kind{
 
 // Relay kinds that are not in the table: proto.KindMessage (a message is a
 // content.Envelope, not an event), proto.KindCreate (the creator's join as
-// owner, made by TimelineEvent) and proto.KindHistory and
-// proto.KindJoinPolicy (room settings the timeline has no use for).
+// owner, made by TimelineEvent), proto.KindHistory, proto.KindJoinPolicy
+// and proto.KindExpiry (room settings the timeline has no use for).
 
 // eventOfOp is opOfEvent inverted.
 var eventOfOp = func() map[proto.Kind]content.RoomEventKind {

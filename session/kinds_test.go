@@ -33,7 +33,7 @@ func TestKindTable(t *testing.T) {
 	}
 	// The relay kinds the table leaves out, on purpose (see opOfEvent).
 	notEvents := map[proto.Kind]bool{proto.KindMessage: true, proto.KindCreate: true,
-		proto.KindHistory: true, proto.KindJoinPolicy: true, proto.KindCommit: true}
+		proto.KindHistory: true, proto.KindJoinPolicy: true, proto.KindCommit: true, proto.KindExpiry: true}
 	for _, op := range proto.Kinds {
 		k, ok := EventKind(op)
 		if ok == notEvents[op] {
@@ -80,6 +80,7 @@ func TestTimelineEventOfEveryKind(t *testing.T) {
 	}{
 		{Entry{Kind: proto.KindMessage, Sender: alice}, content.RoomEvent{}, false},
 		{Entry{Kind: proto.KindHistory, Sender: alice, Value: proto.HistoryJoined}, content.RoomEvent{}, false},
+		{Entry{Kind: proto.KindExpiry, Sender: alice, Value: "86400"}, content.RoomEvent{}, false},
 		{Entry{Kind: proto.KindJoinPolicy, Sender: alice, Value: proto.JoinOpen}, content.RoomEvent{}, false},
 		{Entry{Kind: proto.KindCommit, Sender: alice}, content.RoomEvent{}, false}, // MLS bookkeeping, not a timeline event
 		{Entry{Kind: proto.KindCreate, Sender: alice}, content.RoomEvent{Kind: content.EventJoin, Actor: alice, Target: alice, Role: content.RoleOwner}, true},

@@ -137,6 +137,7 @@ type Room struct {
 	History    string
 	JoinPolicy string
 	Receipts   string
+	Expiry     uint32 // message lifetime in seconds (0: none), enforced through EventExpirer
 }
 
 // Member is one user's standing in a room.
@@ -181,4 +182,15 @@ type Blob struct {
 	Size     int64
 	SHA256   []byte
 	Created  time.Time // millisecond precision
+}
+
+// EventExpirer is a Store that can delete a room's expired events, which
+// the relay needs to honour rooms' message expiry policies (a room_op
+// expiry on a store without it is refused).
+type EventExpirer interface {
+	// ExpireRoomEvents deletes room's events whose TS is below ts (ms),
+	// its last event included; the room's last stamp is kept, so Head,
+	// LoadRooms and AppendBatch continue its seqs after it. It returns how
+	// many it deleted.
+	ExpireRoomEvents(ctx context.Context, room string, ts int64) (int64, error)
 }

@@ -12,7 +12,7 @@ import (
 
 // LoadRooms reads every room with its members and last stamp.
 func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
-	rows, err := s.w.QueryContext(ctx, `SELECT uri, name, topic, avatar, history, join_policy, receipts FROM rooms ORDER BY uri`)
+	rows, err := s.w.QueryContext(ctx, `SELECT uri, name, topic, avatar, history, join_policy, receipts, expiry FROM rooms ORDER BY uri`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: load rooms: %w", err)
 	}
@@ -20,7 +20,7 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 	at := map[string]int{}
 	for rows.Next() {
 		var r store.RoomState
-		if err := rows.Scan(&r.URI, &r.Name, &r.Topic, &r.Avatar, &r.History, &r.JoinPolicy, &r.Receipts); err != nil {
+		if err := rows.Scan(&r.URI, &r.Name, &r.Topic, &r.Avatar, &r.History, &r.JoinPolicy, &r.Receipts, &r.Expiry); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("sqlite store: load rooms: %w", err)
 		}
@@ -53,9 +53,11 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 
 	// One probe of the (room, seq) key per room: GROUP BY room would read
 	// every event of every room at each start.
+	// A room whose whole log expired has its head in room_heads.
 	rows, err = s.w.QueryContext(ctx, `SELECT uri, seq, ts FROM (SELECT uri,
-		(SELECT seq FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1) AS seq,
-		(SELECT ts FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1) AS ts FROM rooms) WHERE seq IS NOT NULL`)
+		coalesce((SELECT seq FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1), (SELECT seq FROM room_heads WHERE room=uri)) AS seq,
+		coalesce((SELECT ts FROM events WHERE room=uri ORDER BY seq DESC LIMIT 1), (SELECT ts FROM room_heads WHERE room=uri)) AS ts
+		FROM rooms) WHERE seq IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: load heads: %w", err)
 	}
@@ -98,10 +100,10 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	// once it is stored or upserted here.
 	heads := map[string]store.Stamp{}
 	for _, r := range b.Rooms {
-		_, err := tx.ExecContext(ctx, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts) VALUES(?,?,?,?,?,?,?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts, expiry) VALUES(?,?,?,?,?,?,?,?)
 			ON CONFLICT(uri) DO UPDATE SET name=excluded.name, topic=excluded.topic, avatar=excluded.avatar,
-			history=excluded.history, join_policy=excluded.join_policy, receipts=excluded.receipts`,
-			r.URI, r.Name, r.Topic, r.Avatar, r.History, r.JoinPolicy, r.Receipts)
+			history=excluded.history, join_policy=excluded.join_policy, receipts=excluded.receipts, expiry=excluded.expiry`,
+			r.URI, r.Name, r.Topic, r.Avatar, r.History, r.JoinPolicy, r.Receipts, r.Expiry)
 		if err != nil {
 			return fmt.Errorf("sqlite store: upsert room %s: %w", r.URI, err)
 		}
@@ -176,9 +178,9 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 func head(ctx context.Context, tx *sql.Tx, room string) (store.Stamp, bool, error) {
 	var h store.Stamp
 	var exists bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM rooms WHERE uri=?),
-		coalesce((SELECT seq FROM events WHERE room=? ORDER BY seq DESC LIMIT 1), 0),
-		coalesce((SELECT ts FROM events WHERE room=? ORDER BY seq DESC LIMIT 1), 0)`, room, room, room).Scan(&exists, &h.Seq, &h.TS)
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM rooms WHERE uri=?1),
+		coalesce((SELECT seq FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT seq FROM room_heads WHERE room=?1), 0),
+		coalesce((SELECT ts FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT ts FROM room_heads WHERE room=?1), 0)`, room).Scan(&exists, &h.Seq, &h.TS)
 	if err != nil {
 		return h, false, fmt.Errorf("sqlite store: head of %s: %w", room, err)
 	}
@@ -188,7 +190,8 @@ func head(ctx context.Context, tx *sql.Tx, room string) (store.Stamp, bool, erro
 // Head returns room's last stamp.
 func (s *Store) Head(ctx context.Context, room string) (store.Stamp, error) {
 	var h store.Stamp
-	err := s.r.QueryRowContext(ctx, `SELECT seq, ts FROM events WHERE room=? ORDER BY seq DESC LIMIT 1`, room).Scan(&h.Seq, &h.TS)
+	err := s.r.QueryRowContext(ctx, `SELECT seq, ts FROM events WHERE room=?1
+		UNION ALL SELECT seq, ts FROM room_heads WHERE room=?1 ORDER BY seq DESC LIMIT 1`, room).Scan(&h.Seq, &h.TS)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("sqlite store: head of %s: %w", room, err)
 	}

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS rooms(
 	avatar TEXT NOT NULL DEFAULT '',
 	history TEXT NOT NULL,
 	join_policy TEXT NOT NULL,
-	receipts TEXT NOT NULL DEFAULT 'on');
+	receipts TEXT NOT NULL DEFAULT 'on',
+	expiry INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS members(
 	room TEXT NOT NULL,
 	user TEXT NOT NULL,
@@ -89,6 +90,16 @@ func migrate(db *sql.DB) error {
 	}
 	if _, err := tx.Exec(groupTables); err != nil {
 		return fmt.Errorf("group tables: %w", err)
+	}
+	// Rooms' message expiry policy, and the heads of rooms whose whole log
+	// expired.
+	if !hasColumn(tx, "rooms", "expiry") {
+		if _, err := tx.Exec(`ALTER TABLE rooms ADD COLUMN expiry INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return fmt.Errorf("add rooms.expiry: %w", err)
+		}
+	}
+	if _, err := tx.Exec(roomHeadsTable); err != nil {
+		return fmt.Errorf("room heads table: %w", err)
 	}
 	return tx.Commit()
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Users", testUsers},
 		{"TokensAndRemoval", testTokensAndRemoval},
 		{"Retention", testRetention},
+		{"RoomExpiry", testRoomExpiry},
 		{"AppendAndRead", testAppendAndRead},
 		{"ContiguousSeqs", testContiguousSeqs},
 		{"Dedupe", testDedupe},
@@ -638,6 +639,79 @@ func testTokensAndRemoval(t *testing.T, o Opener) {
 	}
 	if us, err := s.Users(ctx); err != nil || len(us) != 1 || us[0].Name != "alice" {
 		t.Fatalf("Users after removal: %+v, %v", us, err)
+	}
+}
+
+// testRoomExpiry (stores implementing store.EventExpirer): a room's events
+// older than the cut go, its last one too, and only that room's; its head
+// stays (Head, LoadRooms, and the next append continue its seqs), also
+// after a reopen; the room's expiry policy is kept with the room.
+func testRoomExpiry(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	if _, ok := s.(store.EventExpirer); !ok {
+		t.Skip("the store does not implement store.EventExpirer")
+	}
+	ra, rb := room(roomA), room(roomB)
+	ra.Expiry = 3600
+	batch := store.Batch{Rooms: []store.Room{ra, rb}}
+	for seq := uint64(1); seq <= 2500; seq++ {
+		batch.Events = append(batch.Events, ev(roomA, seq, fmt.Sprintf("a%d", seq)), ev(roomB, seq, fmt.Sprintf("b%d", seq)))
+	}
+	appendOK(t, s, batch)
+	expire := func(room string, ts int64) int64 {
+		t.Helper()
+		n, err := s.(store.EventExpirer).ExpireRoomEvents(ctx, room, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := expire(roomA, 1_700_000_000_000+2001); n != 2000 {
+		t.Fatalf("expired %d events of roomA, want 2000", n)
+	}
+	if n := expire(roomA, 1_700_000_000_000+2001); n != 0 {
+		t.Fatalf("a second pass expired %d, want 0", n)
+	}
+	if evs, err := s.EventsAfter(ctx, roomA, 0, 10); err != nil || len(evs) == 0 || evs[0].Seq != 2001 {
+		t.Fatalf("roomA after expiry starts at %v, %v; want 2001", evs, err)
+	}
+	if n := expire(roomA, 1_800_000_000_000); n != 500 {
+		t.Fatalf("expired %d more events of roomA, want its last 500", n)
+	}
+	s = reopen(t, s, o)
+	if evs, err := s.EventsAfter(ctx, roomA, 0, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("roomA after expiring everything: %d events, %v; want none", len(evs), err)
+	}
+	if h, err := s.Head(ctx, roomA); err != nil || h.Seq != 2500 || h.TS != 1_700_000_000_000+2500 {
+		t.Fatalf("roomA head after its log expired: %+v, %v; want seq 2500", h, err)
+	}
+	rooms, err := s.LoadRooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rooms {
+		switch r.URI {
+		case roomA:
+			if r.Last.Seq != 2500 || r.Expiry != 3600 {
+				t.Fatalf("LoadRooms roomA: last %+v, expiry %d; want seq 2500, 3600", r.Last, r.Expiry)
+			}
+		case roomB:
+			if r.Last.Seq != 2500 || r.Expiry != 0 {
+				t.Fatalf("LoadRooms roomB: last %+v, expiry %d; want seq 2500, 0", r.Last, r.Expiry)
+			}
+		}
+	}
+	if evs, _ := s.EventsAfter(ctx, roomB, 0, 3000); len(evs) != 2500 {
+		t.Fatalf("roomB kept %d events, want all 2500", len(evs))
+	}
+	// The log continues after the kept head; a wrong seq is still refused.
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{ev(roomA, 2502, "")}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("append #2502 after an expired head of 2500: %v, want ErrConflict", err)
+	}
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 2501, "")}})
+	if h, _ := s.Head(ctx, roomA); h.Seq != 2501 {
+		t.Fatalf("roomA head %d after the next append, want 2501", h.Seq)
 	}
 }
 
