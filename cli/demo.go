@@ -52,8 +52,13 @@ func demoCommand(fs *flag.FlagSet) runFunc {
 	configPath := fs.String("config", "", "config file whose [ui] and [keys] apply ([client] is ignored; default $XDG_CONFIG_HOME/mimichat/config.toml)")
 	pace := fs.Float64("pace", 1, "script speed: pauses are multiplied by this")
 	noScript := fs.Bool("no-script", false, "set up the rooms but run no live script")
+	var bf boothFlags
+	bf.register(fs)
 	return func(c *call) error {
 		if err := noArgs(c); err != nil {
+			return err
+		}
+		if err := bf.check(); err != nil {
 			return err
 		}
 		// The demo has its own account; only the user's look and keys apply.
@@ -61,8 +66,12 @@ func demoCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if _, err := uiOptions(uf, cfg, ui.Options{}); err != nil {
+		base, err := uiOptions(uf, cfg, ui.Options{})
+		if err != nil {
 			return err // before starting anything
+		}
+		if bf.listen != "" {
+			return runBooth(c, &bf, base, demo.Options{Pace: *pace, NoScript: *noScript})
 		}
 		fmt.Fprintln(c.err, "mimichat demo: starting a relay on loopback and three peers…")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

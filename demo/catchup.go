@@ -1,9 +1,9 @@
 package demo
 
 // The "Welcome back" room shows history sharing (issue 6): its history is
-// visible only from a member's join, so the user, who joins after the peers
-// talked, sees none of it until Alice, its owner, shares it; the client
-// then offers /import-history.
+// visible only from a member's join, so the user (or a booth visitor), who
+// joins after the peers talked, sees none of it until Alice, its owner,
+// shares it; the client then offers /import-history.
 
 import (
 	"context"
@@ -29,17 +29,18 @@ func catchupHistory(room string, alice, bob, carol *peer) []func() error {
 	}
 }
 
-// shareWhenJoined waits (bounded by ctx) until the user has joined room,
-// then has alice share the room's history with the user.
+// shareWhenJoined has alice share the room's history with every member who
+// is not a peer (the user, and each booth visitor) once they have joined,
+// checking every second until ctx ends.
 func (d *Demo) shareWhenJoined(ctx context.Context, alice *peer, room string) {
-	you := d.User.User
+	shared := map[string]bool{}
 	for {
 		info, err := alice.s.RoomInfo(ctx, room)
 		if err == nil {
 			for _, m := range info.Members {
-				if m.User == you && m.State == proto.StateJoined {
-					alice.shareHistory(ctx, room, you)
-					return
+				if m.State == proto.StateJoined && !shared[m.User] && !d.isPeer(m.User) {
+					shared[m.User] = true
+					alice.shareHistory(ctx, room, m.User)
 				}
 			}
 		}

@@ -216,7 +216,7 @@ func (p *peer) drain() {
 		p.seen[es.Room] = seen
 		p.mu.Unlock()
 		for _, e := range es.Entries {
-			if e.Kind == proto.KindJoin && (e.Sender == p.d.User.User || e.Target == p.d.User.User) {
+			if e.Kind == proto.KindJoin && (!p.d.isPeer(e.Sender) || e.Target != "" && !p.d.isPeer(e.Target)) {
 				p.s.Presence(es.Room, p.presence())
 			}
 		}

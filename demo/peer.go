@@ -280,15 +280,14 @@ func (p *peer) knock(room string) error {
 	return err
 }
 
-// onEntries answers the user: delivery and read receipts for each of the
-// user's messages, and a reply or reaction now and then.
+// onEntries answers the user (and every booth visitor): delivery and read
+// receipts for each of their messages, and a reply or reaction now and then.
 func (p *peer) onEntries(ev session.EntriesEvent) {
-	you := p.d.User.User
 	var got []content.MessageID
 	var texts []string
 	knocked := false
 	for _, e := range ev.Entries {
-		if !e.IsMessage() || e.Sender != you {
+		if !e.IsMessage() || p.d.isPeer(e.Sender) {
 			continue
 		}
 		m, err := content.Decode(e.Raw)

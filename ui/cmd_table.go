@@ -158,6 +158,10 @@ func (m *Model) runCommand(line string) tea.Cmd {
 // it; a refusal is a notice saying why, never silence.
 func (m *Model) runCall(c *command, cl *call) tea.Cmd {
 	cl.r = m.current()
+	if m.opt.Remote && hostOnly[c.name] {
+		m.setNotice(string(c.name) + " is not available here: this client runs on the booth's machine, not yours")
+		return nil
+	}
 	if c.target >= targetRoom && cl.r == nil {
 		m.setNotice("no room")
 		return nil
@@ -177,6 +181,10 @@ func (m *Model) runCall(c *command, cl *call) tea.Cmd {
 	}
 	return c.run(m, cl)
 }
+
+// hostOnly are the commands that run a program or read or write a file of
+// the machine the client runs on: refused when Options.Remote is set.
+var hostOnly = map[keys.Action]bool{keys.OpenEditor: true, keys.OpenAttach: true, keys.SaveAttach: true, "attach": true}
 
 // needSelected is the selected message, or a notice saying how to select
 // one.

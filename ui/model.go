@@ -47,6 +47,10 @@ type Options struct {
 	OnFrame func(frame string)
 	// NoTick disables the one-second clock (golden tests drive time).
 	NoTick bool
+	// Remote says the user is not at this machine (the SSH booth): commands
+	// that run a program or touch a file of the host (editor, open, save,
+	// /attach) are refused.
+	Remote bool
 }
 
 // Model is the root model.
