@@ -128,11 +128,29 @@ const (
 	eventKindEnd // one past the last kind; add new kinds above it
 )
 
-// LastEventKind is the highest RoomEventKind: the kinds run from EventJoin
-// to it without gaps, so code that relates every kind to something else
-// (session's table of relay operations, history's vCon names) can test that
-// it covers them all.
+// LastEventKind is the highest RoomEventKind the relay carries: the kinds
+// run from EventJoin to it without gaps, so code that relates every kind to
+// something else (session's table of relay operations, history's vCon names)
+// can test that it covers them all.
 const LastEventKind = eventKindEnd - 1
+
+// Local kinds: notices this client makes itself in hub order, about what its
+// own end-to-end encryption found. They come from no relay operation, no
+// document imports them (ParseRoomEventKind does not name them) and no
+// exporter writes them; they exist so the timeline shows them in place.
+const (
+	// EventUndecryptable is a message this device could not decrypt or had
+	// to refuse: Actor is the sender the relay named, Text the reason.
+	EventUndecryptable RoomEventKind = eventKindEnd + iota
+	// EventSecurityNotice is a change in a member's devices or keys: Actor
+	// is the member, Text what changed.
+	EventSecurityNotice
+
+	localKindEnd
+)
+
+// Local reports whether k is one of the local kinds above.
+func (k RoomEventKind) Local() bool { return k >= eventKindEnd && k < localKindEnd }
 
 // Values of an EventReadReceipts event's Text.
 const (
@@ -152,8 +170,13 @@ var eventKindNames = [eventKindEnd]string{
 func (k RoomEventKind) Valid() bool { return k >= EventJoin && k <= LastEventKind }
 
 func (k RoomEventKind) String() string {
-	if k.Valid() {
+	switch {
+	case k.Valid():
 		return eventKindNames[k]
+	case k == EventUndecryptable:
+		return "undecryptable"
+	case k == EventSecurityNotice:
+		return "security"
 	}
 	return fmt.Sprintf("event(%d)", uint8(k))
 }
@@ -216,7 +239,7 @@ func (t *Timeline) setRole(member uint32, seq uint64, role MemberRole) {
 
 // applyEventLocked records ev and updates the role history.
 func (t *Timeline) applyEventLocked(ev RoomEvent) error {
-	if !ev.Kind.Valid() {
+	if !ev.Kind.Valid() && !ev.Kind.Local() {
 		return &RefusalError{Refusal{Seq: ev.Seq, Reason: RefuseBadEvent, Detail: fmt.Sprintf("unknown room event kind %d", ev.Kind)}}
 	}
 	switch ev.Kind {

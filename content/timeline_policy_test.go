@@ -229,8 +229,9 @@ func TestTimelineRefusalRing(t *testing.T) {
 	}
 }
 
-// Every kind has a distinct name that parses back to it; 0 and the values
-// past LastEventKind are not kinds.
+// Every relayed kind has a distinct name that parses back to it; 0 and the
+// values past the local kinds are not kinds (the local kinds, right after
+// LastEventKind, are TestLocalEventKinds').
 func TestEventKindNames(t *testing.T) {
 	seen := map[string]RoomEventKind{}
 	for k := EventJoin; k <= LastEventKind; k++ {
@@ -246,7 +247,7 @@ func TestEventKindNames(t *testing.T) {
 			t.Errorf("ParseRoomEventKind(%q) = %d, %v; want %d", name, back, ok, k)
 		}
 	}
-	for _, k := range []RoomEventKind{0, LastEventKind + 1, 255} {
+	for _, k := range []RoomEventKind{0, EventSecurityNotice + 1, 255} {
 		if k.Valid() {
 			t.Errorf("kind %d is valid", k)
 		}
@@ -256,5 +257,44 @@ func TestEventKindNames(t *testing.T) {
 	}
 	if _, ok := ParseRoomEventKind("message"); ok {
 		t.Error(`"message" parses as a room event kind`)
+	}
+}
+
+// TestLocalEventKinds: the client's own notices are shown in hub order, change
+// nobody's role, have names of their own, and are not relay kinds (no
+// document can name them).
+func TestLocalEventKinds(t *testing.T) {
+	tl := NewTimeline(TimelineOptions{})
+	const bob = "mimi://example.com/u/bob"
+	for i, ev := range []RoomEvent{
+		{Seq: 1, Kind: EventJoin, Actor: bob, Target: bob},
+		{Seq: 2, Kind: EventUndecryptable, Actor: bob, Text: "sent before this device's keys of the room begin"},
+		{Seq: 3, Kind: EventSecurityNotice, Actor: bob, Text: "bob added a device: laptop"},
+	} {
+		if err := tl.ApplyEvent(ev); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	if tl.Len() != 3 {
+		t.Fatalf("%d items, want 3", tl.Len())
+	}
+	for i, want := range []RoomEventKind{EventJoin, EventUndecryptable, EventSecurityNotice} {
+		if it := tl.At(i); it.Kind != ItemEvent || it.Event.Kind != want {
+			t.Errorf("item %d: %v, want event %s", i, it.Kind, want)
+		}
+	}
+	for _, k := range []RoomEventKind{EventUndecryptable, EventSecurityNotice} {
+		if k.Valid() || !k.Local() {
+			t.Errorf("%s: Valid %v Local %v", k, k.Valid(), k.Local())
+		}
+		if _, ok := ParseRoomEventKind(k.String()); ok {
+			t.Errorf("ParseRoomEventKind(%q) names a local kind", k)
+		}
+	}
+	if EventUndecryptable.String() != "undecryptable" || EventSecurityNotice.String() != "security" {
+		t.Errorf("names %q %q", EventUndecryptable, EventSecurityNotice)
+	}
+	if EventJoin.Local() || RoomEventKind(0).Local() || (EventSecurityNotice + 1).Local() {
+		t.Error("Local() holds outside the local kinds")
 	}
 }
