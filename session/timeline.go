@@ -34,8 +34,27 @@ func (e *Entry) TimelineEvent() (ev content.RoomEvent, ok bool) {
 	return ev, true
 }
 
+// localEvent is the notice the timeline shows for an entry this device
+// made one of: a message it could not decrypt (content.EventUndecryptable,
+// so a row says so where the message was, never nothing) or a commit whose
+// Value the session filled with a change in a member's devices or keys
+// (content.EventSecurityNotice).
+func (e *Entry) localEvent() (content.RoomEvent, bool) {
+	ev := content.RoomEvent{Seq: e.Seq, HubTime: e.Time.UnixMilli(), Actor: e.Sender}
+	switch {
+	case e.IsMessage() && e.Undecryptable != "":
+		ev.Kind, ev.Text = content.EventUndecryptable, e.Undecryptable
+	case e.Kind == proto.KindCommit && e.Value != "":
+		ev.Kind, ev.Text = content.EventSecurityNotice, e.Value
+	default:
+		return ev, false
+	}
+	return ev, true
+}
+
 // Feed applies entries, in order, to a room's timeline: messages with
-// Apply, room operations with ApplyEvent. A message or operation the
+// Apply, room operations with ApplyEvent, and this device's own notices
+// (localEvent) as local events. A message or operation the
 // timeline refuses (bad content, a forged ID, policy) is not an error here
 // and does not stop the feed: the timeline lists it in Refused(), and the
 // entries after it are applied (anyone in a room can send an undecodable
@@ -45,10 +64,9 @@ func Feed(t *content.Timeline, entries []Entry) error {
 	for i := range entries {
 		e := &entries[i]
 		var err error
-		if e.IsMessage() && e.Undecryptable != "" {
-			continue // nothing to apply; a UI shows the entry's reason
-		}
-		if e.IsMessage() {
+		if ev, ok := e.localEvent(); ok {
+			err = t.ApplyEvent(ev)
+		} else if e.IsMessage() {
 			_, err = t.Apply(e.Envelope())
 		} else if ev, ok := e.TimelineEvent(); ok {
 			err = t.ApplyEvent(ev)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"mimichat/content"
@@ -145,6 +146,13 @@ func (m *Model) eventText(ev content.RoomEvent) string {
 			return actor + " turned read receipts off"
 		}
 		return actor + " turned read receipts on"
+	case content.EventUndecryptable:
+		if why, ok := strings.CutPrefix(ev.Text, "refused: "); ok {
+			return "⚠ refused a message from " + actor + ": " + why
+		}
+		return "⚠ cannot decrypt a message from " + actor + ": " + ev.Text
+	case content.EventSecurityNotice:
+		return "🔒 " + actor + " " + ev.Text
 	}
 	return actor + " changed the room"
 }

@@ -10,9 +10,13 @@ import (
 )
 
 // ItemFromEntry converts a cached entry; ok is false for room operations
-// the timeline has no counterpart for (history and join policy).
+// the timeline has no counterpart for (history and join policy) and for a
+// message this device could not decrypt (it has no bytes to export).
 func ItemFromEntry(e *session.Entry) (history.Item, bool) {
 	it := history.Item{Seq: e.Seq, Time: e.Time.UnixMilli(), Sender: e.Sender}
+	if e.IsMessage() && e.Undecryptable != "" {
+		return it, false
+	}
 	if e.IsMessage() {
 		it.ID, it.Raw = e.ID, e.Raw
 		return it, true
