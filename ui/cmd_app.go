@@ -25,7 +25,6 @@ var appCommands = []*command{
 		m.focusComposer()
 		return m.comp.focus()
 	}},
-	{name: keys.ToggleRoomList, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.hideRooms = !m.hideRooms; return nil }},
 	scrollBy(keys.ScrollUp), scrollBy(keys.ScrollDown), scrollBy(keys.PageUp), scrollBy(keys.PageDown),
 	scrollBy(keys.ScrollTop), scrollBy(keys.ScrollBottom),
 }

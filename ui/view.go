@@ -65,7 +65,7 @@ func (m *Model) render() string {
 	}
 	mainH := h - 2
 	roomsW, membersW := 0, 0
-	if !m.hideRooms && w >= 70 {
+	if !m.hideRooms && w >= roomsFrom {
 		roomsW = roomsWidth
 		if w < 100 {
 			roomsW = 18
@@ -311,7 +311,14 @@ func (m *Model) statusBase() string {
 		}
 	}
 	user := s.StatusBar.Render(" "+render.SanitizeLine(m.name(m.me))+" ") + s.Muted.Render(render.SanitizeLine(m.me))
-	line := st + "  " + user
+	line := st + "  "
+	if m.lay.roomsW == 0 {
+		// no room list on screen: say where else there is something new
+		if o := m.otherRoomsStatus(); o != "" {
+			line += s.Badge.Render(o) + "  "
+		}
+	}
+	line += user
 	if !m.mouse {
 		line += s.Muted.Render("  [mouse off]")
 	}
