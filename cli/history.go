@@ -80,7 +80,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 		// room may be urn:uuid:…, tel:…), then a local name on the user's
 		// domain.
 		rid := *room
-		cached, ok, err := st.Room(rid)
+		_, ok, err := st.Room(rid)
 		if err != nil {
 			return err
 		}
@@ -88,14 +88,20 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 			if rid, err = roomURI(*room, r.User); err != nil {
 				return err
 			}
-			if cached, ok, err = st.Room(rid); err != nil {
+			if _, ok, err = st.Room(rid); err != nil {
 				return err
 			}
 		}
 		if !ok {
 			return fmt.Errorf("export: room %s is not in the history cache (open it with tail or the UI first)", rid)
 		}
-		opts := history.ExportOptions{Format: history.Format(*format), Now: now.UnixMilli(), Since: sinceMs, Thread: topic}
+		// The room as the cache holds it, with what imports said of it and
+		// its members (description, display names, roles).
+		hroom, members, _, err := cache.Room(st, rid)
+		if err != nil {
+			return err
+		}
+		opts := history.ExportOptions{Format: history.Format(*format), Now: now.UnixMilli(), Since: sinceMs, Thread: topic, Members: members}
 		if *embed {
 			opts.Fetch = fetchAttachment(cf.timeout)
 		}
@@ -108,7 +114,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 			defer os.Remove(f.Name())
 			out = f
 		}
-		rep, err := history.Export(out, history.Room{ID: rid, Name: cached.Name, Subject: cached.Topic}, cache.Source(st, rid), opts)
+		rep, err := history.Export(out, hroom, cache.Source(st, rid), opts)
 		if err != nil {
 			if f != nil {
 				f.Close()

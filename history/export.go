@@ -15,6 +15,11 @@ type ExportOptions struct {
 	Thread []byte // topic ID; nil = whole room
 	// Fetch embeds external parts' content (vCon only); nil leaves references.
 	Fetch func(id content.MessageID, partIndex int, p *content.NestedPart) ([]byte, bool, error)
+	// Members are what the source knows of the room's members beyond its
+	// items (display names, roles, thumbprints: cache.Room gives those an
+	// import left). They fill in the members the items name, a role only
+	// where no role change does, and are listed after them.
+	Members []Member
 }
 
 // Source yields a room's items in hub order; it is called twice (the plan
@@ -67,6 +72,25 @@ func Export(w io.Writer, room Room, src Source, opts ExportOptions) (*Report, er
 	})
 	if err != nil {
 		return nil, fmt.Errorf("history: export %s: %w", room.ID, err)
+	}
+	for _, k := range opts.Members {
+		i, ok := index[k.URI]
+		if !ok {
+			if add(k.URI); k.URI == "" || k.URI == room.ID {
+				continue
+			}
+			i = index[k.URI]
+		}
+		m := &members[i]
+		if m.Name == "" {
+			m.Name = k.Name
+		}
+		if m.Role == "" {
+			m.Role = k.Role
+		}
+		if len(m.Thumbprints) == 0 {
+			m.Thumbprints = k.Thumbprints
+		}
 	}
 	var iw itemWriter
 	switch opts.Format {

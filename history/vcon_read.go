@@ -251,12 +251,16 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 			return fail("$.uuid", "a vCon without a MIMI room needs a uuid to name the imported room", nil)
 		}
 	}
+	// Core's subject is the conversation's topic; mimichat writes the room's
+	// name there (the name is what a vCon viewer should show).
 	switch {
-	case subject == "" || subject == vr.h.Room.Name:
+	case subject == "" || subject == vr.h.Room.Name || subject == vr.h.Room.Subject:
 	case vr.h.Room.Name == "":
 		vr.h.Room.Name = subject // the room's name where the file gives none
+	case vr.h.Room.Subject == "":
+		vr.h.Room.Subject = subject // a name and another subject: the room's topic
 	default:
-		vr.report.Drop("$.subject: a subject other than the room's name", 1)
+		vr.report.Drop("$.subject: a subject other than the room's name and subject", 1)
 	}
 	for i, raw := range pending {
 		var d vDialogIn
@@ -347,6 +351,7 @@ func (vr *vconReader) party(i int, path string) (string, error) {
 		// An empty party object (core allows it; redaction leaves it): a
 		// stable stand-in, known only once the room is.
 		vr.parties[i] = vr.h.Room.ID + "#party" + strconv.Itoa(i)
+		vr.h.Members = append(vr.h.Members, Member{URI: vr.parties[i]})
 		vr.report.Note(anonymousParties, 1)
 	}
 	return vr.parties[i], nil

@@ -143,7 +143,7 @@ func OpenStore(path string) (*Store, error) {
 func (s *Store) init() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema+profileSchema); err != nil {
 		return fmt.Errorf("session: store %s: create schema: %w", s.path, err)
 	}
 	var v string

@@ -162,7 +162,7 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, tick())
 	}
 	for _, r := range m.rooms {
-		cmds = append(cmds, m.fetchMembers(r.id))
+		cmds = append(cmds, m.fetchMembers(r.id), m.loadProfile(r.id))
 	}
 	return tea.Batch(cmds...)
 }

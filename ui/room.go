@@ -19,6 +19,7 @@ type room struct {
 	last     uint64 // highest seq applied
 	low      uint64 // lowest seq cached or loaded (scrollback continues below)
 	members  []proto.Member
+	profile  *roomProfile // what imported histories said (ui/profile.go)
 	presence map[string]string
 	typing   map[string]time.Time // member → until
 	pending  []*pendingMsg

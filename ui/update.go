@@ -58,6 +58,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case membersMsg:
 		m.onMembers(msg)
 		return m, nil
+	case profileMsg:
+		m.onProfile(msg)
+		return m, nil
 	case historyMsg:
 		return m, m.onHistory(msg)
 	case storedMsg:

@@ -185,6 +185,10 @@ func (m *Model) memberLines(w, h int) []string {
 		return out
 	}
 	mems := m.roomMembers(r)
+	if len(mems) == 0 {
+		mems = r.profileMembers() // a room the relay does not list (an imported one)
+	}
+	out = append(out, m.aboutLines(r, w)...)
 	out = append(out, s.Muted.Bold(true).Render("Members "+itoa(len(mems))))
 	for _, mem := range mems {
 		if len(out) >= h {
@@ -207,7 +211,7 @@ func (m *Model) memberLines(w, h int) []string {
 		if _, typing := r.typing[mem.User]; typing {
 			role += s.Muted.Render(" …")
 		}
-		name := m.th.Sender(mem.User).Render(render.TruncateLine(render.SanitizeLine(m.name(mem.User)), w-5))
+		name := m.th.Sender(mem.User).Render(render.TruncateLine(render.SanitizeLine(m.memberName(r, mem.User)), w-5))
 		out = append(out, dot+" "+name+role)
 	}
 	for len(out) < h {

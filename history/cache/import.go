@@ -76,6 +76,9 @@ func Import(st *session.Store, h *history.History, items []history.Item, room st
 		keep = append(keep, it)
 	}
 	if len(keep) == 0 {
+		if ok {
+			return res, saveProfile(st, room, h) // the names may be new
+		}
 		return res, nil
 	}
 	entries := make([]session.Entry, len(keep))
@@ -89,7 +92,7 @@ func Import(st *session.Store, h *history.History, items []history.Item, room st
 			return res, fmt.Errorf("history cache: import into %s: %w", room, err)
 		}
 		res.Added, res.Imported = entries, len(entries)
-		return res, nil
+		return res, saveProfile(st, room, h)
 	}
 	n := uint64(len(keep))
 	if cached.Low <= n {
@@ -103,7 +106,7 @@ func Import(st *session.Store, h *history.History, items []history.Item, room st
 		return res, fmt.Errorf("history cache: import into %s: %w", room, err)
 	}
 	res.Added, res.Imported = entries, len(entries)
-	return res, nil
+	return res, saveProfile(st, room, h)
 }
 
 // eventKey identifies a room event across renumbering and formats: who did

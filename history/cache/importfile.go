@@ -63,7 +63,6 @@ func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *h
 		return d.f, d.rep, nil, err
 	}
 	res, err := imp.finish(d.h)
-	reportUnkept(d.f, d.h, d.rep, imp.roled)
 	if res != nil && res.Duplicates > 0 {
 		d.rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}
@@ -79,7 +78,6 @@ type fileImport struct {
 	override string // the caller's room, "" = the file's
 	room     string
 	started  bool
-	roled    []string          // targets of role changes in the file
 	tx       *session.ImportTx // streaming
 	below    bool              // into a cached room, below its run
 	items    []history.Item    // collecting
@@ -89,9 +87,6 @@ type fileImport struct {
 }
 
 func (fi *fileImport) add(it *history.Item) error {
-	if ev := it.Event; ev != nil && ev.Kind == content.EventRoleChange {
-		fi.roled = append(fi.roled, ev.Target) // the cache keeps this role (reportUnkept)
-	}
 	if !fi.started {
 		fi.started = true
 		if err := fi.begin(it.Room); err != nil {
@@ -178,7 +173,13 @@ func (fi *fileImport) finish(h *history.History) (*ImportResult, error) {
 	if fi.res.Imported == 0 {
 		fi.tx.Rollback()
 		fi.res.NewRoom = false
+		if fi.below {
+			return fi.res, saveProfile(fi.st, fi.room, h) // the names may be new
+		}
 		return fi.res, nil
+	}
+	if err := fi.tx.SaveProfile(profileOf(h)); err != nil {
+		return fi.res, fmt.Errorf("history cache: import into %s: %w", fi.room, err)
 	}
 	if fi.below {
 		if _, err := fi.tx.Commit(session.Room{}); err != nil {

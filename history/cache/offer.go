@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"mimichat/content"
 	"mimichat/history"
 	"mimichat/session"
 )
@@ -19,13 +18,6 @@ func ImportOffer(st *session.Store, o history.Offer, room string) (*history.Repo
 		return rep, nil, err
 	}
 	res, err := Import(st, h, items, room)
-	var roled []string
-	for i := range items {
-		if ev := items[i].Event; ev != nil && ev.Kind == content.EventRoleChange {
-			roled = append(roled, ev.Target)
-		}
-	}
-	reportUnkept(history.FormatVCon, h, rep, roled)
 	if res != nil {
 		rep.Note("entries already in the cache (skipped)", res.Duplicates)
 	}
