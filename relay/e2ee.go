@@ -28,7 +28,7 @@ func (c *conn) needE2EEVersion(room string) *refusal {
 	if c.v >= e2eeVersion {
 		return nil
 	}
-	if r := c.srv.hub.room(room); r != nil && r.grp != nil {
+	if r := c.srv.hub.room(room); r != nil && r.encrypted {
 		return &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
 	}
 	return nil
@@ -70,7 +70,7 @@ func (c *conn) e2eeRequest(f proto.Frame) (*e2eeRequest, *refusal) {
 		if r == nil {
 			return nil, nil // the writer refuses no_such_room
 		}
-		if r.grp == nil {
+		if !r.encrypted {
 			if k := hasMLSKeys(f); k != "" {
 				return nil, &refusal{code: proto.CodeBadField, field: k, reason: "the room is not end-to-end encrypted"}
 			}
@@ -132,7 +132,7 @@ func (c *conn) welcomeDevices(f *proto.RoomOp) ([]store.Device, *refusal) {
 // after dedupe, against the epoch then.
 func (c *conn) submitE2EE(f *proto.Submit) (*e2eeRequest, *refusal) {
 	r := c.srv.hub.room(f.Room)
-	if r == nil || r.grp == nil {
+	if r == nil || !r.encrypted {
 		return nil, nil
 	}
 	if c.v < e2eeVersion {
@@ -189,7 +189,7 @@ func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
 	}
-	if r.grp == nil {
+	if !r.encrypted {
 		return &refusal{code: proto.CodeBadField, field: "room", reason: "the room is not end-to-end encrypted"}
 	}
 	r.mu.RLock()

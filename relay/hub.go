@@ -63,6 +63,7 @@ func loadRooms(ctx context.Context, db store.Store) (map[string]*room, error) {
 			if r.grp, err = loadGroup(st.Group); err != nil {
 				return nil, err
 			}
+			r.encrypted = true
 		}
 		rooms[st.URI] = r
 	}

@@ -34,7 +34,10 @@ type room struct {
 	members map[string]*member
 	subs    map[*conn]struct{}
 	tail    tail   // newest events, for replay
-	grp     *group // an encrypted room's MLS group; nil for a plaintext room (fixed at creation)
+	grp     *group // an encrypted room's MLS group, guarded by mu; nil for a plaintext room
+	// encrypted is grp != nil, fixed when the room is made or loaded (a
+	// reload replaces grp, never this), so readers check it without mu.
+	encrypted bool
 }
 
 func newRoom(uri string) *room {

@@ -380,7 +380,7 @@ func (h *hub) applyCreate(p *pending, user string, f *proto.CreateRoom, e2 *e2ee
 	}
 	r := newRoom(uri)
 	if e2 != nil && e2.group != nil {
-		r.grp = e2.group
+		r.grp, r.encrypted = e2.group, true
 	}
 	r.members[user] = &member{role: proto.RoleOwner, state: proto.StateJoined, joinSeq: 1}
 	out := outcome{}
