@@ -103,6 +103,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 			m.setNotice("error: " + ev.Err.Error())
 		}
 	}
+	cmds = append(cmds, m.saveRoomOrder())
 	return tea.Batch(cmds...)
 }
 

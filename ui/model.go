@@ -91,6 +91,8 @@ type Model struct {
 	frame string
 	lay   layout
 	pane  paneCache
+	// order is each room's place in the list (kept in the cache)
+	order roomOrder
 	// typingSent is when a typing signal was last sent, per room
 	typingSent map[string]time.Time
 }
@@ -127,7 +129,10 @@ func New(opt Options) (*Model, error) {
 	m.people = &render.People{Me: m.me, Names: opt.Names}
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
-	for _, info := range m.s.Rooms() {
+	m.order = loadRoomOrder(m.s.Store())
+	infos := m.s.Rooms()
+	sortStartRooms(&m.order, infos)
+	for _, info := range infos {
 		r := m.addRoom(info)
 		if es, err := m.s.Recent(info.ID, opt.History); err == nil {
 			r.applyEntries(es, m.me)
@@ -164,6 +169,7 @@ func (m *Model) Init() tea.Cmd {
 	for _, r := range m.rooms {
 		cmds = append(cmds, m.fetchMembers(r.id), m.loadProfile(r.id))
 	}
+	cmds = append(cmds, m.saveRoomOrder())
 	return tea.Batch(cmds...)
 }
 

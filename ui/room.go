@@ -2,7 +2,6 @@ package ui
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"mimichat/content"
@@ -38,6 +37,7 @@ type room struct {
 	loading  bool
 	noOlder  bool
 	knocks   int
+	place    int // position in the room list (roomOrder)
 	// readSeq is the hub seq the room is read to (saved in the cache);
 	// lineSeq is what it was when the user opened the room: the "new
 	// messages" line goes above the first row after it
@@ -79,11 +79,10 @@ func (m *Model) addRoom(info session.Room) *room {
 	if m.cur >= 0 && m.cur < len(m.rooms) {
 		cur = m.rooms[m.cur]
 	}
+	r.place = m.order.place(info.ID)
 	m.rooms = append(m.rooms, r)
-	// rooms are listed by name, so alt+1..9 stay put across runs
-	sort.SliceStable(m.rooms, func(i, j int) bool {
-		return strings.ToLower(m.rooms[i].title()) < strings.ToLower(m.rooms[j].title())
-	})
+	// each room keeps its place, so alt+1..9 stay put across renames and runs
+	sort.SliceStable(m.rooms, func(i, j int) bool { return m.rooms[i].place < m.rooms[j].place })
 	for i, rr := range m.rooms {
 		if rr == cur || (cur == nil && rr.id == m.opt.Room) {
 			m.cur = i
