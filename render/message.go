@@ -84,9 +84,10 @@ type Message struct {
 	InThread                          bool
 	Delivery                          Delivery
 	ReadBy                            int
-	Err                               string  // failed send reason
-	Text                              string  // RowEvent, RowDay, RowKnock
-	People                            *People // names mentions; shared by every row
+	Err                               string      // failed send reason
+	Text                              string      // RowEvent, RowDay, RowKnock
+	People                            *People     // names mentions; shared by every row
+	Image                             InlineImage // the first image attachment, drawn under the body
 }
 
 // Gutter is the width of the time column; body lines are indented by it.
@@ -131,6 +132,9 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 		out = append(out, indent+s.Edited.Render(TruncateLine("message expired", bw)))
 	case m.Body != nil:
 		for _, l := range BodyLinesFor(m.Body, m.Languages, bw, th, m.People) {
+			out = append(out, indent+l)
+		}
+		for _, l := range imageLines(&m.Image, bw, th) {
 			out = append(out, indent+l)
 		}
 	}

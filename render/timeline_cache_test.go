@@ -18,7 +18,8 @@ func fullMessage() Message {
 		Expired: true, Mention: true, DeletedBy: "Bob", ExpiresIn: 42 * time.Second,
 		Quote: &Quote{State: QuoteKnown, Author: "Bob", Text: "earlier"}, Reactions: []Chip{{Key: "👍", Count: 2, Mine: true}},
 		ThreadReplies: 3, ThreadLast: "Carol", ThreadLastTime: t0.Add(time.Hour), InThread: true,
-		Delivery: DeliveryRead, ReadBy: 2, Err: "refused", Text: "text", People: keyPeople}
+		Delivery: DeliveryRead, ReadBy: 2, Err: "refused", Text: "text", People: keyPeople,
+		Image: InlineImage{State: ImageRefused, Mode: ImageBlocks, Note: "too big"}}
 }
 
 // change sets v (a field of a Message copy) to a value that shows
@@ -51,6 +52,8 @@ func change(v reflect.Value) bool {
 		*x = &q
 	case **People:
 		*x = &People{Me: (*x).Me}
+	case *InlineImage:
+		x.Note += "x"
 	default:
 		return false
 	}
