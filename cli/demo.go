@@ -24,8 +24,8 @@ import (
 // that is given wins over the same key of the config file's [ui] or [keys]
 // table; an absent one leaves the file's value (or the default).
 type uiFlags struct {
-	theme, keys, notify string
-	noRead              bool
+	theme, keys, notify, images string
+	noRead                      bool
 }
 
 func (f *uiFlags) register(fs *flag.FlagSet) {
@@ -33,11 +33,12 @@ func (f *uiFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.keys, "keys", "", "key preset: default or vim (keys.preset; default default)")
 	fs.StringVar(&f.notify, "notify", "", "notifications for mentions and knocks: desktop (bell + OSC 9/777), bell or off (ui.notify; default desktop)")
 	fs.BoolVar(&f.noRead, "no-read-receipts", false, "do not send read receipts (ui.read_receipts = false)")
+	fs.StringVar(&f.images, "images", "", "inline images: auto (ask the terminal), kitty, sixel, blocks or off (ui.images; default auto)")
 }
 
 // override is the [ui] table the flags stand for.
 func (f *uiFlags) override() config.UI {
-	o := config.UI{Theme: f.theme, Notify: f.notify}
+	o := config.UI{Theme: f.theme, Notify: f.notify, Images: f.images}
 	if f.noRead {
 		off := false
 		o.ReadReceipts = &off
@@ -139,6 +140,7 @@ func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error)
 	}
 	o.Keymap, o.Theme, o.Colours, o.Languages = km, r.Theme, r.Colours, r.Languages
 	o.Notify, o.NoReadReceipts, o.DownloadDir = r.Notify, !r.ReadReceipts, r.DownloadDir
+	o.Images, o.ImageCols, o.ImageRows = r.Images, r.ImageCols, r.ImageRows
 	if len(r.Names) > 0 {
 		names := make(map[string]string, len(o.Names)+len(r.Names))
 		for k, v := range o.Names {
@@ -159,7 +161,7 @@ func flagValueError(err error) error {
 	if !errors.As(err, &ce) {
 		return err
 	}
-	name := map[string]string{"ui.theme": "--theme", "ui.notify": "--notify", "keys.preset": "--keys"}[ce.Key]
+	name := map[string]string{"ui.theme": "--theme", "ui.notify": "--notify", "ui.images": "--images", "keys.preset": "--keys"}[ce.Key]
 	if name == "" {
 		return err
 	}

@@ -31,12 +31,27 @@ type UI struct {
 	DownloadDir string `toml:"download_dir"`
 	// Names are display names for user URIs ([ui.names] "mimi://…" = "Bob").
 	Names map[string]string `toml:"names"`
+	// Images is how image attachments show inline: "auto" (ask the
+	// terminal: kitty graphics, sixel, else half blocks), "kitty", "sixel",
+	// "blocks" or "off".
+	Images string `toml:"images"`
+	// ImageCols and ImageRows bound an inline thumbnail in cells (0: the
+	// defaults, 40 and 12).
+	ImageCols int `toml:"image_cols"`
+	ImageRows int `toml:"image_rows"`
 }
 
 // Values accepted by UI.Theme and UI.Notify ("" means the default).
 var (
 	Themes  = []string{"auto", "light", "dark"}
 	Notifys = []string{"desktop", "bell", "off"}
+	Images  = []string{"auto", "kitty", "sixel", "blocks", "off"}
+)
+
+// Bounds of ui.image_cols and ui.image_rows.
+const (
+	MaxImageCols = 200
+	MaxImageRows = 60
 )
 
 // validate checks the values that are present.
@@ -46,6 +61,15 @@ func (u *UI) validate() error {
 	}
 	if err := oneOf(u.Notify, Notifys); err != nil {
 		return &Error{Key: "ui.notify", Err: err}
+	}
+	if err := oneOf(u.Images, Images); err != nil {
+		return &Error{Key: "ui.images", Err: err}
+	}
+	if u.ImageCols < 0 || u.ImageCols > MaxImageCols {
+		return &Error{Key: "ui.image_cols", Err: fmt.Errorf("want 1 to %d cells, got %d", MaxImageCols, u.ImageCols)}
+	}
+	if u.ImageRows < 0 || u.ImageRows > MaxImageRows {
+		return &Error{Key: "ui.image_rows", Err: fmt.Errorf("want 1 to %d cells, got %d", MaxImageRows, u.ImageRows)}
 	}
 	for _, name := range sortedNames(u.Colours) {
 		if err := render.CheckColour(name, u.Colours[name]); err != nil {
@@ -140,6 +164,15 @@ func (u *UI) Override(o UI) {
 	if o.DownloadDir != "" {
 		u.DownloadDir = o.DownloadDir
 	}
+	if o.Images != "" {
+		u.Images = o.Images
+	}
+	if o.ImageCols != 0 {
+		u.ImageCols = o.ImageCols
+	}
+	if o.ImageRows != 0 {
+		u.ImageRows = o.ImageRows
+	}
 	for k, v := range o.Colours {
 		if u.Colours == nil {
 			u.Colours = map[string]string{}
@@ -163,6 +196,9 @@ type ResolvedUI struct {
 	Languages    []string
 	DownloadDir  string
 	Names        map[string]string
+	Images       string
+	ImageCols    int
+	ImageRows    int
 }
 
 // Resolve checks u and fills in defaults: theme auto, notify desktop, read
@@ -173,7 +209,17 @@ func (u UI) Resolve(languages func() []string, downloadDir func() string) (Resol
 		return ResolvedUI{}, err
 	}
 	r := ResolvedUI{Theme: u.Theme, Colours: u.Colours, Notify: u.Notify, ReadReceipts: true,
-		Languages: u.Languages, DownloadDir: expandHome(u.DownloadDir), Names: u.Names}
+		Languages: u.Languages, DownloadDir: expandHome(u.DownloadDir), Names: u.Names,
+		Images: u.Images, ImageCols: u.ImageCols, ImageRows: u.ImageRows}
+	if r.Images == "" {
+		r.Images = "auto"
+	}
+	if r.ImageCols == 0 {
+		r.ImageCols = 40
+	}
+	if r.ImageRows == 0 {
+		r.ImageRows = 12
+	}
 	if r.Theme == "" {
 		r.Theme = "auto"
 	}

@@ -26,6 +26,9 @@ func TestParseUIAndKeysErrors(t *testing.T) {
 		{"names empty", "[ui.names]\n\"mimi://ex.com/u/bob\" = \" \"\n", `ui.names."mimi://ex.com/u/bob"`, "empty"},
 		{"names control", "[ui.names]\n\"mimi://ex.com/u/bob\" = \"B\\u202eob\"\n", `ui.names."mimi://ex.com/u/bob"`, "control"},
 		{"unknown ui key", "[ui]\nthem = \"dark\"\n", "ui.them", "unknown key"},
+		{"images", "[ui]\nimages = \"iterm\"\n", "ui.images", `want auto, kitty, sixel, blocks or off, got "iterm"`},
+		{"image cols", "[ui]\nimage_cols = 500\n", "ui.image_cols", "want 1 to 200 cells, got 500"},
+		{"image rows", "[ui]\nimage_rows = -1\n", "ui.image_rows", "want 1 to 60 cells, got -1"},
 		{"preset", "[keys]\npreset = \"emacs\"\n", "keys.preset", `unknown preset "emacs"`},
 		{"unknown context", "[keys.timelin]\nreply = [\"r\"]\n", "keys.timelin", "unknown key"},
 		{"unknown action", "[keys.timeline]\nrepyl = [\"r\"]\n", "keys.timeline.repyl", "unknown action"},
@@ -99,13 +102,16 @@ func TestUIResolve(t *testing.T) {
 		want       ResolvedUI
 	}{
 		{"defaults", UI{}, UI{}, ResolvedUI{Theme: "auto", Notify: "desktop", ReadReceipts: true,
-			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl"}},
+			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl", Images: "auto", ImageCols: 40, ImageRows: 12}},
 		{"file", UI{Theme: "light", Notify: "bell", ReadReceipts: &off, Languages: []string{"de"}, DownloadDir: "/x",
-			Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"}},
+			Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
+			Images: "kitty", ImageCols: 30, ImageRows: 8},
 			UI{}, ResolvedUI{Theme: "light", Notify: "bell", ReadReceipts: false, Languages: []string{"de"},
-				DownloadDir: "/x", Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"}}},
-		{"flags win", UI{Theme: "light", Notify: "bell", ReadReceipts: &on}, UI{Theme: "dark", Notify: "off", ReadReceipts: &off},
-			ResolvedUI{Theme: "dark", Notify: "off", ReadReceipts: false, Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl"}},
+				DownloadDir: "/x", Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
+				Images: "kitty", ImageCols: 30, ImageRows: 8}},
+		{"flags win", UI{Theme: "light", Notify: "bell", ReadReceipts: &on, Images: "kitty"}, UI{Theme: "dark", Notify: "off", ReadReceipts: &off, Images: "blocks"},
+			ResolvedUI{Theme: "dark", Notify: "off", ReadReceipts: false, Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl",
+				Images: "blocks", ImageCols: 40, ImageRows: 12}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

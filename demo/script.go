@@ -77,6 +77,13 @@ func (d *Demo) setup(ctx context.Context, you string) error {
 		},
 		func() error { return alice.attachment(design, "logo-draft.txt", "The draft, as text art") },
 		func() error {
+			logo, err := LogoPNG()
+			if err != nil {
+				return err
+			}
+			return carol.image(design, "logo-blue.png", "The blue one, rounder corners", "image/png", logo)
+		},
+		func() error {
 			return bob.callLink(design, "https://meet.example.com/design-sync", "Design sync (daily 10:00)")
 		},
 		func() error {

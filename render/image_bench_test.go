@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"testing"
+	"time"
 )
 
 // photo is a w×h image with detail everywhere (a JPEG of a flat gradient
@@ -36,7 +37,9 @@ func bigJPEG(b *testing.B) []byte {
 func BenchmarkImageFirstRender4000x3000(b *testing.B) {
 	data := bigJPEG(b)
 	b.SetBytes(int64(len(data)))
+	cpu0, _ := processCPU()
 	b.ResetTimer()
+	defer reportCPU(b, cpu0)
 	for b.Loop() {
 		d, err := DecodeImage(data, DefaultImageLimits)
 		if err != nil {
@@ -50,7 +53,9 @@ func BenchmarkImageFirstRender4000x3000(b *testing.B) {
 // BenchmarkImageDecode4000x3000: the decode alone (image/jpeg).
 func BenchmarkImageDecode4000x3000(b *testing.B) {
 	data := bigJPEG(b)
+	cpu0, _ := processCPU()
 	b.ResetTimer()
+	defer reportCPU(b, cpu0)
 	for b.Loop() {
 		if _, err := DecodeImage(data, DefaultImageLimits); err != nil {
 			b.Fatal(err)
@@ -65,7 +70,9 @@ func BenchmarkImageThumbnail4000x3000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cpu0, _ := processCPU()
 	b.ResetTimer()
+	defer reportCPU(b, cpu0)
 	for b.Loop() {
 		p := NewPicture(d, 40, 12)
 		p.Lines(ImageBlocks, 80)
@@ -80,8 +87,18 @@ func BenchmarkImageCachedRender(b *testing.B) {
 	}
 	p := NewPicture(d, 40, 12)
 	p.Lines(ImageBlocks, 80)
+	cpu0, _ := processCPU()
 	b.ResetTimer()
+	defer reportCPU(b, cpu0)
 	for b.Loop() {
 		p.Lines(ImageBlocks, 80)
+	}
+}
+
+// reportCPU adds the process CPU time per op since cpu0: on a shared
+// machine a steadier figure than wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu1, ok := processCPU(); ok {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 	}
 }

@@ -39,7 +39,9 @@ func imageLines(img *InlineImage, width int, th *Theme) []string {
 		caption := strconv.Itoa(img.Pic.W) + "×" + strconv.Itoa(img.Pic.H) + " " + img.Pic.Format
 		return append(out, s.Muted.Render(TruncateLine(caption, width)))
 	case ImageRefused:
-		return card([]string{"🖼 image not shown", SanitizeLine(img.Note), "o open · s save"}, width, th)
+		// the reason wrapped whole (at most 4 lines) in the card
+		lines := append([]string{"🖼 image not shown"}, Fit(img.Note, max(width-4, 4), 4)...)
+		return card(append(lines, "o open · s save the file"), width, th)
 	}
 	return nil
 }

@@ -51,6 +51,11 @@ type Options struct {
 	// that run a program or touch a file of the host (editor, open, save,
 	// /attach) are refused.
 	Remote bool
+	// Images is how image attachments are shown inline: "auto" (the
+	// default: asks the terminal), "kitty", "sixel", "blocks" or "off";
+	// ImageCols × ImageRows bound a thumbnail (default 40 × 12 cells).
+	Images               string
+	ImageCols, ImageRows int
 }
 
 // Model is the root model.
@@ -95,6 +100,7 @@ type Model struct {
 	order roomOrder
 	// typingSent is when a typing signal was last sent, per room
 	typingSent map[string]time.Time
+	img        imageStore // inline images (ui/image.go)
 }
 
 // New builds the model from an opened session (it need not be started yet;
@@ -125,7 +131,7 @@ func New(opt Options) (*Model, error) {
 	}
 	m := &Model{opt: opt, s: opt.Session, me: opt.Session.User(), km: km, th: th, dark: true,
 		cache: render.NewCache(0), byID: map[string]*room{}, focus: keys.Composer, mouse: true,
-		usage: map[string]int{}, typingSent: map[string]time.Time{}}
+		usage: map[string]int{}, typingSent: map[string]time.Time{}, img: newImageStore(opt)}
 	m.people = &render.People{Me: m.me, Names: opt.Names}
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
@@ -162,7 +168,7 @@ func lowSeq(r *room, info session.Room) uint64 {
 // Init starts the session and the event pump.
 func (m *Model) Init() tea.Cmd {
 	m.s.Start()
-	cmds := []tea.Cmd{waitEvents(m.s.Events()), tea.RequestBackgroundColor, m.comp.focus()}
+	cmds := []tea.Cmd{waitEvents(m.s.Events()), tea.RequestBackgroundColor, m.comp.focus(), m.detectImages()}
 	if !m.opt.NoTick {
 		cmds = append(cmds, tick())
 	}

@@ -81,7 +81,7 @@ func TestScreensGolden(t *testing.T) {
 			shot("room-picker", "Go to room")
 			tm.Type("des")
 			key(tm, "enter")
-			shot("design", "Design sync", "logo-draft.txt")
+			shot("design", "Design sync", "96×64 png") // the demo's image, in half blocks
 			key(tm, "alt+s")
 			for i := 0; i < 20; i++ {
 				key(tm, "up")

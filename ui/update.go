@@ -5,6 +5,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"mimichat/content"
 	"mimichat/keys"
@@ -31,6 +32,7 @@ type refusalMsg string
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.handle(msg)
 	m.frame = m.render()
+	cmd = tea.Batch(cmd, m.afterFrame())
 	if m.opt.OnFrame != nil {
 		m.opt.OnFrame(m.frame)
 	}
@@ -80,6 +82,8 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onSealed(msg)
 	case funcMsg:
 		return m, msg(m)
+	case imageMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent:
+		return m, m.onImageMsg(msg)
 	case editorFileMsg:
 		return m, m.runEditor(msg)
 	case editorMsg:

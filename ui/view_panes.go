@@ -28,6 +28,7 @@ type paneKey struct {
 	tick                          int64  // the second, while a countdown is running
 	day                           int    // "Today" changes at midnight
 	lineSeq                       uint64 // where the "new messages" line goes
+	images                        int    // an inline image loaded or the image mode changed
 }
 
 type paneCache struct {
@@ -42,7 +43,7 @@ type paneCache struct {
 func (m *Model) timelinePane(r *room, w, h int) []string {
 	now := m.now()
 	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, skip: r.skip, sel: -1, tsel: -1, thread: r.thread,
-		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, lineSeq: r.lineSeq, day: now.YearDay()}
+		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, lineSeq: r.lineSeq, day: now.YearDay(), images: m.img.ver}
 	if m.focus == keys.Timeline {
 		k.sel, k.tsel = r.sel, r.tsel
 	}

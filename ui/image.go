@@ -1,0 +1,309 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
+
+	"mimichat/content"
+	"mimichat/render"
+)
+
+// Image attachments are shown inline. A row that shows one asks for it the
+// first time it is rendered; the download, hash check, decryption and
+// decode run in a tea.Cmd (at most two at a time) and come back as an
+// imageMsg. Until then the row says it is loading; a refused image (a
+// bomb, a bad hash) shows a card saying why.
+//
+// How images reach the terminal (images = auto): half blocks until the
+// terminal answers a kitty graphics query (then kitty) or DA1 lists sixel
+// (then sixel, drawn as half blocks for now); inside tmux, half blocks,
+// since whether tmux passes graphics through cannot be asked (images =
+// kitty there wraps the sequences for tmux's passthrough).
+
+// Image modes as the config and the flag name them.
+const (
+	ImagesAuto   = "auto"
+	ImagesKitty  = "kitty"
+	ImagesSixel  = "sixel"
+	ImagesBlocks = "blocks"
+	ImagesOff    = "off"
+)
+
+// maxImageItems bounds the images kept; past it the store starts over
+// (rows on screen ask again).
+const maxImageItems = 512
+
+// imageStore is the state of every inline image the user has seen.
+type imageStore struct {
+	want       string           // the configured mode
+	mode       render.ImageMode // the mode in effect
+	tmux       bool
+	asked      bool // the kitty query and DA1 were sent
+	kittyReply bool // the terminal answered the kitty query
+	cols, rows int  // thumbnail bounds
+	ver        int  // changes when any image changes: part of the pane key
+
+	items map[content.MessageID]*imageItem
+	queue []imageJob    // images the last frame asked for
+	slots chan struct{} // two downloads and decodes at a time
+
+	// kitty: the IDs on screen in the last frame and the ones whose data
+	// the terminal holds
+	placed map[uint32]bool
+	sent   map[uint32]bool
+	pics   map[uint32]*render.Picture
+}
+
+type imageItem struct {
+	state render.ImageState
+	pic   *render.Picture
+	note  string
+}
+
+type imageJob struct {
+	id   content.MessageID
+	part content.ExternalPart
+}
+
+// imageMsg is a finished download and decode.
+type imageMsg struct {
+	id  content.MessageID
+	pic *render.Picture
+	err error
+}
+
+func newImageStore(opt Options) imageStore {
+	s := imageStore{want: opt.Images, cols: opt.ImageCols, rows: opt.ImageRows, tmux: os.Getenv("TMUX") != "" && !opt.Remote, // a booth visitor's terminal is not the host's tmux
+		items: map[content.MessageID]*imageItem{}, slots: make(chan struct{}, 2),
+		placed: map[uint32]bool{}, sent: map[uint32]bool{}, pics: map[uint32]*render.Picture{}}
+	if s.cols <= 0 {
+		s.cols = 40
+	}
+	if s.rows <= 0 {
+		s.rows = 12
+	}
+	switch s.want {
+	case ImagesOff:
+		s.mode = render.ImageOff
+	case ImagesKitty:
+		s.mode = render.ImageKitty
+	default: // auto starts with blocks; sixel is drawn as blocks
+		s.want = cmpOr(s.want, ImagesAuto)
+		s.mode = render.ImageBlocks
+	}
+	return s
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// detectImages asks the terminal what it can draw (images = auto, not in
+// tmux): a kitty graphics query, then DA1. A terminal answers DA1 in order,
+// so DA1's answer arriving without a kitty answer before it means no kitty.
+func (m *Model) detectImages() tea.Cmd {
+	s := &m.img
+	if s.want != ImagesAuto || s.tmux || s.asked {
+		return nil
+	}
+	s.asked = true
+	return tea.Raw(render.KittyQuery + ansi.RequestPrimaryDeviceAttributes)
+}
+
+// onImageMsg handles a finished image and the terminal's answers to the
+// detection queries.
+func (m *Model) onImageMsg(msg tea.Msg) tea.Cmd {
+	s := &m.img
+	switch msg := msg.(type) {
+	case imageMsg:
+		it := s.items[msg.id]
+		if it == nil {
+			return nil // the store started over meanwhile
+		}
+		if msg.err != nil {
+			it.state, it.note = render.ImageRefused, msg.err.Error()
+		} else {
+			it.state, it.pic = render.ImageReady, msg.pic
+		}
+		s.ver++
+	case uv.KittyGraphicsEvent:
+		if msg.Options.ID == render.KittyQueryID && s.want == ImagesAuto && !s.kittyReply {
+			s.kittyReply = true
+			if string(msg.Payload) == "OK" {
+				s.mode = render.ImageKitty
+				s.ver++
+			}
+		}
+	case uv.PrimaryDeviceAttributesEvent:
+		// no kitty answer came first: the terminal has no kitty graphics;
+		// sixel (attribute 4) is drawn as half blocks for now
+		s.kittyReply = true
+	}
+	return nil
+}
+
+// inlineImage gives row rm the state of its image attachment (message
+// version id, body), asking for the image the first time.
+func (m *Model) inlineImage(rm *render.Message, id content.MessageID, body *content.NestedPart) {
+	s := &m.img
+	if s.mode == render.ImageOff || (body.External == nil && len(body.Parts) == 0) {
+		return
+	}
+	var ext *content.ExternalPart
+	for _, rp := range content.Resolve(body, content.Prefs{Languages: m.opt.Languages}) {
+		if p := rp.Part; p.External != nil && rp.Disposition != content.Session && render.IsImageType(p.ContentType) {
+			ext = p.External
+			break
+		}
+	}
+	if ext == nil {
+		return
+	}
+	it := s.items[id]
+	if it == nil {
+		if len(s.items) >= maxImageItems {
+			s.reset()
+		}
+		it = &imageItem{state: render.ImageLoading}
+		s.items[id] = it
+		s.queue = append(s.queue, imageJob{id: id, part: *ext})
+	}
+	rm.Image = render.InlineImage{State: it.state, Mode: s.mode, Pic: it.pic, Note: it.note}
+}
+
+// reset forgets every image that is not loading.
+func (s *imageStore) reset() {
+	for id, it := range s.items {
+		if it.state != render.ImageLoading {
+			delete(s.items, id)
+		}
+	}
+	s.ver++
+}
+
+// afterFrame is what the frame just composed needs: the downloads its
+// rows asked for, and in kitty mode the images that came on screen
+// (transmitted or placed again) and the ones that left it (placements
+// deleted, so nothing stays behind).
+func (m *Model) afterFrame() tea.Cmd {
+	s := &m.img
+	var cmds []tea.Cmd
+	for _, j := range s.queue {
+		cmds = append(cmds, fetchImage(m.opt.HTTP, s.slots, j, m.now(), s.cols, s.rows))
+	}
+	s.queue = s.queue[:0]
+	if s.mode == render.ImageKitty || len(s.placed) > 0 {
+		if seq := s.kittyDiff(m.frame); seq != "" {
+			cmds = append(cmds, tea.Raw(seq))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// kittyDiff compares the kitty images in frame with the last frame's and
+// returns the sequences that make the terminal match.
+func (s *imageStore) kittyDiff(frame string) string {
+	var seq string
+	now := map[uint32]bool{}
+	if s.mode == render.ImageKitty {
+		for _, id := range render.VisibleKittyIDs(frame) {
+			now[id] = true
+		}
+	}
+	for id := range now {
+		if s.placed[id] {
+			continue
+		}
+		p := s.picture(id)
+		if p == nil {
+			continue
+		}
+		var part string
+		var ok bool
+		if s.sent[id] {
+			part, ok = p.KittyPlace(id)
+		} else {
+			part, ok = p.KittyTransmit(id)
+		}
+		if ok {
+			s.sent[id] = true
+			seq += s.wrap(part)
+		}
+	}
+	gone := make([]uint32, 0, len(s.placed))
+	for id := range s.placed {
+		if !now[id] {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	for _, id := range gone {
+		seq += s.wrap(render.KittyHide(id))
+	}
+	s.placed = now
+	return seq
+}
+
+// picture finds the picture a kitty ID belongs to.
+func (s *imageStore) picture(id uint32) *render.Picture {
+	if p, ok := s.pics[id]; ok {
+		return p
+	}
+	for _, it := range s.items {
+		if it.pic == nil {
+			continue
+		}
+		for _, k := range it.pic.KittyIDs() {
+			s.pics[k] = it.pic
+		}
+	}
+	return s.pics[id]
+}
+
+// wrap passes a graphics sequence through tmux when inside it.
+func (s *imageStore) wrap(seq string) string {
+	if s.tmux {
+		return ansi.TmuxPassthrough(seq)
+	}
+	return seq
+}
+
+// fetchImage downloads, checks and decrypts an image attachment
+// (content.FetchAttachment: http(s) only, size, hash and AEAD tag), then
+// decodes it within render.DefaultImageLimits and scales its preview.
+func fetchImage(client *http.Client, slots chan struct{}, j imageJob, now time.Time, cols, rows int) tea.Cmd {
+	return func() tea.Msg {
+		slots <- struct{}{}
+		defer func() { <-slots }()
+		lim := render.DefaultImageLimits
+		if j.part.Size > uint64(lim.MaxBytes) {
+			return imageMsg{id: j.id, err: fmt.Errorf("%s is over the %d MiB image limit (o opens it)", sizeWords(j.part.Size), lim.MaxBytes>>20)}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		plain, err := content.FetchAttachment(ctx, client, &j.part, now, int64(lim.MaxBytes))
+		if err != nil {
+			return imageMsg{id: j.id, err: explainAttachError(err)}
+		}
+		d, err := render.DecodeImage(plain, lim)
+		if err != nil {
+			return imageMsg{id: j.id, err: err}
+		}
+		return imageMsg{id: j.id, pic: render.NewPicture(d, cols, rows)}
+	}
+}
+
+func sizeWords(n uint64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi/kitty"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"mimichat/content"
+	"mimichat/demo"
+	"mimichat/render"
+	"mimichat/session"
+)
+
+func testPicture(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x * 4), uint8(y * 4), 200, 255})
+		}
+	}
+	return img
+}
+
+func pngBytes(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// bombPNG is a valid 1×1 PNG whose header claims 100000×100000 pixels.
+func bombPNG(t testing.TB) []byte {
+	b := pngBytes(t, testPicture(1, 1))
+	binary.BigEndian.PutUint32(b[16:], 100000)
+	binary.BigEndian.PutUint32(b[20:], 100000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
+// sendImage has peer p seal data, upload it to the demo relay's blob store
+// and send it to room as an attachment of type ct; tamper changes the
+// hash the message announces, so the download no longer matches it.
+func sendImage(t *testing.T, d *demo.Demo, p *session.Session, room, name, ct string, data []byte, tamper bool) {
+	t.Helper()
+	part, blob, err := content.SealAttachment(nil, data, content.AttachmentSpec{Filename: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if part.URL, err = d.Upload(ctx, name, blob); err != nil {
+		t.Fatal(err)
+	}
+	if tamper {
+		part.ContentHash = bytes.Clone(part.ContentHash)
+		part.ContentHash[0] ^= 1
+	}
+	msg, err := p.Builder(room).Attachment(ct, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Send(room, msg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInlineImages: image attachments from a peer, through the demo's
+// relay and blob store, show inline as half blocks with their size, and
+// the ones that must not be shown say why in a card: an image bomb, a
+// download whose hash does not match, bytes that are no image.
+func TestInlineImages(t *testing.T) {
+	d, s := startDemo(t)
+	bob := d.Peer("Bob")
+	room := d.Rooms[2]
+	_, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names, Images: ImagesBlocks})
+	scr.waitText(t, "You joined")
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, testPicture(64, 48), nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, ct string
+		data     []byte
+		tamper   bool
+		want     []string
+	}{
+		{"pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false, []string{"80×40 png", "▀▀▀▀"}},
+		{"photo.jpg", "image/jpeg", jb.Bytes(), false, []string{"64×48 jpeg"}},
+		{"bomb.png", "image/png", bombPNG(t), false, []string{"image not shown", "100000×100000 is 10000.0 M pixels", "24.0 M limit"}},
+		{"tampered.png", "image/png", pngBytes(t, testPicture(8, 8)), true, []string{"image not shown", "different bytes than the sender hashed"}},
+		{"fake.png", "image/png;name=fake.png", []byte("not an image at all"), false, []string{"image not shown", "not a PNG, JPEG, GIF or WebP image"}},
+	}
+	for _, tc := range tests {
+		sendImage(t, d, bob, room, tc.name, tc.ct, tc.data, tc.tamper)
+		scr.waitText(t, append([]string{tc.name}, tc.want...)...)
+	}
+}
+
+// TestInlineImagesKitty: with images = kitty the thumbnail is kitty
+// placeholders, the image is transmitted once with a virtual placement of
+// the same size, and its placement is deleted when it leaves the screen
+// (General) and made again when it comes back, without sending the
+// data again.
+func TestInlineImagesKitty(t *testing.T) {
+	d, s := startDemo(t)
+	room := d.Rooms[2]
+	tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names, Images: ImagesKitty})
+	scr.waitText(t, "You joined")
+	sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
+	scr.waitText(t, "80×40 png", string(kitty.Placeholder))
+	out := tm.Output()
+	var seen bytes.Buffer
+	waitOut := func(what string, cond func([]byte) bool) {
+		t.Helper()
+		teatest.WaitFor(t, out, func(b []byte) bool {
+			seen.Write(b)
+			return cond(seen.Bytes())
+		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	waitOut("transmit", func(b []byte) bool { return bytes.Contains(b, []byte("a=T")) && bytes.Contains(b, []byte("U=1")) })
+	seen.Reset()
+	key(tm, "alt+2") // another room (General, no images): the image leaves the screen
+	waitOut("hide", func(b []byte) bool { return bytes.Contains(b, []byte("d=i")) })
+	seen.Reset()
+	key(tm, "alt+3")
+	waitOut("place again", func(b []byte) bool { return bytes.Contains(b, []byte("a=p")) })
+	if bytes.Contains(seen.Bytes(), []byte("a=T")) {
+		t.Error("the image data was sent again")
+	}
+}
+
+// TestImageDetection: images = auto draws half blocks until the terminal
+// answers the kitty graphics query; an OK answer switches to kitty.
+func TestImageDetection(t *testing.T) {
+	d, s := startDemo(t)
+	room := d.Rooms[2]
+	tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names})
+	scr.waitText(t, "You joined")
+	sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
+	scr.waitText(t, "80×40 png", "▀▀▀▀")
+	tm.Send(uv.KittyGraphicsEvent{Options: kitty.Options{ID: render.KittyQueryID}, Payload: []byte("OK")})
+	scr.waitFor(t, "kitty placeholders", func(s string) bool {
+		return strings.Contains(s, string(kitty.Placeholder)) && !strings.Contains(s, "▀▀▀▀")
+	})
+}
+
+// TestImageDetectionNoKitty: DA1's answer first means no kitty; a kitty
+// answer after it changes nothing.
+func TestImageDetectionNoKitty(t *testing.T) {
+	d, s := startDemo(t)
+	room := d.Rooms[2]
+	tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names})
+	scr.waitText(t, "You joined")
+	tm.Send(uv.PrimaryDeviceAttributesEvent{62, 4, 22})
+	tm.Send(uv.KittyGraphicsEvent{Options: kitty.Options{ID: render.KittyQueryID}, Payload: []byte("OK")})
+	sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
+	scr.waitText(t, "80×40 png", "▀▀▀▀")
+	if strings.Contains(scr.settle(300*time.Millisecond), string(kitty.Placeholder)) {
+		t.Fatal("kitty placeholders after DA1 answered first")
+	}
+}
+
+// TestKittyDiff: each frame's kitty images are compared with the last
+// frame's: new ones are transmitted once, ones that left are hidden, ones
+// that come back are placed again without their data.
+func TestKittyDiff(t *testing.T) {
+	s := newImageStore(Options{Images: ImagesKitty})
+	pic := func() (*render.Picture, []string, uint32) {
+		p := render.NewPicture(render.DecodedImage{Image: testPicture(40, 20), Format: "png", W: 40, H: 20}, 20, 6)
+		lines, id := p.Lines(render.ImageKitty, 40)
+		s.items[content.MessageID{byte(id)}] = &imageItem{state: render.ImageReady, pic: p}
+		return p, lines, id
+	}
+	_, a, ida := pic()
+	_, b, idb := pic()
+	frameA, frameAB, frameB := strings.Join(a, "\n"), strings.Join(a, "\n")+"\n"+strings.Join(b, "\n"), strings.Join(b, "\n")
+	steps := []struct {
+		frame         string
+		want, notWant []string
+	}{
+		{frameA, []string{"a=T", "i=" + itoa(int(ida))}, []string{"i=" + itoa(int(idb))}},
+		{frameAB, []string{"a=T", "i=" + itoa(int(idb)) + ","}, []string{"i=" + itoa(int(ida)) + ","}},
+		{frameAB, nil, []string{"\x1b_G"}},
+		{frameB, []string{"d=i", "i=" + itoa(int(ida)) + ","}, []string{"a=T", "a=p"}},
+		{frameAB, []string{"a=p", "i=" + itoa(int(ida)) + ","}, []string{"a=T", "d=i"}},
+		{"", []string{"d=i"}, []string{"a=T", "a=p"}},
+	}
+	for i, st := range steps {
+		seq := s.kittyDiff(st.frame)
+		for _, w := range st.want {
+			if !strings.Contains(seq, w) {
+				t.Errorf("step %d: %q lacks %q", i, seq, w)
+			}
+		}
+		for _, w := range st.notWant {
+			if strings.Contains(seq, w) {
+				t.Errorf("step %d: %q has %q", i, seq, w)
+			}
+		}
+	}
+}
