@@ -55,10 +55,10 @@ func waitVisitors(t *testing.T, b *Booth, n int) {
 }
 
 // TestThreeVisitorsSeeEachOther: three SSH visitors, each with their own
-// account and terminal size, chat in the demo's rooms; what one sends
-// shows on the others' screens; a resize redraws at the new size; a
-// visitor who drops leaves the others chatting; the host's files are out
-// of reach.
+// account and terminal size, chat in the demo's rooms; what one sends shows
+// on the others' screens, and so does a knock; a resize redraws at the new
+// size; a visitor who drops leaves the others chatting; the host's files
+// are out of reach.
 func TestThreeVisitorsSeeEachOther(t *testing.T) {
 	b, _ := startBooth(t, Config{})
 	ann := dialVisitor(t, b.Addr(), "Ann", 80, 24)
@@ -82,6 +82,10 @@ func TestThreeVisitorsSeeEachOther(t *testing.T) {
 	ben.typeText(t, "ben says hi\r")
 	ann.waitFor(t, "ann", "ben says hi", 10*time.Second)
 	ann2.waitFor(t, "ann-2", "ben says hi", 10*time.Second)
+
+	// A knock from one visitor rings on another's screen.
+	ann2.typeText(t, "/knock\r")
+	ben.waitFor(t, "ben", "ann-2 knocked", 10*time.Second)
 
 	// The 160-column visitor sees the member list, which lists the others.
 	ben.waitFor(t, "ben", "Members", 5*time.Second)

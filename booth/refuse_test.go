@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,10 +30,28 @@ func runNoPty(t *testing.T, addr, user string, signer gossh.Signer) (string, err
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var out bytes.Buffer
+	// Stdout and stderr are copied by two goroutines: one lock for both.
+	var out lockedBuffer
 	s.Stdout, s.Stderr = &out, &out
 	err = s.Run("")
 	return out.String(), err
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestRefusals: who is turned away reads one friendly line and the session
