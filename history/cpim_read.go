@@ -294,14 +294,15 @@ func splitParts(body []line, boundary string) [][]line {
 
 // splitEntities cuts a file of message/cpim documents written back to back
 // (CPIM has no container) at each "Content-Type: message/cpim" line that
-// follows a blank line; without it the first message's body would swallow
-// the others.
+// follows a blank line, and, for documents without that outer header, at
+// each CPIM header block that follows a blank line (cpimBlockAt); without
+// it the first message's body would swallow the others.
 func splitEntities(ls []line) [][]line {
 	var out [][]line
 	start := 0
 	for i := 1; i < len(ls); i++ {
-		if ls[i-1].text != "" || !isCPIMTypeLine(ls[i].text) {
-			continue
+		if ls[i-1].text != "" || !isCPIMTypeLine(ls[i].text) && !(hasBlank(ls[start:i-1]) && cpimBlockAt(ls, i)) {
+			continue // (a CPIM block right after an outer header is that header's message)
 		}
 		if i-1 > start {
 			out = append(out, ls[start:i-1]) // without the separating blank line
@@ -309,6 +310,54 @@ func splitEntities(ls []line) [][]line {
 		start = i
 	}
 	return append(out, ls[start:])
+}
+
+// cpimBlockAt reports whether a bare CPIM message starts at ls[i]: a From
+// header with an address, then header lines only, among them To, DateTime,
+// Message-ID or NS, then a blank line and a MIME header (the message's
+// content). A text body quoting a whole CPIM message in that layout would be
+// cut too; the report notes every cut.
+func cpimBlockAt(ls []line, i int) bool {
+	name, v, ok := strings.Cut(ls[i].text, ":")
+	if !ok || name != "From" {
+		return false
+	}
+	if _, _, ok := parseAddr(v); !ok {
+		return false
+	}
+	cpim := false
+	for j := i + 1; j < len(ls) && j < i+64; j++ {
+		t := ls[j].text
+		if t == "" {
+			next := ""
+			if j+1 < len(ls) {
+				next = ls[j+1].text
+			}
+			n, _, ok := strings.Cut(next, ":")
+			return cpim && ok && len(n) > 8 && strings.EqualFold(n[:8], "Content-")
+		}
+		if t[0] == ' ' || t[0] == '\t' {
+			continue
+		}
+		n, _, ok := strings.Cut(t, ":")
+		if !ok || n == "" || strings.ContainsAny(n, " \t") {
+			return false
+		}
+		switch n {
+		case "To", "DateTime", "Message-ID", "NS":
+			cpim = true
+		}
+	}
+	return false
+}
+
+func hasBlank(ls []line) bool {
+	for _, l := range ls {
+		if l.text == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func isCPIMTypeLine(s string) bool {

@@ -225,6 +225,8 @@ func TestEveryUnknownCPIMHeaderIsReported(t *testing.T) {
 		doc, _ := exportCPIM(t, everyKind(t).items, t0.Add(time.Hour).UnixMilli())
 		return doc
 	})
+	// Its body quotes header lines on purpose: a line inserted there is text.
+	delete(docs, "body-quotes-headers.cpim")
 	for name, doc := range docs {
 		t.Run(name, func(t *testing.T) {
 			base := importDoc(t, doc)

@@ -205,6 +205,8 @@ func TestSpecCPIM(t *testing.T) {
 		{"cpim/quoted-printable.cpim", []string{"Café at noon? This line is long enough that the sender wrapped it with a soft line break."}},
 		{"cpim/latin1.cpim", []string{"Café crème à côté"}},
 		{"cpim/back-to-back.cpim", []string{"First message.", "Second message."}},
+		{"cpim/back-to-back-bare.cpim", []string{"First message.", "Second message."}},
+		{"cpim/body-quotes-headers.cpim", []string{"Forwarding this:\n\nFrom: Carol <mimi://example.com/u/carol>\nTo: the team\n\nLunch is at noon."}},
 		{"cpim/imdn.cpim", []string{"Are you there?", "", ""}},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
