@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"mimichat/content"
+	"mimichat/session"
 )
 
 // TestE2EENoticeText: a message this device could not decrypt, one it
@@ -24,6 +25,23 @@ func TestE2EENoticeText(t *testing.T) {
 	} {
 		if got := m.eventText(c.ev); got != c.want {
 			t.Errorf("%s: %q, want %q", c.ev.Kind, got, c.want)
+		}
+	}
+}
+
+// TestLockMark: the header says whether the relay can read the room.
+func TestLockMark(t *testing.T) {
+	for _, c := range []struct {
+		c    session.RoomCrypto
+		want string
+	}{
+		{session.RoomCrypto{}, "🔓"},
+		{session.RoomCrypto{Encrypted: true, HasState: true, Epoch: 3}, "🔒"},
+		{session.RoomCrypto{Encrypted: true}, "⚠"},
+		{session.RoomCrypto{Encrypted: true, HasState: true, Broken: "a commit did not apply"}, "⚠"},
+	} {
+		if got, _ := lockMark(c.c); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.c, got, c.want)
 		}
 	}
 }

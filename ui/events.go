@@ -135,6 +135,7 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 	}
 	applied := r.applyEntries(ev.Entries, m.me)
 	r.dropPending()
+	r.crypto = m.s.Crypto(r.id) // memory only: epochs move with the entries
 	var delivered content.StatusReport
 	var cmds []tea.Cmd
 	refreshMembers := false

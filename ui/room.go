@@ -42,6 +42,9 @@ type room struct {
 	// lineSeq is what it was when the user opened the room: the "new
 	// messages" line goes above the first row after it
 	readSeq, lineSeq uint64
+	// crypto is the room's end-to-end encryption state as of the last
+	// entries applied (the header's lock); refreshed in Update, read in View
+	crypto session.RoomCrypto
 	// removed says why the user is no longer in the room ("Alice removed
 	// you: spam"); the composer is replaced by it. "" while a member.
 	removed string
@@ -71,9 +74,11 @@ func newTimeline(me string) *content.Timeline {
 func (m *Model) addRoom(info session.Room) *room {
 	if r, ok := m.byID[info.ID]; ok {
 		r.info = info
+		r.crypto = m.s.Crypto(info.ID)
 		return r
 	}
 	r := newRoom(info, m.me)
+	r.crypto = m.s.Crypto(info.ID)
 	m.byID[info.ID] = r
 	var cur *room
 	if m.cur >= 0 && m.cur < len(m.rooms) {

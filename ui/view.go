@@ -139,13 +139,18 @@ func (m *Model) centerLines(w, h int) []string {
 		out = append(out, s.Muted.Render(render.TruncateLine("No rooms yet. /join ROOM-URI, or wait for an invitation.", w)))
 		return m.finishCenter(out, slices.Concat(m.completionLines(w), m.noticeLines(w), m.composerLines(w)), w, h)
 	}
-	title := render.TruncateLine(render.SanitizeLine(r.title()), w)
+	// the encryption mark sits at the right end of the header (3 cells)
+	lock, lockStyle := lockMark(r.crypto)
+	title := render.TruncateLine(render.SanitizeLine(r.title()), w-3)
 	head := s.Accent.Bold(true).Render(title)
 	if r.info.Topic != "" {
-		rest := w - lipgloss.Width(title) - 3
+		rest := w - lipgloss.Width(title) - 3 - 3
 		if rest > 4 {
 			head += s.Muted.Render(" — " + render.TruncateLine(render.SanitizeLine(r.info.Topic), rest))
 		}
+	}
+	if gap := w - lipgloss.Width(head) - lipgloss.Width(lock) - 1; gap >= 1 {
+		head += strings.Repeat(" ", gap) + lockStyle(s).Render(lock) + " "
 	}
 	if flash {
 		head = s.Mention.Render(padLine(render.SanitizeLine(r.title())+"  🔔", w))
@@ -389,4 +394,17 @@ func (m *Model) setDark(dark bool) {
 	if focused {
 		m.comp.focus()
 	}
+}
+
+// lockMark is the room header's encryption mark: a lock for a room this
+// device reads end-to-end encrypted, a lock with a warning while it holds no
+// keys or is rejoining, an open lock for a room the relay can read.
+func lockMark(c session.RoomCrypto) (string, func(*render.Styles) lipgloss.Style) {
+	switch {
+	case !c.Encrypted:
+		return "🔓", func(s *render.Styles) lipgloss.Style { return s.Warning }
+	case !c.HasState || c.Broken != "":
+		return "⚠", func(s *render.Styles) lipgloss.Style { return s.Warning.Bold(true) }
+	}
+	return "🔒", func(s *render.Styles) lipgloss.Style { return s.Muted }
 }
