@@ -49,6 +49,17 @@ const (
 // gcmTagSize is the AES-GCM authentication tag appended to the ciphertext.
 const gcmTagSize = 16
 
+// PlaintextSize is the size of the file an external part holds, as its
+// owner knows it: Size counts the encrypted download, which for the AEAD
+// algorithms here is the plaintext plus a 16-byte tag. Unencrypted parts
+// (or a Size too small to hold a tag) are taken as they are.
+func PlaintextSize(p *ExternalPart) uint64 {
+	if p.EncAlg != 0 && p.Size >= gcmTagSize {
+		return p.Size - gcmTagSize
+	}
+	return p.Size
+}
+
 // Attachment failures; every AttachmentError wraps one of these.
 var (
 	ErrNotExternal        = errors.New("not an external part")

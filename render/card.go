@@ -23,7 +23,7 @@ func AttachmentCard(ct string, ext *content.ExternalPart, width int, th *Theme) 
 	mt, _ := content.MediaType(ct)
 	meta := []string{SanitizeLine(mt)}
 	if ext.Size > 0 {
-		meta = append(meta, humanSize(ext.Size))
+		meta = append(meta, humanSize(content.PlaintextSize(ext))) // the file's size, not the download's
 	}
 	if ext.EncAlg != 0 {
 		meta = append(meta, "encrypted")

@@ -20,7 +20,7 @@ import (
 func TestAttachAndSave(t *testing.T) {
 	d, s := startDemo(t)
 	src := filepath.Join(t.TempDir(), "notes.txt")
-	data := bytes.Repeat([]byte("attachment bytes\n"), 100)
+	data := append(bytes.Repeat([]byte("attachment bytes\n"), 6), "113 bytes:\n"...) // 113: the card shows the file's size, not the download's 129 (issue 14 #14)
 	if err := os.WriteFile(src, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestAttachAndSave(t *testing.T) {
 	tm.Type("/attach " + src)
 	key(tm, "esc") // close the completion list
 	key(tm, "enter")
-	scr.waitText(t, "📎 notes.txt", "encrypted")
+	scr.waitText(t, "📎 notes.txt", "text/plain · 113 B · encrypted")
 	scr.waitText(t, "You ✓✓") // in the timeline, delivered
 	key(tm, "alt+s")
 	tm.Type("s")
