@@ -500,3 +500,42 @@ func TestE2EEOpenRoomExternalJoin(t *testing.T) {
 		t.Fatalf("%d MLS refusals counted in a clean run", n)
 	}
 }
+
+// A user with two devices leaves from one: its SelfRemove and a Remove of
+// the other device's leaf, which must cover every leaf of the user; the
+// next commit carries both.
+func TestE2EELeaveWithTwoDevices(t *testing.T) {
+	e := newE2ERoom(t, "twodevices", "bob")
+	phone := e.device(t, "bob", "phone")
+	laptop := e.device(t, "bob", "laptop")
+	ok := e.alice.invite(phone.c.user)
+	phone.joinFromWelcome()
+	laptop.joinFromWelcome(true)
+	e.alice.syncTo(ok.Seq + 1)
+	if n := len(e.alice.g.Members()); n != 3 {
+		t.Fatalf("%d members, want alice and bob's two devices", n)
+	}
+	sr, err := phone.g.ProposeSelfRemove()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ef := phone.c.op(e.room, proto.KindLeave, "", func(f *proto.RoomOp) { f.MLS = sr }); ef == nil || ef.Code != proto.CodeBadCommit || ef.Field != "proposals" {
+		t.Fatalf("leave leaving the laptop's leaf: %+v", ef)
+	}
+	rm, err := phone.g.ProposeRemove(phone.leafOf(laptop.dev.uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave := phone.c.mustOp(e.room, proto.KindLeave, "", func(f *proto.RoomOp) { f.MLS, f.Proposals = sr, [][]byte{rm} })
+	e.alice.syncTo(leave.Seq)
+	e.alice.c.send(&proto.GetGroupInfo{RID: e.alice.c.nextRID(), Room: e.room})
+	if gi := expect[*proto.GroupInfo](e.alice.c); len(gi.Proposals) != 2 {
+		t.Fatalf("the relay holds %d proposals, want 2", len(gi.Proposals))
+	}
+	if _, ef := e.alice.commitOp(proto.KindCommit, "", mls.CommitOptions{}); ef != nil {
+		t.Fatalf("commit of the leave: %s %s", ef.Code, ef.Reason)
+	}
+	if n := len(e.alice.g.Members()); n != 1 {
+		t.Fatalf("%d members after the leave's commit, want 1", n)
+	}
+}
