@@ -225,11 +225,11 @@ func TestDamageFoundAfterStartRefusesWrites(t *testing.T) {
 	// A whole check records every room's log as checked up to its head.
 	shutdown(t, startRelay(t, Config{Data: dir, Check: CheckQuick}))
 
-	leaves, err := sqlite.LeafPages(dir, "events")
+	size, leaves, err := sqlite.LeafPages(dir, "events")
 	if err != nil {
 		t.Fatal(err)
 	}
-	corruptLeaf(t, filepath.Join(dir, DBFile), leaves, []byte("old-event-0020!"))
+	corruptLeaf(t, filepath.Join(dir, DBFile), size, leaves, []byte("old-event-0020!"))
 
 	logs := &syncBuffer{}
 	s = startRelay(t, Config{Data: dir, RatePerSec: -1, CheckFullMax: -1,
@@ -265,9 +265,8 @@ func TestDamageFoundAfterStartRefusesWrites(t *testing.T) {
 
 // corruptLeaf overwrites the first of leaves (page numbers) holding marker
 // with garbage, as a failing disk would.
-func corruptLeaf(t *testing.T, path string, leaves []int64, marker []byte) {
+func corruptLeaf(t *testing.T, path string, page int64, leaves []int64, marker []byte) {
 	t.Helper()
-	const page = 4096
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +278,7 @@ func corruptLeaf(t *testing.T, path string, leaves []int64, marker []byte) {
 			t.Fatal(err)
 		}
 		if bytes.Contains(buf, marker) {
-			if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, page), (n-1)*page); err != nil {
+			if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(page)), (n-1)*page); err != nil {
 				t.Fatal(err)
 			}
 			return

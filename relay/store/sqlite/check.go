@@ -394,29 +394,34 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// LeafPages lists the page numbers (1-based) of table's live b-tree leaves
-// in the database in dir, from SQLite's dbstat table: fault-injection tests
-// use it to damage the page holding a given row (interior pages of a
-// WITHOUT ROWID table hold whole rows too, and freed pages keep stale
-// copies). Not for use while a relay runs on dir.
-func LeafPages(dir, table string) ([]int64, error) {
+// LeafPages returns the database's page size and the page numbers
+// (1-based) of table's live b-tree leaves in the database in dir, from
+// SQLite's dbstat table: fault-injection tests use it to damage the page
+// holding a given row (interior pages of a WITHOUT ROWID table hold whole
+// rows too, and freed pages keep stale copies). Not for use while a relay
+// runs on dir.
+func LeafPages(dir, table string) (int64, []int64, error) {
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, File)+"?mode=ro")
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: leaf pages: %w", err)
+		return 0, nil, fmt.Errorf("sqlite store: leaf pages: %w", err)
 	}
 	defer db.Close()
+	var size int64
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		return 0, nil, fmt.Errorf("sqlite store: page size: %w", err)
+	}
 	rows, err := db.Query(`SELECT pageno FROM dbstat WHERE name=? AND pagetype='leaf' ORDER BY pageno`, table)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite store: leaf pages of %s: %w", table, err)
+		return 0, nil, fmt.Errorf("sqlite store: leaf pages of %s: %w", table, err)
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
 		var n int64
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("sqlite store: leaf pages of %s: %w", table, err)
+			return 0, nil, fmt.Errorf("sqlite store: leaf pages of %s: %w", table, err)
 		}
 		out = append(out, n)
 	}
-	return out, rows.Err()
+	return size, out, rows.Err()
 }

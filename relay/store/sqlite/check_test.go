@@ -15,8 +15,6 @@ import (
 	"mimichat/relay/store"
 )
 
-const pageSize = 4096
-
 // checkFixture builds a store with rooms whose logs hold 1 KiB frames, each
 // beginning with a findable marker ("<room>#<seq>|"): checked events up to
 // checkedUpTo (then a CheckFull open records the marks), unchecked ones up
@@ -68,7 +66,7 @@ func appendEvents(t *testing.T, s *Store, rooms []string, from, to uint64) {
 // marker with garbage, as a failing disk would.
 func corruptLeafHolding(t *testing.T, dir, table, marker string) {
 	t.Helper()
-	leaves, err := LeafPages(dir, table)
+	size, leaves, err := LeafPages(dir, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,16 +75,16 @@ func corruptLeafHolding(t *testing.T, dir, table, marker string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	page := make([]byte, pageSize)
+	page := make([]byte, size)
 	for _, n := range leaves {
-		at := (n - 1) * pageSize
+		at := (n - 1) * size
 		if _, err := f.ReadAt(page, at); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Contains(page, []byte(marker)) {
 			continue
 		}
-		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, pageSize), at); err != nil {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(size)), at); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -171,6 +171,9 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: commit: %w", err)
 	}
+	if s.walOver.CompareAndSwap(true, false) {
+		s.restartWAL()
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"mimichat/proto"
@@ -86,6 +87,17 @@ func TestMigrateOldDatabase(t *testing.T) {
 		evs, err := s.EventsAfter(t.Context(), room, 0, 10)
 		if err != nil || len(evs) != int(3+i) || evs[2].Key != nil || !bytes.Equal(evs[1].Frame, frame(2, proto.KindMessage, alice, 1)) {
 			t.Fatalf("open %d: events = %+v, %v", i+1, evs, err)
+		}
+		// The events moved to a rowid table keyed by the events_by_seq index
+		// (no overflow page per 1 KiB event).
+		var ddl string
+		if err := s.w.QueryRow(`SELECT sql FROM sqlite_schema WHERE name='events'`).Scan(&ddl); err != nil ||
+			strings.Contains(ddl, "WITHOUT ROWID") || !strings.Contains(ddl, "id INTEGER PRIMARY KEY") {
+			t.Fatalf("open %d: events table %q, %v; want a rowid table", i+1, ddl, err)
+		}
+		var idx int
+		if err := s.w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('events_by_seq', 'events_submit_key')`).Scan(&idx); err != nil || idx != 2 {
+			t.Fatalf("open %d: %d of the events indexes, %v; want 2", i+1, idx, err)
 		}
 		if i == 0 {
 			newKey := store.SubmitKey([]byte("new"))

@@ -36,13 +36,13 @@ CREATE TABLE IF NOT EXISTS members(
 	join_seq INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY(room, user)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events(
+	id INTEGER PRIMARY KEY,
 	room TEXT NOT NULL,
 	seq INTEGER NOT NULL,
 	ts INTEGER NOT NULL,
 	submit_key BLOB,
 	ends TEXT,
-	frame BLOB NOT NULL,
-	PRIMARY KEY(room, seq)) WITHOUT ROWID;
+	frame BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs(
 	id TEXT PRIMARY KEY,
 	uploader TEXT NOT NULL,
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS blobs(
 `
 
 const indexes = `
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_seq ON events(room, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS events_submit_key ON events(room, submit_key) WHERE submit_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploader, created);
 `
@@ -76,6 +77,11 @@ func migrate(db *sql.DB) error {
 	}
 	if hasColumn(tx, "events", "msg_id") {
 		if err := rekey(tx); err != nil {
+			return err
+		}
+	}
+	if !hasColumn(tx, "events", "id") {
+		if err := rowidEvents(tx); err != nil {
 			return err
 		}
 	}
@@ -165,6 +171,33 @@ func rekey(tx *sql.Tx) error {
 	for _, q := range []string{`DROP INDEX IF EXISTS events_msg_id`, `ALTER TABLE events DROP COLUMN msg_id`} {
 		if _, err := tx.Exec(q); err != nil {
 			return fmt.Errorf("rekey: %s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// rowidEvents moves the events of an older relay's WITHOUT ROWID table,
+// keyed by (room, seq), into a rowid table with the key as an index
+// (events_by_seq). In the old table a row of a 1 KiB frame was over the
+// largest payload a key b-tree keeps on its page (about 1,000 bytes on
+// 4 KiB pages), so each event took a 4 KiB overflow page besides its
+// leaf cell, and interior pages held whole rows as separators: about
+// 4.5 KiB on disk per 1 KiB event. A rowid table keeps rows up to about
+// 4,000 bytes (8,000 on the 8 KiB pages of a new database) on the leaf,
+// and its interior pages hold only rowids. The copy reads the old table in
+// its key order, so no sort is needed and seqs stay in rowid order per
+// room.
+func rowidEvents(tx *sql.Tx) error {
+	for _, q := range []string{
+		`CREATE TABLE events_rowid(id INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+			submit_key BLOB, ends TEXT, frame BLOB NOT NULL)`,
+		`INSERT INTO events_rowid(room, seq, ts, submit_key, ends, frame)
+			SELECT room, seq, ts, submit_key, ends, frame FROM events ORDER BY room, seq`,
+		`DROP TABLE events`,
+		`ALTER TABLE events_rowid RENAME TO events`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			return fmt.Errorf("move events to a rowid table: %w", err)
 		}
 	}
 	return nil
