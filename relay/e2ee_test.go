@@ -539,3 +539,26 @@ func TestE2EELeaveWithTwoDevices(t *testing.T) {
 		t.Fatalf("%d members after the leave's commit, want 1", n)
 	}
 }
+
+// hello.device must be a device of the authenticated user.
+func TestE2EEHelloDevice(t *testing.T) {
+	s := startRelay(t, Config{})
+	tok := addUser(t, s.Store(), "alice")
+	addUser(t, s.Store(), "bob")
+	for _, tc := range []struct {
+		device string
+		code   proto.Code
+	}{{"mimi://example.com/d/bob/phone", proto.CodeForbidden}, {"mimi://example.com/d/alice/", proto.CodeBadField}} {
+		c := &client{t: t, ws: dialRaw(t, s.Addr()), frames: make(chan proto.Frame, 16), closed: make(chan struct{})}
+		go c.readLoop()
+		c.send(&proto.Hello{V: proto.Version, Token: tok, Device: tc.device})
+		ef := c.expectError(tc.code)
+		if !ef.Fatal || !c.waitClosed(5*time.Second) {
+			t.Fatalf("%s: %+v not fatal, or the connection stayed open", tc.device, ef)
+		}
+		c.ws.Close()
+	}
+	c := dialDevice(t, s.Addr(), tok, "mimi://example.com/d/alice/phone")
+	c.send(&proto.Rooms{RID: 1})
+	expect[*proto.RoomList](c)
+}
