@@ -62,6 +62,10 @@ func waitVisitors(t *testing.T, b *Booth, n int) {
 func TestThreeVisitorsSeeEachOther(t *testing.T) {
 	b, _ := startBooth(t, Config{})
 	ann := dialVisitor(t, b.Addr(), "Ann", 80, 24)
+	// Ann is in before the others arrive: they learn she is online from
+	// the booth, not from her client's first announcement.
+	ann.waitFor(t, "ann", "online", 20*time.Second)
+	ann.waitFor(t, "ann", "General", 5*time.Second)
 	ben := dialVisitor(t, b.Addr(), "ben", 160, 48)
 	// Same SSH user name as the first: a different account.
 	ann2 := dialVisitor(t, b.Addr(), "ann", 100, 30)
@@ -87,9 +91,11 @@ func TestThreeVisitorsSeeEachOther(t *testing.T) {
 	ann2.typeText(t, "/knock\r")
 	ben.waitFor(t, "ben", "ann-2 knocked", 10*time.Second)
 
-	// The 160-column visitor sees the member list, which lists the others.
+	// The 160-column visitor's member list shows the other visitors
+	// online, whichever arrived first.
 	ben.waitFor(t, "ben", "Members", 5*time.Second)
-	ben.waitFor(t, "ben", "ann-2", 5*time.Second)
+	ben.waitForLineEnd(t, "ben", "● ann", 10*time.Second)
+	ben.waitForLineEnd(t, "ben", "● ann-2", 10*time.Second)
 	if w := ann.widest(); w > 80 {
 		t.Errorf("ann's 80-column screen has a line %d cells wide", w)
 	}
@@ -109,6 +115,9 @@ func TestThreeVisitorsSeeEachOther(t *testing.T) {
 
 	ann.drop()
 	waitVisitors(t, b, 2)
+	// The dropped visitor is offline for the others; nothing else changed.
+	ben.waitForLineEnd(t, "ben", "○ ann", 10*time.Second)
+	ben.waitForLineEnd(t, "ben", "● ann-2", 5*time.Second)
 	ben.typeText(t, "still here after ann left\r")
 	ann2.waitFor(t, "ann-2", "still here after ann left", 10*time.Second)
 	if strings.Contains(ann2.text(), "root:") {

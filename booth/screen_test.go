@@ -111,6 +111,24 @@ func (sc *screen) waitFor(t *testing.T, who, want string, within time.Duration) 
 	}
 }
 
+// waitForLineEnd waits until a line of the screen ends with want (the
+// member list is the rightmost pane: "● ann" there is not "● ann-2").
+func (sc *screen) waitForLineEnd(t *testing.T, who, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		for _, l := range strings.Split(sc.text(), "\n") {
+			if strings.HasSuffix(strings.TrimRight(l, " "), want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no line of %s's screen ended with %q within %v; it shows:\n%s", who, want, within, sc.text())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // typeText sends keys as the visitor's terminal would.
 func (sc *screen) typeText(t *testing.T, s string) {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 
+	"mimichat/session"
 	"mimichat/ui"
 )
 
@@ -60,6 +61,8 @@ type Booth struct {
 	wg      sync.WaitGroup // visitors' handlers
 	served  chan error
 	closing atomic.Bool
+	mu      sync.Mutex
+	present map[*session.Session]present // connected visitors (presence.go)
 }
 
 // Start loads (or makes) the host key, reads the authorized keys, listens
@@ -97,7 +100,8 @@ func Start(cfg Config) (*Booth, error) {
 		return nil, err
 	}
 	b := &Booth{cfg: cfg, slots: make(chan struct{}, cfg.MaxVisitors),
-		conns: newConnLimiter(cfg.ConnsPerMinute, cfg.ConnBurst), served: make(chan error, 1)}
+		conns: newConnLimiter(cfg.ConnsPerMinute, cfg.ConnBurst), served: make(chan error, 1),
+		present: map[*session.Session]present{}}
 	opts := []ssh.Option{
 		wish.WithHostKeyPEM(key),
 		wish.WithVersion("mimichat-booth"),

@@ -121,6 +121,9 @@ func (b *Booth) visit(sess ssh.Session) {
 			}
 		}
 	}()
+	b.arrive(present{s, acc.Rooms})
+	// Runs before s.Close (deferred earlier): the session still talks.
+	defer b.leave(present{s, acc.Rooms})
 	log.Info("booth: visitor arrived", "term", pty.Term, "width", pty.Window.Width, "height", pty.Window.Height)
 	_, err = p.Run()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
