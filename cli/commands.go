@@ -43,7 +43,7 @@ var commands = []*command{
 		summary: "inspect MIMI content: CBOR to JSON and back, message IDs",
 		subs:    contentSubcommands},
 	{name: "relay",
-		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [--init] [--check auto|quick|off] [--retain D] [--retain-blobs D] [--tail-cache SIZE] [--read-rate SIZE] [--ping-rate N] [--subscribe-rate N] [--max-conns-per-user N] [--max-conns N] [--metrics ADDR] [-v]",
+		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [--init] [--check auto|quick|off] [--retain D] [--retain-blobs D] [--tail-cache SIZE] [--read-rate SIZE] [--ping-rate N] [--subscribe-rate N] [--max-conns-per-user N] [--max-conns N] [--metrics ADDR] [--cluster --node NAME --cluster-listen ADDR --cluster-peers A,B [--nats-listen ADDR] | --nats URL] [-v]",
 		summary: "run the provider relay (hub), back it up, or manage its users",
 		flags:   relayCommand,
 		subs: []*command{
@@ -51,5 +51,10 @@ var commands = []*command{
 			{name: "backup", usage: "[--data DIR] DEST",
 				summary: "copy the relay's database to DEST (a new file), also while the relay runs",
 				flags:   relayBackupCommand},
+			{name: "cluster", summary: "a relay cluster on NATS JetStream (docs/cluster.md)", subs: []*command{
+				{name: "status", usage: "--nats URL",
+					summary: "print the cluster's nodes, the stream's leader and each replica's lag",
+					flags:   relayClusterStatusCommand},
+			}},
 		}},
 }

@@ -54,10 +54,39 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&cfg.MaxConnsPerUser, "max-conns-per-user", 16, "live connections per user (negative: unlimited)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 10000, "live connections in all (negative: unlimited)")
 	fs.StringVar(&cfg.MetricsListen, "metrics", "", "serve Prometheus metrics at http://ADDR/metrics (a loopback address unless --insecure; default off)")
+	var cl relay.ClusterConfig
+	cluster := fs.Bool("cluster", false, "run as a node of a relay cluster on NATS JetStream, embedded in this process (docs/cluster.md)")
+	fs.StringVar(&cl.Node, "node", "", "this node's name in the cluster (--cluster; default mimichat)")
+	fs.StringVar(&cl.Listen, "cluster-listen", "", "address the embedded NATS server listens on for the other nodes' routes (--cluster)")
+	peers := fs.String("cluster-peers", "", "the other nodes' --cluster-listen addresses, comma-separated (--cluster)")
+	fs.StringVar(&cl.NATSListen, "nats-listen", "", "address the embedded NATS server serves clients on (relay cluster status; default: none)")
+	fs.StringVar(&cl.NATS, "nats", "", "use an existing NATS JetStream server or cluster at this URL instead of an embedded one")
+	fs.IntVar(&cl.Replicas, "replicas", 0, "stream replicas (default 3 in a cluster, 1 alone)")
+	configPath := fs.String("config", "", "read the [cluster] table of this configuration file (flags win)")
 	verbose := fs.Bool("v", false, "debug logs")
 	return func(c *call) error {
 		if err := noArgs(c); err != nil {
 			return err
+		}
+		if *configPath != "" {
+			file, err := config.Load(*configPath)
+			if err != nil {
+				return err
+			}
+			applyClusterTable(fs, file.Cluster, cluster, &cl, peers)
+		}
+		if *peers != "" {
+			for _, p := range strings.Split(*peers, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					cl.Peers = append(cl.Peers, p)
+				}
+			}
+		}
+		switch {
+		case *cluster || cl.NATS != "":
+			cfg.Cluster = &cl
+		case cl.Listen != "" || len(cl.Peers) > 0 || cl.Node != "" || cl.NATSListen != "":
+			return fmt.Errorf("%w: --node, --cluster-listen, --cluster-peers and --nats-listen need --cluster", errUsage)
 		}
 		level := slog.LevelInfo
 		if *verbose {
@@ -260,5 +289,28 @@ func relayUserChange(what string) func(fs *flag.FlagSet) runFunc {
 			}
 			return nil
 		}
+	}
+}
+
+// applyClusterTable fills what the [cluster] table sets and no flag did.
+func applyClusterTable(fs *flag.FlagSet, t config.Cluster, enabled *bool, cl *relay.ClusterConfig, peers *string) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["cluster"] && t.Enabled {
+		*enabled = true
+	}
+	for name, pair := range map[string]struct {
+		dst *string
+		v   string
+	}{"node": {&cl.Node, t.Node}, "cluster-listen": {&cl.Listen, t.Listen}, "nats": {&cl.NATS, t.NATS}, "nats-listen": {&cl.NATSListen, t.NATSListen}} {
+		if !set[name] && pair.v != "" {
+			*pair.dst = pair.v
+		}
+	}
+	if !set["cluster-peers"] && len(t.Peers) > 0 {
+		*peers = strings.Join(t.Peers, ",")
+	}
+	if !set["replicas"] && t.Replicas > 0 {
+		cl.Replicas = t.Replicas
 	}
 }

@@ -15,6 +15,8 @@ type Config struct {
 	Client Client `toml:"client"`
 	UI     UI     `toml:"ui"`
 	Keys   Keys   `toml:"keys"`
+	// Cluster is read by `mimichat relay --config FILE` (cluster.go).
+	Cluster Cluster `toml:"cluster"`
 }
 
 // Client is the [client] table: where the relay is and who we are.
@@ -148,6 +150,9 @@ func Parse(text string) (*Config, error) {
 		return nil, err
 	}
 	if err := cfg.Keys.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Cluster.validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil

@@ -30,6 +30,7 @@ type hub struct {
 	in      chan *request  // to the writer
 	out     chan []outcome // writer to dispatcher, one batch at a time
 	pending pending        // the writer's batch, reused
+	cl      *clusterLink   // the other nodes of a cluster; nil alone
 }
 
 func (h *hub) room(uri string) *room {
@@ -148,6 +149,15 @@ func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
 	r := h.room(f.Room)
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	}
+	if h.cl != nil {
+		h.cl.follow(r.uri)
+		r.mu.RLock()
+		behind := f.Since > r.head
+		r.mu.RUnlock()
+		if behind { // the client comes from a node that saw more
+			h.cl.catchUp(r.uri)
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -15,6 +16,9 @@ import (
 const (
 	childEnv     = "MIMICHAT_RELAY_TEST_CHILD_DATA"
 	childSyncEnv = "MIMICHAT_RELAY_TEST_CHILD_SYNC"
+	// childClusterEnv, "NODE|ROUTE|PEER,PEER,…|NATS", makes the child a
+	// cluster node (ClusterConfig Node, Listen, Peers, NATSListen).
+	childClusterEnv = "MIMICHAT_RELAY_TEST_CHILD_CLUSTER"
 )
 
 func TestMain(m *testing.M) {
@@ -29,9 +33,17 @@ func runChild(dir string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	err := Serve(ctx, Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log,
-		Sync: os.Getenv(childSyncEnv)},
-		func(addr string) { fmt.Printf("ADDR %s\n", addr) })
+	cfg := Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log,
+		Sync: os.Getenv(childSyncEnv)}
+	if c := os.Getenv(childClusterEnv); c != "" {
+		f := strings.Split(c, "|")
+		if len(f) != 4 {
+			fmt.Fprintf(os.Stderr, "%s=%q: want NODE|ROUTE|PEERS|NATS\n", childClusterEnv, c)
+			return 2
+		}
+		cfg.Cluster = &ClusterConfig{Node: f[0], Listen: f[1], Peers: strings.Split(f[2], ","), NATSListen: f[3]}
+	}
+	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("ADDR %s\n", addr) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -98,10 +98,10 @@ type child struct {
 	addr string
 }
 
-func startChild(t testing.TB, dir, sync string) *child {
+func startChild(t testing.TB, dir, sync string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir, childSyncEnv+"="+sync)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+dir, childSyncEnv+"="+sync), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -124,7 +124,7 @@ func startChild(t testing.TB, dir, sync string) *child {
 			t.Fatalf("child relay said %q", s)
 		}
 		c.addr = addr
-	case <-time.After(15 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("child relay did not start")
 	}
 	return c

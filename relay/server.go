@@ -17,6 +17,7 @@ import (
 	"mimichat/internal/flock"
 	"mimichat/proto"
 	"mimichat/relay/store"
+	"mimichat/relay/store/jetstream"
 	"mimichat/relay/store/sqlite"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	// database in Data (which still holds the attachment blobs). The relay
 	// owns it from Start on and closes it at Shutdown.
 	Store store.Store
+
+	// Cluster, if set (and Store is not), makes this relay a node of a
+	// cluster on NATS JetStream (docs/cluster.md).
+	Cluster *ClusterConfig
 
 	MaxFrame int // default proto.DefaultMaxFrame
 	// MaxHandshakeFrame bounds a version 5 create_room or room_op frame
@@ -253,6 +258,16 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	db := cfg.Store
+	if db == nil && cfg.Cluster != nil {
+		t0 := time.Now()
+		js, err := openCluster(&cfg)
+		if err != nil {
+			lock.Release()
+			return nil, err
+		}
+		db = js
+		cfg.Logger.Info("cluster store opened", "node", cfg.Cluster.Node, "took_ms", time.Since(t0).Milliseconds())
+	}
 	if db == nil {
 		mode, err := cfg.checkMode()
 		if err != nil {
@@ -307,6 +322,11 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	s.metrics = newMetrics()
 	s.hub = &hub{cfg: &s.cfg, metrics: &s.metrics, tails: newTailCache(int(cfg.TailCacheBytes)), db: db, domain: domain, log: cfg.Logger, rooms: rooms,
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
+	if js, ok := db.(*jetstream.Store); ok {
+		if s.hub.cl, err = newClusterLink(js.Conn(), s.hub); err != nil {
+			return nil, err
+		}
+	}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -418,6 +438,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				c.kill(websocket.CloseGoingAway, "relay stopping")
 			}
 			<-done
+		}
+		if s.hub.cl != nil {
+			s.hub.cl.close() // no more sync markers
 		}
 		close(s.hub.in) // no reader is left to send on it
 		<-s.dispDone

@@ -165,6 +165,7 @@ type damageReporter interface{ Damaged() error }
 // in-memory state is reloaded from the store so no half-applied change
 // survives.
 func (h *hub) commit(batch []*request) []outcome {
+	batch, synced := h.takeSync(batch)
 	outs := make([]outcome, len(batch))
 	if d, ok := h.db.(damageReporter); ok && d.Damaged() != nil {
 		// A background check found damage: store nothing more until the
@@ -189,15 +190,24 @@ func (h *hub) commit(batch []*request) []outcome {
 	if err == nil {
 		err = h.db.AppendBatch(ctx, p.b)
 	}
+	if err == nil && h.cl != nil {
+		h.noteCommitted(&p.b)
+		h.cl.announce(&p.b)
+	}
 	if err != nil {
 		h.metrics.storeErrors.Add(1)
 		h.log.Error("commit failed; batch refused", "requests", len(batch), "err", err)
 		if rerr := h.reload(); rerr != nil {
 			h.log.Error("reload after failed commit", "err", rerr)
+		} else if h.cl != nil { // another node's events may be why: deliver them
+			synced = append(synced, h.deliverNew(nil)...)
 		}
 		for i, req := range batch {
 			outs[i] = outcome{c: req.c, reply: errFrame(ridOf(req.f), roomOf(req.f), refuse(proto.CodeInternal, "storage failed; nothing was stored, retry"))}
 		}
+	}
+	if len(synced) > 0 {
+		return append(synced, outs...)
 	}
 	return outs
 }

@@ -39,7 +39,7 @@ func (s *Store) AddBlob(ctx context.Context, b store.Blob) error {
 	}
 	data, _ := json.Marshal(blobJSON{ID: b.ID, Uploader: b.Uploader, Size: b.Size, SHA256: b.SHA256, Created: b.Created.UnixMilli()})
 	_, err = s.publish(ctx, []*nats.Msg{msg(subjBlob(b.ID), data, seqp(e.seq))})
-	if isAPI(err, codeWrongLastSeq) {
+	if isAPI(err, codeWrongLastSeq, codeWrongLastSeqConst) {
 		return fail(store.ErrExists)
 	}
 	if err != nil {

@@ -452,7 +452,7 @@ func (s *Store) readEvents(ctx context.Context, room string, lo, hi uint64, limi
 			return nil, err
 		}
 		if len(got) == 0 {
-			return out, nil
+			return s.readFromLeader(ctx, room, out, lo, hi, limit)
 		}
 		for _, e := range got {
 			ev, err := decodeEvent(room, e)
@@ -468,6 +468,31 @@ func (s *Store) readEvents(ctx context.Context, room string, lo, hi uint64, limi
 			start = e.seq + 1
 		}
 	}
+}
+
+// readFromLeader completes out up to hi (or limit) from the stream leader,
+// one event at a time: direct gets are served by any replica, and one that
+// lags ends its answer before a head the leader already reported.
+func (s *Store) readFromLeader(ctx context.Context, room string, out []store.Event, lo, hi uint64, limit int) ([]store.Event, error) {
+	next := lo
+	if len(out) > 0 {
+		next = out[len(out)-1].Seq + 1
+	}
+	for ; next <= hi && len(out) < limit; next++ {
+		e, err := s.getLast(ctx, subjEvent(room, next))
+		if err != nil {
+			return nil, err
+		}
+		if e.seq == 0 {
+			break
+		}
+		ev, err := decodeEvent(room, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
 }
 
 func decodeEvent(room string, e entry) (store.Event, error) {

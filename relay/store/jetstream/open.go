@@ -28,7 +28,7 @@ const (
 	MaxBatch = 10000
 	// startTimeout bounds how long Open waits for the server, a cluster's
 	// JetStream leader and the stream.
-	startTimeout = 30 * time.Second
+	startTimeout = 90 * time.Second
 )
 
 // Options say where the store's JetStream is.
@@ -136,6 +136,11 @@ func startServer(opts Options) (*server.Server, error) {
 	if so.ServerName == "" {
 		so.ServerName = "mimichat"
 	}
+	if opts.Listen == "" && opts.ClusterListen != "" {
+		// Routes start only after the client listener: give it a loopback
+		// port nobody needs to know.
+		opts.Listen, so.DontListen = "127.0.0.1:0", false
+	}
 	if opts.Listen != "" {
 		host, port, err := splitHostPort(opts.Listen, "listen")
 		if err != nil {
@@ -213,7 +218,16 @@ func (s *Store) ensureStream(replicas int) error {
 	var last error
 	for {
 		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := s.js.CreateOrUpdateStream(actx, cfg)
+		// An existing stream is kept as it is (its replicas may have been
+		// changed by the operator); a new one is created.
+		_, err := s.js.Stream(actx, s.stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			_, err = s.js.CreateStream(actx, cfg)
+		}
+		if err == nil {
+			// A new stream elects its leader: wait until it answers a read.
+			_, err = s.getLast(actx, subjDomain)
+		}
 		acancel()
 		if err == nil {
 			return nil

@@ -36,6 +36,12 @@ func (s *Store) Domain(ctx context.Context) (string, error) {
 
 // SetDomain implements store.Store.
 func (s *Store) SetDomain(ctx context.Context, domain string) error {
+	return s.setDomain(ctx, domain, 10)
+}
+
+// setDomain sets the domain, trying again (up to tries times) when another
+// node wrote it meanwhile.
+func (s *Store) setDomain(ctx context.Context, domain string, tries int) error {
 	e, err := s.getLast(ctx, subjDomain)
 	if err != nil {
 		return fmt.Errorf("jetstream store: domain: %w", err)
@@ -47,8 +53,9 @@ func (s *Store) SetDomain(ctx context.Context, domain string) error {
 		return nil
 	}
 	if _, err := s.publish(ctx, []*nats.Msg{msg(subjDomain, []byte(domain), seqp(e.seq))}); err != nil {
-		if isAPI(err, codeWrongLastSeq) { // set meanwhile by another node
-			return s.SetDomain(ctx, domain)
+		if isAPI(err, codeWrongLastSeq, codeWrongLastSeqConst) && tries > 1 { // set meanwhile by another node
+			time.Sleep(50 * time.Millisecond)
+			return s.setDomain(ctx, domain, tries-1)
 		}
 		return fmt.Errorf("jetstream store: set domain: %w", err)
 	}

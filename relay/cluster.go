@@ -1,0 +1,305 @@
+package relay
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"mimichat/relay/store"
+	"mimichat/relay/store/jetstream"
+)
+
+// ClusterConfig makes the relay one node of a cluster on NATS JetStream
+// (docs/cluster.md): its store is relay/store/jetstream, either on a NATS
+// server embedded in this process (joined to its peers by routes) or on an
+// existing NATS cluster (NATS).
+type ClusterConfig struct {
+	Node       string   // this node's name (server name); default "mimichat"
+	Listen     string   // route listener of the embedded server, host:port
+	Peers      []string // the other nodes' route addresses
+	NATS       string   // an existing NATS server or cluster instead of an embedded one
+	NATSListen string   // client listener of the embedded server ("" = in process only)
+	Replicas   int      // stream replicas; default 3 with peers or NATS, else 1
+}
+
+// JetStreamDir is the embedded server's directory inside the data directory.
+const JetStreamDir = "jetstream"
+
+// openCluster opens the JetStream store for cfg.
+func openCluster(cfg *Config) (*jetstream.Store, error) {
+	c := cfg.Cluster
+	js, err := jetstream.Open(jetstream.Options{URL: c.NATS, Dir: filepath.Join(cfg.Data, JetStreamDir), Name: c.Node,
+		Listen: c.NATSListen, ClusterListen: c.Listen, Peers: c.Peers, Replicas: c.Replicas})
+	if err != nil {
+		return nil, fmt.Errorf("relay: cluster store: %w", err)
+	}
+	return js, nil
+}
+
+// Cross-node fan-out subjects (core NATS, not stored): after a commit, a
+// node announces each room it appended to on fanSubject(room), which only
+// nodes with subscribers in that room listen to, and announces room-state
+// changes (rooms, members) on stateSubject, which every node listens to.
+const (
+	fanPrefix    = "mimi.fan."
+	stateSubject = "mimi.state"
+)
+
+func fanSubject(room string) string {
+	return fanPrefix + base64.RawURLEncoding.EncodeToString([]byte(room))
+}
+
+// clusterLink is a node's view of the other nodes: what they announced
+// since the writer last caught up, and the rooms this node follows.
+type clusterLink struct {
+	nc   *nats.Conn
+	self string // announcement origin; a node skips its own
+	in   chan<- *request
+	log  interface{ Warn(string, ...any) }
+
+	mu      sync.Mutex
+	rooms   map[string]bool // rooms with news from other nodes
+	state   bool            // room state changed elsewhere: reload every room
+	queued  bool            // a sync marker is in the writer's queue
+	waiters []chan struct{} // closed after the next sync
+	follows map[string]*nats.Subscription
+	stateSb *nats.Subscription
+
+	// shown is, per room, the last seq this node fanned out (or found at
+	// start): the writer's own, never ahead of the store. Writer only.
+	shown map[string]uint64
+}
+
+// syncMarker is the request the writer recognises as "catch up with the
+// other nodes" (no connection, no frame).
+var syncMarker = &request{}
+
+func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
+	l := &clusterLink{nc: nc, self: nats.NewInbox(), in: h.in, log: h.log, rooms: map[string]bool{},
+		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}}
+	for uri, r := range h.rooms {
+		l.shown[uri] = r.head
+	}
+	sb, err := nc.Subscribe(stateSubject, func(m *nats.Msg) {
+		if string(m.Data) == l.self {
+			return
+		}
+		l.mu.Lock()
+		l.state = true
+		l.mu.Unlock()
+		l.kick()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: cluster: %w", err)
+	}
+	l.stateSb = sb
+	return l, nil
+}
+
+// kick queues one sync marker unless one is queued already.
+func (l *clusterLink) kick() {
+	l.mu.Lock()
+	if l.queued {
+		l.mu.Unlock()
+		return
+	}
+	l.queued = true
+	l.mu.Unlock()
+	defer func() { recover() }() // the writer's queue is closed at shutdown
+	l.in <- syncMarker
+}
+
+// follow subscribes to room's announcements (once): a node hears only
+// about rooms its clients subscribed to.
+func (l *clusterLink) follow(room string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.follows[room] != nil {
+		return
+	}
+	sb, err := l.nc.Subscribe(fanSubject(room), func(m *nats.Msg) {
+		if string(m.Data) == l.self {
+			return
+		}
+		l.mu.Lock()
+		l.rooms[room] = true
+		l.mu.Unlock()
+		l.kick()
+	})
+	if err != nil {
+		l.log.Warn("cluster: follow room", "room", room, "err", err)
+		return
+	}
+	l.follows[room] = sb
+}
+
+// catchUp asks the writer to read room's state from the store and waits
+// (bounded) until it did: a client's cursor may be ahead of this node's
+// view when it failed over from another node.
+func (l *clusterLink) catchUp(room string) {
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.rooms[room] = true
+	l.waiters = append(l.waiters, done)
+	l.mu.Unlock()
+	l.kick()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// take returns and clears what the writer must catch up with.
+func (l *clusterLink) take() (rooms []string, state bool, waiters []chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for r := range l.rooms {
+		rooms = append(rooms, r)
+	}
+	clear(l.rooms)
+	state, l.state, l.queued = l.state, false, false
+	waiters, l.waiters = l.waiters, nil
+	return rooms, state, waiters
+}
+
+// announce tells the other nodes what batch b stored.
+func (l *clusterLink) announce(b *store.Batch) {
+	self := []byte(l.self)
+	if len(b.Rooms) > 0 || len(b.Members) > 0 {
+		l.nc.Publish(stateSubject, self)
+	}
+	var last string
+	for _, e := range b.Events {
+		if e.Room != last {
+			l.nc.Publish(fanSubject(e.Room), self)
+			last = e.Room
+		}
+	}
+}
+
+func (l *clusterLink) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, sb := range l.follows {
+		sb.Unsubscribe()
+	}
+	if l.stateSb != nil {
+		l.stateSb.Unsubscribe()
+	}
+}
+
+// takeSync removes the sync markers from batch and, if there were any,
+// catches up with the other nodes: it returns the outcomes that deliver
+// their new events to this node's subscribers, in seq order, ahead of the
+// batch's own.
+func (h *hub) takeSync(batch []*request) ([]*request, []outcome) {
+	if h.cl == nil {
+		return batch, nil
+	}
+	n := 0
+	for _, r := range batch {
+		if r != syncMarker {
+			batch[n] = r
+			n++
+		}
+	}
+	if n == len(batch) {
+		return batch, nil
+	}
+	rooms, state, waiters := h.cl.take()
+	outs := h.resync(rooms, state)
+	for _, w := range waiters {
+		close(w)
+	}
+	return batch[:n], outs
+}
+
+// resync reads what other nodes stored: every room's state if state, else
+// the heads of rooms. Runs in the writer, so no local commit interleaves.
+func (h *hub) resync(rooms []string, state bool) []outcome {
+	if state {
+		if err := h.reload(); err != nil {
+			h.log.Error("cluster: reload rooms", "err", err)
+			return nil
+		}
+		return h.deliverNew(nil)
+	}
+	ctx := context.Background()
+	var touched []*room
+	for _, uri := range rooms {
+		r := h.room(uri)
+		if r == nil {
+			continue
+		}
+		st, err := h.db.Head(ctx, uri)
+		if err != nil {
+			h.log.Error("cluster: read head", "room", uri, "err", err)
+			continue
+		}
+		r.mu.Lock()
+		if st.Seq > r.head {
+			r.head, r.lastTS = st.Seq, st.TS
+		}
+		r.mu.Unlock()
+		touched = append(touched, r)
+	}
+	return h.deliverNew(touched)
+}
+
+// noteCommitted records the heads a successful batch left.
+func (h *hub) noteCommitted(b *store.Batch) {
+	for _, e := range b.Events {
+		h.cl.shown[e.Room] = e.Seq
+	}
+}
+
+// deliverNew returns outcomes fanning out, to this node's subscribers, the
+// events of rooms (nil: every room) between what this node last fanned
+// out and the room's head: events other nodes stored. Writer only.
+func (h *hub) deliverNew(rooms []*room) []outcome {
+	if rooms == nil {
+		h.mu.RLock()
+		for _, r := range h.rooms {
+			rooms = append(rooms, r)
+		}
+		h.mu.RUnlock()
+	}
+	ctx := context.Background()
+	var outs []outcome
+	for _, r := range rooms {
+		r.mu.RLock()
+		to, subs := r.head, len(r.subs)
+		r.mu.RUnlock()
+		from, ok := h.cl.shown[r.uri]
+		h.cl.shown[r.uri] = to
+		if !ok || to <= from {
+			continue
+		}
+		if subs == 0 {
+			r.tail.unload(h.tails) // it missed these events: reload on the next replay
+			continue
+		}
+		for from < to {
+			evs, err := h.db.EventsAfter(ctx, r.uri, from, int(min(to-from, 1000)))
+			if err == nil && len(evs) == 0 {
+				err = errors.New("no events")
+			}
+			if err != nil {
+				h.log.Error("cluster: read events", "room", r.uri, "after", from, "err", err)
+				r.tail.unload(h.tails)
+				break
+			}
+			for _, e := range evs {
+				outs = append(outs, outcome{events: []committed{{r: r, seq: e.Seq, ends: e.Ends, frame: e.Frame}}})
+				from = e.Seq
+			}
+		}
+	}
+	return outs
+}

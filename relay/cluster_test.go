@@ -1,0 +1,171 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"mimichat/proto"
+)
+
+// freeAddrs returns n loopback addresses free a moment ago (the embedded
+// NATS servers' routes must know each other's ports before they start).
+func freeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	var out []string
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().String())
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
+
+// startCluster starts n relays in this process, each embedding a NATS
+// server joined to the others by routes on loopback, R3 on one stream.
+func startCluster(t testing.TB, n int) []*Server {
+	t.Helper()
+	routes := freeAddrs(t, n)
+	servers := make([]*Server, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := Config{Data: t.TempDir(), Listen: "127.0.0.1:0", Domain: "example.com", Logger: discard(), RatePerSec: -1,
+				Cluster: &ClusterConfig{Node: fmt.Sprintf("n%d", i+1), Listen: routes[i], Peers: routes}}
+			servers[i], errs[i] = Start(cfg)
+		}()
+	}
+	wg.Wait()
+	for i, s := range servers {
+		if s != nil {
+			t.Cleanup(func() { s.Shutdown(t.Context()) })
+		}
+		if errs[i] != nil {
+			t.Fatalf("node %d: %v", i+1, errs[i])
+		}
+	}
+	return servers
+}
+
+// postRetry submits text until it is acked: a batch that lost the race
+// for its room to another node is refused as internal (nothing stored),
+// and the client's retry (the same bytes) gets the next seq or, if an
+// earlier try was stored after all, the original ack.
+func (c *client) postRetry(room, text string, deadline time.Time) *proto.Ack {
+	c.t.Helper()
+	s := message(c.t, c.user, room, text)
+	for time.Now().Before(deadline) {
+		s.RID = c.nextRID()
+		c.send(s)
+		for {
+			f := c.next(10 * time.Second)
+			switch f := f.(type) {
+			case *proto.Ack:
+				if f.RID != s.RID || !bytes.Equal(f.ID, s.ID) {
+					c.t.Fatalf("ack for rid %d, want %d", f.RID, s.RID)
+				}
+				return f
+			case *proto.ErrorFrame:
+				if f.Code != proto.CodeInternal && f.Code != proto.CodeNoSuchRoom && f.Code != proto.CodeForbidden {
+					c.t.Fatalf("submit refused: %+v", f)
+				}
+				time.Sleep(20 * time.Millisecond)
+			default:
+				c.stash = append(c.stash, f)
+				continue
+			}
+			break
+		}
+	}
+	c.t.Fatalf("%q not acked in time", text)
+	return nil
+}
+
+// TestClusterAcrossNodes: three relay nodes on one replicated stream;
+// members connected to different nodes post concurrently into one room.
+// Every post is acked once with a distinct seq, and subscribers on every
+// node see the same events, seq 1, 2, 3, … with no gap.
+func TestClusterAcrossNodes(t *testing.T) {
+	nodes := startCluster(t, 3)
+	names := []string{"alice", "bob", "carol"}
+	var clients []*client
+	for i, n := range names {
+		clients = append(clients, dial(t, nodes[i].Addr(), addUser(t, nodes[0].Store(), n)))
+	}
+	alice := clients[0]
+	room := alice.createRoom("lobby", proto.CreateRoom{Name: "Lobby"})
+	deadline := time.Now().Add(20 * time.Second)
+	for _, c := range clients[1:] {
+		alice.mustOp(room, proto.KindInvite, c.user)
+		for {
+			// The node learns of the room and the invite from the others.
+			if _, ef := c.op(room, proto.KindJoin, ""); ef == nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("%s cannot join through its node: %+v", c.user, ef)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, c := range clients {
+		c.subscribe(room, 0)
+	}
+	const per = 15
+	acks := make([][]*proto.Ack, len(clients))
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range per {
+				acks[i] = append(acks[i], c.postRetry(room, fmt.Sprintf("%s %d", c.user, j), deadline))
+			}
+		}()
+	}
+	wg.Wait()
+	seqs := map[uint64]string{}
+	for i, as := range acks {
+		for _, a := range as {
+			if other, ok := seqs[a.Seq]; ok {
+				t.Fatalf("seq %d acked to %s and %s", a.Seq, other, names[i])
+			}
+			seqs[a.Seq] = names[i]
+		}
+	}
+	// create, name, 2 × (invite, join), then the posts.
+	want := 2 + 2*2 + per*len(clients)
+	var ref []*proto.Event
+	for i, c := range clients {
+		evs := c.events(room, want, 15*time.Second)
+		if len(evs) != want {
+			t.Fatalf("%s (node %d) got %d events, want %d", c.user, i+1, len(evs), want)
+		}
+		for j, e := range evs {
+			if e.Seq != uint64(j+1) {
+				t.Fatalf("%s: event %d has seq %d", c.user, j, e.Seq)
+			}
+		}
+		if i == 0 {
+			ref = evs
+			continue
+		}
+		for j := range evs {
+			if !bytes.Equal(evs[j].ID, ref[j].ID) {
+				t.Fatalf("%s and %s disagree at seq %d", c.user, alice.user, j+1)
+			}
+		}
+	}
+}
