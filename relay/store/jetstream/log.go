@@ -46,6 +46,7 @@ type roomJSON struct {
 	History    string `json:"history,omitempty"`
 	JoinPolicy string `json:"join,omitempty"`
 	Receipts   string `json:"receipts,omitempty"`
+	Expiry     uint32 `json:"expiry,omitempty"`
 }
 
 type memberJSON struct {
@@ -95,7 +96,7 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 		}
 		at[r.URI] = len(out)
 		out = append(out, store.RoomState{Room: store.Room{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar,
-			History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts}})
+			History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts, Expiry: r.Expiry}})
 	}
 	if subjs, err = s.subjects(ctx, "m.mem.>"); err != nil {
 		return fail(err)
@@ -220,7 +221,7 @@ func (s *Store) prepare(ctx context.Context, b store.Batch) (msgs []*nats.Msg, b
 			continue
 		}
 		exists[r.URI] = true
-		data, _ := json.Marshal(roomJSON{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar, History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts})
+		data, _ := json.Marshal(roomJSON{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar, History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts, Expiry: r.Expiry})
 		msgs = append(msgs, msg(subjRoom(r.URI), data, nil))
 	}
 	type mk struct{ room, user string }
