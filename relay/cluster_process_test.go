@@ -66,9 +66,13 @@ func (n *node) kill() {
 
 // burstState is what a run observed.
 type burstState struct {
-	mu     sync.Mutex
-	acked  map[string]uint64 // message ID → acked seq
-	killed bool
+	mu       sync.Mutex
+	acked    map[string]uint64 // message ID → acked seq
+	killed   bool
+	killedAt time.Time
+	// firstAfter is when the first message of a sender homed on the
+	// killed node was acked after the kill (through another node).
+	firstAfter time.Time
 }
 
 // TestClusterSurvivesKill: three relay processes on one R3 stream; four
@@ -108,6 +112,9 @@ func clusterKillRun(t *testing.T, per int, randomTiming bool) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, n := range nodes {
+		t.Logf("node %s at start: %s", n.name, procRSS(n.cmd.Process.Pid))
 	}
 	js, err := jetstream.Open(jetstream.Options{URL: "nats://" + natsAddrs[0]})
 	if err != nil {
@@ -276,6 +283,9 @@ func clusterKillRun(t *testing.T, per int, randomTiming bool) {
 					}
 					st.mu.Lock()
 					st.acked[string(m.ID)] = a.Seq
+					if st.killed && st.firstAfter.IsZero() && home[n] == 1 {
+						st.firstAfter = time.Now()
+					}
 					st.mu.Unlock()
 					break
 				}
@@ -300,7 +310,7 @@ func clusterKillRun(t *testing.T, per int, randomTiming bool) {
 		}
 		nodes[1].kill()
 		st.mu.Lock()
-		st.killed = true
+		st.killed, st.killedAt = true, time.Now()
 		st.mu.Unlock()
 		time.Sleep(2 * time.Second)
 		faultDone <- nodes[1].start()
@@ -372,7 +382,12 @@ func clusterKillRun(t *testing.T, per int, randomTiming bool) {
 			t.Fatalf("subscribers 0 and %d disagree on the order", i)
 		}
 	}
-	t.Logf("%d acked messages, %d events, node n2 killed after %d acks and restarted", len(acked), maxSeq, killAfter)
+	failover := "no sender of the killed node had messages left"
+	if !st.firstAfter.IsZero() {
+		failover = st.firstAfter.Sub(st.killedAt).Round(time.Millisecond).String()
+	}
+	t.Logf("%d acked messages, %d events, node n2 killed after %d acks and restarted; its senders' first ack through another node after %s",
+		len(acked), maxSeq, killAfter, failover)
 }
 
 // subWaitMu guards reading a subscriber's progress while it appends.
@@ -388,4 +403,18 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// procRSS is a process's resident memory as /proc reports it.
+func procRSS(pid int) string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "rss unknown"
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			return "rss " + strings.TrimSpace(v)
+		}
+	}
+	return "rss unknown"
 }
