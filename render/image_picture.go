@@ -55,7 +55,10 @@ type sizeKey struct {
 type sized struct {
 	cols, rows int
 	lines      []string
-	kittyID    uint32 // ImageKitty: the image ID the placeholders name
+	kittyID    uint32            // ImageKitty: the image ID the placeholders name
+	sixelID    uint32            // ImageSixel: the same for sixel
+	sixelPx    *image.NRGBA      // ImageSixel: the pixels drawn, at the last cell size
+	sixels     map[[4]int]string // ImageSixel: sequences by row0, rows, cell size
 }
 
 // NewPicture scales d down to the preview for thumbnails of at most
@@ -98,14 +101,14 @@ func (p *Picture) Cells(width int) (cols, rows int) {
 }
 
 // Lines renders the thumbnail for mode at width columns (cached per width).
-// For ImageKitty it also returns the image ID its placeholders name, which
-// KittyTransmit sends.
+// For ImageKitty and ImageSixel it also returns the image ID its
+// placeholders name (KittyTransmit and SixelSeq take it).
 func (p *Picture) Lines(mode ImageMode, width int) ([]string, uint32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := sizeKey{width, mode}
 	if s, ok := p.sizes[k]; ok {
-		return s.lines, s.kittyID
+		return s.lines, s.kittyID | s.sixelID
 	}
 	cols, rows := p.Cells(width)
 	s := &sized{cols: cols, rows: rows}
@@ -114,12 +117,13 @@ func (p *Picture) Lines(mode ImageMode, width int) ([]string, uint32) {
 		s.kittyID = nextKittyID()
 		s.lines = kittyPlaceholders(s.kittyID, cols, rows)
 	case ImageSixel:
-		s.lines = blankCells(cols, rows)
+		s.sixelID = nextSixelID()
+		s.lines = sixelPlaceholders(s.sixelID, cols, rows)
 	default:
 		s.lines = halfBlocks(scaleBox(p.preview, cols, rows*2))
 	}
 	p.sizes[k] = s
-	return s.lines, s.kittyID
+	return s.lines, s.kittyID | s.sixelID
 }
 
 // kittySize returns the cell size of the kitty rendering with image ID id.
@@ -359,14 +363,4 @@ func setColour(b *strings.Builder, sgr int, c color.NRGBA, cur *color.NRGBA, set
 	s = strconv.AppendInt(s, int64(c.B), 10)
 	s = append(s, 'm')
 	b.Write(s)
-}
-
-// blankCells reserves cols×rows cells (sixel draws over them).
-func blankCells(cols, rows int) []string {
-	l := strings.Repeat(" ", cols)
-	out := make([]string, rows)
-	for i := range out {
-		out[i] = l
-	}
-	return out
 }

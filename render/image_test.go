@@ -281,3 +281,60 @@ func TestImageRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSixelPlaceholders: the frame's reserved cells give each image's
+// place, its first visible row and how many rows show, also when the
+// image is cut at the top by the pane.
+func TestSixelPlaceholders(t *testing.T) {
+	p := NewPicture(DecodedImage{Image: gradient(100, 80), Format: "png", W: 100, H: 80}, 20, 6)
+	lines, id := p.Lines(ImageSixel, 40)
+	cols, rows := p.Cells(40)
+	if len(lines) != rows || id == 0 {
+		t.Fatalf("%d lines, id %d", len(lines), id)
+	}
+	frame := "top\n" + strings.Join(prefix("│  ", lines[2:]), "\n") + "\nbottom"
+	got := VisibleSixels(frame)
+	want := []SixelSpot{{ID: id, X: 3, Y: 1, Row0: 2, Rows: rows - 2, Cols: cols}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Fatalf("VisibleSixels = %+v, want %+v", got, want)
+	}
+	seq, ok := p.SixelSeq(id, 2, rows-2, 10, 20)
+	if !ok {
+		t.Fatal("SixelSeq: unknown ID")
+	}
+	head := "\x1bP0;1;0q\"1;1;" + strconv.Itoa(cols*10) + ";" + strconv.Itoa((rows-2)*20)
+	if !strings.HasPrefix(seq, head) || !strings.HasSuffix(seq, "\x1b\\") {
+		t.Fatalf("sixel sequence starts %q, want %q", seq[:min(len(seq), 40)], head)
+	}
+	if bands := strings.Count(seq, "-"); bands != ((rows-2)*20+5)/6 {
+		t.Errorf("%d bands, want %d", bands, ((rows-2)*20+5)/6)
+	}
+	if again, _ := p.SixelSeq(id, 2, rows-2, 10, 20); again != seq {
+		t.Error("a second call gave another sequence")
+	}
+	if _, ok := p.SixelSeq(id, rows-1, 2, 10, 20); ok {
+		t.Error("SixelSeq accepted rows past the image")
+	}
+}
+
+func prefix(p string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = p + l
+	}
+	return out
+}
+
+// TestEncodeSixel: one red pixel over a transparent one, on a band of 2
+// rows: colour 180 (web-safe red) with bit 0 set, nothing for the
+// transparent pixel.
+func TestEncodeSixel(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 1, 2))
+	img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+	seq := encodeSixel(img)
+	const last = "#215;2;100;100;100" // the palette's last entry
+	body := seq[strings.Index(seq, last)+len(last):]
+	if want := "#180@-\x1b\\"; body != want {
+		t.Fatalf("pixels = %q, want %q", body, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -24,9 +25,9 @@ import (
 //
 // How images reach the terminal (images = auto): half blocks until the
 // terminal answers a kitty graphics query (then kitty) or DA1 lists sixel
-// (then sixel, drawn as half blocks for now); inside tmux, half blocks,
-// since whether tmux passes graphics through cannot be asked (images =
-// kitty there wraps the sequences for tmux's passthrough).
+// (then sixel); inside tmux, half blocks, since whether tmux passes
+// graphics through cannot be asked (images = kitty there wraps the
+// sequences for tmux's passthrough).
 
 // Image modes as the config and the flag name them.
 const (
@@ -60,7 +61,17 @@ type imageStore struct {
 	placed map[uint32]bool
 	sent   map[uint32]bool
 	pics   map[uint32]*render.Picture
+
+	// sixel: where the images were drawn, the terminal's cell size (CSI
+	// 16 t) and the generation a delayed draw belongs to
+	drawn        []render.SixelSpot
+	cellW, cellH int
+	sixelGen     int
 }
+
+// sixelDrawMsg draws the sixel images of generation gen, one frame after
+// the screen was repainted.
+type sixelDrawMsg struct{ gen int }
 
 type imageItem struct {
 	state render.ImageState
@@ -95,7 +106,9 @@ func newImageStore(opt Options) imageStore {
 		s.mode = render.ImageOff
 	case ImagesKitty:
 		s.mode = render.ImageKitty
-	default: // auto starts with blocks; sixel is drawn as blocks
+	case ImagesSixel:
+		s.mode = render.ImageSixel
+	default: // auto starts with blocks
 		s.want = cmpOr(s.want, ImagesAuto)
 		s.mode = render.ImageBlocks
 	}
@@ -118,7 +131,7 @@ func (m *Model) detectImages() tea.Cmd {
 		return nil
 	}
 	s.asked = true
-	return tea.Raw(render.KittyQuery + ansi.RequestPrimaryDeviceAttributes)
+	return tea.Raw(render.KittyQuery + ansi.WindowOp(16) /* report the cell size in pixels */ + ansi.RequestPrimaryDeviceAttributes)
 }
 
 // onImageMsg handles a finished image and the terminal's answers to the
@@ -147,8 +160,20 @@ func (m *Model) onImageMsg(msg tea.Msg) tea.Cmd {
 		}
 	case uv.PrimaryDeviceAttributesEvent:
 		// no kitty answer came first: the terminal has no kitty graphics;
-		// sixel (attribute 4) is drawn as half blocks for now
+		// attribute 4 is sixel
+		if s.want == ImagesAuto && !s.kittyReply && slices.Contains(msg, 4) {
+			s.mode = render.ImageSixel
+			s.ver++
+		}
 		s.kittyReply = true
+	case uv.CellSizeEvent:
+		if msg.Width > 0 && msg.Height > 0 && msg.Width <= 100 && msg.Height <= 200 {
+			s.cellW, s.cellH = msg.Width, msg.Height
+		}
+	case sixelDrawMsg:
+		if msg.gen == s.sixelGen {
+			return s.sixelDraw()
+		}
 	}
 	return nil
 }
@@ -208,7 +233,77 @@ func (m *Model) afterFrame() tea.Cmd {
 			cmds = append(cmds, tea.Raw(seq))
 		}
 	}
+	if s.mode == render.ImageSixel || len(s.drawn) > 0 {
+		cmds = append(cmds, s.sixelDiff(m.frame))
+	}
 	return tea.Batch(cmds...)
+}
+
+// sixelDelay is how long after a frame its sixels are drawn: the renderer
+// writes the frame on its own ticker (60 fps), and the images must come
+// after the cells they cover.
+const sixelDelay = 40 * time.Millisecond
+
+// sixelDiff compares where the frame puts sixel images with where they
+// were drawn. When they moved or left, the screen is repainted (sixel
+// pixels are not cells: the renderer would leave them behind) and the
+// images are drawn again after it; new ones are just drawn.
+func (s *imageStore) sixelDiff(frame string) tea.Cmd {
+	var spots []render.SixelSpot
+	if s.mode == render.ImageSixel {
+		spots = render.VisibleSixels(frame)
+	}
+	if slices.Equal(spots, s.drawn) {
+		return nil
+	}
+	s.sixelGen++
+	gen := s.sixelGen
+	moved := false
+	for _, d := range s.drawn {
+		if !slices.Contains(spots, d) {
+			moved = true
+		}
+	}
+	s.drawn = spots
+	var draw tea.Cmd
+	if len(spots) > 0 {
+		draw = tea.Tick(sixelDelay, func(time.Time) tea.Msg { return sixelDrawMsg{gen} })
+	}
+	if moved {
+		return tea.Sequence(tea.ClearScreen, draw)
+	}
+	return draw
+}
+
+// sixelDraw draws every sixel image where the last frame put it, each
+// between a cursor save and restore so the renderer's cursor stays.
+func (s *imageStore) sixelDraw() tea.Cmd {
+	var b strings.Builder
+	for _, sp := range s.drawn {
+		p := s.sixelPicture(sp.ID)
+		if p == nil {
+			continue
+		}
+		seq, ok := p.SixelSeq(sp.ID, sp.Row0, sp.Rows, s.cellW, s.cellH)
+		if !ok {
+			continue
+		}
+		b.WriteString(ansi.SaveCursor + ansi.CursorPosition(sp.X+1, sp.Y+1) + seq + ansi.RestoreCursor)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tea.Raw(b.String())
+}
+
+// sixelPicture finds the picture a sixel ID belongs to.
+func (s *imageStore) sixelPicture(id uint32) *render.Picture {
+	for _, it := range s.items {
+		if it.pic != nil && it.pic.HasSixelID(id) {
+			return it.pic
+		}
+	}
+	return nil
 }
 
 // kittyDiff compares the kitty images in frame with the last frame's and

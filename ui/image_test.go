@@ -213,3 +213,40 @@ func TestKittyDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineImagesSixel: with images = sixel the thumbnail's cells are
+// reserved and the image is drawn there after the frame (cursor saved,
+// moved, DCS sixel, restored); when it leaves the screen the screen is
+// repainted (no pixels left behind), and it is drawn again when it comes
+// back.
+func TestInlineImagesSixel(t *testing.T) {
+	d, s := startDemo(t)
+	room := d.Rooms[2]
+	tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names, Images: ImagesSixel})
+	scr.waitText(t, "You joined")
+	sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
+	scr.waitText(t, "80×40 png", "\u2800\u2800\u2800")
+	out := tm.Output()
+	var seen bytes.Buffer
+	waitOut := func(what string, cond func([]byte) bool) {
+		t.Helper()
+		teatest.WaitFor(t, out, func(b []byte) bool {
+			seen.Write(b)
+			return cond(seen.Bytes())
+		}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	drawn := func(b []byte) bool {
+		i := bytes.Index(b, []byte("\x1b7\x1b["))
+		return i >= 0 && bytes.Contains(b[i:], []byte("\x1bP0;1;0q")) && bytes.Contains(b[i:], []byte("\x1b\\\x1b8"))
+	}
+	waitOut("drawn", drawn)
+	seen.Reset()
+	key(tm, "alt+2") // General: the image leaves the screen
+	waitOut("repaint", func(b []byte) bool { return bytes.Contains(b, []byte("\x1b[2J")) })
+	if bytes.Contains(seen.Bytes(), []byte("\x1bP0;1;0q")) {
+		t.Error("a sixel was drawn with no image on screen")
+	}
+	seen.Reset()
+	key(tm, "alt+3")
+	waitOut("drawn again", drawn)
+}

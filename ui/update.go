@@ -82,7 +82,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onSealed(msg)
 	case funcMsg:
 		return m, msg(m)
-	case imageMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent:
+	case imageMsg, sixelDrawMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent, uv.CellSizeEvent:
 		return m, m.onImageMsg(msg)
 	case editorFileMsg:
 		return m, m.runEditor(msg)
