@@ -158,19 +158,31 @@ func TestImageDetection(t *testing.T) {
 	})
 }
 
-// TestImageDetectionNoKitty: DA1's answer first means no kitty; a kitty
-// answer after it changes nothing.
+// TestImageDetectionNoKitty: DA1's answer first means no kitty (a kitty
+// answer after it changes nothing); with attribute 4 it is sixel,
+// without it half blocks.
 func TestImageDetectionNoKitty(t *testing.T) {
-	d, s := startDemo(t)
-	room := d.Rooms[2]
-	tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names})
-	scr.waitText(t, "You joined")
-	tm.Send(uv.PrimaryDeviceAttributesEvent{62, 4, 22})
-	tm.Send(uv.KittyGraphicsEvent{Options: kitty.Options{ID: render.KittyQueryID}, Payload: []byte("OK")})
-	sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
-	scr.waitText(t, "80×40 png", "▀▀▀▀")
-	if strings.Contains(scr.settle(300*time.Millisecond), string(kitty.Placeholder)) {
-		t.Fatal("kitty placeholders after DA1 answered first")
+	for _, tc := range []struct {
+		name string
+		da1  uv.PrimaryDeviceAttributesEvent
+		want string
+	}{
+		{"sixel", uv.PrimaryDeviceAttributesEvent{62, 4, 22}, "\u2800\u2800\u2800"},
+		{"neither", uv.PrimaryDeviceAttributesEvent{62, 22}, "▀▀▀▀"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, s := startDemo(t)
+			room := d.Rooms[2]
+			tm, _, scr := startUI(t, s, 120, 40, Options{Room: room, Names: d.Names})
+			scr.waitText(t, "You joined")
+			tm.Send(tc.da1)
+			tm.Send(uv.KittyGraphicsEvent{Options: kitty.Options{ID: render.KittyQueryID}, Payload: []byte("OK")})
+			sendImage(t, d, d.Peer("Bob"), room, "pic.png", "image/png", pngBytes(t, testPicture(80, 40)), false)
+			scr.waitText(t, "80×40 png", tc.want)
+			if strings.Contains(scr.settle(300*time.Millisecond), string(kitty.Placeholder)) {
+				t.Fatal("kitty placeholders after DA1 answered first")
+			}
+		})
 	}
 }
 
