@@ -14,8 +14,23 @@ import (
 )
 
 // reopener opens sessions of one user on one data directory, as restarts
-// of the client would.
+// of the client would, and waits until they are online.
 func (r *testRelay) reopener(name string) func() *session.Session {
+	open := r.reopenerOffline(name)
+	return func() *session.Session {
+		r.t.Helper()
+		s := open()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.WaitOnline(ctx); err != nil {
+			r.t.Fatal(err)
+		}
+		return s
+	}
+}
+
+// reopenerOffline is reopener without waiting for the connection.
+func (r *testRelay) reopenerOffline(name string) func() *session.Session {
 	r.t.Helper()
 	u, tok, err := r.srv.Store().AddUser(testDomain, name)
 	if err != nil {
@@ -32,11 +47,6 @@ func (r *testRelay) reopener(name string) func() *session.Session {
 		}
 		r.t.Cleanup(func() { s.Close() })
 		s.Start()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.WaitOnline(ctx); err != nil {
-			r.t.Fatal(err)
-		}
 		return s
 	}
 }

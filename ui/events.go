@@ -86,6 +86,10 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 				for _, r := range m.rooms {
 					if r.joined() {
 						_ = m.s.Presence(r.id, "online")
+						if !r.membersLoaded {
+							// the fetch at start gave up while offline
+							cmds = append(cmds, m.fetchMembers(r.id))
+						}
 					}
 				}
 			}
@@ -120,7 +124,12 @@ func (m *Model) onSignal(ev session.SignalEvent) {
 			delete(r.typing, ev.From)
 		}
 	case proto.SignalPresence:
+		was := r.presence[ev.From]
 		r.presence[ev.From] = ev.Value
+		if ev.Value == "online" && was != "online" && r.joined() && m.conn.State == session.Online {
+			// someone came online after us: they did not hear our presence
+			_ = m.s.Presence(r.id, "online")
+		}
 	}
 }
 
@@ -217,6 +226,9 @@ func (m *Model) onMembership(r *room, e session.Entry) {
 	case proto.KindJoin:
 		if e.Sender == m.me {
 			r.removed = ""
+			if m.conn.State == session.Online {
+				_ = m.s.Presence(r.id, "online") // the members did not hear it at connect
+			}
 		}
 	}
 }
@@ -265,6 +277,6 @@ func (m *Model) onMembers(msg membersMsg) {
 	if !ok || msg.err != nil || msg.state == nil {
 		return
 	}
-	r.members = msg.state.Members
+	r.members, r.membersLoaded = msg.state.Members, true
 	r.info.Name, r.info.Topic = msg.state.Name, msg.state.Topic
 }

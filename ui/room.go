@@ -11,17 +11,20 @@ import (
 
 // room is one room's screen state beside its executed Timeline.
 type room struct {
-	id       string
-	info     session.Room
-	tl       *content.Timeline
-	first    uint64 // lowest seq applied
-	last     uint64 // highest seq applied
-	low      uint64 // lowest seq cached or loaded (scrollback continues below)
-	members  []proto.Member
-	profile  *roomProfile // what imported histories said (ui/profile.go)
-	presence map[string]string
-	typing   map[string]time.Time // member → until
-	pending  []*pendingMsg
+	id      string
+	info    session.Room
+	tl      *content.Timeline
+	first   uint64 // lowest seq applied
+	last    uint64 // highest seq applied
+	low     uint64 // lowest seq cached or loaded (scrollback continues below)
+	members []proto.Member
+	// membersLoaded: the relay answered for members (a fetch that gave up
+	// offline is made again on reconnect)
+	membersLoaded bool
+	profile       *roomProfile // what imported histories said (ui/profile.go)
+	presence      map[string]string
+	typing        map[string]time.Time // member → until
+	pending       []*pendingMsg
 	// pendingVer changes whenever pending rows change (for the pane cache)
 	pendingVer int
 
