@@ -46,11 +46,14 @@ func (f *boothFlags) register(fs *flag.FlagSet) {
 // accounts, before anything starts.
 func (f *boothFlags) check() error {
 	if f.listen == "" {
-		for name, v := range map[string]string{"--relay": f.relay, "--accounts": f.accounts, "--rooms": f.rooms,
-			"--ssh-host-key": f.hostKey, "--ssh-authorized-keys": f.authorizedKeys} {
-			if v != "" {
-				return fmt.Errorf("%w: %s needs --ssh ADDR", errUsage, name)
+		for _, fl := range []struct{ name, v string }{{"--relay", f.relay}, {"--accounts", f.accounts}, {"--rooms", f.rooms},
+			{"--ssh-host-key", f.hostKey}, {"--ssh-authorized-keys", f.authorizedKeys}} {
+			if fl.v != "" {
+				return fmt.Errorf("%w: %s needs --ssh ADDR", errUsage, fl.name)
 			}
+		}
+		if f.verbose {
+			return fmt.Errorf("%w: -v needs --ssh ADDR", errUsage)
 		}
 		return nil
 	}
