@@ -148,32 +148,37 @@ func (b *byteSize) Set(s string) error {
 
 // relayUserSubcommands is the table of `mimichat relay user …`.
 var relayUserSubcommands = []*command{
-	{name: "add", usage: "[--data DIR] [--domain D] NAME",
+	{name: "add", usage: "[--data DIR | --nats URL] [--domain D] NAME",
 		summary: "create the user mimi://DOMAIN/u/NAME and print their token (shown only this once)",
 		flags:   relayUserAddCommand},
-	{name: "list", usage: "[--data DIR]", summary: "list the relay's users", flags: relayUserListCommand},
-	{name: "rotate", usage: "[--data DIR] NAME",
+	{name: "list", usage: "[--data DIR | --nats URL]", summary: "list the relay's users", flags: relayUserListCommand},
+	{name: "rotate", usage: "[--data DIR | --nats URL] NAME",
 		summary: "give NAME a new token, printed once; the old one is refused and its connections closed",
 		flags:   relayUserChange("rotate")},
-	{name: "revoke", usage: "[--data DIR] NAME",
+	{name: "revoke", usage: "[--data DIR | --nats URL] NAME",
 		summary: "refuse NAME's token and close its connections (rotate gives a new one later)",
 		flags:   relayUserChange("revoke")},
-	{name: "remove", usage: "[--data DIR] NAME",
+	{name: "remove", usage: "[--data DIR | --nats URL] NAME",
 		summary: "delete NAME's account: token refused, connections closed; rooms keep its events",
 		flags:   relayUserChange("remove")},
 }
 
 // relayUserFlags are the flags of relay user add and list.
-type relayUserFlags struct{ data, domain string }
+type relayUserFlags struct{ data, domain, nats string }
 
 func (f *relayUserFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", relayDefaultData(), "data directory (SQLite database)")
+	fs.StringVar(&f.nats, "nats", "", "a relay cluster's NATS address (a node's --nats-listen) instead of --data")
 	fs.StringVar(&f.domain, "domain", "", "domain in user URIs (must match the relay's)")
 }
 
 // open opens the relay's store and its domain (fixed by the first use).
 func (f *relayUserFlags) open() (*relay.Store, string, error) {
-	store, err := relay.OpenStore(f.data)
+	open := func() (*relay.Store, error) { return relay.OpenStore(f.data) }
+	if f.nats != "" {
+		open = func() (*relay.Store, error) { return relay.OpenClusterStore(f.nats) }
+	}
+	store, err := open()
 	if err != nil {
 		return nil, "", err
 	}

@@ -42,6 +42,17 @@ func openCluster(cfg *Config) (*jetstream.Store, error) {
 	return js, nil
 }
 
+// OpenClusterStore opens a relay cluster's store through a NATS address
+// (a node's NATSListen, or the NATS cluster's URL) for an operator's
+// command: user management beside the running nodes.
+func OpenClusterStore(url string) (*Store, error) {
+	js, err := jetstream.Open(jetstream.Options{URL: url})
+	if err != nil {
+		return nil, fmt.Errorf("relay: cluster store: %w", err)
+	}
+	return &Store{db: js}, nil
+}
+
 // Cross-node fan-out subjects (core NATS, not stored): after a commit, a
 // node announces each room it appended to on fanSubject(room), which only
 // nodes with subscribers in that room listen to, and announces room-state
