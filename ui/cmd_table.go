@@ -102,7 +102,7 @@ var (
 )
 
 func init() {
-	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands, memberCommands,
+	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands, createCommands, memberCommands,
 		moderationCommands, historyCommands, appCommands, narrowCommands, navigationCommands, composerCommands)
 	byAction = map[keys.Action]*command{}
 	bySlash = map[string]*command{}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"mimichat/content"
@@ -12,6 +13,7 @@ import (
 // room is one room's screen state beside its executed Timeline.
 type room struct {
 	id      string
+	me      string // the user
 	info    session.Room
 	tl      *content.Timeline
 	first   uint64 // lowest seq applied
@@ -66,7 +68,7 @@ type pendingMsg struct {
 }
 
 func newRoom(info session.Room, me string) *room {
-	return &room{id: info.ID, info: info, tl: newTimeline(me), presence: map[string]string{},
+	return &room{id: info.ID, me: me, info: info, tl: newTimeline(me), presence: map[string]string{},
 		typing: map[string]time.Time{}, bottom: -1, sel: -1}
 }
 
@@ -188,9 +190,18 @@ func (r *room) unread() int   { return r.tl.Unread() }
 func (r *room) mentions() int { return r.tl.Mentions() }
 
 // title is the room's name, or its URI's last segment.
+// A direct-message room without a name shows as "@" and the other user.
 func (r *room) title() string {
 	if r.info.Name != "" {
 		return r.info.Name
+	}
+	if r.isDM() {
+		if a, b, ok := strings.Cut(strings.TrimPrefix(shortName(r.id), dmPrefix), "--"); ok {
+			if a == shortName(r.me) {
+				return "@" + b
+			}
+			return "@" + a
+		}
 	}
 	return shortName(r.id)
 }
