@@ -72,6 +72,9 @@ func TestClientCommandsEndToEnd(t *testing.T) {
 	if got := env.must("alice", []string{"room", "create"}, "--name", "Lobby", "--topic", "hi", "lobby"); len(got) != 2 || got[0] != room {
 		t.Fatalf("room create printed %v", got)
 	}
+	// Bob's device registers first: the room is end-to-end encrypted, and
+	// an invitation adds the invitee's devices to its group.
+	env.must("bob", []string{"rooms"})
 	env.must("alice", []string{"room", "invite"}, "lobby", "bob")
 	env.must("bob", []string{"room", "join"}, room)
 	env.must("alice", []string{"room", "set-topic"}, "lobby", "release day")

@@ -63,6 +63,7 @@ var hostileShown = []string{"Evil␛␛ ding␇ ⟪RLO⟫gnp.exe ␛red␡ end"}
 func TestHostileRoomTextIsNeutralized(t *testing.T) {
 	env := newClientEnv(t, "alice", "bob")
 	env.must("alice", []string{"room", "create"}, "--name", hostile, "--topic", hostile, "lobby")
+	env.must("bob", []string{"rooms"}) // bob's device, for the encrypted room's invitation
 	env.must("alice", []string{"room", "invite"}, "lobby", "bob")
 
 	// Invited: bob only lists his rooms.

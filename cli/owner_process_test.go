@@ -232,7 +232,9 @@ func TestProcessesKilledOwnerIsReplaced(t *testing.T) {
 // outbox commands; the message is failed, not pending, and can be dropped.
 func TestProcessesRefusalIsReportedFailed(t *testing.T) {
 	env := newClientEnv(t, "alice", "bob")
-	env.must("alice", []string{"room", "create"}, "lobby")
+	// Plaintext: bob's device knows nothing of the room, so it submits the
+	// content as is (a plaintext room's not_member refusal).
+	env.must("alice", []string{"room", "create"}, "--plaintext", "lobby")
 	cmd, out, errb := env.process("bob", []string{"send"}, "--room", "mimi://example.com/r/lobby", "let me in")
 	err := cmd.Run()
 	var ee *exec.ExitError

@@ -58,6 +58,7 @@ func roomCreateCommand(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&opts.Topic, "topic", "", "room topic")
 	fs.StringVar(&opts.History, "history", "", "history visibility: shared (default) or joined")
 	fs.StringVar(&opts.Join, "join", "", "join policy: invite (default) or open")
+	fs.BoolVar(&opts.Plaintext, "plaintext", false, "without end-to-end encryption (the relay reads the messages; for clients of protocol 1-4)")
 	return func(c *call) error {
 		if len(c.args) > 1 {
 			return fmt.Errorf("%w: wrong number of arguments for room create", errUsage)
@@ -177,7 +178,7 @@ func checkReceipts(a []string) error {
 
 // roomSubcommands is the table of `mimichat room …`.
 var roomSubcommands = []*command{
-	{name: "create", usage: "[--name N] [--topic T] [--history shared|joined] [--join invite|open] [SLUG]",
+	{name: "create", usage: "[--name N] [--topic T] [--history shared|joined] [--join invite|open] [--plaintext] [SLUG]",
 		summary: "create a room (SLUG: its local name, default chosen by the relay); prints the room and its seq",
 		flags:   roomCreateCommand},
 	{name: "invite", usage: "ROOM USER", summary: "invite USER to ROOM", flags: roomOp{min: 2, max: 2, user: true,

@@ -129,6 +129,18 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 		d.wg.Add(1)
 		go p.drain()
 	}
+	// The rooms are end-to-end encrypted: inviting the user adds their
+	// device, so it must have uploaded KeyPackages first (Online means done).
+	you, err := session.Open(d.User)
+	if err == nil {
+		you.Start()
+		err = you.WaitOnline(sctx)
+		you.Close()
+	}
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: the user's device: %w", err)
+	}
 	if err := d.setup(sctx, youURI); err != nil {
 		d.Close()
 		return nil, err

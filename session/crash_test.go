@@ -165,7 +165,13 @@ func TestLostAckIsResolvedByTheRelaysDedup(t *testing.T) {
 	alice := r.client("alice", "")
 	ca := collect(alice)
 	online(t, alice)
-	room := newRoom(t, alice)
+	// The plaintext path: the submit below carries the content itself
+	// (TestKilledClientDeliversOutboxExactlyOnce covers encrypted rooms).
+	res, err := alice.CreateRoom(ctx10(t), CreateRoomOptions{Plaintext: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := res.Room
 	// The relay stores a message but the ack never reaches the outbox: send
 	// the submit by hand on the live connection before the outbox row exists
 	// in Pending state for the pump.

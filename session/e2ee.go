@@ -277,6 +277,7 @@ func (s *Session) processHandshakesLocked(e *Entry) {
 	}
 	msgs := append([][]byte{e.mls}, e.proposals...)
 	proposals := false
+	devices := rg.deviceSets()
 	for _, m := range msgs {
 		if h, err := mls.PeekMessage(m); err == nil && h.Epoch < rg.g.Epoch() {
 			continue // before this device's state begins (the commit that added it)
@@ -287,7 +288,7 @@ func (s *Session) processHandshakesLocked(e *Entry) {
 		rcv, err := rg.g.Process(m)
 		rg.dirty = true
 		switch {
-		case errors.Is(err, mls.ErrOwnMessage):
+		case errors.Is(err, mls.ErrOwnMessage) && !isCommit(m):
 			continue // our own proposal, echoed
 		case err != nil:
 			rg.broken = fmt.Sprintf("seq %d (%s): %v", e.Seq, e.Kind, err)
@@ -300,6 +301,10 @@ func (s *Session) processHandshakesLocked(e *Entry) {
 		case mls.ContentCommit:
 			rg.pendingAt = time.Time{}
 			rg.noteRoster()
+			if note := s.deviceChangesLocked(e.Room, e.Seq, e.Sender, rg, devices); note != "" && e.Kind == proto.KindCommit {
+				e.Value = note // shown as a security notice (Feed)
+			}
+			devices = rg.deviceSets()
 		case mls.ContentProposal:
 			proposals = true
 			rg.proposalsEpoch = rg.g.Epoch() + 1
@@ -308,6 +313,12 @@ func (s *Session) processHandshakesLocked(e *Entry) {
 	if proposals && rg.g.Active() {
 		s.scheduleCommitLocked(e.Room)
 	}
+}
+
+// isCommit reports whether msg is a commit (by its cleartext header).
+func isCommit(msg []byte) bool {
+	h, err := mls.PeekMessage(msg)
+	return err == nil && h.ContentType == mls.ContentCommit
 }
 
 // wakeRejoin asks the rejoin loop to look for rooms to rejoin.
@@ -405,6 +416,7 @@ type RoomCrypto struct {
 	HasState  bool   // this device holds the group's keys
 	Broken    string // why the state is out of step (it rejoins), "" when fine
 	Members   int    // leaves (devices) in the group
+	Removed   bool   // this device was removed from the group
 }
 
 // Crypto reports whether room is end-to-end encrypted, its suite and this
@@ -418,7 +430,7 @@ func (s *Session) Crypto(room string) RoomCrypto {
 	if rg, _ := s.groupLocked(room); rg != nil {
 		rc.Encrypted, rc.HasState = true, true
 		rc.Suite, rc.Epoch, rc.Broken = uint16(rg.g.CipherSuite()), rg.g.Epoch(), rg.broken
-		rc.Members = len(rg.g.Members())
+		rc.Members, rc.Removed = len(rg.g.Members()), !rg.g.Active()
 	}
 	return rc
 }

@@ -26,7 +26,7 @@ const e2eeVersion = 5
 // encryptNewRooms makes CreateRoom's rooms end-to-end encrypted on a
 // version 5 relay. Off until the relay serves encrypted rooms (it refuses
 // create_room's group_info until then; /work/E2EE.md).
-const encryptNewRooms = false
+const encryptNewRooms = true
 
 // commitAttempts bounds the retries of a commit refused stale_epoch.
 const commitAttempts = 8
@@ -140,6 +140,9 @@ func (s *Session) commitOp(ctx context.Context, room string, op proto.RoomOp,
 			next.MLS, next.Welcome, next.GroupInfo = res.Commit, res.Welcome, res.GroupInfo
 		}
 		out, err := s.roomOp(ctx, next)
+		if err == nil && do {
+			s.mergeAccepted(room, rg)
+		}
 		if err == nil || !do {
 			return out, err
 		}
@@ -158,6 +161,33 @@ func (s *Session) commitOp(ctx context.Context, room string, op proto.RoomOp,
 			return out, fmt.Errorf("session: %s %s: catching up to epoch %d: %w", op.Op, room, re.Epoch, err)
 		}
 	}
+}
+
+// mergeAccepted applies an own commit the relay accepted, unless its echo
+// in the log already did, and saves the group: a process that ends right
+// after the answer (a headless command) must not lose it, or its next run
+// would find its own commit in the log with no way to process it.
+func (s *Session) mergeAccepted(room string, rg *roomGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groups[room] != rg || rg.pendingAt.IsZero() {
+		return
+	}
+	if err := rg.g.MergePendingCommit(); err != nil {
+		return // the echo merged it already
+	}
+	rg.pendingAt = time.Time{}
+	rg.noteRoster()
+	b, err := rg.save()
+	if err == nil {
+		err = s.store.SaveGroup(room, b)
+	}
+	if err != nil {
+		delete(s.groups, room)
+		s.q.push(ErrorEvent{err})
+		return
+	}
+	rg.dirty = false
 }
 
 // waitEpoch waits until room's group has reached epoch.
@@ -198,6 +228,12 @@ func (s *Session) inviteEncrypted(ctx context.Context, room, user string) (OpRes
 	km, err := s.ClaimKeyPackages(ctx, user)
 	if err != nil {
 		return OpResult{}, err
+	}
+	if len(km.Devices) == 0 {
+		// The user has no device yet: an invitation without a commit
+		// (their first device joins by external commit). The relay
+		// decides whether it takes one (/work/E2EE.md, Changes).
+		return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindInvite, Target: user})
 	}
 	var kps [][]byte
 	for _, d := range km.Devices {
@@ -292,7 +328,18 @@ func (s *Session) joinEncrypted(ctx context.Context, c *conn, room string) (OpRe
 			}
 		}
 	}
-	if (rg == nil || rg.broken != "") && s.encryptedRoom(room) {
+	if rg == nil && !s.encryptedRoom(room) {
+		// Not invited (an open room): the relay has a GroupInfo for it
+		// only if it is encrypted.
+		if info, err := s.fetchGroupInfo(ctx, c, room); err == nil {
+			if m, err := mls.ParseMessage(info.GroupInfo); err == nil && m.GroupInfo != nil {
+				s.mu.Lock()
+				s.markEncryptedLocked(room, uint16(m.GroupInfo.GroupContext.CipherSuite))
+				s.mu.Unlock()
+			}
+		}
+	}
+	if (rg == nil || rg.broken != "" || !rg.g.Active()) && s.encryptedRoom(room) {
 		joined, err := s.joinFromWelcomes(ctx, c, room)
 		if err != nil {
 			return OpResult{}, err
@@ -355,7 +402,11 @@ func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
 		if string(g.GroupID()) != room {
 			return fmt.Errorf("session: welcome to %s is for group %q", room, g.GroupID())
 		}
-		if err := s.installGroup(room, newRoomGroup(g), seq); err != nil {
+		// The room's log is read as for any join: the entries before
+		// the invite apply (operations) or show as not decryptable
+		// (messages of epochs before this device was added).
+		_ = seq
+		if err := s.installGroup(room, newRoomGroup(g), nil); err != nil {
 			return err
 		}
 		return s.keys.used(ref)
@@ -363,9 +414,12 @@ func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
 	return fmt.Errorf("session: welcome to %s names none of this device's KeyPackages", room)
 }
 
-// installGroup makes rg room's group, whose state follows the log after
-// seq: the room's cached run restarts there, and both are saved together.
-func (s *Session) installGroup(room string, rg *roomGroup, seq uint64) error {
+// installGroup makes rg room's group. With after set, rg's state follows
+// the log after that seq: the room's cached run restarts there (the room is
+// not subscribed yet). Without, the room's log goes on where it is: the
+// entries before rg's epoch are skipped by epoch (handshakes) or cannot be
+// decrypted (messages), which is true of them.
+func (s *Session) installGroup(room string, rg *roomGroup, after *uint64) error {
 	state, err := rg.save()
 	if err != nil {
 		return err
@@ -377,13 +431,14 @@ func (s *Session) installGroup(room string, rg *roomGroup, seq uint64) error {
 		r = &roomSync{Room: Room{ID: room, State: proto.StateInvited, Low: 1}}
 		s.rooms[room] = r
 	}
-	if r.Cursor != seq {
+	if after != nil && r.Cursor != *after && !r.subscribed {
+		seq := *after
 		r.Cursor, r.Low = seq, seq+1
 		r.Head = max(r.Head, seq)
 		r.held = nil
-	}
-	if err := s.store.SaveRoom(r.Room); err != nil {
-		return err
+		if err := s.store.SaveRoom(r.Room); err != nil {
+			return err
+		}
 	}
 	if err := s.store.SaveGroup(room, state); err != nil {
 		return err
@@ -400,14 +455,9 @@ func (s *Session) installGroup(room string, rg *roomGroup, seq uint64) error {
 // already in the room). A device with a stale state rejoins the same way.
 func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op proto.Kind) (OpResult, error) {
 	for attempt := 0; ; attempt++ {
-		rid := s.rid()
-		f, err := c.request(ctx, rid, &proto.GetGroupInfo{RID: rid, Room: room})
+		info, err := s.fetchGroupInfo(ctx, c, room)
 		if err != nil {
-			return OpResult{}, fmt.Errorf("session: group info of %s: %w", room, err)
-		}
-		info, ok := f.(*proto.GroupInfo)
-		if !ok {
-			return OpResult{}, fmt.Errorf("session: group info of %s: unexpected answer %s", room, f.FrameType())
+			return OpResult{}, err
 		}
 		var selfRemoves [][]byte
 		for _, p := range info.Proposals {
@@ -430,12 +480,23 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 		if err != nil {
 			return OpResult{}, fmt.Errorf("session: external join of %s: %w", room, err)
 		}
-		rg := newRoomGroup(g)
 		gi, err := g.GroupInfo(true)
 		if err != nil {
 			return OpResult{}, err
 		}
+		// Installed before the commit is sent: the entries after it are
+		// in the new epoch, and the processor may be at them before the
+		// answer (our own commit, of the epoch before, is skipped).
+		s.mu.Lock()
+		previous := s.groups[room]
+		s.mu.Unlock()
+		if err := s.installGroup(room, newRoomGroup(g), nil); err != nil {
+			return OpResult{}, err
+		}
 		res, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: op, MLS: commit, GroupInfo: gi})
+		if err != nil {
+			s.restoreGroup(room, previous)
+		}
 		var re *RelayError
 		if err != nil && errors.As(err, &re) && re.Code == proto.CodeStaleEpoch && attempt+1 < commitAttempts {
 			continue
@@ -443,14 +504,57 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 		if err != nil {
 			return res, err
 		}
-		// The group begins after our commit's entry.
-		if err := s.installGroup(room, rg, res.Seq); err != nil {
-			return res, err
-		}
 		if op == proto.KindJoin {
+			// A new member: its view of the log starts at its join (whose
+			// commit, of the epoch before, its group skips).
+			s.mu.Lock()
+			if r, ok := s.rooms[room]; ok && !r.subscribed && r.Cursor+1 < res.Seq {
+				r.Cursor, r.Low, r.held = res.Seq-1, res.Seq, nil
+				r.Head = max(r.Head, res.Seq-1)
+				if err := s.store.SaveRoom(r.Room); err != nil {
+					s.q.push(ErrorEvent{err})
+				}
+			}
+			s.mu.Unlock()
 			return res, s.subscribe(ctx, c, room)
 		}
 		return res, nil
+	}
+}
+
+// fetchGroupInfo asks the relay for room's latest GroupInfo and pending
+// proposals.
+func (s *Session) fetchGroupInfo(ctx context.Context, c *conn, room string) (*proto.GroupInfo, error) {
+	rid := s.rid()
+	f, err := c.request(ctx, rid, &proto.GetGroupInfo{RID: rid, Room: room})
+	if err != nil {
+		return nil, fmt.Errorf("session: group info of %s: %w", room, err)
+	}
+	info, ok := f.(*proto.GroupInfo)
+	if !ok {
+		return nil, fmt.Errorf("session: group info of %s: unexpected answer %s", room, f.FrameType())
+	}
+	return info, nil
+}
+
+// restoreGroup puts back the group room had before a refused external
+// join (nil: none).
+func (s *Session) restoreGroup(room string, previous *roomGroup) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if previous == nil {
+		delete(s.groups, room)
+		if err := s.store.DeleteGroup(room); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+		return
+	}
+	s.groups[room] = previous
+	if b, err := previous.save(); err == nil {
+		err = s.store.SaveGroup(room, b)
+		if err != nil {
+			s.q.push(ErrorEvent{err})
+		}
 	}
 }
 
@@ -514,6 +618,9 @@ func (s *Session) commitPending(ctx context.Context, room string) error {
 		return err
 	}
 	_, err = s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindCommit, MLS: res.Commit, GroupInfo: res.GroupInfo})
+	if err == nil {
+		s.mergeAccepted(room, rg)
+	}
 	var re *RelayError
 	if err != nil && errors.As(err, &re) {
 		s.mu.Lock()

@@ -137,6 +137,7 @@ type collector struct {
 	outbox  map[content.MessageID]OutboxItem
 	states  []ConnState
 	errs    []error
+	devices []DeviceEvent
 	changed chan struct{}
 	done    chan struct{}
 }
@@ -157,6 +158,8 @@ func collect(s *Session) *collector {
 				c.states = append(c.states, ev.State)
 			case ErrorEvent:
 				c.errs = append(c.errs, ev.Err)
+			case DeviceEvent:
+				c.devices = append(c.devices, ev)
 			}
 			c.mu.Unlock()
 			select {
