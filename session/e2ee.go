@@ -133,8 +133,16 @@ func (s *Session) groupLocked(room string) (*roomGroup, error) {
 		return rg, nil
 	}
 	b, ok, err := s.store.LoadGroup(room)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		// Remembered as none: a plaintext room's every message and
+		// submit asks, and must not cost a query each.
+		if s.groups != nil {
+			s.groups[room] = nil
+		}
+		return nil, nil
 	}
 	rg, err := loadRoomGroup(b)
 	if err != nil {
@@ -396,8 +404,8 @@ func (s *Session) sealForSubmit(it *OutboxItem) (wait bool, fail string) {
 // saveDirtyGroupLocked returns room's group state to save with a batch of
 // its entries (nil when unchanged).
 func (s *Session) dirtyGroupLocked(room string) []byte {
-	rg, ok := s.groups[room]
-	if !ok || !rg.dirty {
+	rg := s.groups[room]
+	if rg == nil || !rg.dirty {
 		return nil
 	}
 	b, err := rg.save()

@@ -67,7 +67,7 @@ type Session struct {
 	kpLow  chan struct{} // the relay said this device's KeyPackages run low
 
 	// End-to-end encryption (e2ee.go), guarded by mu.
-	groups     map[string]*roomGroup        // loaded MLS groups by room
+	groups     map[string]*roomGroup        // loaded MLS groups by room (nil: known to have none)
 	encrypted  map[string]uint16            // encrypted rooms and their suites
 	staleNeed  map[content.MessageID]uint64 // refused stale_epoch: re-encrypt at this epoch
 	commitAt   map[string]bool              // rooms with an automatic commit scheduled

@@ -165,7 +165,7 @@ func (s *Session) flushLocked(c *conn) {
 			continue
 		}
 		r.Room = stored
-		if rg, ok := s.groups[r.ID]; ok {
+		if rg := s.groups[r.ID]; rg != nil {
 			rg.dirty = false
 		}
 		s.q.push(EntriesEvent{Room: r.ID, Entries: batch})
