@@ -120,6 +120,11 @@ func (m *Model) shareHistory(r *room, arg string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		src := func(fn func(*history.Item) error) error { return cache.Scan(st, room, fn) }
+		// What imports told of the room and its members travels on.
+		if pr, members, ok, err := cache.Room(st, room); err == nil && ok {
+			hr.Avatar, hr.Mood, hr.Description = pr.Avatar, pr.Mood, pr.Description
+			opts.Members = members
+		}
 		msg, rep, err := history.ShareOffer(ctx, b, hr, src, opts, forUser, proto.DefaultMaxContent, upload)
 		if errors.Is(err, history.ErrOfferTooLarge) {
 			err = fmt.Errorf("%w; no file store is configured to send it as an attachment: share a shorter period (since TIME)", err)
