@@ -69,7 +69,7 @@ func ReadMIMIJSON(r io.Reader, sink func(*Item) error) (*History, *Report, error
 	if err != nil {
 		return nil, jr.report, &ImportError{Format: FormatMIMIJSON, Path: "$", Rule: "empty file", Err: err}
 	}
-	dec := json.NewDecoder(br)
+	dec := jr.md.newDecoder(br)
 	if first == '[' {
 		dec.Token()
 		for i := 0; dec.More(); i++ {
