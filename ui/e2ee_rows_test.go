@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"mimichat/content"
@@ -43,5 +44,46 @@ func TestLockMark(t *testing.T) {
 		if got, _ := lockMark(c.c); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.c, got, c.want)
 		}
+	}
+}
+
+// TestVerifyCommand: /verify bob shows the safety number bob's own client
+// computes for alice, grouped for reading aloud; /verify bob yes marks bob
+// verified; a plaintext room has nothing to verify.
+func TestVerifyCommand(t *testing.T) {
+	rl := startRelay(t)
+	alice := rl.session("alice")
+	bob := rl.session("bob")
+	room := openRoom(t, alice, "secret", "Secret", bob)
+	if !alice.Crypto(room).Encrypted {
+		t.Fatalf("room %s is not end-to-end encrypted", room)
+	}
+	tm, _, scr := startUI(t, alice, 130, 30, Options{Room: room})
+	scr.waitText(t, "🔒")
+	scr.waitMember(t, "bob")
+	want, err := bob.SafetyNumber(room, alice.User())
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := strings.Fields(want)
+	if len(groups) != 12 {
+		t.Fatalf("safety number %q: want 12 groups of 5 digits", want)
+	}
+	typeText(tm, "/verify bob")
+	key(tm, "esc") // close completion
+	key(tm, "enter")
+	txt := scr.waitText(t, "Safety number of you and bob:", "Status: unverified", strings.Join(groups[:4], " "))
+	for i := 0; i < 12; i += 4 {
+		if !strings.Contains(txt, strings.Join(groups[i:i+4], " ")) {
+			t.Fatalf("the dialog lacks groups %d-%d of bob's number %q:\n%s", i+1, i+4, want, txt)
+		}
+	}
+	key(tm, "esc")
+	typeText(tm, "/verify bob yes")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitText(t, "bob is verified")
+	if v, err := alice.Verification(room, bob.User()); err != nil || v != session.Verified {
+		t.Fatalf("verification %v, %v; want verified", v, err)
 	}
 }
