@@ -412,3 +412,43 @@ func TestLeaveIsCommittedByAnother(t *testing.T) {
 	}
 	_ = it
 }
+
+// TestDeclineRemovesTheInviteesDevices: declining an invitation (leave
+// while invited) proposes the device's removal from the Welcome's group,
+// and a member commits it.
+func TestDeclineRemovesTheInviteesDevices(t *testing.T) {
+	r := startRelay(t)
+	alice, bob := r.client("alice", ""), r.client("bob", "")
+	collect(alice)
+	cb := collect(bob)
+	online(t, alice)
+	online(t, bob)
+	res, err := alice.CreateRoom(ctx10(t), CreateRoomOptions{Name: "Declined"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := res.Room
+	if _, err := alice.Invite(ctx10(t), room, bob.User()); err != nil {
+		t.Fatal(err)
+	}
+	if n := alice.Crypto(room).Members; n != 2 {
+		t.Fatalf("%d devices after the invitation, want 2", n)
+	}
+	cb.waitFor(t, "the invitation", 5*time.Second, func() bool {
+		rm, ok := bob.Room(room)
+		return ok && rm.State == proto.StateInvited
+	})
+	if _, err := bob.Leave(ctx10(t), room); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for alice.Crypto(room).Members != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's device is still in the group after he declined: %+v", alice.Crypto(room))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if bob.Crypto(room).HasState {
+		t.Fatal("bob's device kept the group after declining")
+	}
+}

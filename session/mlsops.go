@@ -263,6 +263,17 @@ func (s *Session) removeEncrypted(ctx context.Context, op proto.RoomOp) (OpResul
 // of the user's other devices; the next committer commits them. This
 // device then forgets the group.
 func (s *Session) leaveEncrypted(ctx context.Context, room string) (OpResult, error) {
+	s.mu.Lock()
+	rg, _ := s.groupLocked(room)
+	s.mu.Unlock()
+	if c, err := s.live(); err == nil && rg == nil {
+		// Declining an invitation: this device is already in the group
+		// (the invite added it); join it from the Welcome to propose its
+		// own removal.
+		if _, err := s.joinFromWelcomes(ctx, c, room); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		rg, err := s.encryptedGroup(room)
 		if err != nil {
