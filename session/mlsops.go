@@ -516,17 +516,9 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 			return res, err
 		}
 		if op == proto.KindJoin {
-			// A new member: its view of the log starts at its join (whose
-			// commit, of the epoch before, its group skips).
-			s.mu.Lock()
-			if r, ok := s.rooms[room]; ok && !r.subscribed && r.Cursor+1 < res.Seq {
-				r.Cursor, r.Low, r.held = res.Seq-1, res.Seq, nil
-				r.Head = max(r.Head, res.Seq-1)
-				if err := s.store.SaveRoom(r.Room); err != nil {
-					s.q.push(ErrorEvent{err})
-				}
-			}
-			s.mu.Unlock()
+			// A new member reads the log as any joiner does: the earlier
+			// operations apply, the earlier messages show as not
+			// decryptable, its own commit (of the epoch before) is skipped.
 			return res, s.subscribe(ctx, c, room)
 		}
 		return res, nil
