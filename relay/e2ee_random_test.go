@@ -88,6 +88,7 @@ type randRun struct {
 	// the next commit, with the devices still leaves and the leave's seq.
 	leaving map[*randUser]randLeave
 	retry   []*randOp
+	gone    map[*randUser]bool // removed by operations stored before a SIGKILL: no subscription to sync with
 	count   map[string]int     // accepted operations by kind
 	lost    map[proto.Code]int // refused operations that lost a race, by code
 	sent    int
@@ -323,6 +324,26 @@ func reply(c *client) proto.Frame {
 
 // round runs up to n operations at once and returns how many it ran.
 func (r *randRun) round(n int) int {
+	r.t.Helper()
+	ops := r.start(n)
+	for _, o := range ops {
+		o.reply = reply(o.d.c)
+	}
+	r.trace(ops)
+	r.settle(ops)
+	return len(ops)
+}
+
+func (r *randRun) trace(ops []*randOp) {
+	if os.Getenv(randTraceEnv) != "" {
+		for _, o := range ops {
+			r.t.Logf("%s %s %v -> %#v", o.d.dev.uri, o.kind, o.target != nil, o.reply)
+		}
+	}
+}
+
+// start picks, prepares and sends (at once) up to n operations.
+func (r *randRun) start(n int) []*randOp {
 	t := r.t
 	t.Helper()
 	busy := map[*randUser]bool{}
@@ -390,16 +411,7 @@ func (r *randRun) round(n int) int {
 	}
 	close(start)
 	wg.Wait()
-	for _, o := range ops {
-		o.reply = reply(o.d.c)
-	}
-	if os.Getenv(randTraceEnv) != "" {
-		for _, o := range ops {
-			t.Logf("%s %s %v -> %#v", o.d.dev.uri, o.kind, o.target != nil, o.reply)
-		}
-	}
-	r.settle(ops)
-	return len(ops)
+	return ops
 }
 
 // settle applies the answers of a round to the clients and the model.
@@ -442,7 +454,10 @@ func (r *randRun) settle(ops []*randOp) {
 			if leave != nil && v.Code == proto.CodeBadCommit && o.commits() {
 				raced = true
 			}
-			if o.kind == "send" || !raced {
+			if v.Code == codeKilled {
+				raced = true // the relay died before it stored this one
+			}
+			if (o.kind == "send" && v.Code != codeKilled) || !raced {
 				t.Fatalf("%s: %s refused %s (epoch %d): %s; winner %v", d.dev.uri, o.kind, v.Code, v.Epoch, v.Reason, winner != nil)
 			}
 			r.lost[v.Code]++
@@ -489,9 +504,11 @@ func (r *randRun) settle(ops []*randOp) {
 		winner.target.joined = false
 		for _, kd := range winner.target.devs {
 			if kd.in {
-				r.syncTo(kd, ok.Seq)
-				if kd.g.Active() {
-					t.Fatalf("%s is still active after its kick #%d", kd.dev.uri, ok.Seq)
+				if !r.gone[kd.user] {
+					r.syncTo(kd, ok.Seq)
+					if kd.g.Active() {
+						t.Fatalf("%s is still active after its kick #%d", kd.dev.uri, ok.Seq)
+					}
 				}
 				kd.in = false
 				r.connect(kd)
@@ -505,6 +522,7 @@ func (r *randRun) settle(ops []*randOp) {
 			r.joinFromWelcome(jd, i == 0)
 		}
 	}
+	clear(r.gone)
 	for _, d := range r.devices() {
 		r.syncTo(d, r.head)
 	}
@@ -565,7 +583,7 @@ func (r *randRun) check() {
 // each; bob is invited as a moderator, so invites and kicks race too.
 func newRandRun(t *testing.T, addr string, toks map[string]string, seed uint64) *randRun {
 	r := &randRun{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), addr: addr,
-		msgs: map[uint64]randMsg{}, leaving: map[*randUser]randLeave{}, lost: map[proto.Code]int{}, count: map[string]int{}}
+		msgs: map[uint64]randMsg{}, leaving: map[*randUser]randLeave{}, lost: map[proto.Code]int{}, gone: map[*randUser]bool{}, count: map[string]int{}}
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		u := &randUser{name: name, uri: proto.UserURI("example.com", name), tok: toks[name], role: proto.RoleMember}
 		r.users = append(r.users, u)
