@@ -15,6 +15,9 @@ func (m *Model) quit() tea.Cmd {
 			_ = m.s.Typing(r.id, false)
 		}
 	}
+	if free := m.img.freeAll(); free != "" {
+		return tea.Sequence(tea.Raw(free), tea.Quit) // the terminal drops the images' data
+	}
 	return tea.Quit
 }
 

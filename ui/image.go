@@ -402,3 +402,19 @@ func fetchImage(client *http.Client, slots chan struct{}, j imageJob, now time.T
 func sizeWords(n uint64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
+
+// freeAll is the sequence that deletes every kitty image sent, with its
+// data (on quit; the terminal would otherwise keep it until it needs the
+// memory).
+func (s *imageStore) freeAll() string {
+	ids := make([]uint32, 0, len(s.sent))
+	for id := range s.sent {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(s.wrap(render.KittyFree(id)))
+	}
+	return b.String()
+}

@@ -114,7 +114,7 @@ func TestInlineImages(t *testing.T) {
 // placeholders, the image is transmitted once with a virtual placement of
 // the same size, and its placement is deleted when it leaves the screen
 // (General) and made again when it comes back, without sending the
-// data again.
+// data again; quitting deletes it with its data.
 func TestInlineImagesKitty(t *testing.T) {
 	d, s := startDemo(t)
 	room := d.Rooms[2]
@@ -141,6 +141,9 @@ func TestInlineImagesKitty(t *testing.T) {
 	if bytes.Contains(seen.Bytes(), []byte("a=T")) {
 		t.Error("the image data was sent again")
 	}
+	seen.Reset()
+	key(tm, "ctrl+c") // quitting frees the image and its data
+	waitOut("free", func(b []byte) bool { return bytes.Contains(b, []byte("d=I")) })
 }
 
 // TestImageDetection: images = auto draws half blocks until the terminal
