@@ -73,6 +73,8 @@ const (
 	CompletePrev Action = "complete-prev"
 	Cancel       Action = "cancel"
 	EditLast     Action = "edit-last"
+	HistoryPrev  Action = "history-prev"
+	HistoryNext  Action = "history-next"
 )
 
 // Timeline (selection mode) actions. SelectPrev/SelectNext also move in the
@@ -151,6 +153,8 @@ var catalog = map[Context][]info{
 		{CompletePrev, "previous completion", false},
 		{Cancel, "cancel reply/edit/completion", false},
 		{EditLast, "edit last message (empty composer)", false},
+		{HistoryPrev, "earlier input", false},
+		{HistoryNext, "later input", false},
 		{SelectMode, "select messages", false},
 	},
 	Timeline: {

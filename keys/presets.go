@@ -48,6 +48,10 @@ func defaultPreset() bindings {
 			CompletePrev: {"shift+tab"},
 			Cancel:       {"esc"},
 			EditLast:     {"up"},
+			// in the composer ctrl+p/ctrl+n recall input, as in shells;
+			// alt+up/alt+down still change rooms
+			HistoryPrev: {"ctrl+p"},
+			HistoryNext: {"ctrl+n"},
 		},
 		Timeline: {
 			SelectPrev:  {"up", "k"},

@@ -24,6 +24,8 @@ var composerCommands = []*command{
 		m.editLast()
 		return nil
 	}},
+	{name: keys.HistoryPrev, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.comp.recallInput(-1); return nil }},
+	{name: keys.HistoryNext, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.comp.recallInput(1); return nil }},
 }
 
 func runComplete(m *Model, _ *call) tea.Cmd { m.refreshCompletion(); return nil }

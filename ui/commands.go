@@ -23,6 +23,7 @@ func (m *Model) send() tea.Cmd {
 	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
 		m.comp.reset()
+		m.comp.remember(text)
 		return m.runCommand(text)
 	}
 	if r == nil { // the text stays in the composer, to send once a room is open
@@ -67,6 +68,7 @@ func (m *Model) send() tea.Cmd {
 		return nil
 	}
 	m.comp.reset()
+	m.comp.remember(text)
 	_ = m.s.Typing(r.id, false)
 	delete(m.typingSent, r.id)
 	r.bottom, r.skip, r.sel = -1, 0, -1

@@ -21,6 +21,47 @@ type composer struct {
 	editing content.MessageID // first version of the message being edited
 	editIt  content.Item
 	comp    completion
+	// sent is what the user sent or ran, oldest first (ctrl+p/ctrl+n
+	// recall it); recall is the entry shown (len(sent): the draft) and
+	// draft what was typed before recalling
+	sent   []string
+	recall int
+	draft  string
+}
+
+// maxInputHistory bounds the composer's input history.
+const maxInputHistory = 200
+
+// remember adds text to the input history and returns to the draft.
+func (c *composer) remember(text string) {
+	if n := len(c.sent); n == 0 || c.sent[n-1] != text {
+		c.sent = append(c.sent, text)
+		if len(c.sent) > maxInputHistory {
+			c.sent = c.sent[len(c.sent)-maxInputHistory:]
+		}
+	}
+	c.recall, c.draft = len(c.sent), ""
+}
+
+// recallInput moves through the input history by d (-1 earlier, +1
+// later); past the newest it gives back the draft.
+func (c *composer) recallInput(d int) {
+	if c.recall > len(c.sent) {
+		c.recall = len(c.sent)
+	}
+	next := c.recall + d
+	if next < 0 || next > len(c.sent) {
+		return
+	}
+	if c.recall == len(c.sent) {
+		c.draft = c.value()
+	}
+	c.recall = next
+	if next == len(c.sent) {
+		c.setValue(c.draft)
+		return
+	}
+	c.setValue(c.sent[next])
 }
 
 // completion is the open completion list.

@@ -388,7 +388,9 @@ func (m *Model) setDark(dark bool) {
 	val := m.comp.value()
 	focused := m.comp.ta.Focused()
 	rt, rx, ed, ei := m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt
+	sent, recall, draft := m.comp.sent, m.comp.recall, m.comp.draft
 	m.comp = newComposer(th)
+	m.comp.sent, m.comp.recall, m.comp.draft = sent, recall, draft
 	m.comp.setValue(val)
 	m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt = rt, rx, ed, ei
 	if focused {
