@@ -3,6 +3,7 @@ package relay
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"mimichat/mls"
 	"mimichat/proto"
@@ -20,6 +21,9 @@ type e2eeRequest struct {
 	group   *group         // create_room: the new room's group
 	epoch   uint64         // submit: the PrivateMessage's epoch
 	welcome []store.Device // invite: the devices the Welcome is for
+	// noDevices: an invite without a commit of a user who has no device
+	// yet (policy only; their first device joins by external commit)
+	noDevices bool
 }
 
 // needsE2EEVersion refuses a request touching an encrypted room from a
@@ -86,6 +90,13 @@ func (c *conn) e2eeRequest(f proto.Frame) (*e2eeRequest, *refusal) {
 			}
 		}
 		e2 := &e2eeRequest{device: c.device}
+		if f.Op == proto.KindInvite && len(f.MLS) == 0 {
+			ref := c.inviteWithoutDevices(f.Target)
+			if ref != nil {
+				return nil, ref
+			}
+			e2.noDevices = true
+		}
 		if f.Op == proto.KindInvite && len(f.Welcome) > 0 {
 			devs, ref := c.welcomeDevices(f)
 			if ref != nil {
@@ -134,6 +145,15 @@ func (c *conn) submitE2EE(f *proto.Submit) (*e2eeRequest, *refusal) {
 	r := c.srv.hub.room(f.Room)
 	if r == nil || !r.encrypted {
 		return nil, nil
+	}
+	// Membership first: a non-member learns nothing from the content rules
+	// (not even that the room is encrypted), and gets the refusal a client
+	// reports as permanent. The writer checks it again in order.
+	r.mu.RLock()
+	ref := r.canPost(c.user)
+	r.mu.RUnlock()
+	if ref != nil {
+		return nil, ref
 	}
 	if c.v < e2eeVersion {
 		return nil, &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
@@ -211,5 +231,25 @@ func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
 		return ref
 	}
 	c.srv.limits.readCharge(c.user, c.send(out))
+	return nil
+}
+
+// inviteWithoutDevices allows an invite without a commit only of a user who
+// has no device yet: there is nothing to add to the group, and the user's
+// first device joins by external commit once invited. A user with devices
+// must be added by a commit, so the group and the policy agree.
+func (c *conn) inviteWithoutDevices(target string) *refusal {
+	ctx, cancel := storeCtx()
+	defer cancel()
+	ds, err := c.srv.db.Devices(ctx, target, time.Now())
+	if err != nil {
+		c.srv.metrics.storeErrors.Add(1)
+		c.log.Error("list an invitee's devices", "err", err)
+		return refuse(proto.CodeInternal, "storage failed; retry")
+	}
+	if len(ds) > 0 {
+		return &refusal{code: proto.CodeBadField, field: "mls", reason: fmt.Sprintf(
+			"required for invite in an end-to-end encrypted room: %s has %d device(s); claim their KeyPackages and commit the Adds", target, len(ds))}
+	}
 	return nil
 }

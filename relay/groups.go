@@ -160,6 +160,9 @@ type opCommit struct {
 	device  string // the connection's device from its hello, or ""
 	ch      change // the operation's own state change
 	welcome []store.Device
+	// noDevices: an invite of a user with no device, allowed without a
+	// commit (checked against the device directory before the writer)
+	noDevices bool
 }
 
 // stateAfter is user's membership state once the operation is applied.
@@ -181,7 +184,9 @@ func (r *room) checkOpMLS(oc *opCommit) (changed bool, ref *refusal, err error) 
 	all := g.leaves()
 	need := false
 	switch f.Op {
-	case proto.KindInvite, proto.KindCommit:
+	case proto.KindInvite:
+		need = !oc.noDevices
+	case proto.KindCommit:
 		need = true
 	case proto.KindKick, proto.KindBan:
 		need = len(leavesOf(all, f.Target)) > 0
