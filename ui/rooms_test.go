@@ -40,10 +40,11 @@ func TestRoomSwitching(t *testing.T) {
 	}
 	tm.Send(tea.KeyPressMsg{Code: '3', Mod: tea.ModAlt})
 	scr.waitFor(t, "alt+3 opens C-room", header("C-room"))
-	tm.Send(tea.KeyPressMsg{Code: 'n', Mod: tea.ModCtrl})
-	scr.waitFor(t, "ctrl+n opens D-room", header("D-room"))
-	tm.Send(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
-	scr.waitFor(t, "ctrl+p goes back to C-room", header("C-room"))
+	// in the composer ctrl+n/ctrl+p recall input; alt+down/alt+up change rooms
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown, Mod: tea.ModAlt})
+	scr.waitFor(t, "alt+down opens D-room", header("D-room"))
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyUp, Mod: tea.ModAlt})
+	scr.waitFor(t, "alt+up goes back to C-room", header("C-room"))
 
 	m1, _ := peer.Builder(uri("b-room")).Markdown("unread in b")
 	peer.Send(uri("b-room"), m1)
