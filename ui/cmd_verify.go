@@ -78,7 +78,7 @@ func (m *Model) onVerify(v verifyMsg) {
 		lines = append(lines, "  "+strings.Join(groups[i:min(i+4, len(groups))], " "))
 	}
 	lines = append(lines, "", "Status: "+v.status.String(), "",
-		"Compare it with "+who+" out of band (in person or on a call).",
+		"Compare it with "+who+" in person or on a call.",
 		"If both screens show the same digits: /verify "+shortName(v.user)+" yes",
 		"A new device or key of either of you changes the number.")
 	m.ov = newInfoDialog(m.km, "Verify "+who, infoText(lines...))

@@ -141,10 +141,10 @@ func (m *Model) centerLines(w, h int) []string {
 	}
 	// the encryption mark sits at the right end of the header (3 cells)
 	lock, lockStyle := lockMark(r.crypto)
-	title := render.TruncateLine(render.SanitizeLine(r.title()), w-3)
+	title := render.TruncateLine(render.SanitizeLine(r.title()), w-4)
 	head := s.Accent.Bold(true).Render(title)
 	if r.info.Topic != "" {
-		rest := w - lipgloss.Width(title) - 3 - 3
+		rest := w - lipgloss.Width(title) - 3 - 4 // " — " and " 🔒 "
 		if rest > 4 {
 			head += s.Muted.Render(" — " + render.TruncateLine(render.SanitizeLine(r.info.Topic), rest))
 		}
