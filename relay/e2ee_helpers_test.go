@@ -281,3 +281,25 @@ func sameEpoch(t *testing.T, ds ...*e2eDevice) {
 		}
 	}
 }
+
+// joinExternal joins d to room by an external commit from the relay's
+// GroupInfo (op join: an open room, or an invited user's first device) and
+// subscribes it from the commit's event.
+func (d *e2eDevice) joinExternal(room string) *proto.OK {
+	d.t.Helper()
+	d.c.send(&proto.GetGroupInfo{RID: d.c.nextRID(), Room: room})
+	gi := expect[*proto.GroupInfo](d.c)
+	g, commit, err := mls.JoinExternal(gi.GroupInfo, d.dev.id, mls.ExternalJoinOptions{})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	g.PublicHandshake = true
+	newGI, err := g.GroupInfo(true)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	ok := d.c.mustOp(room, proto.KindJoin, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = commit, newGI })
+	d.g, d.room = g, room
+	d.subscribe(ok.Seq)
+	return ok
+}

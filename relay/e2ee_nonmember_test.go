@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"mimichat/mls"
 	"mimichat/proto"
 )
 
@@ -42,20 +41,7 @@ func TestE2EEInviteUserWithoutDevice(t *testing.T) {
 		t.Fatalf("invite of a user with a device, without a commit: %+v", ef)
 	}
 	carol := e.device(t, "carol", "desk")
-	carol.c.send(&proto.GetGroupInfo{RID: carol.c.nextRID(), Room: e.room})
-	gi := expect[*proto.GroupInfo](carol.c)
-	g, commit, err := mls.JoinExternal(gi.GroupInfo, carol.dev.id, mls.ExternalJoinOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.PublicHandshake = true
-	newGI, err := g.GroupInfo(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok := carol.c.mustOp(e.room, proto.KindJoin, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = commit, newGI })
-	carol.g, carol.room = g, e.room
-	carol.subscribe(ok.Seq)
+	ok := carol.joinExternal(e.room)
 	e.alice.syncTo(ok.Seq)
 	_, a, _ := e.alice.send("hello carol")
 	carol.syncTo(a.Seq)

@@ -476,20 +476,7 @@ func TestE2EEOpenRoomExternalJoin(t *testing.T) {
 	if _, ef := carol.c.op(e.room, proto.KindJoin, ""); ef == nil || ef.Code != proto.CodeBadField || ef.Field != "mls" {
 		t.Fatalf("join of an open encrypted room without a commit: %+v", ef)
 	}
-	carol.c.send(&proto.GetGroupInfo{RID: carol.c.nextRID(), Room: e.room})
-	gi := expect[*proto.GroupInfo](carol.c)
-	g, commit, err := mls.JoinExternal(gi.GroupInfo, carol.dev.id, mls.ExternalJoinOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.PublicHandshake = true
-	newGI, err := g.GroupInfo(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ok := carol.c.mustOp(e.room, proto.KindJoin, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = commit, newGI })
-	carol.g, carol.room = g, e.room
-	carol.subscribe(ok.Seq)
+	ok := carol.joinExternal(e.room)
 	e.alice.syncTo(ok.Seq)
 	_, a, _ := e.alice.send("welcome carol")
 	carol.syncTo(a.Seq)
