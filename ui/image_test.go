@@ -133,10 +133,11 @@ func TestInlineImagesKitty(t *testing.T) {
 	}
 	waitOut("transmit", func(b []byte) bool { return bytes.Contains(b, []byte("a=T")) && bytes.Contains(b, []byte("U=1")) })
 	seen.Reset()
-	key(tm, "alt+2") // another room (General, no images): the image leaves the screen
+	imageRoom := openRoomName(t, scr)
+	key(tm, roomKey(t, scr, "General")) // another room (no images): the image leaves the screen
 	waitOut("hide", func(b []byte) bool { return bytes.Contains(b, []byte("d=i")) })
 	seen.Reset()
-	key(tm, "alt+3")
+	key(tm, roomKey(t, scr, imageRoom))
 	waitOut("place again", func(b []byte) bool { return bytes.Contains(b, []byte("a=p")) })
 	if bytes.Contains(seen.Bytes(), []byte("a=T")) {
 		t.Error("the image data was sent again")
@@ -256,12 +257,47 @@ func TestInlineImagesSixel(t *testing.T) {
 	}
 	waitOut("drawn", drawn)
 	seen.Reset()
-	key(tm, "alt+2") // General: the image leaves the screen
+	imageRoom := openRoomName(t, scr)
+	key(tm, roomKey(t, scr, "General")) // the image leaves the screen
 	waitOut("repaint", func(b []byte) bool { return bytes.Contains(b, []byte("\x1b[2J")) })
 	if bytes.Contains(seen.Bytes(), []byte("\x1bP0;1;0q")) {
 		t.Error("a sixel was drawn with no image on screen")
 	}
 	seen.Reset()
-	key(tm, "alt+3")
+	key(tm, roomKey(t, scr, imageRoom))
 	waitOut("drawn again", drawn)
+}
+
+// openRoomName is the name of the room on screen, from the header.
+func openRoomName(t *testing.T, scr *screen) string {
+	t.Helper()
+	first, _, _ := strings.Cut(scr.text(), "\n")
+	parts := strings.Split(first, "│")
+	if len(parts) < 2 {
+		t.Fatalf("no room header in %q", first)
+	}
+	name, _, _ := strings.Cut(parts[1], " — ")
+	return strings.TrimSpace(strings.TrimRight(strings.TrimSpace(name), "🔒🔓⚠"))
+}
+
+// roomKey is the alt+N key of the room named name in the room list on
+// screen. Room numbers are given when rooms are first listed, which depends
+// on the order the demo's rooms arrive in, so tests look them up.
+func roomKey(t *testing.T, scr *screen, name string) string {
+	t.Helper()
+	for _, l := range strings.Split(scr.text(), "\n") {
+		left, _, ok := strings.Cut(l, "│")
+		if !ok {
+			continue
+		}
+		num, rest, ok := strings.Cut(strings.TrimSpace(left), " ")
+		if !ok || len(num) != 1 || num[0] < '1' || num[0] > '9' {
+			continue
+		}
+		if strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), "0123456789@ ")) == name {
+			return "alt+" + num
+		}
+	}
+	t.Fatalf("no room %q in the room list:\n%s", name, scr.text())
+	return ""
 }
