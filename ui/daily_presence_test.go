@@ -5,8 +5,10 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,20 +114,9 @@ func TestMembersAfterStartingOffline(t *testing.T) {
 // nothing; the join says the room is cached up to the user's membership.
 func waitJoinCached(t *testing.T, s *session.Session, room string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		es, err := s.Store().After(room, 0, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range es {
-			if e.Kind == proto.KindJoin && e.Sender == s.User() {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d entries cached, none is %s's join", room, len(es), s.User())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitCache(t, s, room, func(es []session.Entry) string {
+		return fmt.Sprintf("%d entries cached, none is %s's join", len(es), s.User())
+	}, func(es []session.Entry) bool {
+		return slices.ContainsFunc(es, func(e session.Entry) bool { return e.Kind == proto.KindJoin && e.Sender == s.User() })
+	})
 }

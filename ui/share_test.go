@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -192,8 +193,9 @@ func TestParseSince(t *testing.T) {
 	}
 }
 
-// waitCached waits until s's cache holds at least n entries of room.
-func waitCached(t *testing.T, s *session.Session, room string, n int) {
+// waitCache polls s's cached entries of room (10 s at the most) until
+// found reports done; what describes the wait when it times out.
+func waitCache(t *testing.T, s *session.Session, room string, what func([]session.Entry) string, found func([]session.Entry) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -201,14 +203,21 @@ func waitCached(t *testing.T, s *session.Session, room string, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(es) >= n {
+		if found(es) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d entries cached, want %d", room, len(es), n)
+			t.Fatalf("%s: %s", room, what(es))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitCached waits until s's cache holds at least n entries of room.
+func waitCached(t *testing.T, s *session.Session, room string, n int) {
+	t.Helper()
+	waitCache(t, s, room, func(es []session.Entry) string { return fmt.Sprintf("%d entries cached, want %d", len(es), n) },
+		func(es []session.Entry) bool { return len(es) >= n })
 }
 
 // cachedMessage finds the ID of the cached message of room whose text
@@ -216,24 +225,20 @@ func waitCached(t *testing.T, s *session.Session, room string, n int) {
 // reached by room events before a message sent earlier is in).
 func cachedMessage(t *testing.T, s *session.Session, room, sub string) content.MessageID {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		es, err := s.Store().After(room, 0, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range es {
-			if !e.IsMessage() {
-				continue
+	var id content.MessageID
+	waitCache(t, s, room, func([]session.Entry) string { return fmt.Sprintf("no cached message with %q", sub) },
+		func(es []session.Entry) bool {
+			for _, e := range es {
+				if !e.IsMessage() {
+					continue
+				}
+				m, err := content.Decode(e.Raw)
+				if err == nil && strings.Contains(content.PlainText(m), sub) {
+					id = e.ID
+					return true
+				}
 			}
-			m, err := content.Decode(e.Raw)
-			if err == nil && strings.Contains(content.PlainText(m), sub) {
-				return e.ID
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no cached message with %q", sub)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+			return false
+		})
+	return id
 }
