@@ -7,6 +7,7 @@ import (
 
 	"mimichat/content"
 	"mimichat/keys"
+	"mimichat/session"
 )
 
 func (m *Model) quit() tea.Cmd {
@@ -117,9 +118,11 @@ func (m *Model) editLast() {
 	if r == nil {
 		return
 	}
-	var found content.Item
-	ok := false
+	found, ok := r.lastPendingText(m.opt.Languages)
 	r.tl.Read(func(v content.View) {
+		if ok {
+			return // a message still in the outbox is newer than any the timeline holds
+		}
 		for i := v.Len() - 1; i >= 0 && i >= v.Len()-500; i-- {
 			it := v.At(i)
 			if it.Sender == m.me && it.Kind == content.ItemMessage && !it.Deleted && !it.Expired &&
@@ -134,6 +137,30 @@ func (m *Model) editLast() {
 		return
 	}
 	m.startEdit(found)
+}
+
+// lastPendingText is the user's newest message still in the outbox (sent,
+// acked but not yet echoed into the timeline, or waiting) that has text to
+// edit. Such a message is newer than anything in the timeline; up skipped
+// it before, editing an older message instead. A failed one is not
+// offered: it may never be sent, so an edit of it would name nothing.
+func (r *room) lastPendingText(langs []string) (content.Item, bool) {
+	for i := len(r.pending) - 1; i >= 0; i-- {
+		p := r.pending[i]
+		if p.unsaved || p.item.State == session.Failed || !pendingVisible(p.msg) {
+			continue
+		}
+		if bodyText(&p.msg.Body, langs) == "" {
+			continue
+		}
+		it := content.Item{Kind: content.ItemMessage, Seq: p.item.Seq, Sender: r.me, ID: p.item.ID, Current: p.item.ID,
+			Body: p.msg.Body, Topic: string(p.msg.TopicID)}
+		if p.msg.InReplyTo != nil {
+			it.ReplyTo = *p.msg.InReplyTo
+		}
+		return it, true
+	}
+	return content.Item{}, false
 }
 
 func (m *Model) startEdit(it content.Item) {
