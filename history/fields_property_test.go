@@ -277,3 +277,81 @@ func TestEveryUnknownCPIMHeaderIsReported(t *testing.T) {
 		})
 	}
 }
+
+// imdnOpenTag matches a line that opens an IMDN element that may hold
+// others (RFC 5438 §9 allows extension elements in imdn and in status; an
+// unknown element anywhere is a loss to report).
+var imdnOpenTag = regexp.MustCompile(`^\s*<(imdn|[a-z]+-notification|status)[ >]`)
+
+// The property for the XML inside CPIM: unknown elements (in the IMDN
+// namespace or another) inserted into a message/imdn+xml body are each named
+// in the report by their path, and the import is otherwise unchanged.
+func TestEveryUnknownIMDNElementIsReported(t *testing.T) {
+	docs := propertyDocs(t, "testdata/spec/cpim/imdn*.cpim", nil)
+	if len(docs) < 3 {
+		t.Fatalf("%d IMDN documents", len(docs))
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			base := importDoc(t, doc)
+			lines := strings.SplitAfter(string(doc), "\n")
+			paths := map[int]string{} // line → path of the element it opens
+			notification := ""
+			for i, l := range lines {
+				m := imdnOpenTag.FindStringSubmatch(l)
+				if m == nil {
+					continue
+				}
+				switch {
+				case m[1] == "imdn":
+					paths[i] = "imdn"
+				case m[1] == "status":
+					paths[i] = "imdn/" + notification + "/status"
+				default:
+					notification = m[1]
+					paths[i] = "imdn/" + notification
+				}
+			}
+			at := slices.Sorted(func(yield func(int) bool) {
+				for i := range paths {
+					if !yield(i) {
+						return
+					}
+				}
+			})
+			for trial := range propertyTrials {
+				rng := rand.New(rand.NewPCG(uint64(trial), uint64(len(name))))
+				ins := map[int]string{}
+				var want []string
+				for range 1 + rng.IntN(3) {
+					i := at[rng.IntN(len(at))]
+					local := fmt.Sprintf("x_%08x", rng.Uint32())
+					el, pathName := "<"+local+">v</"+local+">", local
+					if rng.IntN(2) == 0 {
+						el = `<e:` + local + ` xmlns:e="urn:example:prop" e:a="1"><e:in>v</e:in></e:` + local + `>`
+						pathName = "{urn:example:prop}" + local
+					}
+					ins[i] += el
+					want = append(want, paths[i]+"/"+pathName)
+				}
+				var b strings.Builder
+				for i, l := range lines {
+					b.WriteString(l)
+					b.WriteString(ins[i])
+				}
+				mutated := []byte(b.String())
+				got := importDoc(t, mutated)
+				sameImport(t, base, got, mutated)
+				for _, p := range want {
+					found := false
+					for reason := range got.rep.Dropped {
+						found = found || strings.HasPrefix(reason, "IMDN "+p+": ")
+					}
+					if !found {
+						t.Fatalf("trial %d: %s not named in the report %v\n%s", trial, p, got.rep.Dropped, mutated)
+					}
+				}
+			}
+		})
+	}
+}
