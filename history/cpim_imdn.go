@@ -56,7 +56,7 @@ type imdnParse struct {
 	status       string // its status value, "" if none
 	statusPath   string
 	seen         map[string]bool // elements under imdn and status elements met
-	lost         []string // paths of what is not carried
+	lost         []string        // paths of what is not carried
 }
 
 func (cr *cpimReader) imdn(data []byte, p *content.NestedPart, no int) error {
