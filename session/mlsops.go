@@ -274,11 +274,29 @@ func (s *Session) leaveEncrypted(ctx context.Context, room string) (OpResult, er
 			s.q.push(ErrorEvent{err})
 		}
 	}
+	rejoined := false
 	for attempt := 0; ; attempt++ {
+		// An external join in flight (the rejoin loop) installs its
+		// group before the relay accepts it: wait for its answer.
+		s.waitRejoin()
 		rg, err := s.encryptedGroup(room)
+		if err != nil && !rejoined && s.encryptedRoom(room) {
+			// This device lost its state (or step) of a room it is in:
+			// its leaf stays in the group and the relay wants it
+			// proposed away. Rejoin by external commit (removing the
+			// old leaf) and leave from the new state.
+			rejoined = true
+			if c, lerr := s.live(); lerr == nil && s.userHasLeaves(ctx, c, room) {
+				if _, jerr := s.joinExternal(ctx, c, room, proto.KindCommit); jerr != nil {
+					return OpResult{}, fmt.Errorf("session: leave %s: rejoining to leave: %w", room, jerr)
+				}
+				attempt--
+				continue
+			}
+		}
 		if err != nil {
-			// No usable group: leave the room policy alone; the
-			// others remove the leaves.
+			// No usable group and none to be had (no leaf of this
+			// user, or offline): the op alone.
 			return s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindLeave})
 		}
 		s.mu.Lock()
@@ -465,6 +483,16 @@ func (s *Session) installGroup(room string, rg *roomGroup, after *uint64) error 
 // op (join for a new member of an open room, commit for a device of a user
 // already in the room). A device with a stale state rejoins the same way.
 func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op proto.Kind) (OpResult, error) {
+	// One external join at a time: the rejoin loop and a leave may both
+	// want one for the same room, and the second must see the first's
+	// group instead of replacing it.
+	s.rejoinMu.Lock()
+	defer s.rejoinMu.Unlock()
+	if op == proto.KindCommit {
+		if _, err := s.encryptedGroup(room); err == nil {
+			return OpResult{}, nil // rejoined meanwhile
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		info, err := s.fetchGroupInfo(ctx, c, room)
 		if err != nil {
@@ -477,12 +505,12 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 			}
 		}
 		opts := mls.ExternalJoinOptions{SelfRemoves: selfRemoves}
-		s.mu.Lock()
-		if old, _ := s.groupLocked(room); old != nil && old.g.Active() && attempt == 0 {
-			leaf := old.g.LeafIndex() // resync: our stale leaf goes
+		if leaf, ok := s.ownLeafIn(info.GroupInfo); ok {
+			// Resync (RFC 9420 §12.4.3.2): this device's old leaf goes in
+			// the same commit, whether or not its state survived (a
+			// second leaf with the same key is refused).
 			opts.RemoveLeaf = &leaf
 		}
-		s.mu.Unlock()
 		g, commit, err := mls.JoinExternal(info.GroupInfo, s.device.id, opts)
 		if err != nil && opts.RemoveLeaf != nil {
 			opts.RemoveLeaf = nil
@@ -523,6 +551,45 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 		}
 		return res, nil
 	}
+}
+
+// waitRejoin returns once no external join of this device is in flight.
+func (s *Session) waitRejoin() {
+	s.rejoinMu.Lock()
+	defer s.rejoinMu.Unlock()
+}
+
+// userHasLeaves reports whether the relay's GroupInfo of room names a
+// device of this user (then a leave must carry a SelfRemove).
+func (s *Session) userHasLeaves(ctx context.Context, c *conn, room string) bool {
+	info, err := s.fetchGroupInfo(ctx, c, room)
+	if err != nil {
+		return false
+	}
+	h, err := mls.NewHubGroup(info.GroupInfo, nil)
+	if err != nil {
+		return false
+	}
+	for _, m := range h.Members() {
+		if d, err := m.Device(); err == nil && d.UserURI() == s.opts.User {
+			return true
+		}
+	}
+	return false
+}
+
+// ownLeafIn finds this device's leaf in the tree of a GroupInfo.
+func (s *Session) ownLeafIn(groupInfo []byte) (uint32, bool) {
+	h, err := mls.NewHubGroup(groupInfo, nil)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range h.Members() {
+		if d, err := m.Device(); err == nil && d.DeviceURI() == s.device.uri {
+			return m.Leaf, true
+		}
+	}
+	return 0, false
 }
 
 // fetchGroupInfo asks the relay for room's latest GroupInfo and pending

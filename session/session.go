@@ -71,6 +71,7 @@ type Session struct {
 	encrypted  map[string]uint16            // encrypted rooms and their suites
 	staleNeed  map[content.MessageID]uint64 // refused stale_epoch: re-encrypt at this epoch
 	commitAt   map[string]bool              // rooms with an automatic commit scheduled
+	rejoinMu   sync.Mutex                   // one external join at a time (mlsops.go joinExternal)
 	rejoinWake chan struct{}                // a group fell out of step: rejoin it
 }
 
