@@ -379,7 +379,9 @@ func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
 	if err := h.g.s.verifyWithLabel(signer.SignatureKey, "GroupInfoTBS", gi.tbs(), gi.Signature); err != nil {
 		return err
 	}
-	if data, ok := findExtension(gi.Extensions, extRatchetTree); ok {
+	if data, ok := findExtension(gi.Extensions, extRatchetTree); ok && !h.g.tree.encodes(data) {
+		// Not byte for byte the hub's tree (which hashes to the context's
+		// tree hash): decode and hash it to say why.
 		t, err := parseRatchetTree(data)
 		if err != nil {
 			return err

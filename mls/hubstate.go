@@ -18,9 +18,11 @@ type hubProposalState struct {
 }
 
 type hubGroupState struct {
-	Version         int
-	Context         []byte
-	Tree            []byte
+	Version int
+	Context []byte
+	// Tree is the ratchet tree; empty when SaveBeside left it to the
+	// GroupInfo stored beside the state.
+	Tree            []byte `json:",omitempty"`
 	Interim         []byte
 	Proposals       []hubProposalState
 	PastEpochs      int
@@ -28,9 +30,30 @@ type hubGroupState struct {
 }
 
 // Save serializes the view.
-func (h *HubGroup) Save() ([]byte, error) {
-	st := hubGroupState{Version: hubStateVersion, Context: h.g.ctx.bytes(), Tree: h.g.tree.bytes(), Interim: h.g.interim,
+func (h *HubGroup) Save() ([]byte, error) { return h.save(true) }
+
+// SaveBeside serializes the view like Save, but leaves the ratchet tree out
+// when groupInfo, which the caller stores beside the state (as a relay keeps
+// the latest GroupInfo for external joiners), carries exactly the view's
+// tree: the state is then a few hundred bytes whatever the group's size,
+// instead of a second copy of an O(members) tree. LoadHubGroupBeside takes
+// the tree from that GroupInfo. Otherwise the tree is saved as Save does.
+func (h *HubGroup) SaveBeside(groupInfo []byte) ([]byte, error) {
+	withTree := true
+	if m, err := ParseMessage(groupInfo); err == nil && m.GroupInfo != nil {
+		if data, ok := findExtension(m.GroupInfo.Extensions, extRatchetTree); ok && h.g.tree.encodes(data) {
+			withTree = false
+		}
+	}
+	return h.save(withTree)
+}
+
+func (h *HubGroup) save(withTree bool) ([]byte, error) {
+	st := hubGroupState{Version: hubStateVersion, Context: h.g.ctx.bytes(), Interim: h.g.interim,
 		PastEpochs: h.PastEpochs, IgnoreLifetimes: h.g.IgnoreLifetimes}
+	if withTree {
+		st.Tree = h.g.tree.bytes()
+	}
 	for _, p := range h.g.proposals {
 		st.Proposals = append(st.Proposals, hubProposalState{Ref: p.ref, Proposal: p.proposal.bytes(), Sender: p.sender,
 			Message: h.raw[string(p.ref)]})
@@ -39,7 +62,12 @@ func (h *HubGroup) Save() ([]byte, error) {
 }
 
 // LoadHubGroup restores a view written by HubGroup.Save.
-func LoadHubGroup(b []byte) (*HubGroup, error) {
+func LoadHubGroup(b []byte) (*HubGroup, error) { return LoadHubGroupBeside(b, nil) }
+
+// LoadHubGroupBeside restores a view written by Save or SaveBeside; groupInfo
+// is the GroupInfo stored beside it, whose ratchet tree serves a state saved
+// without one. The tree must hash to the saved context's tree hash.
+func LoadHubGroupBeside(b, groupInfo []byte) (*HubGroup, error) {
 	var st hubGroupState
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
@@ -54,6 +82,11 @@ func LoadHubGroup(b []byte) (*HubGroup, error) {
 	var err error
 	if g.s, err = lookupSuite(g.ctx.CipherSuite); err != nil {
 		return nil, err
+	}
+	if len(st.Tree) == 0 {
+		if st.Tree, err = groupInfoTree(groupInfo); err != nil {
+			return nil, err
+		}
 	}
 	if g.tree, err = parseRatchetTree(st.Tree); err != nil {
 		return nil, err
@@ -78,3 +111,22 @@ func LoadHubGroup(b []byte) (*HubGroup, error) {
 
 // SetIgnoreLifetimes skips key package lifetime checks in Adds (replaying recorded traffic).
 func (h *HubGroup) SetIgnoreLifetimes(ignore bool) { h.g.IgnoreLifetimes = ignore }
+
+// groupInfoTree is the ratchet_tree extension of a GroupInfo MLSMessage.
+func groupInfoTree(groupInfo []byte) ([]byte, error) {
+	if groupInfo == nil {
+		return nil, fmt.Errorf("%w: no ratchet tree: the state was saved beside a GroupInfo, and none was given", ErrState)
+	}
+	m, err := ParseMessage(groupInfo)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the GroupInfo beside it: %w", ErrState, err)
+	}
+	if m.GroupInfo == nil {
+		return nil, fmt.Errorf("%w: the message beside it is not a GroupInfo (wire format %d)", ErrState, m.WireFormat)
+	}
+	data, ok := findExtension(m.GroupInfo.Extensions, extRatchetTree)
+	if !ok {
+		return nil, fmt.Errorf("%w: the GroupInfo beside it has no ratchet tree", ErrState)
+	}
+	return data, nil
+}

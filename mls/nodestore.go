@@ -16,6 +16,7 @@ type nodeChunk struct {
 	owner  uint64 // the tree allowed to write in place
 	nodes  [chunkSize]*Node
 	hashes [chunkSize][]byte // cached tree hashes; nil is stale
+	encs   [chunkSize][]byte // cached Node encodings (node.go's encode); nil is not yet computed
 }
 
 // ratchetTree holds width nodes in array order; width == nodeWidth(leaves).
@@ -61,7 +62,9 @@ func (t *ratchetTree) writable(x uint32) *nodeChunk {
 
 // putNode writes node x without touching cached hashes.
 func (t *ratchetTree) putNode(x uint32, n *Node) {
-	t.writable(x).nodes[x&(chunkSize-1)] = n
+	c := t.writable(x)
+	c.nodes[x&(chunkSize-1)] = n
+	c.encs[x&(chunkSize-1)] = nil
 	if isLeaf(x) {
 		t.changedLeaves = append(t.changedLeaves, x/2)
 	}
@@ -77,6 +80,21 @@ func (t *ratchetTree) fillHash(x uint32, h []byte) {
 	t.chunks[x>>chunkBits].hashes[x&(chunkSize-1)] = h
 }
 
+// nodeEncoding is the encoding of non-blank node x (Node.encode), cached
+// like tree hashes: nodes are never changed in place, only replaced
+// (putNode), and a replacement clears the cache; filling it in a shared
+// chunk is safe for the reason fillHash gives.
+func (t *ratchetTree) nodeEncoding(x uint32) []byte {
+	c := t.chunks[x>>chunkBits]
+	if e := c.encs[x&(chunkSize-1)]; e != nil {
+		return e
+	}
+	var w writer
+	c.nodes[x&(chunkSize-1)].encode(&w)
+	c.encs[x&(chunkSize-1)] = w.b
+	return w.b
+}
+
 // resize grows with blank nodes or shrinks, clearing dropped slots.
 func (t *ratchetTree) resize(w uint32) {
 	old := t.width
@@ -88,6 +106,7 @@ func (t *ratchetTree) resize(w uint32) {
 		c := t.writable(x)
 		c.nodes[x&(chunkSize-1)] = nil
 		c.hashes[x&(chunkSize-1)] = nil
+		c.encs[x&(chunkSize-1)] = nil
 	}
 	t.chunks = t.chunks[:need]
 	t.width = w

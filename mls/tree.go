@@ -57,10 +57,47 @@ func (t *ratchetTree) encode(w *writer) {
 	}
 	w.vector(func(w *writer) {
 		for x := uint32(0); x < end; x++ {
-			n := t.node(x)
-			w.optional(n != nil, func(w *writer) { n.encode(w) })
+			present := t.node(x) != nil
+			w.boolean(present)
+			if present {
+				w.raw(t.nodeEncoding(x))
+			}
 		}
 	})
+}
+
+// encodes reports whether b is exactly t's ratchet_tree encoding, comparing
+// cached node encodings instead of decoding and hashing b. Equal bytes are
+// the same tree, so the same tree hash; different bytes decide nothing
+// (the caller decodes and hashes them).
+func (t *ratchetTree) encodes(b []byte) bool {
+	r := newReader(b)
+	body := r.opaque("ratchet_tree")
+	if r.done("ratchet_tree") != nil {
+		return false
+	}
+	end := t.width
+	for end > 0 && t.node(end-1) == nil {
+		end--
+	}
+	for x := uint32(0); x < end; x++ {
+		if len(body) == 0 {
+			return false
+		}
+		if t.node(x) == nil {
+			if body[0] != 0 {
+				return false
+			}
+			body = body[1:]
+			continue
+		}
+		e := t.nodeEncoding(x)
+		if body[0] != 1 || len(body)-1 < len(e) || string(body[1:1+len(e)]) != string(e) {
+			return false
+		}
+		body = body[1+len(e):]
+	}
+	return len(body) == 0
 }
 
 func (t *ratchetTree) bytes() []byte {

@@ -56,7 +56,7 @@ func BenchmarkE2EECheckCommit1000(b *testing.B) {
 			kps = nil
 		}
 	}
-	if err := grp.save(); err != nil {
+	if err := grp.save(grp.groupInfo); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

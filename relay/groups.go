@@ -27,7 +27,10 @@ type group struct {
 	hub       *mls.HubGroup
 	suite     uint16
 	groupInfo []byte // latest GroupInfo with the ratchet tree
-	saved     []byte // hub.Save() of the current state: what the store holds, and the rollback point
+	// saved is hub.SaveBeside(groupInfo) of the current state: what the
+	// store holds, and the rollback point. The ratchet tree is stored once,
+	// in groupInfo (which joiners need anyway), not again in saved.
+	saved []byte
 }
 
 func (g *group) record(room string) store.Group {
@@ -36,27 +39,28 @@ func (g *group) record(room string) store.Group {
 
 // loadGroup restores a stored group.
 func loadGroup(sg *store.Group) (*group, error) {
-	hub, err := mls.LoadHubGroup(sg.State)
+	hub, err := mls.LoadHubGroupBeside(sg.State, sg.GroupInfo)
 	if err != nil {
 		return nil, fmt.Errorf("relay: group of %s: %w", sg.Room, err)
 	}
 	return &group{hub: hub, suite: sg.Suite, groupInfo: sg.GroupInfo, saved: sg.State}, nil
 }
 
-// save snapshots the hub after a change.
-func (g *group) save() error {
-	b, err := g.hub.Save()
+// save snapshots the hub after a change, with groupInfo, the GroupInfo of
+// its epoch (checked by hub.CheckGroupInfo), which the store keeps with it.
+func (g *group) save(groupInfo []byte) error {
+	b, err := g.hub.SaveBeside(groupInfo)
 	if err != nil {
 		return fmt.Errorf("save hub state: %w", err)
 	}
-	g.saved = b
+	g.saved, g.groupInfo = b, groupInfo
 	return nil
 }
 
 // rollback returns the hub to the last saved state (after a change that
 // a later check refused).
 func (g *group) rollback() error {
-	hub, err := mls.LoadHubGroup(g.saved)
+	hub, err := mls.LoadHubGroupBeside(g.saved, g.groupInfo)
 	if err != nil {
 		return fmt.Errorf("roll back hub state: %w", err)
 	}
@@ -340,10 +344,9 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 		}
 		return false, badCommit("group_info", "not the new epoch's GroupInfo: %v", err), nil
 	}
-	if err := g.save(); err != nil {
+	if err := g.save(f.GroupInfo); err != nil {
 		return false, nil, err
 	}
-	g.groupInfo = f.GroupInfo
 	return true, nil, nil
 }
 
@@ -400,7 +403,7 @@ func (r *room) checkLeave(oc *opCommit, all []leaf) (bool, *refusal, error) {
 			return false, nil, fmt.Errorf("hold a verified proposal: %w", err)
 		}
 	}
-	if err := g.save(); err != nil {
+	if err := g.save(g.groupInfo); err != nil {
 		return false, nil, err
 	}
 	return true, nil, nil
@@ -435,8 +438,8 @@ func newGroup(room, creator string, suite uint16, groupInfo []byte) (*group, *re
 	if l.user != creator {
 		return nil, bad("the leaf is a device of %s, not of the creator", l.user)
 	}
-	g := &group{hub: hub, suite: suite, groupInfo: groupInfo}
-	if err := g.save(); err != nil {
+	g := &group{hub: hub, suite: suite}
+	if err := g.save(groupInfo); err != nil {
 		return nil, bad("%v", err)
 	}
 	return g, nil

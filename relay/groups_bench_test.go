@@ -1,0 +1,105 @@
+package relay
+
+import (
+	"fmt"
+	"testing"
+
+	"mimichat/mls"
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// BenchmarkHubInvite: the writer's part of an invite (a commit adding one
+// device) in a room of n members, without network or store: checkOpMLS
+// (hub.Verify, the policy and leaf checks, hub.Apply, hub.CheckGroupInfo,
+// the hub state's save). The invitee's KeyPackage and the commit are made
+// untimed; the room grows by one member per iteration. stored-bytes is
+// what the store writes for the group per commit (hub state + GroupInfo,
+// which carries the ratchet tree for external joiners).
+func BenchmarkHubInvite(b *testing.B) {
+	for _, members := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
+			room := proto.RoomURI("example.com", "big")
+			owner := proto.UserURI("example.com", "owner")
+			od := newTestDevice(b, owner, "d", mls.CipherSuite(1))
+			g, err := mls.NewGroup(od.id, []byte(room), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			g.PublicHandshake = true
+			gi, err := g.GroupInfo(true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			grp, ref := newGroup(room, owner, 1, gi)
+			if ref != nil {
+				b.Fatal(ref.reason)
+			}
+			r := newRoom(room)
+			r.grp, r.encrypted = grp, true
+			r.members[owner] = &member{role: proto.RoleOwner, state: proto.StateJoined}
+			var kps [][]byte
+			for i := 1; i < members; i++ {
+				u := proto.UserURI("example.com", fmt.Sprintf("u%d", i))
+				r.members[u] = &member{role: proto.RoleMember, state: proto.StateJoined}
+				kp, err := mls.NewKeyPackage(newTestDevice(b, u, "d", mls.CipherSuite(1)).id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				kps = append(kps, kp.KeyPackage)
+				if len(kps) == 500 || i == members-1 {
+					res, err := g.Commit(mls.CommitOptions{Add: kps})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := grp.hub.Process(res.Commit); err != nil {
+						b.Fatal(err)
+					}
+					if err := g.MergePendingCommit(); err != nil {
+						b.Fatal(err)
+					}
+					if err := grp.save(res.GroupInfo); err != nil {
+						b.Fatal(err)
+					}
+					kps = nil
+				}
+			}
+			if n := len(grp.hub.Members()); n != members {
+				b.Fatalf("%d members", n)
+			}
+			var stored int
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				i++
+				u := proto.UserURI("example.com", fmt.Sprintf("new%d", i))
+				d := newTestDevice(b, u, "d", mls.CipherSuite(1))
+				kp, err := mls.NewKeyPackage(d.id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := g.Commit(mls.CommitOptions{Add: [][]byte{kp.KeyPackage}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				op := &proto.RoomOp{Room: room, Op: proto.KindInvite, Target: u, MLS: res.Commit, Welcome: res.Welcome, GroupInfo: res.GroupInfo}
+				oc := &opCommit{op: op, actor: owner, ch: change{user: u, role: proto.RoleMember, state: proto.StateInvited},
+					welcome: []store.Device{{URI: d.uri, User: u}}}
+				b.StartTimer()
+				changed, ref, err := r.checkOpMLS(oc)
+				b.StopTimer()
+				if err != nil || ref != nil || !changed {
+					b.Fatalf("%v %+v %v", err, ref, changed)
+				}
+				if err := g.MergePendingCommit(); err != nil {
+					b.Fatal(err)
+				}
+				r.members[u] = &member{role: proto.RoleMember, state: proto.StateInvited}
+				stored = len(grp.saved) + len(grp.groupInfo)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(stored), "stored-bytes")
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package relay
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"mimichat/mls"
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// storedGroup is room's group as the store holds it.
+func storedGroup(t *testing.T, db store.Store, room string) *store.Group {
+	t.Helper()
+	states, err := db.LoadRooms(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if st.URI == room && st.Group != nil {
+			return st.Group
+		}
+	}
+	t.Fatalf("no stored group for %s", room)
+	return nil
+}
+
+// The hub state is stored beside the room's GroupInfo without a second
+// copy of the ratchet tree, after every kind of change (create, invite,
+// path commit, a held leave, its commit), loads back only with that
+// GroupInfo, and a relay restarted with a held SelfRemove hands it out.
+func TestGroupStateStoredBesideGroupInfo(t *testing.T) {
+	data := t.TempDir()
+	s := startRelay(t, Config{RatePerSec: -1, Data: data})
+	e := &e2eRoom{s: s, toks: map[string]string{}}
+	for _, u := range []string{"alice", "bob", "carol"} {
+		e.toks[u] = addUser(t, s.Store(), u)
+	}
+	e.alice = e.device(t, "alice", "laptop")
+	e.room = e.alice.create("beside", proto.CreateRoom{})
+	check := func(step string, wantProposals int) {
+		t.Helper()
+		sg := storedGroup(t, s.Store().db, e.room)
+		if len(sg.State) > 1024 {
+			t.Fatalf("%s: stored hub state is %d bytes: it still carries the tree", step, len(sg.State))
+		}
+		if _, err := mls.LoadHubGroup(sg.State); !errors.Is(err, mls.ErrState) {
+			t.Fatalf("%s: the state loaded without its GroupInfo: %v", step, err)
+		}
+		hub, err := mls.LoadHubGroupBeside(sg.State, sg.GroupInfo)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if hub.Epoch() != sg.Epoch || hub.Epoch() != e.alice.g.Epoch() || len(hub.PendingProposals()) != wantProposals {
+			t.Fatalf("%s: stored view at epoch %d (row %d, alice %d) with %d proposals, want %d", step, hub.Epoch(), sg.Epoch,
+				e.alice.g.Epoch(), len(hub.PendingProposals()), wantProposals)
+		}
+		if err := hub.CheckGroupInfo(sg.GroupInfo); err != nil {
+			t.Fatalf("%s: stored GroupInfo is not the stored view's: %v", step, err)
+		}
+	}
+	check("create", 0)
+	bob := e.member(t, "bob", "phone")
+	check("invite", 0)
+	ok, ef := bob.commitOp(proto.KindCommit, "", mls.CommitOptions{ForcePath: true})
+	if ef != nil {
+		t.Fatal(ef.Reason)
+	}
+	e.alice.syncTo(ok.Seq)
+	check("path commit", 0)
+	carol := e.member(t, "carol", "tab", bob)
+	sr, err := carol.g.ProposeSelfRemove()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave := carol.c.mustOp(e.room, proto.KindLeave, "", func(f *proto.RoomOp) { f.MLS = sr })
+	check("held leave", 1)
+
+	s.Shutdown(t.Context())
+	s = startRelay(t, Config{RatePerSec: -1, Data: data})
+	e.s = s
+	e.alice.c = dialDevice(t, s.Addr(), e.toks["alice"], e.alice.dev.uri)
+	e.alice.c.subscribe(e.room, e.alice.last)
+	e.alice.c.send(&proto.GetGroupInfo{RID: e.alice.c.nextRID(), Room: e.room})
+	if gi := expect[*proto.GroupInfo](e.alice.c); len(gi.Proposals) != 1 || !bytes.Equal(gi.Proposals[0], sr) || gi.Epoch != e.alice.g.Epoch() {
+		t.Fatalf("after a restart, group_info at epoch %d with %d proposals", gi.Epoch, len(gi.Proposals))
+	}
+	e.alice.syncTo(leave.Seq)
+	if _, ef = e.alice.commitOp(proto.KindCommit, "", mls.CommitOptions{}); ef != nil {
+		t.Fatalf("commit of the held SelfRemove after a restart: %s %s", ef.Code, ef.Reason)
+	}
+	check("the leave's commit", 0)
+	if len(e.alice.g.Members()) != 2 {
+		t.Fatalf("%d members after carol's leave", len(e.alice.g.Members()))
+	}
+}
