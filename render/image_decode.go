@@ -10,6 +10,8 @@ import (
 	_ "image/png"  // PNG
 	"strings"
 
+	"mimichat/render/internal/jpegdc"
+
 	_ "golang.org/x/image/webp" // WebP: a pure-Go decoder
 )
 
@@ -59,32 +61,83 @@ type DecodedImage struct {
 	Image  image.Image
 	Format string // png, jpeg, gif, webp
 	W, H   int    // as the header declared them
+	Scale  int    // Image is 1/Scale of W×H: 1, or 8 for a JPEG decoded from its DC coefficients
 }
 
 // DecodeImage decodes data (PNG, JPEG, the first frame of a GIF, WebP)
 // within lim. It never panics: a decoder that does is reported as an
 // ImageError of rule "decode".
 func DecodeImage(data []byte, lim ImageLimits) (d DecodedImage, err error) {
-	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return d, &ImageError{"size", fmt.Sprintf("%s is over the %s limit", humanSize(uint64(len(data))), humanSize(uint64(lim.MaxBytes)))}
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := checkImage(data, lim)
 	if err != nil {
-		return d, &ImageError{"decode", "not a PNG, JPEG, GIF or WebP image (" + SanitizeLine(err.Error()) + ")"}
+		return d, err
+	}
+	return decodeFull(data, cfg, format)
+}
+
+// DecodePicture is what the timeline does with an image attachment's
+// bytes: DecodeImage, then NewPicture. A JPEG whose 1/8 scale still covers
+// the preview is decoded from its DC coefficients alone (package jpegdc:
+// no inverse DCT, 1/64 of the pixels), which is most of a large photo's
+// cost; anything that decoder does not take goes the full way.
+func DecodePicture(data []byte, lim ImageLimits, maxCols, maxRows int) (*Picture, error) {
+	cfg, format, err := checkImage(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if format == "jpeg" {
+		pw, ph := fitPixels(cfg.Width, cfg.Height, max(maxCols, 1)*cellPxW, max(maxRows, 1)*cellPxH)
+		if (cfg.Width+7)/8 >= pw && (cfg.Height+7)/8 >= ph {
+			if img, err := decodeDC(data, lim); err == nil {
+				return NewPicture(DecodedImage{Image: img, Format: format, W: cfg.Width, H: cfg.Height, Scale: 8}, maxCols, maxRows), nil
+			}
+		}
+	}
+	d, err := decodeFull(data, cfg, format)
+	if err != nil {
+		return nil, err
+	}
+	return NewPicture(d, maxCols, maxRows), nil
+}
+
+// decodeDC is jpegdc.Decode; a panic there is a bug, but the bytes come
+// from the network, so it falls back to the full decoder rather than crash.
+func decodeDC(data []byte, lim ImageLimits) (img image.Image, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = nil, fmt.Errorf("jpegdc: %v", r)
+		}
+	}()
+	return jpegdc.Decode(data, lim.MaxPixels)
+}
+
+// checkImage reads data's header and refuses what lim does not allow.
+func checkImage(data []byte, lim ImageLimits) (cfg image.Config, format string, err error) {
+	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
+		return cfg, "", &ImageError{"size", fmt.Sprintf("%s is over the %s limit", humanSize(uint64(len(data))), humanSize(uint64(lim.MaxBytes)))}
+	}
+	cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return cfg, "", &ImageError{"decode", "not a PNG, JPEG, GIF or WebP image (" + SanitizeLine(err.Error()) + ")"}
 	}
 	if !knownFormat(format) {
-		return d, &ImageError{"format", SanitizeLine(format) + " is not shown inline"}
+		return cfg, "", &ImageError{"format", SanitizeLine(format) + " is not shown inline"}
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return d, &ImageError{"dimensions", fmt.Sprintf("%d×%d", cfg.Width, cfg.Height)}
+		return cfg, "", &ImageError{"dimensions", fmt.Sprintf("%d×%d", cfg.Width, cfg.Height)}
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
 	if lim.MaxPixels > 0 && px > lim.MaxPixels {
-		return d, &ImageError{"pixels", fmt.Sprintf("%d×%d is %s pixels, over the %s limit", cfg.Width, cfg.Height, megapixels(px), megapixels(lim.MaxPixels))}
+		return cfg, "", &ImageError{"pixels", fmt.Sprintf("%d×%d is %s pixels, over the %s limit", cfg.Width, cfg.Height, megapixels(px), megapixels(lim.MaxPixels))}
 	}
 	if mem := px * bytesPerPixel(cfg.ColorModel); lim.MaxMemory > 0 && mem > lim.MaxMemory {
-		return d, &ImageError{"memory", fmt.Sprintf("%d×%d needs %s decoded, over the %s limit", cfg.Width, cfg.Height, humanSize(uint64(mem)), humanSize(uint64(lim.MaxMemory)))}
+		return cfg, "", &ImageError{"memory", fmt.Sprintf("%d×%d needs %s decoded, over the %s limit", cfg.Width, cfg.Height, humanSize(uint64(mem)), humanSize(uint64(lim.MaxMemory)))}
 	}
+	return cfg, format, nil
+}
+
+// decodeFull decodes every pixel with the standard decoders.
+func decodeFull(data []byte, cfg image.Config, format string) (d DecodedImage, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d, err = DecodedImage{}, &ImageError{"decode", fmt.Sprintf("the %s decoder failed on this file", format)}
@@ -98,11 +151,11 @@ func DecodeImage(data []byte, lim ImageLimits) (d DecodedImage, err error) {
 		return d, &ImageError{"format", "header and body disagree"}
 	}
 	b := img.Bounds()
-	if b.Empty() || int64(b.Dx())*int64(b.Dy()) > px {
+	if b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(cfg.Width)*int64(cfg.Height) {
 		// a GIF frame may be smaller than its screen, never larger
 		return d, &ImageError{"dimensions", fmt.Sprintf("decoded %d×%d, header said %d×%d", b.Dx(), b.Dy(), cfg.Width, cfg.Height)}
 	}
-	return DecodedImage{Image: img, Format: format, W: cfg.Width, H: cfg.Height}, nil
+	return DecodedImage{Image: img, Format: format, W: cfg.Width, H: cfg.Height, Scale: 1}, nil
 }
 
 func knownFormat(f string) bool {

@@ -23,7 +23,19 @@ func FuzzDecodeImage(f *testing.F) {
 	// small limits keep each run fast; the checks are the same at any size
 	lim := ImageLimits{MaxBytes: 1 << 20, MaxPixels: 1 << 20, MaxMemory: 16 << 20}
 	f.Fuzz(func(t *testing.T, data []byte, w uint8) {
+		// the timeline's path, with a preview small enough that any JPEG
+		// of 16 pixels or more takes the DC decoder
+		pic, perr := DecodePicture(data, lim, 2, 1)
+		if _, ok := perr.(*ImageError); perr != nil && !ok {
+			t.Fatalf("DecodePicture's error is %T, not *ImageError: %v", perr, perr)
+		}
 		d, err := DecodeImage(data, lim)
+		switch {
+		case err == nil && perr != nil:
+			t.Fatalf("DecodeImage takes what DecodePicture refuses: %v", perr)
+		case err != nil && perr == nil && pic.Scale != 8:
+			t.Fatalf("DecodePicture took what DecodeImage refuses (%v) without the DC decoder", err)
+		}
 		if err != nil {
 			if _, ok := err.(*ImageError); !ok {
 				t.Fatalf("error is %T, not *ImageError: %v", err, err)

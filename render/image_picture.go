@@ -38,6 +38,7 @@ const cellPxW, cellPxH = 10, 20
 type Picture struct {
 	W, H    int    // the original's size in pixels
 	Format  string // png, jpeg, gif, webp
+	Scale   int    // the image was decoded at 1/Scale (8: a JPEG's DC coefficients)
 	maxCols int
 	maxRows int
 	preview *image.NRGBA
@@ -72,7 +73,7 @@ func NewPicture(d DecodedImage, maxCols, maxRows int) *Picture {
 	}
 	b := d.Image.Bounds()
 	pw, ph := fitPixels(b.Dx(), b.Dy(), maxCols*cellPxW, maxRows*cellPxH)
-	return &Picture{W: d.W, H: d.H, Format: d.Format, maxCols: maxCols, maxRows: maxRows,
+	return &Picture{W: d.W, H: d.H, Format: d.Format, Scale: max(d.Scale, 1), maxCols: maxCols, maxRows: maxRows,
 		preview: scaleBox(d.Image, pw, ph), sizes: map[sizeKey]*sized{}}
 }
 

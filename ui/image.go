@@ -391,11 +391,11 @@ func fetchImage(client *http.Client, slots chan struct{}, j imageJob, now time.T
 		if err != nil {
 			return imageMsg{id: j.id, err: explainAttachError(err)}
 		}
-		d, err := render.DecodeImage(plain, lim)
+		pic, err := render.DecodePicture(plain, lim, cols, rows)
 		if err != nil {
 			return imageMsg{id: j.id, err: err}
 		}
-		return imageMsg{id: j.id, pic: render.NewPicture(d, cols, rows)}
+		return imageMsg{id: j.id, pic: pic}
 	}
 }
 
