@@ -266,7 +266,7 @@ func TestImageRows(t *testing.T) {
 		{InlineImage{State: ImageReady, Mode: ImageBlocks, Pic: pic}, "64×48 png"},
 		{InlineImage{State: ImageRefused, Note: bomb.Error()}, "over the 24.0 M limit"},
 	} {
-		m := Message{Kind: RowMessage, ID: [32]byte{1}, Current: [32]byte{1}, Name: "Bob", Time: t0, Body: md("look"), Image: tc.img}
+		m := Message{Kind: RowMessage, ID: [32]byte{1}, Current: [32]byte{1}, Name: "Bob", Time: t0, Body: md("look"), Images: [MaxInlineImages]InlineImage{tc.img}}
 		for _, w := range []int{24, 80} {
 			lines := RenderMessage(&m, w, th)
 			txt := ansi.Strip(strings.Join(lines, "\n"))

@@ -84,11 +84,17 @@ type Message struct {
 	InThread                          bool
 	Delivery                          Delivery
 	ReadBy                            int
-	Err                               string      // failed send reason
-	Text                              string      // RowEvent, RowDay, RowKnock
-	People                            *People     // names mentions; shared by every row
-	Image                             InlineImage // the first image attachment, drawn under the body
+	Err                               string                       // failed send reason
+	Text                              string                       // RowEvent, RowDay, RowKnock
+	People                            *People                      // names mentions; shared by every row
+	Images                            [MaxInlineImages]InlineImage // image attachments, drawn under the body in order
+	ImagesMore                        int                          // image attachments past MaxInlineImages, not drawn
 }
+
+// MaxInlineImages is how many of a message's image attachments are drawn;
+// a line counts the rest (a message of forty photos would otherwise fill
+// the scrollback).
+const MaxInlineImages = 4
 
 // Gutter is the width of the time column; body lines are indented by it.
 const Gutter = 6
@@ -134,8 +140,14 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 		for _, l := range BodyLinesFor(m.Body, m.Languages, bw, th, m.People) {
 			out = append(out, indent+l)
 		}
-		for _, l := range imageLines(&m.Image, bw, th) {
-			out = append(out, indent+l)
+		for i := range m.Images {
+			for _, l := range imageLines(&m.Images[i], bw, th) {
+				out = append(out, indent+l)
+			}
+		}
+		if m.ImagesMore > 0 {
+			t := "+ " + strconv.Itoa(m.ImagesMore) + " more image" + plural(m.ImagesMore, "", "s") + " (o opens, s saves)"
+			out = append(out, indent+s.Muted.Render(TruncateLine(t, bw)))
 		}
 	}
 	if len(m.Reactions) > 0 {

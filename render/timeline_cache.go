@@ -46,7 +46,8 @@ type rowKey struct {
 	Err                               string
 	Text                              string
 	People                            *People // shared by every row, never changed
-	Image                             InlineImage
+	Images                            [MaxInlineImages]InlineImage
+	ImagesMore                        int
 
 	width int
 	theme string
@@ -65,7 +66,7 @@ func keyOf(m *Message, width int, th *Theme) rowKey {
 		Edited: m.Edited, Deleted: m.Deleted, Expired: m.Expired, Mention: m.Mention, DeletedBy: m.DeletedBy,
 		ExpiresIn: ExpiryBucket(m.ExpiresIn), Reactions: chipsKey(m.Reactions),
 		ThreadReplies: m.ThreadReplies, ThreadLast: m.ThreadLast, ThreadLastTime: m.ThreadLastTime.Truncate(time.Minute),
-		InThread: m.InThread, Delivery: m.Delivery, ReadBy: m.ReadBy, Err: m.Err, Text: m.Text, People: m.People, Image: m.Image,
+		InThread: m.InThread, Delivery: m.Delivery, ReadBy: m.ReadBy, Err: m.Err, Text: m.Text, People: m.People, Images: m.Images, ImagesMore: m.ImagesMore,
 		width: width, theme: th.ID(),
 	}
 	if m.Quote != nil {

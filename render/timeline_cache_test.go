@@ -19,7 +19,7 @@ func fullMessage() Message {
 		Quote: &Quote{State: QuoteKnown, Author: "Bob", Text: "earlier"}, Reactions: []Chip{{Key: "👍", Count: 2, Mine: true}},
 		ThreadReplies: 3, ThreadLast: "Carol", ThreadLastTime: t0.Add(time.Hour), InThread: true,
 		Delivery: DeliveryRead, ReadBy: 2, Err: "refused", Text: "text", People: keyPeople,
-		Image: InlineImage{State: ImageRefused, Mode: ImageBlocks, Note: "too big"}}
+		Images: [MaxInlineImages]InlineImage{{State: ImageRefused, Mode: ImageBlocks, Note: "too big"}}, ImagesMore: 1}
 }
 
 // change sets v (a field of a Message copy) to a value that shows
@@ -54,6 +54,8 @@ func change(v reflect.Value) bool {
 		*x = &People{Me: (*x).Me}
 	case *InlineImage:
 		x.Note += "x"
+	case *[MaxInlineImages]InlineImage:
+		x[MaxInlineImages-1].State = ImageLoading // the last one too is part of the key
 	default:
 		return false
 	}

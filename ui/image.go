@@ -52,7 +52,7 @@ type imageStore struct {
 	cols, rows int  // thumbnail bounds
 	ver        int  // changes when any image changes: part of the pane key
 
-	items map[content.MessageID]*imageItem
+	items map[imageKey]*imageItem
 	queue []imageJob    // images the last frame asked for
 	slots chan struct{} // two downloads and decodes at a time
 
@@ -79,21 +79,28 @@ type imageItem struct {
 	note  string
 }
 
+// imageKey names one image attachment: the message version and the
+// image's place among the message's images.
+type imageKey struct {
+	id content.MessageID
+	n  int
+}
+
 type imageJob struct {
-	id   content.MessageID
+	id   imageKey
 	part content.ExternalPart
 }
 
 // imageMsg is a finished download and decode.
 type imageMsg struct {
-	id  content.MessageID
+	id  imageKey
 	pic *render.Picture
 	err error
 }
 
 func newImageStore(opt Options) imageStore {
 	s := imageStore{want: opt.Images, cols: opt.ImageCols, rows: opt.ImageRows, tmux: os.Getenv("TMUX") != "" && !opt.Remote, // a booth visitor's terminal is not the host's tmux
-		items: map[content.MessageID]*imageItem{}, slots: make(chan struct{}, 2),
+		items: map[imageKey]*imageItem{}, slots: make(chan struct{}, 2),
 		placed: map[uint32]bool{}, sent: map[uint32]bool{}, pics: map[uint32]*render.Picture{}}
 	if s.cols <= 0 {
 		s.cols = 40
@@ -178,33 +185,37 @@ func (m *Model) onImageMsg(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// inlineImage gives row rm the state of its image attachment (message
-// version id, body), asking for the image the first time.
-func (m *Model) inlineImage(rm *render.Message, id content.MessageID, body *content.NestedPart) {
+// inlineImages gives row rm the state of its image attachments (message
+// version id, body), the first render.MaxInlineImages of them, asking for
+// each image the first time.
+func (m *Model) inlineImages(rm *render.Message, id content.MessageID, body *content.NestedPart) {
 	s := &m.img
 	if s.mode == render.ImageOff || (body.External == nil && len(body.Parts) == 0) {
 		return
 	}
-	var ext *content.ExternalPart
+	n := 0
 	for _, rp := range content.Resolve(body, content.Prefs{Languages: m.opt.Languages}) {
-		if p := rp.Part; p.External != nil && rp.Disposition != content.Session && render.IsImageType(p.ContentType) {
-			ext = p.External
-			break
+		p := rp.Part
+		if p.External == nil || rp.Disposition == content.Session || !render.IsImageType(p.ContentType) {
+			continue
 		}
-	}
-	if ext == nil {
-		return
-	}
-	it := s.items[id]
-	if it == nil {
-		if len(s.items) >= maxImageItems {
-			s.reset()
+		if n == render.MaxInlineImages {
+			rm.ImagesMore++
+			continue
 		}
-		it = &imageItem{state: render.ImageLoading}
-		s.items[id] = it
-		s.queue = append(s.queue, imageJob{id: id, part: *ext})
+		k := imageKey{id, n}
+		it := s.items[k]
+		if it == nil {
+			if len(s.items) >= maxImageItems {
+				s.reset()
+			}
+			it = &imageItem{state: render.ImageLoading}
+			s.items[k] = it
+			s.queue = append(s.queue, imageJob{id: k, part: *p.External})
+		}
+		rm.Images[n] = render.InlineImage{State: it.state, Mode: s.mode, Pic: it.pic, Note: it.note}
+		n++
 	}
-	rm.Image = render.InlineImage{State: it.state, Mode: s.mode, Pic: it.pic, Note: it.note}
 }
 
 // reset forgets every image that is not loading.

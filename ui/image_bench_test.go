@@ -70,7 +70,7 @@ func imageRoom(b *testing.B, mode string) *Model {
 	}
 	m.w, m.h = 160, 48
 	for _, id := range ids {
-		m.img.items[id] = &imageItem{state: render.ImageReady, pic: render.NewPicture(dec, 24, 6)}
+		m.img.items[imageKey{id, 0}] = &imageItem{state: render.ImageReady, pic: render.NewPicture(dec, 24, 6)}
 	}
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +199,7 @@ func TestKittyDiff(t *testing.T) {
 	pic := func() (*render.Picture, []string, uint32) {
 		p := render.NewPicture(render.DecodedImage{Image: testPicture(40, 20), Format: "png", W: 40, H: 20}, 20, 6)
 		lines, id := p.Lines(render.ImageKitty, 40)
-		s.items[content.MessageID{byte(id)}] = &imageItem{state: render.ImageReady, pic: p}
+		s.items[imageKey{content.MessageID{byte(id)}, 0}] = &imageItem{state: render.ImageReady, pic: p}
 		return p, lines, id
 	}
 	_, a, ida := pic()
@@ -300,4 +301,50 @@ func roomKey(t *testing.T, scr *screen, name string) string {
 	}
 	t.Fatalf("no room %q in the room list:\n%s", name, scr.text())
 	return ""
+}
+
+// TestInlineImagesSeveral: a message with six image attachments (a
+// processAll body, as another client may send) draws the first
+// render.MaxInlineImages of them, in order, each with its size, and
+// counts the rest.
+func TestInlineImagesSeveral(t *testing.T) {
+	d, s := startDemo(t)
+	bob := d.Peer("Bob")
+	room := d.Rooms[2]
+	_, _, scr := startUI(t, s, 120, 60, Options{Room: room, Names: d.Names, Images: ImagesBlocks, ImageCols: 8, ImageRows: 2})
+	scr.waitText(t, "You joined")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	parts := []content.NestedPart{content.TextPart("holiday photos")}
+	for i := range 6 {
+		name := "p" + strconv.Itoa(i) + ".png"
+		part, blob, err := content.SealAttachment(nil, pngBytes(t, testPicture(10+i, 4)), content.AttachmentSpec{Filename: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.URL, err = d.Upload(ctx, name, blob); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, content.ExternalBody(content.Attachment, "image/png", part))
+	}
+	body, err := content.MultiBody(content.ProcessAll, parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := bob.Builder(room).Message(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Send(room, msg); err != nil {
+		t.Fatal(err)
+	}
+	txt := scr.waitText(t, "holiday photos", "10×4 png", "11×4 png", "12×4 png", "13×4 png", "+ 2 more images")
+	for _, absent := range []string{"14×4 png", "15×4 png"} {
+		if strings.Contains(txt, absent) {
+			t.Errorf("%s drawn past the limit of %d", absent, render.MaxInlineImages)
+		}
+	}
+	if a, b := strings.Index(txt, "10×4 png"), strings.Index(txt, "13×4 png"); a > b {
+		t.Error("images out of order")
+	}
 }

@@ -37,7 +37,7 @@ func (m *Model) rowOf(v content.View, it content.Item, inThread bool) render.Mes
 	if !it.Deleted && !it.Expired {
 		body := it.Body
 		rm.Body = &body
-		m.inlineImage(&rm, it.Current, &body)
+		m.inlineImages(&rm, it.Current, &body)
 	}
 	if !it.ReplyTo.IsZero() {
 		p := v.Parent(it.ID)
