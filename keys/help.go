@@ -58,7 +58,7 @@ func (km *Keymap) listed(ctx, c Context, a Action) bool {
 	if c != ctx && modal(ctx) && a != Quit {
 		return false
 	}
-	return len(km.keys[c][a]) > 0 && !km.shadowed(ctx, c, a)
+	return len(km.keys[c][a]) > 0 && !km.hidden[a] && !km.shadowed(ctx, c, a)
 }
 
 // shadowed reports whether every key of action in context c is taken by a

@@ -15,6 +15,24 @@ type Keymap struct {
 	keys map[Context]map[Action][]string
 	// index[ctx][key] is the action bound to key in ctx.
 	index map[Context]map[string]Action
+	// hidden actions stay bound but are not listed in help (see Hide).
+	hidden map[Action]bool
+}
+
+// Hide returns a copy of km whose help does not list actions: they stay
+// bound, so a key pressed out of habit still gets its answer (the SSH
+// booth hides the actions that would touch the booth's machine and
+// answers them with why not).
+func (km *Keymap) Hide(actions ...Action) *Keymap {
+	c := *km
+	c.hidden = map[Action]bool{}
+	for a := range km.hidden {
+		c.hidden[a] = true
+	}
+	for _, a := range actions {
+		c.hidden[a] = true
+	}
+	return &c
 }
 
 // Overrides are the [keys.CONTEXT] tables of the config file: context →

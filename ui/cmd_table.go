@@ -186,6 +186,16 @@ func (m *Model) runCall(c *command, cl *call) tea.Cmd {
 // the machine the client runs on: refused when Options.Remote is set.
 var hostOnly = map[keys.Action]bool{keys.OpenEditor: true, keys.OpenAttach: true, keys.SaveAttach: true, "attach": true}
 
+// hostOnlyKeys are the hostOnly actions, which help does not list when
+// Options.Remote is set (their keys answer why not).
+func hostOnlyKeys() []keys.Action {
+	out := make([]keys.Action, 0, len(hostOnly))
+	for a := range hostOnly {
+		out = append(out, a)
+	}
+	return out
+}
+
 // needSelected is the selected message, or a notice saying how to select
 // one.
 func (m *Model) needSelected(r *room) (content.Item, bool) {

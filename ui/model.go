@@ -113,6 +113,9 @@ func New(opt Options) (*Model, error) {
 			return nil, err
 		}
 	}
+	if opt.Remote {
+		km = km.Hide(hostOnlyKeys()...)
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
