@@ -23,6 +23,7 @@ func checkGolden(t *testing.T, name, got string) {
 // and the user's session, joined to every room.
 func startDemo(t *testing.T) (*demo.Demo, *session.Session) {
 	t.Helper()
+	passMidnight(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), NoScript: true, Pace: 0.01})
@@ -43,6 +44,20 @@ func startDemo(t *testing.T) (*demo.Demo, *session.Session) {
 		t.Fatal(err)
 	}
 	return d, s
+}
+
+// passMidnight waits for midnight when it is less than four minutes away:
+// the demo's history is sent at the wall clock's time, and a test that
+// sends it before midnight and draws it after would see "Yesterday" where
+// the goldens say "Today".
+func passMidnight(t *testing.T) {
+	now := time.Now()
+	y, mo, d := now.Date()
+	midnight := time.Date(y, mo, d+1, 0, 0, 1, 0, now.Location())
+	if left := midnight.Sub(now); left < 4*time.Minute {
+		t.Logf("waiting %v for midnight to pass", left.Round(time.Second))
+		time.Sleep(left)
+	}
 }
 
 // TestScreensGolden: the main screens of the demo at 160x48 and 80x24:
