@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
@@ -20,6 +21,8 @@ import (
 type Store struct {
 	db   *sql.DB
 	path string
+	// indexMu lets one caller at a time drain the search queue (search.go)
+	indexMu sync.Mutex
 }
 
 const schema = `
@@ -145,6 +148,9 @@ func (s *Store) init() error {
 	defer cancel()
 	if _, err := s.db.ExecContext(ctx, schema+profileSchema); err != nil {
 		return fmt.Errorf("session: store %s: create schema: %w", s.path, err)
+	}
+	if err := initSearch(ctx, s.db); err != nil {
+		return fmt.Errorf("session: store %s: %w", s.path, err)
 	}
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='schema'`).Scan(&v)
