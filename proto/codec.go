@@ -29,9 +29,11 @@ func init() {
 		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
 		TagsMd:            cbor.TagsForbidden,
 		MaxNestedLevels:   8,
-		MaxArrayElements:  4096,
-		MaxMapPairs:       64,
-		UTF8:              cbor.UTF8RejectInvalid,
+		// A room list names every room of a user in thousands of rooms; a
+		// client frame's elements are bounded by max_frame anyway.
+		MaxArrayElements: 1 << 16,
+		MaxMapPairs:      64,
+		UTF8:             cbor.UTF8RejectInvalid,
 	}
 	if strictDec, err = strict.DecMode(); err != nil {
 		panic(err)

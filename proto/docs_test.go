@@ -18,7 +18,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	for _, ty := range []Type{THello, TWelcome, TCreateRoom, TRoomOp, TOK, TSubmit, TAck, TEvent, TSubscribe,
 		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError,
 		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow,
-		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo} {
+		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo, TSubscribeRooms, TSubscribedRooms} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}

@@ -470,5 +470,8 @@ func newFrame(t Type) Frame {
 	if f := newE2EEFrame(t); f != nil {
 		return f
 	}
+	if f := newSubscribeRoomsFrame(t); f != nil {
+		return f
+	}
 	return newKeyPackageFrame(t)
 }

@@ -23,6 +23,9 @@ func Validate(f Frame) error {
 	if handled, err := validateE2EEFrame(f); handled {
 		return err
 	}
+	if handled, err := validateSubscribeRoomsFrame(f); handled {
+		return err
+	}
 	switch f := f.(type) {
 	case *Hello:
 		if f.V == 0 {

@@ -34,9 +34,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		// the ratchet tree) exceed max_frame: see conn.maxFrame.
 		ws.SetReadLimit(int64(max(4*s.cfg.MaxFrame, s.cfg.MaxHandshakeFrame+4<<10)))
 	}
-	c := &conn{srv: s, ws: ws, user: user, v: v, device: device, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16),
-		inflight: make(chan struct{}, s.cfg.MaxInflight),
-		done:     make(chan struct{}), rooms: map[*room]struct{}{},
+	c := &conn{srv: s, ws: ws, user: user, v: v, device: device, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16+2*replayTokens),
+		queueMax: s.cfg.SendQueue + s.cfg.MaxInflight + 16,
+		inflight: make(chan struct{}, s.cfg.MaxInflight), replays: make(chan struct{}, replayTokens),
+		done: make(chan struct{}), rooms: map[*room]struct{}{},
 		errs: errBudget{max: s.cfg.ErrorBudget, window: s.cfg.ErrorWindow},
 		log:  s.log.With("user", user, "remote", r.RemoteAddr)}
 	c.cork, _ = ws.NetConn().(*corkConn)
@@ -127,8 +128,8 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v u
 			reason += " (" + pe.Error() + ")"
 		}
 		return "", 0, "", nil, refuseHello(ws, proto.CodeAuthRequired, reason)
-	case h.V < proto.MinVersion || h.V > proto.Version:
-		return "", 0, "", nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, proto.Version, h.V))
+	case h.V < proto.MinVersion || h.V > s.cfg.MaxVersion:
+		return "", 0, "", nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, s.cfg.MaxVersion, h.V))
 	}
 	token := h.Token
 	if token == "" {

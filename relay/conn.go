@@ -18,12 +18,13 @@ import (
 type itemKind uint8
 
 const (
-	itemFrame  itemKind = iota // an encoded reply
-	itemEvent                  // a live room event (deduplicated by seq)
-	itemSignal                 // an ephemeral signal
-	itemReplay                 // start a subscription: replay from the database after seq
-	itemUnsub                  // stop a subscription
-	itemClose                  // close the connection after what is queued before
+	itemFrame       itemKind = iota // an encoded reply
+	itemEvent                       // a live room event (deduplicated by seq)
+	itemSignal                      // an ephemeral signal
+	itemReplay                      // start a subscription: replay from the database after seq
+	itemReplayRooms                 // start a batch of subscriptions: write data (the answer), replay rooms in turn
+	itemUnsub                       // stop a subscription
+	itemClose                       // close the connection after what is queued before
 )
 
 // outItem is one entry of a connection's bounded send queue.
@@ -33,6 +34,11 @@ type outItem struct {
 	seq  uint64
 	pm   *websocket.PreparedMessage
 	data []byte
+	// rooms are the subscriptions of an itemReplayRooms marker.
+	rooms []replayFrom
+	// reserved: a subscription's answer or replay marker, queued under a
+	// replay token in room of its own (not counted against SendQueue)
+	reserved bool
 }
 
 // conn is one authenticated websocket client. Its reader goroutine handles
@@ -51,7 +57,10 @@ type conn struct {
 	log    *slog.Logger
 
 	queue    chan outItem
+	queueMax int           // items the queue may hold besides reserved ones
+	reserved atomic.Int64  // reserved items queued
 	inflight chan struct{} // one token per request at the writer
+	replays  chan struct{} // one token per replay marker queued or being replayed
 	done     chan struct{}
 	killOnce sync.Once
 	closing  atomic.Bool // a fatal error is queued: send nothing more, handle no more frames
@@ -77,6 +86,13 @@ func (c *conn) enqueue(it outItem) bool {
 	case <-c.done:
 		return false
 	default:
+	}
+	if it.reserved {
+		c.reserved.Add(1)
+	} else if len(c.queue)-int(c.reserved.Load()) >= c.queueMax {
+		c.srv.metrics.slowKills.Add(1)
+		c.kill(websocket.ClosePolicyViolation, "send queue full")
+		return false
 	}
 	select {
 	case c.queue <- it:
@@ -152,6 +168,25 @@ func (c *conn) kill(code int, reason string) {
 type cursor struct {
 	last  uint64 // last seq written
 	ended bool   // the user's membership ended; write nothing more
+	// waiting: the room is in a batch whose replay has not reached it yet;
+	// a live event of it first replays what it skips (no gap to warn of).
+	waiting bool
+}
+
+// writerState is what the writer goroutine alone keeps between items.
+type writerState struct {
+	cursors map[string]*cursor
+	// batch holds the rooms of batched subscriptions still to replay, in
+	// order; the writer replays one room at a time and drains the queue in
+	// between, so live events do not pile up behind a long batch.
+	batch []batchedReplay
+}
+
+// batchedReplay is one room of a batch still to replay. last marks the
+// batch's final room: its replay token is given back after it.
+type batchedReplay struct {
+	room string
+	last bool
 }
 
 const replayPage = 256
@@ -159,26 +194,69 @@ const replayPage = 256
 // writeLoop is the connection's only socket writer.
 func (c *conn) writeLoop() {
 	defer c.kill(websocket.CloseNormalClosure, "writer stopped")
-	cursors := map[string]*cursor{}
+	w := &writerState{cursors: map[string]*cursor{}}
 	ping := time.NewTicker(c.srv.cfg.PingInterval)
 	defer ping.Stop()
 	for {
-		select {
-		case <-c.done:
-			return
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout)); err != nil {
+		var err error
+		if len(w.batch) > 0 {
+			// Queued items first, then the next room of the batch: the
+			// replay goes as fast as the client reads, live events keep
+			// flowing meanwhile.
+			select {
+			case <-c.done:
 				return
+			case <-ping.C:
+				err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout))
+			case it := <-c.queue:
+				err = c.writeBurst(it, w)
+			default:
+				err = c.replayBatched(w)
 			}
-		case it := <-c.queue:
-			if err := c.writeBurst(it, cursors); err != nil {
-				if !errors.Is(err, errClosing) {
-					c.log.Debug("write", "err", err)
-				}
+		} else {
+			select {
+			case <-c.done:
 				return
+			case <-ping.C:
+				err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteTimeout))
+			case it := <-c.queue:
+				err = c.writeBurst(it, w)
 			}
 		}
+		if err != nil {
+			if !errors.Is(err, errClosing) {
+				c.log.Debug("write", "err", err)
+			}
+			return
+		}
 	}
+}
+
+// replayBatched replays the next room of w.batch, corked like a burst.
+func (c *conn) replayBatched(w *writerState) error {
+	next := w.batch[0]
+	w.batch = w.batch[1:]
+	if len(w.batch) == 0 {
+		w.batch = nil // let the backing array go
+	}
+	if next.last {
+		defer c.releaseReplayToken()
+	}
+	cur := w.cursors[next.room]
+	if cur == nil || !cur.waiting {
+		return nil // unsubscribed, or subscribed again meanwhile (that replay covers it)
+	}
+	cur.waiting = false
+	if c.cork != nil {
+		c.cork.cork()
+	}
+	err := c.replay(next.room, cur, 0)
+	if c.cork != nil {
+		if ferr := c.cork.uncork(); err == nil {
+			err = ferr
+		}
+	}
+	return err
 }
 
 var errClosing = errors.New("closing")
@@ -188,14 +266,14 @@ const maxBurst = 256
 
 // writeBurst writes it and whatever else is already queued (up to
 // maxBurst) with writes corked, so the burst leaves in one system call.
-func (c *conn) writeBurst(it outItem, cursors map[string]*cursor) error {
+func (c *conn) writeBurst(it outItem, w *writerState) error {
 	if c.cork == nil || (len(c.queue) == 0 && it.kind != itemReplay) {
-		return c.write(it, cursors)
+		return c.write(it, w)
 	}
 	c.cork.cork()
-	err := c.write(it, cursors)
+	err := c.write(it, w)
 	for n := 1; err == nil && n < maxBurst && len(c.queue) > 0; n++ {
-		err = c.write(<-c.queue, cursors)
+		err = c.write(<-c.queue, w)
 	}
 	if ferr := c.cork.uncork(); err == nil {
 		err = ferr
@@ -203,7 +281,11 @@ func (c *conn) writeBurst(it outItem, cursors map[string]*cursor) error {
 	return err
 }
 
-func (c *conn) write(it outItem, cursors map[string]*cursor) error {
+func (c *conn) write(it outItem, w *writerState) error {
+	if it.reserved {
+		c.reserved.Add(-1)
+	}
+	cursors := w.cursors
 	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	switch it.kind {
 	case itemFrame:
@@ -219,8 +301,12 @@ func (c *conn) write(it outItem, cursors map[string]*cursor) error {
 			return nil
 		}
 		if it.seq > cur.last+1 {
-			// Cannot happen if fan-out is in order; heal by reading the gap.
-			c.log.Warn("gap in live events; replaying", "room", it.room, "have", cur.last, "got", it.seq)
+			// A room whose batched replay has not come yet replays up to
+			// its live event now. Otherwise this cannot happen if fan-out
+			// is in order; heal by reading the gap.
+			if !cur.waiting {
+				c.log.Warn("gap in live events; replaying", "room", it.room, "have", cur.last, "got", it.seq)
+			}
 			if err := c.replay(it.room, cur, it.seq-1); err != nil || cur.ended {
 				return err
 			}
@@ -229,9 +315,19 @@ func (c *conn) write(it outItem, cursors map[string]*cursor) error {
 		c.srv.metrics.delivered.Add(1)
 		return c.ws.WritePreparedMessage(it.pm)
 	case itemReplay:
+		defer c.releaseReplayToken()
 		cur := &cursor{last: it.seq}
 		cursors[it.room] = cur
 		return c.replay(it.room, cur, 0)
+	case itemReplayRooms:
+		for i, rf := range it.rooms {
+			cursors[rf.room] = &cursor{last: rf.seq, waiting: true}
+			w.batch = append(w.batch, batchedReplay{room: rf.room, last: i == len(it.rooms)-1})
+		}
+		if len(it.rooms) == 0 {
+			c.releaseReplayToken()
+		}
+		return c.ws.WriteMessage(websocket.BinaryMessage, it.data)
 	case itemUnsub:
 		delete(cursors, it.room)
 	case itemClose:

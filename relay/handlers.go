@@ -130,14 +130,9 @@ func (c *conn) handle(f proto.Frame) {
 		}
 		c.toWriter(f, store.Key{}, e2)
 	case *proto.Subscribe:
-		if ref = c.needE2EEVersion(f.Room); ref != nil {
-			break
-		}
-		if wait, ok := c.srv.limits.subscribe(c.user, time.Now()); !ok {
-			ref = rateLimited(wait, "more than %g subscribes per second", c.srv.cfg.SubscribeRate)
-			break
-		}
-		ref = c.srv.hub.subscribe(c, f)
+		ref = c.subscribeOne(f)
+	case *proto.SubscribeRooms:
+		ref = c.subscribeRooms(f)
 	case *proto.Unsubscribe:
 		c.srv.hub.unsubscribe(c, f.Room)
 		c.send(&proto.OK{RID: f.RID, Room: f.Room})
@@ -440,6 +435,8 @@ func ridOf(f proto.Frame) uint64 {
 	case *proto.CreateRoom:
 		return f.RID
 	case *proto.Subscribe:
+		return f.RID
+	case *proto.SubscribeRooms:
 		return f.RID
 	case *proto.Unsubscribe:
 		return f.RID

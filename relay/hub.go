@@ -172,12 +172,17 @@ func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
 	}
 	r.subs[c] = struct{}{}
 	c.track(r)
-	c.send(&proto.Subscribed{RID: f.RID, Room: r.uri, LastSeq: r.head, FirstSeq: first})
+	answer, err := proto.Encode(&proto.Subscribed{RID: f.RID, Room: r.uri, LastSeq: r.head, FirstSeq: first})
+	if err != nil {
+		return refuse(proto.CodeInternal, "encode subscribed: %v", err)
+	}
 	from := f.Since
 	if first > 0 && from < first-1 {
 		from = first - 1
 	}
-	c.enqueue(outItem{kind: itemReplay, room: r.uri, seq: from})
+	// Both under the caller's replay token: room of their own in the queue.
+	c.enqueue(outItem{kind: itemFrame, data: answer, reserved: true})
+	c.enqueue(outItem{kind: itemReplay, room: r.uri, seq: from, reserved: true})
 	return nil
 }
 

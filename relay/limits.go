@@ -143,12 +143,12 @@ func (l *limiter) ping(user string, now time.Time) (time.Duration, bool) {
 	return l.user(user).pings.takeN(now, l.cfg.PingRate, l.cfg.PingBurst, 1)
 }
 
-// subscribe reports whether user may subscribe once more now.
-func (l *limiter) subscribe(user string, now time.Time) (time.Duration, bool) {
+// subscribe reports whether user may subscribe n times more now.
+func (l *limiter) subscribe(user string, now time.Time, n int) (time.Duration, bool) {
 	if l.cfg.SubscribeRate <= 0 {
 		return 0, true
 	}
-	return l.user(user).subs.takeN(now, l.cfg.SubscribeRate, l.cfg.SubscribeBurst, 1)
+	return l.user(user).subs.takeN(now, l.cfg.SubscribeRate, l.cfg.SubscribeBurst, float64(n))
 }
 
 // errBudget counts a connection's errors in a sliding window; a client over

@@ -60,6 +60,10 @@ type Config struct {
 	Cluster *ClusterConfig
 
 	MaxFrame int // default proto.DefaultMaxFrame
+	// MaxVersion is the newest protocol version served, default (and at
+	// most) proto.Version; a lower one makes the relay act as an older
+	// release, as clients meet during a rolling upgrade.
+	MaxVersion uint64
 	// MaxHandshakeFrame bounds a version 5 create_room or room_op frame
 	// carrying MLS handshakes; default proto.DefaultMaxHandshakeFrame.
 	MaxHandshakeFrame int
@@ -157,6 +161,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Sync == "" {
 		c.Sync = SyncFull
+	}
+	if c.MaxVersion == 0 || c.MaxVersion > proto.Version {
+		c.MaxVersion = proto.Version
 	}
 	set(&c.MaxContent, proto.DefaultMaxContent)
 	set(&c.MaxFrame, c.MaxContent+4<<10)
