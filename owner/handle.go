@@ -407,6 +407,34 @@ func (h *Handle) RoomInfo(ctx context.Context, room string) (*proto.RoomState, e
 	return st, err
 }
 
+// Devices lists the user's devices (session.UserDevices).
+func (h *Handle) Devices(ctx context.Context) ([]session.UserDevice, error) {
+	var ds []session.UserDevice
+	err := h.call(ctx, true, Request{Op: OpDevices}, func(l local) error {
+		var err error
+		ds, err = l.devices(ctx)
+		return err
+	}, func(r Response) error { ds = r.Devices; return nil })
+	return ds, err
+}
+
+// RemoveDevice removes one of the user's other devices from every room's
+// group and from the relay (session.RemoveDevice).
+func (h *Handle) RemoveDevice(ctx context.Context, device string) (session.DeviceRemoval, error) {
+	var res session.DeviceRemoval
+	err := h.call(ctx, false, Request{Op: OpRemoveDev, Device: device}, func(l local) error {
+		var err error
+		res, err = l.removeDevice(ctx, device)
+		return err
+	}, func(r Response) error {
+		if r.Removal != nil {
+			res = *r.Removal
+		}
+		return nil
+	})
+	return res, err
+}
+
 // Outbox lists the outbox: pending, failed and recently acked messages.
 func (h *Handle) Outbox(ctx context.Context) ([]session.OutboxItem, error) {
 	var items []session.OutboxItem

@@ -215,6 +215,20 @@ func (l local) roomInfo(ctx context.Context, room string) (*proto.RoomState, err
 	return l.s.RoomInfo(ctx, room)
 }
 
+func (l local) devices(ctx context.Context) ([]session.UserDevice, error) {
+	if err := l.online(ctx); err != nil {
+		return nil, err
+	}
+	return l.s.UserDevices(ctx)
+}
+
+func (l local) removeDevice(ctx context.Context, device string) (session.DeviceRemoval, error) {
+	if err := l.online(ctx); err != nil {
+		return session.DeviceRemoval{}, err
+	}
+	return l.s.RemoveDevice(ctx, device)
+}
+
 func (l local) outbox() ([]session.OutboxItem, error) { return l.s.Outbox() }
 
 // retry requeues a failed message and waits for its new outcome; a pending

@@ -31,16 +31,18 @@ type Op string
 
 // The requests: what the headless commands do.
 const (
-	OpSend       Op = "send"        // Room, Raw, WaitMS: enqueue and wait for the ack
-	OpLookup     Op = "lookup"      // Room, ID: a cached message (edit and delete need it)
-	OpTail       Op = "tail"        // Room, Since: a stream of entries
-	OpRooms      Op = "rooms"       // the relay's room list
-	OpRoomOp     Op = "room_op"     // RoomOp
-	OpCreateRoom Op = "create_room" // Create
-	OpRoomInfo   Op = "room_info"   // Room
-	OpOutbox     Op = "outbox"      // the outbox's items
-	OpRetry      Op = "retry"       // ID, WaitMS: requeue a failed message and wait for the ack
-	OpDrop       Op = "drop"        // ID: remove a failed or acked message
+	OpSend       Op = "send"          // Room, Raw, WaitMS: enqueue and wait for the ack
+	OpLookup     Op = "lookup"        // Room, ID: a cached message (edit and delete need it)
+	OpTail       Op = "tail"          // Room, Since: a stream of entries
+	OpRooms      Op = "rooms"         // the relay's room list
+	OpRoomOp     Op = "room_op"       // RoomOp
+	OpCreateRoom Op = "create_room"   // Create
+	OpRoomInfo   Op = "room_info"     // Room
+	OpOutbox     Op = "outbox"        // the outbox's items
+	OpRetry      Op = "retry"         // ID, WaitMS: requeue a failed message and wait for the ack
+	OpDrop       Op = "drop"          // ID: remove a failed or acked message
+	OpDevices    Op = "devices"       // the user's devices
+	OpRemoveDev  Op = "remove_device" // Device: remove one of the user's other devices
 )
 
 // Request is what a client sends.
@@ -55,6 +57,7 @@ type Request struct {
 	WaitMS int64                      `cbor:"wait_ms,omitempty"`
 	RoomOp *RoomOp                    `cbor:"room_op,omitempty"`
 	Create *session.CreateRoomOptions `cbor:"create,omitempty"`
+	Device string                     `cbor:"device,omitempty"`
 }
 
 // Response is what the owner answers.
@@ -68,6 +71,9 @@ type Response struct {
 	Result *WireResult         `cbor:"result,omitempty"`
 	State  *proto.RoomState    `cbor:"state,omitempty"`
 	Found  bool                `cbor:"found,omitempty"`
+	// Devices answers devices; Removal answers remove_device.
+	Devices []session.UserDevice   `cbor:"devices,omitempty"`
+	Removal *session.DeviceRemoval `cbor:"removal,omitempty"`
 	// After opens a tail's stream: the entries that follow have seqs
 	// above it (the head when the tail started, for "only new entries"),
 	// so a client that must resume with another owner knows where.

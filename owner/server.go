@@ -180,7 +180,7 @@ func (srv *Server) handle(c *net.UnixConn) {
 	if err != nil {
 		if srv.ctx.Err() != nil {
 			code := CodeInterrupted
-			if req.Op == OpSend || req.Op == OpTail || req.Op == OpRetry || req.Op == OpLookup || req.Op == OpOutbox || req.Op == OpRooms || req.Op == OpRoomInfo {
+			if req.Op == OpSend || req.Op == OpTail || req.Op == OpRetry || req.Op == OpLookup || req.Op == OpOutbox || req.Op == OpRooms || req.Op == OpRoomInfo || req.Op == OpDevices {
 				code = CodeOwnerExiting // safe to ask the next owner
 			}
 			fail(code, "%v", ErrOwnerExiting)
@@ -251,6 +251,15 @@ func (srv *Server) do(ctx context.Context, req *Request, c net.Conn) (Response, 
 	case OpRoomInfo:
 		st, err := l.roomInfo(ctx, req.Room)
 		return Response{State: st}, err
+	case OpDevices:
+		ds, err := l.devices(ctx)
+		return Response{Devices: ds}, err
+	case OpRemoveDev:
+		if req.Device == "" {
+			return Response{}, badRequest(errors.New("device is missing"))
+		}
+		res, err := l.removeDevice(ctx, req.Device)
+		return Response{Removal: &res}, err
 	case OpOutbox:
 		items, err := l.outbox()
 		out := make([]WireItem, len(items))

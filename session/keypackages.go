@@ -254,25 +254,3 @@ func (s *Session) devicesOn(ctx context.Context, c *conn) ([]proto.DeviceInfo, e
 	}
 	return dl.Devices, nil
 }
-
-// RemoveDevice deletes one of this user's devices and its KeyPackages from
-// the relay. Removing this session's own device lasts until its next
-// connect, which registers it again.
-func (s *Session) RemoveDevice(ctx context.Context, device string) error {
-	c, err := s.live()
-	if err != nil {
-		return err
-	}
-	if c.welcome.V < keyPackageVersion {
-		return fmt.Errorf("session: remove device: the relay speaks protocol %d, devices need %d", c.welcome.V, keyPackageVersion)
-	}
-	rid := s.rid()
-	f, err := c.request(ctx, rid, &proto.RemoveDevice{RID: rid, Device: device})
-	if err != nil {
-		return fmt.Errorf("session: remove device %s: %w", device, err)
-	}
-	if _, ok := f.(*proto.OK); !ok {
-		return fmt.Errorf("session: remove device %s: unexpected answer %s", device, f.FrameType())
-	}
-	return nil
-}

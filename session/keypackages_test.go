@@ -122,15 +122,15 @@ func TestDeviceAndKeyPackages(t *testing.T) {
 		t.Fatalf("claim of two devices: %+v %v", km, err)
 	}
 	var re *RelayError
-	if err := bob.RemoveDevice(ctx, phone.Device()); !errors.As(err, &re) || re.Code != proto.CodeForbidden {
+	if _, err := bob.RemoveDevice(ctx, phone.Device()); !errors.As(err, &re) || re.Code != proto.CodeForbidden {
 		t.Fatalf("bob removing alice's device: %v, want forbidden", err)
 	}
 	phoneDevice := phone.Device()
 	phone.Close()
-	if err := alice.RemoveDevice(ctx, phoneDevice); err != nil {
+	if _, err := alice.RemoveDevice(ctx, phoneDevice); err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.RemoveDevice(ctx, phoneDevice); !errors.As(err, &re) || re.Code != proto.CodeNoSuchDevice {
+	if _, err := alice.RemoveDevice(ctx, phoneDevice); !errors.As(err, &re) || re.Code != proto.CodeNoSuchDevice {
 		t.Fatalf("second removal: %v, want no_such_device", err)
 	}
 	if ds, err := alice.Devices(ctx); err != nil || len(ds) != 1 || ds[0].Device != alice.Device() {
