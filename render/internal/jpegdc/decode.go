@@ -462,6 +462,23 @@ func (d *decoder) block(c *component, i int, ah, al uint8) error {
 	}
 	ac := &d.acTab[c.ta]
 	for k := 1; k < 64; {
+		if br.nbits < skipBits {
+			br.fill()
+		}
+		if e := ac.skip[br.acc>>(64-skipBits)]; e != 0 {
+			n := uint(e & 31)
+			br.acc <<= n
+			br.nbits -= n
+			switch e & (3 << 5) {
+			case skipCoef:
+				k += int(e >> 8)
+				continue
+			case skipZRL:
+				k += 16
+				continue
+			}
+			break // end of block
+		}
 		rs, err := br.decode(ac)
 		if err != nil {
 			return err

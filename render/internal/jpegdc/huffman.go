@@ -5,11 +5,26 @@ package jpegdc
 // the canonical-code walk.
 const lutBits = 9
 
+// skipBits is how many bits an AC table's skip table looks up: a code and
+// the coefficient bits after it, which a DC-only decode skips together.
+const skipBits = 11
+
+// skip table entries: the bits to drop (low 5 bits), what the symbol is,
+// and for a coefficient the run of zeros before it plus one (high byte).
+const (
+	skipCoef = 1 << 5
+	skipEOB  = 2 << 5
+	skipZRL  = 3 << 5
+)
+
 // huffTable is one DHT table. lut[peek] is length<<8 | symbol for codes of
-// at most lutBits bits, 0 for longer ones.
+// at most lutBits bits, 0 for longer ones. skip[peek] (AC tables) reads a
+// code and skips its coefficient's bits at once when both fit in
+// skipBits, 0 otherwise.
 type huffTable struct {
 	defined bool
 	lut     [1 << lutBits]uint16
+	skip    [1 << skipBits]uint16
 	maxCode [17]int32 // the largest code of each length, -1 if none
 	valPtr  [17]int32 // index in vals of the first code of each length
 	minCode [17]int32
@@ -32,6 +47,7 @@ func (t *huffTable) build(counts *[16]uint8, symbols []uint8) error {
 				return formatErr("DHT", "more codes than bits for their length")
 			}
 			for i := int32(0); i < n; i++ {
+				t.setSkip(l, code, symbols[k+i])
 				if l <= lutBits {
 					shift := lutBits - l
 					e := uint16(l)<<8 | uint16(symbols[k+i])
@@ -47,6 +63,27 @@ func (t *huffTable) build(counts *[16]uint8, symbols []uint8) error {
 		code <<= 1
 	}
 	return nil
+}
+
+// setSkip fills the skip entries of the code of length l (for AC symbol
+// rs) when the code and its coefficient bits fit in skipBits.
+func (t *huffTable) setSkip(l int, code int32, rs uint8) {
+	r, s := int(rs>>4), int(rs&15)
+	var e uint16
+	switch {
+	case l+s > skipBits:
+		return
+	case s != 0:
+		e = uint16(l+s) | skipCoef | uint16(r+1)<<8
+	case r == 15:
+		e = uint16(l) | skipZRL
+	default:
+		e = uint16(l) | skipEOB // (r, 0) with r < 15 ends the block
+	}
+	shift := skipBits - l
+	for j := code << shift; j < (code+1)<<shift; j++ {
+		t.skip[j] = e
+	}
 }
 
 // bitReader reads entropy-coded data MSB first, removing the 0x00 stuffed
