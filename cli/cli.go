@@ -63,6 +63,7 @@ const ExitPending = 3
 // process's streams and returns the exit status: 0 ok, 1 error (a refusal
 // included), 2 usage, 3 pending (ExitPending).
 func Main(args []string) int {
+	defer startCPUProfile()()
 	return run(args, stdio{os.Stdin, os.Stdout, os.Stderr})
 }
 

@@ -114,7 +114,15 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 			defer os.Remove(f.Name())
 			out = f
 		}
-		rep, err := history.Export(out, hroom, cache.Source(st, rid), opts)
+		// The store is read once; the plan's second pass reads a spill
+		// beside the output.
+		spillDir := ""
+		if f != nil {
+			spillDir = dirOf(c.args[0])
+		}
+		src := cache.NewOnceSource(st, rid, spillDir)
+		defer src.Close()
+		rep, err := history.Export(out, hroom, src.Source(), opts)
 		if err != nil {
 			if f != nil {
 				f.Close()

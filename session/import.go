@@ -51,7 +51,13 @@ func (s *Store) BeginImport(room string) (*ImportTx, error) {
 		t.Rollback()
 		return nil, fmt.Errorf("session: import %s: %w", room, ErrRoomCached)
 	}
-	t.w.table, t.next = "entries", 1
+	// Rows of the room without its rooms row would be replaced by a
+	// plain import; the import's INSERT OR FAIL needs them gone.
+	if _, err := tx.Exec(`DELETE FROM entries WHERE room=?`, room); err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("session: import %s: %w", room, err)
+	}
+	t.w.table, t.w.fresh, t.next = "entries", true, 1
 	return t, nil
 }
 
@@ -118,7 +124,7 @@ func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 		t.Rollback()
 		return nil, fmt.Errorf("session: import below %s: %w", room, err)
 	}
-	t.w.table, t.next, t.below, t.low = "import_stage", stageBase, true, r.Low
+	t.w.table, t.w.fresh, t.next, t.below, t.low = "import_stage", true, stageBase, true, r.Low
 	return t, nil
 }
 

@@ -11,6 +11,11 @@ const scanPage = 2048
 // Scan calls fn for every cached item of room in hub order, one page of the
 // cache in memory at a time.
 func Scan(st *session.Store, room string, fn func(*history.Item) error) error {
+	return scanEntries(st, room, func(_ *session.Entry, it *history.Item) error { return fn(it) })
+}
+
+// scanEntries is Scan with each item's entry.
+func scanEntries(st *session.Store, room string, fn func(*session.Entry, *history.Item) error) error {
 	var after uint64
 	for {
 		page, err := st.After(room, after, scanPage)
@@ -19,7 +24,7 @@ func Scan(st *session.Store, room string, fn func(*history.Item) error) error {
 		}
 		for i := range page {
 			if it, ok := ItemFromEntry(&page[i]); ok {
-				if err := fn(&it); err != nil {
+				if err := fn(&page[i], &it); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,181 @@
+package cache
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"mimichat/history"
+	"mimichat/proto"
+	"mimichat/session"
+)
+
+// OnceSource serves a cached room to history.Export, which makes two
+// passes, while reading the store once: the first pass spills the rows it
+// reads to an unlinked temporary file in a flat binary form, later passes
+// read that back. Reading and converting SQLite rows was half of a 100k
+// export's CPU (issue 18: `mimichat export` read the store twice); the
+// spill costs a sequential write and read of about the rows' bytes, and
+// memory stays one page, as with Source.
+type OnceSource struct {
+	st    *session.Store
+	room  string
+	dir   string
+	spill *os.File
+	n     int // entries spilled
+}
+
+// NewOnceSource prepares room of st; the spill goes to dir ("" for the
+// system's temporary directory). Close removes it.
+func NewOnceSource(st *session.Store, room, dir string) *OnceSource {
+	return &OnceSource{st: st, room: room, dir: dir}
+}
+
+// Source is the history.Source to export from.
+func (s *OnceSource) Source() history.Source {
+	return func(fn func(*history.Item) error) error {
+		if s.spill == nil {
+			return s.first(fn)
+		}
+		return s.again(fn)
+	}
+}
+
+// Close removes the spill.
+func (s *OnceSource) Close() error {
+	if s.spill == nil {
+		return nil
+	}
+	err := s.spill.Close()
+	os.Remove(s.spill.Name()) // already gone where an open file can be unlinked
+	return err
+}
+
+func (s *OnceSource) first(fn func(*history.Item) error) error {
+	f, err := os.CreateTemp(s.dir, ".mimichat-export-spill-*")
+	if err != nil {
+		return fmt.Errorf("cache: export spill: %w", err)
+	}
+	s.spill = f
+	os.Remove(f.Name()) // the open file stays readable, and nothing is left behind if the process dies
+	w := bufio.NewWriterSize(f, 256<<10)
+	var buf []byte
+	err = scanEntries(s.st, s.room, func(e *session.Entry, it *history.Item) error {
+		buf = appendEntry(buf[:0], e)
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("cache: export spill: %w", err)
+		}
+		s.n++
+		return fn(it)
+	})
+	if err == nil {
+		if err = w.Flush(); err != nil {
+			err = fmt.Errorf("cache: export spill: %w", err)
+		}
+	}
+	if err != nil {
+		s.spill.Close()
+		s.spill = nil
+	}
+	return err
+}
+
+func (s *OnceSource) again(fn func(*history.Item) error) error {
+	if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("cache: export spill: %w", err)
+	}
+	r := bufio.NewReaderSize(s.spill, 256<<10)
+	for range s.n {
+		it, err := readItem(r)
+		if err != nil {
+			return fmt.Errorf("cache: export spill: %w", err)
+		}
+		if err := fn(&it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// An entry is spilled flat: seq, time, kind, sender, and the ID and raw
+// bytes of a message or the target, role, value and reason of a room
+// operation, each string with its length: what ItemFromEntry reads.
+func appendEntry(b []byte, e *session.Entry) []byte {
+	b = binary.AppendUvarint(b, e.Seq)
+	b = binary.AppendVarint(b, e.Time.UnixMilli())
+	b = appendString(b, string(e.Kind))
+	b = appendString(b, e.Sender)
+	if e.IsMessage() {
+		b = append(b, e.ID[:]...)
+		return appendString(b, string(e.Raw))
+	}
+	for _, s := range []string{e.Target, string(e.Role), e.Value, e.Reason} {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func readItem(r *bufio.Reader) (history.Item, error) {
+	seq, err := binary.ReadUvarint(r)
+	if err != nil {
+		return history.Item{}, err
+	}
+	ms, err := binary.ReadVarint(r)
+	if err != nil {
+		return history.Item{}, err
+	}
+	e := session.Entry{Seq: seq, Time: time.UnixMilli(ms).UTC()}
+	var kind string
+	for _, p := range []*string{&kind, &e.Sender} {
+		if *p, err = readString(r); err != nil {
+			return history.Item{}, err
+		}
+	}
+	e.Kind = proto.Kind(kind)
+	if e.IsMessage() {
+		if _, err := io.ReadFull(r, e.ID[:]); err != nil {
+			return history.Item{}, err
+		}
+		raw, err := readString(r)
+		if err != nil {
+			return history.Item{}, err
+		}
+		e.Raw = []byte(raw)
+	} else {
+		var role string
+		for _, p := range []*string{&e.Target, &role, &e.Value, &e.Reason} {
+			if *p, err = readString(r); err != nil {
+				return history.Item{}, err
+			}
+		}
+		e.Role = proto.Role(role)
+	}
+	it, ok := ItemFromEntry(&e)
+	if !ok {
+		return it, errors.New("a spilled entry no longer converts")
+	}
+	return it, nil
+}
+
+func readString(r *bufio.Reader) (string, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return "", err
+	}
+	if n > 1<<30 {
+		return "", errors.New("length out of range")
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
