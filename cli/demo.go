@@ -140,6 +140,7 @@ func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error)
 	}
 	o.Keymap, o.Theme, o.Colours, o.Languages = km, r.Theme, r.Colours, r.Languages
 	o.Notify, o.NoReadReceipts, o.DownloadDir = r.Notify, !r.ReadReceipts, r.DownloadDir
+	o.NoHyperlinks = !r.Hyperlinks
 	o.Images, o.ImageCols, o.ImageRows = r.Images, r.ImageCols, r.ImageRows
 	if len(r.Names) > 0 {
 		names := make(map[string]string, len(o.Names)+len(r.Names))

@@ -39,6 +39,9 @@ type UI struct {
 	// defaults, 40 and 12).
 	ImageCols int `toml:"image_cols"`
 	ImageRows int `toml:"image_rows"`
+	// Hyperlinks: false stops URLs in messages being OSC 8 hyperlinks
+	// (for a terminal that shows the sequence instead). nil means true.
+	Hyperlinks *bool `toml:"hyperlinks"`
 }
 
 // Values accepted by UI.Theme and UI.Notify ("" means the default).
@@ -173,6 +176,10 @@ func (u *UI) Override(o UI) {
 	if o.ImageRows != 0 {
 		u.ImageRows = o.ImageRows
 	}
+	if o.Hyperlinks != nil {
+		v := *o.Hyperlinks
+		u.Hyperlinks = &v
+	}
 	for k, v := range o.Colours {
 		if u.Colours == nil {
 			u.Colours = map[string]string{}
@@ -199,6 +206,7 @@ type ResolvedUI struct {
 	Images       string
 	ImageCols    int
 	ImageRows    int
+	Hyperlinks   bool
 }
 
 // Resolve checks u and fills in defaults: theme auto, notify desktop, read
@@ -208,7 +216,7 @@ func (u UI) Resolve(languages func() []string, downloadDir func() string) (Resol
 	if err := u.validate(); err != nil {
 		return ResolvedUI{}, err
 	}
-	r := ResolvedUI{Theme: u.Theme, Colours: u.Colours, Notify: u.Notify, ReadReceipts: true,
+	r := ResolvedUI{Theme: u.Theme, Colours: u.Colours, Notify: u.Notify, ReadReceipts: true, Hyperlinks: true,
 		Languages: u.Languages, DownloadDir: expandHome(u.DownloadDir), Names: u.Names,
 		Images: u.Images, ImageCols: u.ImageCols, ImageRows: u.ImageRows}
 	if r.Images == "" {
@@ -228,6 +236,9 @@ func (u UI) Resolve(languages func() []string, downloadDir func() string) (Resol
 	}
 	if u.ReadReceipts != nil {
 		r.ReadReceipts = *u.ReadReceipts
+	}
+	if u.Hyperlinks != nil {
+		r.Hyperlinks = *u.Hyperlinks
 	}
 	if len(r.Languages) == 0 && languages != nil {
 		r.Languages = languages()

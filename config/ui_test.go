@@ -102,16 +102,17 @@ func TestUIResolve(t *testing.T) {
 		want       ResolvedUI
 	}{
 		{"defaults", UI{}, UI{}, ResolvedUI{Theme: "auto", Notify: "desktop", ReadReceipts: true,
-			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl", Images: "auto", ImageCols: 40, ImageRows: 12}},
+			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl", Images: "auto", ImageCols: 40, ImageRows: 12, Hyperlinks: true}},
 		{"file", UI{Theme: "light", Notify: "bell", ReadReceipts: &off, Languages: []string{"de"}, DownloadDir: "/x",
 			Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
-			Images: "kitty", ImageCols: 30, ImageRows: 8},
+			Images: "kitty", ImageCols: 30, ImageRows: 8, Hyperlinks: &off},
 			UI{}, ResolvedUI{Theme: "light", Notify: "bell", ReadReceipts: false, Languages: []string{"de"},
 				DownloadDir: "/x", Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
 				Images: "kitty", ImageCols: 30, ImageRows: 8}},
-		{"flags win", UI{Theme: "light", Notify: "bell", ReadReceipts: &on, Images: "kitty"}, UI{Theme: "dark", Notify: "off", ReadReceipts: &off, Images: "blocks"},
+		{"flags win", UI{Theme: "light", Notify: "bell", ReadReceipts: &on, Images: "kitty", Hyperlinks: &off},
+			UI{Theme: "dark", Notify: "off", ReadReceipts: &off, Images: "blocks", Hyperlinks: &on},
 			ResolvedUI{Theme: "dark", Notify: "off", ReadReceipts: false, Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl",
-				Images: "blocks", ImageCols: 40, ImageRows: 12}},
+				Images: "blocks", ImageCols: 40, ImageRows: 12, Hyperlinks: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

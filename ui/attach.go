@@ -32,6 +32,9 @@ func (m *Model) attachment(it content.Item, open bool, dir string) tea.Cmd {
 		}
 	}
 	if ext == nil {
+		if open {
+			return m.openLinks(it) // a message's links (ui/links.go)
+		}
 		m.setNotice("no attachment or call link here")
 		return nil
 	}
@@ -133,10 +136,16 @@ func explainAttachError(err error) error {
 	return fmt.Errorf("%s (%w)", why, err)
 }
 
-func startOpener(target string) error {
+func startOpener(target string) error { return startOpenerWith("", target) }
+
+// startOpenerWith runs opener (the system's when "": open, xdg-open) with
+// target as its one argument, no shell in between.
+func startOpenerWith(opener, target string) error {
 	var c *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
+	switch {
+	case opener != "":
+		c = exec.Command(opener, target)
+	case runtime.GOOS == "darwin":
 		c = exec.Command("open", target)
 	default:
 		p, err := exec.LookPath("xdg-open")

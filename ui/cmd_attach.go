@@ -10,7 +10,7 @@ import (
 )
 
 var attachmentCommands = []*command{
-	{name: keys.OpenAttach, help: "download, check, decrypt and open the attachment or call link", target: targetMessage,
+	{name: keys.OpenAttach, help: "open the attachment (downloaded, checked, decrypted) or call link, or choose one of the message's links", target: targetMessage,
 		run: func(m *Model, c *call) tea.Cmd { return m.attachment(c.it, true, c.arg) }},
 	{name: keys.SaveAttach, args: "[dir]", help: "download, check and decrypt the attachment into a directory", target: targetMessage,
 		run: func(m *Model, c *call) tea.Cmd { return m.attachment(c.it, false, c.arg) }},

@@ -56,6 +56,11 @@ type Options struct {
 	// ImageCols × ImageRows bound a thumbnail (default 40 × 12 cells).
 	Images               string
 	ImageCols, ImageRows int
+	// NoHyperlinks stops URLs in messages being OSC 8 hyperlinks
+	// ([ui] hyperlinks = false); Opener is the program that opens a link
+	// ("": the system's, open or xdg-open).
+	NoHyperlinks bool
+	Opener       string
 }
 
 // Model is the root model.

@@ -266,7 +266,7 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 // changes (sep=false leaves the separator out, for height estimates).
 func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
 	rm := src.row(i)
-	lines := m.cache.Render(&rm, w, m.th)
+	lines := m.linkRow(m.cache.Render(&rm, w, m.th), rm.Body)
 	if len(lines) == 0 {
 		return nil
 	}
