@@ -1,6 +1,7 @@
 // A ts-mls client driven by mls/interop_tsmls_test.go: one JSON request per
 // stdin line, one JSON reply per stdout line. Bytes travel as hex.
 import readline from "node:readline"
+import { createHash } from "node:crypto"
 import {
   createApplicationMessage, createCommit, createGroup, createProposal, joinGroup, joinGroupExternal,
   processMessage, acceptAll, emptyPskIndex, getCiphersuiteImpl, getCiphersuiteFromName, defaultCapabilities,
@@ -71,6 +72,16 @@ const ops = {
     state = r.newState
     return { message: wrap({ wireformat: "mls_private_message", privateMessage: r.privateMessage }) }
   },
+  // sendMimi sends a MIMI content message (draft-ietf-mimi-content-08
+  // mimiContent) built here from the draft's CDDL, not by mimichat's
+  // encoder: one inline text part from sender in room.
+  async sendMimi({ text, sender, room, contentType }) {
+    const body = mimiText(text, sender, room, contentType || "text/markdown;variant=GFM-MIMI")
+    const r = await createApplicationMessage(state, body, impl)
+    state = r.newState
+    return { message: wrap({ wireformat: "mls_private_message", privateMessage: r.privateMessage }), content: hex(body),
+      id: hex(mimiID(sender, room, body)) }
+  },
   async process({ message }) {
     const r = await processMessage(decode(message), state, emptyPskIndex, acceptAll, impl)
     state = r.newState
@@ -89,6 +100,44 @@ const ops = {
       exported: hex(exported),
     }
   },
+}
+
+// A minimal CBOR writer (RFC 8949 preferred serialization: shortest
+// lengths, definite-length items), enough for mimiContent.
+function cborHead(major, n) {
+  if (n < 24) return [(major << 5) | n]
+  if (n < 0x100) return [(major << 5) | 24, n]
+  if (n < 0x10000) return [(major << 5) | 25, n >> 8, n & 0xff]
+  return [(major << 5) | 26, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
+}
+function cbor(v) {
+  if (v === null) return [0xf6]
+  if (typeof v === "number") return cborHead(0, v)
+  if (typeof v === "string") { const b = enc.encode(v); return [...cborHead(3, b.length), ...b] }
+  if (v instanceof Uint8Array) return [...cborHead(2, v.length), ...v]
+  if (Array.isArray(v)) return [...cborHead(4, v.length), ...v.flatMap(cbor)]
+  if (v instanceof Map) return [...cborHead(5, v.size), ...[...v].flatMap(([k, x]) => [...cbor(k), ...cbor(x)])]
+  throw new Error(`cbor: cannot encode ${typeof v}`)
+}
+
+// mimiText is mimiContent = [salt, replaces, topicId, expires, inReplyTo,
+// mimiExtensions, nestedPart] with nestedPart = [disposition render (1),
+// language "", cardinality single (1), contentType, content].
+function mimiText(text, sender, room, contentType) {
+  const salt = crypto.getRandomValues(new Uint8Array(16))
+  const ext = new Map([[1, sender], [2, room]]) // senderUri, roomUri
+  const part = [1, "", 1, contentType, enc.encode(text)]
+  return new Uint8Array(cbor([salt, null, new Uint8Array(0), null, null, ext, part]))
+}
+
+// mimiID is the -08 message ID: 0x01 (SHA-256) || the first 31 octets of
+// SHA-256(u16 len || senderUri || u16 len || roomUri || content || salt).
+function mimiID(sender, room, body) {
+  const u16 = (n) => new Uint8Array([n >> 8, n & 0xff])
+  const s = enc.encode(sender), r = enc.encode(room)
+  const salt = body.subarray(2, 18) // the content starts 0x87 0x50: an array of 7, a 16-byte bstr
+  const h = createHash("sha256").update(u16(s.length)).update(s).update(u16(r.length)).update(r).update(body).update(salt).digest()
+  return new Uint8Array([1, ...h.subarray(0, 31)])
 }
 
 const rl = readline.createInterface({ input: process.stdin })
