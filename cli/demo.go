@@ -142,6 +142,10 @@ func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error)
 	o.Notify, o.NoReadReceipts, o.DownloadDir = r.Notify, !r.ReadReceipts, r.DownloadDir
 	o.NoHyperlinks = !r.Hyperlinks
 	o.Images, o.ImageCols, o.ImageRows = r.Images, r.ImageCols, r.ImageRows
+	o.Layout, o.GroupGap = r.Layout, time.Duration(r.GroupMinutes)*time.Minute
+	if r.GroupMinutes == 0 {
+		o.GroupGap = -1 // grouping off
+	}
 	if len(r.Names) > 0 {
 		names := make(map[string]string, len(o.Names)+len(r.Names))
 		for k, v := range o.Names {

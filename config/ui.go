@@ -42,6 +42,13 @@ type UI struct {
 	// Hyperlinks: false stops URLs in messages being OSC 8 hyperlinks
 	// (for a terminal that shows the sequence instead). nil means true.
 	Hyperlinks *bool `toml:"hyperlinks"`
+	// Layout is how the timeline draws messages: "cozy" (the default: a
+	// sender's consecutive messages under one header) or "compact" (one
+	// line per message, IRC-style).
+	Layout string `toml:"layout"`
+	// GroupMinutes is how long after a sender's message their next one is
+	// still grouped under its header (nil: 5; 0 turns grouping off).
+	GroupMinutes *int `toml:"group_minutes"`
 }
 
 // Values accepted by UI.Theme and UI.Notify ("" means the default).
@@ -49,7 +56,11 @@ var (
 	Themes  = []string{"auto", "light", "dark"}
 	Notifys = []string{"desktop", "bell", "off"}
 	Images  = []string{"auto", "kitty", "sixel", "blocks", "off"}
+	Layouts = []string{"cozy", "compact"}
 )
+
+// MaxGroupMinutes bounds ui.group_minutes (a day).
+const MaxGroupMinutes = 1440
 
 // Bounds of ui.image_cols and ui.image_rows.
 const (
@@ -67,6 +78,12 @@ func (u *UI) validate() error {
 	}
 	if err := oneOf(u.Images, Images); err != nil {
 		return &Error{Key: "ui.images", Err: err}
+	}
+	if err := oneOf(u.Layout, Layouts); err != nil {
+		return &Error{Key: "ui.layout", Err: err}
+	}
+	if g := u.GroupMinutes; g != nil && (*g < 0 || *g > MaxGroupMinutes) {
+		return &Error{Key: "ui.group_minutes", Err: fmt.Errorf("want 0 (no grouping) to %d minutes, got %d", MaxGroupMinutes, *g)}
 	}
 	if u.ImageCols < 0 || u.ImageCols > MaxImageCols {
 		return &Error{Key: "ui.image_cols", Err: fmt.Errorf("want 1 to %d cells, got %d", MaxImageCols, u.ImageCols)}
@@ -180,6 +197,13 @@ func (u *UI) Override(o UI) {
 		v := *o.Hyperlinks
 		u.Hyperlinks = &v
 	}
+	if o.Layout != "" {
+		u.Layout = o.Layout
+	}
+	if o.GroupMinutes != nil {
+		v := *o.GroupMinutes
+		u.GroupMinutes = &v
+	}
 	for k, v := range o.Colours {
 		if u.Colours == nil {
 			u.Colours = map[string]string{}
@@ -207,6 +231,8 @@ type ResolvedUI struct {
 	ImageCols    int
 	ImageRows    int
 	Hyperlinks   bool
+	Layout       string
+	GroupMinutes int // 0: no grouping
 }
 
 // Resolve checks u and fills in defaults: theme auto, notify desktop, read
@@ -218,7 +244,13 @@ func (u UI) Resolve(languages func() []string, downloadDir func() string) (Resol
 	}
 	r := ResolvedUI{Theme: u.Theme, Colours: u.Colours, Notify: u.Notify, ReadReceipts: true, Hyperlinks: true,
 		Languages: u.Languages, DownloadDir: expandHome(u.DownloadDir), Names: u.Names,
-		Images: u.Images, ImageCols: u.ImageCols, ImageRows: u.ImageRows}
+		Images: u.Images, ImageCols: u.ImageCols, ImageRows: u.ImageRows, Layout: u.Layout, GroupMinutes: 5}
+	if r.Layout == "" {
+		r.Layout = "cozy"
+	}
+	if u.GroupMinutes != nil {
+		r.GroupMinutes = *u.GroupMinutes
+	}
 	if r.Images == "" {
 		r.Images = "auto"
 	}

@@ -29,6 +29,8 @@ func TestParseUIAndKeysErrors(t *testing.T) {
 		{"images", "[ui]\nimages = \"iterm\"\n", "ui.images", `want auto, kitty, sixel, blocks or off, got "iterm"`},
 		{"image cols", "[ui]\nimage_cols = 500\n", "ui.image_cols", "want 1 to 200 cells, got 500"},
 		{"image rows", "[ui]\nimage_rows = -1\n", "ui.image_rows", "want 1 to 60 cells, got -1"},
+		{"layout", "[ui]\nlayout = \"irc\"\n", "ui.layout", `want cozy or compact, got "irc"`},
+		{"group minutes", "[ui]\ngroup_minutes = -5\n", "ui.group_minutes", "want 0 (no grouping) to 1440 minutes, got -5"},
 		{"preset", "[keys]\npreset = \"emacs\"\n", "keys.preset", `unknown preset "emacs"`},
 		{"unknown context", "[keys.timelin]\nreply = [\"r\"]\n", "keys.timelin", "unknown key"},
 		{"unknown action", "[keys.timeline]\nrepyl = [\"r\"]\n", "keys.timeline.repyl", "unknown action"},
@@ -94,6 +96,7 @@ func TestKeysFromFile(t *testing.T) {
 
 func TestUIResolve(t *testing.T) {
 	off, on := false, true
+	zero := 0
 	langs := func() []string { return []string{"fr-FR", "fr"} }
 	dl := func() string { return "/dl" }
 	tests := []struct {
@@ -102,17 +105,17 @@ func TestUIResolve(t *testing.T) {
 		want       ResolvedUI
 	}{
 		{"defaults", UI{}, UI{}, ResolvedUI{Theme: "auto", Notify: "desktop", ReadReceipts: true,
-			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl", Images: "auto", ImageCols: 40, ImageRows: 12, Hyperlinks: true}},
+			Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl", Images: "auto", ImageCols: 40, ImageRows: 12, Hyperlinks: true, Layout: "cozy", GroupMinutes: 5}},
 		{"file", UI{Theme: "light", Notify: "bell", ReadReceipts: &off, Languages: []string{"de"}, DownloadDir: "/x",
 			Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
-			Images: "kitty", ImageCols: 30, ImageRows: 8, Hyperlinks: &off},
+			Images: "kitty", ImageCols: 30, ImageRows: 8, Hyperlinks: &off, Layout: "compact", GroupMinutes: &zero},
 			UI{}, ResolvedUI{Theme: "light", Notify: "bell", ReadReceipts: false, Languages: []string{"de"},
 				DownloadDir: "/x", Colours: map[string]string{"accent": "#f00"}, Names: map[string]string{"mimi://e/u/b": "Bob"},
-				Images: "kitty", ImageCols: 30, ImageRows: 8}},
+				Images: "kitty", ImageCols: 30, ImageRows: 8, Layout: "compact", GroupMinutes: 0}},
 		{"flags win", UI{Theme: "light", Notify: "bell", ReadReceipts: &on, Images: "kitty", Hyperlinks: &off},
 			UI{Theme: "dark", Notify: "off", ReadReceipts: &off, Images: "blocks", Hyperlinks: &on},
 			ResolvedUI{Theme: "dark", Notify: "off", ReadReceipts: false, Languages: []string{"fr-FR", "fr"}, DownloadDir: "/dl",
-				Images: "blocks", ImageCols: 40, ImageRows: 12, Hyperlinks: true}},
+				Images: "blocks", ImageCols: 40, ImageRows: 12, Hyperlinks: true, Layout: "cozy", GroupMinutes: 5}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

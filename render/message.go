@@ -89,6 +89,10 @@ type Message struct {
 	People                            *People                      // names mentions; shared by every row
 	Images                            [MaxInlineImages]InlineImage // image attachments, drawn under the body in order
 	ImagesMore                        int                          // image attachments past MaxInlineImages, not drawn
+	// Continued: the previous row is the same sender's, a few minutes
+	// earlier, with nothing between that needs a header (grouping)
+	Continued bool
+	Layout    Layout
 }
 
 // MaxInlineImages is how many of a message's image attachments are drawn;
@@ -111,45 +115,121 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	case RowDay:
 		return []string{dayLine(m.Text, width, th)}
 	case RowEvent:
+		if m.Layout == LayoutCompact && !m.Time.IsZero() && width-compactTextCol(width) >= minCompactText {
+			return compactEvent(m, width, th)
+		}
 		line := "  · " + SanitizeLine(m.Text)
 		return []string{s.Muted.Render(TruncateLine(line, width))}
 	case RowKnock:
 		return knockLines(m, width, th)
 	}
-	var out []string
-	out = append(out, headerLine(m, width, th))
+	if m.Layout == LayoutCompact && width-compactTextCol(width) >= minCompactText {
+		return compactLines(m, width, th)
+	}
+	return cozyLines(m, width, th)
+}
+
+// cozyLines is the default layout: a header (time and sender) over the
+// body, indented by the gutter. A one-line message that fits shares the
+// header's line; a row Continued from the same sender has no header.
+func cozyLines(m *Message, width int, th *Theme) []string {
+	s := &th.Styles
 	gutter := Gutter
 	if width < 30 {
 		gutter = 2 // narrow: keep room for the text
 	}
 	indent := strings.Repeat(" ", gutter)
 	bw := width - gutter
+	body := bodyLines(m, bw, th)
+	tail := tailMarks(m, th)
+	var out []string
+	switch {
+	case m.Continued && m.Quote == nil:
+		// grouped under the previous row's header
+	case m.Quote == nil && len(body) == 1 && firstIsText(m):
+		// a one-line message shares the header's line (a longer one keeps
+		// its header apart, so its lines start in one column)
+		head := s.Timestamp.Render(m.Time.Format("15:04")) + " " +
+			th.Sender(m.Sender).Render(TruncateLine(SanitizeLine(m.Name), width-Gutter))
+		if lipgloss.Width(head)+2+ansi.StringWidth(body[0]) <= width {
+			out = append(out, head+"  "+body[0])
+			body = body[1:]
+			break
+		}
+		fallthrough
+	default:
+		out = append(out, headerLine(m, width, th, tail))
+		tail = ""
+	}
 	if m.Quote != nil {
 		out = append(out, indent+quoteLine(m.Quote, bw, th))
 	}
+	for _, l := range body {
+		out = append(out, indent+l)
+	}
+	out = appendTail(out, tail, indent, width)
+	out = append(out, footLines(m, indent, bw, th)...)
+	if len(out) == 0 {
+		out = []string{indent} // a row always has a line, to select it by
+	}
+	return out
+}
+
+// bodyLines is what the message says, in bw columns: its body (and inline
+// image), or the line a tombstone shows.
+func bodyLines(m *Message, bw int, th *Theme) []string {
+	s := &th.Styles
 	switch {
 	case m.Deleted:
 		t := "message deleted"
 		if m.DeletedBy != "" {
 			t = "message deleted by " + SanitizeLine(m.DeletedBy)
 		}
-		out = append(out, indent+s.Edited.Render(TruncateLine(t, bw)))
+		return []string{s.Edited.Render(TruncateLine(t, bw))}
 	case m.Expired:
-		out = append(out, indent+s.Edited.Render(TruncateLine("message expired", bw)))
+		return []string{s.Edited.Render(TruncateLine("message expired", bw))}
 	case m.Body != nil:
-		for _, l := range BodyLinesFor(m.Body, m.Languages, bw, th, m.People) {
-			out = append(out, indent+l)
-		}
+		out := BodyLinesFor(m.Body, m.Languages, bw, th, m.People)
 		for i := range m.Images {
-			for _, l := range imageLines(&m.Images[i], bw, th) {
-				out = append(out, indent+l)
-			}
+			out = append(out, imageLines(&m.Images[i], bw, th)...)
 		}
 		if m.ImagesMore > 0 {
 			t := "+ " + strconv.Itoa(m.ImagesMore) + " more image" + plural(m.ImagesMore, "", "s") + " (o opens, s saves)"
-			out = append(out, indent+s.Muted.Render(TruncateLine(t, bw)))
+			out = append(out, s.Muted.Render(TruncateLine(t, bw)))
 		}
+		return out
 	}
+	return nil
+}
+
+// firstIsText reports whether the body's first line is text (not a card's
+// border), so it can share the header's line.
+func firstIsText(m *Message) bool {
+	if m.Body == nil || m.Deleted || m.Expired {
+		return true
+	}
+	parts := content.Resolve(m.Body, content.Prefs{Languages: m.Languages, Supported: supported})
+	return len(parts) == 0 || parts[0].Part.External == nil
+}
+
+// appendTail puts the marks (edited, countdown, mention, delivery) at the
+// end of the last line when they fit there, else on a line of their own.
+func appendTail(out []string, tail, indent string, width int) []string {
+	if tail == "" {
+		return out
+	}
+	if n := len(out); n > 0 && ansi.StringWidth(out[n-1])+1+ansi.StringWidth(tail) <= width {
+		out[n-1] += " " + tail
+		return out
+	}
+	return append(out, indent+TruncateLine(tail, max(1, width-len(indent))))
+}
+
+// footLines are the lines under the body: reactions, the thread marker and
+// a failed send's reason.
+func footLines(m *Message, indent string, bw int, th *Theme) []string {
+	s := &th.Styles
+	var out []string
 	if len(m.Reactions) > 0 {
 		out = append(out, indent+chipsLine(m.Reactions, bw, th))
 	}
@@ -178,10 +258,27 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// headerLine is "15:04 Name  (edited) ⏳12s ✓✓".
-func headerLine(m *Message, width int, th *Theme) string {
+// headerLine is "15:04 Name  (edited) ⏳12s ✓✓": tail is tailMarks.
+func headerLine(m *Message, width int, th *Theme, tail string) string {
 	s := &th.Styles
 	ts := s.Timestamp.Render(m.Time.Format("15:04")) + " "
+	tw := lipgloss.Width(tail)
+	nameW := width - Gutter - tw - 1
+	if nameW < 4 {
+		nameW, tail = width-Gutter, ""
+	}
+	name := th.Sender(m.Sender).Render(TruncateLine(SanitizeLine(m.Name), nameW))
+	line := ts + name
+	if tail != "" {
+		line += " " + tail
+	}
+	return line
+}
+
+// tailMarks are the marks after a message: (edited), the expiry
+// countdown, a mention of the user and the delivery state.
+func tailMarks(m *Message, th *Theme) string {
+	s := &th.Styles
 	var tail []string
 	if m.Edited && !m.Deleted {
 		tail = append(tail, s.Edited.Render("(edited)"))
@@ -195,18 +292,7 @@ func headerLine(m *Message, width int, th *Theme) string {
 	if d := deliveryMark(m, th); d != "" {
 		tail = append(tail, d)
 	}
-	tailStr := strings.Join(tail, " ")
-	tw := lipgloss.Width(tailStr)
-	nameW := width - Gutter - tw - 1
-	if nameW < 4 {
-		nameW, tailStr = width-Gutter, ""
-	}
-	name := th.Sender(m.Sender).Render(TruncateLine(SanitizeLine(m.Name), nameW))
-	line := ts + name
-	if tailStr != "" {
-		line += " " + tailStr
-	}
-	return line
+	return strings.Join(tail, " ")
 }
 
 func deliveryMark(m *Message, th *Theme) string {

@@ -68,17 +68,31 @@ func messageKinds(t testing.TB) []struct {
 		{"choose-one-fr", Message{ID: id, Sender: "mimi://x/u/alice", Name: "Alice", Time: t0, Body: &alts, Languages: []string{"fr"}}},
 		{"choose-one-en", Message{ID: id, Sender: "mimi://x/u/alice", Name: "Alice", Time: t0, Body: &alts, Languages: []string{"en"}}},
 		{"thread", Message{ID: id, Sender: "mimi://x/u/bob", Name: "Bob", Time: t0, Body: md("Let's discuss"), ThreadReplies: 4}},
+		{"continued", Message{ID: id, Sender: "mimi://x/u/bob", Name: "Bob", Time: t0, Body: md("and one more thing"), Continued: true}},
+		{"continued-read", Message{ID: id, Sender: "mimi://x/u/me", Name: "Me", Time: t0, Body: md("seen too"), Delivery: DeliveryRead, ReadBy: 2, Continued: true}},
+		{"continued-attachment", Message{ID: id, Sender: "mimi://x/u/alice", Name: "Alice", Time: t0, Body: &att, Continued: true}},
+		{"continued-deleted", Message{ID: id, Sender: "mimi://x/u/alice", Name: "Alice", Time: t0, Deleted: true, Continued: true}},
+		{"long-name", Message{ID: id, Sender: "mimi://x/u/maximilian", Name: "Maximilian Longname-Smith", Time: t0, Body: md("a name wider than the column")}},
 		{"system", Message{Kind: RowEvent, Text: "Carol joined"}},
 		{"day", Message{Kind: RowDay, Text: "Today"}},
 	}
 }
 
+// TestMessageKindsGolden: every kind of row in both layouts, at a chat
+// pane's widths (the compact layout falls back to cozy at 24).
 func TestMessageKindsGolden(t *testing.T) {
 	th := testTheme(t)
-	for _, width := range []int{60, 24} {
+	for _, c := range []struct {
+		layout Layout
+		width  int
+		file   string
+	}{{LayoutCozy, 60, "messages-60"}, {LayoutCozy, 24, "messages-24"},
+		{LayoutCompact, 80, "messages-compact-80"}, {LayoutCompact, 60, "messages-compact-60"}, {LayoutCompact, 24, "messages-compact-24"}} {
+		width := c.width
 		var b strings.Builder
 		for _, k := range messageKinds(t) {
 			m := k.m
+			m.Layout = c.layout
 			lines := RenderMessage(&m, width, th)
 			b.WriteString("== " + k.name + "\n")
 			for i, l := range lines {
@@ -88,20 +102,8 @@ func TestMessageKindsGolden(t *testing.T) {
 				b.WriteString(strings.TrimRight(ansi.Strip(l), " ") + "\n")
 			}
 		}
-		golden.Check(t, filepath.Join("testdata", "messages-"+fmtInt(width)+".golden"), b.String())
+		golden.Check(t, filepath.Join("testdata", c.file+".golden"), b.String())
 	}
-}
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for n > 0 {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return s
 }
 
 // TestHostileContentInert: escape and control sequences, bidi overrides,

@@ -48,6 +48,8 @@ type rowKey struct {
 	People                            *People // shared by every row, never changed
 	Images                            [MaxInlineImages]InlineImage
 	ImagesMore                        int
+	Continued                         bool
+	Layout                            Layout
 
 	width int
 	theme string
@@ -67,7 +69,7 @@ func keyOf(m *Message, width int, th *Theme) rowKey {
 		ExpiresIn: ExpiryBucket(m.ExpiresIn), Reactions: chipsKey(m.Reactions),
 		ThreadReplies: m.ThreadReplies, ThreadLast: m.ThreadLast, ThreadLastTime: m.ThreadLastTime.Truncate(time.Minute),
 		InThread: m.InThread, Delivery: m.Delivery, ReadBy: m.ReadBy, Err: m.Err, Text: m.Text, People: m.People, Images: m.Images, ImagesMore: m.ImagesMore,
-		width: width, theme: th.ID(),
+		Continued: m.Continued, Layout: m.Layout, width: width, theme: th.ID(),
 	}
 	if m.Quote != nil {
 		k.Quote, k.HasQuote = *m.Quote, true

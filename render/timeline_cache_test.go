@@ -19,7 +19,7 @@ func fullMessage() Message {
 		Quote: &Quote{State: QuoteKnown, Author: "Bob", Text: "earlier"}, Reactions: []Chip{{Key: "👍", Count: 2, Mine: true}},
 		ThreadReplies: 3, ThreadLast: "Carol", ThreadLastTime: t0.Add(time.Hour), InThread: true,
 		Delivery: DeliveryRead, ReadBy: 2, Err: "refused", Text: "text", People: keyPeople,
-		Images: [MaxInlineImages]InlineImage{{State: ImageRefused, Mode: ImageBlocks, Note: "too big"}}, ImagesMore: 1}
+		Images: [MaxInlineImages]InlineImage{{State: ImageRefused, Mode: ImageBlocks, Note: "too big"}}, ImagesMore: 1, Continued: true, Layout: LayoutCompact}
 }
 
 // change sets v (a field of a Message copy) to a value that shows
@@ -52,6 +52,8 @@ func change(v reflect.Value) bool {
 		*x = &q
 	case **People:
 		*x = &People{Me: (*x).Me}
+	case *Layout:
+		*x = (*x + 1) % Layout(len(Layouts))
 	case *InlineImage:
 		x.Note += "x"
 	case *[MaxInlineImages]InlineImage:

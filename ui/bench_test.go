@@ -80,12 +80,18 @@ func cachedSession(tb testing.TB, n int) *session.Session { return cachedRoom(tb
 
 func cachedRoom(tb testing.TB, n int, threads bool) *session.Session {
 	tb.Helper()
+	return cachedEntries(tb, synthRoom(tb, n, threads))
+}
+
+// cachedEntries is a session (never started) whose store holds es, entries
+// of benchRoom.
+func cachedEntries(tb testing.TB, es []session.Entry) *session.Session {
+	tb.Helper()
 	dir := tb.TempDir()
 	s, err := session.Open(session.Options{Relay: "ws://127.0.0.1:1/v1", User: benchUsers[0], Token: "x", DataDir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	es := synthRoom(tb, n, threads)
 	room := session.Room{ID: benchRoom, Name: "Big room", Topic: "100k messages", Role: proto.RoleMember, State: "joined"}
 	for len(es) > 0 {
 		k := min(len(es), 5000)

@@ -28,7 +28,7 @@ func TestComposerHistory(t *testing.T) {
 	for _, msg := range []string{"first words", "second words"} {
 		typeText(tm, msg)
 		key(tm, "enter")
-		scr.waitText(t, "owner ✓", msg)
+		scr.waitText(t, msg+" ✓") // acked
 	}
 	typeText(tm, "a draft")
 	key(tm, "ctrl+p")

@@ -113,11 +113,31 @@ func TestScrollByRows(t *testing.T) {
 		t.Fatalf("ctrl+home: %d message lines on a 24-line screen:\n%s", n, txt)
 	}
 	// the hint has its own line: the line above it is a row's, not covered
+	// (a blank line there is one between a message's paragraphs: the line
+	// above it is that message's, with more paragraphs to come)
+	pane := func(i int) string { return strings.TrimSpace(strings.SplitN(lines[i], "│", 2)[1]) }
 	for i, l := range lines {
-		if strings.Contains(l, "newer ·") && (i == 0 || strings.TrimSpace(strings.SplitN(lines[i-1], "│", 2)[1]) == "") {
+		if !strings.Contains(l, "newer ·") {
+			continue
+		}
+		if i == 0 || pane(i-1) == "" && (i < 2 || !paragraphContinues(texts, pane(i-2))) {
 			t.Fatalf("the hint line is not under a row:\n%s", txt)
 		}
 	}
+}
+
+// paragraphContinues reports whether line shows a paragraph mNN.PP of
+// texts (mixedHeights) after which message NN has another paragraph.
+func paragraphContinues(texts []string, line string) bool {
+	tok := lineToken.FindString(line)
+	if tok == "" {
+		return false
+	}
+	var n, p int
+	if _, err := fmt.Sscanf(tok, "m%02d.%02d", &n, &p); err != nil || n >= len(texts) {
+		return false
+	}
+	return p+1 < strings.Count(texts[n], "\n\n")+1
 }
 
 // timelineOf is a frame's message lines (the status line's clock and

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -61,6 +62,11 @@ type Options struct {
 	// ("": the system's, open or xdg-open).
 	NoHyperlinks bool
 	Opener       string
+	// Layout is "cozy" (the default: grouped headers) or "compact" (one
+	// line per message, IRC-style); /layout changes it. GroupGap is how
+	// long a sender's messages stay grouped (0: 5 minutes, < 0: never).
+	Layout   string
+	GroupGap time.Duration
 }
 
 // Model is the root model.
@@ -106,6 +112,9 @@ type Model struct {
 	// typingSent is when a typing signal was last sent, per room
 	typingSent map[string]time.Time
 	img        imageStore // inline images (ui/image.go)
+	// layout draws the rows (cozy or compact); groupGap is Options.GroupGap
+	layout   render.Layout
+	groupGap time.Duration
 }
 
 // New builds the model from an opened session (it need not be started yet;
@@ -141,6 +150,11 @@ func New(opt Options) (*Model, error) {
 		cache: render.NewCache(0), byID: map[string]*room{}, focus: keys.Composer, mouse: true,
 		usage: map[string]int{}, typingSent: map[string]time.Time{}, img: newImageStore(opt)}
 	m.people = &render.People{Me: m.me, Names: opt.Names}
+	var ok bool
+	if m.layout, ok = render.ParseLayout(opt.Layout); !ok {
+		return nil, fmt.Errorf("layout: want cozy or compact, got %q", opt.Layout)
+	}
+	m.groupGap = opt.GroupGap
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
 	m.order = loadRoomOrder(m.s.Store())

@@ -87,7 +87,7 @@ func TestVimPreset(t *testing.T) {
 		key(tm, "enter")
 	}
 	scr.waitFor(t, "both sent", func(s string) bool {
-		return strings.Contains(s, "second") && !strings.Contains(s, "sending") && strings.Count(s, "you ✓") == 2
+		return strings.Contains(s, "first ✓") && strings.Contains(s, "second ✓") && !strings.Contains(s, "sending")
 	})
 	key(tm, "esc")
 	scr.waitText(t, "▌")

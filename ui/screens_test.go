@@ -108,3 +108,44 @@ func TestScreensGolden(t *testing.T) {
 }
 
 func fmtSize(w, h int) string { return itoa(w) + "x" + itoa(h) }
+
+// TestScreensCompactGolden: the compact layout (IRC-style, one line per
+// message) on the demo's rooms at 160x48 and 80x24, with selection, the
+// inline image and the thread pane. Every line fits the width.
+func TestScreensCompactGolden(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{160, 48}, {80, 24}} {
+		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
+			d, s := startDemo(t)
+			tm, _, scr := startUI(t, s, size.w, size.h, Options{Room: d.Rooms[0], Names: d.Names, Languages: []string{"en"}, Layout: "compact"})
+			shot := func(name string, waitFor ...string) {
+				t.Helper()
+				scr.waitText(t, waitFor...)
+				txt := scr.settle(300 * time.Millisecond)
+				for i, l := range strings.Split(txt, "\n") {
+					if w := ansi.StringWidth(l); w > size.w {
+						t.Errorf("%s line %d is %d wide", name, i, w)
+					}
+				}
+				if n := strings.Count(txt, "\n") + 1; n != size.h {
+					t.Errorf("%s has %d lines, want %d", name, n, size.h)
+				}
+				checkGolden(t, fmtSize(size.w, size.h)+"-compact-"+name, normalize(txt))
+			}
+			shot("general", "Hey @You", "You joined")
+			key(tm, "alt+s")
+			shot("select", "▌")
+			key(tm, "esc")
+			tm.Send(keyMsg("ctrl+k"))
+			scr.waitText(t, "Go to room")
+			tm.Type("des")
+			key(tm, "enter")
+			shot("design", "Design sync", "96×64 png")
+			key(tm, "alt+s")
+			for i := 0; i < 20; i++ {
+				key(tm, "up")
+			}
+			tm.Type("t")
+			shot("thread", "🧵 Thread", "rounder corners")
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/content"
+	"mimichat/history"
 	"mimichat/render"
 )
 
@@ -18,6 +19,56 @@ type rowSource struct {
 	time func(i int) (time.Time, bool) // ok=false: no day separator logic
 	// newAt is the row the "new messages" line goes above (-1: none)
 	newAt int
+	// head is what grouping needs of row i, without building the row
+	head func(i int) rowHead
+}
+
+// rowHead is what decides whether a row is grouped under the header of
+// the row above it.
+type rowHead struct {
+	sender    string
+	t         time.Time
+	groupable bool // a message (not an event, knock, offer or expired row)
+	reply     bool // shows a quote: its header matters
+	thread    bool // stands for a thread
+}
+
+// itemHead is rowHead of timeline item it; thread says it stands for a
+// thread in the pane it is shown in.
+func itemHead(it content.Item, thread bool) rowHead {
+	h := rowHead{sender: it.Sender, t: time.UnixMilli(it.HubTime), reply: !it.ReplyTo.IsZero(), thread: thread,
+		groupable: it.Kind == content.ItemMessage && !it.Expired}
+	if h.groupable && !it.Deleted {
+		_, offer := history.OfferOfBody(&it.Body) // drawn as a quiet line
+		h.groupable = !offer
+	}
+	return h
+}
+
+// pendingHead is rowHead of one of the user's messages in the outbox.
+func (m *Model) pendingHead(p *pendingMsg) rowHead {
+	return rowHead{sender: m.me, t: p.item.Created.Local(), groupable: true, reply: p.msg.InReplyTo != nil}
+}
+
+// defaultGroupGap is how long after a sender's message their next one is
+// still grouped under the same header.
+const defaultGroupGap = 5 * time.Minute
+
+// continues reports whether row i is grouped under the header of row i-1:
+// the same sender, within the group gap, the same day, no "new messages"
+// line between, and neither a reply nor next to a thread.
+func (m *Model) continues(src rowSource, i int) bool {
+	if i <= 0 || i == src.newAt || src.head == nil || m.groupGap < 0 {
+		return false
+	}
+	cur, prev := src.head(i), src.head(i-1)
+	gap := m.groupGap
+	if gap == 0 {
+		gap = defaultGroupGap
+	}
+	d := cur.t.Sub(prev.t)
+	return cur.groupable && prev.groupable && !cur.reply && !cur.thread && !prev.thread &&
+		cur.sender == prev.sender && d >= 0 && d <= gap && sameDay(prev.t, cur.t)
 }
 
 // roomSource lists room r's main-timeline rows (threads folded, see
@@ -43,6 +94,13 @@ func (m *Model) roomSource(r *room, v content.View) rowSource {
 				return time.Time{}, false
 			}
 			return time.UnixMilli(v.At(r.main.visible(i)).HubTime), true
+		},
+		head: func(i int) rowHead {
+			if i >= tn {
+				return m.pendingHead(pend[i-tn])
+			}
+			it := v.At(r.main.visible(i))
+			return itemHead(it, it.Kind == content.ItemMessage && r.main.threadOf(it) != "")
 		},
 	}
 }
@@ -151,6 +209,12 @@ func (m *Model) threadSource(r *room, v content.View) rowSource {
 				return time.Time{}, false
 			}
 			return time.UnixMilli(item(i).HubTime), true
+		},
+		head: func(i int) rowHead {
+			if i >= n {
+				return m.pendingHead(pend[i-n])
+			}
+			return itemHead(item(i), false)
 		},
 	}
 }
@@ -266,6 +330,7 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 // changes (sep=false leaves the separator out, for height estimates).
 func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
 	rm := src.row(i)
+	rm.Layout, rm.Continued = m.layout, m.continues(src, i)
 	lines := m.linkRow(m.cache.Render(&rm, w, m.th), rm.Body)
 	if len(lines) == 0 {
 		return nil

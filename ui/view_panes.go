@@ -29,6 +29,7 @@ type paneKey struct {
 	day                           int    // "Today" changes at midnight
 	lineSeq                       uint64 // where the "new messages" line goes
 	images                        int    // an inline image loaded or the image mode changed
+	layout                        render.Layout
 }
 
 type paneCache struct {
@@ -43,7 +44,7 @@ type paneCache struct {
 func (m *Model) timelinePane(r *room, w, h int) []string {
 	now := m.now()
 	k := paneKey{r: r, ver: r.tl.Version(), w: w, h: h, bottom: r.bottom, skip: r.skip, sel: -1, tsel: -1, thread: r.thread,
-		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, lineSeq: r.lineSeq, day: now.YearDay(), images: m.img.ver}
+		threadOf: r.threadOf, theme: m.th.ID(), pendingVer: r.pendingVer, lineSeq: r.lineSeq, day: now.YearDay(), images: m.img.ver, layout: m.layout}
 	if m.focus == keys.Timeline {
 		k.sel, k.tsel = r.sel, r.tsel
 	}
