@@ -23,6 +23,7 @@ type ClusterConfig struct {
 	Node       string   // this node's name (server name); default "mimichat"
 	Listen     string   // route listener of the embedded server, host:port
 	Peers      []string // the other nodes' route addresses
+	Advertise  string   // the route address the other nodes learn by gossip (default: Listen)
 	NATS       string   // an existing NATS server or cluster instead of an embedded one
 	NATSListen string   // client listener of the embedded server ("" = in process only)
 	Replicas   int      // stream replicas; default 3 with peers or NATS, else 1
@@ -35,7 +36,7 @@ const JetStreamDir = "jetstream"
 func openCluster(cfg *Config) (*jetstream.Store, error) {
 	c := cfg.Cluster
 	js, err := jetstream.Open(jetstream.Options{URL: c.NATS, Dir: filepath.Join(cfg.Data, JetStreamDir), Name: c.Node,
-		Listen: c.NATSListen, ClusterListen: c.Listen, Peers: c.Peers, Replicas: c.Replicas})
+		Listen: c.NATSListen, ClusterListen: c.Listen, Peers: c.Peers, ClusterAdvertise: c.Advertise, Replicas: c.Replicas})
 	if err != nil {
 		return nil, fmt.Errorf("relay: cluster store: %w", err)
 	}
@@ -85,6 +86,9 @@ type clusterLink struct {
 	// shown is, per room, the last seq this node fanned out (or found at
 	// start): the writer's own, never ahead of the store. Writer only.
 	shown map[string]uint64
+	// retrying counts the writer's tries of a batch again after a
+	// conflict (at most maxConflictRetries). Writer only.
+	retrying int
 }
 
 // syncMarker is the request the writer recognises as "catch up with the
@@ -157,6 +161,21 @@ func (l *clusterLink) catchUp(room string) {
 	done := make(chan struct{})
 	l.mu.Lock()
 	l.rooms[room] = true
+	l.waiters = append(l.waiters, done)
+	l.mu.Unlock()
+	l.kick()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// catchUpState asks the writer to reload every room's state from the
+// store and waits (bounded) until it did.
+func (l *clusterLink) catchUpState() {
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.state = true
 	l.waiters = append(l.waiters, done)
 	l.mu.Unlock()
 	l.kick()
@@ -261,6 +280,65 @@ func (h *hub) resync(rooms []string, state bool) []outcome {
 		touched = append(touched, r)
 	}
 	return h.deliverNew(touched)
+}
+
+// roomFresh is room for a client's request about uri (subscribe, history,
+// room_info, an invite, GroupInfo), not for the writer: in a cluster it
+// first reads the room's head from the store, and if this node does not
+// know the room yet or is behind it (a room created, a member invited, an
+// event stored through another node a moment ago, whose announcement has
+// not arrived), it reloads the rooms' state before answering. Without it a
+// client that moved to another node, or whose peer is on another node, was
+// told no_such_room or not a member.
+func (h *hub) roomFresh(uri string) *room {
+	r := h.room(uri)
+	js, ok := h.db.(*jetstream.Store)
+	if h.cl == nil || !ok {
+		return r
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, found, err := js.HeadOf(ctx, uri)
+	if err != nil || !found {
+		return r
+	}
+	if r != nil {
+		r.mu.RLock()
+		behind := st.Seq > r.head
+		r.mu.RUnlock()
+		if !behind {
+			return r
+		}
+	}
+	h.cl.catchUpState()
+	return h.room(uri)
+}
+
+// maxConflictRetries is how many times the writer commits a batch again
+// after losing a room to another node.
+const maxConflictRetries = 3
+
+// retryAfterConflict handles a batch refused because another node appended
+// to one of its rooms first (clients of different nodes posting to one
+// room): it reloads the rooms, delivers what the other nodes stored, and
+// commits the batch again (up to maxConflictRetries times), so that the
+// clients get their acks instead of a retryable refusal. The last try's
+// failure is refused as usual.
+func (h *hub) retryAfterConflict(batch []*request, err error) ([]outcome, bool) {
+	if h.cl.retrying >= maxConflictRetries || !errors.Is(err, store.ErrConflict) {
+		return nil, false
+	}
+	// The other node's batch may still be in flight: give it a moment to
+	// land before reading what it stored.
+	time.Sleep(time.Duration(h.cl.retrying+1) * 10 * time.Millisecond)
+	if rerr := h.reload(); rerr != nil {
+		h.log.Error("cluster: reload after a conflict", "err", rerr)
+		return nil, false
+	}
+	outs := h.deliverNew(nil)
+	h.cl.retrying++
+	defer func() { h.cl.retrying-- }()
+	return append(outs, h.commit(batch)...), true
 }
 
 // noteCommitted records the heads a successful batch left.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func startCluster(t testing.TB, n int) []*Server {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cfg := Config{Data: t.TempDir(), Listen: "127.0.0.1:0", Domain: "example.com", Logger: discard(), RatePerSec: -1,
+			cfg := Config{Data: t.TempDir(), Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", Domain: "example.com", Logger: discard(), RatePerSec: -1,
 				Cluster: &ClusterConfig{Node: fmt.Sprintf("n%d", i+1), Listen: routes[i], Peers: routes}}
 			servers[i], errs[i] = Start(cfg)
 		}()
@@ -167,5 +168,66 @@ func TestClusterAcrossNodes(t *testing.T) {
 				t.Fatalf("%s and %s disagree at seq %d", c.user, alice.user, j+1)
 			}
 		}
+	}
+}
+
+// TestClusterMetrics: every node's /metrics shows the stream's leader (1 on
+// exactly one node), each follower replica's lag and whether it is
+// current, and the leader elections it heard; when the leading node shuts
+// down, a survivor becomes leader and the survivors count the election.
+func TestClusterMetrics(t *testing.T) {
+	nodes := startCluster(t, 3)
+	leader := -1
+	deadline := time.Now().Add(20 * time.Second)
+	var before map[int]float64
+	for leader < 0 {
+		before = map[int]float64{}
+		leads := 0
+		for i, n := range nodes {
+			m := scrape(t, n.MetricsAddr())
+			if m["mimichat_relay_cluster_leader"] == 1 {
+				leader, leads = i, leads+1
+			}
+			replicas := 0
+			for k := range m {
+				if strings.HasPrefix(k, "mimichat_relay_cluster_replica_lag_ops{replica=") {
+					replicas++
+				}
+			}
+			if _, ok := m["mimichat_relay_cluster_leader"]; ok && replicas != 2 {
+				t.Fatalf("node %d shows %d replicas' lag, want 2", i+1, replicas)
+			}
+			before[i] = m["mimichat_relay_cluster_leader_elections_total"]
+		}
+		if leads > 1 {
+			t.Fatalf("%d nodes say they lead", leads)
+		}
+		if leader < 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("no node says it leads the stream")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err := nodes[leader].Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var newLeader, heard bool
+		for i, n := range nodes {
+			if i == leader {
+				continue
+			}
+			m := scrape(t, n.MetricsAddr())
+			newLeader = newLeader || m["mimichat_relay_cluster_leader"] == 1
+			heard = heard || m["mimichat_relay_cluster_leader_elections_total"] > before[i]
+		}
+		if newLeader && heard {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the leader's shutdown: a new leader %v, an election counted %v", newLeader, heard)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -205,7 +205,7 @@ func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
 	if c.v < e2eeVersion {
 		return refuse(proto.CodeUnknownType, "get_group_info needs protocol version 5")
 	}
-	r := c.srv.hub.room(f.Room)
+	r := c.srv.hub.roomFresh(f.Room)
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
 	}

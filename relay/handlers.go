@@ -279,7 +279,7 @@ func (c *conn) userTarget(op *proto.RoomOp) *refusal {
 // keeps the user's member rows anyway, so it leaves no state that removal
 // itself does not.
 func (c *conn) inviteTarget(op *proto.RoomOp) *refusal {
-	if c.srv.hub.room(op.Room) == nil {
+	if c.srv.hub.roomFresh(op.Room) == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", op.Room)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -320,7 +320,7 @@ func (c *conn) signal(f *proto.Signal) *refusal {
 
 // history answers a scrollback page within the user's readable range.
 func (c *conn) history(f *proto.History) *refusal {
-	r := c.srv.hub.room(f.Room)
+	r := c.srv.hub.roomFresh(f.Room)
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
 	}
@@ -364,7 +364,7 @@ func (c *conn) history(f *proto.History) *refusal {
 }
 
 func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
-	r := c.srv.hub.room(f.Room)
+	r := c.srv.hub.roomFresh(f.Room)
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
 	}

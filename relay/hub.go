@@ -146,7 +146,7 @@ func (h *hub) fanout(ev committed) {
 // marker in the same critical section as registration, so every event is
 // either replayed from the database or queued live after the marker.
 func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
-	r := h.room(f.Room)
+	r := h.roomFresh(f.Room)
 	if r == nil {
 		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
 	}

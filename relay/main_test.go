@@ -16,8 +16,9 @@ import (
 const (
 	childEnv     = "MIMICHAT_RELAY_TEST_CHILD_DATA"
 	childSyncEnv = "MIMICHAT_RELAY_TEST_CHILD_SYNC"
-	// childClusterEnv, "NODE|ROUTE|PEER,PEER,…|NATS", makes the child a
-	// cluster node (ClusterConfig Node, Listen, Peers, NATSListen).
+	// childClusterEnv, "NODE|ROUTE|PEER,PEER,…|NATS[|ADVERTISE]", makes the
+	// child a cluster node (ClusterConfig Node, Listen, Peers, NATSListen,
+	// Advertise).
 	childClusterEnv = "MIMICHAT_RELAY_TEST_CHILD_CLUSTER"
 )
 
@@ -37,11 +38,14 @@ func runChild(dir string) int {
 		Sync: os.Getenv(childSyncEnv)}
 	if c := os.Getenv(childClusterEnv); c != "" {
 		f := strings.Split(c, "|")
-		if len(f) != 4 {
-			fmt.Fprintf(os.Stderr, "%s=%q: want NODE|ROUTE|PEERS|NATS\n", childClusterEnv, c)
+		if len(f) != 4 && len(f) != 5 {
+			fmt.Fprintf(os.Stderr, "%s=%q: want NODE|ROUTE|PEERS|NATS[|ADVERTISE]\n", childClusterEnv, c)
 			return 2
 		}
 		cfg.Cluster = &ClusterConfig{Node: f[0], Listen: f[1], Peers: strings.Split(f[2], ","), NATSListen: f[3]}
+		if len(f) == 5 {
+			cfg.Cluster.Advertise = f[4]
+		}
 	}
 	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("ADDR %s\n", addr) })
 	if err != nil {

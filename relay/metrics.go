@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mimichat/proto"
+	"mimichat/relay/store/jetstream"
 )
 
 // metrics are the relay's counters. The hot paths bump atomics; the
@@ -81,6 +82,13 @@ func (s *Server) registry() *prometheus.Registry {
 		counter("mimichat_relay_slow_disconnects_total", "Connections closed because their send queue was full.", &s.metrics.slowKills),
 		s.metrics.batchSize, s.metrics.commitSeconds,
 	)
+	if js, ok := s.db.(*jetstream.Store); ok && s.leaders != nil {
+		node := "" // connected to an external NATS: never the leader
+		if srv := js.Server(); srv != nil {
+			node = srv.Name()
+		}
+		reg.MustRegister(newClusterCollector(js, node, s.leaders))
+	}
 	return reg
 }
 

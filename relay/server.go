@@ -224,6 +224,7 @@ func (c *Config) defaults() error {
 type Server struct {
 	cfg     Config
 	db      store.Store
+	leaders *leaderWatch // a cluster node's count of leader elections
 	hub     *hub
 	blobs   *blobStore
 	limits  *limiter
@@ -331,6 +332,9 @@ func start(cfg Config, db store.Store) (*Server, error) {
 		in: make(chan *request, 4*cfg.MaxBatch), out: make(chan []outcome, 4)}
 	if js, ok := db.(*jetstream.Store); ok {
 		if s.hub.cl, err = newClusterLink(js.Conn(), s.hub); err != nil {
+			return nil, err
+		}
+		if s.leaders, err = watchLeaders(js.Conn()); err != nil {
 			return nil, err
 		}
 	}

@@ -194,6 +194,11 @@ func (h *hub) commit(batch []*request) []outcome {
 		h.noteCommitted(&p.b)
 		h.cl.announce(&p.b)
 	}
+	if err != nil && h.cl != nil {
+		if again, ok := h.retryAfterConflict(batch, err); ok {
+			return append(synced, again...)
+		}
+	}
 	if err != nil {
 		h.metrics.storeErrors.Add(1)
 		h.log.Error("commit failed; batch refused", "requests", len(batch), "err", err)

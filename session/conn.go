@@ -122,17 +122,43 @@ func (c *conn) answer(rid uint64, f proto.Frame) bool {
 	return ok
 }
 
-// dial connects, says hello and reads the welcome.
+// dial connects to the relay: Relay, or with Relays (the nodes of a relay
+// cluster, docs/cluster.md) the first that answers, starting from the one
+// last connected to, so a client of a node that died reconnects to another
+// at once. A fatal refusal (the token) is not retried on the others.
 func (s *Session) dial() (*conn, error) {
+	urls := append([]string{s.opts.Relay}, s.opts.Relays...)
+	s.mu.Lock()
+	start := s.relayAt
+	s.mu.Unlock()
+	var err error
+	for i := range urls {
+		at := (start + i) % len(urls)
+		var c *conn
+		if c, err = s.dialURL(urls[at]); err == nil {
+			s.mu.Lock()
+			s.relayAt = at
+			s.mu.Unlock()
+			return c, nil
+		}
+		if fe := (*fatalError)(nil); errors.As(err, &fe) || s.ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// dialURL connects to relay, says hello and reads the welcome.
+func (s *Session) dialURL(relay string) (*conn, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, handshakeTimeout)
 	defer cancel()
 	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment}
-	ws, resp, err := d.DialContext(ctx, s.opts.Relay, nil)
+	ws, resp, err := d.DialContext(ctx, relay, nil)
 	if err != nil {
 		if resp != nil {
-			return nil, dialError(fmt.Errorf("session: dial %s: %w (HTTP %s)", s.opts.Relay, err, resp.Status), resp.StatusCode)
+			return nil, dialError(fmt.Errorf("session: dial %s: %w (HTTP %s)", relay, err, resp.Status), resp.StatusCode)
 		}
-		return nil, dialError(fmt.Errorf("session: dial %s: %w", s.opts.Relay, err), 0)
+		return nil, dialError(fmt.Errorf("session: dial %s: %w", relay, err), 0)
 	}
 	ws.SetReadLimit(max(int64(proto.DefaultMaxFrame)*16, proto.DefaultMaxHandshakeFrame))
 	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName, Device: s.device.uri})

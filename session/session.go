@@ -19,6 +19,10 @@ type Options struct {
 	DataDir string // holds StoreFile; created if missing
 	// StorePath overrides DataDir/StoreFile.
 	StorePath string
+	// Relays are more websocket URLs of the same relay: the other nodes of
+	// a relay cluster (docs/cluster.md). When a dial fails the session
+	// tries the next at once, and stays with the one that answered.
+	Relays []string
 
 	// Backoff paces reconnection. Zero fields take DefaultBackoff's.
 	Backoff Backoff
@@ -57,6 +61,7 @@ type Session struct {
 	status  Status
 	rooms   map[string]*roomSync
 	conn    *conn // the live connection, nil when not online
+	relayAt int   // index into Relay, Relays... of the last connection
 	nextRID uint64
 
 	pumpWake chan struct{} // a new outbox item is waiting

@@ -180,7 +180,10 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) error {
 		s.mu.Unlock()
 		return nil
 	}
-	return fmt.Errorf("jetstream store: append: %w", s.diagnose(ctx, b, before, after, err))
+	if err := s.diagnose(ctx, b, before, after, err); err != nil {
+		return fmt.Errorf("jetstream store: append: %w", err)
+	}
+	return nil // stored: only the answer was lost
 }
 
 // prepare checks b against the rooms' heads and builds its messages. before
@@ -338,6 +341,11 @@ func (s *Store) diagnose(ctx context.Context, b store.Batch, before, after map[s
 	if moved {
 		return fmt.Errorf("%w: another writer appended to the room (%v)", store.ErrConflict, cause)
 	}
+	if isAPI(cause, codeDuplicateConflict) {
+		// Another node's batch holding the same event (room:seq) is being
+		// stored right now: it is the other writer of the room.
+		return fmt.Errorf("%w: another writer is appending to the room (%v)", store.ErrConflict, cause)
+	}
 	if !isAPI(cause) {
 		stored := len(after) > 0
 		for room, a := range after {
@@ -416,6 +424,17 @@ func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]st
 		return nil, fmt.Errorf("jetstream store: look up submissions in %s: %w", room, err)
 	}
 	return out, nil
+}
+
+// HeadOf reads room's last stamp from the stream's leader, and whether the
+// room exists (a relay node checks that its view is not behind the other
+// nodes' writes before it answers a client).
+func (s *Store) HeadOf(ctx context.Context, room string) (store.Stamp, bool, error) {
+	h, found, err := s.readHead(ctx, room)
+	if err != nil {
+		return store.Stamp{}, false, fmt.Errorf("jetstream store: %w", err)
+	}
+	return h.Stamp, found, nil
 }
 
 // Head implements store.Store.

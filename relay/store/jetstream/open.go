@@ -51,6 +51,11 @@ type Options struct {
 	// Peers are the other nodes' route addresses ("host:port" or
 	// nats-route://host:port).
 	Peers []string
+	// ClusterAdvertise, if set, is the route address this node tells the
+	// others about (gossip: a node connects to the peers its peers know);
+	// by default the listener's. Behind NAT or a proxy, the address the
+	// others reach it at.
+	ClusterAdvertise string
 	// ClusterName names the cluster (default "mimichat").
 	ClusterName string
 
@@ -153,7 +158,7 @@ func startServer(opts Options) (*server.Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		so.Cluster = server.ClusterOpts{Name: opts.ClusterName, Host: host, Port: port}
+		so.Cluster = server.ClusterOpts{Name: opts.ClusterName, Host: host, Port: port, Advertise: opts.ClusterAdvertise}
 		if so.Cluster.Name == "" {
 			so.Cluster.Name = "mimichat"
 		}
@@ -170,6 +175,7 @@ func startServer(opts Options) (*server.Server, error) {
 	} else if len(opts.Peers) > 0 {
 		return nil, errors.New("jetstream store: cluster peers need a cluster listen address")
 	}
+	setRaftTimings()
 	srv, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream store: embedded server: %w", err)

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,23 +21,33 @@ import (
 const (
 	codeNoMessage         = 10037 // no message found
 	codeWrongLastSeq      = 10071 // expected-last-sequence check failed
-	codeDuplicateConflict = 10158 // Nats-Msg-Id seen with other content
+	codeDuplicateConflict = 10158 // a Nats-Msg-Id is in a batch being stored now
 	codeWrongLastSeqConst = 10164
 	codeBatchDuplicate    = 10201 // an atomic batch holds a known Nats-Msg-Id
+	codeUnavailable       = 10008 // JetStream system temporarily unavailable (no leader yet)
 )
 
 // Headers the store sets.
 const (
-	hdrMsgID        = "Nats-Msg-Id"
-	hdrExpectSubj   = "Nats-Expected-Last-Subject-Sequence"
-	hdrBatchID      = "Nats-Batch-Id"
-	hdrBatchSeq     = "Nats-Batch-Sequence"
-	hdrBatchCommit  = "Nats-Batch-Commit"
-	hdrStreamSeq    = "Nats-Sequence"
-	hdrStreamSubj   = "Nats-Subject"
-	hdrStatus       = "Status"
-	hdrNumPending   = "Nats-Num-Pending"
-	requestTimeout  = 10 * time.Second
+	hdrMsgID       = "Nats-Msg-Id"
+	hdrExpectSubj  = "Nats-Expected-Last-Subject-Sequence"
+	hdrBatchID     = "Nats-Batch-Id"
+	hdrBatchSeq    = "Nats-Batch-Sequence"
+	hdrBatchCommit = "Nats-Batch-Commit"
+	hdrStreamSeq   = "Nats-Sequence"
+	hdrStreamSubj  = "Nats-Subject"
+	hdrStatus      = "Status"
+	hdrNumPending  = "Nats-Num-Pending"
+	requestTimeout = 10 * time.Second
+	// attemptTimeout bounds one request to the stream leader. A leader
+	// that died answers nothing (the other replicas ignore requests meant
+	// for the leader), so a request waits for its timeout: reads retry
+	// after attemptTimeout (reaching the new leader once one is elected,
+	// see raft_timing.go) until requestTimeout, and a publish fails after
+	// publishTimeout so that the writer refuses the batch (its clients
+	// retry) instead of holding every room for the whole requestTimeout.
+	attemptTimeout  = 1 * time.Second
+	publishTimeout  = 3 * time.Second
 	deletedPayload  = "" // a key's removal: an empty message
 	maxDirectFanout = 16 // direct gets in flight for one read
 )
@@ -114,9 +125,15 @@ func (s *Store) getLast(ctx context.Context, subject string) (entry, error) {
 }
 
 func (s *Store) msgGet(ctx context.Context, req []byte, what string) (entry, error) {
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	resp, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+s.stream, req)
+	var resp *nats.Msg
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+s.stream, req)
+		if err == nil && bytes.Contains(resp.Data, []byte(`"err_code":10008`)) {
+			err = &apiError{ErrCode: codeUnavailable, Description: "JetStream system temporarily unavailable"}
+		}
+		return err
+	})
 	if err != nil {
 		return entry{}, fmt.Errorf("get %s: %w", what, err)
 	}
@@ -166,8 +183,18 @@ func (s *Store) directRange(ctx context.Context, filter string, start uint64, ma
 	if max <= 0 {
 		return nil, nil
 	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
+	// A replica that is stopped or cut off answers nothing: ask again
+	// (another replica, or the same once it is back).
+	var out []entry
+	err := s.retryEach(ctx, 2*attemptTimeout, func(ctx context.Context) error {
+		var err error
+		out, err = s.directRangeOnce(ctx, filter, start, max)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) directRangeOnce(ctx context.Context, filter string, start uint64, max int) ([]entry, error) {
 	inbox := s.nc.NewInbox()
 	sub, err := s.nc.SubscribeSync(inbox)
 	if err != nil {
@@ -213,13 +240,14 @@ func (s *Store) directRange(ctx context.Context, filter string, start uint64, ma
 
 // subjects lists the stream's subjects matching filter.
 func (s *Store) subjects(ctx context.Context, filter string) ([]string, error) {
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	st, err := s.js.Stream(ctx, s.stream)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", filter, err)
-	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(filter))
+	var info *jetstream.StreamInfo
+	err := s.retry(ctx, func(ctx context.Context) error {
+		st, err := s.js.Stream(ctx, s.stream)
+		if err == nil {
+			info, err = st.Info(ctx, jetstream.WithSubjectFilter(filter))
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
@@ -261,7 +289,7 @@ func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (pubAck, error) {
 	if len(msgs) > MaxBatch {
 		return pubAck{}, fmt.Errorf("batch of %d messages is over the limit of %d", len(msgs), MaxBatch)
 	}
-	ctx, cancel := withTimeout(ctx)
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	if len(msgs) > 1 {
 		id := nuid.Next()
@@ -288,6 +316,39 @@ func (s *Store) publish(ctx context.Context, msgs []*nats.Msg) (pubAck, error) {
 		return a, a.Error
 	}
 	return a, nil
+}
+
+// retry runs op, each attempt bounded by attemptTimeout, until it returns
+// something other than a timeout or ctx (by default requestTimeout) ends:
+// a request to a stream leader that died waits for its timeout, and the
+// next attempt reaches the new leader once one is elected.
+func (s *Store) retry(ctx context.Context, op func(context.Context) error) error {
+	return s.retryEach(ctx, attemptTimeout, op)
+}
+
+// retryEach is retry with attempts bounded by each.
+func (s *Store) retryEach(ctx context.Context, each time.Duration, op func(context.Context) error) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	for {
+		actx, acancel := context.WithTimeout(ctx, each)
+		err := op(actx)
+		acancel()
+		if err == nil || ctx.Err() != nil || !(retryable(err) || isAPI(err, codeUnavailable) || errors.Is(err, jetstream.ErrJetStreamNotEnabled)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// retryable reports whether a request's error means "nobody answered in
+// time" (a leader election, a lost route), as opposed to an answer.
+func retryable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
 
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
