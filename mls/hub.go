@@ -123,6 +123,15 @@ func (h *HubGroup) CipherSuite() CipherSuite { return h.g.ctx.CipherSuite }
 // Members lists the occupied leaves in index order.
 func (h *HubGroup) Members() []Member { return h.g.Members() }
 
+// Member is the member at leaf, if the leaf is occupied (O(1), unlike Members).
+func (h *HubGroup) Member(leaf uint32) (Member, bool) {
+	m := memberAt(h.g.tree, leaf)
+	if m == nil {
+		return Member{}, false
+	}
+	return *m, true
+}
+
 // RatchetTree is the ratchet_tree extension body, for joiners who get the tree from the hub.
 func (h *HubGroup) RatchetTree() []byte { return h.g.tree.bytes() }
 
@@ -358,14 +367,13 @@ func (h *HubGroup) verifyCommit(ac *AuthenticatedContent, hm *HubMessage) error 
 // GroupContext, signed by a member, and a ratchet tree, when it carries one,
 // that hashes to the context's tree hash. The hub stores it for external joiners.
 func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
-	m, err := ParseMessage(groupInfo)
+	// A GroupInfo with the tree is O(members) bytes: it is read in place
+	// (no copy of the tree, the signed bytes taken from the message) and
+	// its tree compared with the view's node by node, not decoded and hashed.
+	gi, tbs, err := peekGroupInfo(groupInfo)
 	if err != nil {
 		return err
 	}
-	if m.GroupInfo == nil {
-		return fmt.Errorf("%w: wire format %d, want group info", ErrWireFormat, m.WireFormat)
-	}
-	gi := m.GroupInfo
 	if gi.GroupContext.Epoch != h.g.ctx.Epoch || string(gi.GroupContext.GroupID) != string(h.g.ctx.GroupID) {
 		return fmt.Errorf("%w: group info for epoch %d, view at %d", ErrWrongEpoch, gi.GroupContext.Epoch, h.g.ctx.Epoch)
 	}
@@ -376,19 +384,50 @@ func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
 	if signer == nil {
 		return fmt.Errorf("%w: GroupInfo signer %d is not a member", ErrUnknownSender, gi.Signer)
 	}
-	if err := h.g.s.verifyWithLabel(signer.SignatureKey, "GroupInfoTBS", gi.tbs(), gi.Signature); err != nil {
+	if err := h.g.s.verifyWithLabel(signer.SignatureKey, "GroupInfoTBS", tbs, gi.Signature); err != nil {
 		return err
 	}
-	if data, ok := findExtension(gi.Extensions, extRatchetTree); ok && !h.g.tree.encodes(data) {
-		// Not byte for byte the hub's tree (which hashes to the context's
-		// tree hash): decode and hash it to say why.
-		t, err := parseRatchetTree(data)
-		if err != nil {
-			return err
-		}
-		if string(t.rootHash(h.g.s)) != string(h.g.ctx.TreeHash) {
-			return fmt.Errorf("%w: GroupInfo ratchet tree does not match the tree hash", ErrInvalidTree)
-		}
+	data, ok := findExtension(gi.Extensions, extRatchetTree)
+	if !ok || h.g.tree.encodes(data) {
+		return nil
+	}
+	// Not byte for byte the hub's tree (which hashes to the context's tree
+	// hash): decode and hash it to say why.
+	t, err := parseRatchetTree(data)
+	if err != nil {
+		return err
+	}
+	if string(t.rootHash(h.g.s)) != string(h.g.ctx.TreeHash) {
+		return fmt.Errorf("%w: GroupInfo ratchet tree does not match the tree hash", ErrInvalidTree)
 	}
 	return nil
+}
+
+// peekGroupInfo decodes a complete MLSMessage(GroupInfo) whose extension
+// data alias msg (valid while msg is unchanged), and returns the bytes its
+// signature covers (GroupInfoTBS), also a part of msg.
+func peekGroupInfo(msg []byte) (*GroupInfo, []byte, error) {
+	gi := new(GroupInfo)
+	r := newReader(msg)
+	if v := r.u16("mls_message.version"); v != mls10 && r.err == nil {
+		r.fail("mls_message.version", fmt.Errorf("%w: protocol version %d", ErrBadValue, v))
+	}
+	if wf := r.u16("mls_message.wire_format"); wf != WireGroupInfo && r.err == nil {
+		return nil, nil, fmt.Errorf("%w: wire format %d, want group info", ErrWireFormat, wf)
+	}
+	start := len(msg) - len(r.b)
+	gi.GroupContext.decode(r)
+	r.vector("group_info.extensions", func(r *reader) {
+		e := Extension{Type: r.u16("group_info.extensions.extension_type")}
+		e.Data = r.opaque("group_info.extensions.extension_data")
+		gi.Extensions = append(gi.Extensions, e)
+	})
+	gi.ConfirmationTag = r.opaque("group_info.confirmation_tag")
+	gi.Signer = r.u32("group_info.signer")
+	end := len(msg) - len(r.b)
+	gi.Signature = r.opaque("group_info.signature")
+	if err := r.done("mls_message"); err != nil {
+		return nil, nil, err
+	}
+	return gi, msg[start:end], nil
 }

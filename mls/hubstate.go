@@ -40,8 +40,8 @@ func (h *HubGroup) Save() ([]byte, error) { return h.save(true) }
 // the tree from that GroupInfo. Otherwise the tree is saved as Save does.
 func (h *HubGroup) SaveBeside(groupInfo []byte) ([]byte, error) {
 	withTree := true
-	if m, err := ParseMessage(groupInfo); err == nil && m.GroupInfo != nil {
-		if data, ok := findExtension(m.GroupInfo.Extensions, extRatchetTree); ok && h.g.tree.encodes(data) {
+	if gi, _, err := peekGroupInfo(groupInfo); err == nil {
+		if data, ok := findExtension(gi.Extensions, extRatchetTree); ok && h.g.tree.encodes(data) {
 			withTree = false
 		}
 	}

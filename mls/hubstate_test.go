@@ -118,3 +118,71 @@ func TestHubSaveBeside(t *testing.T) {
 		})
 	}
 }
+
+// TestHubCheckGroupInfo: the GroupInfo check (signed bytes taken from the
+// message, tree compared by node encodings) accepts the epoch's GroupInfo
+// with or without the tree and refuses any changed byte.
+func TestHubCheckGroupInfo(t *testing.T) {
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	aliceID, _ := NewIdentity(cs, []byte("alice"))
+	alice, err := NewGroup(aliceID, []byte("check"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.PublicHandshake = true
+	gi0, err := alice.GroupInfo(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := NewHubGroup(gi0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.Commit(CommitOptions{Add: [][]byte{newMember(t, cs, "bob").KeyPackage, newMember(t, cs, "carol").KeyPackage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Process(res.Commit); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.MergePendingCommit(); err != nil {
+		t.Fatal(err)
+	}
+	noTree, err := alice.GroupInfo(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte { b := bytes.Clone(res.GroupInfo); b[i] ^= 1; return b }
+	for _, c := range []struct {
+		name string
+		gi   []byte
+		want error // nil: accepted
+	}{
+		{"the epoch's GroupInfo", res.GroupInfo, nil},
+		{"without the tree", noTree, nil},
+		{"a past epoch's", gi0, ErrWrongEpoch},
+		{"signature byte changed", flip(len(res.GroupInfo) - 1), ErrSignature},
+		{"tree byte changed", flip(len(res.GroupInfo) - 200), ErrSignature},
+		{"trailing byte", append(bytes.Clone(res.GroupInfo), 0), ErrTrailingBytes},
+	} {
+		if err := hub.CheckGroupInfo(c.gi); c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	// SaveBeside reads the GroupInfo it is given, not one CheckGroupInfo saw:
+	// a caller reusing its buffer does not make it leave out a tree the
+	// buffer no longer carries.
+	buf := bytes.Clone(res.GroupInfo)
+	if err := hub.CheckGroupInfo(buf); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, noTree)
+	buf = buf[:len(noTree)]
+	st, err := hub.SaveBeside(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadHubGroupBeside(st, buf); err != nil {
+		t.Fatalf("a state saved beside a reused buffer: %v", err)
+	}
+}

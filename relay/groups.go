@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,6 +32,12 @@ type group struct {
 	// store holds, and the rollback point. The ratchet tree is stored once,
 	// in groupInfo (which joiners need anyway), not again in saved.
 	saved []byte
+	// roster is leaves() of epoch rosterEpoch (valid when rosterOK): listing
+	// every leaf's device parses every credential, so each commit updates
+	// it by what it changed instead.
+	roster      []leaf
+	rosterEpoch uint64
+	rosterOK    bool
 }
 
 func (g *group) record(room string) store.Group {
@@ -83,20 +90,65 @@ func leafOf(m mls.Member) (leaf, error) {
 	return leaf{index: m.Leaf, user: d.UserURI(), device: d.DeviceURI()}, nil
 }
 
-// leaves lists the group's leaves. A leaf whose credential is not a
-// device credential cannot have entered through this relay; it is listed
-// with an empty user, which no policy state admits.
+// leaves lists the group's leaves in index order; callers must not change
+// the slice. A leaf whose credential is not a device credential cannot have
+// entered through this relay; it is listed with an empty user, which no
+// policy state admits.
 func (g *group) leaves() []leaf {
+	if g.rosterOK && g.rosterEpoch == g.hub.Epoch() {
+		return g.roster
+	}
 	ms := g.hub.Members()
 	out := make([]leaf, 0, len(ms))
 	for _, m := range ms {
-		l, err := leafOf(m)
-		if err != nil {
-			l = leaf{index: m.Leaf}
-		}
-		out = append(out, l)
+		out = append(out, leafOrBlank(m))
 	}
+	g.roster, g.rosterEpoch, g.rosterOK = out, g.hub.Epoch(), true
 	return out
+}
+
+func leafOrBlank(m mls.Member) leaf {
+	l, err := leafOf(m)
+	if err != nil {
+		l = leaf{index: m.Leaf}
+	}
+	return l
+}
+
+// advanceRoster moves the roster of epoch hc.NewEpoch-1 to the applied
+// commit hc: removed leaves out, updated ones re-read, joined ones in.
+// Without a roster of the previous epoch it leaves the next leaves() to
+// rebuild it.
+func (g *group) advanceRoster(hc *mls.HubCommit) {
+	if !g.rosterOK || g.rosterEpoch+1 != hc.NewEpoch || g.hub.Epoch() != hc.NewEpoch {
+		g.rosterOK = false
+		return
+	}
+	at := func(i uint32) (int, bool) {
+		return slices.BinarySearchFunc(g.roster, i, func(l leaf, i uint32) int { return cmp.Compare(l.index, i) })
+	}
+	for _, m := range hc.Removed {
+		if k, ok := at(m.Leaf); ok {
+			g.roster = slices.Delete(g.roster, k, k+1)
+		}
+	}
+	changed := slices.Clone(hc.Updated)
+	for _, m := range hc.Joined {
+		changed = append(changed, m.Leaf)
+	}
+	for _, i := range changed {
+		m, ok := g.hub.Member(i)
+		k, found := at(i)
+		switch {
+		case ok && found:
+			g.roster[k] = leafOrBlank(m)
+		case ok:
+			g.roster = slices.Insert(g.roster, k, leafOrBlank(m))
+		case found:
+			g.roster = slices.Delete(g.roster, k, k+1)
+		}
+	}
+	g.rosterEpoch = hc.NewEpoch
 }
 
 func leavesOf(all []leaf, user string) []leaf {
@@ -347,6 +399,7 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 	if err := g.save(f.GroupInfo); err != nil {
 		return false, nil, err
 	}
+	g.advanceRoster(hc)
 	return true, nil, nil
 }
 

@@ -3,6 +3,9 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"mimichat/mls"
@@ -93,5 +96,107 @@ func TestGroupStateStoredBesideGroupInfo(t *testing.T) {
 	check("the leave's commit", 0)
 	if len(e.alice.g.Members()) != 2 {
 		t.Fatalf("%d members after carol's leave", len(e.alice.g.Members()))
+	}
+}
+
+// The roster a commit updates in place equals the one listed afresh, over
+// random adds (device and non-device credentials, into freed leaves too),
+// removes, path updates and external joins.
+func TestRosterFollowsCommits(t *testing.T) {
+	room := proto.RoomURI("example.com", "roster")
+	owner := proto.UserURI("example.com", "owner")
+	g, err := mls.NewGroup(newTestDevice(t, owner, "d", mls.CipherSuite(1)).id, []byte(room), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.PublicHandshake = true
+	gi, err := g.GroupInfo(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grp, ref := newGroup(room, owner, 1, gi)
+	if ref != nil {
+		t.Fatal(ref.reason)
+	}
+	rng := rand.New(rand.NewPCG(13, 13))
+	n := 0
+	keyPackage := func() []byte {
+		n++
+		var id *mls.Identity
+		if n%5 == 0 {
+			id, err = mls.NewIdentity(mls.CipherSuite(1), []byte(fmt.Sprintf("plain%d", n)))
+		} else {
+			id = newTestDevice(t, proto.UserURI("example.com", fmt.Sprintf("u%d", n)), "d", mls.CipherSuite(1)).id
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := mls.NewKeyPackage(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kp.KeyPackage
+	}
+	apply := func(msg, groupInfo []byte) {
+		t.Helper()
+		grp.leaves() // the roster of the epoch before
+		hm, err := grp.hub.Process(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := grp.save(groupInfo); err != nil {
+			t.Fatal(err)
+		}
+		grp.advanceRoster(hm.Commit)
+		if !grp.rosterOK {
+			t.Fatal("the roster was dropped instead of advanced")
+		}
+		got := slices.Clone(grp.leaves())
+		grp.rosterOK = false
+		if want := grp.leaves(); !slices.Equal(got, want) {
+			t.Fatalf("epoch %d: advanced roster %v, listed afresh %v", grp.hub.Epoch(), got, want)
+		}
+	}
+	for step := 0; step < 60; step++ {
+		var opts mls.CommitOptions
+		switch op := rng.IntN(5); {
+		case op == 0 && len(g.Members()) > 2:
+			ms := g.Members()[1:]
+			for _, m := range ms[:1+rng.IntN(min(3, len(ms)))] {
+				opts.Remove = append(opts.Remove, m.Leaf)
+			}
+		case op == 1:
+			opts.ForcePath = true
+		case op == 2 && len(g.Members()) > 1:
+			info, err := g.GroupInfo(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, ext, err := mls.JoinExternal(info, newTestDevice(t, proto.UserURI("example.com", fmt.Sprintf("x%d", step)), "d", mls.CipherSuite(1)).id, mls.ExternalJoinOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			jgi, err := j.GroupInfo(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			apply(ext, jgi)
+			if _, err := g.Process(ext); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		default:
+			for range 1 + rng.IntN(3) {
+				opts.Add = append(opts.Add, keyPackage())
+			}
+		}
+		res, err := g.Commit(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(res.Commit, res.GroupInfo)
+		if err := g.MergePendingCommit(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
