@@ -119,6 +119,9 @@ func (h *hub) register(c *conn, uri string, since uint64) (proto.RoomSubscribed,
 	}
 	r := h.room(uri)
 	if r == nil {
+		r = h.roomFresh(uri) // a cluster node may not have heard of it yet
+	}
+	if r == nil {
 		return proto.RoomSubscribed{}, 0, refuse(proto.CodeNoSuchRoom, "no room %s", uri)
 	}
 	if h.cl != nil {
