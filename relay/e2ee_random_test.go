@@ -92,6 +92,15 @@ type randRun struct {
 	count   map[string]int     // accepted operations by kind
 	lost    map[proto.Code]int // refused operations that lost a race, by code
 	sent    int
+	// A round with a client process SIGKILLed during its commit
+	// (e2ee_random_client_kill_test.go): exclude keeps its user out of the
+	// round's other operations, childWon says its commit was stored,
+	// roundEpoch is the epoch the round began at, skipCheck defers the
+	// check until the device has rejoined.
+	exclude    *randUser
+	childWon   bool
+	roundEpoch *uint64
+	skipCheck  bool
 }
 
 // connect (re)connects d with a fresh connection; a removed device's old
@@ -349,7 +358,8 @@ func (r *randRun) start(n int) []*randOp {
 	busy := map[*randUser]bool{}
 	var ops []*randOp
 	add := func(o *randOp) bool {
-		if o == nil || busy[o.d.user] || (o.target != nil && busy[o.target]) {
+		if o == nil || busy[o.d.user] || (o.target != nil && busy[o.target]) ||
+			(r.exclude != nil && (o.d.user == r.exclude || o.target == r.exclude)) {
 			return false
 		}
 		busy[o.d.user] = true
@@ -383,6 +393,9 @@ func (r *randRun) start(n int) []*randOp {
 	}
 	// Held leave proposals need a commit: make sure one is attempted.
 	if len(ops) == 0 {
+		if r.exclude != nil {
+			return nil // the killed client's commit is the round
+		}
 		ops = append(ops, &randOp{kind: "update", d: r.alice})
 	}
 	if len(r.leaving) > 0 && !slices.ContainsFunc(ops, (*randOp).commits) {
@@ -419,6 +432,9 @@ func (r *randRun) settle(ops []*randOp) {
 	t := r.t
 	t.Helper()
 	startEpoch := r.alice.g.Epoch() // every member was at it when the round began
+	if r.roundEpoch != nil {
+		startEpoch = *r.roundEpoch
+	}
 	var winner *randOp
 	var leave *randOp
 	for _, o := range ops {
@@ -449,7 +465,7 @@ func (r *randRun) settle(ops []*randOp) {
 			r.head = max(r.head, v.Seq)
 			r.count["send"]++
 		case *proto.ErrorFrame:
-			raced := v.Code == proto.CodeStaleEpoch && winner != nil && v.Epoch == startEpoch+1
+			raced := v.Code == proto.CodeStaleEpoch && (winner != nil || r.childWon) && v.Epoch == startEpoch+1
 			// A commit made before it saw a leave lost to omitting it.
 			if leave != nil && v.Code == proto.CodeBadCommit && o.commits() {
 				raced = true
@@ -526,7 +542,9 @@ func (r *randRun) settle(ops []*randOp) {
 	for _, d := range r.devices() {
 		r.syncTo(d, r.head)
 	}
-	r.check()
+	if !r.skipCheck {
+		r.check()
+	}
 }
 
 // joinFromWelcome joins d from the one Welcome the relay lists for it.
