@@ -3,7 +3,9 @@ package relay
 import (
 	"net"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,4 +203,77 @@ func rawEventFrames(b *testing.B, n int) [][]byte {
 		out[i] = f
 	}
 	return out
+}
+
+// benchRawLatency is BenchmarkLatencyAt1000's baseline: one sender paced at
+// 1,000 frames per second through rawBroadcast ("gathered") to
+// latencySubs subscribers, which decode each event as the relay's do;
+// p50 and p99 of send to delivery over every delivery.
+func benchRawLatency(b *testing.B) {
+	rb := startRawBroadcast(b, "gathered")
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	frames := rawEventFrames(b, b.N)
+	sent := make([]atomic.Int64, b.N)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	for range latencySubs {
+		ws, _, err := d.Dial("ws://"+rb.addr+"/sub", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		wg.Go(func() {
+			local := make([]time.Duration, 0, b.N)
+			for len(local) < b.N {
+				_, data, err := ws.ReadMessage()
+				if err != nil {
+					break
+				}
+				f, err := proto.Decode(data)
+				if e, ok := f.(*proto.Event); err == nil && ok && e.Seq >= 1 && e.Seq <= uint64(b.N) {
+					local = append(local, time.Duration(time.Now().UnixNano()-sent[e.Seq-1].Load()))
+				}
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		rb.mu.Lock()
+		n := len(rb.subs)
+		rb.mu.Unlock()
+		if n == latencySubs {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d subscribers registered in 10 s", n, latencySubs)
+		}
+	}
+	pub, _, err := d.Dial("ws://"+rb.addr+"/pub", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pub.Close()
+	time.Sleep(100 * time.Millisecond)
+	b.ResetTimer()
+	start := time.Now()
+	for i, f := range frames {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
+		sent[i].Store(time.Now().UnixNano())
+		if err := pub.WriteMessage(websocket.BinaryMessage, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rate := float64(b.N) / time.Since(start).Seconds()
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(rate, "sent/s")
+	if len(lat) != b.N*latencySubs {
+		b.Fatalf("%d deliveries, want %d", len(lat), b.N*latencySubs)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

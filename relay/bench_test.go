@@ -223,16 +223,22 @@ func BenchmarkFanout200(b *testing.B) {
 }
 
 // BenchmarkLatencyAt1000: submit-to-delivery latency with one sender paced
-// at 1,000 messages per second and 20 subscribers; p50 and p99 over every
-// delivery.
+// at 1,000 messages per second and latencySubs subscribers; p50 and p99
+// over every delivery. raw is its baseline in the same run: the same paced
+// frames through rawBroadcast (gathered writes, no protocol, store or
+// fsync) to as many subscribers.
 func BenchmarkLatencyAt1000(b *testing.B) {
 	for _, mode := range []string{SyncFull, SyncNormal} {
 		b.Run(mode, func(b *testing.B) { benchLatency(b, mode) })
 	}
+	b.Run("raw", benchRawLatency)
 }
 
+// latencySubs is issue 18's paced case: 1,000 msg/s to 50 subscribers.
+const latencySubs = 50
+
 func benchLatency(b *testing.B, mode string) {
-	const nsubs = 20
+	const nsubs = latencySubs
 	s, tokens, subTok, room := benchRoom(b, Config{Sync: mode}, 1)
 	p, err := connect(s.Addr(), tokens[0])
 	if err != nil {

@@ -98,8 +98,11 @@ type Config struct {
 	MaxBlob   int64 // largest attachment blob, bytes; default DefaultMaxBlob
 	BlobQuota int64 // bytes a user may upload per 24 h; default DefaultBlobQuota; < 0 unlimited
 
-	MaxBatch    int           // requests per commit; default 512
-	BatchWindow time.Duration // extra wait to fill a batch; default 200µs; < 0 none
+	MaxBatch int // requests per commit; default 512
+	// BatchWindow is an extra wait to fill a batch; default none: a batch
+	// is what queued while the last commit ran, so a lone (paced) request
+	// is committed at once instead of waiting for company.
+	BatchWindow time.Duration
 
 	ErrorBudget int           // errors allowed per ErrorWindow before disconnect; default 20
 	ErrorWindow time.Duration // default 10s
@@ -201,7 +204,6 @@ func (c *Config) defaults() error {
 		c.BlobQuota = DefaultBlobQuota
 	}
 	set(&c.MaxBatch, 512)
-	setD(&c.BatchWindow, 200*time.Microsecond)
 	set(&c.ErrorBudget, 20)
 	setD(&c.ErrorWindow, 10*time.Second)
 	setD(&c.PingInterval, 30*time.Second)

@@ -119,7 +119,14 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
+	// The writer's connection alone gets a page cache of writerCacheKiB:
+	// see there.
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
+	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
 	}
@@ -207,6 +214,15 @@ func (s *Store) closeHandles() {
 // checkpointEvery is how often committed WAL pages are copied into the
 // database file. PASSIVE checkpoints run beside the writer without blocking it.
 const checkpointEvery = 500 * time.Millisecond
+
+// writerCacheKiB is the writer connection's page cache. Every submit
+// looks its key up in events_submit_key and inserts it there, at a random
+// place (the key is a hash); once the index outgrows SQLite's default 2 MB
+// cache, each of those reads a page from the OS (a pread) and the commit
+// rereads what the last one evicted. 64 MiB holds the key index of about
+// 800,000 events and the log's tail (issue 18, BenchmarkSubmitsStored);
+// it is one connection's, and fills only as the store grows.
+const writerCacheKiB = 64 << 10
 
 // walLimit bounds the WAL. A PASSIVE checkpoint copies pages but never
 // makes the WAL start again from its beginning while the writer keeps
