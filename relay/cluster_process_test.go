@@ -102,7 +102,7 @@ type burstState struct {
 func (st *burstState) note(n, what string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.victims[n] && st.victimAck.IsZero() && len(st.trail) < 50 {
+	if st.victims[n] && !st.killedAt.IsZero() && st.victimAck.IsZero() && len(st.trail) < 50 {
 		st.trail = append(st.trail, fmt.Sprintf("%s +%s %s", n, time.Since(st.killedAt).Round(time.Millisecond), what))
 	}
 }

@@ -647,3 +647,59 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, ts int64) (int64, error)
 	}
 	return total, nil
 }
+
+// ExpireRoomEvents implements store.EventExpirer (a room's message expiry):
+// room's events older than ts go, its last one included, with their
+// submission keys. The room's head is its own subject and stays, so the
+// log continues after it.
+func (s *Store) ExpireRoomEvents(ctx context.Context, room string, ts int64) (int64, error) {
+	fail := func(n int64, err error) (int64, error) {
+		return n, fmt.Errorf("jetstream store: expire events of %s before %d: %w", room, ts, err)
+	}
+	filter := "m.ev." + b64(room) + ".*"
+	var n int64
+	var keep uint64 // stream sequence of the first kept event; 0: none kept
+	for start := uint64(1); keep == 0; {
+		got, err := s.directRange(ctx, filter, start, 1000)
+		if err != nil {
+			return fail(0, err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		for _, e := range got {
+			ev, err := decodeEvent(room, e)
+			if err != nil {
+				return fail(0, err)
+			}
+			if ev.TS >= ts { // ts never decreases along a room's seqs
+				keep = e.seq
+				break
+			}
+			n++
+			start = e.seq + 1
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var st jetstream.Stream
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		st, err = s.js.Stream(ctx, s.stream)
+		return err
+	})
+	if err != nil {
+		return fail(0, err)
+	}
+	for _, f := range []string{filter, "m.key." + b64(room) + ".*"} {
+		opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(f)}
+		if keep != 0 {
+			opts = append(opts, jetstream.WithPurgeSequence(keep))
+		}
+		if err := st.Purge(ctx, opts...); err != nil {
+			return fail(0, err)
+		}
+	}
+	return n, nil
+}

@@ -25,7 +25,7 @@ const (
 	// MaxBatch is the most messages one atomic batch may hold: a full relay
 	// commit (512 requests, each an event, its key and perhaps a member)
 	// plus room heads, with room to spare.
-	MaxBatch = 10000
+	MaxBatch = 20000
 	// startTimeout bounds how long Open waits for the server, a cluster's
 	// JetStream leader and the stream.
 	startTimeout = 90 * time.Second

@@ -62,7 +62,13 @@ func open(t *testing.T, o Opener) store.Store {
 			s.Close()
 		}
 	})
-	return &closeOnce{Store: s, closed: &closed}
+	c := &closeOnce{Store: s, closed: &closed}
+	if e, ok := s.(store.EventExpirer); ok {
+		// The wrapper must keep the optional interface, or the tests of
+		// stores implementing it skip (testRoomExpiry always did).
+		return &closeOnceExpirer{closeOnce: c, EventExpirer: e}
+	}
+	return c
 }
 
 // closeOnce lets a test close a store early without the cleanup closing it
@@ -75,6 +81,11 @@ type closeOnce struct {
 func (c *closeOnce) Close() error {
 	*c.closed = true
 	return c.Store.Close()
+}
+
+type closeOnceExpirer struct {
+	*closeOnce
+	store.EventExpirer
 }
 
 // reopen closes s and opens the same location again.
