@@ -229,17 +229,19 @@ func BenchmarkFanout200(b *testing.B) {
 // fsync) to as many subscribers.
 func BenchmarkLatencyAt1000(b *testing.B) {
 	for _, mode := range []string{SyncFull, SyncNormal} {
-		b.Run(mode, func(b *testing.B) { benchLatency(b, mode) })
+		b.Run(mode, func(b *testing.B) { benchLatency(b, Config{Sync: mode}) })
 	}
+	// The writer as it was before it committed as soon as it was idle.
+	b.Run("full-window200us", func(b *testing.B) { benchLatency(b, Config{Sync: SyncFull, BatchWindow: 200 * time.Microsecond}) })
 	b.Run("raw", benchRawLatency)
 }
 
 // latencySubs is issue 18's paced case: 1,000 msg/s to 50 subscribers.
 const latencySubs = 50
 
-func benchLatency(b *testing.B, mode string) {
+func benchLatency(b *testing.B, cfg Config) {
 	const nsubs = latencySubs
-	s, tokens, subTok, room := benchRoom(b, Config{Sync: mode}, 1)
+	s, tokens, subTok, room := benchRoom(b, cfg, 1)
 	p, err := connect(s.Addr(), tokens[0])
 	if err != nil {
 		b.Fatal(err)
