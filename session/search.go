@@ -402,7 +402,7 @@ func markdownWords(md string) string {
 		}
 		return sub[1] + " " + sub[2]
 	})
-	return strings.NewReplacer("**", "", "__", "", "`", "").Replace(md)
+	return strings.NewReplacer("**", "", "__", "", "~~", "", "`", "").Replace(md)
 }
 
 // markOpen and markClose bracket matches in FTS5's snippet; searchText

@@ -12,6 +12,7 @@ package ui
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -91,12 +92,21 @@ func messageLinks(body *content.NestedPart) []string {
 	if body == nil {
 		return nil
 	}
-	var out []string
+	type found struct {
+		url string
+		at  int // where it is written: the list is in reading order
+	}
+	var fs []found
 	seen := map[string]bool{}
-	add := func(raw string) {
+	base := 0 // parts follow each other
+	add := func(raw, src string) {
 		if u, ok := safeLinkURL(strings.TrimSpace(raw)); ok && !seen[u] {
 			seen[u] = true
-			out = append(out, u)
+			at := strings.Index(src, raw)
+			if at < 0 {
+				at = len(src)
+			}
+			fs = append(fs, found{u, base + at})
 		}
 	}
 	for _, pi := range content.Walk(body) {
@@ -108,12 +118,19 @@ func messageLinks(body *content.NestedPart) []string {
 		// sequence (which shows as ␛) is not offered
 		shown := *p
 		shown.Content = []byte(render.SanitizeText(string(p.Content)))
+		src := string(shown.Content)
 		for _, l := range content.PartLinks(&shown) {
-			add(l.Target)
+			add(l.Target, src)
 		}
-		for _, run := range urlRun.FindAllString(string(shown.Content), -1) {
-			add(trimURLRun(run))
+		for _, run := range urlRun.FindAllString(src, -1) {
+			add(trimURLRun(run), src)
 		}
+		base += len(src) + 1
+	}
+	slices.SortStableFunc(fs, func(a, b found) int { return a.at - b.at })
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.url
 	}
 	return out
 }

@@ -147,9 +147,9 @@ func TestLinksInTimeline(t *testing.T) {
 // TestMessageLinks: Markdown and HTML targets and written URLs, once each,
 // in order; mentions and unsafe schemes are not links.
 func TestMessageLinks(t *testing.T) {
-	body := content.MarkdownPart("[a](https://a.example/) https://b.example/x, [@Bob](mimi://e/u/bob) [js](javascript:x) https://a.example/ mailto:c@d.example")
+	body := content.MarkdownPart("https://z.example/ [a](https://a.example/) https://b.example/x, [@Bob](mimi://e/u/bob) [js](javascript:x) https://a.example/ mailto:c@d.example")
 	got := strings.Join(messageLinks(&body), " ")
-	if want := "https://a.example/ https://b.example/x mailto:c@d.example"; got != want {
+	if want := "https://z.example/ https://a.example/ https://b.example/x mailto:c@d.example"; got != want {
 		t.Errorf("messageLinks = %q, want %q", got, want)
 	}
 }
