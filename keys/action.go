@@ -95,6 +95,7 @@ const (
 	JumpParent  Action = "jump-to-parent"
 	Versions    Action = "versions"
 	Receipts    Action = "receipts"
+	WhoReacted  Action = "who-reacted"
 	LeaveSelect Action = "leave-select"
 )
 
@@ -173,6 +174,7 @@ var catalog = map[Context][]info{
 		{JumpParent, "jump to replied message", false},
 		{Versions, "show versions", false},
 		{Receipts, "show receipts", false},
+		{WhoReacted, "who reacted", false},
 		{ScrollUp, "scroll up", false},
 		{ScrollDown, "scroll down", false},
 		{PageUp, "page up", false},

@@ -103,7 +103,7 @@ var (
 
 func init() {
 	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands, createCommands, memberCommands,
-		moderationCommands, verifyCommands, deviceCommands, historyCommands, searchCommands, appCommands, layoutCommands, narrowCommands, navigationCommands, composerCommands)
+		moderationCommands, verifyCommands, deviceCommands, historyCommands, searchCommands, reactionCommands, appCommands, layoutCommands, narrowCommands, navigationCommands, composerCommands)
 	byAction = map[keys.Action]*command{}
 	bySlash = map[string]*command{}
 	for _, c := range commands {

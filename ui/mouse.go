@@ -55,6 +55,7 @@ func (m *Model) onMouse(msg tea.MouseMsg) tea.Cmd {
 		} else {
 			r.sel = row
 		}
+		return m.clickReactions(r, row, y) // on the chips: who reacted (ui/reactions.go)
 	}
 	return nil
 }
