@@ -3,6 +3,7 @@ package ui
 // Who reacted (issue 14, features).
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"mimichat/content"
+	"mimichat/session"
 )
 
 // TestWhoReacted: = on a selected message, and a click on its reaction
@@ -36,6 +38,7 @@ func TestWhoReacted(t *testing.T) {
 			sendMsgAcked(t, bob, room, m)
 		}
 	}
+	waitReactions(t, alice, room, 3)
 	names := map[string]string{carol.User(): "Carol Q. Public"}
 	tm, _, scr := startUI(t, alice, 100, 30, Options{Room: room, Names: names})
 	scr.waitText(t, "react to me", "👍 2", "🎉 1")
@@ -80,6 +83,26 @@ func TestWhoReacted(t *testing.T) {
 	}
 }
 
+// waitReactions waits until s's cache holds n reactions of room, readable
+// (an encrypted room's own messages echo back and others' are opened in
+// log order): a UI started before would load the room without them.
+func waitReactions(t *testing.T, s *session.Session, room string, n int) {
+	t.Helper()
+	waitCache(t, s, room, func([]session.Entry) string { return fmt.Sprintf("%d reactions in the cache", n) },
+		func(es []session.Entry) bool {
+			got := 0
+			for _, e := range es {
+				if !e.IsMessage() || len(e.Raw) == 0 {
+					continue
+				}
+				if m, err := content.Decode(e.Raw); err == nil && m.Body.Disposition == content.Reaction {
+					got++
+				}
+			}
+			return got >= n
+		})
+}
+
 // TestWhoReactedGolden: the box at 160x48 and 80x24.
 func TestWhoReactedGolden(t *testing.T) {
 	for _, size := range []struct{ w, h int }{{160, 48}, {80, 24}} {
@@ -99,6 +122,7 @@ func TestWhoReactedGolden(t *testing.T) {
 				}
 				sendMsgAcked(t, s, room, m)
 			}
+			waitReactions(t, alice, room, 2)
 			tm, _, scr := startUI(t, alice, size.w, size.h, Options{Room: room, Names: map[string]string{bob.User(): "Bob B."}})
 			scr.waitText(t, "react to me", "👍 1", "❤️ 1")
 			key(tm, "alt+s")

@@ -26,6 +26,9 @@ func sendText(t *testing.T, s *session.Session, room, text string) session.Outbo
 	return sendMsgAcked(t, s, room, m)
 }
 
+// sendMsgAcked sends m and waits until the relay acknowledged it (the
+// outbox row Acked, with its seq): the next message then comes after it in
+// the room's log.
 func sendMsgAcked(t *testing.T, s *session.Session, room string, m *content.Message) session.OutboxItem {
 	t.Helper()
 	q, err := s.SendQueued(room, m)
@@ -35,6 +38,16 @@ func sendMsgAcked(t *testing.T, s *session.Session, room string, m *content.Mess
 	it, err := q.Wait()
 	if err != nil {
 		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for it.State != session.Acked {
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s not acked: %+v", it.ID, it)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if it, err = s.Store().OutboxItem(it.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return it
 }
