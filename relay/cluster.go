@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"time"
@@ -316,7 +317,7 @@ func (h *hub) roomFresh(uri string) *room {
 
 // maxConflictRetries is how many times the writer commits a batch again
 // after losing a room to another node.
-const maxConflictRetries = 3
+const maxConflictRetries = 5
 
 // retryAfterConflict handles a batch refused because another node appended
 // to one of its rooms first (clients of different nodes posting to one
@@ -329,8 +330,9 @@ func (h *hub) retryAfterConflict(batch []*request, err error) ([]outcome, bool) 
 		return nil, false
 	}
 	// The other node's batch may still be in flight: give it a moment to
-	// land before reading what it stored.
-	time.Sleep(time.Duration(h.cl.retrying+1) * 10 * time.Millisecond)
+	// land before reading what it stored. Random, so that two nodes that
+	// keep racing for one room fall out of step.
+	time.Sleep(time.Duration(5+rand.IntN(10*(h.cl.retrying+1))) * time.Millisecond)
 	if rerr := h.reload(); rerr != nil {
 		h.log.Error("cluster: reload after a conflict", "err", rerr)
 		return nil, false
