@@ -17,6 +17,7 @@ import (
 
 	"mimichat/content"
 	"mimichat/proto"
+	"mimichat/render"
 	"mimichat/session"
 )
 
@@ -123,9 +124,18 @@ func benchModel(tb testing.TB, s *session.Session, history int) *Model {
 // benchFrame renders one steady 160x48 frame of a room with n messages.
 func benchFrame(b *testing.B, n int) { benchFrameRoom(b, n, false) }
 
-func benchFrameRoom(b *testing.B, n int, threads bool) {
+func benchFrameRoom(b *testing.B, n int, threads bool) { benchFrameOpts(b, n, threads, "cozy", true) }
+
+// benchFrameOpts is benchFrameRoom in a layout, with or without the frame
+// cache of the help line and the empty composer (ui/framecache.go).
+func benchFrameOpts(b *testing.B, n int, threads bool, layout string, frameCache bool) {
 	s := cachedRoom(b, n, threads)
 	m := benchModel(b, s, n)
+	var ok bool
+	if m.layout, ok = render.ParseLayout(layout); !ok {
+		b.Fatal(layout)
+	}
+	m.fc.off = !frameCache
 	if got := m.current().tl.Len(); got < n*7/10 {
 		b.Fatalf("timeline has %d rows for %d entries", got, n)
 	}
@@ -140,6 +150,19 @@ func benchFrameRoom(b *testing.B, n int, threads bool) {
 
 func BenchmarkFrame160x48Room100(b *testing.B)    { benchFrame(b, 100) }
 func BenchmarkFrame160x48Room100000(b *testing.B) { benchFrame(b, 100_000) }
+
+// The compact layout, and the frame without the help-line and composer
+// cache (the cost issue 18 measured), in the same run as the above.
+func BenchmarkFrame160x48Room100Compact(b *testing.B) { benchFrameOpts(b, 100, false, "compact", true) }
+func BenchmarkFrame160x48Room100000Compact(b *testing.B) {
+	benchFrameOpts(b, 100_000, false, "compact", true)
+}
+func BenchmarkFrame160x48Room100NoFrameCache(b *testing.B) {
+	benchFrameOpts(b, 100, false, "cozy", false)
+}
+func BenchmarkFrame160x48Room100000NoFrameCache(b *testing.B) {
+	benchFrameOpts(b, 100_000, false, "cozy", false)
+}
 
 // A room where a third of the messages are in threads: the main timeline
 // folds them, through the incremental index.

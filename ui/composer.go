@@ -27,6 +27,11 @@ type composer struct {
 	sent   []string
 	recall int
 	draft  string
+	// changes counts what may change the textarea's view (keys, cursor
+	// blinks, focus, edits, width): the frame reuses the empty composer's
+	// view while it stays the same (ui/framecache.go)
+	changes uint64
+	width   int // the last setWidth
 }
 
 // maxInputHistory bounds the composer's input history.
@@ -93,17 +98,19 @@ func newComposer(th *render.Theme) composer {
 	return composer{ta: ta}
 }
 
-func (c *composer) focus() tea.Cmd { return c.ta.Focus() }
-func (c *composer) blur()          { c.ta.Blur() }
+func (c *composer) focus() tea.Cmd { c.changes++; return c.ta.Focus() }
+func (c *composer) blur()          { c.changes++; c.ta.Blur() }
 func (c *composer) value() string  { return c.ta.Value() }
 
 func (c *composer) setValue(s string) {
+	c.changes++
 	c.ta.SetValue(s)
 	c.ta.MoveToEnd()
 	c.fitHeight()
 }
 
 func (c *composer) reset() {
+	c.changes++
 	c.ta.Reset()
 	c.replyTo, c.replyTx = content.MessageID{}, ""
 	c.editing = content.MessageID{}
@@ -112,6 +119,7 @@ func (c *composer) reset() {
 }
 
 func (c *composer) insert(s string) {
+	c.changes++
 	c.ta.InsertString(s)
 	c.fitHeight()
 }
@@ -132,12 +140,17 @@ func (c *composer) setWidth(w int) {
 	if w < 4 {
 		w = 4
 	}
+	if w != c.width {
+		c.width = w
+		c.changes++
+	}
 	c.ta.SetWidth(w)
 }
 
 // update passes a key (or paste) to the textarea.
 func (c *composer) update(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
+	c.changes++
 	c.ta, cmd = c.ta.Update(msg)
 	c.fitHeight()
 	return cmd

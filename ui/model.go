@@ -115,6 +115,7 @@ type Model struct {
 	// layout draws the rows (cozy or compact); groupGap is Options.GroupGap
 	layout   render.Layout
 	groupGap time.Duration
+	fc       frameCache // the help line and the empty composer (ui/framecache.go)
 }
 
 // New builds the model from an opened session (it need not be started yet;

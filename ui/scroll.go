@@ -84,7 +84,7 @@ func (m *Model) revealSel(r *room) {
 			if r.sel == rh.n-1 && pos.skip == 0 {
 				pos.b = -1
 			}
-		case rh.span(r.sel, pos) > hv:
+		case rh.span(r.sel, pos, hv+1) > hv:
 			pos = rh.topAt(r.sel, hv)
 		default:
 			return
@@ -137,7 +137,7 @@ func (rh rowHeights) up(pos scrollPos, lines, h int) scrollPos {
 	if hb := rh.height(pos.b); pos.skip >= hb {
 		pos.skip = hb - 1
 	}
-	if rh.span(0, pos) < h {
+	if rh.span(0, pos, h) < h {
 		return rh.topAt(0, h)
 	}
 	return pos
@@ -171,10 +171,12 @@ func (rh rowHeights) topAt(k, h int) scrollPos {
 
 // span is the number of lines from row k's first line to the pane's
 // bottom at pos (more than the pane when k starts above it); it stops
-// counting past 1<<20.
-func (rh rowHeights) span(k int, pos scrollPos) int {
+// counting at limit, so a check near the top of a long room measures only
+// the rows a pane can hold, not every row above (with 10,000 rows each
+// PgUp measured them all, and the row cache thrashed).
+func (rh rowHeights) span(k int, pos scrollPos, limit int) int {
 	acc := -pos.skip
-	for i := pos.b; i >= k && acc < 1<<20; i-- {
+	for i := pos.b; i >= k && acc < limit; i-- {
 		acc += rh.height(i)
 	}
 	return acc

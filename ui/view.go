@@ -113,7 +113,7 @@ func (m *Model) render() string {
 	}
 	b.WriteString(m.statusLine(w))
 	b.WriteByte('\n')
-	b.WriteString(m.helpLine(w))
+	b.WriteString(m.cachedHelpLine(w))
 	return b.String()
 }
 
@@ -191,8 +191,7 @@ func (m *Model) centerLines(w, h int) []string {
 
 // composerLines are the rule above the composer and the composer.
 func (m *Model) composerLines(w int) []string {
-	m.comp.setWidth(w)
-	return append([]string{m.th.Styles.HelpSep.Render(strings.Repeat("─", w))}, strings.Split(m.comp.ta.View(), "\n")...)
+	return append([]string{m.th.Styles.HelpSep.Render(strings.Repeat("─", w))}, m.composerView(w)...)
 }
 
 // finishCenter puts bottom at the foot of the center's h lines, under out,
@@ -388,8 +387,9 @@ func (m *Model) setDark(dark bool) {
 	val := m.comp.value()
 	focused := m.comp.ta.Focused()
 	rt, rx, ed, ei := m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt
-	sent, recall, draft := m.comp.sent, m.comp.recall, m.comp.draft
+	sent, recall, draft, changes := m.comp.sent, m.comp.recall, m.comp.draft, m.comp.changes
 	m.comp = newComposer(th)
+	m.comp.changes = changes + 1 // a cached view of the old one is stale
 	m.comp.sent, m.comp.recall, m.comp.draft = sent, recall, draft
 	m.comp.setValue(val)
 	m.comp.replyTo, m.comp.replyTx, m.comp.editing, m.comp.editIt = rt, rx, ed, ei
