@@ -133,13 +133,18 @@ func TestHostileContentInert(t *testing.T) {
 				}
 				att := content.ExternalBody(content.Attachment, "text/plain\x1b[31m", content.ExternalPart{URL: "https://x/\x1b]0;t\x07",
 					Filename: h, Description: h})
-				for _, m := range []Message{
-					{ID: content.MessageID{1}, Sender: "mimi://x/u/\x1b[31m", Name: h, Time: t0, Body: &body,
-						Quote: &Quote{Author: h, Text: h}, Reactions: []Chip{{Key: h, Count: 1}}},
-					{ID: content.MessageID{1}, Sender: "s", Name: "n", Time: t0, Body: &att},
-					{Kind: RowEvent, Text: h},
-					{Kind: RowKnock, Name: h, Time: t0},
-				} {
+				var rows []Message
+				for _, layout := range []Layout{LayoutCozy, LayoutCompact} { // each layout, headed and continued
+					rows = append(rows,
+						Message{ID: content.MessageID{1}, Sender: "mimi://x/u/\x1b[31m", Name: h, Time: t0, Body: &body,
+							Quote: &Quote{Author: h, Text: h}, Reactions: []Chip{{Key: h, Count: 1}}, Layout: layout},
+						Message{ID: content.MessageID{1}, Sender: "mimi://x/u/\x1b[31m", Name: h, Time: t0, Body: &body,
+							Edited: true, Delivery: DeliveryFailed, Err: h, Continued: true, Layout: layout},
+						Message{ID: content.MessageID{1}, Sender: "s", Name: "n", Time: t0, Body: &att, Layout: layout},
+						Message{Kind: RowEvent, Text: h, Time: t0, Layout: layout},
+						Message{Kind: RowKnock, Name: h, Time: t0, Layout: layout})
+				}
+				for _, m := range rows {
 					lines := RenderMessage(&m, width, th)
 					if len(lines) > MaxBodyLines+12 {
 						t.Errorf("width %d %q: %d lines for one message", width, h[:min(len(h), 20)], len(lines))
