@@ -167,10 +167,19 @@ func FuzzHubProcess(f *testing.F) {
 		f.Fatal(err)
 	}
 	saved, _ := hub.Save()
+	f.Add(gi)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := LoadHubGroup(saved)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A GroupInfo read in place (CheckGroupInfo, SaveBeside): no panic,
+		// and a state saved beside it loads back beside it.
+		h.CheckGroupInfo(b)
+		if st, err := h.SaveBeside(b); err != nil {
+			t.Fatal(err)
+		} else if _, err := LoadHubGroupBeside(st, b); err != nil {
+			t.Fatalf("a state saved beside a GroupInfo does not load beside it: %v", err)
 		}
 		if _, err := h.Process(b); err != nil && !bytes.Equal(h.GroupContext(), hub.GroupContext()) {
 			t.Fatal("a refused message changed the view")
@@ -191,10 +200,15 @@ func FuzzLoadHubGroup(f *testing.F) {
 	}
 	saved, _ := hub.Save()
 	f.Add(saved)
+	beside, _ := hub.SaveBeside(gi)
+	f.Add(beside)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if h, err := LoadHubGroup(b); err == nil {
 			h.Members()
 			h.PendingSelfRemoves()
+		}
+		if h, err := LoadHubGroupBeside(b, gi); err == nil {
+			h.Members()
 		}
 	})
 }
