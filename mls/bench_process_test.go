@@ -7,7 +7,7 @@ import (
 
 // processBench is a group of n-1 members built by add-only commits plus a
 // watcher who joined by Welcome: the watcher processes the creator's commits.
-func processBench(b *testing.B, n int) (creator, watcher *Group) {
+func processBench(b testing.TB, n int) (creator, watcher *Group) {
 	g := bigGroup(b, n-1)
 	delete(bigGroups, n-1) // g moves on by an epoch per commit
 	cs := g.CipherSuite()

@@ -55,7 +55,7 @@ func BenchmarkDecrypt1KB(b *testing.B) {
 // bigGroups caches groups built by add-only commits, per size.
 var bigGroups = map[int]*Group{}
 
-func bigGroup(b *testing.B, n int) *Group {
+func bigGroup(b testing.TB, n int) *Group {
 	if g := bigGroups[n]; g != nil {
 		return g
 	}

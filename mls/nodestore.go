@@ -14,6 +14,7 @@ const (
 
 type nodeChunk struct {
 	owner  uint64 // the tree allowed to write in place
+	ver    uint64 // a new chunkVers value whenever a node in it is written: what an incremental save compares
 	nodes  [chunkSize]*Node
 	hashes [chunkSize][]byte // cached tree hashes; nil is stale
 	encs   [chunkSize][]byte // cached Node encodings (node.go's encode); nil is not yet computed
@@ -28,7 +29,7 @@ type ratchetTree struct {
 	changedLeaves []uint32
 }
 
-var treeIDs atomic.Uint64
+var treeIDs, chunkVers atomic.Uint64
 
 // newTree stores nodes (already padded to a full width).
 func newTree(nodes []*Node) *ratchetTree {
@@ -65,6 +66,7 @@ func (t *ratchetTree) putNode(x uint32, n *Node) {
 	c := t.writable(x)
 	c.nodes[x&(chunkSize-1)] = n
 	c.encs[x&(chunkSize-1)] = nil
+	c.ver = chunkVers.Add(1)
 	if isLeaf(x) {
 		t.changedLeaves = append(t.changedLeaves, x/2)
 	}
@@ -100,13 +102,14 @@ func (t *ratchetTree) resize(w uint32) {
 	old := t.width
 	need := int((w + chunkSize - 1) / chunkSize)
 	for len(t.chunks) < need {
-		t.chunks = append(t.chunks, &nodeChunk{owner: t.id})
+		t.chunks = append(t.chunks, &nodeChunk{owner: t.id, ver: chunkVers.Add(1)})
 	}
 	for x := w; x < old && x < uint32(need)*chunkSize; x++ {
 		c := t.writable(x)
 		c.nodes[x&(chunkSize-1)] = nil
 		c.hashes[x&(chunkSize-1)] = nil
 		c.encs[x&(chunkSize-1)] = nil
+		c.ver = chunkVers.Add(1)
 	}
 	t.chunks = t.chunks[:need]
 	t.width = w

@@ -64,11 +64,17 @@ type groupState struct {
 
 // Save serializes the group state. A pending own commit is not saved:
 // merge or clear it first.
-func (g *Group) Save() ([]byte, error) {
+func (g *Group) Save() ([]byte, error) { return g.save(true) }
+
+func (g *Group) save(withTree bool) ([]byte, error) {
 	if g.pending != nil {
 		return nil, fmt.Errorf("mls: save with a pending commit; merge or clear it first")
 	}
-	st := groupState{Version: stateVersion, Context: g.ctx.bytes(), Tree: g.tree.bytes(), Interim: g.interim,
+	var tree []byte
+	if withTree {
+		tree = g.tree.bytes()
+	}
+	st := groupState{Version: stateVersion, Context: g.ctx.bytes(), Tree: tree, Interim: g.interim,
 		Epoch: g.ep, SecretNodes: g.st.nodes, Handshake: map[uint32]ratchetState{}, Application: map[uint32]ratchetState{},
 		Me: g.me, Identity: g.id, Keys: g.keys, Inactive: g.inactive, UpdateKeys: map[string][]byte{}, PSKs: map[string][]byte{},
 		Resumption: g.resumption, PublicHandshake: g.PublicHandshake, TreeInWelcome: g.RatchetTreeInWelcome, IgnoreLifetimes: g.IgnoreLifetimes}
@@ -102,6 +108,11 @@ func (g *Group) Save() ([]byte, error) {
 
 // LoadGroup restores a state written by Save.
 func LoadGroup(b []byte) (*Group, error) {
+	return loadGroup(b, func(st *groupState) (*ratchetTree, error) { return parseRatchetTree(st.Tree) })
+}
+
+// loadGroup restores a saved state whose tree tree gives.
+func loadGroup(b []byte, tree func(*groupState) (*ratchetTree, error)) (*Group, error) {
 	var st groupState
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
@@ -119,7 +130,7 @@ func LoadGroup(b []byte) (*Group, error) {
 	if g.s, err = lookupSuite(g.ctx.CipherSuite); err != nil {
 		return nil, err
 	}
-	if g.tree, err = parseRatchetTree(st.Tree); err != nil {
+	if g.tree, err = tree(&st); err != nil {
 		return nil, err
 	}
 	if string(g.tree.rootHash(g.s)) != string(g.ctx.TreeHash) {
