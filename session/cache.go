@@ -113,7 +113,7 @@ func (s *Store) Commit(room Room, entries []Entry) (Room, error) {
 // after processing entries (nil: unchanged), in the same transaction: a
 // crash never leaves an entry recorded but unprocessed, or processed but
 // unrecorded (which would replay it into a ratchet that already used it).
-func (s *Store) CommitGroup(room Room, entries []Entry, group []byte) (Room, error) {
+func (s *Store) CommitGroup(room Room, entries []Entry, group *GroupSave) (Room, error) {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
@@ -137,14 +137,14 @@ func (s *Store) CommitGroup(room Room, entries []Entry, group []byte) (Room, err
 	if err := saveRoom(tx, room); err != nil {
 		return room, err
 	}
-	if group != nil {
-		if err := saveGroups(tx, map[string][]byte{room.ID: group}); err != nil {
-			return room, err
-		}
+	after, err := s.saveGroups(tx, map[string]*GroupSave{room.ID: group})
+	if err != nil {
+		return room, err
 	}
 	if err := tx.Commit(); err != nil {
 		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
 	}
+	after()
 	return room, nil
 }
 

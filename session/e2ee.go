@@ -28,6 +28,10 @@ type roomGroup struct {
 	// leaves' device URIs: a message of a past epoch is checked against the
 	// member who held its sender leaf then.
 	rosters map[uint64]map[uint32]string
+	// pastDiffs[e] is what rosters[e] changes of the current epoch's
+	// roster, as saved (diffsAt is the epoch they were computed against).
+	pastDiffs map[uint64]map[uint32]string
+	diffsAt   uint64
 	// broken says why the group no longer follows the room (a commit this
 	// device could not process): it must rejoin by external commit.
 	broken string
@@ -40,11 +44,19 @@ type roomGroup struct {
 	proposalsEpoch uint64
 }
 
-// groupRecord is a roomGroup as the cache stores it.
+// groupRecord is a roomGroup as the cache stores it. Both the tree and the
+// current epoch's roster are as large as the group, so neither is in it:
+// the tree is in mls_tree by chunks (Tree is its width; 0 in records from
+// before, whose State holds the tree and Rosters every kept epoch's roster
+// in full), and the current roster is read off the tree when loading.
 type groupRecord struct {
 	State   []byte                       `json:"state"`
+	Tree    uint32                       `json:"tree,omitempty"`
 	Rosters map[uint64]map[uint32]string `json:"rosters,omitempty"`
-	Broken  string                       `json:"broken,omitempty"`
+	// PastRosters are the kept past epochs' leaves whose device differs
+	// from the current epoch's ("": no device at that leaf then).
+	PastRosters map[uint64]map[uint32]string `json:"past_rosters,omitempty"`
+	Broken      string                       `json:"broken,omitempty"`
 }
 
 func newRoomGroup(g *mls.Group) *roomGroup {
@@ -54,27 +66,106 @@ func newRoomGroup(g *mls.Group) *roomGroup {
 	return rg
 }
 
-func loadRoomGroup(b []byte) (*roomGroup, error) {
+// loadRoomGroup restores a group from its record and its tree's chunks
+// (Store.LoadGroup); chunked says the tree came from chunks, whose
+// versions the store must then be told.
+func loadRoomGroup(b []byte, chunks [][]byte) (rg *roomGroup, chunked bool, err error) {
 	var rec groupRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("session: group state: %w", err)
+		return nil, false, fmt.Errorf("session: group state: %w", err)
 	}
-	g, err := mls.LoadGroup(rec.State)
+	var g *mls.Group
+	if rec.Tree > 0 {
+		g, err = mls.LoadGroupChunks(rec.State, rec.Tree, chunks)
+	} else {
+		g, err = mls.LoadGroup(rec.State)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("session: group state: %w", err)
+		return nil, false, fmt.Errorf("session: group state: %w", err)
 	}
 	g.PublicHandshake = true
-	rg := &roomGroup{g: g, rosters: rec.Rosters, broken: rec.Broken}
+	rg = &roomGroup{g: g, rosters: rec.Rosters, broken: rec.Broken}
 	rg.noteRoster()
-	return rg, nil
+	cur := rg.rosters[g.Epoch()]
+	for ep, diff := range rec.PastRosters {
+		if ep >= g.Epoch() {
+			continue
+		}
+		r := make(map[uint32]string, len(cur))
+		for leaf, uri := range cur {
+			r[leaf] = uri
+		}
+		for leaf, uri := range diff {
+			if uri == "" {
+				delete(r, leaf)
+			} else {
+				r[leaf] = uri
+			}
+		}
+		rg.rosters[ep] = r
+	}
+	rg.noteRoster() // drops the epochs no longer kept
+	return rg, rec.Tree > 0, nil
 }
 
-func (rg *roomGroup) save() ([]byte, error) {
-	st, err := rg.g.Save()
+// save makes rg's state ready to store over a cache that holds the tree
+// chunks of versions stored: the record, and the chunks that changed.
+func (rg *roomGroup) save(stored []uint64) (*GroupSave, error) {
+	st, err := rg.g.SaveWithoutTree()
 	if err != nil {
 		return nil, fmt.Errorf("session: save group state: %w", err)
 	}
-	return json.Marshal(groupRecord{State: st, Rosters: rg.rosters, Broken: rg.broken})
+	width, vers := rg.g.TreeVersions()
+	chunks := map[int][]byte{}
+	for i, v := range vers {
+		if i >= len(stored) || stored[i] != v {
+			chunks[i] = rg.g.EncodeTreeChunk(i)
+		}
+	}
+	rec, err := json.Marshal(groupRecord{State: st, Tree: width, PastRosters: rg.pastRosters(), Broken: rg.broken})
+	if err != nil {
+		return nil, fmt.Errorf("session: save group state: %w", err)
+	}
+	return &GroupSave{Record: rec, Width: width, Vers: vers, Chunks: chunks}, nil
+}
+
+// pastRosters is what each kept past epoch's roster changes of the
+// current one's, computed once per epoch (a commit changes few leaves, so
+// the saved diffs stay small however large the group).
+func (rg *roomGroup) pastRosters() map[uint64]map[uint32]string {
+	e := rg.g.Epoch()
+	if rg.pastDiffs == nil || rg.diffsAt != e {
+		rg.pastDiffs, rg.diffsAt = map[uint64]map[uint32]string{}, e
+	}
+	cur := rg.rosters[e]
+	out := map[uint64]map[uint32]string{}
+	for ep, r := range rg.rosters {
+		if ep == e {
+			continue
+		}
+		d, ok := rg.pastDiffs[ep]
+		if !ok {
+			d = map[uint32]string{}
+			for leaf, uri := range r {
+				if cur[leaf] != uri {
+					d[leaf] = uri
+				}
+			}
+			for leaf := range cur {
+				if _, ok := r[leaf]; !ok {
+					d[leaf] = ""
+				}
+			}
+			rg.pastDiffs[ep] = d
+		}
+		out[ep] = d
+	}
+	return out
+}
+
+// saveGroupLocked is rg's state to store as room's group.
+func (s *Session) saveGroup(room string, rg *roomGroup) (*GroupSave, error) {
+	return rg.save(s.store.TreeVersions(room))
 }
 
 // noteRoster records the current epoch's leaves and forgets epochs whose
@@ -132,7 +223,7 @@ func (s *Session) groupLocked(room string) (*roomGroup, error) {
 	if rg, ok := s.groups[room]; ok {
 		return rg, nil
 	}
-	b, ok, err := s.store.LoadGroup(room)
+	b, chunks, ok, err := s.store.LoadGroup(room)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +235,13 @@ func (s *Session) groupLocked(room string) (*roomGroup, error) {
 		}
 		return nil, nil
 	}
-	rg, err := loadRoomGroup(b)
+	rg, chunked, err := loadRoomGroup(b, chunks)
 	if err != nil {
 		return nil, fmt.Errorf("session: %s: %w", room, err)
+	}
+	if chunked {
+		_, vers := rg.g.TreeVersions()
+		s.store.SetTreeVersions(room, vers)
 	}
 	s.groups[room] = rg
 	return rg, nil
@@ -386,7 +481,7 @@ func (s *Session) sealForSubmit(it *OutboxItem) (wait bool, fail string) {
 	if err != nil {
 		return false, "cannot encrypt: " + err.Error()
 	}
-	state, err := rg.save()
+	state, err := s.saveGroup(it.Room, rg)
 	if err == nil {
 		err = s.store.SetWire(*it, wire, it.Room, state)
 	}
@@ -403,12 +498,12 @@ func (s *Session) sealForSubmit(it *OutboxItem) (wait bool, fail string) {
 
 // saveDirtyGroupLocked returns room's group state to save with a batch of
 // its entries (nil when unchanged).
-func (s *Session) dirtyGroupLocked(room string) []byte {
+func (s *Session) dirtyGroupLocked(room string) *GroupSave {
 	rg := s.groups[room]
 	if rg == nil || !rg.dirty {
 		return nil
 	}
-	b, err := rg.save()
+	b, err := s.saveGroup(room, rg)
 	if err != nil {
 		s.q.push(ErrorEvent{err})
 		return nil

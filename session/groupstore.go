@@ -10,40 +10,134 @@ import (
 // room's MLS group state, the rooms known to be encrypted, and the users
 // marked verified.
 
-// saveGroups writes group states (room -> saved state) inside tx.
-func saveGroups(tx execer, groups map[string][]byte) error {
-	for room, state := range groups {
-		if _, err := tx.Exec(`INSERT INTO mls_groups(room, state) VALUES(?, ?)
-			ON CONFLICT(room) DO UPDATE SET state=excluded.state`, room, state); err != nil {
-			return fmt.Errorf("session: save group state of %s: %w", room, err)
+// GroupSave is a room's group state ready to store: its record, and its
+// ratchet tree by chunks (Width > 0), of which Chunks holds the ones whose
+// version (Vers) differs from what the cache holds (Store.TreeVersions).
+type GroupSave struct {
+	Record []byte
+	Width  uint32 // the tree's width in nodes; 0: Record holds the whole tree
+	Vers   []uint64
+	Chunks map[int][]byte
+}
+
+// saveGroups writes group states (room -> state) inside tx. after records
+// the tree versions written; call it once tx has committed, never before
+// (a rolled-back write must be redone by the next save).
+func (s *Store) saveGroups(tx execer, groups map[string]*GroupSave) (after func(), err error) {
+	written := map[string][]uint64{}
+	for room, g := range groups {
+		if g == nil {
+			continue
 		}
+		if _, err := tx.Exec(`INSERT INTO mls_groups(room, state) VALUES(?, ?)
+			ON CONFLICT(room) DO UPDATE SET state=excluded.state`, room, g.Record); err != nil {
+			return nil, fmt.Errorf("session: save group state of %s: %w", room, err)
+		}
+		for i, nodes := range g.Chunks {
+			if _, err := tx.Exec(`INSERT INTO mls_tree(room, chunk, nodes) VALUES(?, ?, ?)
+				ON CONFLICT(room, chunk) DO UPDATE SET nodes=excluded.nodes`, room, i, nodes); err != nil {
+				return nil, fmt.Errorf("session: save ratchet tree of %s: %w", room, err)
+			}
+		}
+		if _, err := tx.Exec(`DELETE FROM mls_tree WHERE room=? AND chunk>=?`, room, len(g.Vers)); err != nil {
+			return nil, fmt.Errorf("session: save ratchet tree of %s: %w", room, err)
+		}
+		written[room] = g.Vers
 	}
-	return nil
+	return func() {
+		s.treeMu.Lock()
+		defer s.treeMu.Unlock()
+		if s.treeVers == nil {
+			s.treeVers = map[string][]uint64{}
+		}
+		for room, v := range written {
+			s.treeVers[room] = v
+		}
+	}, nil
+}
+
+// TreeVersions are the versions of room's tree chunks the cache holds, as
+// far as this process wrote or loaded them (nil: unknown, write them all).
+func (s *Store) TreeVersions(room string) []uint64 {
+	s.treeMu.Lock()
+	defer s.treeMu.Unlock()
+	return s.treeVers[room]
+}
+
+// SetTreeVersions records the versions of room's tree chunks as loaded.
+func (s *Store) SetTreeVersions(room string, vers []uint64) {
+	s.treeMu.Lock()
+	defer s.treeMu.Unlock()
+	if s.treeVers == nil {
+		s.treeVers = map[string][]uint64{}
+	}
+	s.treeVers[room] = vers
 }
 
 // SaveGroup writes one room's group state on its own (a new group, made by
 // creating the room or joining it, before anything of the room is cached).
-func (s *Store) SaveGroup(room string, state []byte) error {
-	return saveGroups(s.db, map[string][]byte{room: state})
+func (s *Store) SaveGroup(room string, g *GroupSave) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("session: save group state of %s: %w", room, err)
+	}
+	defer tx.Rollback()
+	after, err := s.saveGroups(tx, map[string]*GroupSave{room: g})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("session: save group state of %s: %w", room, err)
+	}
+	after()
+	return nil
 }
 
-// LoadGroup reads a room's saved group state; ok is false when there is none.
-func (s *Store) LoadGroup(room string) (state []byte, ok bool, err error) {
-	err = s.db.QueryRow(`SELECT state FROM mls_groups WHERE room=?`, room).Scan(&state)
+// LoadGroup reads a room's saved group record and its tree's chunks, in
+// order (none when the record holds the tree); ok is false when there is
+// no state.
+func (s *Store) LoadGroup(room string) (record []byte, chunks [][]byte, ok bool, err error) {
+	err = s.db.QueryRow(`SELECT state FROM mls_groups WHERE room=?`, room).Scan(&record)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("session: load group state of %s: %w", room, err)
+		return nil, nil, false, fmt.Errorf("session: load group state of %s: %w", room, err)
 	}
-	return state, true, nil
+	rows, err := s.db.Query(`SELECT chunk, nodes FROM mls_tree WHERE room=? ORDER BY chunk`, room)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("session: load ratchet tree of %s: %w", room, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			i     int
+			nodes []byte
+		)
+		if err := rows.Scan(&i, &nodes); err != nil {
+			return nil, nil, false, fmt.Errorf("session: load ratchet tree of %s: %w", room, err)
+		}
+		if i != len(chunks) {
+			return nil, nil, false, fmt.Errorf("session: load ratchet tree of %s: chunk %d missing", room, len(chunks))
+		}
+		chunks = append(chunks, nodes)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, fmt.Errorf("session: load ratchet tree of %s: %w", room, err)
+	}
+	return record, chunks, true, nil
 }
 
 // DeleteGroup forgets a room's group state (this device left or lost it).
 func (s *Store) DeleteGroup(room string) error {
-	if _, err := s.db.Exec(`DELETE FROM mls_groups WHERE room=?`, room); err != nil {
-		return fmt.Errorf("session: delete group state of %s: %w", room, err)
+	for _, q := range []string{`DELETE FROM mls_groups WHERE room=?`, `DELETE FROM mls_tree WHERE room=?`} {
+		if _, err := s.db.Exec(q, room); err != nil {
+			return fmt.Errorf("session: delete group state of %s: %w", room, err)
+		}
 	}
+	s.treeMu.Lock()
+	delete(s.treeVers, room)
+	s.treeMu.Unlock()
 	return nil
 }
 
@@ -82,7 +176,7 @@ func (s *Store) SetEncrypted(room string, suite uint16) error {
 // SetWire replaces the ciphertext of an outbox row and saves the group
 // state whose encryption made it, in one transaction (a re-encryption after
 // stale_epoch, or the first encryption of a row).
-func (s *Store) SetWire(item OutboxItem, wire []byte, room string, group []byte) error {
+func (s *Store) SetWire(item OutboxItem, wire []byte, room string, group *GroupSave) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return fmt.Errorf("session: outbox encrypt %s: %w", item.ID, err)
@@ -92,12 +186,14 @@ func (s *Store) SetWire(item OutboxItem, wire []byte, room string, group []byte)
 		ON CONFLICT(msg_id) DO UPDATE SET wire=excluded.wire`, item.ID[:], wire); err != nil {
 		return fmt.Errorf("session: outbox encrypt %s: %w", item.ID, err)
 	}
-	if err := saveGroups(tx, map[string][]byte{room: group}); err != nil {
+	after, err := s.saveGroups(tx, map[string]*GroupSave{room: group})
+	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("session: outbox encrypt %s: %w", item.ID, err)
 	}
+	after()
 	return nil
 }
 

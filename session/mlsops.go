@@ -69,7 +69,7 @@ func (s *Session) createEncrypted(ctx context.Context, c *conn, o CreateRoomOpti
 	if ok.Room != uri {
 		return OpResult{}, fmt.Errorf("session: create room: the relay named it %s, the group is %s", ok.Room, uri)
 	}
-	state, err := rg.save()
+	state, err := s.saveGroup(uri, rg)
 	if err != nil {
 		return OpResult{}, err
 	}
@@ -178,7 +178,7 @@ func (s *Session) mergeAccepted(room string, rg *roomGroup) {
 	}
 	rg.pendingAt = time.Time{}
 	rg.noteRoster()
-	b, err := rg.save()
+	b, err := s.saveGroup(room, rg)
 	if err == nil {
 		err = s.store.SaveGroup(room, b)
 	}
@@ -449,7 +449,7 @@ func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
 // entries before rg's epoch are skipped by epoch (handshakes) or cannot be
 // decrypted (messages), which is true of them.
 func (s *Session) installGroup(room string, rg *roomGroup, after *uint64) error {
-	state, err := rg.save()
+	state, err := s.saveGroup(room, rg)
 	if err != nil {
 		return err
 	}
@@ -620,7 +620,7 @@ func (s *Session) restoreGroup(room string, previous *roomGroup) {
 		return
 	}
 	s.groups[room] = previous
-	if b, err := previous.save(); err == nil {
+	if b, err := s.saveGroup(room, previous); err == nil {
 		err = s.store.SaveGroup(room, b)
 		if err != nil {
 			s.q.push(ErrorEvent{err})

@@ -88,7 +88,7 @@ func (s *Store) EnqueueAll(items []OutboxItem) ([]OutboxItem, error) {
 // EnqueueAllGroups is EnqueueAll that also saves the MLS group states whose
 // encryption made the items' Wire, in the same transaction: a crash keeps
 // both or neither, so a ratchet generation is never used twice.
-func (s *Store) EnqueueAllGroups(items []OutboxItem, groups map[string][]byte) ([]OutboxItem, error) {
+func (s *Store) EnqueueAllGroups(items []OutboxItem, groups map[string]*GroupSave) ([]OutboxItem, error) {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
@@ -110,12 +110,14 @@ func (s *Store) EnqueueAllGroups(items []OutboxItem, groups map[string][]byte) (
 			return nil, fmt.Errorf("session: outbox enqueue %s: %w", it.ID, err)
 		}
 	}
-	if err := saveGroups(tx, groups); err != nil {
+	after, err := s.saveGroups(tx, groups)
+	if err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("session: outbox enqueue: %w", err)
 	}
+	after()
 	return out, nil
 }
 

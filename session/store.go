@@ -23,6 +23,10 @@ type Store struct {
 	path string
 	// indexMu lets one caller at a time drain the search queue (search.go)
 	indexMu sync.Mutex
+	// treeVers is, per room, the versions of the ratchet tree chunks that
+	// mls_tree holds (groupstore.go): a save writes only the others.
+	treeMu   sync.Mutex
+	treeVers map[string][]uint64
 }
 
 const schema = `
@@ -90,6 +94,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE TABLE IF NOT EXISTS mls_groups (
 	room  TEXT PRIMARY KEY,
 	state BLOB NOT NULL
+) WITHOUT ROWID;
+-- A group's ratchet tree by chunks of 64 nodes (mls.Group.EncodeTreeChunk),
+-- when its mls_groups record says so: a commit rewrites O(log n) chunks.
+CREATE TABLE IF NOT EXISTS mls_tree (
+	room  TEXT    NOT NULL,
+	chunk INTEGER NOT NULL,
+	nodes BLOB    NOT NULL,
+	PRIMARY KEY (room, chunk)
 ) WITHOUT ROWID;
 -- Rooms the relay said are encrypted, with their cipher suite: never send
 -- plaintext to one, even before the group state exists.
