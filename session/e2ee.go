@@ -569,7 +569,7 @@ func (s *Store) SeedGroup(room string, g *mls.Group) error {
 	if string(g.GroupID()) != room {
 		return fmt.Errorf("session: seed group: group %q is not room %s", g.GroupID(), room)
 	}
-	b, err := newRoomGroup(g).save()
+	b, err := newRoomGroup(g).save(s.TreeVersions(room))
 	if err != nil {
 		return err
 	}
