@@ -146,6 +146,7 @@ func uiOptions(uf uiFlags, cfg *config.Config, o ui.Options) (ui.Options, error)
 	if r.GroupMinutes == 0 {
 		o.GroupGap = -1 // grouping off
 	}
+	o.Highlight = cfg.Notify.Highlight
 	if len(r.Names) > 0 {
 		names := make(map[string]string, len(o.Names)+len(r.Names))
 		for k, v := range o.Names {

@@ -15,6 +15,8 @@ type Config struct {
 	Client Client `toml:"client"`
 	UI     UI     `toml:"ui"`
 	Keys   Keys   `toml:"keys"`
+	// Notify is the [notify] table (highlight words).
+	Notify Notify `toml:"notify"`
 	// Cluster is read by `mimichat relay --config FILE` (cluster.go).
 	Cluster Cluster `toml:"cluster"`
 }
@@ -150,6 +152,9 @@ func Parse(text string) (*Config, error) {
 		return nil, err
 	}
 	if err := cfg.Keys.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Notify.validate(); err != nil {
 		return nil, err
 	}
 	if err := cfg.Cluster.validate(); err != nil {

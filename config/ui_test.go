@@ -38,6 +38,9 @@ func TestParseUIAndKeysErrors(t *testing.T) {
 		{"plain char in composer", "[keys.composer]\nsend = [\"s\"]\n", "keys.composer.send", "plain character"},
 		{"conflict", "[keys.timeline]\nedit = [\"r\"]\n", "keys.timeline.edit", "bound to both"},
 		{"conflict named by the changed action", "[keys.timeline]\nversions = [\"e\"]\n", "keys.timeline.versions", "bound to both"},
+		{"highlight empty", "[notify]\nhighlight = [\"deploy\", \" \"]\n", "notify.highlight[1]", "empty word"},
+		{"highlight control", "[notify]\nhighlight = [\"a\\u001bb\"]\n", "notify.highlight[0]", "control"},
+		{"unknown notify key", "[notify]\nhilight = []\n", "notify.hilight", "unknown key"},
 		{"client keys is not a key", "[client]\nkeys = \"vim\"\n", "client.keys", "unknown key"},
 	}
 	for _, tc := range tests {
@@ -151,3 +154,13 @@ func TestLoadUIRelativeDownloadDir(t *testing.T) {
 }
 
 func contextOf(s string) keys.Context { return keys.Context(s) }
+
+func TestNotifyHighlight(t *testing.T) {
+	cfg, err := Parse("[notify]\nhighlight = [\"deploy\", \"Release Train\"]\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"deploy", "Release Train"}; !reflect.DeepEqual(cfg.Notify.Highlight, want) {
+		t.Errorf("highlight = %q, want %q", cfg.Notify.Highlight, want)
+	}
+}

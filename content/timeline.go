@@ -48,6 +48,10 @@ type TimelineOptions struct {
 	// Decode turns Raw into a Message when an Envelope has no Msg; nil
 	// means the package's Decode.
 	Decode func([]byte) (*Message, error)
+	// Highlight, when set, reports whether a single part's content holds
+	// one of the local user's highlight words: such a message counts as a
+	// mention (flag, counter) like a link to LocalUser does.
+	Highlight func(content []byte) bool
 }
 
 // Outcome says what Apply did with an envelope.

@@ -359,7 +359,7 @@ func (t *Timeline) mentionsLocal(r *record) bool {
 			if found {
 				return
 			}
-			if p.Cardinality == Single && mentionIn(p.Content, uri) {
+			if p.Cardinality == Single && (mentionIn(p.Content, uri) || t.highlights(p.Content)) {
 				found = true
 			}
 			for i := range p.Parts {
@@ -369,7 +369,13 @@ func (t *Timeline) mentionsLocal(r *record) bool {
 		walk(&r.full.Body)
 		return found
 	}
-	return r.card == Single && mentionIn(r.content, uri)
+	return r.card == Single && (mentionIn(r.content, uri) || t.highlights(r.content))
+}
+
+// highlights reports whether content holds a highlight word
+// (TimelineOptions.Highlight).
+func (t *Timeline) highlights(content []byte) bool {
+	return t.opts.Highlight != nil && t.opts.Highlight(content)
 }
 
 func mentionIn(content []byte, uri string) bool {

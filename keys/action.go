@@ -101,9 +101,12 @@ const (
 
 // Thread, room list and picker actions.
 const (
-	CloseThread Action = "close-thread"
-	OpenRoom    Action = "open-room"
-	Accept      Action = "accept"
+	CloseThread   Action = "close-thread"
+	OpenRoom      Action = "open-room"
+	Accept        Action = "accept"
+	CycleNotify   Action = "cycle-notify"
+	AcceptInvite  Action = "accept-invite"
+	DeclineInvite Action = "decline-invite"
 )
 
 // info describes an action in one context: its one-line help and whether it
@@ -191,6 +194,9 @@ var catalog = map[Context][]info{
 		{SelectFirst, "first room", false},
 		{SelectLast, "last room", false},
 		{OpenRoom, "open room", true},
+		{AcceptInvite, "accept invitation", true},
+		{DeclineInvite, "decline invitation", true},
+		{CycleNotify, "notify: all/mentions/none", true},
 		{LeaveSelect, "back to composer", true},
 		{Help, "all keys", true},
 	},

@@ -22,11 +22,17 @@ func (km *Keymap) Binding(ctx Context, a Action) key.Binding {
 
 // ShortHelp is the one-line context help: the bound actions of ctx marked
 // for the short help, in catalog order, then Global's (help, quit...).
-func (km *Keymap) ShortHelp(ctx Context) []key.Binding {
+func (km *Keymap) ShortHelp(ctx Context) []key.Binding { return km.ShortHelpWhere(ctx, nil) }
+
+// ShortHelpWhere is ShortHelp without the actions keep refuses (nil keeps
+// all): the client leaves out what does not apply or is not allowed where
+// the focus is (accepting when there is no invitation, deleting another
+// person's message as a member).
+func (km *Keymap) ShortHelpWhere(ctx Context, keep func(Action) bool) []key.Binding {
 	var out []key.Binding
 	for _, c := range append([]Context{ctx}, Parents(ctx)...) {
 		for _, in := range catalog[c] {
-			if in.short && km.listed(ctx, c, in.action) {
+			if in.short && km.listed(ctx, c, in.action) && (keep == nil || keep(in.action)) {
 				out = append(out, km.Binding(c, in.action))
 			}
 		}

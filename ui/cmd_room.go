@@ -47,7 +47,7 @@ var roomCommands = []*command{
 	roomN(keys.Room1, 0), roomN(keys.Room2, 1), roomN(keys.Room3, 2), roomN(keys.Room4, 3), roomN(keys.Room5, 4),
 	roomN(keys.Room6, 5), roomN(keys.Room7, 6), roomN(keys.Room8, 7), roomN(keys.Room9, 8),
 	{name: keys.NextUnread, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd {
-		m.nextRoomWhere(func(r *room) bool { return r.unread() > 0 }, "no unread rooms")
+		m.nextRoomWhere(func(r *room) bool { return m.shownUnread(r) > 0 || r.mentions() > 0 }, "no unread rooms")
 		return nil
 	}},
 	{name: keys.NextMention, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd {

@@ -103,7 +103,8 @@ var (
 
 func init() {
 	commands = slices.Concat(messageCommands, attachmentCommands, sendCommands, roomCommands, createCommands, memberCommands,
-		moderationCommands, verifyCommands, deviceCommands, historyCommands, searchCommands, reactionCommands, appCommands, layoutCommands, narrowCommands, navigationCommands, composerCommands)
+		moderationCommands, verifyCommands, deviceCommands, historyCommands, searchCommands, reactionCommands, appCommands, layoutCommands, narrowCommands, navigationCommands, composerCommands,
+		notifyCommands, invitationCommands) // ui/notify_level.go, ui/invitations.go
 	byAction = map[keys.Action]*command{}
 	bySlash = map[string]*command{}
 	for _, c := range commands {
@@ -173,9 +174,13 @@ func (m *Model) runCall(c *command, cl *call) tea.Cmd {
 		}
 		cl.it = it
 	}
+	if why := m.roleRefusal(c, cl); why != "" {
+		m.setRefusal(why)
+		return nil
+	}
 	if c.may != nil && c.may.refuse != nil {
 		if why := c.may.refuse(m, cl); why != "" {
-			m.setNotice(why)
+			m.setRefusal(why)
 			return nil
 		}
 	}

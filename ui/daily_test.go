@@ -10,6 +10,9 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"mimichat/proto"
+	"mimichat/session"
 )
 
 // typeText types s one key at a time, as a user would.
@@ -118,11 +121,25 @@ func TestRefusalReadsAsRefusal(t *testing.T) {
 	typeText(tm, "/topic Ours now")
 	key(tm, "esc")
 	key(tm, "enter")
-	const want = "cannot set the topic: the relay refused: a member cannot change the room topic"
+	// refused by the client, which knows the member's role (defect 8), before
+	// anything is sent; the reason is whole, wrapped
+	const want = "you cannot use /topic in Plans: only moderators and owners can (you are a member)"
 	txt := scr.waitFor(t, "the whole refusal", func(s string) bool { return strings.Contains(centerText(s), want) })
 	if strings.Contains(txt, "topic set") {
 		t.Fatalf("a refusal reads as success:\n%s", txt)
 	}
+	// what the client cannot know beforehand the relay refuses, and its
+	// reason reads as a refusal too
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := owner.CreateRoom(ctx, session.CreateRoomOptions{Slug: "closed", Name: "Closed", Join: proto.JoinInvite}); err != nil {
+		t.Fatal(err)
+	}
+	typeText(tm, "/join mimi://"+testDomain+"/r/closed")
+	key(tm, "esc")
+	key(tm, "enter")
+	const relayWant = "cannot join: the relay refused: this room needs an invitation"
+	scr.waitFor(t, "the relay's refusal", func(s string) bool { return strings.Contains(centerText(s), relayWant) })
 }
 
 // TestTypingInSelectionMode: after a delete, and on any unbound printable

@@ -44,7 +44,7 @@ func (m *Model) openRoomPicker() {
 	var all []pickItem
 	for i, r := range m.rooms {
 		label := r.title()
-		if u := r.unread(); u > 0 {
+		if u := m.shownUnread(r); u > 0 {
 			label += "  (" + itoa(u) + ")"
 		}
 		all = append(all, pickItem{label: render.SanitizeLine(label), idx: i})

@@ -94,6 +94,9 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 				}
 			}
 		case session.RoomEvent:
+			if m.keepDeclined(ev.Room) {
+				continue
+			}
 			_, known := m.byID[ev.Room.ID]
 			r := m.addRoom(ev.Room)
 			m.showJoined()
@@ -171,9 +174,15 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 			m.banner = m.name(e.Sender) + " knocked in " + r.title()
 			m.bannerTill = m.now().Add(10 * time.Second)
 			m.flashUntil = m.now().Add(600 * time.Millisecond)
-			cmds = append(cmds, m.notify("Knock", m.banner))
+			if m.alerts(r, true) {
+				cmds = append(cmds, m.notify("Knock", m.banner))
+			}
 		case it.Mention:
-			cmds = append(cmds, m.notify(m.name(e.Sender)+" mentioned you", r.title()))
+			if m.alerts(r, true) {
+				cmds = append(cmds, m.notify(m.name(e.Sender)+" mentioned you", r.title()))
+			}
+		case m.alerts(r, false) && (r != m.current() || m.blurred):
+			cmds = append(cmds, m.notify(m.name(e.Sender)+" in "+r.title(), previewOf(&it.Body, m.opt.Languages)))
 		}
 	}
 	if len(delivered) > 64 {

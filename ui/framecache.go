@@ -27,11 +27,12 @@ type helpKey struct {
 	dialog bool
 	w      int
 	theme  string
+	hints  hintKey // what decides which keys apply (ui/permissions.go)
 }
 
 // cachedHelpLine is helpLine(w), drawn again only when its key changes.
 func (m *Model) cachedHelpLine(w int) string {
-	k := helpKey{km: m.km, ctx: m.keyContext(), w: w, theme: m.th.ID()}
+	k := helpKey{km: m.km, ctx: m.keyContext(), w: w, theme: m.th.ID(), hints: m.hintKey()}
 	if m.ov != nil {
 		k.ctx, k.dialog = m.ov.Context(), true
 	}

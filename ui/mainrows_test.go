@@ -20,7 +20,7 @@ type threadRoom struct {
 const threadTestRoom = "mimi://t.example/r/threads"
 
 func newThreadRoom(t *testing.T) *threadRoom {
-	return &threadRoom{t: t, tl: newTimeline("mimi://t.example/u/me"), ids: map[string]content.MessageID{},
+	return &threadRoom{t: t, tl: newTimeline("mimi://t.example/u/me", nil), ids: map[string]content.MessageID{},
 		msg: map[string]*content.Message{}}
 }
 

@@ -29,6 +29,8 @@ type Options struct {
 	Names map[string]string
 	// Notify: "bell", "desktop" (bell and OSC 9/777) or "off".
 	Notify string
+	// Highlight words count as mentions ([notify] highlight; ui/notify_level.go).
+	Highlight []string
 	// NoReadReceipts stops read receipts (delivery receipts still go).
 	NoReadReceipts bool
 	// History is how many cached entries per room are loaded at start.
@@ -116,6 +118,14 @@ type Model struct {
 	layout   render.Layout
 	groupGap time.Duration
 	fc       frameCache // the help line and the empty composer (ui/framecache.go)
+	// levels are the rooms' notification levels; hl matches highlight
+	// words (ui/notify_level.go)
+	levels    map[string]notifyLevel
+	levelSave *levelSaver
+	hl        func([]byte) bool
+	// declined are rooms whose invitation the user declined this run
+	// (ui/invitations.go)
+	declined map[string]bool
 }
 
 // New builds the model from an opened session (it need not be started yet;
@@ -156,6 +166,8 @@ func New(opt Options) (*Model, error) {
 		return nil, fmt.Errorf("layout: want cozy or compact, got %q", opt.Layout)
 	}
 	m.groupGap = opt.GroupGap
+	m.levels, m.hl, m.declined = loadLevels(m.s.Store()), highlighter(opt.Highlight), map[string]bool{}
+	m.levelSave = &levelSaver{}
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
 	m.order = loadRoomOrder(m.s.Store())

@@ -33,12 +33,20 @@ func runKick(m *Model, c *call) tea.Cmd {
 	if !ok {
 		return nil
 	}
+	if why := m.targetRefusal(c.r, "remove", user); why != "" {
+		m.setRefusal(why)
+		return nil
+	}
 	return m.moderate("remove "+m.name(user), "removed "+m.name(user), func(ctx context.Context) error { _, err := m.s.Kick(ctx, c.r.id, user, reason); return err })
 }
 
 func runBan(m *Model, c *call) tea.Cmd {
 	user, reason, ok := m.userArg(c.r, "ban", c.arg)
 	if !ok {
+		return nil
+	}
+	if why := m.targetRefusal(c.r, "ban", user); why != "" {
+		m.setRefusal(why)
 		return nil
 	}
 	return m.moderate("ban "+m.name(user), "banned "+m.name(user), func(ctx context.Context) error { _, err := m.s.Ban(ctx, c.r.id, user, reason); return err })
@@ -66,6 +74,10 @@ func runRole(m *Model, c *call) tea.Cmd {
 		m.setNotice("usage: /role USER owner|moderator|member")
 		return nil
 	}
+	if why := m.roleGrantRefusal(c.r, user, role); why != "" {
+		m.setRefusal(why)
+		return nil
+	}
 	return m.moderate("make "+m.name(user)+" "+string(role), m.name(user)+" is now "+string(role), func(ctx context.Context) error {
 		_, err := m.s.SetRole(ctx, c.r.id, user, role)
 		return err
@@ -87,6 +99,11 @@ func runReadReceipts(m *Model, c *call) tea.Cmd {
 		m.setNotice("read receipts in " + r.title() + ": " + state + mine)
 		return nil
 	case "on", "off":
+		if role := m.myRole(r); role != "" && role.Rank() < proto.RoleModerator.Rank() {
+			m.setRefusal("you cannot turn read receipts " + strings.ToLower(arg) + " in " + r.title() +
+				": only moderators and owners can (you are " + article(string(role)) + ")")
+			return nil
+		}
 		on := strings.EqualFold(arg, "on")
 		return m.moderate("turn read receipts "+strings.ToLower(arg), "read receipts "+strings.ToLower(arg), func(ctx context.Context) error {
 			_, err := m.s.SetReadReceipts(ctx, r.id, on)

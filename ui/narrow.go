@@ -34,10 +34,10 @@ func (m *Model) otherRoomsStatus() string {
 		if i == m.cur {
 			continue
 		}
-		if u := r.unread(); u > 0 {
+		if u, n := m.shownUnread(r), r.mentions(); u > 0 || n > 0 {
 			rooms++
 			unread += u
-			mentions += r.mentions()
+			mentions += n
 		}
 	}
 	if rooms == 0 {

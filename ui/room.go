@@ -23,7 +23,8 @@ type room struct {
 	// membersLoaded: the relay answered for members (a fetch that gave up
 	// offline is made again on reconnect)
 	membersLoaded bool
-	profile       *roomProfile // what imported histories said (ui/profile.go)
+	profile       *roomProfile      // what imported histories said (ui/profile.go)
+	hl            func([]byte) bool // highlight words (ui/notify_level.go), for rebuilt timelines
 	presence      map[string]string
 	typing        map[string]time.Time // member → until
 	pending       []*pendingMsg
@@ -67,13 +68,15 @@ type pendingMsg struct {
 	unsaved bool
 }
 
-func newRoom(info session.Room, me string) *room {
-	return &room{id: info.ID, me: me, info: info, tl: newTimeline(me), presence: map[string]string{},
+func newRoom(info session.Room, me string, hl func([]byte) bool) *room {
+	return &room{id: info.ID, me: me, info: info, tl: newTimeline(me, hl), hl: hl, presence: map[string]string{},
 		typing: map[string]time.Time{}, bottom: -1, sel: -1}
 }
 
-func newTimeline(me string) *content.Timeline {
-	return content.NewTimeline(content.TimelineOptions{LocalUser: me, Decode: content.Decode})
+// newTimeline is a room's timeline; hl (nil: none) makes highlight words
+// count as mentions.
+func newTimeline(me string, hl func([]byte) bool) *content.Timeline {
+	return content.NewTimeline(content.TimelineOptions{LocalUser: me, Decode: content.Decode, Highlight: hl})
 }
 
 func (m *Model) addRoom(info session.Room) *room {
@@ -82,7 +85,7 @@ func (m *Model) addRoom(info session.Room) *room {
 		r.crypto = m.s.Crypto(info.ID)
 		return r
 	}
-	r := newRoom(info, m.me)
+	r := newRoom(info, m.me, m.hl)
 	r.crypto = m.s.Crypto(info.ID)
 	m.byID[info.ID] = r
 	var cur *room

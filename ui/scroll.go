@@ -216,7 +216,7 @@ func (m *Model) loadOlder(r *room) tea.Cmd {
 		return nil
 	}
 	r.loading = true
-	s, me, room, last := m.s, m.me, r.id, r.last
+	s, me, room, last, hl := m.s, m.me, r.id, r.last, r.hl
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -227,7 +227,7 @@ func (m *Model) loadOlder(r *room) tea.Cmd {
 		if len(page) == 0 {
 			return historyMsg{room: room, more: false, first: before}
 		}
-		tl := newTimeline(me)
+		tl := newTimeline(me, hl)
 		for _, e := range page {
 			applyEntry(tl, e)
 		}

@@ -266,7 +266,7 @@ func (m *Model) jumpToMessage(roomID string, id content.MessageID, seq uint64) t
 	}
 	r.loading = true
 	m.setNotice("loading history…")
-	s, me := m.s, m.me
+	s, me, hl := m.s, m.me, r.hl
 	return func() tea.Msg {
 		es, err := s.Store().After(roomID, from-1, 1<<30)
 		if err == nil && len(es) == 0 {
@@ -275,7 +275,7 @@ func (m *Model) jumpToMessage(roomID string, id content.MessageID, seq uint64) t
 		if err != nil {
 			return funcMsg(func(m *Model) tea.Cmd { return m.onHistory(historyMsg{room: roomID, err: err}) })
 		}
-		tl := newTimeline(me)
+		tl := newTimeline(me, hl)
 		for _, e := range es {
 			applyEntry(tl, e)
 		}

@@ -196,7 +196,7 @@ func (m *Model) importHistory(r *room, _ string) tea.Cmd {
 		m.setNotice("no history has been shared with you in this room")
 		return nil
 	}
-	st, client, now, me, room, last := m.s.Store(), m.opt.HTTP, m.now(), m.me, r.id, r.last
+	st, client, now, me, room, last, hl := m.s.Store(), m.opt.HTTP, m.now(), m.me, r.id, r.last, r.hl
 	m.setNotice("importing shared history…")
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -214,7 +214,7 @@ func (m *Model) importHistory(r *room, _ string) tea.Cmd {
 		// The imported entries sit below the loaded run: execute the room
 		// again from them, as scrollback does, and swap it in Update.
 		low := res.Added[0].Seq
-		tl := newTimeline(me)
+		tl := newTimeline(me, hl)
 		top := low - 1
 		for top < last {
 			page, err := st.After(room, top, 2048)

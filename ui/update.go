@@ -78,6 +78,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refusalMsg:
 		m.setRefusal(string(msg))
 		return m, nil
+	case declinedMsg:
+		m.onDeclined(msg)
+		return m, nil
 	case verifyMsg:
 		m.onVerify(msg)
 		return m, nil

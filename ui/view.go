@@ -346,7 +346,11 @@ func (m *Model) helpLine(w int) string {
 		tailStr = s.HelpKey.Render(tail.Key) + " " + s.HelpDesc.Render(tail.Desc)
 		w -= lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
 	}
-	for _, kb := range m.km.ShortHelp(ctx) {
+	keep := m.hintApplies
+	if m.ov != nil {
+		keep = nil
+	}
+	for _, kb := range m.km.ShortHelpWhere(ctx, keep) {
 		h := kb.Help()
 		if h.Key == "" || h.Key == tail.Key && h.Desc == tail.Desc {
 			continue

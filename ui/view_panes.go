@@ -140,7 +140,7 @@ func (m *Model) roomLines(w, h int) []string {
 		if n := r.mentions(); n > 0 {
 			badge += s.Mention.Render("@" + itoa(n))
 		}
-		if n := r.unread(); n > 0 {
+		if n := m.shownUnread(r); n > 0 {
 			if badge != "" {
 				badge += " "
 			}
@@ -156,10 +156,16 @@ func (m *Model) roomLines(w, h int) []string {
 			title = "✉ " + title
 		}
 		name := render.TruncateLine(title, max(1, w-bw-3))
+		if m.muted(r) && badge == "" {
+			badge = s.Muted.Render("∅") // muted: /notify, m on the room list
+			bw = 1
+		}
 		st := s.RoomPlain
 		switch {
 		case i == m.cur:
 			st = s.RoomActive
+		case m.muted(r):
+			st = s.RoomPlain.Faint(true)
 		case r.unread() > 0:
 			st = s.RoomUnread
 		}
