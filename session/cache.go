@@ -85,6 +85,27 @@ func (s *Store) SaveRoom(r Room) error {
 	return saveRoom(s.db, r)
 }
 
+// SaveRooms writes the metadata of rooms in one transaction.
+func (s *Store) SaveRooms(rooms []Room) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("session: cache save rooms: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range rooms {
+		if err := saveRoom(tx, r); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("session: cache save rooms: %w", err)
+	}
+	return nil
+}
+
 type execer interface {
 	Exec(q string, args ...any) (sql.Result, error)
 }
@@ -114,38 +135,76 @@ func (s *Store) Commit(room Room, entries []Entry) (Room, error) {
 // crash never leaves an entry recorded but unprocessed, or processed but
 // unrecorded (which would replay it into a ratchet that already used it).
 func (s *Store) CommitGroup(room Room, entries []Entry, group *GroupSave) (Room, error) {
+	stored, err := s.CommitRooms([]RoomBatch{{Room: room, Entries: entries, Group: group}})
+	if err != nil {
+		return room, err
+	}
+	return stored[0], nil
+}
+
+// RoomBatch is one room's part of CommitRooms: entries continuing the
+// stored cursor, the room's metadata, and its MLS group state (nil: none
+// to save).
+type RoomBatch struct {
+	Room    Room
+	Entries []Entry
+	Group   *GroupSave
+}
+
+// CommitRooms commits every batch (as CommitGroup would each) in one
+// transaction: a session catching up in thousands of rooms pays one
+// durable commit per flush, not one per room. It returns the rooms as
+// stored, in order; on an error nothing is stored.
+func (s *Store) CommitRooms(batches []RoomBatch) ([]Room, error) {
 	tx, err := s.db.Begin()
 	if err != nil {
-		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
+		return nil, fmt.Errorf("session: cache commit: %w", err)
 	}
 	defer tx.Rollback()
+	out := make([]Room, len(batches))
+	var afters []func()
+	for i, b := range batches {
+		var after func()
+		if out[i], after, err = s.commitRoom(tx, b.Room, b.Entries, b.Group); err != nil {
+			return nil, err
+		}
+		afters = append(afters, after)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("session: cache commit: %w", err)
+	}
+	for _, after := range afters {
+		after()
+	}
+	return out, nil
+}
+
+// commitRoom writes one room's batch inside tx; after is to run once tx
+// is committed (saveGroups).
+func (s *Store) commitRoom(tx *sql.Tx, room Room, entries []Entry, group *GroupSave) (Room, func(), error) {
 	stored, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, room.ID))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		stored = Room{Low: 1}
 	case err != nil:
-		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
+		return room, nil, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
 	}
 	room.Low, room.Cursor = stored.Low, stored.Cursor
 	if err := insertEntries(tx, room.ID, room.Cursor+1, entries); err != nil {
-		return room, err
+		return room, nil, err
 	}
 	if n := len(entries); n > 0 {
 		room.Cursor = entries[n-1].Seq
 		room.Head = max(room.Head, room.Cursor)
 	}
 	if err := saveRoom(tx, room); err != nil {
-		return room, err
+		return room, nil, err
 	}
 	after, err := s.saveGroups(tx, map[string]*GroupSave{room.ID: group})
 	if err != nil {
-		return room, err
+		return room, nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return room, fmt.Errorf("session: cache commit %s: %w", room.ID, err)
-	}
-	after()
-	return room, nil
+	return room, after, nil
 }
 
 // CommitOlder prepends a scrollback page: entries must end just below the
@@ -317,12 +376,18 @@ func (s *Store) Before(room string, before uint64, n int) ([]Entry, error) {
 const entryCols = `e.room, e.seq, e.hub_ms, e.sender, e.kind, e.msg_id, e.raw, e.target, e.role, e.value, e.reason`
 
 func (s *Store) query(q string, args ...any) ([]Entry, error) {
+	var out []Entry
+	err := s.queryEach(q, func(e Entry) { out = append(out, e) }, args...)
+	return out, err
+}
+
+// queryEach calls fn with each entry q selects (entryCols), in order.
+func (s *Store) queryEach(q string, fn func(Entry), args ...any) error {
 	rows, err := s.db.Query(q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("session: cache read: %w", err)
+		return fmt.Errorf("session: cache read: %w", err)
 	}
 	defer rows.Close()
-	var out []Entry
 	for rows.Next() {
 		var (
 			e          Entry
@@ -331,17 +396,17 @@ func (s *Store) query(q string, args ...any) ([]Entry, error) {
 			id         []byte
 		)
 		if err := rows.Scan(&e.Room, &seq, &ms, &e.Sender, &kind, &id, &e.Raw, &e.Target, &role, &e.Value, &e.Reason); err != nil {
-			return nil, fmt.Errorf("session: cache read: %w", err)
+			return fmt.Errorf("session: cache read: %w", err)
 		}
 		e.Seq, e.Time, e.Kind, e.Role = uint64(seq), msTime(ms), proto.Kind(kind), proto.Role(role)
 		copy(e.ID[:], id)
 		if e.IsMessage() {
 			e.Undecryptable, e.Value = e.Value, ""
 		}
-		out = append(out, e)
+		fn(e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("session: cache read: %w", err)
+		return fmt.Errorf("session: cache read: %w", err)
 	}
-	return out, nil
+	return nil
 }

@@ -148,8 +148,37 @@ func (s *Session) dial() (*conn, error) {
 	return nil, err
 }
 
-// dialURL connects to relay, says hello and reads the welcome.
+// oldestFallback is the oldest protocol version dialURL falls back to:
+// this client needs the version 5 keys, and no relay older than that is
+// served.
+const oldestFallback = 5
+
+// dialURL connects to relay, says hello and reads the welcome. A relay
+// that refuses the hello's version (an older relay: unsupported_version) is
+// asked again with the version below, down to oldestFallback; the version
+// it accepted is remembered for the next connections.
 func (s *Session) dialURL(relay string) (*conn, error) {
+	for {
+		s.mu.Lock()
+		v := s.helloV
+		s.mu.Unlock()
+		if v == 0 {
+			v = proto.Version
+		}
+		c, err := s.dialVersion(relay, v)
+		var ce *ConnError
+		if err != nil && v > oldestFallback && errors.As(err, &ce) && ce.Code == proto.CodeUnsupportedVersion {
+			s.mu.Lock()
+			s.helloV = v - 1
+			s.mu.Unlock()
+			continue
+		}
+		return c, err
+	}
+}
+
+// dialVersion connects to relay and says hello with protocol version v.
+func (s *Session) dialVersion(relay string, v uint64) (*conn, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, handshakeTimeout)
 	defer cancel()
 	d := websocket.Dialer{HandshakeTimeout: handshakeTimeout, Proxy: http.ProxyFromEnvironment}
@@ -161,7 +190,7 @@ func (s *Session) dialURL(relay string) (*conn, error) {
 		return nil, dialError(fmt.Errorf("session: dial %s: %w", relay, err), 0)
 	}
 	ws.SetReadLimit(max(int64(proto.DefaultMaxFrame)*16, proto.DefaultMaxHandshakeFrame))
-	hello, err := proto.Encode(&proto.Hello{V: proto.Version, Token: s.opts.Token, Client: s.opts.ClientName, Device: s.device.uri})
+	hello, err := proto.Encode(&proto.Hello{V: v, Token: s.opts.Token, Client: s.opts.ClientName, Device: s.device.uri})
 	if err != nil {
 		ws.Close()
 		return nil, &ConnError{Err: err}

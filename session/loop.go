@@ -141,41 +141,6 @@ func (s *Session) resync(c *conn) error {
 	return s.subscribeAll(ctx, c, s.applyRoomList(list.Rooms))
 }
 
-// subscribeAll subscribes to the rooms not yet subscribed on c.
-func (s *Session) subscribeAll(ctx context.Context, c *conn, rooms []string) error {
-	var joined []string
-	s.mu.Lock()
-	for _, id := range rooms {
-		if r, ok := s.rooms[id]; !ok || !r.subscribed {
-			joined = append(joined, id)
-		}
-	}
-	s.mu.Unlock()
-	type result struct {
-		room string
-		err  error
-	}
-	results := make(chan result, len(joined))
-	for _, room := range joined {
-		go func() { results <- result{room, s.subscribe(ctx, c, room)} }()
-	}
-	var firstErr error
-	for range joined {
-		r := <-results
-		var re *RelayError
-		switch {
-		case r.err == nil:
-		case errors.As(r.err, &re):
-			// The room is gone for us (e.g. banned meanwhile): report it,
-			// keep the other rooms going.
-			s.q.push(ErrorEvent{fmt.Errorf("session: subscribe %s: %w", r.room, r.err)})
-		case firstErr == nil:
-			firstErr = fmt.Errorf("session: subscribe %s: %w", r.room, r.err)
-		}
-	}
-	return firstErr
-}
-
 // subscribe asks for room's events after its cursor. A room never synced
 // starts Backfill entries before the head; older ones come by scrollback.
 func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
@@ -278,6 +243,8 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		s.flushLocked(c)
 		s.subscribedLocked(f)
 		c.answer(f.RID, f)
+	case *proto.SubscribedRooms:
+		s.subscribedRoomsLocked(c, f)
 	case *proto.HistoryPage:
 		c.mu.Lock()
 		room, isFill := c.fills[f.RID]

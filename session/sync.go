@@ -19,17 +19,20 @@ const fillRetry = 5 * time.Second
 // roomSync is a room's cached state plus what one connection knows of it.
 type roomSync struct {
 	Room
-	subscribed bool             // on the live connection
-	batch      []Entry          // contiguous entries accepted, not yet committed
-	held       map[uint64]Entry // arrived early: seq > Cursor+1
-	fillAt     time.Time        // when the outstanding gap fill was sent; zero if none
-	receipts   string           // read-receipt policy from the room list or the log; "" unknown
+	subscribed bool // on the live connection
+	// subscribing: in a subscribeAll on the live connection, answer awaited
+	subscribing bool
+	batch       []Entry          // contiguous entries accepted, not yet committed
+	held        map[uint64]Entry // arrived early: seq > Cursor+1
+	fillAt      time.Time        // when the outstanding gap fill was sent; zero if none
+	receipts    string           // read-receipt policy from the room list or the log; "" unknown
 }
 
 // resetConn forgets what died with the connection; held entries and fills
 // would be stale, the resubscription replays them.
 func (r *roomSync) resetConn() {
 	r.subscribed = false
+	r.subscribing = false
 	r.held = nil
 	r.fillAt = time.Time{}
 }
@@ -137,8 +140,14 @@ func lowestHeld(held map[uint64]Entry) (uint64, bool) {
 	return low, low != 0
 }
 
-// flushLocked commits every room's batch and emits it.
+// flushLocked commits every room's batch, in one transaction, and emits
+// them.
 func (s *Session) flushLocked(c *conn) {
+	var (
+		rooms   []*roomSync
+		befores []Room
+		batches []RoomBatch
+	)
 	for _, r := range s.rooms {
 		if len(r.batch) == 0 {
 			continue
@@ -152,24 +161,33 @@ func (s *Session) flushLocked(c *conn) {
 			}
 		}
 		applyEntries(&r.Room, s.opts.User, batch)
-		stored, err := s.store.CommitGroup(r.Room, batch, s.dirtyGroupLocked(r.ID))
-		if err != nil {
-			// The cache refused: reload its truth and start this
-			// connection over, so nothing is emitted that is not stored.
+		rooms, befores = append(rooms, r), append(befores, before)
+		batches = append(batches, RoomBatch{Room: r.Room, Entries: batch, Group: s.dirtyGroupLocked(r.ID)})
+	}
+	if len(batches) == 0 {
+		return
+	}
+	stored, err := s.store.CommitRooms(batches)
+	if err != nil {
+		// The cache refused: reload its truth and start this connection
+		// over, so nothing is emitted that is not stored.
+		s.q.push(ErrorEvent{err})
+		for _, r := range rooms {
 			delete(s.groups, r.ID)
-			s.q.push(ErrorEvent{err})
 			if fresh, ok, err2 := s.store.Room(r.ID); err2 == nil && ok {
 				r.Room = fresh
 			}
-			c.fail(err)
-			continue
 		}
-		r.Room = stored
+		c.fail(err)
+		return
+	}
+	for i, r := range rooms {
+		r.Room = stored[i]
 		if rg := s.groups[r.ID]; rg != nil {
 			rg.dirty = false
 		}
-		s.q.push(EntriesEvent{Room: r.ID, Entries: batch})
-		if roomMeta(before) != roomMeta(r.Room) {
+		s.q.push(EntriesEvent{Room: r.ID, Entries: batches[i].Entries})
+		if roomMeta(befores[i]) != roomMeta(r.Room) {
 			s.q.push(RoomEvent{Room: r.Room})
 		}
 	}
@@ -230,25 +248,33 @@ func applyEntries(r *Room, self string, entries []Entry) {
 // seq lies past the cached run (history visible only from the user's join),
 // the run restarts there.
 func (s *Session) subscribedLocked(f *proto.Subscribed) {
-	r, ok := s.rooms[f.Room]
-	if !ok {
-		r = &roomSync{Room: Room{ID: f.Room, State: proto.StateJoined, Low: 1}}
-		s.rooms[f.Room] = r
+	r, _ := s.subscriptionLocked(f.Room, f.LastSeq, f.FirstSeq)
+	if err := s.store.SaveRoom(r); err != nil {
+		s.q.push(ErrorEvent{err})
 	}
-	if f.LastSeq < r.Cursor {
+}
+
+// subscriptionLocked applies a subscription's head and first readable seq
+// to room and returns it, and whether it changed (for the caller to save).
+func (s *Session) subscriptionLocked(room string, head, first uint64) (Room, bool) {
+	r, ok := s.rooms[room]
+	if !ok {
+		r = &roomSync{Room: Room{ID: room, State: proto.StateJoined, Low: 1}}
+		s.rooms[room] = r
+	}
+	before := r.Room
+	if head < r.Cursor {
 		// The relay's log is shorter than our cache: its data was reset.
 		// Its seqs now name other entries, so the run restarts at its head
 		// (the rows above are overwritten as new entries arrive).
-		s.q.push(ErrorEvent{fmt.Errorf("session: %s: the relay's log ends at %d but the cache holds %d: restarting the room's cache", f.Room, f.LastSeq, r.Cursor)})
-		r.Cursor, r.Low, r.Head = f.LastSeq, f.LastSeq+1, f.LastSeq
+		s.q.push(ErrorEvent{fmt.Errorf("session: %s: the relay's log ends at %d but the cache holds %d: restarting the room's cache", room, head, r.Cursor)})
+		r.Cursor, r.Low, r.Head = head, head+1, head
 	}
-	r.Head = max(r.Head, f.LastSeq)
-	if f.FirstSeq > r.Cursor+1 {
-		r.Cursor, r.Low = f.FirstSeq-1, f.FirstSeq
+	r.Head = max(r.Head, head)
+	if first > r.Cursor+1 {
+		r.Cursor, r.Low = first-1, first
 	}
-	if err := s.store.SaveRoom(r.Room); err != nil {
-		s.q.push(ErrorEvent{err})
-	}
+	return r.Room, !ok || r.Room != before
 }
 
 // applyRoomList records the relay's view of the user's rooms and returns
@@ -258,6 +284,12 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 	defer s.mu.Unlock()
 	seen := map[string]bool{}
 	var joined []string
+	var changed []Room // saved in one transaction: a user may be in thousands of rooms
+	defer func() {
+		if err := s.store.SaveRooms(changed); err != nil {
+			s.q.push(ErrorEvent{err})
+		}
+	}()
 	for _, sum := range list {
 		seen[sum.Room] = true
 		r, ok := s.rooms[sum.Room]
@@ -274,8 +306,8 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 		if sum.Encrypted {
 			s.markEncryptedLocked(sum.Room, s.suiteOf(sum))
 		}
-		if err := s.store.SaveRoom(r.Room); err != nil {
-			s.q.push(ErrorEvent{err})
+		if !ok || before != r.Room {
+			changed = append(changed, r.Room)
 		}
 		if !ok || roomMeta(before) != roomMeta(r.Room) || before.Head != r.Head {
 			s.q.push(RoomEvent{Room: r.Room})
@@ -290,9 +322,7 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 		}
 		// Gone while we were away (kicked, left on another device).
 		r.State = proto.StateNone
-		if err := s.store.SaveRoom(r.Room); err != nil {
-			s.q.push(ErrorEvent{err})
-		}
+		changed = append(changed, r.Room)
 		s.q.push(RoomEvent{Room: r.Room})
 	}
 	sort.Strings(joined)
