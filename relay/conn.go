@@ -34,8 +34,10 @@ type outItem struct {
 	seq  uint64
 	pm   *websocket.PreparedMessage
 	data []byte
-	// rooms are the subscriptions of an itemReplayRooms marker.
-	rooms []replayFrom
+	// rooms are the subscriptions of an itemReplayRooms marker, answer
+	// its subscribed_rooms frame (heads filled in when written).
+	rooms  []replayFrom
+	answer *proto.SubscribedRooms
 	// reserved: a subscription's answer or replay marker, queued under a
 	// replay token in room of its own (not counted against SendQueue)
 	reserved bool
@@ -327,7 +329,7 @@ func (c *conn) write(it outItem, w *writerState) error {
 		if len(it.rooms) == 0 {
 			c.releaseReplayToken()
 		}
-		return c.ws.WriteMessage(websocket.BinaryMessage, it.data)
+		return c.writeSubscribedRooms(it.answer)
 	case itemUnsub:
 		delete(cursors, it.room)
 	case itemClose:

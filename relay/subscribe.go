@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"mimichat/proto"
 )
 
@@ -95,17 +97,31 @@ func (c *conn) subscribeRooms(f *proto.SubscribeRooms) *refusal {
 		answer.Rooms = append(answer.Rooms, sub)
 		replays = append(replays, replayFrom{room: sub.Room, seq: from})
 	}
-	data, err := proto.Encode(answer)
-	if err != nil {
-		c.releaseReplayToken()
-		return refuse(proto.CodeInternal, "encode subscribed_rooms: %v", err)
-	}
 	// The answer travels with the marker, so it is written just before
-	// the replays it announces.
-	if !c.enqueue(outItem{kind: itemReplayRooms, data: data, rooms: replays, reserved: true}) {
+	// the replays it announces (writeSubscribedRooms).
+	if !c.enqueue(outItem{kind: itemReplayRooms, answer: answer, rooms: replays, reserved: true}) {
 		c.releaseReplayToken()
 	}
 	return nil
+}
+
+// writeSubscribedRooms writes a batch's answer with each room's head as of
+// now: a room this connection was already subscribed to may have had live
+// events written since its registration, and the head must not be below
+// them (a client takes a head below its cursor for a relay that lost data).
+func (c *conn) writeSubscribedRooms(answer *proto.SubscribedRooms) error {
+	for i := range answer.Rooms {
+		if r := c.srv.hub.room(answer.Rooms[i].Room); r != nil {
+			r.mu.RLock()
+			answer.Rooms[i].LastSeq = max(answer.Rooms[i].LastSeq, r.head)
+			r.mu.RUnlock()
+		}
+	}
+	data, err := proto.Encode(answer)
+	if err != nil {
+		return fmt.Errorf("encode subscribed_rooms: %w", err)
+	}
+	return c.ws.WriteMessage(websocket.BinaryMessage, data)
 }
 
 // register subscribes c to room after since, as subscribe does, without
