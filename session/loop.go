@@ -159,21 +159,22 @@ func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
 		}
 	}
 	since := r.Cursor
+	r.subscribing = true // a room-list refresh meanwhile leaves it alone (subscribeAll)
 	s.mu.Unlock()
 	rid := s.rid()
 	f, err := c.request(ctx, rid, &proto.Subscribe{RID: rid, Room: room, Since: since})
-	if err != nil {
-		return err
-	}
-	if _, ok := f.(*proto.Subscribed); !ok {
-		return fmt.Errorf("got %s", f.FrameType())
+	if err == nil {
+		if _, ok := f.(*proto.Subscribed); !ok {
+			err = fmt.Errorf("got %s", f.FrameType())
+		}
 	}
 	s.mu.Lock()
 	if r, ok := s.rooms[room]; ok {
-		r.subscribed = true
+		r.subscribed = r.subscribed || err == nil
+		r.subscribing = false
 	}
 	s.mu.Unlock()
-	return nil
+	return err
 }
 
 // pollRooms refreshes the room list at once when the relay sends a notice
