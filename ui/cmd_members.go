@@ -49,7 +49,7 @@ func (m *Model) roomMembers(r *room) []proto.Member {
 		if mems[i].Role.Rank() != mems[j].Role.Rank() {
 			return mems[i].Role.Rank() > mems[j].Role.Rank()
 		}
-		return m.name(mems[i].User) < m.name(mems[j].User)
+		return m.memberName(r, mems[i].User) < m.memberName(r, mems[j].User)
 	})
 	return mems
 }
@@ -117,7 +117,9 @@ func (m *Model) memberInfo(r *room) []infoLine {
 		if _, typing := r.typing[mem.User]; typing {
 			role += " …"
 		}
-		lines = append(lines, infoLine{text: m.presenceMark(r, mem.User) + " " + m.name(mem.User) + role + "  " + mem.User})
+		// the display name first (an imported profile's, sanitized), the URI after it
+		lines = append(lines, infoLine{text: m.presenceMark(r, mem.User) + " " + render.SanitizeLine(m.memberName(r, mem.User)) + role +
+			"  " + render.SanitizeLine(mem.User)})
 	}
 	return lines
 }

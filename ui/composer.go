@@ -187,7 +187,7 @@ func (m *Model) refreshCompletion() {
 			if mem.User == m.me {
 				continue
 			}
-			n := m.name(mem.User)
+			n := render.SanitizeLine(m.memberName(r, mem.User)) // a history's display name, else the URI's last segment
 			if strings.Contains(strings.ToLower(n), q) || strings.Contains(strings.ToLower(mem.User), q) {
 				ins := content.MentionMarkdown(n, mem.User)
 				if userArg {

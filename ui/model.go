@@ -126,6 +126,9 @@ type Model struct {
 	// declined are rooms whose invitation the user declined this run
 	// (ui/invitations.go)
 	declined map[string]bool
+	// profileAt is when the profile of profileRoom was last read (ui/profile.go)
+	profileAt   time.Time
+	profileRoom string
 }
 
 // New builds the model from an opened session (it need not be started yet;

@@ -157,7 +157,8 @@ func (m *Model) userArg(r *room, cmd, arg string) (user, rest string, ok bool) {
 	q := strings.ToLower(strings.TrimPrefix(who, "@"))
 	var found []string
 	for _, mem := range r.members {
-		if strings.ToLower(m.name(mem.User)) == q || strings.ToLower(shortName(mem.User)) == q {
+		if strings.ToLower(m.name(mem.User)) == q || strings.ToLower(shortName(mem.User)) == q ||
+			strings.ToLower(m.memberName(r, mem.User)) == q {
 			found = append(found, mem.User)
 		}
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -15,7 +16,8 @@ import (
 // (session.Store.Profile, issue 15). The member pane shows the description
 // above the members and uses the display names; a room the relay gives no
 // member list for (a local room an import made) lists the members the
-// history named. Loaded at start, off the Update loop; the text came from a
+// history named. Loaded at start, again for the room on screen every few
+// seconds and when its members change (refreshProfile), off the Update loop; the text came from a
 // file or another client, so it is sanitized when drawn.
 
 // roomProfile is a room's loaded profile.
@@ -49,6 +51,23 @@ func (m *Model) loadProfile(room string) tea.Cmd {
 		}
 		return profileMsg{room: room, profile: rp}
 	}
+}
+
+// profileEvery is how often the room on screen reads its profile again, so
+// an import into the running client's data directory (mimichat import) or
+// a shared history shows without a restart; a member change reads it at
+// once.
+const profileEvery = 5 * time.Second
+
+// refreshProfile reloads the profile of the room on screen when it is
+// profileEvery old (called on the clock's tick).
+func (m *Model) refreshProfile() tea.Cmd {
+	r := m.current()
+	if r == nil || m.now().Sub(m.profileAt) < profileEvery && m.profileRoom == r.id {
+		return nil
+	}
+	m.profileAt, m.profileRoom = m.now(), r.id
+	return m.loadProfile(r.id)
 }
 
 func (m *Model) onProfile(msg profileMsg) {

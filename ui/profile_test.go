@@ -53,3 +53,35 @@ func TestImportedRoomProfile(t *testing.T) {
 	scr.waitFor(t, "Alice Liddell, owner", func(s string) bool { return strings.Contains(s, "Alice Liddell ★") })
 	scr.waitMember(t, "bob")
 }
+
+// TestProfileRefreshAndMemberNames: a profile saved into the running
+// client's cache (as an import into its data directory does) shows without
+// a restart, and the member overlay and @-completion use its display
+// names, with the URI after them (issue 15).
+func TestProfileRefreshAndMemberNames(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	you := rl.session("you")
+	room := openRoom(t, owner, "names", "Names", you)
+	tm, _, scr := startUI(t, you, 150, 30, Options{Room: room})
+	scr.waitMember(t, "owner")
+	err := you.Store().SaveProfile(room, session.RoomProfile{}, []session.MemberProfile{{User: owner.User(), Name: "Olive Owner", Role: "owner"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr.waitMember(t, "Olive Owner")
+	typeText(tm, "/members")
+	key(tm, "esc")
+	key(tm, "enter")
+	scr.waitFor(t, "the overlay names Olive Owner with her URI", func(s string) bool {
+		for _, l := range strings.Split(s, "\n") {
+			if i := strings.Index(l, "Olive Owner ★ owner"); i >= 0 && strings.Contains(l[i:], owner.User()) {
+				return true
+			}
+		}
+		return false
+	})
+	key(tm, "esc")
+	typeText(tm, "@oli")
+	scr.waitText(t, "@Olive Owner  "+owner.User())
+}

@@ -59,7 +59,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, m.markSeen())
 	case membersMsg:
 		m.onMembers(msg)
-		return m, nil
+		return m, m.loadProfile(msg.room) // the member list changed: what the history said of them may too
 	case profileMsg:
 		m.onProfile(msg)
 		return m, nil
@@ -70,7 +70,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.onTick()
-		return m, tea.Batch(tick(), m.markSeen())
+		return m, tea.Batch(tick(), m.markSeen(), m.refreshProfile())
 	case noticeMsg:
 		m.setNotice(string(msg))
 		m.showJoined()
