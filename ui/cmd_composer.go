@@ -28,7 +28,13 @@ var composerCommands = []*command{
 	{name: keys.HistoryNext, keyOnly: true, run: func(m *Model, _ *call) tea.Cmd { m.comp.recallInput(1); return nil }},
 }
 
-func runComplete(m *Model, _ *call) tea.Cmd { m.refreshCompletion(); return nil }
+func runComplete(m *Model, _ *call) tea.Cmd {
+	if cmd := m.completePath(); cmd != nil {
+		return cmd // /attach PATH: the directory is read in a tea.Cmd (ui/attach_complete.go)
+	}
+	m.refreshCompletion()
+	return nil
+}
 
 // runCancel closes, in order, the completion list, the reply or edit being
 // written, the thread pane.

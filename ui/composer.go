@@ -228,8 +228,8 @@ func (m *Model) acceptCompletion() {
 	it := c.comp.items[c.comp.sel]
 	v := c.value()
 	ins := it.insert
-	if c.comp.kind != '/' {
-		ins += " "
+	if c.comp.kind != '/' && c.comp.kind != pathKind {
+		ins += " " // a path goes on (a directory) or is complete
 	}
 	c.setValue(v[:c.comp.start] + ins)
 	c.comp = completion{}

@@ -81,6 +81,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case declinedMsg:
 		m.onDeclined(msg)
 		return m, nil
+	case pathCompMsg:
+		m.onPathComp(msg)
+		return m, nil
 	case verifyMsg:
 		m.onVerify(msg)
 		return m, nil

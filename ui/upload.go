@@ -32,6 +32,7 @@ func (m *Model) attach(r *room, path string) tea.Cmd {
 		m.setNotice("usage: /attach FILE")
 		return nil
 	}
+	path = expandHome(path)
 	up, b, room := m.opt.Upload, m.builder(r), r.id
 	m.setNotice("encrypting and uploading " + filepath.Base(path) + "…")
 	return func() tea.Msg {
