@@ -12,7 +12,7 @@ import (
 
 func (m *Model) quit() tea.Cmd {
 	for _, r := range m.rooms {
-		if r.joined() {
+		if r.joined() && r.lazy.loaded { // typing is only ever sent in loaded rooms
 			_ = m.s.Typing(r.id, false)
 		}
 	}

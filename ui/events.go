@@ -84,7 +84,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 			m.conn = ev.Status
 			if ev.State == session.Online {
 				for _, r := range m.rooms {
-					if r.joined() {
+					if r.joined() && r.lazy.loaded { // a room not loaded announces itself when it is
 						_ = m.s.Presence(r.id, "online")
 						if !r.membersLoaded {
 							// the fetch at start gave up while offline
@@ -145,8 +145,22 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 		info.ID = ev.Room
 		r = m.addRoom(info)
 	}
-	applied := r.applyEntries(ev.Entries, m.me)
-	r.dropPending()
+	var applied []session.Entry
+	tl := r.tl
+	if r.lazy.loaded {
+		applied = r.applyEntries(ev.Entries, m.me)
+		r.dropPending()
+	} else {
+		// Counted into the room's summary through a throwaway timeline,
+		// which also answers the per-message questions below.
+		applied = m.lazyEntries(r, ev.Entries)
+		tl = newTimeline(m.me, r.hl)
+		for _, e := range applied {
+			applyEntry(tl, e)
+		}
+		r.lazy.unread += tl.Unread()
+		r.lazy.mentions += tl.Mentions()
+	}
 	r.crypto = m.s.Crypto(r.id) // memory only: epochs move with the entries
 	var delivered content.StatusReport
 	var cmds []tea.Cmd
@@ -158,12 +172,14 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 			m.onMembership(r, e)
 			continue
 		}
-		r.tl.Read(func(v content.View) { r.main.noteChange(v, e.ID) })
+		if r.lazy.loaded {
+			r.tl.Read(func(v content.View) { r.main.noteChange(v, e.ID) })
+		}
 		if e.Sender == m.me {
 			continue
 		}
 		delete(r.typing, e.Sender)
-		it, ok := r.tl.Get(e.ID)
+		it, ok := tl.Get(e.ID)
 		if !ok || it.Current != e.ID || it.Seq != e.Seq {
 			continue // a reaction, edit, receipt or held item
 		}
@@ -178,6 +194,7 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 				cmds = append(cmds, m.notify("Knock", m.banner))
 			}
 		case it.Mention:
+			cmds = append(cmds, m.loadRoom(r)) // a room not built is built for its mention
 			if m.alerts(r, true) {
 				cmds = append(cmds, m.notify(m.name(e.Sender)+" mentioned you", r.title()))
 			}

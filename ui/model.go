@@ -129,6 +129,9 @@ type Model struct {
 	// profileAt is when the profile of profileRoom was last read (ui/profile.go)
 	profileAt   time.Time
 	profileRoom string
+	// summaryCmd reads the rooms' unread summaries when New left them to
+	// Init (ui/lazyroom.go)
+	summaryCmd tea.Cmd
 }
 
 // New builds the model from an opened session (it need not be started yet;
@@ -176,23 +179,29 @@ func New(opt Options) (*Model, error) {
 	m.order = loadRoomOrder(m.s.Store())
 	infos := m.s.Rooms()
 	sortStartRooms(&m.order, infos)
+	// With many rooms only the room on screen is loaded now; the others
+	// keep a summary until opened (ui/lazyroom.go).
 	for _, info := range infos {
 		r := m.addRoom(info)
-		if es, err := m.s.Recent(info.ID, opt.History); err == nil {
-			r.applyEntries(es, m.me)
-		}
+		r.lazy.loaded = false
 		r.low = lowSeq(r, info)
 		if mk, ok := marks[info.ID]; ok {
 			r.readSeq, r.lineSeq = mk.Seq, mk.Seq
-			r.restoreRead(mk.At)
+			r.lazy.readAt = mk.At
 		}
 	}
-	m.loadOutbox()
 	for i, r := range m.rooms {
 		if r.id == opt.Room {
 			m.cur = i
 		}
 	}
+	for _, r := range m.rooms {
+		if len(m.rooms) <= eagerRooms || r == m.current() {
+			m.loadNow(r)
+		}
+	}
+	m.summaryCmd = m.summarize()
+	m.loadOutbox()
 	return m, nil
 }
 
@@ -211,9 +220,12 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, tick())
 	}
 	for _, r := range m.rooms {
-		cmds = append(cmds, m.fetchMembers(r.id), m.loadProfile(r.id))
+		if r.lazy.loaded { // the others when they load
+			cmds = append(cmds, m.fetchMembers(r.id), m.loadProfile(r.id))
+		}
 	}
-	cmds = append(cmds, m.saveRoomOrder())
+	cmds = append(cmds, m.saveRoomOrder(), m.summaryCmd)
+	m.summaryCmd = nil
 	return tea.Batch(cmds...)
 }
 

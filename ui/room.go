@@ -57,6 +57,9 @@ type room struct {
 	// main maps main-timeline rows (threads folded) to timeline rows;
 	// bottom and sel index main rows, then pending messages.
 	main mainRows
+	// lazy: whether the timeline is built yet, and the summary meanwhile
+	// (ui/lazyroom.go)
+	lazy lazyRoom
 }
 
 // pendingMsg is one of the user's messages not yet in the timeline.
@@ -70,7 +73,7 @@ type pendingMsg struct {
 
 func newRoom(info session.Room, me string, hl func([]byte) bool) *room {
 	return &room{id: info.ID, me: me, info: info, tl: newTimeline(me, hl), hl: hl, presence: map[string]string{},
-		typing: map[string]time.Time{}, bottom: -1, sel: -1}
+		typing: map[string]time.Time{}, bottom: -1, sel: -1, lazy: lazyRoom{loaded: true}}
 }
 
 // newTimeline is a room's timeline; hl (nil: none) makes highlight words
@@ -189,8 +192,20 @@ func (r *room) threadPending(topic string) []*pendingMsg {
 }
 
 // unread and mentions for the room list.
-func (r *room) unread() int   { return r.tl.Unread() }
-func (r *room) mentions() int { return r.tl.Mentions() }
+// A room whose timeline is not built yet answers from its summary.
+func (r *room) unread() int {
+	if !r.lazy.loaded {
+		return r.lazy.unread
+	}
+	return r.tl.Unread()
+}
+
+func (r *room) mentions() int {
+	if !r.lazy.loaded {
+		return r.lazy.mentions
+	}
+	return r.tl.Mentions()
+}
 
 // title is the room's name, or its URI's last segment.
 // A direct-message room without a name shows as "@" and the other user.

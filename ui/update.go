@@ -31,6 +31,7 @@ type refusalMsg string
 // of the model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.handle(msg)
+	cmd = tea.Batch(cmd, m.loadCurrent()) // a room opened is built from the cache
 	m.frame = m.render()
 	cmd = tea.Batch(cmd, m.afterFrame())
 	if m.opt.OnFrame != nil {
@@ -60,6 +61,11 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case membersMsg:
 		m.onMembers(msg)
 		return m, m.loadProfile(msg.room) // the member list changed: what the history said of them may too
+	case roomLoadedMsg:
+		return m, m.onRoomLoaded(msg)
+	case summariesMsg:
+		m.onSummaries(msg)
+		return m, nil
 	case profileMsg:
 		m.onProfile(msg)
 		return m, nil
