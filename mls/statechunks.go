@@ -66,20 +66,7 @@ func treeFromChunks(width uint32, chunks [][]byte) (*ratchetTree, error) {
 		err := decodeAll(b, "tree_chunk", func(r *reader) {
 			for j := uint32(0); j < n && r.err == nil; j++ {
 				x := base + j
-				r.optional("tree_chunk.node", func(r *reader) {
-					node := new(Node)
-					switch typ := r.u8("node.node_type"); {
-					case typ == 1 && x%2 == 0:
-						node.Leaf = new(LeafNode)
-						node.Leaf.decode(r)
-					case typ == 2 && x%2 == 1:
-						node.Parent = new(ParentNode)
-						node.Parent.decode(r)
-					default:
-						r.fail("node.node_type", fmt.Errorf("%w: node type %d at index %d", ErrBadValue, typ, x))
-					}
-					nodes[x] = node
-				})
+				r.optional("tree_chunk.node", func(r *reader) { nodes[x] = decodeTreeNode(r, x) })
 			}
 		})
 		if err != nil {

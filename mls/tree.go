@@ -110,20 +110,7 @@ func decodeRatchetTree(r *reader) *ratchetTree {
 	var nodes []*Node
 	r.vector("ratchet_tree", func(r *reader) {
 		var node *Node
-		r.optional("ratchet_tree.node", func(r *reader) {
-			node = new(Node)
-			i := len(nodes)
-			switch typ := r.u8("node.node_type"); {
-			case typ == 1 && i%2 == 0:
-				node.Leaf = new(LeafNode)
-				node.Leaf.decode(r)
-			case typ == 2 && i%2 == 1:
-				node.Parent = new(ParentNode)
-				node.Parent.decode(r)
-			default:
-				r.fail("node.node_type", fmt.Errorf("%w: node type %d at index %d", ErrBadValue, typ, i))
-			}
-		})
+		r.optional("ratchet_tree.node", func(r *reader) { node = decodeTreeNode(r, uint32(len(nodes))) })
 		nodes = append(nodes, node)
 	})
 	if r.err != nil {
@@ -145,6 +132,23 @@ func decodeRatchetTree(r *reader) *ratchetTree {
 		nodes = append(nodes, nil)
 	}
 	return newTree(nodes)
+}
+
+// decodeTreeNode decodes the node at index x of a tree: a leaf at an even
+// index, a parent at an odd one.
+func decodeTreeNode(r *reader, x uint32) *Node {
+	node := new(Node)
+	switch typ := r.u8("node.node_type"); {
+	case typ == 1 && x%2 == 0:
+		node.Leaf = new(LeafNode)
+		node.Leaf.decode(r)
+	case typ == 2 && x%2 == 1:
+		node.Parent = new(ParentNode)
+		node.Parent.decode(r)
+	default:
+		r.fail("node.node_type", fmt.Errorf("%w: node type %d at index %d", ErrBadValue, typ, x))
+	}
+	return node
 }
 
 // parseRatchetTree decodes a complete ratchet_tree extension body.
