@@ -8,12 +8,11 @@ import (
 	"mimichat/proto"
 )
 
-// BenchmarkE2EECheckCommit1000: the writer's part of one commit in a room of
-// 1,000 members, without network or store: checkOpMLS (hub.Verify, the
-// policy and leaf checks, hub.Apply, hub.CheckGroupInfo, hub.Save). The
-// group is built with Adds of 100 KeyPackages per commit.
-func BenchmarkE2EECheckCommit1000(b *testing.B) {
-	const members = 1000
+// hubRoom is an encrypted room of members devices, one per user, whose
+// group (g, kept by the owner, whose URI is returned) was built by commits
+// adding batch KeyPackages each, every one processed and saved by the
+// room's hub as the writer would.
+func hubRoom(b *testing.B, members, batch int) (*mls.Group, *group, *room, string) {
 	room := proto.RoomURI("example.com", "big")
 	owner := proto.UserURI("example.com", "owner")
 	od := newTestDevice(b, owner, "d", mls.CipherSuite(1))
@@ -42,7 +41,7 @@ func BenchmarkE2EECheckCommit1000(b *testing.B) {
 			b.Fatal(err)
 		}
 		kps = append(kps, kp.KeyPackage)
-		if len(kps) == 100 || i == members-1 {
+		if len(kps) == batch || i == members-1 {
 			res, err := g.Commit(mls.CommitOptions{Add: kps})
 			if err != nil {
 				b.Fatal(err)
@@ -53,12 +52,22 @@ func BenchmarkE2EECheckCommit1000(b *testing.B) {
 			if err := g.MergePendingCommit(); err != nil {
 				b.Fatal(err)
 			}
+			if err := grp.save(res.GroupInfo); err != nil {
+				b.Fatal(err)
+			}
 			kps = nil
 		}
 	}
-	if err := grp.save(grp.groupInfo); err != nil {
-		b.Fatal(err)
-	}
+	return g, grp, r, owner
+}
+
+// BenchmarkE2EECheckCommit1000: the writer's part of one commit in a room of
+// 1,000 members, without network or store: checkOpMLS (hub.Verify, the
+// policy and leaf checks, hub.Apply, hub.CheckGroupInfo, hub.Save). The
+// group is built with Adds of 100 KeyPackages per commit.
+func BenchmarkE2EECheckCommit1000(b *testing.B) {
+	g, _, r, owner := hubRoom(b, 1000, 100)
+	room := string(g.GroupID())
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()

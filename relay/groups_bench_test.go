@@ -19,51 +19,8 @@ import (
 func BenchmarkHubInvite(b *testing.B) {
 	for _, members := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
-			room := proto.RoomURI("example.com", "big")
-			owner := proto.UserURI("example.com", "owner")
-			od := newTestDevice(b, owner, "d", mls.CipherSuite(1))
-			g, err := mls.NewGroup(od.id, []byte(room), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			g.PublicHandshake = true
-			gi, err := g.GroupInfo(true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			grp, ref := newGroup(room, owner, 1, gi)
-			if ref != nil {
-				b.Fatal(ref.reason)
-			}
-			r := newRoom(room)
-			r.grp, r.encrypted = grp, true
-			r.members[owner] = &member{role: proto.RoleOwner, state: proto.StateJoined}
-			var kps [][]byte
-			for i := 1; i < members; i++ {
-				u := proto.UserURI("example.com", fmt.Sprintf("u%d", i))
-				r.members[u] = &member{role: proto.RoleMember, state: proto.StateJoined}
-				kp, err := mls.NewKeyPackage(newTestDevice(b, u, "d", mls.CipherSuite(1)).id)
-				if err != nil {
-					b.Fatal(err)
-				}
-				kps = append(kps, kp.KeyPackage)
-				if len(kps) == 500 || i == members-1 {
-					res, err := g.Commit(mls.CommitOptions{Add: kps})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := grp.hub.Process(res.Commit); err != nil {
-						b.Fatal(err)
-					}
-					if err := g.MergePendingCommit(); err != nil {
-						b.Fatal(err)
-					}
-					if err := grp.save(res.GroupInfo); err != nil {
-						b.Fatal(err)
-					}
-					kps = nil
-				}
-			}
+			g, grp, r, owner := hubRoom(b, members, 500)
+			room := string(g.GroupID())
 			if n := len(grp.hub.Members()); n != members {
 				b.Fatalf("%d members", n)
 			}
