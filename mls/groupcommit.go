@@ -18,6 +18,12 @@ type CommitOptions struct {
 	Extensions    []Extension
 	SetExtensions bool // replace the group context extensions with Extensions
 	ForcePath     bool // refresh this member's path even when not required
+	// GroupInfoWithoutTree leaves the ratchet_tree extension out of
+	// CommitResult.GroupInfo (RFC 9420 §12.4.3.3: the tree then travels out
+	// of band, e.g. from a hub that follows the group), which keeps the
+	// GroupInfo O(1) in the group's size. The Welcome still follows
+	// RatchetTreeInWelcome.
+	GroupInfoWithoutTree bool
 }
 
 // CommitResult is what a commit produces.
@@ -183,12 +189,20 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 		return nil, err
 	}
 	res := &CommitResult{Commit: msg}
-	gi, err := next.signedGroupInfo(g.RatchetTreeInWelcome)
+	// The published GroupInfo leaves the tree out when asked; a Welcome's
+	// carries it as RatchetTreeInWelcome says (signed twice only then).
+	withTree := g.RatchetTreeInWelcome && !opts.GroupInfoWithoutTree
+	gi, err := next.signedGroupInfo(withTree)
 	if err != nil {
 		return nil, err
 	}
 	res.GroupInfo = (&Message{WireFormat: WireGroupInfo, GroupInfo: gi}).Bytes()
 	if len(a.joiners) > 0 {
+		if withTree != g.RatchetTreeInWelcome {
+			if gi, err = next.signedGroupInfo(g.RatchetTreeInWelcome); err != nil {
+				return nil, err
+			}
+		}
 		var secrets map[uint32][]byte
 		if path != nil {
 			secrets = path.secrets

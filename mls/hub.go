@@ -2,6 +2,8 @@ package mls
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // A hub's view of a group (draft-ietf-mimi-protocol-06: the hub orders
@@ -366,7 +368,25 @@ func (h *HubGroup) verifyCommit(ac *AuthenticatedContent, hm *HubMessage) error 
 // CommitResult.GroupInfo) describes the view's current epoch: same
 // GroupContext, signed by a member, and a ratchet tree, when it carries one,
 // that hashes to the context's tree hash. The hub stores it for external joiners.
-func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
+func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error { return checkGroupInfo(h.g, groupInfo) }
+
+// CheckGroupInfoAfter checks groupInfo as CheckGroupInfo does, against the
+// epoch the verified commit m leads to, before Apply: a hub can refuse a
+// commit whose GroupInfo is wrong without undoing anything.
+func (h *HubGroup) CheckGroupInfoAfter(m *HubMessage, groupInfo []byte) error {
+	if m == nil || m.next == nil || m.next.group == nil {
+		return fmt.Errorf("%w: not a verified commit waiting to be applied", ErrState)
+	}
+	if m.next.epoch != h.g.ctx.Epoch {
+		return fmt.Errorf("%w: verified at epoch %d, view at %d", ErrWrongEpoch, m.next.epoch, h.g.ctx.Epoch)
+	}
+	return checkGroupInfo(m.next.group, groupInfo)
+}
+
+// checkGroupInfo checks groupInfo against g's epoch. Without a ratchet tree
+// it costs O(1) in the group's size (the context carries the tree hash, which
+// g computed incrementally); with one, O(n) byte comparisons.
+func checkGroupInfo(g *Group, groupInfo []byte) error {
 	// A GroupInfo with the tree is O(members) bytes: it is read in place
 	// (no copy of the tree, the signed bytes taken from the message) and
 	// its tree compared with the view's node by node, not decoded and hashed.
@@ -374,21 +394,21 @@ func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
 	if err != nil {
 		return err
 	}
-	if gi.GroupContext.Epoch != h.g.ctx.Epoch || string(gi.GroupContext.GroupID) != string(h.g.ctx.GroupID) {
-		return fmt.Errorf("%w: group info for epoch %d, view at %d", ErrWrongEpoch, gi.GroupContext.Epoch, h.g.ctx.Epoch)
+	if gi.GroupContext.Epoch != g.ctx.Epoch || string(gi.GroupContext.GroupID) != string(g.ctx.GroupID) {
+		return fmt.Errorf("%w: group info for epoch %d, view at %d", ErrWrongEpoch, gi.GroupContext.Epoch, g.ctx.Epoch)
 	}
-	if string(gi.GroupContext.bytes()) != string(h.g.ctx.bytes()) {
+	if string(gi.GroupContext.bytes()) != string(g.ctx.bytes()) {
 		return fmt.Errorf("%w: group info context differs from the hub's", ErrWelcome)
 	}
-	signer := h.g.tree.leaf(gi.Signer)
+	signer := g.tree.leaf(gi.Signer)
 	if signer == nil {
 		return fmt.Errorf("%w: GroupInfo signer %d is not a member", ErrUnknownSender, gi.Signer)
 	}
-	if err := h.g.s.verifyWithLabel(signer.SignatureKey, "GroupInfoTBS", tbs, gi.Signature); err != nil {
+	if err := g.s.verifyWithLabel(signer.SignatureKey, "GroupInfoTBS", tbs, gi.Signature); err != nil {
 		return err
 	}
 	data, ok := findExtension(gi.Extensions, extRatchetTree)
-	if !ok || h.g.tree.encodes(data) {
+	if !ok || g.tree.encodes(data) {
 		return nil
 	}
 	// Not byte for byte the hub's tree (which hashes to the context's tree
@@ -397,10 +417,30 @@ func (h *HubGroup) CheckGroupInfo(groupInfo []byte) error {
 	if err != nil {
 		return err
 	}
-	if string(t.rootHash(h.g.s)) != string(h.g.ctx.TreeHash) {
+	if string(t.rootHash(g.s)) != string(g.ctx.TreeHash) {
 		return fmt.Errorf("%w: GroupInfo ratchet tree does not match the tree hash", ErrInvalidTree)
 	}
 	return nil
+}
+
+// GroupInfoHasTree reports whether a GroupInfo MLSMessage carries the
+// ratchet_tree extension (a hub serves its own tree beside one that does not).
+func GroupInfoHasTree(groupInfo []byte) (bool, error) {
+	gi, _, err := peekGroupInfo(groupInfo)
+	if err != nil {
+		return false, err
+	}
+	_, ok := findExtension(gi.Extensions, extRatchetTree)
+	return ok, nil
+}
+
+// Clone returns an independent copy of the view (O(proposals); the tree is
+// copy-on-write and shared until either side applies a commit), a rollback
+// point for a hub that applies several messages and may refuse the lot.
+func (h *HubGroup) Clone() *HubGroup {
+	g := *h.g
+	g.proposals = slices.Clone(h.g.proposals)
+	return &HubGroup{g: &g, raw: maps.Clone(h.raw), PastEpochs: h.PastEpochs}
 }
 
 // peekGroupInfo decodes a complete MLSMessage(GroupInfo) whose extension

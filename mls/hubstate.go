@@ -48,6 +48,21 @@ func (h *HubGroup) SaveBeside(groupInfo []byte) ([]byte, error) {
 	return h.save(withTree)
 }
 
+// SaveWithoutTree is Save without the ratchet tree, a few hundred bytes
+// whatever the group's size: store the tree with TreeVersions and
+// EncodeTreeChunk (only the chunks whose version changed since the last
+// save), load with LoadHubGroupChunks. This keeps a hub's write per commit
+// O(log n) when the GroupInfo it stores leaves the tree out.
+func (h *HubGroup) SaveWithoutTree() ([]byte, error) { return h.save(false) }
+
+// TreeVersions returns the tree's width in nodes and each 64-node chunk's
+// version, as Group.TreeVersions does: within one process an unchanged
+// version means an unchanged chunk.
+func (h *HubGroup) TreeVersions() (width uint32, vers []uint64) { return h.g.tree.versions() }
+
+// EncodeTreeChunk encodes chunk i of the tree, as Group.EncodeTreeChunk does.
+func (h *HubGroup) EncodeTreeChunk(i int) []byte { return h.g.tree.encodeChunk(i) }
+
 func (h *HubGroup) save(withTree bool) ([]byte, error) {
 	st := hubGroupState{Version: hubStateVersion, Context: h.g.ctx.bytes(), Interim: h.g.interim,
 		PastEpochs: h.PastEpochs, IgnoreLifetimes: h.g.IgnoreLifetimes}
@@ -68,6 +83,26 @@ func LoadHubGroup(b []byte) (*HubGroup, error) { return LoadHubGroupBeside(b, ni
 // is the GroupInfo stored beside it, whose ratchet tree serves a state saved
 // without one. The tree must hash to the saved context's tree hash.
 func LoadHubGroupBeside(b, groupInfo []byte) (*HubGroup, error) {
+	return loadHubGroup(b, func(st *hubGroupState) (*ratchetTree, error) {
+		data := st.Tree
+		if len(data) == 0 {
+			var err error
+			if data, err = groupInfoTree(groupInfo); err != nil {
+				return nil, err
+			}
+		}
+		return parseRatchetTree(data)
+	})
+}
+
+// LoadHubGroupChunks restores a view written by SaveWithoutTree from its
+// tree's width and chunks (all of them, in order, as EncodeTreeChunk wrote
+// them). The tree must hash to the saved context's tree hash.
+func LoadHubGroupChunks(b []byte, width uint32, chunks [][]byte) (*HubGroup, error) {
+	return loadHubGroup(b, func(*hubGroupState) (*ratchetTree, error) { return treeFromChunks(width, chunks) })
+}
+
+func loadHubGroup(b []byte, tree func(*hubGroupState) (*ratchetTree, error)) (*HubGroup, error) {
 	var st hubGroupState
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
@@ -83,12 +118,7 @@ func LoadHubGroupBeside(b, groupInfo []byte) (*HubGroup, error) {
 	if g.s, err = lookupSuite(g.ctx.CipherSuite); err != nil {
 		return nil, err
 	}
-	if len(st.Tree) == 0 {
-		if st.Tree, err = groupInfoTree(groupInfo); err != nil {
-			return nil, err
-		}
-	}
-	if g.tree, err = parseRatchetTree(st.Tree); err != nil {
+	if g.tree, err = tree(&st); err != nil {
 		return nil, err
 	}
 	if string(g.tree.rootHash(g.s)) != string(g.ctx.TreeHash) {

@@ -1,22 +1,113 @@
 package mls
 
-import "fmt"
+import (
+	"fmt"
+	"hash/maphash"
+)
 
 // Leaf key uniqueness (RFC 9420 §7.3) without scanning the tree: an index
 // of leaf encryption and signature keys, carried from epoch to epoch and
 // updated only for the leaves a commit changed, so checks cost O(changes).
+//
+// The index is built from the whole tree once per loaded group (the first
+// commit after LoadGroup), so its build is what a member pays for a large
+// group after a restart: it keys leaves by a seeded 64-bit hash of each key
+// (one map per key kind, sized up front, no per-key allocation) and keeps
+// the full key only for hashes two different keys share.
 
 type keyIndex struct {
-	enc map[string]uint32 // leaf encryption key -> leaf index
-	sig map[string]uint32 // leaf signature key -> leaf index
+	enc, sig keyMap
+}
+
+// keyMap maps a leaf key to the leaf holding it.
+type keyMap struct {
+	hash  func([]byte) uint64 // seeded per map, so no one can aim collisions
+	byH   map[uint64]uint32   // hash of the key -> leaf, or sharedHash
+	exact map[string]uint32   // keys whose hash another key shares -> leaf
+}
+
+// sharedHash marks a hash that two different keys share: look in exact.
+const sharedHash = ^uint32(0)
+
+func newKeyMap(size int) keyMap {
+	seed := maphash.MakeSeed()
+	return keyMap{hash: func(b []byte) uint64 { return maphash.Bytes(seed, b) }, byH: make(map[uint64]uint32, size)}
+}
+
+// get returns the leaf indexed under key, or under a key that only shares
+// its hash (before a second key with that hash arrived): callers compare
+// the leaf's key.
+func (m *keyMap) get(key []byte) (uint32, bool) {
+	i, ok := m.byH[m.hash(key)]
+	if ok && i == sharedHash {
+		i, ok = m.exact[string(key)]
+	}
+	return i, ok
+}
+
+// put indexes key under leaf i; keyOf(j) is leaf j's key now, to tell a
+// hash collision from the same key (the later leaf wins, as before).
+func (m *keyMap) put(key []byte, i uint32, keyOf func(uint32) []byte) {
+	h := m.hash(key)
+	j, ok := m.byH[h]
+	switch {
+	case !ok || j == i:
+		m.byH[h] = i
+	case j == sharedHash:
+		m.exact[string(key)] = i
+	default:
+		other := keyOf(j)
+		if other == nil || string(other) == string(key) {
+			m.byH[h] = i
+			return
+		}
+		if m.exact == nil {
+			m.exact = map[string]uint32{}
+		}
+		m.exact[string(other)], m.exact[string(key)] = j, i
+		m.byH[h] = sharedHash
+	}
+}
+
+// del drops key if it is indexed under leaf i.
+func (m *keyMap) del(key []byte, i uint32) {
+	h := m.hash(key)
+	switch j, ok := m.byH[h]; {
+	case ok && j == i:
+		delete(m.byH, h)
+	case ok && j == sharedHash:
+		if k, ok := m.exact[string(key)]; ok && k == i {
+			delete(m.exact, string(key))
+		}
+	}
+}
+
+func encKeyOf(t *ratchetTree) func(uint32) []byte {
+	return func(j uint32) []byte {
+		if l := t.leaf(j); l != nil {
+			return l.EncryptionKey
+		}
+		return nil
+	}
+}
+
+func sigKeyOf(t *ratchetTree) func(uint32) []byte {
+	return func(j uint32) []byte {
+		if l := t.leaf(j); l != nil {
+			return l.SignatureKey
+		}
+		return nil
+	}
 }
 
 func buildKeyIndex(t *ratchetTree) *keyIndex {
-	k := &keyIndex{enc: map[string]uint32{}, sig: map[string]uint32{}}
+	n := int(t.leaves())
+	k := &keyIndex{enc: newKeyMap(n), sig: newKeyMap(n)}
+	encOf, sigOf := encKeyOf(t), sigKeyOf(t)
 	for i := uint32(0); i < t.leaves(); i++ {
 		if l := t.leaf(i); l != nil {
-			k.enc[string(l.EncryptionKey)] = i
-			k.sig[string(l.SignatureKey)] = i
+			k.enc.put(l.EncryptionKey, i, encOf)
+			k.sig.put(l.SignatureKey, i, sigOf)
 		}
 	}
 	return k
@@ -26,18 +117,15 @@ func buildKeyIndex(t *ratchetTree) *keyIndex {
 func (k *keyIndex) advance(old, next *ratchetTree, changed []uint32) {
 	for _, i := range changed {
 		if l := old.leaf(i); l != nil {
-			if j, ok := k.enc[string(l.EncryptionKey)]; ok && j == i {
-				delete(k.enc, string(l.EncryptionKey))
-			}
-			if j, ok := k.sig[string(l.SignatureKey)]; ok && j == i {
-				delete(k.sig, string(l.SignatureKey))
-			}
+			k.enc.del(l.EncryptionKey, i)
+			k.sig.del(l.SignatureKey, i)
 		}
 	}
+	encOf, sigOf := encKeyOf(next), sigKeyOf(next)
 	for _, i := range changed {
 		if l := next.leaf(i); l != nil {
-			k.enc[string(l.EncryptionKey)] = i
-			k.sig[string(l.SignatureKey)] = i
+			k.enc.put(l.EncryptionKey, i, encOf)
+			k.sig.put(l.SignatureKey, i, sigOf)
 		}
 	}
 }
@@ -64,12 +152,12 @@ func (g *Group) checkUniqueKeys(next *ratchetTree, check []uint32) error {
 		if l == nil {
 			continue
 		}
-		if j, ok := idx.enc[string(l.EncryptionKey)]; ok && j != i {
+		if j, ok := idx.enc.get(l.EncryptionKey); ok && j != i {
 			if o := next.leaf(j); o != nil && string(o.EncryptionKey) == string(l.EncryptionKey) {
 				return fmt.Errorf("leaf %d reuses the encryption key of leaf %d", i, j)
 			}
 		}
-		if j, ok := idx.sig[string(l.SignatureKey)]; ok && j != i {
+		if j, ok := idx.sig.get(l.SignatureKey); ok && j != i {
 			if o := next.leaf(j); o != nil && string(o.SignatureKey) == string(l.SignatureKey) {
 				return fmt.Errorf("leaf %d reuses the signature key of leaf %d", i, j)
 			}

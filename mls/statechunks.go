@@ -21,19 +21,22 @@ func (g *Group) SaveWithoutTree() ([]byte, error) { return g.save(false) }
 // Within one process equal versions mean equal chunk contents, whichever
 // Group the chunk belongs to; versions do not survive a restart (a loaded
 // tree's chunks get new ones).
-func (g *Group) TreeVersions() (width uint32, vers []uint64) {
-	vers = make([]uint64, len(g.tree.chunks))
-	for i, c := range g.tree.chunks {
+func (g *Group) TreeVersions() (width uint32, vers []uint64) { return g.tree.versions() }
+
+func (t *ratchetTree) versions() (width uint32, vers []uint64) {
+	vers = make([]uint64, len(t.chunks))
+	for i, c := range t.chunks {
 		vers[i] = c.ver
 	}
-	return g.tree.width, vers
+	return t.width, vers
 }
 
 // EncodeTreeChunk encodes chunk i: each of its nodes below the width as an
 // optional<Node> (RFC 9420 §12.4.3.3's encoding of a ratchet_tree entry).
-func (g *Group) EncodeTreeChunk(i int) []byte {
+func (g *Group) EncodeTreeChunk(i int) []byte { return g.tree.encodeChunk(i) }
+
+func (t *ratchetTree) encodeChunk(i int) []byte {
 	var w writer
-	t := g.tree
 	for x := uint32(i) * chunkSize; x < min(uint32(i+1)*chunkSize, t.width); x++ {
 		present := t.node(x) != nil
 		w.boolean(present)
