@@ -32,8 +32,29 @@ type Group struct {
 	Suite     uint16 // MLS cipher suite
 	Epoch     uint64
 	State     []byte // the relay's view (mls.HubGroup.Save), opaque to the store
-	GroupInfo []byte // the latest GroupInfo with the ratchet tree, for external joins
+	GroupInfo []byte // the latest GroupInfo (with or without the ratchet tree), for external joins
+	// TreeWidth and TreeChunks hold the relay's ratchet tree in
+	// mls.TreeChunkNodes-node chunks (protocol version 7: the GroupInfo may
+	// leave the tree out). In a Batch, TreeChunks are only the chunks that
+	// changed: each is upserted by (Room, Index), and chunks at or past
+	// ceil(TreeWidth/64) are dropped. LoadRooms returns every chunk in index
+	// order. TreeWidth 0: no chunks (an older row; the tree is in State or
+	// GroupInfo), and a Batch then leaves the stored chunks alone.
+	TreeWidth  uint32
+	TreeChunks []TreeChunk
 }
+
+// TreeChunk is one chunk of a group's ratchet tree (mls EncodeTreeChunk).
+type TreeChunk struct {
+	Index uint32
+	Data  []byte
+}
+
+// TreeChunkNodes is how many tree nodes a TreeChunk holds (mls.TreeChunkNodes).
+const TreeChunkNodes = 64
+
+// TreeChunkCount is how many chunks a tree of width nodes has.
+func TreeChunkCount(width uint32) uint32 { return (width + TreeChunkNodes - 1) / TreeChunkNodes }
 
 // Welcome is an MLS Welcome waiting for one device: it joins Room from the
 // invite event Seq.

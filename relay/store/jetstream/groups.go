@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,12 +17,17 @@ import (
 )
 
 // Encrypted rooms' storage (store.GroupDirectory): each room's group is
-// m.grp.ROOM, written in the batch that changed it; each Welcome is
+// m.grp.ROOM, written in the batch that changed it, and its ratchet tree's
+// chunks m.gtc.ROOM.INDEX (only the changed ones; a load reads the
+// width's chunks, so chunks left past a shrunk width are never read); each Welcome is
 // m.wel.DEVICE.ROOM.SEQ; each uploaded KeyPackage's ref is m.kpref.HEX.
 
 func subjGroup(room string) string { return "m.grp." + b64(room) }
 func subjWelcome(device, room string, seq uint64) string {
 	return "m.wel." + b64(device) + "." + b64(room) + "." + strconv.FormatUint(seq, 10)
+}
+func subjTreeChunk(room string, i uint32) string {
+	return "m.gtc." + b64(room) + "." + strconv.FormatUint(uint64(i), 10)
 }
 func subjKPRef(ref []byte) string { return "m.kpref." + fmt.Sprintf("%x", ref) }
 
@@ -30,6 +36,7 @@ type groupJSON struct {
 	Epoch     uint64 `json:"epoch"`
 	State     []byte `json:"state"`
 	GroupInfo []byte `json:"group_info"`
+	TreeWidth uint32 `json:"tree_width,omitempty"`
 }
 
 type welcomeJSON struct {
@@ -60,14 +67,33 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 	for i, g := range b.Groups {
 		last[g.Room] = i
 	}
+	// Each Group carries the chunks that changed since the one before it:
+	// a room's chunks of the whole batch, the later winning.
+	chunks := map[string]map[uint32][]byte{}
 	for i, g := range b.Groups {
 		if _, err := known(g.Room); err != nil {
 			return nil, err
 		}
+		if g.TreeWidth != 0 {
+			if chunks[g.Room] == nil {
+				chunks[g.Room] = map[uint32][]byte{}
+			}
+			for _, c := range g.TreeChunks {
+				if c.Index >= store.TreeChunkCount(g.TreeWidth) {
+					return nil, fmt.Errorf("tree chunk %d of %s past width %d", c.Index, g.Room, g.TreeWidth)
+				}
+				chunks[g.Room][c.Index] = c.Data
+			}
+		}
 		if last[g.Room] != i {
 			continue
 		}
-		data, _ := json.Marshal(groupJSON{Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo})
+		data, _ := json.Marshal(groupJSON{Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo, TreeWidth: g.TreeWidth})
+		for _, idx := range slices.Sorted(maps.Keys(chunks[g.Room])) {
+			if g.TreeWidth != 0 && idx < store.TreeChunkCount(g.TreeWidth) {
+				msgs = append(msgs, msg(subjTreeChunk(g.Room, idx), chunks[g.Room][idx], nil))
+			}
+		}
 		msgs = append(msgs, msg(subjGroup(g.Room), data, nil))
 	}
 	type roomUser struct{ room, user string }
@@ -124,7 +150,18 @@ func (s *Store) loadGroup(ctx context.Context, room string) (*store.Group, error
 	if err := json.Unmarshal(e.data, &g); err != nil {
 		return nil, fmt.Errorf("group of %s: %w", room, err)
 	}
-	return &store.Group{Room: room, Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo}, nil
+	out := &store.Group{Room: room, Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo, TreeWidth: g.TreeWidth}
+	for i := range store.TreeChunkCount(g.TreeWidth) {
+		e, err := s.getLast(ctx, subjTreeChunk(room, i))
+		if err != nil {
+			return nil, err
+		}
+		if !e.live() {
+			return nil, fmt.Errorf("group of %s: tree chunk %d of width %d missing", room, i, g.TreeWidth)
+		}
+		out.TreeChunks = append(out.TreeChunks, store.TreeChunk{Index: i, Data: e.data})
+	}
+	return out, nil
 }
 
 func (s *Store) welcomes(ctx context.Context, filter string) ([]welcomeJSON, []entry, error) {

@@ -22,6 +22,11 @@ CREATE TABLE IF NOT EXISTS groups(
 	epoch INTEGER NOT NULL,
 	state BLOB NOT NULL,
 	group_info BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS group_tree_chunks(
+	room TEXT NOT NULL,
+	idx INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY(room, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS welcomes(
 	device TEXT NOT NULL,
 	room TEXT NOT NULL,
@@ -47,11 +52,14 @@ func appendGroups(ctx context.Context, tx *sql.Tx, b store.Batch, known func(str
 		if _, err := known(g.Room); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO groups(room, suite, epoch, state, group_info) VALUES(?,?,?,?,?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO groups(room, suite, epoch, state, group_info, tree_width) VALUES(?,?,?,?,?,?)
 			ON CONFLICT(room) DO UPDATE SET suite=excluded.suite, epoch=excluded.epoch, state=excluded.state,
-			group_info=excluded.group_info`, g.Room, g.Suite, g.Epoch, g.State, g.GroupInfo)
+			group_info=excluded.group_info, tree_width=excluded.tree_width`, g.Room, g.Suite, g.Epoch, g.State, g.GroupInfo, g.TreeWidth)
 		if err != nil {
 			return fmt.Errorf("sqlite store: upsert group of %s: %w", g.Room, err)
+		}
+		if err := appendTreeChunks(ctx, tx, g); err != nil {
+			return err
 		}
 	}
 	for _, w := range b.Welcomes {
@@ -72,16 +80,49 @@ func appendGroups(ctx context.Context, tx *sql.Tx, b store.Batch, known func(str
 	return nil
 }
 
+// appendTreeChunks upserts g's changed tree chunks and drops those past its
+// width (a tree shrinks when its rightmost leaves go).
+func appendTreeChunks(ctx context.Context, tx *sql.Tx, g store.Group) error {
+	if g.TreeWidth == 0 {
+		return nil
+	}
+	n := store.TreeChunkCount(g.TreeWidth)
+	for _, c := range g.TreeChunks {
+		if c.Index >= n {
+			return fmt.Errorf("sqlite store: tree chunk %d of %s past width %d", c.Index, g.Room, g.TreeWidth)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_tree_chunks(room, idx, data) VALUES(?,?,?)
+			ON CONFLICT(room, idx) DO UPDATE SET data=excluded.data`, g.Room, c.Index, c.Data)
+		if err != nil {
+			return fmt.Errorf("sqlite store: tree chunk %d of %s: %w", c.Index, g.Room, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_tree_chunks WHERE room=? AND idx>=?`, g.Room, n); err != nil {
+		return fmt.Errorf("sqlite store: drop tree chunks of %s: %w", g.Room, err)
+	}
+	return nil
+}
+
+// migrateGroups adds the columns created since the group tables.
+func migrateGroups(tx *sql.Tx) error {
+	if !hasColumn(tx, "groups", "tree_width") {
+		if _, err := tx.Exec(`ALTER TABLE groups ADD COLUMN tree_width INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return fmt.Errorf("add groups.tree_width: %w", err)
+		}
+	}
+	return nil
+}
+
 // loadGroups attaches each encrypted room's group to its state.
 func (s *Store) loadGroups(ctx context.Context, out []store.RoomState, at map[string]int) error {
-	rows, err := s.w.QueryContext(ctx, `SELECT room, suite, epoch, state, group_info FROM groups`)
+	rows, err := s.w.QueryContext(ctx, `SELECT room, suite, epoch, state, group_info, tree_width FROM groups`)
 	if err != nil {
 		return fmt.Errorf("sqlite store: load groups: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var g store.Group
-		if err := rows.Scan(&g.Room, &g.Suite, &g.Epoch, &g.State, &g.GroupInfo); err != nil {
+		if err := rows.Scan(&g.Room, &g.Suite, &g.Epoch, &g.State, &g.GroupInfo, &g.TreeWidth); err != nil {
 			return fmt.Errorf("sqlite store: load groups: %w", err)
 		}
 		if i, ok := at[g.Room]; ok {
@@ -90,6 +131,42 @@ func (s *Store) loadGroups(ctx context.Context, out []store.RoomState, at map[st
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite store: load groups: %w", err)
+	}
+	rows.Close()
+	return s.loadTreeChunks(ctx, out, at)
+}
+
+// loadTreeChunks attaches each group's tree chunks, in index order; a
+// missing chunk is an error (the batch that wrote the width wrote them).
+func (s *Store) loadTreeChunks(ctx context.Context, out []store.RoomState, at map[string]int) error {
+	rows, err := s.w.QueryContext(ctx, `SELECT room, idx, data FROM group_tree_chunks ORDER BY room, idx`)
+	if err != nil {
+		return fmt.Errorf("sqlite store: load tree chunks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var room string
+		var c store.TreeChunk
+		if err := rows.Scan(&room, &c.Index, &c.Data); err != nil {
+			return fmt.Errorf("sqlite store: load tree chunks: %w", err)
+		}
+		i, ok := at[room]
+		if !ok || out[i].Group == nil || out[i].Group.TreeWidth == 0 {
+			continue
+		}
+		g := out[i].Group
+		if c.Index != uint32(len(g.TreeChunks)) {
+			return fmt.Errorf("sqlite store: tree of %s: chunk %d where %d belongs", room, c.Index, len(g.TreeChunks))
+		}
+		g.TreeChunks = append(g.TreeChunks, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store: load tree chunks: %w", err)
+	}
+	for _, st := range out {
+		if g := st.Group; g != nil && g.TreeWidth != 0 && uint32(len(g.TreeChunks)) != store.TreeChunkCount(g.TreeWidth) {
+			return fmt.Errorf("sqlite store: tree of %s: %d chunks for width %d", g.Room, len(g.TreeChunks), g.TreeWidth)
+		}
 	}
 	return nil
 }

@@ -97,6 +97,9 @@ func migrate(db *sql.DB) error {
 	if _, err := tx.Exec(groupTables); err != nil {
 		return fmt.Errorf("group tables: %w", err)
 	}
+	if err := migrateGroups(tx); err != nil {
+		return err
+	}
 	// Rooms' message expiry policy, and the heads of rooms whose whole log
 	// expired.
 	if !hasColumn(tx, "rooms", "expiry") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -126,4 +127,54 @@ func testKeyPackageOwner(t *testing.T, o Opener) {
 	if _, err := s.KeyPackageOwner(ctx, []byte("ref:a-0")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ref of a removed device: %v, want ErrNotFound", err)
 	}
+}
+
+// testGroupTreeChunks: a group's tree chunks are upserted by index with the
+// batch (only the changed ones travel), several changes in one batch apply
+// in order, a shrunk width drops the chunks past it, a failing batch stores
+// none, and LoadRooms returns them all in order after a reopen.
+func testGroupTreeChunks(t *testing.T, o Opener) {
+	s := open(t, o)
+	chunk := func(i uint32, v string) store.TreeChunk {
+		return store.TreeChunk{Index: i, Data: []byte(fmt.Sprintf("chunk %d %s", i, v))}
+	}
+	want := func(s store.Store, width uint32, chunks ...store.TreeChunk) {
+		t.Helper()
+		g := groupOf(s, t, roomA)
+		if g == nil || g.TreeWidth != width || len(g.TreeChunks) != len(chunks) {
+			t.Fatalf("group %+v, want width %d and %d chunks", g, width, len(chunks))
+		}
+		for i, c := range chunks {
+			if g.TreeChunks[i].Index != c.Index || !bytes.Equal(g.TreeChunks[i].Data, c.Data) {
+				t.Fatalf("chunk %d: %d %q, want %d %q", i, g.TreeChunks[i].Index, g.TreeChunks[i].Data, c.Index, c.Data)
+			}
+		}
+	}
+	gr := func(epoch uint64, width uint32, chunks ...store.TreeChunk) store.Group {
+		return store.Group{Room: roomA, Suite: 1, Epoch: epoch, State: []byte("s"), GroupInfo: []byte("gi"), TreeWidth: width, TreeChunks: chunks}
+	}
+	// 255 nodes: 4 chunks.
+	appendOK(t, s, store.Batch{Rooms: []store.Room{room(roomA)}, Events: []store.Event{ev(roomA, 1, "")},
+		Groups: []store.Group{gr(0, 255, chunk(0, "a"), chunk(1, "a"), chunk(2, "a"), chunk(3, "a"))}})
+	want(s, 255, chunk(0, "a"), chunk(1, "a"), chunk(2, "a"), chunk(3, "a"))
+	// Two commits in one batch, each with its changed chunks.
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 2, ""), ev(roomA, 3, "")},
+		Groups: []store.Group{gr(1, 255, chunk(1, "b"), chunk(3, "b")), gr(2, 255, chunk(3, "c"))}})
+	want(s, 255, chunk(0, "a"), chunk(1, "b"), chunk(2, "a"), chunk(3, "c"))
+	// A failing batch changes no chunk.
+	err := s.AppendBatch(context.Background(), store.Batch{Events: []store.Event{ev(roomA, 9, "")},
+		Groups: []store.Group{gr(3, 255, chunk(0, "lost"))}})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("gap: %v, want ErrConflict", err)
+	}
+	// The tree shrinks to 127 nodes (2 chunks), then grows back to 255:
+	// the regrown chunks are the ones written then, not the old ones.
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 4, "")}, Groups: []store.Group{gr(3, 127, chunk(1, "d"))}})
+	want(s, 127, chunk(0, "a"), chunk(1, "d"))
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 5, "")}, Groups: []store.Group{gr(4, 255, chunk(2, "e"), chunk(3, "e"))}})
+	s = reopen(t, s, o)
+	want(s, 255, chunk(0, "a"), chunk(1, "d"), chunk(2, "e"), chunk(3, "e"))
+	// A row without chunks (width 0) leaves the tree to State/GroupInfo.
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 6, "")}, Groups: []store.Group{gr(5, 0)}})
+	want(s, 0)
 }

@@ -43,6 +43,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Devices", testDevices},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Groups", testGroups},
+		{"GroupTreeChunks", testGroupTreeChunks},
 		{"Welcomes", testWelcomes},
 		{"KeyPackageOwner", testKeyPackageOwner},
 	} {
