@@ -23,10 +23,11 @@ const (
 	Completion Context = "completion"
 	Dialog     Context = "dialog"  // a box to read: all keys, versions, receipts
 	Confirm    Context = "confirm" // a yes/no question (delete)
+	Files      Context = "files"   // the file picker of /attach
 )
 
 // Contexts lists every context in documentation order.
-var Contexts = []Context{Global, Composer, Timeline, Thread, Rooms, Picker, Completion, Dialog, Confirm}
+var Contexts = []Context{Global, Composer, Timeline, Thread, Rooms, Picker, Completion, Dialog, Confirm, Files}
 
 // Global actions.
 const (
@@ -62,6 +63,9 @@ const (
 	Knock          Action = "knock"
 	ToggleMembers  Action = "toggle-members"
 	ToggleRoomList Action = "toggle-room-list"
+	// AttachFile is the /attach command: with no file named it opens the
+	// file picker.
+	AttachFile Action = "attach"
 )
 
 // Composer actions.
@@ -109,6 +113,12 @@ const (
 	DeclineInvite Action = "decline-invite"
 )
 
+// File picker actions (the files context).
+const (
+	ParentDir    Action = "parent-dir"
+	ToggleHidden Action = "toggle-hidden"
+)
+
 // info describes an action in one context: its one-line help and whether it
 // belongs in the short (one-line) help of that context.
 type info struct {
@@ -147,6 +157,7 @@ var catalog = map[Context][]info{
 		{ToggleMembers, "show/hide members", false},
 		{ToggleRoomList, "show/hide room list", false},
 		{Knock, "knock (alert the room)", false},
+		{AttachFile, "send a file (file picker)", false},
 		{Redraw, "redraw the screen", false},
 	},
 	Composer: {
@@ -225,6 +236,18 @@ var catalog = map[Context][]info{
 		{Accept, "yes", true},
 		{Cancel, "no (so does any other key)", true},
 	},
+	Files: {
+		{SelectPrev, "previous", false},
+		{SelectNext, "next", false},
+		{SelectFirst, "first", false},
+		{SelectLast, "last", false},
+		{PageUp, "page up", false},
+		{PageDown, "page down", false},
+		{Accept, "open folder / send file", true},
+		{ParentDir, "parent folder", true},
+		{ToggleHidden, "show/hide hidden files", true},
+		{Cancel, "close", true},
+	},
 }
 
 // Parents returns the contexts consulted, in order, when a key is not bound
@@ -245,7 +268,7 @@ func Parents(ctx Context) []Context {
 // modal reports whether ctx is a box that takes every key (picker, dialog,
 // confirm): of its parents' actions only quit works there, so help lists
 // no other.
-func modal(ctx Context) bool { return ctx == Picker || ctx == Dialog || ctx == Confirm }
+func modal(ctx Context) bool { return ctx == Picker || ctx == Dialog || ctx == Confirm || ctx == Files }
 
 // textEntry reports whether ctx receives typed text, so a plain printable
 // key bound there (or in Global, which every context inherits) would be

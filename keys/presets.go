@@ -34,6 +34,7 @@ func defaultPreset() bindings {
 		ToggleRoomList: {"f4"},
 		Knock:          nil, // rare and loud: /knock only
 		Redraw:         {"ctrl+l"},
+		AttachFile:     {"alt+a"},
 	}
 	for i, a := range roomActions {
 		global[a] = []string{fmt.Sprintf("alt+%d", i+1)}
@@ -112,6 +113,18 @@ func defaultPreset() bindings {
 		Confirm: {
 			Accept: {"y", "Y", "enter"},
 			Cancel: {"n", "N", "esc"},
+		},
+		Files: {
+			SelectPrev:   {"up", "k"},
+			SelectNext:   {"down", "j"},
+			SelectFirst:  {"home", "g"},
+			SelectLast:   {"end", "G"},
+			PageUp:       {"pgup"},
+			PageDown:     {"pgdown"},
+			Accept:       {"enter", "right", "l"},
+			ParentDir:    {"backspace", "left", "h"},
+			ToggleHidden: {"."},
+			Cancel:       {"esc", "q"},
 		},
 	}
 }

@@ -23,7 +23,7 @@ func AttachmentCard(ct string, ext *content.ExternalPart, width int, th *Theme) 
 	mt, _ := content.MediaType(ct)
 	meta := []string{SanitizeLine(mt)}
 	if ext.Size > 0 {
-		meta = append(meta, humanSize(content.PlaintextSize(ext))) // the file's size, not the download's
+		meta = append(meta, HumanSize(content.PlaintextSize(ext))) // the file's size, not the download's
 	}
 	if ext.EncAlg != 0 {
 		meta = append(meta, "encrypted")
@@ -91,7 +91,8 @@ func card(lines []string, width int, th *Theme) []string {
 	return out
 }
 
-func humanSize(n uint64) string {
+// HumanSize is n bytes as people read it: 113 B, 4.2 KiB, 1.5 MiB.
+func HumanSize(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -114,7 +114,7 @@ func decodeDC(data []byte, lim ImageLimits) (img image.Image, err error) {
 // checkImage reads data's header and refuses what lim does not allow.
 func checkImage(data []byte, lim ImageLimits) (cfg image.Config, format string, err error) {
 	if lim.MaxBytes > 0 && len(data) > lim.MaxBytes {
-		return cfg, "", &ImageError{"size", fmt.Sprintf("%s is over the %s limit", humanSize(uint64(len(data))), humanSize(uint64(lim.MaxBytes)))}
+		return cfg, "", &ImageError{"size", fmt.Sprintf("%s is over the %s limit", HumanSize(uint64(len(data))), HumanSize(uint64(lim.MaxBytes)))}
 	}
 	cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -131,7 +131,7 @@ func checkImage(data []byte, lim ImageLimits) (cfg image.Config, format string, 
 		return cfg, "", &ImageError{"pixels", fmt.Sprintf("%d×%d is %s pixels, over the %s limit", cfg.Width, cfg.Height, megapixels(px), megapixels(lim.MaxPixels))}
 	}
 	if mem := px * bytesPerPixel(cfg.ColorModel); lim.MaxMemory > 0 && mem > lim.MaxMemory {
-		return cfg, "", &ImageError{"memory", fmt.Sprintf("%d×%d needs %s decoded, over the %s limit", cfg.Width, cfg.Height, humanSize(uint64(mem)), humanSize(uint64(lim.MaxMemory)))}
+		return cfg, "", &ImageError{"memory", fmt.Sprintf("%d×%d needs %s decoded, over the %s limit", cfg.Width, cfg.Height, HumanSize(uint64(mem)), HumanSize(uint64(lim.MaxMemory)))}
 	}
 	return cfg, format, nil
 }

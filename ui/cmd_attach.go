@@ -14,6 +14,6 @@ var attachmentCommands = []*command{
 		run: func(m *Model, c *call) tea.Cmd { return m.attachment(c.it, true, c.arg) }},
 	{name: keys.SaveAttach, args: "[dir]", help: "download, check and decrypt the attachment into a directory", target: targetMessage,
 		run: func(m *Model, c *call) tea.Cmd { return m.attachment(c.it, false, c.arg) }},
-	{name: "attach", args: "FILE", help: "send a file, encrypted (where a file store is configured)", target: targetRoom,
+	{name: keys.AttachFile, args: "[FILE]", help: "send a file, encrypted (where a file store is configured); without FILE a file picker opens", target: targetRoom,
 		run: func(m *Model, c *call) tea.Cmd { return m.attach(c.r, c.arg) }},
 }

@@ -78,6 +78,9 @@ type Model struct {
 	me  string
 	km  *keys.Keymap
 	th  *render.Theme
+	// attachDir is the directory the last file sent came from: the /attach
+	// picker starts there (ui/dialog_files.go).
+	attachDir string
 	// people names mentions in message bodies (the user and opt.Names).
 	people *render.People
 	dark   bool

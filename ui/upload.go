@@ -17,6 +17,7 @@ const maxUpload = 16 << 20
 
 type sealedMsg struct {
 	room string
+	dir  string // the file's directory, once it was opened: the picker starts there next
 	msg  *content.Message
 	err  error
 }
@@ -29,8 +30,7 @@ func (m *Model) attach(r *room, path string) tea.Cmd {
 		return nil
 	}
 	if path == "" {
-		m.setNotice("usage: /attach FILE")
-		return nil
+		return m.openFiles() // ui/dialog_files.go
 	}
 	path = expandHome(path)
 	up, b, room := m.opt.Upload, m.builder(r), r.id
@@ -41,26 +41,33 @@ func (m *Model) attach(r *room, path string) tea.Cmd {
 			return sealedMsg{room: room, err: err}
 		}
 		defer f.Close()
+		dir := filepath.Dir(path)
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
 		name := filepath.Base(path)
 		part, blob, err := content.SealAttachmentFrom(nil, f, maxUpload, content.AttachmentSpec{Filename: name})
 		if err != nil {
-			return sealedMsg{room: room, err: err}
+			return sealedMsg{room: room, dir: dir, err: err}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		if part.URL, err = up(ctx, name, blob); err != nil {
-			return sealedMsg{room: room, err: err}
+			return sealedMsg{room: room, dir: dir, err: err}
 		}
 		ct := mime.TypeByExtension(filepath.Ext(name))
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
 		msg, err := b.Attachment(ct, part)
-		return sealedMsg{room: room, msg: msg, err: err}
+		return sealedMsg{room: room, dir: dir, msg: msg, err: err}
 	}
 }
 
 func (m *Model) onSealed(msg sealedMsg) tea.Cmd {
+	if msg.dir != "" {
+		m.attachDir = msg.dir
+	}
 	if msg.err != nil {
 		m.setNotice("/attach: " + msg.err.Error())
 		return nil
