@@ -110,7 +110,7 @@ func (m *Model) handleEvents(msg eventsMsg) tea.Cmd {
 			m.setNotice("error: " + ev.Err.Error())
 		}
 	}
-	cmds = append(cmds, m.saveRoomOrder())
+	cmds = append(cmds, m.saveRoomOrder(), m.saveDeclined())
 	return tea.Batch(cmds...)
 }
 

@@ -4,11 +4,18 @@ package ui
 // is listed with ✉; on it, "a" (/accept) joins and "x" (/decline) declines,
 // which the session does as a leave (in an encrypted room it first joins
 // the Welcome's group to propose its own removal). A declined room leaves
-// the list; a new invitation to it lists it again.
+// the list, for good: the declines are kept in the cache (meta key
+// ui.declined), since the session keeps the room, as it keeps a room left,
+// and its cached state may still say invited when the client quits before
+// the relay's room list said otherwise. A new invitation to it lists it
+// again.
 
 import (
 	"context"
 	"errors"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -66,7 +73,8 @@ func (m *Model) onDeclined(msg declinedMsg) {
 	if !ok || r.info.State == proto.StateJoined {
 		return
 	}
-	m.declined[msg.room] = true
+	m.declined[msg.room] = false // the relay's room list has not said so yet
+	m.declinedDirty = true
 	m.dropRoom(r)
 }
 
@@ -92,16 +100,89 @@ func (m *Model) dropRoom(r *room) {
 	}
 }
 
-// keepDeclined reports whether a room event for a declined room is to be
-// ignored: it is, until the user joins it (the session may still list the
-// invitation it heard of before the decline).
+// keepDeclined reports whether a room event (or a room at start) for a
+// declined room is to be ignored. It is while the user is not in the room;
+// while still invited only until the relay's room list confirmed the
+// decline (the session may still list the invitation it heard of before
+// it): an invitation after that is a new one. Joining forgets the decline.
 func (m *Model) keepDeclined(info session.Room) bool {
-	if !m.declined[info.ID] {
+	confirmed, ok := m.declined[info.ID]
+	if !ok {
 		return false
 	}
-	if info.State == proto.StateJoined {
-		delete(m.declined, info.ID)
-		return false
+	switch info.State {
+	case proto.StateJoined:
+	case proto.StateInvited:
+		if !confirmed {
+			return true
+		}
+	default: // none or banned: the relay no longer lists the invitation
+		if !confirmed {
+			m.declined[info.ID] = true
+			m.declinedDirty = true
+		}
+		return true
 	}
-	return true
+	delete(m.declined, info.ID)
+	m.declinedDirty = true
+	return false
+}
+
+// declinedKey is the cache's meta key of the declined invitations: one
+// line per room, "ROOM 1" once the relay's room list confirmed it, else
+// "ROOM 0".
+const declinedKey = "ui.declined"
+
+// loadDeclined reads the declined invitations (New: before the program
+// starts).
+func loadDeclined(st *session.Store) map[string]bool {
+	out := map[string]bool{}
+	v, _ := st.Meta(declinedKey)
+	for _, line := range strings.Split(v, "\n") {
+		id, c, ok := strings.Cut(line, " ")
+		if ok && id != "" && (c == "0" || c == "1") {
+			out[id] = c == "1"
+		}
+	}
+	return out
+}
+
+// declinedSaver orders the saves of the declines (gen is only touched in
+// Update, saved under mu by the save commands).
+type declinedSaver struct {
+	gen   int
+	mu    sync.Mutex
+	saved int
+}
+
+// saveDeclined writes the declines when they changed, in a tea.Cmd.
+func (m *Model) saveDeclined() tea.Cmd {
+	if !m.declinedDirty {
+		return nil
+	}
+	m.declinedDirty = false
+	lines := make([]string, 0, len(m.declined))
+	for id, confirmed := range m.declined {
+		c := "0"
+		if confirmed {
+			c = "1"
+		}
+		lines = append(lines, id+" "+c)
+	}
+	sort.Strings(lines)
+	st, sv := m.s.Store(), m.declinedSave
+	sv.gen++
+	gen := sv.gen
+	return func() tea.Msg {
+		sv.mu.Lock()
+		defer sv.mu.Unlock()
+		if gen <= sv.saved { // a newer save came first
+			return nil
+		}
+		if err := st.SetMeta(declinedKey, strings.Join(lines, "\n")); err != nil {
+			return refusalMsg("declined invitation not saved: " + err.Error())
+		}
+		sv.saved = gen
+		return nil
+	}
 }

@@ -126,9 +126,11 @@ type Model struct {
 	levels    map[string]notifyLevel
 	levelSave *levelSaver
 	hl        func([]byte) bool
-	// declined are rooms whose invitation the user declined this run
-	// (ui/invitations.go)
-	declined map[string]bool
+	// declined are the rooms whose invitation the user declined (true once
+	// the relay's room list confirmed it), kept in the cache (ui/invitations.go)
+	declined      map[string]bool
+	declinedDirty bool
+	declinedSave  *declinedSaver
 	// profileAt is when the profile of profileRoom was last read (ui/profile.go)
 	profileAt   time.Time
 	profileRoom string
@@ -175,8 +177,8 @@ func New(opt Options) (*Model, error) {
 		return nil, fmt.Errorf("layout: want cozy or compact, got %q", opt.Layout)
 	}
 	m.groupGap = opt.GroupGap
-	m.levels, m.hl, m.declined = loadLevels(m.s.Store()), highlighter(opt.Highlight), map[string]bool{}
-	m.levelSave = &levelSaver{}
+	m.levels, m.hl, m.declined = loadLevels(m.s.Store()), highlighter(opt.Highlight), loadDeclined(m.s.Store())
+	m.levelSave, m.declinedSave = &levelSaver{}, &declinedSaver{}
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
 	m.order = loadRoomOrder(m.s.Store())
@@ -185,6 +187,9 @@ func New(opt Options) (*Model, error) {
 	// With many rooms only the room on screen is loaded now; the others
 	// keep a summary until opened (ui/lazyroom.go).
 	for _, info := range infos {
+		if m.keepDeclined(info) {
+			continue
+		}
 		r := m.addRoom(info)
 		r.lazy.loaded = false
 		r.low = lowSeq(r, info)
@@ -227,7 +232,7 @@ func (m *Model) Init() tea.Cmd {
 			cmds = append(cmds, m.fetchMembers(r.id), m.loadProfile(r.id))
 		}
 	}
-	cmds = append(cmds, m.saveRoomOrder(), m.summaryCmd)
+	cmds = append(cmds, m.saveRoomOrder(), m.saveDeclined(), m.summaryCmd)
 	m.summaryCmd = nil
 	return tea.Batch(cmds...)
 }

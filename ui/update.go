@@ -86,7 +86,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case declinedMsg:
 		m.onDeclined(msg)
-		return m, nil
+		return m, m.saveDeclined()
 	case pathCompMsg:
 		m.onPathComp(msg)
 		return m, nil
