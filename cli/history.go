@@ -62,6 +62,7 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 		if *room == "" || len(c.args) != 1 || (*format != "vcon" && *format != "cpim") {
 			return fmt.Errorf("%w: need --room, --format vcon|cpim and one FILE", errUsage)
 		}
+		bulkGC()
 		now := time.Now()
 		sinceMs, err := parseSince(*since, now)
 		if err != nil {
@@ -186,6 +187,7 @@ func importCommand(fs *flag.FlagSet) runFunc {
 		if len(c.args) != 1 {
 			return fmt.Errorf("%w: need one FILE", errUsage)
 		}
+		bulkGC()
 		f, err := os.Open(c.args[0])
 		if err != nil {
 			return err

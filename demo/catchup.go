@@ -7,6 +7,7 @@ package demo
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"mimichat/history"
@@ -57,7 +58,9 @@ func (p *peer) shareHistory(ctx context.Context, room, user string) error {
 	if err != nil {
 		return err
 	}
-	src := func(fn func(*history.Item) error) error { return cache.Scan(p.s.Store(), room, fn) }
+	once := cache.NewOnceSource(p.s.Store(), room, filepath.Dir(p.s.Store().Path()))
+	defer once.Close()
+	src := once.Source()
 	msg, _, err := history.ShareOffer(ctx, p.build(room), history.Room{ID: room, Name: r.Name, Subject: r.Topic}, src,
 		history.ExportOptions{Now: time.Now().UnixMilli()}, user, proto.DefaultMaxContent, p.s.Upload)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,7 +120,11 @@ func (m *Model) shareHistory(r *room, arg string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		src := func(fn func(*history.Item) error) error { return cache.Scan(st, room, fn) }
+		// The export's two passes read the cache once (the second reads a
+		// spill in the data directory, private as the cache is).
+		once := cache.NewOnceSource(st, room, filepath.Dir(st.Path()))
+		defer once.Close()
+		src := once.Source()
 		// What imports told of the room and its members travels on.
 		if pr, members, ok, err := cache.Room(st, room); err == nil && ok {
 			hr.Avatar, hr.Mood, hr.Description = pr.Avatar, pr.Mood, pr.Description
