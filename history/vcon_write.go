@@ -33,6 +33,7 @@ type VConWriter struct {
 	pending []pendingAttachment
 	report  *Report
 	err     error
+	buf     []byte // the dialog being written
 }
 
 type pendingAttachment struct {
@@ -204,12 +205,11 @@ func (vw *VConWriter) Write(it *Item) error {
 	}
 	d, err := vw.dialog(it)
 	if err == nil {
-		var b []byte
-		b, err = json.Marshal(d)
+		vw.buf, err = appendDialog(vw.buf[:0], d)
 		if vw.n > 0 {
 			vw.w.WriteByte(',')
 		}
-		vw.w.Write(b)
+		vw.w.Write(vw.buf)
 	}
 	if err != nil {
 		vw.err = err

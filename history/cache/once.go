@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"mimichat/history"
@@ -88,9 +89,9 @@ func (s *OnceSource) again(fn func(*history.Item) error) error {
 	if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("cache: export spill: %w", err)
 	}
-	r := bufio.NewReaderSize(s.spill, 256<<10)
+	sr := spillReader{r: bufio.NewReaderSize(s.spill, 256<<10), names: map[string]string{}}
 	for range s.n {
-		it, err := readItem(r)
+		it, err := sr.item()
 		if err != nil {
 			return fmt.Errorf("cache: export spill: %w", err)
 		}
@@ -123,7 +124,17 @@ func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-func readItem(r *bufio.Reader) (history.Item, error) {
+// spillReader reads spilled entries back. The few distinct short strings
+// (kinds, senders, roles) are interned: a 100k export read 200,000 copies
+// of a few dozen names.
+type spillReader struct {
+	r       *bufio.Reader
+	scratch []byte
+	names   map[string]string
+}
+
+func (sr *spillReader) item() (history.Item, error) {
+	r := sr.r
 	seq, err := binary.ReadUvarint(r)
 	if err != nil {
 		return history.Item{}, err
@@ -135,7 +146,7 @@ func readItem(r *bufio.Reader) (history.Item, error) {
 	e := session.Entry{Seq: seq, Time: time.UnixMilli(ms).UTC()}
 	var kind string
 	for _, p := range []*string{&kind, &e.Sender} {
-		if *p, err = readString(r); err != nil {
+		if *p, err = sr.name(); err != nil {
 			return history.Item{}, err
 		}
 	}
@@ -144,15 +155,13 @@ func readItem(r *bufio.Reader) (history.Item, error) {
 		if _, err := io.ReadFull(r, e.ID[:]); err != nil {
 			return history.Item{}, err
 		}
-		raw, err := readString(r)
-		if err != nil {
+		if e.Raw, err = sr.bytes(); err != nil {
 			return history.Item{}, err
 		}
-		e.Raw = []byte(raw)
 	} else {
 		var role string
 		for _, p := range []*string{&e.Target, &role, &e.Value, &e.Reason} {
-			if *p, err = readString(r); err != nil {
+			if *p, err = sr.name(); err != nil {
 				return history.Item{}, err
 			}
 		}
@@ -165,17 +174,50 @@ func readItem(r *bufio.Reader) (history.Item, error) {
 	return it, nil
 }
 
-func readString(r *bufio.Reader) (string, error) {
-	n, err := binary.ReadUvarint(r)
+// spillLen reads a length.
+func (sr *spillReader) spillLen() (int, error) {
+	n, err := binary.ReadUvarint(sr.r)
+	if err != nil {
+		return 0, err
+	}
+	if n > 1<<30 {
+		return 0, errors.New("length out of range")
+	}
+	return int(n), nil
+}
+
+// bytes reads a length-prefixed byte string into a slice of its own.
+func (sr *spillReader) bytes() ([]byte, error) {
+	n, err := sr.spillLen()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	_, err = io.ReadFull(sr.r, b)
+	return b, err
+}
+
+// name reads a length-prefixed string, interned when short.
+func (sr *spillReader) name() (string, error) {
+	n, err := sr.spillLen()
 	if err != nil {
 		return "", err
 	}
-	if n > 1<<30 {
-		return "", errors.New("length out of range")
+	if n > 256 {
+		b := make([]byte, n)
+		_, err = io.ReadFull(sr.r, b)
+		return string(b), err
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
+	sr.scratch = slices.Grow(sr.scratch[:0], n)[:n]
+	if _, err := io.ReadFull(sr.r, sr.scratch); err != nil {
 		return "", err
 	}
-	return string(b), nil
+	if s, ok := sr.names[string(sr.scratch)]; ok {
+		return s, nil
+	}
+	s := string(sr.scratch)
+	if len(sr.names) < 4096 {
+		sr.names[s] = s
+	}
+	return s, nil
 }
