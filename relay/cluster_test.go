@@ -33,8 +33,10 @@ func freeAddrs(t testing.TB, n int) []string {
 }
 
 // startCluster starts n relays in this process, each embedding a NATS
-// server joined to the others by routes on loopback, R3 on one stream.
-func startCluster(t testing.TB, n int) []*Server {
+// server joined to the others by routes on loopback, R3 on one stream;
+// tune, if given, adjusts each node's configuration (the benchmarks lift
+// the per-user limits).
+func startCluster(t testing.TB, n int, tune ...func(*Config)) []*Server {
 	t.Helper()
 	routes := freeAddrs(t, n)
 	servers := make([]*Server, n)
@@ -46,6 +48,9 @@ func startCluster(t testing.TB, n int) []*Server {
 			defer wg.Done()
 			cfg := Config{Data: t.TempDir(), Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", Domain: "example.com", Logger: discard(), RatePerSec: -1,
 				Cluster: &ClusterConfig{Node: fmt.Sprintf("n%d", i+1), Listen: routes[i], Peers: routes}}
+			for _, f := range tune {
+				f(&cfg)
+			}
 			servers[i], errs[i] = Start(cfg)
 		}()
 	}

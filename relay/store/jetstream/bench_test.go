@@ -17,7 +17,7 @@ import (
 // 3-node JetStream cluster in this process (R3, quorum-acked, every node
 // fsyncing). It reports events/s.
 func BenchmarkAppend(b *testing.B) {
-	for _, batch := range []int{1, 64} {
+	for _, batch := range []int{1, 64, 512} {
 		for _, backend := range []string{"sqlite", "jetstream-R1", "jetstream-R3"} {
 			b.Run(fmt.Sprintf("%s/batch=%d", backend, batch), func(b *testing.B) {
 				s := openBench(b, backend)

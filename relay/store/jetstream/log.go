@@ -397,31 +397,79 @@ func (s *Store) storedEvent(ctx context.Context, b store.Batch, room string, seq
 	return false
 }
 
-// Submitted implements store.Store.
+// Submitted implements store.Store. Keys are looked up a chunk at a time
+// with one direct read of the room's head and the keys' subjects (any
+// replica answers): when that replica's head of the room is at least the
+// head this store last wrote or read, it holds every key stored up to
+// that head (a key is stored in the batch that moves the head), and a key
+// it lacks was not stored by then. A key stored after it belongs to
+// another writer's batch, which fails this store's next append as a
+// conflict anyway. A replica behind that head, or a room whose head this
+// store does not know yet, is asked through the leader, a key at a time.
 func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]store.Stamp, error) {
 	out := make([]store.Stamp, len(keys))
-	errs := make([]error, len(keys))
+	fail := func(err error) ([]store.Stamp, error) {
+		return nil, fmt.Errorf("jetstream store: look up submissions in %s: %w", room, err)
+	}
+	s.mu.Lock()
+	h, cached := s.heads[room]
+	s.mu.Unlock()
+	var slow []int // keys to ask the leader for
+	hs := subjHead(room)
+	for lo := 0; lo < len(keys); lo += maxMultiLast - 1 {
+		chunk := keys[lo:min(lo+maxMultiLast-1, len(keys))]
+		if !cached {
+			for i := range chunk {
+				slow = append(slow, lo+i)
+			}
+			continue
+		}
+		subjs := make([]string, 0, len(chunk)+1)
+		subjs = append(subjs, hs)
+		for _, k := range chunk {
+			subjs = append(subjs, subjKey(room, k))
+		}
+		found, err := s.directLastOf(ctx, subjs)
+		if err != nil {
+			return fail(err)
+		}
+		current := found[hs].seq >= h.at
+		for i, subj := range subjs[1:] {
+			e, ok := found[subj]
+			switch {
+			case ok && e.seq != 0:
+				var st stampJSON
+				if err := json.Unmarshal(e.data, &st); err != nil {
+					return fail(err)
+				}
+				out[lo+i] = store.Stamp{Seq: st.Seq, TS: st.TS}
+			case !current:
+				slow = append(slow, lo+i)
+			}
+		}
+	}
+	errs := make([]error, len(slow))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxDirectFanout)
-	for i, k := range keys {
+	for j, i := range slow {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			e, err := s.getLast(ctx, subjKey(room, k))
+			e, err := s.getLast(ctx, subjKey(room, keys[i]))
 			if err != nil || e.seq == 0 {
-				errs[i] = err
+				errs[j] = err
 				return
 			}
 			var st stampJSON
-			if errs[i] = json.Unmarshal(e.data, &st); errs[i] == nil {
+			if errs[j] = json.Unmarshal(e.data, &st); errs[j] == nil {
 				out[i] = store.Stamp{Seq: st.Seq, TS: st.TS}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("jetstream store: look up submissions in %s: %w", room, err)
+		return fail(err)
 	}
 	return out, nil
 }

@@ -238,6 +238,67 @@ func (s *Store) directRangeOnce(ctx context.Context, filter string, start uint64
 	}
 }
 
+// maxMultiLast is the most subjects one multi_last direct get asks for
+// (the server answers at most 1024 messages per request).
+const maxMultiLast = 512
+
+// directLastOf reads the newest message of each of subjs (at most
+// maxMultiLast) in one direct-get request, served by any replica, instead
+// of a request per subject to the leader. It returns the messages found,
+// by subject; a replica that lags may miss the newest ones.
+func (s *Store) directLastOf(ctx context.Context, subjs []string) (map[string]entry, error) {
+	var got []entry
+	err := s.retryEach(ctx, 2*attemptTimeout, func(ctx context.Context) error {
+		var err error
+		got, err = s.directLastOnce(ctx, subjs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]entry, len(got))
+	for _, e := range got {
+		found[e.hdr.Get(hdrStreamSubj)] = e
+	}
+	return found, nil
+}
+
+func (s *Store) directLastOnce(ctx context.Context, subjs []string) ([]entry, error) {
+	inbox := s.nc.NewInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+	}
+	defer sub.Unsubscribe()
+	req, _ := json.Marshal(struct {
+		Multi []string `json:"multi_last"`
+		Batch int      `json:"batch"`
+	}{subjs, len(subjs)})
+	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+s.stream, inbox, req); err != nil {
+		return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+	}
+	var out []entry
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+		}
+		if st := m.Header.Get(hdrStatus); st != "" {
+			switch st {
+			case "204", "404": // end of the answer; none found
+				return out, nil
+			default:
+				return nil, fmt.Errorf("read %d subjects: status %s %s", len(subjs), st, m.Header.Get("Description"))
+			}
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(hdrStreamSeq), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("read %d subjects: bad sequence header", len(subjs))
+		}
+		out = append(out, entry{data: m.Data, hdr: m.Header, seq: seq})
+	}
+}
+
 // subjects lists the stream's subjects matching filter.
 func (s *Store) subjects(ctx context.Context, filter string) ([]string, error) {
 	var info *jetstream.StreamInfo
