@@ -77,10 +77,11 @@ type clusterLink struct {
 	log  interface{ Warn(string, ...any) }
 
 	mu      sync.Mutex
-	rooms   map[string]bool // rooms with news from other nodes
-	state   bool            // room state changed elsewhere: reload every room
-	queued  bool            // a sync marker is in the writer's queue
-	waiters []chan struct{} // closed after the next sync
+	rooms   map[string]bool       // rooms with news from other nodes to read from the store
+	news    map[string][]fanEvent // events other nodes announced, by room (cluster_fanout.go)
+	state   bool                  // room state changed elsewhere: reload every room
+	queued  bool                  // a sync marker is in the writer's queue
+	waiters []chan struct{}       // closed after the next sync
 	follows map[string]*nats.Subscription
 	stateSb *nats.Subscription
 
@@ -97,7 +98,7 @@ type clusterLink struct {
 var syncMarker = &request{}
 
 func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
-	l := &clusterLink{nc: nc, self: nats.NewInbox(), in: h.in, log: h.log, rooms: map[string]bool{},
+	l := &clusterLink{nc: nc, self: nats.NewInbox(), in: h.in, log: h.log, rooms: map[string]bool{}, news: map[string][]fanEvent{},
 		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}}
 	for uri, r := range h.rooms {
 		l.shown[uri] = r.head
@@ -139,15 +140,7 @@ func (l *clusterLink) follow(room string) {
 	if l.follows[room] != nil {
 		return
 	}
-	sb, err := l.nc.Subscribe(fanSubject(room), func(m *nats.Msg) {
-		if string(m.Data) == l.self {
-			return
-		}
-		l.mu.Lock()
-		l.rooms[room] = true
-		l.mu.Unlock()
-		l.kick()
-	})
+	sb, err := l.nc.Subscribe(fanSubject(room), func(m *nats.Msg) { l.heard(room, m.Data) })
 	if err != nil {
 		l.log.Warn("cluster: follow room", "room", room, "err", err)
 		return
@@ -186,17 +179,20 @@ func (l *clusterLink) catchUpState() {
 	}
 }
 
-// take returns and clears what the writer must catch up with.
-func (l *clusterLink) take() (rooms []string, state bool, waiters []chan struct{}) {
+// take returns and clears what the writer must catch up with: rooms to
+// read from the store, events announced by room, whether every room's
+// state must be reloaded.
+func (l *clusterLink) take() (rooms []string, news map[string][]fanEvent, state bool, waiters []chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for r := range l.rooms {
 		rooms = append(rooms, r)
 	}
 	clear(l.rooms)
+	news, l.news = l.news, map[string][]fanEvent{}
 	state, l.state, l.queued = l.state, false, false
 	waiters, l.waiters = l.waiters, nil
-	return rooms, state, waiters
+	return rooms, news, state, waiters
 }
 
 // announce tells the other nodes what batch b stored.
@@ -205,13 +201,7 @@ func (l *clusterLink) announce(b *store.Batch) {
 	if len(b.Rooms) > 0 || len(b.Members) > 0 {
 		l.nc.Publish(stateSubject, self)
 	}
-	var last string
-	for _, e := range b.Events {
-		if e.Room != last {
-			l.nc.Publish(fanSubject(e.Room), self)
-			last = e.Room
-		}
-	}
+	l.announceRooms(b)
 }
 
 func (l *clusterLink) close() {
@@ -243,23 +233,31 @@ func (h *hub) takeSync(batch []*request) ([]*request, []outcome) {
 	if n == len(batch) {
 		return batch, nil
 	}
-	rooms, state, waiters := h.cl.take()
-	outs := h.resync(rooms, state)
+	rooms, news, state, waiters := h.cl.take()
+	outs := h.resync(rooms, news, state)
 	for _, w := range waiters {
 		close(w)
 	}
 	return batch[:n], outs
 }
 
-// resync reads what other nodes stored: every room's state if state, else
-// the heads of rooms. Runs in the writer, so no local commit interleaves.
-func (h *hub) resync(rooms []string, state bool) []outcome {
+// resync delivers what other nodes stored: the events announced in news
+// that continue what this node has shown, then, read from the store, every
+// room's state and new events if state, else the new events of rooms and
+// of the rooms whose announcements left a gap. Runs in the writer, so no
+// local commit interleaves.
+func (h *hub) resync(rooms []string, news map[string][]fanEvent, state bool) []outcome {
+	outs, gaps := h.deliverAnnounced(news)
 	if state {
 		if err := h.reload(); err != nil {
 			h.log.Error("cluster: reload rooms", "err", err)
-			return nil
+			return outs
 		}
-		return h.deliverNew(nil)
+		return append(outs, h.deliverNew(nil)...)
+	}
+	rooms = append(rooms, gaps...)
+	if len(rooms) == 0 {
+		return outs
 	}
 	ctx := context.Background()
 	var touched []*room
@@ -280,7 +278,7 @@ func (h *hub) resync(rooms []string, state bool) []outcome {
 		r.mu.Unlock()
 		touched = append(touched, r)
 	}
-	return h.deliverNew(touched)
+	return append(outs, h.deliverNew(touched)...)
 }
 
 // roomFresh is room for a client's request about uri (subscribe, history,
