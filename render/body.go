@@ -62,7 +62,7 @@ func textLines(p *content.NestedPart, width int, th *Theme, people *People) []st
 		}
 		return markdownLines(string(src), width, th, people)
 	case content.IsHTMLType(ct):
-		return Fit(content.HTMLText(p.Content), width, MaxBodyLines)
+		return paintHighlightLines(Fit(content.HTMLText(p.Content), width, MaxBodyLines), th, people.highlighter())
 	}
-	return Fit(string(p.Content), width, MaxBodyLines)
+	return paintHighlightLines(Fit(string(p.Content), width, MaxBodyLines), th, people.highlighter())
 }

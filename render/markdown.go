@@ -113,7 +113,7 @@ func (m *MarkdownRenderer) RenderFor(body string, width int, th *Theme, people *
 	}
 	src, cut := clipSource(stripMentionMarks(SanitizeText(body)), sourceBudget(width, maxLines))
 	if width < minMarkdownWidth {
-		return strings.Join(Fit(src, width, maxLines), "\n")
+		return strings.Join(paintHighlightLines(Fit(src, width, maxLines), th, people.highlighter()), "\n")
 	}
 	r := m.renderer(width, th)
 	md := []byte(content.NoHTML(src))
@@ -122,14 +122,15 @@ func (m *MarkdownRenderer) RenderFor(body string, width int, th *Theme, people *
 	doc := r.md.Parser().Parse(text.NewReader(md))
 	var err error = errTooDeep
 	if depth := nesting(doc); depth <= maxNesting && 2*depth <= width-minMarkdownWidth {
-		if extra := rewriteMentions(doc, md, people); extra != nil {
+		extra := markHighlights(doc, md, nil, people.highlighter())
+		if extra = rewriteMentions(doc, md, extra, people); extra != nil {
 			md = append(md[:len(md):len(md)], extra...)
 		}
 		err = r.md.Renderer().Render(&buf, md, doc)
 	}
 	r.mu.Unlock()
 	if err != nil {
-		return strings.Join(Fit(src, width, maxLines), "\n")
+		return strings.Join(paintHighlightLines(Fit(src, width, maxLines), th, people.highlighter()), "\n")
 	}
 	lines := fitANSI(paintMentions(buf.String(), th), width)
 	if len(lines) > maxLines || cut > 0 {

@@ -2,7 +2,9 @@ package render
 
 import (
 	"strings"
+	"unicode/utf8"
 
+	"charm.land/lipgloss/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 
@@ -20,6 +22,17 @@ import (
 type People struct {
 	Me    string            // the user's URI: mentions of it stand out more
 	Names map[string]string // display names by URI; others use the URI's last segment
+	// Highlight finds the user's highlight words, drawn as the user's own
+	// mentions are (nil: none).
+	Highlight *Highlighter
+}
+
+// highlighter is p's Highlighter (nil for a nil p).
+func (p *People) highlighter() *Highlighter {
+	if p == nil {
+		return nil
+	}
+	return p.Highlight
 }
 
 // Name is the display name for uri.
@@ -46,21 +59,25 @@ const (
 )
 
 func stripMentionMarks(s string) string {
-	if !strings.ContainsAny(s, "\uE000\uE001\uE002") {
+	if !strings.ContainsAny(s, marks) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if r >= markOwnMention && r <= markMentionEnd {
+		if r >= markOwnMention && r <= markHighlight {
 			return -1
 		}
 		return r
 	}, s)
 }
 
+// marks are the private-use runes of mentions and highlight words.
+const marks = "\uE000\uE001\uE002\uE003"
+
 // rewriteMentions replaces every link to a user URI in doc by a text node
-// "@Name" between mention marks. The new text lives in the returned bytes,
-// to be appended to source before rendering; nil means no mentions.
-func rewriteMentions(doc ast.Node, source []byte, people *People) []byte {
+// "@Name" between mention marks. The new text is appended to extra (text
+// that follows source: segments start at len(source)+len(extra)), which is
+// returned.
+func rewriteMentions(doc ast.Node, source, extra []byte, people *People) []byte {
 	var links []*ast.Link
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if l, ok := n.(*ast.Link); ok && entering && content.IsUserURI(string(l.Destination)) {
@@ -70,9 +87,8 @@ func rewriteMentions(doc ast.Node, source []byte, people *People) []byte {
 		return ast.WalkContinue, nil
 	})
 	if len(links) == 0 {
-		return nil
+		return extra
 	}
-	var extra []byte
 	for _, l := range links {
 		uri := strings.TrimSpace(string(l.Destination))
 		mark := markOtherMention
@@ -89,18 +105,77 @@ func rewriteMentions(doc ast.Node, source []byte, people *People) []byte {
 	return extra
 }
 
-// paintMentions turns mention marks in glamour's output into the theme's
-// mention colours: the user's own mentions in the strong mention style,
-// others in the accent colour, bold.
+// paintMentions turns the marks in glamour's output into colours: the
+// user's own mentions and highlight words in the strong mention style,
+// others' mentions in the accent colour, bold. After a mark's end the
+// styles that were in effect on the line before it are set again, so a
+// word in bold text leaves the rest of it bold.
 func paintMentions(out string, th *Theme) string {
-	if !strings.ContainsAny(out, "\uE000\uE001\uE002") {
+	if !strings.ContainsAny(out, marks) {
 		return out
 	}
-	own, _ := sgrOf(th.Styles.Mention.Bold(true))
+	own, _ := sgrOf(highlightStyle(th))
 	other, _ := sgrOf(th.Styles.Accent.Bold(true))
-	return strings.NewReplacer(string(markOwnMention), own, string(markOtherMention), other,
-		string(markMentionEnd), "\x1b[m").Replace(out)
+	var b strings.Builder
+	b.Grow(len(out) + 64)
+	active := "" // the SGR sequences in effect on this line since its last reset
+	open := ""   // the style of the mark being drawn: a word wrapped onto the next line keeps it
+	for i := 0; i < len(out); {
+		c := out[i]
+		switch {
+		case c == 0x1b && i+1 < len(out) && out[i+1] == '[':
+			j := i + 2
+			for j < len(out) && (out[j] < 0x40 || out[j] > 0x7e) {
+				j++
+			}
+			if j == len(out) {
+				b.WriteString(out[i:])
+				return b.String()
+			}
+			seq := out[i : j+1]
+			if out[j] == 'm' {
+				if seq == "\x1b[m" || seq == "\x1b[0m" {
+					active = ""
+				} else {
+					active += seq
+				}
+			}
+			b.WriteString(seq)
+			i = j + 1
+			continue
+		case c == '\n':
+			b.WriteString("\n" + open)
+			active = ""
+			i++
+			continue
+		case c == 0xee: // the UTF-8 lead byte of U+E000..U+EFFF
+			r, size := utf8.DecodeRuneInString(out[i:])
+			switch r {
+			case markOwnMention, markHighlight:
+				open = own
+				b.WriteString(own)
+				i += size
+				continue
+			case markOtherMention:
+				open = other
+				b.WriteString(other)
+				i += size
+				continue
+			case markMentionEnd:
+				open = ""
+				b.WriteString("\x1b[m" + active)
+				i += size
+				continue
+			}
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
 }
+
+// highlightStyle draws the user's own mentions and highlight words.
+func highlightStyle(th *Theme) lipgloss.Style { return th.Styles.Mention.Bold(true) }
 
 // sgrOf returns the escape sequences a style puts before its text.
 func sgrOf(st interface{ Render(...string) string }) (string, bool) {

@@ -171,7 +171,7 @@ func New(opt Options) (*Model, error) {
 	m := &Model{opt: opt, s: opt.Session, me: opt.Session.User(), km: km, th: th, dark: true,
 		cache: render.NewCache(0), byID: map[string]*room{}, focus: keys.Composer, mouse: true,
 		usage: map[string]int{}, typingSent: map[string]time.Time{}, img: newImageStore(opt)}
-	m.people = &render.People{Me: m.me, Names: opt.Names}
+	m.people = &render.People{Me: m.me, Names: opt.Names, Highlight: render.NewHighlighter(opt.Highlight)}
 	var ok bool
 	if m.layout, ok = render.ParseLayout(opt.Layout); !ok {
 		return nil, fmt.Errorf("layout: want cozy or compact, got %q", opt.Layout)

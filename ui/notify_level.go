@@ -13,12 +13,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
 	"mimichat/keys"
+	"mimichat/render"
 	"mimichat/session"
 )
 
@@ -159,45 +158,12 @@ func (m *Model) shownUnread(r *room) int {
 
 // highlighter matches highlight words: case-insensitive, whole words (the
 // characters around a match are not letters, digits or '_'). nil when
-// there are no words.
+// there are no words. The timeline's rows colour the same matches
+// (render.Highlighter, through render.People).
 func highlighter(words []string) func([]byte) bool {
-	var low []string
-	for _, w := range words {
-		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
-			low = append(low, w)
-		}
-	}
-	if len(low) == 0 {
+	h := render.NewHighlighter(words)
+	if h == nil {
 		return nil
 	}
-	return func(content []byte) bool {
-		text := strings.ToLower(string(content))
-		for _, w := range low {
-			if wordAt(text, w) >= 0 {
-				return true
-			}
-		}
-		return false
-	}
+	return h.Match
 }
-
-// wordAt is the byte offset of the first whole-word occurrence of w in
-// text, or -1.
-func wordAt(text, w string) int {
-	for off := 0; off < len(text); {
-		i := strings.Index(text[off:], w)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		before, _ := utf8.DecodeLastRuneInString(text[:i])
-		after, _ := utf8.DecodeRuneInString(text[i+len(w):])
-		if (i == 0 || !wordRune(before)) && (i+len(w) == len(text) || !wordRune(after)) {
-			return i
-		}
-		off = i + 1
-	}
-	return -1
-}
-
-func wordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
