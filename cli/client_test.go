@@ -243,7 +243,8 @@ func TestClientConfigFileAndBadToken(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	start := time.Now()
-	code = run([]string{"rooms", "--config", path, "--token", "mct_wrong"}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	// (In a new data directory: one that has its own token uses it first.)
+	code = run([]string{"rooms", "--config", path, "--token", "mct_wrong", "--data-dir", t.TempDir()}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	if code != 1 || !strings.Contains(errb.String(), "auth_failed") || time.Since(start) > 5*time.Second {
 		t.Fatalf("bad token: exit %d after %v, %q", code, time.Since(start), errb.String())
 	}

@@ -38,8 +38,11 @@ var commands = []*command{
 		flags:   devicesCommand,
 		subs: []*command{
 			{name: "remove", usage: "DEVICE",
-				summary: "remove one of your other devices from every room's group (a commit) and from the relay",
+				summary: "remove one of your other devices from every room's group (a commit) and from the relay; its token is revoked for good",
 				flags:   devicesRemoveCommand},
+			{name: "add", usage: "--out FILE|-",
+				summary: "get a relay token for your next device (a new data directory); use it there with --token-file, once",
+				flags:   devicesAddCommand},
 		}},
 	{name: "outbox",
 		summary: "list the messages not yet delivered or refused, send a failed one again, or drop it",

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"flag"
@@ -152,8 +154,11 @@ var relayUserSubcommands = []*command{
 		summary: "create the user mimi://DOMAIN/u/NAME and print their token (shown only this once)",
 		flags:   relayUserAddCommand},
 	{name: "list", usage: "[--data DIR | --nats URL]", summary: "list the relay's users", flags: relayUserListCommand},
+	{name: "token", usage: "[--data DIR] NAME",
+		summary: "print a token for a new device of NAME, once (it binds to the first device using it within 7 days)",
+		flags:   relayUserChange("token")},
 	{name: "rotate", usage: "[--data DIR | --nats URL] NAME",
-		summary: "give NAME a new token, printed once; the old one is refused and its connections closed",
+		summary: "give NAME a new token, printed once; every old one (each device's) is refused and its connections closed",
 		flags:   relayUserChange("rotate")},
 	{name: "revoke", usage: "[--data DIR | --nats URL] NAME",
 		summary: "refuse NAME's token and close its connections (rotate gives a new one later)",
@@ -256,7 +261,7 @@ func relayBackupCommand(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// relayUserChange is `relay user rotate|revoke|remove NAME`. It changes the
+// relayUserChange is `relay user token|rotate|revoke|remove NAME`. It changes the
 // database only; a running relay notices within a second and closes the
 // user's live connections.
 func relayUserChange(what string) func(fs *flag.FlagSet) runFunc {
@@ -274,6 +279,13 @@ func relayUserChange(what string) func(fs *flag.FlagSet) runFunc {
 			defer store.Close()
 			name := c.args[0]
 			switch what {
+			case "token":
+				token, expires, err := store.AddDeviceToken(name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.out, "token %s\n", token)
+				fmt.Fprintf(c.err, "Shown only this once; it binds to the first device that uses it before %s.\n", expires.UTC().Format(time.RFC3339))
 			case "rotate":
 				token, err := store.RotateToken(name)
 				if err != nil {

@@ -34,6 +34,13 @@ func TestRelayUserCommands(t *testing.T) {
 	if code, _, _ := runIt("relay", "user", "frobnicate", "alice", "--data", dir); code != 2 {
 		t.Fatalf("unknown verb: exit %d, want 2", code)
 	}
+	code, out, errs := runIt("relay", "user", "token", "alice", "--data", dir)
+	if code != 0 || !strings.HasPrefix(out, "token mct_") || strings.Contains(errs, "mct_") {
+		t.Fatalf("user token: %d %q %q", code, out, errs)
+	}
+	if code, _, _ := runIt("relay", "user", "token", "nobody", "--data", dir); code != 1 {
+		t.Fatalf("a token for an unknown user: exit %d, want 1", code)
+	}
 	code, out, _ = runIt("relay", "user", "rotate", "alice", "--data", dir)
 	if code != 0 || !strings.HasPrefix(out, "token mct_") {
 		t.Fatalf("user rotate: %d %q", code, out)

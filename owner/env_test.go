@@ -3,6 +3,7 @@ package owner
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,12 @@ type testEnv struct {
 	srv    *relay.Server
 	tokens map[string]string // name -> token
 	uris   map[string]string // name -> user URI
+	// dirTokens: each data directory's token (per-device tokens: a
+	// user's token is bound to its first device, later directories get
+	// an extra one), guarded by mu.
+	mu        sync.Mutex
+	dirTokens map[string]string
+	used      map[string]bool // name -> its own token went to a directory
 }
 
 func newEnv(t *testing.T, users ...string) *testEnv {
@@ -32,7 +39,8 @@ func newEnv(t *testing.T, users ...string) *testEnv {
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	e := &testEnv{t: t, srv: srv, tokens: map[string]string{}, uris: map[string]string{}}
+	e := &testEnv{t: t, srv: srv, tokens: map[string]string{}, uris: map[string]string{},
+		dirTokens: map[string]string{}, used: map[string]bool{}}
 	for _, name := range users {
 		u, tok, err := srv.Store().AddUser("example.com", name)
 		if err != nil {
@@ -45,11 +53,32 @@ func newEnv(t *testing.T, users ...string) *testEnv {
 
 func (e *testEnv) relayURL() string { return "ws://" + e.srv.Addr() + "/v1" }
 
+// token is the token of name's device in dir: the user's own for its first
+// directory, an extra one (as `mimichat devices add` gives) after.
+func (e *testEnv) token(name, dir string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if tok, ok := e.dirTokens[dir]; ok {
+		return tok
+	}
+	tok := e.tokens[name]
+	if e.used[name] {
+		var err error
+		if tok, _, err = e.srv.Store().AddDeviceToken(name); err != nil {
+			e.t.Errorf("a device token of %s: %v", name, err)
+		}
+	}
+	e.used[name] = true
+	e.dirTokens[dir] = tok
+	return tok
+}
+
 // options are a user's handle options on dir.
 func (e *testEnv) options(name, dir, command string) Options {
+	tok := e.token(name, dir)
 	return Options{DataDir: dir, User: e.uris[name], Command: command, Grace: 2 * time.Second,
 		Open: func() (*session.Session, error) {
-			return session.Open(session.Options{Relay: e.relayURL(), User: e.uris[name], Token: e.tokens[name],
+			return session.Open(session.Options{Relay: e.relayURL(), User: e.uris[name], Token: tok,
 				DataDir: dir, Backoff: session.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}})
 		}}
 }

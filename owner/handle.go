@@ -435,6 +435,25 @@ func (h *Handle) RemoveDevice(ctx context.Context, device string) (session.Devic
 	return res, err
 }
 
+// NewDeviceToken asks the relay for a token for another device of the user
+// (session.NewDeviceToken): a secret, shown once.
+func (h *Handle) NewDeviceToken(ctx context.Context) (string, time.Time, error) {
+	var tok string
+	var expires time.Time
+	err := h.call(ctx, false, Request{Op: OpDeviceTok}, func(l local) error {
+		var err error
+		tok, expires, err = l.newDeviceToken(ctx)
+		return err
+	}, func(r Response) error {
+		if r.DeviceToken == nil {
+			return errors.New("owner: no device token in the answer")
+		}
+		tok, expires = r.DeviceToken.Token, time.UnixMilli(r.DeviceToken.Expires)
+		return nil
+	})
+	return tok, expires, err
+}
+
 // Outbox lists the outbox: pending, failed and recently acked messages.
 func (h *Handle) Outbox(ctx context.Context) ([]session.OutboxItem, error) {
 	var items []session.OutboxItem

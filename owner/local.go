@@ -229,6 +229,13 @@ func (l local) removeDevice(ctx context.Context, device string) (session.DeviceR
 	return l.s.RemoveDevice(ctx, device)
 }
 
+func (l local) newDeviceToken(ctx context.Context) (string, time.Time, error) {
+	if err := l.online(ctx); err != nil {
+		return "", time.Time{}, err
+	}
+	return l.s.NewDeviceToken(ctx)
+}
+
 func (l local) outbox() ([]session.OutboxItem, error) { return l.s.Outbox() }
 
 // retry requeues a failed message and waits for its new outcome; a pending

@@ -112,7 +112,7 @@ func helper(mode string) int {
 func (e *testEnv) helperCmd(mode, name, dir, room string, extra ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "H_DIR="+dir, "H_USER="+e.uris[name], "H_ROOM="+room,
-		"H_RELAY="+e.relayURL(), "H_TOKEN="+e.tokens[name])
+		"H_RELAY="+e.relayURL(), "H_TOKEN="+e.token(name, dir))
 	cmd.Env = append(cmd.Env, extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -43,6 +43,7 @@ const (
 	OpDrop       Op = "drop"          // ID: remove a failed or acked message
 	OpDevices    Op = "devices"       // the user's devices
 	OpRemoveDev  Op = "remove_device" // Device: remove one of the user's other devices
+	OpDeviceTok  Op = "device_token"  // a relay token for another device of the user (a secret: the socket is the user's only)
 )
 
 // Request is what a client sends.
@@ -74,6 +75,8 @@ type Response struct {
 	// Devices answers devices; Removal answers remove_device.
 	Devices []session.UserDevice   `cbor:"devices,omitempty"`
 	Removal *session.DeviceRemoval `cbor:"removal,omitempty"`
+	// DeviceToken answers device_token.
+	DeviceToken *WireDeviceToken `cbor:"device_token,omitempty"`
 	// After opens a tail's stream: the entries that follow have seqs
 	// above it (the head when the tail started, for "only new entries"),
 	// so a client that must resume with another owner knows where.
@@ -223,4 +226,11 @@ func readMessage(r io.Reader, v any) error {
 		return fmt.Errorf("owner: decode: %w", err)
 	}
 	return nil
+}
+
+// WireDeviceToken is a relay token for another device of the user and when
+// it expires unused (ms since the epoch).
+type WireDeviceToken struct {
+	Token   string `cbor:"token"`
+	Expires int64  `cbor:"expires"`
 }

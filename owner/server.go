@@ -254,6 +254,12 @@ func (srv *Server) do(ctx context.Context, req *Request, c net.Conn) (Response, 
 	case OpDevices:
 		ds, err := l.devices(ctx)
 		return Response{Devices: ds}, err
+	case OpDeviceTok:
+		tok, expires, err := l.newDeviceToken(ctx)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{DeviceToken: &WireDeviceToken{Token: tok, Expires: expires.UnixMilli()}}, nil
 	case OpRemoveDev:
 		if req.Device == "" {
 			return Response{}, badRequest(errors.New("device is missing"))

@@ -18,7 +18,8 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 	for _, ty := range []Type{THello, TWelcome, TCreateRoom, TRoomOp, TOK, TSubmit, TAck, TEvent, TSubscribe,
 		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError,
 		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow,
-		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo, TSubscribeRooms, TSubscribedRooms} {
+		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo, TSubscribeRooms, TSubscribedRooms,
+		TNewDeviceToken, TDeviceToken} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}
@@ -28,7 +29,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 		names = append(names, "`"+string(k)+"`")
 	}
 	for _, c := range []Code{CodeMalformed, CodeUnknownType, CodeBadField, CodeFrameTooLarge, CodeNotBinary,
-		CodeUnsupportedVersion, CodeAuthRequired, CodeAuthFailed, CodeTooManyErrors, CodeShuttingDown,
+		CodeUnsupportedVersion, CodeAuthRequired, CodeAuthFailed, CodeTooManyErrors, CodeShuttingDown, CodeDeviceRevoked,
 		CodeNoSuchRoom, CodeNoSuchUser, CodeRoomExists, CodeNotMember, CodeBanned, CodeForbidden, CodeInvalidOp,
 		CodeLastOwner, CodeContentTooLarge, CodeBadMessageID, CodeRateLimited, CodeInternal,
 		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany, CodeStaleEpoch, CodeBadCommit} {

@@ -20,6 +20,7 @@ const (
 	CodeAuthFailed         Code = "auth_failed"         // fatal: unknown or missing token
 	CodeTooManyErrors      Code = "too_many_errors"     // fatal: the client kept misbehaving
 	CodeShuttingDown       Code = "shutting_down"       // fatal: the relay is stopping
+	CodeDeviceRevoked      Code = "device_revoked"      // fatal: the token's device (or the device hello named) was removed
 
 	// Request refusals.
 	CodeNoSuchRoom      Code = "no_such_room"

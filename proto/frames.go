@@ -473,5 +473,8 @@ func newFrame(t Type) Frame {
 	if f := newSubscribeRoomsFrame(t); f != nil {
 		return f
 	}
+	if f := newDeviceTokenFrame(t); f != nil {
+		return f
+	}
 	return newKeyPackageFrame(t)
 }

@@ -47,6 +47,9 @@ func FuzzDecodeFrame(f *testing.F) {
 		&MLSWelcome{Room: room, Seq: 4, Device: device, Welcome: []byte{9}},
 		&GetGroupInfo{RID: 18, Room: room},
 		&GroupInfo{RID: 18, Room: room, Epoch: 3, GroupInfo: []byte{8}, Proposals: [][]byte{{7}}},
+		&NewDeviceToken{RID: 19},
+		&DeviceToken{RID: 19, Token: "mct_x", Expires: 1763790000000},
+		&ErrorFrame{Code: CodeDeviceRevoked, Reason: "r", Fatal: true},
 	}
 	for _, s := range seeds {
 		b, err := Encode(s)

@@ -26,6 +26,9 @@ func Validate(f Frame) error {
 	if handled, err := validateSubscribeRoomsFrame(f); handled {
 		return err
 	}
+	if handled, err := validateDeviceTokenFrame(f); handled {
+		return err
+	}
 	switch f := f.(type) {
 	case *Hello:
 		if f.V == 0 {

@@ -23,7 +23,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered
 	}
 	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
-	user, v, device, tokenHash, err := s.hello(ws, bearer(r))
+	user, v, device, named, tokenHash, err := s.hello(ws, bearer(r))
 	if err != nil {
 		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)
 		ws.Close()
@@ -34,7 +34,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		// the ratchet tree) exceed max_frame: see conn.maxFrame.
 		ws.SetReadLimit(int64(max(4*s.cfg.MaxFrame, s.cfg.MaxHandshakeFrame+4<<10)))
 	}
-	c := &conn{srv: s, ws: ws, user: user, v: v, device: device, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16+2*replayTokens),
+	c := &conn{srv: s, ws: ws, user: user, v: v, device: device, named: named, queue: make(chan outItem, s.cfg.SendQueue+s.cfg.MaxInflight+16+2*replayTokens),
 		queueMax: s.cfg.SendQueue + s.cfg.MaxInflight + 16,
 		inflight: make(chan struct{}, s.cfg.MaxInflight), replays: make(chan struct{}, replayTokens),
 		done: make(chan struct{}), rooms: map[*room]struct{}{},
@@ -101,19 +101,20 @@ func rateOf(r float64) uint64 {
 }
 
 // hello reads the first frame and returns the authenticated user URI, the
-// protocol version the connection speaks, the device the hello named
-// (version 5, checked to be the user's) and the token's hash (rechecked
+// protocol version the connection speaks, the device the connection acts
+// as (the one the token is bound to, or the hello named: version 5, checked
+// to be the user's), the device the hello named and the token's hash (rechecked
 // while the connection lives: watchTokens). On failure it has already
 // sent a fatal error frame.
-func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v uint64, device string, tokenHash []byte, err error) {
+func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v uint64, device, named string, tokenHash []byte, err error) {
 	ws.SetReadDeadline(time.Now().Add(helloTimeout))
 	mt, rd, err := ws.NextReader()
 	if err != nil {
-		return "", 0, "", nil, fmt.Errorf("no hello: %w", err)
+		return "", 0, "", "", nil, fmt.Errorf("no hello: %w", err)
 	}
 	data, tooBig, err := readFrame(rd, s.cfg.MaxFrame)
 	if err != nil {
-		return "", 0, "", nil, fmt.Errorf("no hello: %w", err)
+		return "", 0, "", "", nil, fmt.Errorf("no hello: %w", err)
 	}
 	var f proto.Frame
 	if !tooBig && mt == websocket.BinaryMessage {
@@ -127,9 +128,9 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v u
 		if errors.As(err, &pe) {
 			reason += " (" + pe.Error() + ")"
 		}
-		return "", 0, "", nil, refuseHello(ws, proto.CodeAuthRequired, reason)
+		return "", 0, "", "", nil, refuseHello(ws, proto.CodeAuthRequired, reason)
 	case h.V < proto.MinVersion || h.V > s.cfg.MaxVersion:
-		return "", 0, "", nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, s.cfg.MaxVersion, h.V))
+		return "", 0, "", "", nil, refuseHello(ws, proto.CodeUnsupportedVersion, fmt.Sprintf("relay speaks versions %d to %d, not %d", proto.MinVersion, s.cfg.MaxVersion, h.V))
 	}
 	token := h.Token
 	if token == "" {
@@ -137,24 +138,30 @@ func (s *Server) hello(ws *websocket.Conn, headerToken string) (user string, v u
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), helloTimeout)
 	defer cancel()
-	user, err = authenticate(ctx, s.db, token)
+	id, known, err := authenticate(ctx, s.db, token)
 	if err != nil {
-		return "", 0, "", nil, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
+		return "", 0, "", "", nil, refuseHello(ws, proto.CodeInternal, "cannot check the token now")
 	}
-	if user == "" {
-		return "", 0, "", nil, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
+	if !known {
+		return "", 0, "", "", nil, refuseHello(ws, proto.CodeAuthFailed, "unknown or missing token")
 	}
+	user = id.user
 	if h.Device != "" {
 		d, err := mls.ParseDeviceURI(h.Device)
 		switch {
 		case err != nil:
-			return "", 0, "", nil, refuseHello(ws, proto.CodeBadField, fmt.Sprintf("device: %v", err))
+			return "", 0, "", "", nil, refuseHello(ws, proto.CodeBadField, fmt.Sprintf("device: %v", err))
 		case d.UserURI() != user:
-			return "", 0, "", nil, refuseHello(ws, proto.CodeForbidden, fmt.Sprintf("device %s is not a device of %s", h.Device, user))
+			return "", 0, "", "", nil, refuseHello(ws, proto.CodeForbidden, fmt.Sprintf("device %s is not a device of %s", h.Device, user))
 		}
 	}
+	// A token stands for one device (per-device tokens, devicetokens.go).
+	device, code, reason := bindDevice(ctx, s.db, hashToken(token), id, h.Device)
+	if code != "" {
+		return "", 0, "", "", nil, refuseHello(ws, code, reason)
+	}
 	ws.SetReadDeadline(time.Time{})
-	return user, h.V, h.Device, hashToken(token), nil
+	return user, h.V, device, h.Device, hashToken(token), nil
 }
 
 // refuseHello writes a fatal error frame and a close message directly (the

@@ -120,17 +120,11 @@ func (s *Store) Users() ([]User, error) {
 	return us, nil
 }
 
-// authenticate returns the URI of the user holding token, or "" if none.
-func authenticate(ctx context.Context, db store.Store, token string) (string, error) {
+// authenticate returns what token stands for; ok is false for a missing
+// or unknown one.
+func authenticate(ctx context.Context, db store.Store, token string) (id identity, ok bool, err error) {
 	if token == "" {
-		return "", nil
+		return identity{}, false, nil
 	}
-	u, err := db.UserByToken(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("relay: authenticate: %w", err)
-	}
-	return u.URI, nil
+	return identify(ctx, db, hashToken(token))
 }

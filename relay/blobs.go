@@ -133,16 +133,21 @@ func (b *blobStore) release(user string, n int64) {
 // upload handles POST /v1/blobs.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	b := s.blobs
-	user, err := authenticate(r.Context(), s.db, bearer(r))
+	id, known, err := authenticate(r.Context(), s.db, bearer(r))
 	switch {
 	case err != nil:
 		writeBlobError(w, http.StatusServiceUnavailable, proto.CodeInternal, "cannot check the token now")
 		return
-	case user == "":
+	case !known:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mimichat"`)
 		writeBlobError(w, http.StatusUnauthorized, proto.CodeAuthFailed, "unknown or missing bearer token")
 		return
+	case id.revoked:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mimichat"`)
+		writeBlobError(w, http.StatusUnauthorized, proto.CodeDeviceRevoked, "%s", revokedReason(id.device))
+		return
 	}
+	user := id.user
 	n := r.ContentLength
 	switch {
 	case n < 0:

@@ -53,10 +53,14 @@ type conn struct {
 	cork *corkConn // nil if the connection cannot batch writes
 	user string
 	v    uint64 // protocol version spoken (proto.MinVersion..proto.Version)
-	// device is the device URI the hello named (version 5), or "": the
-	// connection gets the mls_welcome frames of that device.
+	// device is the device the connection acts as: the one its token is
+	// bound to (per-device tokens) or else the one the hello named
+	// (version 5), or "".
 	device string
-	log    *slog.Logger
+	// named is the device the hello named, or "": the connection gets the
+	// mls_welcome frames of that device.
+	named string
+	log   *slog.Logger
 
 	queue    chan outItem
 	queueMax int           // items the queue may hold besides reserved ones

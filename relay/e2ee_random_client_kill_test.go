@@ -129,7 +129,7 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 	if err := os.WriteFile(filepath.Join(dir, "state"), state, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := strings.Join([]string{r.addr, d.user.tok, d.dev.uri, r.room}, "\n")
+	args := strings.Join([]string{r.addr, d.tok, d.dev.uri, r.room}, "\n")
 	if err := os.WriteFile(filepath.Join(dir, "args.txt"), []byte(args), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 	commit, _ := os.ReadFile(filepath.Join(dir, "commit")) // none: killed before it sent
 	var stored uint64
 	if len(commit) > 0 {
-		obs := dialDevice(t, r.addr, r.alice.user.tok, r.alice.dev.uri)
+		obs := dialDevice(t, r.addr, r.alice.tok, r.alice.dev.uri)
 		sub := obs.subscribe(r.room, r.head)
 		if sub.LastSeq > r.head {
 			for _, ev := range obs.events(r.room, int(sub.LastSeq-r.head), 10*time.Second) {
@@ -313,7 +313,7 @@ func TestE2EERandomOperationsClientKilled(t *testing.T) {
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		toks[name] = addUser(t, s.Store(), name)
 	}
-	r := newRandRun(t, s.Addr(), toks, seed)
+	r := newRandRun(t, s.Addr(), toks, storeDeviceToken(t, s.Store()), seed)
 	deadline := time.Now().Add(time.Duration(ops)*time.Second + time.Duration(kills)*10*time.Second)
 	var tally clientKill
 	killed, rounds := 0, 0

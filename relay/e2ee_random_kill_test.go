@@ -18,7 +18,7 @@ const codeKilled proto.Code = "killed"
 func (r *randRun) resolve(ops []*randOp) {
 	t := r.t
 	t.Helper()
-	obs := dialDevice(t, r.addr, r.alice.user.tok, r.alice.dev.uri)
+	obs := dialDevice(t, r.addr, r.alice.tok, r.alice.dev.uri)
 	defer obs.ws.Close()
 	sub := obs.subscribe(r.room, r.head)
 	var evs []*proto.Event
@@ -110,7 +110,15 @@ func TestE2EERandomOperationsRelayKilled(t *testing.T) {
 	st.Close()
 
 	relay := startChild(t, dir, SyncFull)
-	r := newRandRun(t, relay.addr, toks, seed)
+	// Extra device tokens through the store beside the relay process.
+	r := newRandRun(t, relay.addr, toks, func(user string) string {
+		st, err := OpenStore(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		return storeDeviceToken(t, st)(user)
+	}, seed)
 	deadline := time.Now().Add(time.Duration(ops)*time.Second + 30*time.Second)
 	kills, rounds, stored := 0, 0, 0
 	for done := 0; done < ops; rounds++ {

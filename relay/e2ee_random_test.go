@@ -40,6 +40,7 @@ type randDevice struct {
 	*e2eDevice
 	user          *randUser
 	name          string
+	tok           string // this device's token: its user's for the first device, an extra one after (per-device tokens)
 	in            bool
 	joinEpoch     uint64 // the first epoch it holds the secrets of
 	decrypted     int
@@ -76,14 +77,17 @@ func (o *randOp) commits() bool {
 
 // randRun is the model of the room the test checks the clients against.
 type randRun struct {
-	t     *testing.T
-	rng   *rand.Rand
-	addr  string
-	room  string
-	users []*randUser
-	alice *randDevice
-	msgs  map[uint64]randMsg
-	head  uint64
+	t    *testing.T
+	rng  *rand.Rand
+	addr string
+	// deviceToken issues a user's further device a token of its own
+	// (per-device tokens: the user's token is bound to its first device).
+	deviceToken func(user string) string
+	room        string
+	users       []*randUser
+	alice       *randDevice
+	msgs        map[uint64]randMsg
+	head        uint64
 	// leaving holds the users whose leave proposals the relay holds until
 	// the next commit, with the devices still leaves and the leave's seq.
 	leaving map[*randUser]randLeave
@@ -108,10 +112,13 @@ type randRun struct {
 func (r *randRun) connect(d *randDevice) {
 	if d.e2eDevice != nil {
 		d.c.ws.Close()
-		d.c = dialDevice(r.t, r.addr, d.user.tok, d.dev.uri)
+		d.c = dialDevice(r.t, r.addr, d.tok, d.dev.uri)
 		return
 	}
-	d.e2eDevice = newE2EDevice(r.t, r.addr, d.user.tok, d.user.uri, d.name, 3)
+	if d.tok = d.user.tok; len(d.user.devs) > 0 {
+		d.tok = r.deviceToken(d.user.name)
+	}
+	d.e2eDevice = newE2EDevice(r.t, r.addr, d.tok, d.user.uri, d.name, 3)
 }
 
 func (r *randRun) newDevice(u *randUser, name string) *randDevice {
@@ -599,8 +606,8 @@ func (r *randRun) check() {
 
 // newRandRun starts the room: alice (owner) and four users with one device
 // each; bob is invited as a moderator, so invites and kicks race too.
-func newRandRun(t *testing.T, addr string, toks map[string]string, seed uint64) *randRun {
-	r := &randRun{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), addr: addr,
+func newRandRun(t *testing.T, addr string, toks map[string]string, deviceToken func(string) string, seed uint64) *randRun {
+	r := &randRun{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), addr: addr, deviceToken: deviceToken,
 		msgs: map[uint64]randMsg{}, leaving: map[*randUser]randLeave{}, lost: map[proto.Code]int{}, gone: map[*randUser]bool{}, count: map[string]int{}}
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		u := &randUser{name: name, uri: proto.UserURI("example.com", name), tok: toks[name], role: proto.RoleMember}
@@ -694,7 +701,7 @@ func TestE2EERandomOperations(t *testing.T) {
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		toks[name] = addUser(t, s.Store(), name)
 	}
-	r := newRandRun(t, s.Addr(), toks, seed)
+	r := newRandRun(t, s.Addr(), toks, storeDeviceToken(t, s.Store()), seed)
 	deadline := time.Now().Add(time.Duration(ops) * time.Second)
 	rounds := 0
 	for done := 0; done < ops; rounds++ {
@@ -705,4 +712,17 @@ func TestE2EERandomOperations(t *testing.T) {
 	}
 	r.finish()
 	t.Logf("%d rounds", rounds)
+}
+
+// storeDeviceToken issues extra device tokens from st (a running relay's
+// store, or one opened beside a relay process).
+func storeDeviceToken(t testing.TB, st *Store) func(string) string {
+	return func(user string) string {
+		t.Helper()
+		tok, _, err := st.AddDeviceToken(user)
+		if err != nil {
+			t.Fatalf("a device token of %s: %v", user, err)
+		}
+		return tok
+	}
 }

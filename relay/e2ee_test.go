@@ -2,6 +2,7 @@ package relay
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 type e2eRoom struct {
 	s     *Server
 	toks  map[string]string // user name -> token
+	devs  map[string]string // "user/device" -> that device's token
 	room  string
 	alice *e2eDevice
 }
@@ -21,7 +23,7 @@ type e2eRoom struct {
 func newE2ERoom(t *testing.T, slug string, users ...string) *e2eRoom {
 	t.Helper()
 	s := startRelay(t, Config{RatePerSec: -1})
-	e := &e2eRoom{s: s, toks: map[string]string{}}
+	e := &e2eRoom{s: s, toks: map[string]string{}, devs: map[string]string{}}
 	for _, u := range append([]string{"alice"}, users...) {
 		e.toks[u] = addUser(t, s.Store(), u)
 	}
@@ -32,7 +34,28 @@ func newE2ERoom(t *testing.T, slug string, users ...string) *e2eRoom {
 
 func (e *e2eRoom) device(t *testing.T, user, name string) *e2eDevice {
 	t.Helper()
-	return newE2EDevice(t, e.s.Addr(), e.toks[user], proto.UserURI("example.com", user), name, 3)
+	return newE2EDevice(t, e.s.Addr(), e.deviceToken(t, user, name), proto.UserURI("example.com", user), name, 3)
+}
+
+// deviceToken is the token of user's device name: the user's own for its
+// first device, an extra one for the others (per-device tokens).
+func (e *e2eRoom) deviceToken(t testing.TB, user, name string) string {
+	t.Helper()
+	if e.devs == nil {
+		e.devs = map[string]string{}
+	}
+	if tok, ok := e.devs[user+"/"+name]; ok {
+		return tok
+	}
+	tok := e.toks[user]
+	for k := range e.devs {
+		if strings.HasPrefix(k, user+"/") {
+			tok = storeDeviceToken(t, e.s.Store())(user)
+			break
+		}
+	}
+	e.devs[user+"/"+name] = tok
+	return tok
 }
 
 // member invites user's fresh device into the room and has it join.
@@ -422,7 +445,7 @@ func TestE2EEVersion4Refused(t *testing.T) {
 func TestE2EERestart(t *testing.T) {
 	data := t.TempDir()
 	s := startRelay(t, Config{RatePerSec: -1, Data: data})
-	e := &e2eRoom{s: s, toks: map[string]string{"alice": addUser(t, s.Store(), "alice"), "bob": addUser(t, s.Store(), "bob")}}
+	e := &e2eRoom{s: s, toks: map[string]string{"alice": addUser(t, s.Store(), "alice"), "bob": addUser(t, s.Store(), "bob")}, devs: map[string]string{}}
 	e.alice = e.device(t, "alice", "laptop")
 	e.room = e.alice.create("durable", proto.CreateRoom{})
 	bob := e.member(t, "bob", "phone")

@@ -48,7 +48,10 @@ func (c *conn) keyPackageFrame(f proto.Frame) (ok bool) {
 	case *proto.RemoveDevice:
 		rid = f.RID
 		ref = c.versioned(f, func() *refusal { return c.removeDevice(f) })
-	case *proto.KeyPackagesStored, *proto.KeyMaterial, *proto.DeviceList, *proto.KeyPackagesLow:
+	case *proto.NewDeviceToken:
+		rid = f.RID
+		ref = c.versioned(f, func() *refusal { return c.newDeviceToken(f) })
+	case *proto.KeyPackagesStored, *proto.KeyMaterial, *proto.DeviceList, *proto.KeyPackagesLow, *proto.DeviceToken:
 		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
 	default:
 		return false
@@ -88,6 +91,10 @@ func (c *conn) uploadKeyPackages(f *proto.UploadKeyPackages) *refusal {
 	if _, ref := c.ownDevice(f.Device); ref != nil {
 		return ref
 	}
+	if c.device != "" && f.Device != c.device && deviceTokens(c.srv.db) != nil {
+		// A device's token registers that device only.
+		return refuse(proto.CodeForbidden, "this connection is device %s, not %s", c.device, f.Device)
+	}
 	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 		return rateLimited(wait, "more than %g writes per second", c.srv.cfg.RatePerSec)
 	}
@@ -118,6 +125,8 @@ func (c *conn) uploadKeyPackages(f *proto.UploadKeyPackages) *refusal {
 		return refuse(proto.CodeTooMany, "at most %d devices per user and %d key packages per device", maxDevicesPerUser, maxKeyPackagesPerDevice)
 	case errors.Is(err, store.ErrConflict):
 		return refuse(proto.CodeForbidden, "device %s belongs to another user", f.Device)
+	case errors.Is(err, store.ErrRevoked):
+		return refuse(proto.CodeDeviceRevoked, "%s", revokedReason(f.Device))
 	case err != nil:
 		c.log.Error("store key packages", "device", f.Device, "err", err)
 		return refuse(proto.CodeInternal, "storage failed; retry")
@@ -217,7 +226,13 @@ func (c *conn) removeDevice(f *proto.RemoveDevice) *refusal {
 	}
 	ctx, cancel := storeCtx()
 	defer cancel()
-	err := c.srv.db.RemoveDevice(ctx, c.user, f.Device)
+	var err error
+	if dt := deviceTokens(c.srv.db); dt != nil {
+		// Removal revokes the device's tokens and URI for good.
+		err = dt.RevokeDevice(ctx, c.user, f.Device, time.Now())
+	} else {
+		err = c.srv.db.RemoveDevice(ctx, c.user, f.Device)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return refuse(proto.CodeNoSuchDevice, "%s has no device %s", c.user, f.Device)
@@ -226,5 +241,8 @@ func (c *conn) removeDevice(f *proto.RemoveDevice) *refusal {
 		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
 	c.send(&proto.OK{RID: f.RID})
+	if deviceTokens(c.srv.db) != nil {
+		c.srv.closeDevice(c.user, f.Device)
+	}
 	return nil
 }

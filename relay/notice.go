@@ -92,7 +92,7 @@ func (u *userConns) deliver(n notice) {
 	for c := range u.users[n.user] {
 		switch {
 		case n.device != "":
-			if c.v >= e2eeVersion && c.device == n.device {
+			if c.v >= e2eeVersion && c.named == n.device {
 				c.enqueue(outItem{kind: itemFrame, data: n.frame})
 			}
 		case c.v >= 2:

@@ -13,8 +13,9 @@ import (
 )
 
 // watchTokens closes every live connection whose token no longer names its
-// user: `relay user revoke|rotate|remove` runs in another process and
-// changes only the database, so the relay looks again every TokenRecheck.
+// user, or whose device was removed: `relay user revoke|rotate|remove` runs
+// in another process and changes only the database, so the relay looks
+// again every TokenRecheck.
 // It costs one indexed lookup per distinct live token per tick.
 func (s *Server) watchTokens() {
 	defer close(s.watchDone)
@@ -40,18 +41,25 @@ func (s *Server) recheckTokens() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.TokenRecheck)
 	defer cancel()
 	for h, conns := range byToken {
-		u, err := s.db.UserByToken(ctx, []byte(h))
-		if err != nil && !isNotFound(err) {
+		id, known, err := identify(ctx, s.db, []byte(h))
+		if err != nil {
 			s.log.Warn("recheck tokens", "err", err)
 			return // try again next tick; a storage hiccup must not log everyone out
 		}
 		for _, c := range conns {
-			if err != nil || u.URI != c.user {
+			switch {
+			case !known || id.user != c.user:
 				c.fatal(proto.CodeAuthFailed, "this token was revoked or replaced")
-				s.mu.Lock()
-				delete(s.connTokens, c)
-				s.mu.Unlock()
+			case id.revoked:
+				// Removed by another relay process or node, or a
+				// connection closeDevice did not reach.
+				c.fatal(proto.CodeDeviceRevoked, revokedReason(id.device))
+			default:
+				continue
 			}
+			s.mu.Lock()
+			delete(s.connTokens, c)
+			s.mu.Unlock()
 		}
 	}
 }
@@ -92,6 +100,9 @@ func (s *Store) RotateToken(name string) (string, error) {
 	if err := s.setToken(name, hash); err != nil {
 		return "", err
 	}
+	if err := s.dropDeviceTokens(name); err != nil {
+		return "", err
+	}
 	return token, nil
 }
 
@@ -104,13 +115,19 @@ func (s *Store) RevokeToken(name string) error {
 	if err != nil {
 		return err
 	}
-	return s.setToken(name, hash)
+	if err := s.setToken(name, hash); err != nil {
+		return err
+	}
+	return s.dropDeviceTokens(name)
 }
 
 // RemoveUser deletes user name: its token is refused and its connections
 // closed; rooms keep its membership rows and events, and the name can be
 // added again (as a new account with a new token).
 func (s *Store) RemoveUser(name string) error {
+	if err := s.dropDeviceTokens(name); err != nil && !errors.Is(err, ErrNoSuchUser) {
+		return err
+	}
 	if err := s.db.RemoveUser(context.Background(), name); err != nil {
 		if isNotFound(err) {
 			return fmt.Errorf("%w: %q", ErrNoSuchUser, name)

@@ -170,8 +170,8 @@ func TestUsers(t *testing.T) {
 			t.Fatalf("%s holds the token", f)
 		}
 	}
-	if got, _ := authenticate(t.Context(), st.db, tok); got != u.URI {
-		t.Fatalf("authenticate = %q", got)
+	if got, ok, _ := authenticate(t.Context(), st.db, tok); !ok || got.user != u.URI {
+		t.Fatalf("authenticate = %+v, %v", got, ok)
 	}
 	users, err := st.Users()
 	if err != nil || len(users) != 1 || users[0].Name != "alice" {

@@ -173,6 +173,9 @@ func (s *Session) dialURL(relay string) (*conn, error) {
 			s.mu.Unlock()
 			continue
 		}
+		if err != nil && errors.As(err, &ce) && ce.Code == proto.CodeAuthFailed && s.tokenFallback() {
+			continue // the stored token was replaced: try the configured one
+		}
 		return c, err
 	}
 }
@@ -190,7 +193,8 @@ func (s *Session) dialVersion(relay string, v uint64) (*conn, error) {
 		return nil, dialError(fmt.Errorf("session: dial %s: %w", relay, err), 0)
 	}
 	ws.SetReadLimit(max(int64(proto.DefaultMaxFrame)*16, proto.DefaultMaxHandshakeFrame))
-	hello, err := proto.Encode(&proto.Hello{V: v, Token: s.opts.Token, Client: s.opts.ClientName, Device: s.device.uri})
+	token := s.helloToken()
+	hello, err := proto.Encode(&proto.Hello{V: v, Token: token, Client: s.opts.ClientName, Device: s.device.uri})
 	if err != nil {
 		ws.Close()
 		return nil, &ConnError{Err: err}
@@ -218,6 +222,12 @@ func (s *Session) dialVersion(relay string, v uint64) (*conn, error) {
 			ws.Close()
 			return nil, &ConnError{Problem: ProblemAuth, Err: &fatalError{fmt.Errorf("session: the token is %s's, but this session is %s's", f.User, s.opts.User)}}
 		}
+		// The relay bound the token to this device: keep it in the data
+		// directory, the device's own credential from now on.
+		if err := s.keepToken(token); err != nil {
+			ws.Close()
+			return nil, &ConnError{Err: err}
+		}
 		c := &conn{
 			ws: ws, welcome: *f,
 			out: make(chan []byte, outQueue), frames: make(chan proto.Frame, frameQueue), done: make(chan struct{}),
@@ -231,7 +241,7 @@ func (s *Session) dialVersion(relay string, v uint64) (*conn, error) {
 		re := relayError(f)
 		ce := relayConnError(re)
 		switch f.Code {
-		case proto.CodeAuthFailed, proto.CodeAuthRequired, proto.CodeUnsupportedVersion:
+		case proto.CodeAuthFailed, proto.CodeAuthRequired, proto.CodeUnsupportedVersion, proto.CodeDeviceRevoked:
 			ce.Err = &fatalError{re}
 		}
 		return nil, ce

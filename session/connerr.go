@@ -29,6 +29,7 @@ const (
 	ProblemRelay                       // the relay refused or ended the connection with a code
 	ProblemLost                        // a connection that was up dropped
 	ProblemProtocol                    // the relay sent something that is not a frame
+	ProblemRevoked                     // this device was removed: its token is refused for good (device_revoked)
 )
 
 // ConnError is a failed connection attempt or a dropped connection,
@@ -84,6 +85,8 @@ func (e *ConnError) Summary() string {
 		return "connection lost"
 	case ProblemProtocol:
 		return "the relay sent a bad frame"
+	case ProblemRevoked:
+		return "this device was removed from your account: its token is refused (device_revoked)"
 	}
 	return "connection failed"
 }
@@ -105,6 +108,7 @@ var knownCodes = map[proto.Code]bool{
 	proto.CodeTooManyErrors: true, proto.CodeShuttingDown: true, proto.CodeRateLimited: true,
 	proto.CodeInternal: true, proto.CodeMalformed: true, proto.CodeBadField: true,
 	proto.CodeUnknownType: true, proto.CodeFrameTooLarge: true, proto.CodeNotBinary: true,
+	proto.CodeDeviceRevoked: true,
 }
 
 // dialError classifies a failed websocket dial; status is the HTTP status
@@ -175,6 +179,8 @@ func relayConnError(re *RelayError) *ConnError {
 		ce.Problem = ProblemAuth
 	case proto.CodeUnsupportedVersion:
 		ce.Problem = ProblemVersion
+	case proto.CodeDeviceRevoked:
+		ce.Problem = ProblemRevoked
 	}
 	if knownCodes[re.Code] {
 		ce.Code = re.Code

@@ -277,6 +277,8 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *proto.DeviceList:
 		c.answer(f.RID, f)
+	case *proto.DeviceToken:
+		c.answer(f.RID, f)
 	case *proto.WelcomeList:
 		c.answer(f.RID, f)
 	case *proto.GroupInfo:

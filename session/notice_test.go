@@ -134,8 +134,9 @@ func TestReadReceiptsPolicyOverSession(t *testing.T) {
 	for range 3 {
 		sendText(t, alice, room, "later")
 	}
-	uri, tok := r.user("bob")
-	dev, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: t.TempDir(), Backfill: 1})
+	devDir := t.TempDir()
+	uri, tok := r.deviceToken("bob", devDir)
+	dev, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: devDir, Backfill: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

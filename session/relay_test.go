@@ -22,7 +22,11 @@ type testRelay struct {
 	srv    *relay.Server
 	mu     sync.Mutex
 	tokens map[string]string // user URI -> token
-	logger *slog.Logger      // nil: discard the relay's log
+	// dirTokens: each data directory's token (per-device tokens): the
+	// user's own token for its first directory, an extra one after.
+	dirTokens map[string]string
+	firstDir  map[string]bool // user URI -> its token went to a directory
+	logger    *slog.Logger    // nil: discard the relay's log
 }
 
 const testDomain = "example.com"
@@ -35,7 +39,8 @@ func startRelay(t testing.TB) *testRelay {
 // startRelayLogging is startRelay with the relay's log going to logger.
 func startRelayLogging(t testing.TB, logger *slog.Logger) *testRelay {
 	t.Helper()
-	r := &testRelay{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", tokens: map[string]string{}, logger: logger}
+	r := &testRelay{t: t, dir: t.TempDir(), addr: "127.0.0.1:0", tokens: map[string]string{}, logger: logger,
+		dirTokens: map[string]string{}, firstDir: map[string]bool{}}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -102,14 +107,36 @@ func (r *testRelay) user(name string) (string, string) {
 	return u.URI, tok
 }
 
+// deviceToken returns user name's URI and the token of its device in dir:
+// the user's own token for its first directory, an extra token (as
+// `mimichat devices add` would give) for each further one.
+func (r *testRelay) deviceToken(name, dir string) (string, string) {
+	r.t.Helper()
+	uri, tok := r.user(name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.dirTokens[dir]; ok {
+		return uri, t
+	}
+	if r.firstDir[uri] {
+		var err error
+		if tok, _, err = r.srv.Store().AddDeviceToken(name); err != nil {
+			r.t.Fatalf("a device token of %s: %v", name, err)
+		}
+	}
+	r.firstDir[uri] = true
+	r.dirTokens[dir] = tok
+	return uri, tok
+}
+
 // client opens a session for name with its data in dir (a fresh temp dir
 // when dir is "").
 func (r *testRelay) client(name, dir string) *Session {
 	r.t.Helper()
-	uri, tok := r.user(name)
 	if dir == "" {
 		dir = r.t.TempDir()
 	}
+	uri, tok := r.deviceToken(name, dir)
 	s, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: dir,
 		Backoff: Backoff{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond}, RoomsPoll: 200 * time.Millisecond})
 	if err != nil {

@@ -24,8 +24,9 @@ func TestScrollbackBeyondTheBackfill(t *testing.T) {
 	head := ca.lastSeq(room)
 
 	// A new device: starts 10 entries before the head, scrolls back the rest.
-	uri, tok := r.user("alice")
-	dev, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: t.TempDir(), Backfill: 10})
+	devDir := t.TempDir()
+	uri, tok := r.deviceToken("alice", devDir)
+	dev, err := Open(Options{Relay: r.url(), User: uri, Token: tok, DataDir: devDir, Backfill: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

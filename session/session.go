@@ -15,7 +15,7 @@ import (
 type Options struct {
 	Relay   string // the relay's websocket URL (ws:// or wss://)
 	User    string // the user's MIMI URI; message IDs are computed with it
-	Token   string // bearer token for the hello frame
+	Token   string // bearer token for the hello frame; a data directory's own token file (TokenFile) comes first
 	DataDir string // holds StoreFile; created if missing
 	// StorePath overrides DataDir/StoreFile.
 	StorePath string
@@ -71,6 +71,7 @@ type Session struct {
 	writer   *outboxWriter // stores SendQueued's messages in order
 
 	device *device       // this client's MLS identity (device.go)
+	token  deviceToken   // the token it says hello with (devicetoken.go)
 	keys   *keyBundles   // private halves of its KeyPackages (keypackages.go)
 	kpLow  chan struct{} // the relay said this device's KeyPackages run low
 
@@ -125,6 +126,11 @@ func Open(opts Options) (*Session, error) {
 		st.Close()
 		return nil, err
 	}
+	tok, err := loadDeviceToken(filepath.Dir(path), opts.Token)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	rooms, err := st.Rooms()
 	if err != nil {
 		st.Close()
@@ -145,7 +151,7 @@ func Open(opts Options) (*Session, error) {
 		kick: make(chan struct{}, 1), pumpWake: make(chan struct{}, 1),
 		rooms: make(map[string]*roomSync, len(rooms)), status: Status{State: Stopped},
 		writer: newOutboxWriter(),
-		device: dev, keys: keys, kpLow: make(chan struct{}, 1),
+		device: dev, keys: keys, kpLow: make(chan struct{}, 1), token: tok,
 		groups: map[string]*roomGroup{}, encrypted: encrypted, staleNeed: map[content.MessageID]uint64{},
 		commitAt: map[string]bool{}, rejoinWake: make(chan struct{}, 1),
 	}

@@ -46,7 +46,7 @@ var uploadClient = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFrom
 // bytes, and the name travels in the message. A refusal is *UploadError. It
 // needs no websocket connection.
 func (s *Session) Upload(ctx context.Context, filename string, ciphertext []byte) (string, error) {
-	return UploadBlob(ctx, s.opts.Relay, s.opts.Token, ciphertext)
+	return UploadBlob(ctx, s.opts.Relay, s.helloToken(), ciphertext)
 }
 
 // BlobsURL is the blob endpoint of the relay at websocket URL relay:

@@ -45,7 +45,11 @@ func TestDevicesCommand(t *testing.T) {
 	alice := rl.deviceSession(u.URI, tok)
 	bob := rl.session("bob")
 	room := openRoom(t, alice, "devices", "Devices", bob)
-	phone := rl.deviceSession(u.URI, tok)
+	phoneTok, _, err := rl.srv.Store().AddDeviceToken("alice") // alice's own token is the laptop's
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := rl.deviceSession(u.URI, phoneTok)
 	// The phone joins the room's group by external commit on its own.
 	deadline := time.Now().Add(10 * time.Second)
 	for bob.Crypto(room).Members != 3 || alice.Crypto(room).Members != 3 {

@@ -157,6 +157,10 @@ func TestShareHistoryWithOwnDevice(t *testing.T) {
 	key(ltm, "enter")
 	lscr.waitText(t, "messages of history with your devices")
 
+	// The phone's own token (per-device tokens: pat's is the laptop's).
+	if tok, _, err = rl.srv.Store().AddDeviceToken("pat"); err != nil {
+		t.Fatal(err)
+	}
 	phone := open(2) // caches only the offer and the message before it
 	ptm, _, pscr := startUI(t, phone, 120, 40, Options{Room: room})
 	pscr.waitText(t, "messages of history with your devices")

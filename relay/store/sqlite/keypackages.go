@@ -42,6 +42,14 @@ func (s *Store) PutKeyPackages(ctx context.Context, d store.Device, kps []store.
 	switch {
 	case err == sql.ErrNoRows:
 		var n int
+		// A removed device stays removed (store.DeviceTokens): its
+		// stolen keys must not register it again.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM removed_devices WHERE uri=?`, d.URI).Scan(&n); err != nil {
+			return fail(err)
+		}
+		if n > 0 {
+			return fail(store.ErrRevoked)
+		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE user=?`, d.User).Scan(&n); err != nil {
 			return fail(err)
 		}

@@ -100,6 +100,9 @@ func migrate(db *sql.DB) error {
 	if err := migrateGroups(tx); err != nil {
 		return err
 	}
+	if _, err := tx.Exec(deviceTokenTables); err != nil {
+		return fmt.Errorf("device token tables: %w", err)
+	}
 	// Rooms' message expiry policy, and the heads of rooms whose whole log
 	// expired.
 	if !hasColumn(tx, "rooms", "expiry") {

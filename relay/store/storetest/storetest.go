@@ -28,6 +28,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Domain", testDomain},
 		{"Users", testUsers},
 		{"TokensAndRemoval", testTokensAndRemoval},
+		{"DeviceTokens", testDeviceTokens},
 		{"Retention", testRetention},
 		{"RoomExpiry", testRoomExpiry},
 		{"AppendAndRead", testAppendAndRead},
