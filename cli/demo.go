@@ -13,6 +13,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 
 	"mimichat/config"
 	"mimichat/demo"
@@ -107,6 +108,20 @@ func runUI(s *session.Session, uf uiFlags, cfg *config.Config, o ui.Options) err
 		return err
 	}
 	o2.Session = s
+	// The size now, so the first frame is composed before the program
+	// starts (ui.Options.Width).
+	if fd := os.Stdout.Fd(); term.IsTerminal(fd) {
+		o2.Width, o2.Height, _ = term.GetSize(fd)
+	}
+	if profileUntilFirstFrame() {
+		onFrame := o2.OnFrame
+		o2.OnFrame = func(frame string) {
+			stopCPUProfile()
+			if onFrame != nil {
+				onFrame(frame)
+			}
+		}
+	}
 	m, err := ui.New(o2)
 	if err != nil {
 		return err

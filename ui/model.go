@@ -69,6 +69,12 @@ type Options struct {
 	// long a sender's messages stay grouped (0: 5 minutes, < 0: never).
 	Layout   string
 	GroupGap time.Duration
+	// Width and Height are the terminal's size when the caller knows it at
+	// start (0: unknown). New then composes the first frame, so the
+	// program draws it at once and at the right size, not a default-sized
+	// one for whichever message comes before the size (docs/ui.md, first
+	// frame from process start).
+	Width, Height int
 }
 
 // Model is the root model.
@@ -210,6 +216,10 @@ func New(opt Options) (*Model, error) {
 	}
 	m.summaryCmd = m.summarize()
 	m.loadOutbox()
+	if opt.Width > 0 && opt.Height > 0 {
+		m.w, m.h = opt.Width, opt.Height
+		m.frame = m.render()
+	}
 	return m, nil
 }
 
