@@ -80,18 +80,25 @@ type GetGroupInfo struct {
 	Room string `cbor:"room"`
 }
 
-// GroupInfo answers get_group_info: the latest GroupInfo (with the ratchet
-// tree) of the room's current Epoch, and the proposals the relay holds for
-// that epoch (PublicMessages: SelfRemoves and Removes of leavers), which an
-// external joiner commits.
+// GroupInfo answers get_group_info: the latest GroupInfo of the room's
+// current Epoch, and the proposals the relay holds for that epoch
+// (PublicMessages: SelfRemoves and Removes of leavers), which an external
+// joiner commits. RatchetTree (version 7) is the relay's ratchet tree of
+// Epoch (the ratchet_tree extension's data), sent when the GroupInfo leaves
+// the tree out; the joiner checks it against the GroupInfo's tree hash.
 type GroupInfo struct {
 	Head
-	RID       uint64   `cbor:"rid"`
-	Room      string   `cbor:"room"`
-	Epoch     uint64   `cbor:"epoch"`
-	GroupInfo []byte   `cbor:"group_info"`
-	Proposals [][]byte `cbor:"proposals,omitempty"`
+	RID         uint64   `cbor:"rid"`
+	Room        string   `cbor:"room"`
+	Epoch       uint64   `cbor:"epoch"`
+	GroupInfo   []byte   `cbor:"group_info"`
+	Proposals   [][]byte `cbor:"proposals,omitempty"`
+	RatchetTree []byte   `cbor:"ratchet_tree,omitempty"`
 }
+
+// TreeApartVersion is the first protocol version whose group_info may carry
+// RatchetTree, and whose clients leave the tree out of their GroupInfos.
+const TreeApartVersion = 7
 
 func (*Welcomes) FrameType() Type     { return TWelcomes }
 func (*WelcomeList) FrameType() Type  { return TWelcomeList }
@@ -137,7 +144,7 @@ func validateE2EEFrame(f Frame) (handled bool, err error) {
 	case *GetGroupInfo:
 		return true, needURI("room", f.Room)
 	case *GroupInfo:
-		if err := firstErr(needURI("room", f.Room), needMLS("group_info", f.GroupInfo)); err != nil {
+		if err := firstErr(needURI("room", f.Room), needMLS("group_info", f.GroupInfo), maxMLS("ratchet_tree", f.RatchetTree)); err != nil {
 			return true, err
 		}
 		return true, validateMLSList("proposals", f.Proposals)

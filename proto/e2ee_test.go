@@ -3,6 +3,7 @@ package proto
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -34,9 +35,10 @@ func TestRoundTripE2EE(t *testing.T) {
 		&MLSWelcome{Room: room, Seq: 7, Device: bobDevice, Welcome: mls},
 		&GetGroupInfo{RID: 12, Room: room},
 		&GroupInfo{RID: 12, Room: room, Epoch: 4, GroupInfo: mls, Proposals: [][]byte{mls}},
+		&GroupInfo{RID: 13, Room: room, Epoch: 5, GroupInfo: mls, RatchetTree: mls},
 	}
-	for _, f := range frames {
-		t.Run(string(f.FrameType()), func(t *testing.T) {
+	for i, f := range frames {
+		t.Run(fmt.Sprintf("%s/%d", f.FrameType(), i), func(t *testing.T) {
 			b, err := Encode(f)
 			if err != nil {
 				t.Fatal(err)
@@ -93,6 +95,7 @@ func TestDecodeErrorsE2EE(t *testing.T) {
 		{"mls_welcome no device", m{"t": "mls_welcome", "room": room, "seq": 1, "welcome": mls}, "device"},
 		{"get_group_info no room", m{"t": "get_group_info", "rid": 1}, "room"},
 		{"group_info empty", m{"t": "group_info", "rid": 1, "room": room, "epoch": 2}, "group_info"},
+		{"group_info huge ratchet_tree", m{"t": "group_info", "rid": 1, "room": room, "group_info": mls, "ratchet_tree": big}, "ratchet_tree"},
 		{"group_info empty proposal", m{"t": "group_info", "rid": 1, "room": room, "group_info": mls, "proposals": [][]byte{{}}}, "proposals"},
 	}
 	for _, tt := range tests {

@@ -222,9 +222,17 @@ func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
 		ref = refuse(proto.CodeNotMember, "you are not a member of this room")
 	}
 	var out *proto.GroupInfo
+	if ref == nil && !r.grp.giTree && c.v < proto.TreeApartVersion {
+		ref = &refusal{code: proto.CodeBadField, field: "room",
+			reason: "the room's GroupInfo comes without its ratchet tree; needs protocol version 7"}
+	}
 	if ref == nil {
 		out = &proto.GroupInfo{RID: f.RID, Room: r.uri, Epoch: r.grp.hub.Epoch(), GroupInfo: r.grp.groupInfo,
 			Proposals: r.grp.hub.PendingProposals()}
+		if !r.grp.giTree {
+			// The tree apart (version 7): the hub's, of the same epoch.
+			out.RatchetTree = r.grp.ratchetTree()
+		}
 	}
 	r.mu.RUnlock()
 	if ref != nil {

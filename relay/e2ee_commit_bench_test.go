@@ -12,7 +12,7 @@ import (
 // group (g, kept by the owner, whose URI is returned) was built by commits
 // adding batch KeyPackages each, every one processed and saved by the
 // room's hub as the writer would.
-func hubRoom(b *testing.B, members, batch int) (*mls.Group, *group, *room, string) {
+func hubRoom(b testing.TB, members, batch int) (*mls.Group, *group, *room, string) {
 	room := proto.RoomURI("example.com", "big")
 	owner := proto.UserURI("example.com", "owner")
 	od := newTestDevice(b, owner, "d", mls.CipherSuite(1))

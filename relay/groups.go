@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"mimichat/mls"
 	"mimichat/proto"
@@ -27,52 +28,96 @@ const e2eeVersion = 5
 type group struct {
 	hub       *mls.HubGroup
 	suite     uint16
-	groupInfo []byte // latest GroupInfo with the ratchet tree
-	// saved is hub.SaveBeside(groupInfo) of the current state: what the
-	// store holds, and the rollback point. The ratchet tree is stored once,
-	// in groupInfo (which joiners need anyway), not again in saved.
-	saved []byte
+	groupInfo []byte // latest GroupInfo, with or without the ratchet tree (version 7)
+	giTree    bool   // groupInfo carries the ratchet tree
+	// saved is hub.SaveWithoutTree() of the current state: what the store
+	// holds beside the tree's chunks. The tree is stored in 64-node chunks,
+	// and each record writes only those whose version differs from
+	// storedVers (the versions the store holds, or nil after loading an
+	// older row: then every chunk is written once).
+	saved      []byte
+	storedVers []uint64
 	// roster is leaves() of epoch rosterEpoch (valid when rosterOK): listing
 	// every leaf's device parses every credential, so each commit updates
 	// it by what it changed instead.
 	roster      []leaf
 	rosterEpoch uint64
 	rosterOK    bool
+	// tree caches the encoded ratchet tree of treeEpoch for get_group_info
+	// (readers hold the room's read lock only, so treeMu serialises them).
+	treeMu    sync.Mutex
+	tree      []byte
+	treeEpoch uint64
 }
 
+// record is what the store keeps of the group: the state, the GroupInfo and
+// the tree chunks changed since the last record (O(log n) per commit). A
+// failed batch makes the relay reload from the store, which resets
+// storedVers to what the store holds.
 func (g *group) record(room string) store.Group {
-	return store.Group{Room: room, Suite: g.suite, Epoch: g.hub.Epoch(), State: g.saved, GroupInfo: g.groupInfo}
+	width, vers := g.hub.TreeVersions()
+	sg := store.Group{Room: room, Suite: g.suite, Epoch: g.hub.Epoch(), State: g.saved, GroupInfo: g.groupInfo, TreeWidth: width}
+	for i, v := range vers {
+		if i >= len(g.storedVers) || g.storedVers[i] != v {
+			sg.TreeChunks = append(sg.TreeChunks, store.TreeChunk{Index: uint32(i), Data: g.hub.EncodeTreeChunk(i)})
+		}
+	}
+	g.storedVers = vers
+	return sg
 }
 
-// loadGroup restores a stored group.
+// loadGroup restores a stored group: from its tree chunks, or from an older
+// row whose tree is in the GroupInfo (or the state).
 func loadGroup(sg *store.Group) (*group, error) {
-	hub, err := mls.LoadHubGroupBeside(sg.State, sg.GroupInfo)
+	var hub *mls.HubGroup
+	var err error
+	var vers []uint64
+	if sg.TreeWidth != 0 {
+		chunks := make([][]byte, len(sg.TreeChunks))
+		for i, c := range sg.TreeChunks {
+			chunks[i] = c.Data
+		}
+		if hub, err = mls.LoadHubGroupChunks(sg.State, sg.TreeWidth, chunks); err == nil {
+			_, vers = hub.TreeVersions()
+		}
+	} else {
+		hub, err = mls.LoadHubGroupBeside(sg.State, sg.GroupInfo)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("relay: group of %s: %w", sg.Room, err)
 	}
-	return &group{hub: hub, suite: sg.Suite, groupInfo: sg.GroupInfo, saved: sg.State}, nil
+	g := &group{hub: hub, suite: sg.Suite, storedVers: vers}
+	if err := g.save(sg.GroupInfo); err != nil {
+		return nil, fmt.Errorf("relay: group of %s: %w", sg.Room, err)
+	}
+	return g, nil
 }
 
 // save snapshots the hub after a change, with groupInfo, the GroupInfo of
-// its epoch (checked by hub.CheckGroupInfo), which the store keeps with it.
+// its epoch (checked against the hub), which the store keeps with it.
 func (g *group) save(groupInfo []byte) error {
-	b, err := g.hub.SaveBeside(groupInfo)
+	b, err := g.hub.SaveWithoutTree()
 	if err != nil {
 		return fmt.Errorf("save hub state: %w", err)
 	}
-	g.saved, g.groupInfo = b, groupInfo
+	hasTree, err := mls.GroupInfoHasTree(groupInfo)
+	if err != nil {
+		return fmt.Errorf("stored GroupInfo: %w", err)
+	}
+	g.saved, g.groupInfo, g.giTree = b, groupInfo, hasTree
 	return nil
 }
 
-// rollback returns the hub to the last saved state (after a change that
-// a later check refused).
-func (g *group) rollback() error {
-	hub, err := mls.LoadHubGroupBeside(g.saved, g.groupInfo)
-	if err != nil {
-		return fmt.Errorf("roll back hub state: %w", err)
+// ratchetTree is the encoded tree of the current epoch, for a joiner whose
+// GroupInfo leaves it out: O(n) once per epoch, not per commit. Called with
+// the room's lock held (read or write).
+func (g *group) ratchetTree() []byte {
+	g.treeMu.Lock()
+	defer g.treeMu.Unlock()
+	if g.tree == nil || g.treeEpoch != g.hub.Epoch() {
+		g.tree, g.treeEpoch = g.hub.RatchetTree(), g.hub.Epoch()
 	}
-	g.hub = hub
-	return nil
+	return g.tree
 }
 
 // leaf is one member leaf of the group, with the device its credential names.
@@ -387,14 +432,14 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 			}
 		}
 	}
+	// The GroupInfo, with or without the tree, against the epoch the commit
+	// leads to, before anything changes: signature and GroupContext (tree
+	// hash, transcript hash), O(log n) without the tree.
+	if err := g.hub.CheckGroupInfoAfter(hm, f.GroupInfo); err != nil {
+		return false, badCommit("group_info", "not the new epoch's GroupInfo: %v", err), nil
+	}
 	if err := g.hub.Apply(hm); err != nil {
 		return false, nil, fmt.Errorf("apply a verified commit: %w", err)
-	}
-	if err := g.hub.CheckGroupInfo(f.GroupInfo); err != nil {
-		if rerr := g.rollback(); rerr != nil {
-			return false, nil, rerr
-		}
-		return false, badCommit("group_info", "not the new epoch's GroupInfo: %v", err), nil
 	}
 	if err := g.save(f.GroupInfo); err != nil {
 		return false, nil, err
@@ -448,11 +493,10 @@ func (r *room) checkLeave(oc *opCommit, all []leaf) (bool, *refusal, error) {
 			return false, badCommit("proposals", "no Remove proposal for your device %s (leaf %d)", l.device, l.index), nil
 		}
 	}
+	before := g.hub.Clone()
 	for _, hm := range msgs {
 		if err := g.hub.Apply(hm); err != nil {
-			if rerr := g.rollback(); rerr != nil {
-				return false, nil, rerr
-			}
+			g.hub = before
 			return false, nil, fmt.Errorf("hold a verified proposal: %w", err)
 		}
 	}

@@ -11,53 +11,68 @@ import (
 
 // BenchmarkHubInvite: the writer's part of an invite (a commit adding one
 // device) in a room of n members, without network or store: checkOpMLS
-// (hub.Verify, the policy and leaf checks, hub.Apply, hub.CheckGroupInfo,
-// the hub state's save). The invitee's KeyPackage and the commit are made
-// untimed; the room grows by one member per iteration. stored-bytes is
-// what the store writes for the group per commit (hub state + GroupInfo,
-// which carries the ratchet tree for external joiners).
+// (hub.Verify, the policy and leaf checks, the GroupInfo check, hub.Apply,
+// the hub state's save) and the group's store record (the state, the
+// GroupInfo and the tree chunks the commit changed). The invitee's
+// KeyPackage and the commit are made untimed; the room grows by one member
+// per iteration. tree=inline: the committer's GroupInfo carries the ratchet
+// tree (protocol 5-6 clients); tree=apart: it does not (version 7).
+// stored-bytes is what the store writes for the group per commit.
 func BenchmarkHubInvite(b *testing.B) {
 	for _, members := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
-			g, grp, r, owner := hubRoom(b, members, 500)
-			room := string(g.GroupID())
-			if n := len(grp.hub.Members()); n != members {
-				b.Fatalf("%d members", n)
+		for _, apart := range []bool{false, true} {
+			name := fmt.Sprintf("members=%d/tree=inline", members)
+			if apart {
+				name = fmt.Sprintf("members=%d/tree=apart", members)
 			}
-			grp.leaves() // the roster, listed once; each commit then updates it
-			var stored int
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				b.StopTimer()
-				i++
-				u := proto.UserURI("example.com", fmt.Sprintf("new%d", i))
-				d := newTestDevice(b, u, "d", mls.CipherSuite(1))
-				kp, err := mls.NewKeyPackage(d.id)
-				if err != nil {
-					b.Fatal(err)
-				}
-				res, err := g.Commit(mls.CommitOptions{Add: [][]byte{kp.KeyPackage}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				op := &proto.RoomOp{Room: room, Op: proto.KindInvite, Target: u, MLS: res.Commit, Welcome: res.Welcome, GroupInfo: res.GroupInfo}
-				oc := &opCommit{op: op, actor: owner, ch: change{user: u, role: proto.RoleMember, state: proto.StateInvited},
-					welcome: []store.Device{{URI: d.uri, User: u}}}
-				b.StartTimer()
-				changed, ref, err := r.checkOpMLS(oc)
-				b.StopTimer()
-				if err != nil || ref != nil || !changed {
-					b.Fatalf("%v %+v %v", err, ref, changed)
-				}
-				if err := g.MergePendingCommit(); err != nil {
-					b.Fatal(err)
-				}
-				r.members[u] = &member{role: proto.RoleMember, state: proto.StateInvited}
-				stored = len(grp.saved) + len(grp.groupInfo)
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(stored), "stored-bytes")
-		})
+			b.Run(name, func(b *testing.B) { benchHubInvite(b, members, apart) })
+		}
 	}
+}
+
+func benchHubInvite(b *testing.B, members int, apart bool) {
+	g, grp, r, owner := hubRoom(b, members, 500)
+	room := string(g.GroupID())
+	if n := len(grp.hub.Members()); n != members {
+		b.Fatalf("%d members", n)
+	}
+	grp.leaves() // the roster, listed once; each commit then updates it
+	grp.record(room)
+	var stored int
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		u := proto.UserURI("example.com", fmt.Sprintf("new%d", i))
+		d := newTestDevice(b, u, "d", mls.CipherSuite(1))
+		kp, err := mls.NewKeyPackage(d.id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := g.Commit(mls.CommitOptions{Add: [][]byte{kp.KeyPackage}, GroupInfoWithoutTree: apart})
+		if err != nil {
+			b.Fatal(err)
+		}
+		op := &proto.RoomOp{Room: room, Op: proto.KindInvite, Target: u, MLS: res.Commit, Welcome: res.Welcome, GroupInfo: res.GroupInfo}
+		oc := &opCommit{op: op, actor: owner, ch: change{user: u, role: proto.RoleMember, state: proto.StateInvited},
+			welcome: []store.Device{{URI: d.uri, User: u}}}
+		b.StartTimer()
+		changed, ref, err := r.checkOpMLS(oc)
+		sg := grp.record(room)
+		b.StopTimer()
+		if err != nil || ref != nil || !changed {
+			b.Fatalf("%v %+v %v", err, ref, changed)
+		}
+		if err := g.MergePendingCommit(); err != nil {
+			b.Fatal(err)
+		}
+		r.members[u] = &member{role: proto.RoleMember, state: proto.StateInvited}
+		stored = len(sg.State) + len(sg.GroupInfo)
+		for _, c := range sg.TreeChunks {
+			stored += len(c.Data)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(stored), "stored-bytes")
 }

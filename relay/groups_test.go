@@ -29,11 +29,12 @@ func storedGroup(t *testing.T, db store.Store, room string) *store.Group {
 	return nil
 }
 
-// The hub state is stored beside the room's GroupInfo without a second
-// copy of the ratchet tree, after every kind of change (create, invite,
-// path commit, a held leave, its commit), loads back only with that
-// GroupInfo, and a relay restarted with a held SelfRemove hands it out.
-func TestGroupStateStoredBesideGroupInfo(t *testing.T) {
+// The hub state is stored without its ratchet tree, which is stored in
+// 64-node chunks beside it, after every kind of change (create, invite,
+// path commits with and without the tree in the GroupInfo, a held leave,
+// its commit); state and chunks load back to the relay's view, and a relay
+// restarted with a held SelfRemove hands it out.
+func TestGroupStateStoredWithTreeChunks(t *testing.T) {
 	data := t.TempDir()
 	s := startRelay(t, Config{RatePerSec: -1, Data: data})
 	e := &e2eRoom{s: s, toks: map[string]string{}}
@@ -49,15 +50,25 @@ func TestGroupStateStoredBesideGroupInfo(t *testing.T) {
 			t.Fatalf("%s: stored hub state is %d bytes: it still carries the tree", step, len(sg.State))
 		}
 		if _, err := mls.LoadHubGroup(sg.State); !errors.Is(err, mls.ErrState) {
-			t.Fatalf("%s: the state loaded without its GroupInfo: %v", step, err)
+			t.Fatalf("%s: the state loaded without its tree: %v", step, err)
 		}
-		hub, err := mls.LoadHubGroupBeside(sg.State, sg.GroupInfo)
+		if sg.TreeWidth == 0 || len(sg.TreeChunks) != int(store.TreeChunkCount(sg.TreeWidth)) {
+			t.Fatalf("%s: tree width %d with %d chunks", step, sg.TreeWidth, len(sg.TreeChunks))
+		}
+		var chunks [][]byte
+		for _, c := range sg.TreeChunks {
+			chunks = append(chunks, c.Data)
+		}
+		hub, err := mls.LoadHubGroupChunks(sg.State, sg.TreeWidth, chunks)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
 		if hub.Epoch() != sg.Epoch || hub.Epoch() != e.alice.g.Epoch() || len(hub.PendingProposals()) != wantProposals {
 			t.Fatalf("%s: stored view at epoch %d (row %d, alice %d) with %d proposals, want %d", step, hub.Epoch(), sg.Epoch,
 				e.alice.g.Epoch(), len(hub.PendingProposals()), wantProposals)
+		}
+		if !bytes.Equal(hub.RatchetTree(), e.alice.g.RatchetTree()) {
+			t.Fatalf("%s: the stored tree is not the group's", step)
 		}
 		if err := hub.CheckGroupInfo(sg.GroupInfo); err != nil {
 			t.Fatalf("%s: stored GroupInfo is not the stored view's: %v", step, err)
@@ -72,6 +83,12 @@ func TestGroupStateStoredBesideGroupInfo(t *testing.T) {
 	}
 	e.alice.syncTo(ok.Seq)
 	check("path commit", 0)
+	ok, ef = e.alice.commitOp(proto.KindCommit, "", mls.CommitOptions{ForcePath: true, GroupInfoWithoutTree: true})
+	if ef != nil {
+		t.Fatal(ef.Reason)
+	}
+	bob.syncTo(ok.Seq)
+	check("path commit, GroupInfo without the tree", 0)
 	carol := e.member(t, "carol", "tab", bob)
 	sr, err := carol.g.ProposeSelfRemove()
 	if err != nil {
@@ -198,5 +215,56 @@ func TestRosterFollowsCommits(t *testing.T) {
 		if err := g.MergePendingCommit(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A group stored before tree chunks (the state saved beside a GroupInfo
+// that carries the tree, no chunks) loads, and its next record writes
+// every chunk once; after that, a commit adding one member writes only the
+// chunks it changed.
+func TestGroupOlderRowGetsTreeChunks(t *testing.T) {
+	g, grp, r, owner := hubRoom(t, 200, 100)
+	room := string(g.GroupID())
+	old, err := grp.hub.SaveBeside(grp.groupInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := mls.GroupInfoHasTree(grp.groupInfo); !has {
+		t.Fatal("the room's GroupInfo should carry the tree here")
+	}
+	loaded, err := loadGroup(&store.Group{Room: room, Suite: 1, Epoch: grp.hub.Epoch(), State: old, GroupInfo: grp.groupInfo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	width, vers := loaded.hub.TreeVersions()
+	if sg := loaded.record(room); sg.TreeWidth != width || len(sg.TreeChunks) != len(vers) {
+		t.Fatalf("first record after an older row: width %d, %d chunks; want %d, %d", sg.TreeWidth, len(sg.TreeChunks), width, len(vers))
+	}
+	if sg := loaded.record(room); len(sg.TreeChunks) != 0 {
+		t.Fatalf("a record without a change wrote %d chunks", len(sg.TreeChunks))
+	}
+	r.grp = loaded
+	u := proto.UserURI("example.com", "new")
+	d := newTestDevice(t, u, "d", mls.CipherSuite(1))
+	kp, err := mls.NewKeyPackage(d.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := g.Commit(mls.CommitOptions{Add: [][]byte{kp.KeyPackage}, GroupInfoWithoutTree: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &proto.RoomOp{Room: room, Op: proto.KindInvite, Target: u, MLS: res.Commit, Welcome: res.Welcome, GroupInfo: res.GroupInfo}
+	changed, ref, err := r.checkOpMLS(&opCommit{op: op, actor: owner, ch: change{user: u, role: proto.RoleMember, state: proto.StateInvited},
+		welcome: []store.Device{{URI: d.uri, User: u}}})
+	if err != nil || ref != nil || !changed {
+		t.Fatalf("%v %+v %v", err, ref, changed)
+	}
+	if sg := loaded.record(room); len(sg.TreeChunks) == 0 || len(sg.TreeChunks) > 3 {
+		t.Fatalf("an add wrote %d of %d chunks", len(sg.TreeChunks), len(vers))
+	}
+	// Without its chunks, a treeless GroupInfo cannot stand in for the tree.
+	if _, err := loadGroup(&store.Group{Room: room, Suite: 1, State: loaded.saved, GroupInfo: loaded.groupInfo}); err == nil {
+		t.Fatal("a treeless GroupInfo with no chunks loaded")
 	}
 }

@@ -122,10 +122,12 @@ func (s *Session) commitOp(ctx context.Context, room string, op proto.RoomOp,
 		if err != nil {
 			return OpResult{}, err
 		}
+		apart := s.treeApart()
 		s.mu.Lock()
 		opts, do, err := make(rg)
 		var res *mls.CommitResult
 		if err == nil && do {
+			opts.GroupInfoWithoutTree = apart
 			res, err = rg.g.Commit(opts)
 			if err == nil {
 				rg.pendingAt = time.Now()
@@ -504,8 +506,9 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 				selfRemoves = append(selfRemoves, p)
 			}
 		}
-		opts := mls.ExternalJoinOptions{SelfRemoves: selfRemoves}
-		if leaf, ok := s.ownLeafIn(info.GroupInfo); ok {
+		// The tree is in the GroupInfo, or (version 7) beside it.
+		opts := mls.ExternalJoinOptions{SelfRemoves: selfRemoves, RatchetTree: info.RatchetTree}
+		if leaf, ok := s.ownLeafIn(info); ok {
 			// Resync (RFC 9420 §12.4.3.2): this device's old leaf goes in
 			// the same commit, whether or not its state survived (a
 			// second leaf with the same key is refused).
@@ -519,7 +522,7 @@ func (s *Session) joinExternal(ctx context.Context, c *conn, room string, op pro
 		if err != nil {
 			return OpResult{}, fmt.Errorf("session: external join of %s: %w", room, err)
 		}
-		gi, err := g.GroupInfo(true)
+		gi, err := g.GroupInfo(c.welcome.V < proto.TreeApartVersion)
 		if err != nil {
 			return OpResult{}, err
 		}
@@ -566,7 +569,7 @@ func (s *Session) userHasLeaves(ctx context.Context, c *conn, room string) bool 
 	if err != nil {
 		return false
 	}
-	h, err := mls.NewHubGroup(info.GroupInfo, nil)
+	h, err := mls.NewHubGroup(info.GroupInfo, info.RatchetTree)
 	if err != nil {
 		return false
 	}
@@ -578,9 +581,9 @@ func (s *Session) userHasLeaves(ctx context.Context, c *conn, room string) bool 
 	return false
 }
 
-// ownLeafIn finds this device's leaf in the tree of a GroupInfo.
-func (s *Session) ownLeafIn(groupInfo []byte) (uint32, bool) {
-	h, err := mls.NewHubGroup(groupInfo, nil)
+// ownLeafIn finds this device's leaf in the tree of the relay's GroupInfo.
+func (s *Session) ownLeafIn(info *proto.GroupInfo) (uint32, bool) {
+	h, err := mls.NewHubGroup(info.GroupInfo, info.RatchetTree)
 	if err != nil {
 		return 0, false
 	}
@@ -590,6 +593,15 @@ func (s *Session) ownLeafIn(groupInfo []byte) (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// treeApart reports whether this device's commits leave the ratchet tree
+// out of their GroupInfo: the relay speaks protocol version 7, so it serves
+// the tree to joiners itself, and each commit's GroupInfo stays O(1) in the
+// group's size instead of carrying every member.
+func (s *Session) treeApart() bool {
+	c, err := s.live()
+	return err == nil && c.welcome.V >= proto.TreeApartVersion
 }
 
 // fetchGroupInfo asks the relay for room's latest GroupInfo and pending
@@ -674,12 +686,13 @@ func (s *Session) commitPending(ctx context.Context, room string) error {
 	if err != nil {
 		return nil // nothing this device can commit
 	}
+	apart := s.treeApart()
 	s.mu.Lock()
 	if rg.proposalsEpoch != rg.g.Epoch()+1 {
 		s.mu.Unlock()
 		return nil
 	}
-	res, err := rg.g.Commit(mls.CommitOptions{})
+	res, err := rg.g.Commit(mls.CommitOptions{GroupInfoWithoutTree: apart})
 	if err == nil {
 		rg.pendingAt = time.Now()
 	}
