@@ -203,3 +203,42 @@ func BenchmarkSaveWithPastEpochs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommitAddOneAsSession is the committer's part of an invite as
+// the session makes it: a commit adding one member whose Welcome carries the
+// ratchet tree (RatchetTreeInWelcome, the session's default, since the
+// joiner has no other source for its epoch's tree), and a GroupInfo for the
+// relay with the tree (gi=inline, protocol 5-6) or without (gi=apart,
+// protocol 7). sent-B/op is commit + Welcome + GroupInfo, what goes to the
+// relay.
+func BenchmarkCommitAddOneAsSession(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		for _, apart := range []bool{false, true} {
+			name := fmt.Sprintf("members=%d/gi=inline", n)
+			if apart {
+				name = fmt.Sprintf("members=%d/gi=apart", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				g := bigGroup(b, n)
+				g.RatchetTreeInWelcome = true
+				defer func() { g.RatchetTreeInWelcome = false }()
+				var sent int
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					kp := newMember(b, g.CipherSuite(), "joiner").KeyPackage
+					b.StartTimer()
+					res, err := g.Commit(CommitOptions{Add: [][]byte{kp}, GroupInfoWithoutTree: apart})
+					if err != nil || res.Welcome == nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					sent = len(res.Commit) + len(res.Welcome) + len(res.GroupInfo)
+					g.ClearPendingCommit()
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(sent), "sent-B/op")
+			})
+		}
+	}
+}

@@ -38,7 +38,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		text  bool
 		code  proto.Code
 	}{
-		{"unknown version", hello(7, tok), false, proto.CodeUnsupportedVersion},
+		{"unknown version", hello(proto.Version+1, tok), false, proto.CodeUnsupportedVersion},
 		{"bad token", hello(proto.Version, "mct_nope"), false, proto.CodeAuthFailed},
 		{"no token", hello(proto.Version, ""), false, proto.CodeAuthFailed},
 		{"not hello first", rooms, false, proto.CodeAuthRequired},

@@ -152,11 +152,11 @@ func (c *collector) checkResumed(t testing.TB, rooms []string, news map[string]b
 // seq 1 exactly once and in order; after a restart, with new messages in
 // some rooms meanwhile, every room resumes from its cursor: the rooms with
 // news get exactly the new entries, the others nothing. Against a relay of
-// protocol version 6 (subscribe_rooms) and one of version 5 (the session
-// falls back and subscribes room by room, paced).
+// the newest protocol (subscribe_rooms, version 6 and up) and one of version
+// 5 (the session falls back and subscribes room by room, paced).
 func TestManyRoomsOnlineAndResume(t *testing.T) {
 	const rooms, messages = 1000, 10
-	for _, v := range []uint64{6, 5} {
+	for _, v := range []uint64{proto.Version, 5} {
 		t.Run(fmt.Sprintf("relay v%d", v), func(t *testing.T) {
 			r := startSeededRelay(t, rooms, messages, v)
 			head := r.seed.Head
@@ -181,7 +181,7 @@ func TestManyRoomsOnlineAndResume(t *testing.T) {
 			me.mu.Lock()
 			hello := me.helloV
 			me.mu.Unlock()
-			if want := map[uint64]uint64{6: 0, 5: 5}[v]; hello != want {
+			if want := map[uint64]uint64{proto.Version: 0, 5: 5}[v]; hello != want {
 				t.Fatalf("says hello with version %d (0: the newest), want %d", hello, want)
 			}
 			me.Close()
