@@ -93,9 +93,9 @@ func TestE2EETreeApart(t *testing.T) {
 	// Restart: the relay's tree comes back from its chunks.
 	s.Shutdown(t.Context())
 	s = startRelay(t, Config{RatePerSec: -1, Data: data})
-	users := map[*e2eDevice]string{e.alice: "alice", bob: "bob", laptop: "bob"}
+	names := map[*e2eDevice][2]string{e.alice: {"alice", "laptop"}, bob: {"bob", "phone"}, laptop: {"bob", "laptop"}}
 	for _, d := range []*e2eDevice{e.alice, bob, laptop} {
-		d.c = dialDevice(t, s.Addr(), e.toks[users[d]], d.dev.uri)
+		d.c = dialDevice(t, s.Addr(), e.deviceToken(t, names[d][0], names[d][1]), d.dev.uri)
 		d.c.subscribe(e.room, d.last)
 	}
 	gi, ef = groupInfo(bob.c)
