@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"mimichat/proto"
 	"mimichat/relay/store"
+	"mimichat/relay/store/jetstream"
 )
 
 // The blob store keeps encrypted attachments (content-08 external parts) for
@@ -44,6 +46,11 @@ const quotaWindow = 24 * time.Hour
 // hold a temp file and a quota reservation for ever.
 const blobUploadTimeout = 5 * time.Minute
 
+// blobPutTimeout bounds storing an uploaded blob in a cluster's bucket,
+// tries again during a leader election included (each try's chunks are
+// acked within 5 s or it fails).
+const blobPutTimeout = 30 * time.Second
+
 // blobStore is the blobs directory and the per-user reservations of
 // uploads in progress (counted against the quota before they are stored).
 type blobStore struct {
@@ -54,6 +61,10 @@ type blobStore struct {
 
 	mu       sync.Mutex
 	reserved map[string]int64 // user -> bytes of uploads in progress
+
+	// objects, in a cluster, holds the bytes instead of dir (which then
+	// holds only uploads in progress).
+	objects *jetstream.Blobs
 
 	// fileLimit, if > 0, fails a blob file's writes beyond that many bytes
 	// with ENOSPC: a full disk on demand, for tests.
@@ -306,12 +317,30 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 		return BlobInfo{}, storageFault(fmt.Errorf("blob id: %w", err))
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	sum := h.Sum(nil)
+	if b.objects != nil {
+		// A cluster: the bytes go to the replicated bucket (acked after
+		// the quorum's fsync), the temp file is removed by the deferred
+		// cleanup. The client going away does not cut the put short.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), blobPutTimeout)
+		defer cancel()
+		err = b.putObject(pctx, id, tmp)
+		if err == nil {
+			err = b.db.AddBlob(pctx, store.Blob{ID: id, Uploader: user, Size: n, SHA256: sum, Created: time.Now()})
+			if err != nil {
+				b.objects.Delete(pctx, id)
+			}
+		}
+		if err != nil {
+			return BlobInfo{}, storageFault(fmt.Errorf("store blob: %w", err))
+		}
+		return BlobInfo{ID: id, Size: n, SHA256: hex.EncodeToString(sum)}, nil
+	}
 	final := filepath.Join(b.dir, id)
 	if err := os.Rename(tmp, final); err != nil {
 		return BlobInfo{}, storageFault(fmt.Errorf("rename: %w", err))
 	}
 	keep = true
-	sum := h.Sum(nil)
 	err = syncDir(b.dir)
 	if err == nil {
 		err = b.db.AddBlob(context.WithoutCancel(ctx), store.Blob{ID: id, Uploader: user, Size: n, SHA256: sum, Created: time.Now()})
@@ -321,6 +350,35 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 		return BlobInfo{}, storageFault(fmt.Errorf("record blob: %w", err))
 	}
 	return BlobInfo{ID: id, Size: n, SHA256: hex.EncodeToString(sum)}, nil
+}
+
+// putObject stores the temp file's bytes in the cluster's bucket as id.
+func (b *blobStore) putObject(ctx context.Context, id, tmp string) error {
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return b.objects.Put(ctx, id, f)
+}
+
+// remove deletes blob id's bytes (retention, after its metadata).
+func (b *blobStore) remove(ctx context.Context, id string) error {
+	if b.objects != nil {
+		return b.objects.Delete(ctx, id)
+	}
+	if err := os.Remove(filepath.Join(b.dir, id)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// open returns blob id's bytes (size of them, as its metadata says).
+func (b *blobStore) open(ctx context.Context, id string, size int64) (io.ReadSeekCloser, error) {
+	if b.objects != nil {
+		return b.objects.Open(ctx, id, size)
+	}
+	return os.Open(filepath.Join(b.dir, id))
 }
 
 // syncDir makes a rename in dir durable.
@@ -360,10 +418,17 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		writeBlobError(w, http.StatusNotFound, proto.CodeBadField, "no such blob")
 		return
 	}
-	f, err := os.Open(filepath.Join(s.blobs.dir, id))
-	if err != nil {
-		s.log.Error("blob file missing", "id", id, "err", err)
+	f, err := s.blobs.open(r.Context(), id, meta.Size)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.log.Error("blob bytes missing", "id", id, "err", err)
 		writeBlobError(w, http.StatusNotFound, proto.CodeBadField, "no such blob")
+		return
+	case err != nil:
+		// A cluster's bucket that does not answer now (an election).
+		s.log.Error("blob bytes unreadable", "id", id, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryStorage.Seconds())))
+		writeBlobError(w, http.StatusServiceUnavailable, proto.CodeInternal, "storage failed; retry")
 		return
 	}
 	defer f.Close()

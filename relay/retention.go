@@ -2,8 +2,6 @@ package relay
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"time"
 
 	"mimichat/relay/store"
@@ -105,8 +103,8 @@ func (s *Server) sweepOnce(now time.Time) {
 			s.log.Error("retention: delete blobs", "err", err)
 		}
 		for _, id := range ids {
-			if err := os.Remove(filepath.Join(s.blobs.dir, id)); err != nil && !os.IsNotExist(err) {
-				s.log.Warn("retention: remove blob file", "id", id, "err", err)
+			if err := s.blobs.remove(ctx, id); err != nil {
+				s.log.Warn("retention: remove blob bytes", "id", id, "err", err)
 			}
 		}
 		if len(ids) > 0 {

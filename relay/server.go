@@ -325,6 +325,16 @@ func start(cfg Config, db store.Store) (*Server, error) {
 		return nil, err
 	}
 	blobs.fileLimit = cfg.blobFileLimit
+	if js, ok := db.(*jetstream.Store); ok {
+		// A cluster keeps blob bytes in its replicated bucket, so that any
+		// node serves any blob, also after the uploading node is gone.
+		bctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		blobs.objects, err = js.OpenBlobs(bctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+	}
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
 		connTokens: map[*conn][]byte{}, stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
 		sweepDone: make(chan struct{}), dispDone: make(chan struct{}), userConns: map[string]int{}}
