@@ -32,6 +32,18 @@ type clientFlags struct {
 func (f *clientFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.StringVar(&f.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/mimichat/config.toml)")
 	fs.StringVar(&f.over.Relay, "relay", "", "relay websocket URL, ws(s)://HOST/v1; http(s):// is converted (client.relay)")
+	fs.Func("relays", "more `URLs` of the same relay, comma-separated: the other nodes of a relay cluster, dialled when one is unreachable (client.relays)", func(v string) error {
+		f.over.Relays = nil
+		for u := range strings.SplitSeq(v, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				f.over.Relays = append(f.over.Relays, u)
+			}
+		}
+		if f.over.Relays == nil {
+			f.over.Relays = []string{} // --relays "": none, overriding the file
+		}
+		return nil
+	})
 	fs.StringVar(&f.over.User, "user", "", "your user URI, mimi://DOMAIN/u/NAME (client.user)")
 	fs.StringVar(&f.over.Token, "token", "", "relay token (client.token); other users can read it in the process list: prefer --token-file or MIMICHAT_TOKEN")
 	fs.StringVar(&f.over.TokenFile, "token-file", "", "file holding the relay token (client.token_file)")
@@ -122,7 +134,7 @@ func userDataDir(r config.Resolved, configured string) (string, error) {
 // config: the one place that builds session.Options for the commands that
 // talk to the relay.
 func sessionOptions(r config.Resolved, use sessionUse) session.Options {
-	o := session.Options{Relay: r.Relay, User: r.User, Token: r.Token, DataDir: r.DataDir}
+	o := session.Options{Relay: r.Relay, Relays: r.Relays, User: r.User, Token: r.Token, DataDir: r.DataDir}
 	switch use {
 	case terminal:
 		o.ClientName = "mimichat"

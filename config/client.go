@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +16,11 @@ func (c *Client) validate() error {
 	if c.Relay != "" {
 		if err := checkRelayURL(c.Relay); err != nil {
 			return &Error{Key: "client.relay", Err: err}
+		}
+	}
+	for i, u := range c.Relays {
+		if err := checkRelayURL(u); err != nil {
+			return &Error{Key: fmt.Sprintf("client.relays[%d]", i), Err: err}
 		}
 	}
 	if c.User != "" {
@@ -85,6 +91,9 @@ func (c *Client) Override(o Client) {
 	if o.Relay != "" {
 		c.Relay = o.Relay
 	}
+	if o.Relays != nil {
+		c.Relays = o.Relays
+	}
 	if o.User != "" {
 		c.User = o.User
 	}
@@ -105,6 +114,7 @@ func (c *Client) Override(o Client) {
 // Resolved is a Client with every value present and checked.
 type Resolved struct {
 	Relay          string
+	Relays         []string // more URLs of the same relay (a cluster's other nodes), converted like Relay
 	User           string
 	Token          string
 	DataDir        string
@@ -157,6 +167,18 @@ func (c Client) ResolveLocal() (Resolved, error) {
 		var err error
 		if r.Relay, err = relayURL(r.Relay); err != nil { // validate checked it; this converts http(s)
 			return Resolved{}, &Error{Key: "client.relay", Err: err}
+		}
+	}
+	for i, u := range c.Relays {
+		w, err := relayURL(u)
+		if err != nil {
+			return Resolved{}, &Error{Key: fmt.Sprintf("client.relays[%d]", i), Err: err}
+		}
+		switch {
+		case r.Relay == "":
+			r.Relay = w // relays alone lists every node
+		case w != r.Relay && !slices.Contains(r.Relays, w):
+			r.Relays = append(r.Relays, w)
 		}
 	}
 	if r.DataDir == "" {

@@ -26,6 +26,11 @@ type Client struct {
 	// Relay is the relay's websocket URL, e.g. ws://127.0.0.1:7878/v1. An
 	// http(s) URL is accepted and converted by Resolve (see relayURL).
 	Relay string `toml:"relay"`
+	// Relays are more URLs of the same relay: the other nodes of a relay
+	// cluster (docs/cluster.md). A session that loses its node, or cannot
+	// reach it, dials the next at once. With Relay empty, the first is
+	// Relay.
+	Relays []string `toml:"relays"`
 	// User is the user's MIMI URI, e.g. mimi://example.com/u/alice.
 	User string `toml:"user"`
 	// Token authenticates User to the relay. Prefer TokenFile.

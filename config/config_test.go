@@ -79,7 +79,7 @@ func TestLoadResolvesRelativePaths(t *testing.T) {
 func TestLoadMissing(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	cfg, err := Load("")
-	if err != nil || cfg.Client != (Client{}) {
+	if err != nil || !reflect.DeepEqual(cfg.Client, Client{}) {
 		t.Fatalf("missing default file: got %+v, %v; want empty config", cfg, err)
 	}
 	_, err = Load(filepath.Join(t.TempDir(), "nope.toml"))
