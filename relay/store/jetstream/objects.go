@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 )
 
 // Attachment bytes in a cluster live in a JetStream object store bucket
@@ -34,8 +36,10 @@ const blobOpenRetry = 10 * time.Second
 
 // Blobs is the bucket of attachment bytes.
 type Blobs struct {
-	obs jetstream.ObjectStore
-	nc  *nats.Conn
+	obs    jetstream.ObjectStore
+	stream jetstream.Stream // the bucket's
+	js     jetstream.JetStream
+	nc     *nats.Conn
 }
 
 // OpenBlobs creates the bucket (file storage, as many replicas as the
@@ -45,8 +49,14 @@ func (s *Store) OpenBlobs(ctx context.Context) (*Blobs, error) {
 	var last error
 	for {
 		obs, err := s.openBlobsOnce(ctx)
+		var st jetstream.Stream
 		if err == nil {
-			return &Blobs{obs: obs, nc: s.nc}, nil
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			st, err = s.js.Stream(sctx, "OBJ_"+BlobBucket)
+			cancel()
+		}
+		if err == nil {
+			return &Blobs{obs: obs, stream: st, js: s.js, nc: s.nc}, nil
 		}
 		last = err
 		select {
@@ -81,15 +91,21 @@ func (s *Store) openBlobsOnce(ctx context.Context) (jetstream.ObjectStore, error
 // Put stores r's bytes as object id. It returns after every chunk and the
 // object's info were acked by the bucket's stream: in a cluster, stored and
 // fsynced on a quorum of its replicas. A put that got no answer (the
-// bucket's leader died: an election) is tried again from the start of r
-// until ctx ends. A failed put leaves no chunks, unless the bucket could not
-// be reached to remove them (they are never served: no info names them).
+// bucket's leader died: an election) is tried again from the start of r,
+// under a new object NUID, until ctx ends; the chunks of a failed try are
+// purged when the bucket answers (never served otherwise: no info names
+// them).
+//
+// Not nats.go's ObjectStore.Put: it publishes the chunks asynchronously and
+// publishes a chunk that met "no responders" (an election) again 250 ms
+// later, after the chunks behind it were stored, so the object's chunks
+// were stored out of order and it could never be read back (digest
+// mismatch; TestClusterBlobsSurviveKill met it in 2 runs of 5). Here a
+// chunk is never published twice within a try, and the try fails unless
+// the stream sequences of the acks rise in chunk order.
 func (b *Blobs) Put(ctx context.Context, id string, r io.ReadSeeker) error {
 	for {
-		// No deadline on the put itself: nats.go then bounds each chunk's
-		// ack (its default timeout, 5 s). With one, a chunk whose ack was
-		// lost with a dead leader held the put until the deadline.
-		_, err := b.obs.Put(context.WithoutCancel(ctx), jetstream.ObjectMeta{Name: id}, r)
+		err := b.putOnce(ctx, id, r)
 		if err == nil {
 			return nil
 		}
@@ -105,6 +121,81 @@ func (b *Blobs) Put(ctx context.Context, id string, r io.ReadSeeker) error {
 			return fmt.Errorf("jetstream store: put blob %s: %w", id, serr)
 		}
 	}
+}
+
+// blobChunk is the size of an object's chunks (nats.go's default).
+const blobChunk = 128 << 10
+
+// putAckWait is how long a put waits for the next chunk's ack.
+const putAckWait = 5 * time.Second
+
+// errChunkOrder: the acks' stream sequences did not follow chunk order.
+var errChunkOrder = errors.New("chunks stored out of order")
+
+func (b *Blobs) putOnce(ctx context.Context, id string, r io.Reader) (err error) {
+	objNUID := nuid.Next()
+	chunkSubj := fmt.Sprintf("$O.%s.C.%s", BlobBucket, objNUID)
+	defer func() {
+		if err != nil {
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*attemptTimeout)
+			b.stream.Purge(pctx, jetstream.WithPurgeSubject(chunkSubj))
+			cancel()
+		}
+	}()
+	h := sha256.New()
+	var futures []jetstream.PubAckFuture
+	var size uint64
+	for {
+		buf := make([]byte, blobChunk)
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			m := nats.NewMsg(chunkSubj)
+			m.Data = buf[:n]
+			f, err := b.js.PublishMsgAsync(m, jetstream.WithRetryAttempts(0))
+			if err != nil {
+				return err
+			}
+			futures = append(futures, f)
+			h.Write(m.Data)
+			size += uint64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	var last uint64
+	for _, f := range futures {
+		select {
+		case a := <-f.Ok():
+			if a.Sequence <= last {
+				return errChunkOrder
+			}
+			last = a.Sequence
+		case err := <-f.Err():
+			return err
+		case <-time.After(putAckWait):
+			return jetstream.ErrAsyncPublishTimeout
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	info := jetstream.ObjectInfo{
+		ObjectMeta: jetstream.ObjectMeta{Name: id, Opts: &jetstream.ObjectMetaOptions{ChunkSize: blobChunk}},
+		Bucket:     BlobBucket, NUID: objNUID, Size: size, ModTime: time.Now().UTC(),
+		Chunks: uint32(len(futures)), Digest: jetstream.GetObjectDigestValue(h),
+	}
+	mm := nats.NewMsg(fmt.Sprintf("$O.%s.M.%s", BlobBucket, base64.URLEncoding.EncodeToString([]byte(id))))
+	mm.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	if mm.Data, err = json.Marshal(info); err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, putAckWait)
+	defer cancel()
+	_, err = b.js.PublishMsg(actx, mm, jetstream.WithRetryAttempts(0))
+	return err
 }
 
 // putRetryable: the put got no answer (no leader now), not a refusal.
@@ -145,6 +236,11 @@ func (b *Blobs) Open(ctx context.Context, id string, size int64) (*BlobReader, e
 			}
 			r.info = info
 			r.restart()
+			// The first chunks now: a failure is then an answer (503)
+			// rather than a 200 cut short.
+			if err := r.fill(); err != nil {
+				return nil, err
+			}
 			return r, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -212,20 +308,33 @@ func (r *BlobReader) Read(p []byte) (int, error) {
 // the last one checks the digest.
 func (r *BlobReader) fill() error {
 	if r.chunks >= r.info.Chunks {
+		if r.info.Chunks == 0 {
+			return io.EOF
+		}
 		return fmt.Errorf("jetstream store: blob %s: read past its %d chunks", r.id, r.info.Chunks)
 	}
 	subj := fmt.Sprintf("$O.%s.C.%s", BlobBucket, r.info.NUID)
 	stream := "OBJ_" + BlobBucket
 	want := min(chunksPerGet, int(r.info.Chunks-r.chunks))
 	deadline := time.Now().Add(blobOpenRetry)
-	for {
-		actx, cancel := context.WithTimeout(r.ctx, 2*attemptTimeout)
-		got, err := directBatch(actx, r.b.nc, stream, subj, r.next, want)
+	for try := 0; ; try++ {
+		actx, cancel := context.WithTimeout(r.ctx, attemptTimeout)
+		var got []entry
+		var err error
+		if try%2 == 0 {
+			got, err = directBatch(actx, r.b.nc, stream, subj, r.next, want)
+		} else {
+			// The replica that answered (the local one, as a rule) had
+			// nothing, or none answered: a replica that is not current
+			// ignores direct gets, one that lags has not applied the
+			// upload. Ask the leader for one chunk.
+			got, err = leaderNext(actx, r.b.nc, stream, subj, r.next)
+		}
 		cancel()
 		if err == nil && len(got) == 0 {
-			// A replica that has not applied the upload yet.
 			err = fmt.Errorf("chunk %d of %d not found", r.chunks+1, r.info.Chunks)
 		}
+
 		if err == nil {
 			var data []byte
 			for _, e := range got {
@@ -288,6 +397,38 @@ func directBatch(ctx context.Context, nc *nats.Conn, stream, subj string, start 
 		out = append(out, entry{data: m.Data, hdr: m.Header, seq: seq})
 	}
 	return out, nil
+}
+
+// leaderNext asks stream's leader for the first message on subj from
+// stream sequence start on.
+func leaderNext(ctx context.Context, nc *nats.Conn, stream, subj string, start uint64) ([]entry, error) {
+	req, _ := json.Marshal(struct {
+		Seq  uint64 `json:"seq"`
+		Next string `json:"next_by_subj"`
+	}{start, subj})
+	resp, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
+	if err != nil {
+		return nil, err
+	}
+	var a struct {
+		Error   *apiError `json:"error"`
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &a); err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Error != nil && a.Error.ErrCode == codeNoMessage:
+		return nil, nil
+	case a.Error != nil:
+		return nil, a.Error
+	case a.Message == nil:
+		return nil, errors.New("empty answer")
+	}
+	return []entry{{data: a.Message.Data, seq: a.Message.Seq}}, nil
 }
 
 // Seek implements io.Seeker; it only moves the offset.
