@@ -59,7 +59,7 @@ var commands = []*command{
 		summary: "inspect MIMI content: CBOR to JSON and back, message IDs",
 		subs:    contentSubcommands},
 	{name: "relay",
-		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [--init] [--check auto|quick|off] [--retain D] [--retain-blobs D] [--tail-cache SIZE] [--read-rate SIZE] [--ping-rate N] [--subscribe-rate N] [--max-conns-per-user N] [--max-conns N] [--metrics ADDR] [--cluster --node NAME --cluster-listen ADDR --cluster-peers A,B [--nats-listen ADDR] | --nats URL] [-v]",
+		usage:   "[--listen ADDR] [--data DIR] [--domain D] [--tls-cert F --tls-key F] [--insecure] [--sync full|normal] [--rate N] [--max-blob SIZE] [--blob-quota SIZE] [--init] [--check auto|quick|off] [--retain D] [--retain-blobs D] [--tail-cache SIZE] [--read-rate SIZE] [--ping-rate N] [--subscribe-rate N] [--max-conns-per-user N] [--max-conns N] [--metrics ADDR] [--cluster --node NAME --cluster-listen ADDR [--cluster-advertise ADDR] --cluster-peers A,B [--nats-listen ADDR] | --nats URL] [-v]",
 		summary: "run the provider relay (hub), back it up, or manage its users",
 		flags:   relayCommand,
 		subs: []*command{

@@ -60,6 +60,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	cluster := fs.Bool("cluster", false, "run as a node of a relay cluster on NATS JetStream, embedded in this process (docs/cluster.md)")
 	fs.StringVar(&cl.Node, "node", "", "this node's name in the cluster (--cluster; default mimichat)")
 	fs.StringVar(&cl.Listen, "cluster-listen", "", "address the embedded NATS server listens on for the other nodes' routes (--cluster)")
+	fs.StringVar(&cl.Advertise, "cluster-advertise", "", "host:port the other nodes reach this node's routes at, when not --cluster-listen's (NAT, containers) (--cluster)")
 	peers := fs.String("cluster-peers", "", "the other nodes' --cluster-listen addresses, comma-separated (--cluster)")
 	fs.StringVar(&cl.NATSListen, "nats-listen", "", "address the embedded NATS server serves clients on (relay cluster status; default: none)")
 	fs.StringVar(&cl.NATS, "nats", "", "use an existing NATS JetStream server or cluster at this URL instead of an embedded one")
@@ -87,8 +88,8 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 		switch {
 		case *cluster || cl.NATS != "":
 			cfg.Cluster = &cl
-		case cl.Listen != "" || len(cl.Peers) > 0 || cl.Node != "" || cl.NATSListen != "":
-			return fmt.Errorf("%w: --node, --cluster-listen, --cluster-peers and --nats-listen need --cluster", errUsage)
+		case cl.Listen != "" || len(cl.Peers) > 0 || cl.Node != "" || cl.NATSListen != "" || cl.Advertise != "":
+			return fmt.Errorf("%w: --node, --cluster-listen, --cluster-advertise, --cluster-peers and --nats-listen need --cluster", errUsage)
 		}
 		level := slog.LevelInfo
 		if *verbose {
@@ -319,7 +320,7 @@ func applyClusterTable(fs *flag.FlagSet, t config.Cluster, enabled *bool, cl *re
 	for name, pair := range map[string]struct {
 		dst *string
 		v   string
-	}{"node": {&cl.Node, t.Node}, "cluster-listen": {&cl.Listen, t.Listen}, "nats": {&cl.NATS, t.NATS}, "nats-listen": {&cl.NATSListen, t.NATSListen}} {
+	}{"node": {&cl.Node, t.Node}, "cluster-listen": {&cl.Listen, t.Listen}, "cluster-advertise": {&cl.Advertise, t.Advertise}, "nats": {&cl.NATS, t.NATS}, "nats-listen": {&cl.NATSListen, t.NATSListen}} {
 		if !set[name] && pair.v != "" {
 			*pair.dst = pair.v
 		}

@@ -15,6 +15,9 @@ type Cluster struct {
 	Node string `toml:"node"`
 	// Listen is --cluster-listen, the route address (host:port).
 	Listen string `toml:"listen"`
+	// Advertise is --cluster-advertise, the route address the other nodes
+	// reach this node at when it is not Listen's (NAT, containers).
+	Advertise string `toml:"advertise"`
 	// Peers is --cluster-peers, the other nodes' route addresses.
 	Peers []string `toml:"peers"`
 	// NATS is --nats, an existing NATS cluster's URL instead of an
@@ -27,7 +30,7 @@ type Cluster struct {
 }
 
 func (c *Cluster) validate() error {
-	for key, addr := range map[string]string{"cluster.listen": c.Listen, "cluster.nats_listen": c.NATSListen} {
+	for key, addr := range map[string]string{"cluster.listen": c.Listen, "cluster.nats_listen": c.NATSListen, "cluster.advertise": c.Advertise} {
 		if addr == "" {
 			continue
 		}
