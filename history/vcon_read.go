@@ -102,6 +102,11 @@ type vconReader struct {
 	sink    func(*Item) error
 	index   int
 	md      mappedDecoder
+	// The dialog object being read, its bytes and the decoder of the
+	// common ones (decodeDialog), reused from one dialog to the next.
+	d    vDialogIn
+	raw  json.RawMessage
+	fast fastDecoder
 }
 
 // ReadVCon imports a vCon, handing each item to sink in document order. The
@@ -184,11 +189,11 @@ func readVCon(r io.Reader, sink func(*Item) error, depth int) (*History, *Report
 					pending = append(pending, raw)
 					continue
 				}
-				var d vDialogIn
-				if err := decodeMapped(&vr.md, dec, &d, "$.dialog[]", vr.report); err != nil {
+				d := &vr.d
+				if err := vr.decodeDialog(dec, d); err != nil {
 					return fail(ip, fmt.Sprintf("bad dialog object near offset %d", dec.InputOffset()), err)
 				}
-				if err := vr.dialog(&d, ip); err != nil {
+				if err := vr.dialog(d, ip); err != nil {
 					return nil, vr.report, err
 				}
 			}
@@ -414,6 +419,25 @@ func decodeMapped[T any](md *mappedDecoder, dec *json.Decoder, v *T, path string
 		md.path = walkFields(raw, schemaFor[T](), genericPath(path), rep, md.path)
 	}
 	md.rec.forget(end)
+	return nil
+}
+
+// decodeDialog decodes the next dialog object of dec into d (zeroed
+// first) and reports its unmapped fields, as decodeMapped does: the common
+// ones by hand (vcon_read_fast.go), the others with encoding/json.
+func (vr *vconReader) decodeDialog(dec *json.Decoder, d *vDialogIn) error {
+	*d = vDialogIn{}
+	if err := dec.Decode(&vr.raw); err != nil {
+		return err
+	}
+	vr.md.rec.forget(dec.InputOffset())
+	if !vr.fast.decodeDialogFast(vr.raw, d) {
+		*d = vDialogIn{}
+		if err := json.Unmarshal(vr.raw, d); err != nil {
+			return err
+		}
+	}
+	vr.md.path = walkFields(vr.raw, schemaFor[vDialogIn](), "$.dialog[]", vr.report, vr.md.path)
 	return nil
 }
 

@@ -65,13 +65,19 @@ func (s *OnceSource) first(fn func(*history.Item) error) error {
 	os.Remove(f.Name()) // the open file stays readable, and nothing is left behind if the process dies
 	w := bufio.NewWriterSize(f, 256<<10)
 	var buf []byte
-	err = scanEntries(s.st, s.room, func(e *session.Entry, it *history.Item) error {
+	// One query streams the room (the entry's bytes are valid only during
+	// the call: they are spilled, and the plan's first pass keeps none).
+	err = s.st.EachEntry(s.room, func(e *session.Entry) error {
+		it, ok := ItemFromEntry(e)
+		if !ok {
+			return nil
+		}
 		buf = appendEntry(buf[:0], e)
 		if _, err := w.Write(buf); err != nil {
 			return fmt.Errorf("cache: export spill: %w", err)
 		}
 		s.n++
-		return fn(it)
+		return fn(&it)
 	})
 	if err == nil {
 		if err = w.Flush(); err != nil {
