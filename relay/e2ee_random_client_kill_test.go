@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,9 +117,17 @@ type clientKill struct {
 	lost, saved, resynced int
 }
 
-// killedClientRound runs a round in which d's commit comes from a child
-// process SIGKILLed during it, racing up to n other operations.
-func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int {
+// clientChild is a running TestE2EEClientChild process: d's device with
+// its group state in dir, waiting for "go" on in.
+type clientChild struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	dir string
+}
+
+// spawnClientChild starts d's device as a child process, from d's current
+// group state, and waits until it is connected.
+func (r *randRun) spawnClientChild(d *randDevice) *clientChild {
 	t := r.t
 	t.Helper()
 	dir := t.TempDir()
@@ -147,7 +156,7 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(out).ReadString('\n')
@@ -161,24 +170,47 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 	case <-time.After(60 * time.Second):
 		t.Fatal("client child did not start")
 	}
+	return &clientChild{cmd: cmd, in: in, dir: dir}
+}
 
-	// The child's commit and the round's other operations race; the
-	// child dies 0-30 ms after it was told to go.
-	r.exclude = d.user
-	in.Write([]byte("go\n"))
-	ops := r.start(n)
-	r.exclude = nil
-	time.Sleep(time.Duration(r.rng.IntN(30)) * time.Millisecond)
-	cmd.Process.Kill()
-	cmd.Wait()
-	for _, o := range ops {
-		o.reply = reply(o.d.c)
+// kill sends SIGKILL and reaps the process.
+func (cc *clientChild) kill() {
+	cc.cmd.Process.Kill()
+	cc.cmd.Wait()
+}
+
+// storedSeq is the seq of the handshake event carrying msg in the room's
+// log after r.head, or 0.
+func (r *randRun) storedSeq(msg []byte) uint64 {
+	t := r.t
+	t.Helper()
+	if len(msg) == 0 {
+		return 0
 	}
-	time.Sleep(100 * time.Millisecond) // a frame the relay read before the close is ordered by now
+	obs := dialDevice(t, r.addr, r.alice.tok, r.alice.dev.uri)
+	defer obs.ws.Close()
+	sub := obs.subscribe(r.room, r.head)
+	if sub.LastSeq <= r.head {
+		return 0
+	}
+	for _, ev := range obs.events(r.room, int(sub.LastSeq-r.head), 10*time.Second) {
+		if ev.Kind != proto.KindMessage && bytes.Equal(ev.MLS, msg) {
+			return ev.Seq
+		}
+	}
+	return 0
+}
 
-	// Restart: the device's state is what its file holds; the log says
-	// whether its commit was stored.
-	saved, err := os.ReadFile(filepath.Join(dir, "state"))
+// restartChildDevice gives d what a restart of its killed child process
+// finds: the group state of its file, and whether the relay stored its
+// commit. It sets the round's fields settle uses (roundEpoch, childWon)
+// and reports whether d must rejoin by external commit after settle:
+// its commit was stored but its state not saved. before is the epoch the
+// round began at.
+func (r *randRun) restartChildDevice(d *randDevice, cc *clientChild, before uint64, tally *clientKill) (resync bool) {
+	t := r.t
+	t.Helper()
+	saved, err := os.ReadFile(filepath.Join(cc.dir, "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,24 +219,10 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 		t.Fatal(err)
 	}
 	g.PublicHandshake = true
-	commit, _ := os.ReadFile(filepath.Join(dir, "commit")) // none: killed before it sent
-	var stored uint64
-	if len(commit) > 0 {
-		obs := dialDevice(t, r.addr, r.alice.tok, r.alice.dev.uri)
-		sub := obs.subscribe(r.room, r.head)
-		if sub.LastSeq > r.head {
-			for _, ev := range obs.events(r.room, int(sub.LastSeq-r.head), 10*time.Second) {
-				if ev.Kind != proto.KindMessage && bytes.Equal(ev.MLS, commit) {
-					stored = ev.Seq
-				}
-			}
-		}
-		obs.ws.Close()
-	}
-	before := d.g.Epoch()
+	commit, _ := os.ReadFile(filepath.Join(cc.dir, "commit")) // none: killed before it sent
+	stored := r.storedSeq(commit)
 	r.roundEpoch = &before
 	d.g = g
-	resync := false
 	switch {
 	case stored == 0:
 		tally.lost++
@@ -225,6 +243,32 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 		r.head = max(r.head, stored)
 		r.childWon = true
 	}
+	return resync
+}
+
+// killedClientRound runs a round in which d's commit comes from a child
+// process SIGKILLed during it, racing up to n other operations.
+func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int {
+	t := r.t
+	t.Helper()
+	cc := r.spawnClientChild(d)
+
+	// The child's commit and the round's other operations race; the
+	// child dies 0-30 ms after it was told to go.
+	r.exclude = d.user
+	cc.in.Write([]byte("go\n"))
+	ops := r.start(n)
+	r.exclude = nil
+	time.Sleep(time.Duration(r.rng.IntN(30)) * time.Millisecond)
+	cc.kill()
+	for _, o := range ops {
+		o.reply = reply(o.d.c)
+	}
+	time.Sleep(100 * time.Millisecond) // a frame the relay read before the close is ordered by now
+
+	// Restart: the device's state is what its file holds; the log says
+	// whether its commit was stored.
+	resync := r.restartChildDevice(d, cc, d.g.Epoch(), tally)
 	r.trace(ops)
 	r.skipCheck = resync
 	r.settle(ops)

@@ -28,7 +28,7 @@ func (r *randRun) resolve(ops []*randOp) {
 			t.Fatalf("after the restart: %d events after %d, head %d", len(evs), r.head, sub.LastSeq)
 		}
 	}
-	committed := false
+	committed := r.childWon // a killed client's commit stored (e2ee_random_both_kill_test.go)
 	for _, o := range ops {
 		o.reply = &proto.ErrorFrame{Code: codeKilled}
 		for _, ev := range evs {
