@@ -62,8 +62,11 @@ type blobStore struct {
 	mu       sync.Mutex
 	reserved map[string]int64 // user -> bytes of uploads in progress
 
-	// objects, in a cluster, holds the bytes instead of dir (which then
-	// holds only uploads in progress).
+	// cluster, if not nil, is the cluster's store: the bytes go to its
+	// object store bucket (objects, opened by bucket) instead of dir (which
+	// then holds only uploads in progress).
+	cluster *jetstream.Store
+	objMu   sync.Mutex
 	objects *jetstream.Blobs
 
 	// fileLimit, if > 0, fails a blob file's writes beyond that many bytes
@@ -318,17 +321,20 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := h.Sum(nil)
-	if b.objects != nil {
+	if b.cluster != nil {
 		// A cluster: the bytes go to the replicated bucket (acked after
 		// the quorum's fsync), the temp file is removed by the deferred
 		// cleanup. The client going away does not cut the put short.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), blobPutTimeout)
 		defer cancel()
-		err = b.putObject(pctx, id, tmp)
+		objects, err := b.bucket(pctx)
+		if err == nil {
+			err = putObject(pctx, objects, id, tmp)
+		}
 		if err == nil {
 			err = b.db.AddBlob(pctx, store.Blob{ID: id, Uploader: user, Size: n, SHA256: sum, Created: time.Now()})
 			if err != nil {
-				b.objects.Delete(pctx, id)
+				objects.Delete(pctx, id)
 			}
 		}
 		if err != nil {
@@ -353,19 +359,47 @@ func (b *blobStore) store(ctx context.Context, user string, body io.Reader, n in
 }
 
 // putObject stores the temp file's bytes in the cluster's bucket as id.
-func (b *blobStore) putObject(ctx context.Context, id, tmp string) error {
+func putObject(ctx context.Context, objects *jetstream.Blobs, id, tmp string) error {
 	f, err := os.Open(tmp)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return b.objects.Put(ctx, id, f)
+	return objects.Put(ctx, id, f)
+}
+
+// bucketOpenTimeout bounds one try to create or find the cluster's blob
+// bucket.
+const bucketOpenTimeout = 5 * time.Second
+
+// bucket is the cluster's blob bucket, created or found at start or, if
+// that failed (the cluster slow to answer under load), on first use: until
+// then uploads and downloads get a retryable refusal, and the node starts
+// all the same.
+func (b *blobStore) bucket(ctx context.Context) (*jetstream.Blobs, error) {
+	b.objMu.Lock()
+	defer b.objMu.Unlock()
+	if b.objects != nil {
+		return b.objects, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, bucketOpenTimeout)
+	defer cancel()
+	objects, err := b.cluster.OpenBlobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.objects = objects
+	return objects, nil
 }
 
 // remove deletes blob id's bytes (retention, after its metadata).
 func (b *blobStore) remove(ctx context.Context, id string) error {
-	if b.objects != nil {
-		return b.objects.Delete(ctx, id)
+	if b.cluster != nil {
+		objects, err := b.bucket(ctx)
+		if err != nil {
+			return err
+		}
+		return objects.Delete(ctx, id)
 	}
 	if err := os.Remove(filepath.Join(b.dir, id)); err != nil && !os.IsNotExist(err) {
 		return err
@@ -375,8 +409,12 @@ func (b *blobStore) remove(ctx context.Context, id string) error {
 
 // open returns blob id's bytes (size of them, as its metadata says).
 func (b *blobStore) open(ctx context.Context, id string, size int64) (io.ReadSeekCloser, error) {
-	if b.objects != nil {
-		return b.objects.Open(ctx, id, size)
+	if b.cluster != nil {
+		objects, err := b.bucket(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return objects.Open(ctx, id, size)
 	}
 	return os.Open(filepath.Join(b.dir, id))
 }

@@ -327,12 +327,11 @@ func start(cfg Config, db store.Store) (*Server, error) {
 	blobs.fileLimit = cfg.blobFileLimit
 	if js, ok := db.(*jetstream.Store); ok {
 		// A cluster keeps blob bytes in its replicated bucket, so that any
-		// node serves any blob, also after the uploading node is gone.
-		bctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		blobs.objects, err = js.OpenBlobs(bctx)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("relay: %w", err)
+		// node serves any blob, also after the uploading node is gone. A
+		// bucket that cannot be created now is created on first use.
+		blobs.cluster = js
+		if _, err := blobs.bucket(ctx); err != nil {
+			cfg.Logger.Warn("cluster blob bucket not available yet; uploads are refused (retryable) until it is", "err", err)
 		}
 	}
 	s := &Server{cfg: cfg, db: db, blobs: blobs, log: cfg.Logger, conns: map[*conn]struct{}{},
