@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mimichat/session"
+)
+
+// A `mimichat import` killed (SIGKILL) while it writes leaves nothing
+// visible: no room, no entries, no queued search rows, an intact store, and
+// the same import run again takes every message. The whole import is one
+// SQLite transaction (WAL); the kill comes once the transaction has spilled
+// pages to the WAL, so it is killed mid-write, not before it started.
+func TestKilledImportLeavesNothing(t *testing.T) {
+	const n = 90_000
+	dir := t.TempDir()
+	file := filepath.Join(dir, "big.vcon.json")
+	writeForeignVCon(t, file, n)
+	data := filepath.Join(dir, "dd")
+	wal := filepath.Join(data, session.StoreFile+"-wal")
+	noConfig := filepath.Join(dir, "none.toml")
+	if err := os.WriteFile(noConfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"import", "--config", noConfig, "--data-dir", data, file}
+
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), processEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if fi, err := os.Stat(wal); err == nil && fi.Size() > 1<<20 {
+			break // the import's transaction is writing
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the import ended before it could be killed (%v): make the file larger", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the import wrote no WAL within 2 minutes")
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+
+	st, err := session.OpenStore(filepath.Join(data, session.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := "urn:uuid:" + killTestUUID
+	if rooms, err := st.Rooms(); err != nil || len(rooms) != 0 {
+		t.Fatalf("after the kill: rooms %v (%v)", rooms, err)
+	}
+	if es, err := st.After(room, 0, 10); err != nil || len(es) != 0 {
+		t.Fatalf("after the kill: %d entries (%v)", len(es), err)
+	}
+	if pending, err := st.SearchPending(); err != nil || pending != 0 {
+		t.Fatalf("after the kill: %d messages queued for search (%v)", pending, err)
+	}
+	st.Close()
+
+	var out, errs bytes.Buffer
+	if code := run(args, stdio{strings.NewReader(""), &out, &errs}); code != 0 {
+		t.Fatalf("import after the kill: exit %d\n%s%s", code, &out, &errs)
+	}
+	st, err = session.OpenStore(filepath.Join(data, session.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, ok, err := st.Room(room)
+	if err != nil || !ok || r.Low != 1 || r.Cursor != n {
+		t.Fatalf("after the second import: room %+v %v %v, want entries 1..%d", r, ok, err, n)
+	}
+	if pending, err := st.SearchPending(); err != nil || pending != n {
+		t.Fatalf("after the second import: %d messages queued for search (%v), want %d", pending, err, n)
+	}
+}
+
+const killTestUUID = "018f0000-0000-8000-8000-00000000f00d"
+
+// writeForeignVCon writes a vCon of n plain text dialogs (a legacy chat
+// export: no MIMI room, synthetic IDs on import).
+func writeForeignVCon(t *testing.T, path string, n int) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintf(w, `{"vcon":"0.4.0","uuid":%q,"parties":[{"tel":"+15550100"},{"tel":"+15550101"}],"dialog":[`, killTestUUID)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"type":"text","start":%q,"parties":[%d],"mediatype":"text/plain","encoding":"none","body":"message %d of a long chat, with some words to make it the size of a real one"}`,
+			t0.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%2, i)
+	}
+	w.WriteString("]}\n")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
