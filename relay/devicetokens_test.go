@@ -175,3 +175,37 @@ func TestDeviceTokens(t *testing.T) {
 	}
 	dialDevice(t, s.Addr(), opTok, tablet.uri)
 }
+
+// TestExternalJoinNeedsTheDevicesConnection: with per-device tokens a
+// device joins a group by external commit only on a connection of its own
+// (its token bound to it, or binding to it at hello); an unbound token on a
+// connection that names no device acts as the user and could otherwise
+// join as any device, a removed one included.
+func TestExternalJoinNeedsTheDevicesConnection(t *testing.T) {
+	e := newE2ERoom(t, "ext")
+	alice := proto.UserURI("example.com", "alice")
+	phone := newTestDevice(t, alice, "phone", mls.CipherSuite(1))
+	tok := e.deviceToken(t, "alice", "phone")
+	commit := func(c *client) *proto.ErrorFrame {
+		t.Helper()
+		c.send(&proto.GetGroupInfo{RID: c.nextRID(), Room: e.room})
+		gi := expect[*proto.GroupInfo](c)
+		g, ext, err := mls.JoinExternal(gi.GroupInfo, phone.id, mls.ExternalJoinOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.PublicHandshake = true
+		newGI, err := g.GroupInfo(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ef := c.op(e.room, proto.KindCommit, "", func(f *proto.RoomOp) { f.MLS, f.GroupInfo = ext, newGI })
+		return ef
+	}
+	if ef := commit(dial(t, e.s.Addr(), tok)); ef == nil || ef.Code != proto.CodeBadCommit || !strings.Contains(ef.Reason, "hello.device") {
+		t.Fatalf("external commit on a connection naming no device: %+v, want bad_commit", ef)
+	}
+	if ef := commit(dialDevice(t, e.s.Addr(), tok, phone.uri)); ef != nil {
+		t.Fatalf("external commit on the phone's own connection: %s %s", ef.Code, ef.Reason)
+	}
+}

@@ -17,7 +17,10 @@ import (
 
 // e2eeRequest is what the reader learned of an encrypted room's request.
 type e2eeRequest struct {
-	device  string         // the connection's device from its hello
+	device string // the connection's device from its hello
+	// bound: the relay binds tokens to devices (devicetokens.go), so an
+	// external joiner must be the connection's own device
+	bound   bool
 	group   *group         // create_room: the new room's group
 	epoch   uint64         // submit: the PrivateMessage's epoch
 	welcome []store.Device // invite: the devices the Welcome is for
@@ -89,7 +92,7 @@ func (c *conn) e2eeRequest(f proto.Frame) (*e2eeRequest, *refusal) {
 				return nil, &refusal{code: proto.CodeBadField, field: "room", reason: "room is end-to-end encrypted; needs protocol version 5"}
 			}
 		}
-		e2 := &e2eeRequest{device: c.device}
+		e2 := &e2eeRequest{device: c.device, bound: deviceTokens(c.srv.db) != nil}
 		if f.Op == proto.KindInvite && len(f.MLS) == 0 {
 			ref := c.inviteWithoutDevices(f.Target)
 			if ref != nil {

@@ -259,6 +259,7 @@ type opCommit struct {
 	op      *proto.RoomOp
 	actor   string
 	device  string // the connection's device from its hello, or ""
+	bound   bool   // tokens are bound to devices: an external joiner must be device
 	ch      change // the operation's own state change
 	welcome []store.Device
 	// noDevices: an invite of a user with no device, allowed without a
@@ -355,6 +356,10 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 		switch {
 		case f.Op != proto.KindJoin && f.Op != proto.KindCommit:
 			return false, badCommit("mls", "an external commit is a join or a commit, not %s", f.Op), nil
+		case oc.bound && oc.device == "":
+			// Per-device tokens: a device joins on a connection of its
+			// own, so a removed device never can (it cannot connect).
+			return false, badCommit("mls", "an external commit needs a connection of the joining device (hello.device)"), nil
 		case oc.device != "" && committer.device != oc.device:
 			return false, badCommit("mls", "the external joiner is device %s, not this connection's %s", committer.device, oc.device), nil
 		case !isMember(r.stateAfter(oc, oc.actor)):

@@ -329,7 +329,7 @@ func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp, e2 *e2eeRequest)
 			return outcome{}, refuse(proto.CodeInternal, "encrypted room's operation not checked"), nil
 		}
 		var err error
-		groupChanged, ref, err = r.checkOpMLS(&opCommit{op: f, actor: user, device: e2.device, ch: ch, welcome: e2.welcome, noDevices: e2.noDevices})
+		groupChanged, ref, err = r.checkOpMLS(&opCommit{op: f, actor: user, device: e2.device, bound: e2.bound, ch: ch, welcome: e2.welcome, noDevices: e2.noDevices})
 		if err != nil {
 			return outcome{}, nil, err
 		}
