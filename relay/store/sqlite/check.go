@@ -166,7 +166,7 @@ func incrementalCheck(ctx context.Context, db *sql.DB, path string, budget time.
 	}
 	defer conn.ExecContext(context.Background(), `PRAGMA cell_size_check=OFF`)
 
-	tables, err := names(ctx, conn, `SELECT name FROM sqlite_schema WHERE type='table' AND name<>'events' ORDER BY name`)
+	tables, err := names(ctx, conn, `SELECT name FROM sqlite_schema WHERE type='table' AND name NOT IN ('events', 'submit_index') ORDER BY name`)
 	if err != nil {
 		return damageErr(path, "list tables", err)
 	}

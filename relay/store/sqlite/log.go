@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"mimichat/relay/store"
 )
@@ -138,6 +137,10 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 			return fmt.Errorf("sqlite store: upsert member %s of %s: %w", m.User, m.Room, err)
 		}
 	}
+	var change tailChange
+	if err := s.refuseStoredKeys(ctx, tx, b.Events); err != nil {
+		return err
+	}
 	ins := tx.StmtContext(ctx, s.ins)
 	for _, e := range b.Events {
 		h, err := known(e.Room)
@@ -157,13 +160,26 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 		if e.Ends != "" {
 			ends = e.Ends
 		}
-		if _, err := ins.ExecContext(ctx, e.Room, e.Seq, e.TS, key, ends, e.Frame); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("sqlite store: event %s #%d: %w", e.Room, e.Seq, store.ErrDuplicate)
-			}
+		res, err := ins.ExecContext(ctx, e.Room, e.Seq, e.TS, key, ends, e.Frame)
+		if err != nil {
 			return fmt.Errorf("sqlite store: insert event %s #%d: %w", e.Room, e.Seq, err)
 		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("sqlite store: insert event %s #%d: %w", e.Room, e.Seq, err)
+		}
+		change.lastID = max(change.lastID, id)
+		if e.Key != nil {
+			n := s.keys.nextN + int64(len(change.added))
+			change.added = append(change.added, tailRow{k: prefix(e.Key), n: n, id: id, klen: min(8, len(e.Key))})
+		}
 		heads[e.Room] = store.Stamp{Seq: e.Seq, TS: e.TS}
+	}
+	if err := addToTail(ctx, tx, change.added); err != nil {
+		return err
+	}
+	if err := s.mergeStep(ctx, tx, &change); err != nil {
+		return err
 	}
 	if err := appendGroups(ctx, tx, b, known); err != nil {
 		return err
@@ -171,6 +187,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: commit: %w", err)
 	}
+	s.keys.apply(&change)
 	if s.walOver.CompareAndSwap(true, false) {
 		s.restartWAL()
 	}
@@ -201,50 +218,67 @@ func (s *Store) Head(ctx context.Context, room string) (store.Stamp, error) {
 	return h, nil
 }
 
-// submittedChunk bounds the keys of one lookup query.
-const submittedChunk = 256
-
 // Submitted looks keys up on the writer's connection (the writer calls it
 // once per batch and room, and it must see the writer's last commit).
 func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]store.Stamp, error) {
-	out := make([]store.Stamp, len(keys))
-	found := map[string]store.Stamp{}
-	for start := 0; start < len(keys); start += submittedChunk {
-		chunk := keys[start:min(len(keys), start+submittedChunk)]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, room)
-		for _, k := range chunk {
-			args = append(args, k)
-		}
-		// INDEXED BY: with an IN list SQLite's planner prefers the primary
-		// key (room, seq) and scans the room's whole log for each lookup.
-		q := `SELECT submit_key, seq, ts FROM events INDEXED BY events_submit_key WHERE room=? AND submit_key IN (?` +
-			strings.Repeat(",?", len(chunk)-1) + `)`
-		rows, err := s.w.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
-		}
-		for rows.Next() {
-			var k []byte
-			var st store.Stamp
-			if err := rows.Scan(&k, &st.Seq, &st.TS); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
-			}
-			found[string(k)] = st
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+	out, err := s.findKeys(ctx, s.w, room, keys)
+	if err != nil {
+		return nil, err
+	}
+	t := &s.keys
+	t.mu.Lock()
+	if t.absentGen != t.gen {
+		clear(t.absent)
+		t.absentGen = t.gen
+	}
+	for i, st := range out {
+		if st.Seq == 0 {
+			t.absent[room+"\x00"+string(keys[i])] = true
 		}
 	}
-	if len(found) == 0 {
-		return out, nil
-	}
-	for i, k := range keys {
-		out[i] = found[string(k)]
-	}
+	t.mu.Unlock()
 	return out, nil
+}
+
+// refuseStoredKeys returns ErrDuplicate if a keyed event of evs has its
+// key already in its room, stored or earlier in evs. Keys that Submitted
+// found absent with no commit since (the writer's lookup of this very
+// batch) are not looked up again.
+func (s *Store) refuseStoredKeys(ctx context.Context, tx *sql.Tx, evs []store.Event) error {
+	byRoom := map[string][][]byte{}
+	seqs := map[string][]uint64{}
+	inBatch := map[string]bool{}
+	t := &s.keys
+	for _, e := range evs {
+		if e.Key == nil {
+			continue
+		}
+		rk := e.Room + "\x00" + string(e.Key)
+		if inBatch[rk] {
+			return fmt.Errorf("sqlite store: event %s #%d: %w (twice in the batch)", e.Room, e.Seq, store.ErrDuplicate)
+		}
+		inBatch[rk] = true
+		t.mu.Lock()
+		checked := t.absentGen == t.gen && t.absent[rk]
+		t.mu.Unlock()
+		if checked {
+			continue
+		}
+		byRoom[e.Room] = append(byRoom[e.Room], e.Key)
+		seqs[e.Room] = append(seqs[e.Room], e.Seq)
+	}
+	for room, keys := range byRoom {
+		stamps, err := s.findKeys(ctx, tx, room, keys)
+		if err != nil {
+			return err
+		}
+		for i, st := range stamps {
+			if st.Seq != 0 {
+				return fmt.Errorf("sqlite store: event %s #%d: %w (stored at #%d)", room, seqs[room][i], store.ErrDuplicate, st.Seq)
+			}
+		}
+	}
+	return nil
 }
 
 const eventCols = `seq, ts, submit_key, coalesce(ends,''), frame`

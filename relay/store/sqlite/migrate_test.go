@@ -96,8 +96,8 @@ func TestMigrateOldDatabase(t *testing.T) {
 			t.Fatalf("open %d: events table %q, %v; want a rowid table", i+1, ddl, err)
 		}
 		var idx int
-		if err := s.w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('events_by_seq', 'events_submit_key')`).Scan(&idx); err != nil || idx != 2 {
-			t.Fatalf("open %d: %d of the events indexes, %v; want 2", i+1, idx, err)
+		if err := s.w.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('events_by_seq', 'submit_index')`).Scan(&idx); err != nil || idx != 2 {
+			t.Fatalf("open %d: %d of events_by_seq and submit_index, %v; want 2", i+1, idx, err)
 		}
 		if i == 0 {
 			newKey := store.SubmitKey([]byte("new"))

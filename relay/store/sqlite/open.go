@@ -50,6 +50,7 @@ type Store struct {
 	walRestarts     atomic.Int64          // RESTART checkpoints run (walLimit)
 	walRestartsBusy atomic.Int64          // of which could not finish (writer or readers busy)
 	checkErr        atomic.Pointer[error] // the background check's last failure other than damage
+	keys            keyTail               // the submission keys' tail and merge (keys.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -74,6 +75,8 @@ type Options struct {
 	// OnDamage is called (from the background check's goroutine) when
 	// CheckIncremental's background check finds damage.
 	OnDamage func(error)
+
+	mergeMinKeys int // tests: merge the key tail at fewer keys (0: mergeMinKeys)
 }
 
 // ErrNoDatabase is returned by OpenWith (without Create) when the database
@@ -174,6 +177,11 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	}
 	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{}),
 		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{})}
+	s.keys.minKeys = o.mergeMinKeys
+	if err := s.loadTail(ctx); err != nil {
+		s.closeHandles()
+		return nil, err
+	}
 	switch o.Check {
 	case CheckFull:
 		// The file was checked whole before the schema was touched: every
@@ -216,12 +224,12 @@ func (s *Store) closeHandles() {
 const checkpointEvery = 500 * time.Millisecond
 
 // writerCacheKiB is the writer connection's page cache. Every submit
-// looks its key up in events_submit_key and inserts it there, at a random
-// place (the key is a hash); once the index outgrows SQLite's default 2 MB
-// cache, each of those reads a page from the OS (a pread) and the commit
-// rereads what the last one evicted. 64 MiB holds the key index of about
-// 800,000 events and the log's tail (issue 18, BenchmarkSubmitsStored);
-// it is one connection's, and fills only as the store grows.
+// looks its key up in submit_index (keys.go) at a random place (the key is
+// a hash); once the index outgrows SQLite's default 2 MB cache, each
+// lookup would read a page from the OS (a pread). 64 MiB holds the index
+// of about 3 million events (18 bytes an entry) and the log's tail (issue
+// 18, BenchmarkSubmitsStored); it is one connection's, and fills only as
+// the store grows.
 const writerCacheKiB = 64 << 10
 
 // walLimit bounds the WAL. A PASSIVE checkpoint copies pages but never

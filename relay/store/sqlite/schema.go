@@ -10,8 +10,9 @@ import (
 
 // tables is the relay's whole durable state. Events keep their encoded
 // frame so replay sends stored bytes without re-encoding; submit_key is a
-// message's store.SubmitKey, unique per room (indexes, below, come after
-// migrate has brought an older table up to these columns).
+// message's store.SubmitKey, unique per room, found through the key index
+// of keys.go (indexes, below, come after migrate has brought an older
+// table up to these columns).
 const tables = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users(
@@ -53,7 +54,6 @@ CREATE TABLE IF NOT EXISTS blobs(
 
 const indexes = `
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_seq ON events(room, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS events_submit_key ON events(room, submit_key) WHERE submit_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS blobs_by_uploader ON blobs(uploader, created);
 `
 
@@ -86,6 +86,9 @@ func migrate(db *sql.DB) error {
 		}
 	}
 	if _, err := tx.Exec(indexes); err != nil {
+		return err
+	}
+	if err := keyIndex(tx); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(keyPackageTables); err != nil {
@@ -205,6 +208,37 @@ func rowidEvents(tx *sql.Tx) error {
 		if _, err := tx.Exec(q); err != nil {
 			return fmt.Errorf("move events to a rowid table: %w", err)
 		}
+	}
+	return nil
+}
+
+// keyIndex creates the submission-key index of keys.go. A database from
+// before it had the keys in events_submit_key, an index on (room,
+// submit_key) of events: their prefixes go into submit_index in key order
+// (read from that index, which holds them without the frames), and the old
+// index is dropped.
+func keyIndex(tx *sql.Tx) error {
+	var had, old int
+	err := tx.QueryRow(`SELECT (SELECT count(*) FROM sqlite_schema WHERE name='submit_index'),
+		(SELECT count(*) FROM sqlite_schema WHERE name='events_submit_key')`).Scan(&had, &old)
+	if err != nil {
+		return fmt.Errorf("key index: %w", err)
+	}
+	if _, err := tx.Exec(keyTables); err != nil {
+		return fmt.Errorf("key index tables: %w", err)
+	}
+	if had == 0 {
+		from := `events`
+		if old > 0 {
+			from = `events INDEXED BY events_submit_key`
+		}
+		if _, err := tx.Exec(`INSERT INTO submit_index(k, id) SELECT substr(submit_key, 1, 8), id FROM ` + from +
+			` WHERE submit_key IS NOT NULL ORDER BY 1, 2`); err != nil {
+			return fmt.Errorf("move the submission keys to submit_index: %w", err)
+		}
+	}
+	if _, err := tx.Exec(`DROP INDEX IF EXISTS events_submit_key`); err != nil {
+		return fmt.Errorf("drop events_submit_key: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,404 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"mimichat/relay/store"
+)
+
+// The submission-key index (dedupe) in two levels, so that a commit's
+// writes stay near the end of the file however large the store is (issue
+// 18, BenchmarkSubmitsStored). A key is a SHA-256, so a b-tree keyed by it
+// takes each new key at a random leaf: with the keys of a million events a
+// batch of 500 submits dirtied ~500 leaves, each written to the WAL whole,
+// seven times the bytes of the events themselves.
+//
+//   - submit_tail is the recent keys in arrival order (a rowid table, so
+//     appends go to its last page); the writer holds them in memory
+//     (keyTail.ids) for lookups. AppendBatch fills it in the same
+//     transaction as the events, one statement per batch (a trigger on
+//     events would make every event's insert a statement that writes
+//     several rows, which SQLite journals page by page in a statement
+//     journal: 30 % of the writer's CPU in a first profile).
+//   - submit_index is every older key, in key order: (the key's first 8
+//     bytes, the event's id), about 18 bytes an entry against 70 for the
+//     old (room, key) index on events, so it stays in the writer's cache.
+//   - Once the tail holds mergeAt keys, it is frozen and merged into
+//     submit_index in key order, a slice per commit (as many keys as the
+//     commit appends, plus mergeStepMin): each slice is a narrow key range,
+//     so a whole merge rewrites each leaf of the index about once, spread
+//     over as many commits as there are keys in the tail. The merge's last
+//     slice deletes the frozen rows from the tail in the same transaction.
+//
+// A lookup takes the candidates of both levels by the 8-byte prefix and
+// reads their events to compare room and whole key, so a prefix shared
+// by two keys, or an entry left by a deleted event whose id was reused,
+// never answers for another message. Exactly-once holds for every stored
+// event however old (docs/protocol.md, "Resubmission"): a key is in the
+// tail or the index from its event's commit on, and a trigger removes it
+// when retention deletes the event.
+const keyTables = `
+CREATE TABLE IF NOT EXISTS submit_index(k BLOB NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(k, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS submit_tail(n INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL, k BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS submit_tail_by_id ON submit_tail(id);
+CREATE TRIGGER IF NOT EXISTS events_key_gone AFTER DELETE ON events WHEN old.submit_key IS NOT NULL BEGIN
+	DELETE FROM submit_index WHERE k = substr(old.submit_key, 1, 8) AND id = old.id;
+	DELETE FROM submit_tail WHERE id = old.id;
+END;
+`
+
+// addToTail inserts the keys AppendBatch appended into submit_tail in one
+// statement: the rows as a JSON array of [n, id, hex prefix] (a VALUES list
+// of a batch's 500 rows took SQLite longer to parse and bind than to
+// insert).
+func addToTail(ctx context.Context, tx *sql.Tx, rows []tailRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	js := make([]byte, 0, len(rows)*48+2)
+	js = append(js, '[')
+	for i, r := range rows {
+		if i > 0 {
+			js = append(js, ',')
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], r.k)
+		js = append(js, '[')
+		js = strconv.AppendInt(js, r.n, 10)
+		js = append(js, ',')
+		js = strconv.AppendInt(js, r.id, 10)
+		js = append(js, ',', '"')
+		js = hex.AppendEncode(js, k[:r.klen])
+		js = append(js, '"', ']')
+	}
+	js = append(js, ']')
+	_, err := tx.ExecContext(ctx, `INSERT INTO submit_tail(n, id, k)
+		SELECT value->>0, value->>1, unhex(value->>2) FROM json_each(?)`, string(js))
+	if err != nil {
+		return fmt.Errorf("sqlite store: add keys to the tail: %w", err)
+	}
+	return nil
+}
+
+// n in submit_tail numbers the rows in arrival order; the store assigns
+// it (keyTail.nextN) and never reuses one (AUTOINCREMENT keeps the highest
+// in sqlite_sequence across restarts): the merge deletes the frozen rows
+// as the range n <= its last, which must not take a row added later.
+
+// Merge thresholds: a merge starts when the tail holds
+// max(mergeMinKeys, events/mergeFraction) keys. The fraction keeps a
+// merge's cost per key constant as the index grows (a merge rewrites
+// about every leaf of the index once); the floor keeps small stores from
+// merging at all.
+const (
+	mergeMinKeys  = 65_536
+	mergeFraction = 8
+	// mergeStepMin is how many frozen keys a commit merges besides as many
+	// as it appends, so that paced commits of one message still finish a
+	// merge before the tail has doubled.
+	mergeStepMin = 32
+)
+
+// keyTail is the in-memory side of submit_tail and the merge in progress.
+// AppendBatch (one caller at a time) is the only writer of everything but
+// ids and absent, which Submitted reads and writes under mu.
+type keyTail struct {
+	mu  sync.Mutex
+	ids map[uint64]tailIDs // key prefix -> ids of events in submit_tail (an id may be of a deleted event)
+	// absent holds the keys (room + NUL + key) the last Submitted found
+	// nowhere, valid while gen (the commits so far) is absentGen: a
+	// batch's AppendBatch does not look them up again. Only AppendBatch
+	// adds keys, so no commit since means still absent.
+	absent         map[string]bool
+	gen, absentGen uint64
+
+	minKeys int       // merge floor (mergeMinKeys; tests lower it)
+	lastID  int64     // the highest event id seen
+	nextN   int64     // n of the next tail row
+	open    []tailRow // tail rows not frozen, in n order (some may be of deleted events)
+	frozen  []tailRow // the tail rows being merged, in key order; nil when no merge runs
+	at      int       // frozen[:at] are merged
+	lastN   int64     // the highest n of frozen
+}
+
+// tailIDs are the events whose keys share one prefix: nearly always one.
+// An id may be listed twice (a deleted event's row in the frozen tail, a
+// new event that reused its id for the same bytes in the open one): each
+// row is removed once.
+type tailIDs struct {
+	first int64
+	more  []int64
+}
+
+type tailRow struct {
+	k    uint64
+	n    int64
+	id   int64
+	klen int // bytes of the stored prefix (8 but for keys shorter than 8 bytes)
+}
+
+// prefix is a key's first 8 bytes as stored in k (shorter keys are padded
+// with zeros in memory; the stored blob is substr's, and lookups compare
+// whole keys anyway).
+func prefix(key []byte) uint64 {
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func (t *keyTail) add(k uint64, id int64) {
+	e, ok := t.ids[k]
+	switch {
+	case !ok:
+		t.ids[k] = tailIDs{first: id}
+	default:
+		e.more = append(e.more, id)
+		t.ids[k] = e
+	}
+}
+
+func (t *keyTail) remove(k uint64, id int64) {
+	e, ok := t.ids[k]
+	if !ok {
+		return
+	}
+	if e.first == id {
+		if len(e.more) == 0 {
+			delete(t.ids, k)
+			return
+		}
+		e.first, e.more = e.more[0], e.more[1:]
+	} else if i := slices.Index(e.more, id); i >= 0 {
+		e.more = slices.Delete(e.more, i, i+1)
+	}
+	t.ids[k] = e
+}
+
+// mergeAt is the tail size at which a merge starts.
+func (t *keyTail) mergeAt() int {
+	return max(t.minKeys, int(t.lastID/mergeFraction))
+}
+
+// loadTail reads submit_tail into memory at open.
+func (s *Store) loadTail(ctx context.Context) error {
+	t := &s.keys
+	t.ids, t.absent = map[uint64]tailIDs{}, map[string]bool{}
+	if t.minKeys == 0 {
+		t.minKeys = mergeMinKeys
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT n, id, k FROM submit_tail ORDER BY n`)
+	if err != nil {
+		return fmt.Errorf("sqlite store: read the key tail: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r tailRow
+		var k []byte
+		if err := rows.Scan(&r.n, &r.id, &k); err != nil {
+			return fmt.Errorf("sqlite store: read the key tail: %w", err)
+		}
+		r.k, r.klen = prefix(k), min(8, len(k))
+		t.add(r.k, r.id)
+		t.open = append(t.open, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store: read the key tail: %w", err)
+	}
+	err = s.w.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM events), 0),
+		max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='submit_tail'), 0), coalesce((SELECT max(n) FROM submit_tail), 0))`).Scan(&t.lastID, &t.nextN)
+	if err != nil {
+		return fmt.Errorf("sqlite store: last event id: %w", err)
+	}
+	t.nextN++
+	return nil
+}
+
+// lookupChunk bounds the parameters of one lookup query.
+const lookupChunk = 256
+
+// findKeys returns, for each of keys, the stamp of room's event stored
+// under it (zero if none), as q (the writer's connection or its
+// transaction) sees the store.
+func (s *Store) findKeys(ctx context.Context, q rowsQueryer, room string, keys [][]byte) ([]store.Stamp, error) {
+	out := make([]store.Stamp, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	cands := map[int64]bool{}
+	s.keys.mu.Lock()
+	for _, k := range keys {
+		if e, ok := s.keys.ids[prefix(k)]; ok {
+			cands[e.first] = true
+			for _, id := range e.more {
+				cands[id] = true
+			}
+		}
+	}
+	s.keys.mu.Unlock()
+	args := make([]any, 0, lookupChunk)
+	for start := 0; start < len(keys); start += lookupChunk {
+		chunk := keys[start:min(len(keys), start+lookupChunk)]
+		args = args[:0]
+		for _, k := range chunk {
+			args = append(args, k[:min(8, len(k))])
+		}
+		err := scanIDs(ctx, q, `SELECT id FROM submit_index WHERE k IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args, cands)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+		}
+	}
+	if len(cands) == 0 {
+		return out, nil
+	}
+	at := make(map[string][]int, len(keys))
+	for i, k := range keys {
+		at[string(k)] = append(at[string(k)], i)
+	}
+	ids := make([]int64, 0, len(cands))
+	for id := range cands {
+		ids = append(ids, id)
+	}
+	for start := 0; start < len(ids); start += lookupChunk {
+		chunk := ids[start:min(len(ids), start+lookupChunk)]
+		args = args[:0]
+		args = append(args, room)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT submit_key, seq, ts FROM events WHERE room=? AND id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+		}
+		for rows.Next() {
+			var k []byte
+			var st store.Stamp
+			if err := rows.Scan(&k, &st.Seq, &st.TS); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+			}
+			for _, i := range at[string(k)] {
+				out[i] = st
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlite store: look up submissions in %s: %w", room, err)
+		}
+	}
+	return out, nil
+}
+
+func scanIDs(ctx context.Context, q rowsQueryer, query string, args []any, into map[int64]bool) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		into[id] = true
+	}
+	return rows.Err()
+}
+
+// tailChange is what a committed AppendBatch changes in keyTail; it is
+// applied only once the transaction has committed.
+type tailChange struct {
+	added  []tailRow // keys the batch appended, numbered from keyTail.nextN
+	froze  bool      // a merge started in this batch
+	frozen []tailRow // then: the open tail and added, in key order
+	lastN  int64     // of frozen
+	at     int       // merge progress after this batch
+	done   bool      // the merge finished in this batch
+	lastID int64
+}
+
+// mergeStep runs this batch's part of the key merge inside tx: it freezes
+// the tail when it has reached mergeAt and no merge runs, then merges the
+// next slice of the frozen keys, and deletes the frozen rows from the tail
+// with the last one.
+func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error {
+	t := &s.keys
+	frozen, at, lastN := t.frozen, t.at, t.lastN
+	if frozen == nil && len(t.open)+len(c.added) >= t.mergeAt() {
+		c.froze = true
+		c.frozen = make([]tailRow, 0, len(t.open)+len(c.added))
+		c.frozen = append(append(c.frozen, t.open...), c.added...)
+		c.lastN = c.frozen[len(c.frozen)-1].n // both are in n order
+		slices.SortFunc(c.frozen, func(a, b tailRow) int {
+			if a.k != b.k {
+				if a.k < b.k {
+					return -1
+				}
+				return 1
+			}
+			return int(a.n - b.n)
+		})
+		frozen, at, lastN = c.frozen, 0, c.lastN
+	}
+	if frozen == nil {
+		return nil
+	}
+	end := min(len(frozen), at+len(c.added)+mergeStepMin)
+	// The n of the slice as a JSON array: one statement, whatever its
+	// length; rows deleted since they were added (their events were) drop
+	// out of the join.
+	js := make([]byte, 0, 12*(end-at)+2)
+	js = append(js, '[')
+	for i, r := range frozen[at:end] {
+		if i > 0 {
+			js = append(js, ',')
+		}
+		js = strconv.AppendInt(js, r.n, 10)
+	}
+	js = append(js, ']')
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO submit_index(k, id)
+		SELECT k, id FROM submit_tail WHERE n IN (SELECT value FROM json_each(?))`, string(js)); err != nil {
+		return fmt.Errorf("sqlite store: merge keys: %w", err)
+	}
+	c.at = end
+	if end == len(frozen) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM submit_tail WHERE n <= ?`, lastN); err != nil {
+			return fmt.Errorf("sqlite store: drop merged keys from the tail: %w", err)
+		}
+		c.done = true
+	}
+	return nil
+}
+
+// apply makes a committed batch's change to the tail.
+func (t *keyTail) apply(c *tailChange) {
+	t.lastID = max(t.lastID, c.lastID)
+	t.nextN += int64(len(c.added))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	for _, r := range c.added {
+		t.add(r.k, r.id)
+	}
+	if c.froze {
+		t.frozen, t.lastN = c.frozen, c.lastN
+		clear(t.open)
+		t.open = t.open[:0]
+	} else {
+		t.open = append(t.open, c.added...)
+	}
+	t.at = c.at
+	if c.done {
+		for _, r := range t.frozen {
+			t.remove(r.k, r.id)
+		}
+		t.frozen, t.at, t.lastN = nil, 0, 0
+	}
+}

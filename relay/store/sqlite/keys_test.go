@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"mimichat/relay/store"
+)
+
+func keyOf(room string, i int) []byte {
+	k := store.SubmitKey(fmt.Appendf(nil, "%s message %d", room, i))
+	return k[:]
+}
+
+// keyedEvent is the event of room's i-th message (seq i+1 after the
+// room's create event at seq 1 is left out: messages only).
+func keyedEvent(room string, i int) store.Event {
+	return store.Event{Room: room, Seq: uint64(i + 1), TS: int64(1000 + i), Key: keyOf(room, i), Frame: fmt.Appendf(nil, "frame %s %d", room, i)}
+}
+
+// indexed checks that every keyed event is in submit_tail or submit_index
+// under its id and key prefix, and that neither holds an entry of a
+// deleted event.
+func indexed(t *testing.T, s *Store) {
+	t.Helper()
+	var missing, stale int
+	err := s.w.QueryRow(`SELECT
+		(SELECT count(*) FROM events e WHERE e.submit_key IS NOT NULL
+			AND NOT EXISTS(SELECT 1 FROM submit_tail WHERE id=e.id AND k=substr(e.submit_key, 1, 8))
+			AND NOT EXISTS(SELECT 1 FROM submit_index WHERE id=e.id AND k=substr(e.submit_key, 1, 8))),
+		(SELECT count(*) FROM submit_index i WHERE NOT EXISTS(SELECT 1 FROM events WHERE id=i.id))
+		+ (SELECT count(*) FROM submit_tail t WHERE NOT EXISTS(SELECT 1 FROM events WHERE id=t.id))`).Scan(&missing, &stale)
+	if err != nil || missing != 0 || stale != 0 {
+		t.Fatalf("%d keyed events in neither submit_tail nor submit_index, %d entries of deleted events (%v)", missing, stale, err)
+	}
+}
+
+// TestKeyMerge appends keyed events in batches of 1 to 60 over three rooms
+// with a tail merged from 16 keys on, reopening the store now and then (a
+// merge cut off midway starts again), and checks after every batch that
+// each key stored so far is found at its stamp, that a resubmission of one
+// is ErrDuplicate, that every key is in one of the two levels, and that
+// the tail stays bounded.
+func TestKeyMerge(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const minKeys = 16
+	open := func() *Store {
+		s, err := OpenWith(dir, Options{Sync: SyncNormal, Create: true, mergeMinKeys: minKeys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	defer func() { s.Close() }()
+	rooms := []string{"mimi://example.com/r/a", "mimi://example.com/r/b", "mimi://example.com/r/c"}
+	var rs []store.Room
+	for _, r := range rooms {
+		rs = append(rs, store.Room{URI: r, History: "shared", JoinPolicy: "invite", Receipts: "on"})
+	}
+	if err := s.AppendBatch(ctx, store.Batch{Rooms: rs}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	count := map[string]int{}
+	merges := 0
+	for batch := range 80 {
+		var b store.Batch
+		for range 1 + rng.IntN(60) {
+			r := rooms[rng.IntN(len(rooms))]
+			b.Events = append(b.Events, keyedEvent(r, count[r]))
+			count[r]++
+		}
+		wasMerging := s.keys.frozen != nil
+		if err := s.AppendBatch(ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		if wasMerging && s.keys.frozen == nil {
+			merges++
+		}
+		if batch%17 == 16 {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = open()
+		}
+		for _, r := range rooms {
+			keys := make([][]byte, count[r])
+			for i := range keys {
+				keys[i] = keyOf(r, i)
+			}
+			got, err := s.Submitted(ctx, r, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, st := range got {
+				if want := (store.Stamp{Seq: uint64(i + 1), TS: int64(1000 + i)}); st != want {
+					t.Fatalf("batch %d: %s message %d found at %+v, want %+v", batch, r, i, st, want)
+				}
+			}
+			if count[r] > 0 {
+				old := keyedEvent(r, rng.IntN(count[r]))
+				old.Seq = uint64(count[r] + 1)
+				if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{old}}); !errors.Is(err, store.ErrDuplicate) {
+					t.Fatalf("batch %d: a stored key again in %s: %v, want ErrDuplicate", batch, r, err)
+				}
+			}
+		}
+		indexed(t, s)
+		var tail int
+		if err := s.w.QueryRow(`SELECT count(*) FROM submit_tail`).Scan(&tail); err != nil {
+			t.Fatal(err)
+		}
+		if limit := 2*s.keys.mergeAt() + 60 + mergeStepMin; tail > limit {
+			t.Fatalf("batch %d: %d keys in the tail, over %d", batch, tail, limit)
+		}
+	}
+	var inIndex int
+	if err := s.w.QueryRow(`SELECT count(*) FROM submit_index`).Scan(&inIndex); err != nil || inIndex == 0 || merges < 3 {
+		t.Fatalf("%d keys in submit_index after %d merges seen (%v); the test did not merge", inIndex, merges, err)
+	}
+	// A key of another room, and a key never stored, are not found.
+	if got, err := s.Submitted(ctx, rooms[0], [][]byte{keyOf(rooms[1], 0), keyOf(rooms[0], 1<<20)}); err != nil || got[0].Seq != 0 || got[1].Seq != 0 {
+		t.Fatalf("keys not in room a found at %+v, %v", got, err)
+	}
+}
+
+// TestKeyRetention: deleting events (retention, a room's expiry) takes
+// their keys out of both levels, and an event that reuses a deleted
+// event's id is found under its own key, never under the deleted one's.
+func TestKeyRetention(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenWith(t.TempDir(), Options{Sync: SyncNormal, Create: true, mergeMinKeys: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, b := "mimi://example.com/r/a", "mimi://example.com/r/b"
+	var bt store.Batch
+	for _, r := range []string{a, b} {
+		bt.Rooms = append(bt.Rooms, store.Room{URI: r, History: "shared", JoinPolicy: "invite", Receipts: "on"})
+	}
+	for i := range 30 {
+		bt.Events = append(bt.Events, keyedEvent(a, i))
+	}
+	if err := s.AppendBatch(ctx, bt); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 { // b's events are the newest: their ids are the highest
+		if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{keyedEvent(b, i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inIndex int
+	if err := s.w.QueryRow(`SELECT count(*) FROM submit_index`).Scan(&inIndex); err != nil || inIndex == 0 {
+		t.Fatalf("%d keys in submit_index, %v; want some merged", inIndex, err)
+	}
+	if n, err := s.DeleteEventsBefore(ctx, 1010); err != nil || n != 20 { // a's first 10, b's first 10
+		t.Fatalf("deleted %d, %v; want 20", n, err)
+	}
+	indexed(t, s)
+	if n, err := s.ExpireRoomEvents(ctx, b, 1<<40); err != nil || n != 10 {
+		t.Fatalf("expired %d, %v; want 10", n, err)
+	}
+	indexed(t, s)
+	// The next event takes the highest id left + 1: one of b's deleted ids.
+	reuse := keyedEvent(b, 100)
+	reuse.Seq, reuse.TS = 21, 2000
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{reuse}}); err != nil {
+		t.Fatal(err)
+	}
+	indexed(t, s)
+	got, err := s.Submitted(ctx, b, [][]byte{keyOf(b, 19), keyOf(b, 100), keyOf(b, 3)})
+	if err != nil || got[0].Seq != 0 || got[1] != (store.Stamp{Seq: 21, TS: 2000}) || got[2].Seq != 0 {
+		t.Fatalf("after expiry and id reuse: %+v, %v", got, err)
+	}
+	keys := [][]byte{keyOf(a, 0), keyOf(a, 9), keyOf(a, 10), keyOf(a, 29)}
+	got, err = s.Submitted(ctx, a, keys)
+	if err != nil || got[0].Seq != 0 || got[1].Seq != 0 || got[2].Seq != 11 || got[3].Seq != 30 {
+		t.Fatalf("after retention: %+v, %v", got, err)
+	}
+}
+
+// previousSchema is the events table and its indexes as the relay created
+// them before keys.go: the submission keys in a unique index on events.
+const previousSchema = `
+CREATE TABLE rooms(uri TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', topic TEXT NOT NULL DEFAULT '',
+	avatar TEXT NOT NULL DEFAULT '', history TEXT NOT NULL, join_policy TEXT NOT NULL,
+	receipts TEXT NOT NULL DEFAULT 'on', expiry INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE events(id INTEGER PRIMARY KEY, room TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+	submit_key BLOB, ends TEXT, frame BLOB NOT NULL);
+CREATE UNIQUE INDEX events_by_seq ON events(room, seq);
+CREATE UNIQUE INDEX events_submit_key ON events(room, submit_key) WHERE submit_key IS NOT NULL;
+`
+
+// TestMigrateKeyIndex: a database of the relay before keys.go opens with
+// its keys moved into submit_index and events_submit_key dropped; every
+// stored message is still found, a resubmission is ErrDuplicate, and new
+// keys go to the tail.
+func TestMigrateKeyIndex(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const room = "mimi://example.com/r/old"
+	if _, err := db.Exec(previousSchema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO rooms(uri, history, join_policy) VALUES(?, 'shared', 'invite')`, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO events(room, seq, ts, frame) VALUES(?, 1, 1000, x'a0')`, room); err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	for i := 1; i < n; i++ {
+		e := keyedEvent(room, i)
+		if _, err := db.Exec(`INSERT INTO events(room, seq, ts, submit_key, frame) VALUES(?, ?, ?, ?, ?)`, room, e.Seq, e.TS, e.Key, e.Frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	for open := range 2 {
+		s, err := Open(dir, SyncFull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old, inIndex, inTail int
+		if err := s.w.QueryRow(`SELECT (SELECT count(*) FROM sqlite_schema WHERE name='events_submit_key'),
+			(SELECT count(*) FROM submit_index), (SELECT count(*) FROM submit_tail)`).Scan(&old, &inIndex, &inTail); err != nil {
+			t.Fatal(err)
+		}
+		if old != 0 || inIndex != n-1 || inTail != open {
+			t.Fatalf("open %d: events_submit_key %d, %d keys in submit_index, %d in the tail; want 0, %d, %d", open+1, old, inIndex, inTail, n-1, open)
+		}
+		indexed(t, s)
+		keys := make([][]byte, n-1)
+		for i := range keys {
+			keys[i] = keyOf(room, i+1)
+		}
+		got, err := s.Submitted(ctx, room, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range got {
+			if st.Seq != uint64(i+2) {
+				t.Fatalf("open %d: message %d found at %+v", open+1, i+1, st)
+			}
+		}
+		again := keyedEvent(room, 7)
+		again.Seq, again.TS = uint64(n+1+open), 5000
+		if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{again}}); !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("open %d: a key stored before the upgrade: %v, want ErrDuplicate", open+1, err)
+		}
+		if open == 0 {
+			e := keyedEvent(room, n)
+			e.Seq, e.TS = n+1, 5000
+			if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{e}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAbsentKeysForgottenAfterCommit: a key Submitted found absent is not
+// looked up again by the next AppendBatch, but only until a commit: once
+// stored, the same key in a later batch is ErrDuplicate, also when
+// Submitted was asked before that commit.
+func TestAbsentKeysForgottenAfterCommit(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenWith(t.TempDir(), Options{Sync: SyncNormal, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const r = "mimi://example.com/r/a"
+	if err := s.AppendBatch(ctx, store.Batch{Rooms: []store.Room{{URI: r, History: "shared", JoinPolicy: "invite", Receipts: "on"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e := keyedEvent(r, 0)
+	if got, err := s.Submitted(ctx, r, [][]byte{e.Key}); err != nil || got[0].Seq != 0 {
+		t.Fatalf("a new key found at %+v, %v", got, err)
+	}
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{e}}); err != nil {
+		t.Fatal(err)
+	}
+	again := e
+	again.Seq = 2
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{again}}); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("the stored key again: %v, want ErrDuplicate", err)
+	}
+	// Asked while absent, stored by a batch that fails, stored by one that
+	// commits, then offered again: a duplicate.
+	f := keyedEvent(r, 1)
+	f.Seq = 2
+	if got, err := s.Submitted(ctx, r, [][]byte{f.Key}); err != nil || got[0].Seq != 0 {
+		t.Fatalf("a new key found at %+v, %v", got, err)
+	}
+	bad := f
+	bad.Seq = 7 // a gap: refused, nothing stored
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{bad}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a batch with a gap: %v, want ErrConflict", err)
+	}
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{f}}); err != nil {
+		t.Fatal(err)
+	}
+	f.Seq = 3
+	if err := s.AppendBatch(ctx, store.Batch{Events: []store.Event{f}}); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("a key stored after Submitted found it absent: %v, want ErrDuplicate", err)
+	}
+}
