@@ -3,6 +3,7 @@ package relay
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // corkListener wraps accepted connections in corkConn.
@@ -26,6 +27,38 @@ type corkConn struct {
 	corked bool
 	buf    []byte
 	err    error
+
+	dmu      sync.Mutex
+	deadline time.Time // the write deadline last set on Conn
+}
+
+// deadlineSlack is how much later a new write deadline may be than the one
+// set before it is passed on. gorilla/websocket sets the connection's write
+// deadline before every frame it writes (now + WriteTimeout here); on a TCP
+// connection each call re-arms a runtime timer under the poller's lock,
+// which was about a tenth of the relay's CPU per paced delivery (issue 18).
+// Passing it on at most once a second leaves a frame's deadline between
+// WriteTimeout - 1 s and WriteTimeout after its write began; an earlier
+// deadline (a close frame's) or none is always passed on.
+const deadlineSlack = time.Second
+
+func (c *corkConn) SetWriteDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if !t.IsZero() && !c.deadline.IsZero() && !t.Before(c.deadline) && t.Sub(c.deadline) < deadlineSlack {
+		return nil
+	}
+	c.deadline = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines, so the write one is no longer what
+// SetWriteDeadline last passed on.
+func (c *corkConn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.deadline = t
+	return c.Conn.SetDeadline(t)
 }
 
 const corkFlushAt = 64 << 10
