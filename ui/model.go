@@ -230,8 +230,17 @@ func lowSeq(r *room, info session.Room) uint64 {
 	return info.Cursor + 1
 }
 
-// Init starts the session and the event pump.
+// Init starts the session and the event pump; when New composed the first
+// frame, one renderer tick later (ui/startup.go).
 func (m *Model) Init() tea.Cmd {
+	if m.frame != "" {
+		return afterFirstFrame()
+	}
+	return m.start()
+}
+
+// start starts the session, the event pump and the first loads.
+func (m *Model) start() tea.Cmd {
 	m.s.Start()
 	cmds := []tea.Cmd{waitEvents(m.s.Events()), tea.RequestBackgroundColor, m.comp.focus(), m.detectImages()}
 	if !m.opt.NoTick {

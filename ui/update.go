@@ -74,6 +74,8 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case storedMsg:
 		m.onStored(msg)
 		return m, nil
+	case startMsg:
+		return m, m.start()
 	case tickMsg:
 		m.onTick()
 		return m, tea.Batch(tick(), m.markSeen(), m.refreshProfile())
