@@ -59,7 +59,7 @@ func chatCommand(fs *flag.FlagSet) runFunc {
 		}
 		defer h.Close()
 		s := h.Session()
-		return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom, Upload: s.Upload})
+		return runUI(s, uf, cfg, ui.Options{History: r.HistoryPerRoom, Upload: s.Upload, HTTP: blobClient(r)})
 	}
 }
 

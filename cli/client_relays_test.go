@@ -1,17 +1,23 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"mimichat/config"
 	"mimichat/content"
 	"mimichat/relay"
 	"mimichat/session"
@@ -209,4 +215,64 @@ func TestConfigRelaysFailover(t *testing.T) {
 		}
 	}
 	t.Logf("alice's node shut down; all of bob's 10 later messages reached her through another node %s later", back.Sub(down).Round(time.Millisecond))
+}
+
+// TestBlobClientFailsOver: an attachment uploaded through node 1 has node
+// 1's URL; after node 1 shuts down, the client configured with the three
+// nodes fetches the same URL through another node (a plain client cannot).
+func TestBlobClientFailsOver(t *testing.T) {
+	nodes := startRelayCluster(t)
+	url := func(i int) string { return "ws://" + nodes[i].Addr() + "/v1" }
+	_, tok, err := nodes[0].Store().AddUser("example.com", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("ciphertext "), 30000)
+	req, err := http.NewRequest(http.MethodPost, "http://"+nodes[0].Addr()+"/v1/blobs", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		URL string `json:"url"`
+	}
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(info.URL, nodes[0].Addr()) {
+		t.Fatalf("upload: %d %q", resp.StatusCode, info.URL)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	nodes[0].Shutdown(sctx)
+	cancel()
+	if resp, err := http.Get(info.URL); err == nil {
+		resp.Body.Close()
+		t.Fatalf("node 1 still answers after its shutdown: %d", resp.StatusCode)
+	}
+	r := config.Resolved{Relay: url(0), Relays: []string{url(1), url(2)}}
+	client := blobClient(r)
+	if client == nil || blobClient(config.Resolved{Relay: url(0)}) != nil {
+		t.Fatal("a client fails over with several relay URLs, and only then")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(info.URL)
+		if err == nil {
+			got, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && rerr == nil && bytes.Equal(got, body) {
+				return
+			}
+			if resp.StatusCode < 500 {
+				t.Fatalf("GET %s through the other nodes: %d, %d bytes", info.URL, resp.StatusCode, len(got))
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s through the other nodes: %v", info.URL, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
