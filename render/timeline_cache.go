@@ -10,13 +10,17 @@ import (
 
 // Cache keeps rendered rows by everything a row shows (rowKey: the
 // Message, the width and the theme), so a steady frame re-renders nothing.
-// It is bounded: when it grows past its limit it starts over, which costs
-// one frame of re-rendering.
+// It is bounded by two generations of at most limit/2 rows each: when the
+// new one is full it becomes the old one and the old one is dropped; a row
+// found in the old generation moves to the new one. So the rows in use
+// (on screen, rendered ahead) survive the turnover, and no frame re-renders
+// a whole pane because the cache started over (it cleared everything at
+// its limit before: the frame after that was a page up's slowest).
 type Cache struct {
-	limit int
-	m     map[rowKey][]string
-	Hits  int
-	Miss  int
+	limit  int
+	m, old map[rowKey][]string
+	Hits   int
+	Miss   int
 }
 
 // rowKey is a Message in comparable form, with the width and the theme:
@@ -103,6 +107,15 @@ func NewCache(limit int) *Cache {
 	return &Cache{limit: limit, m: make(map[rowKey][]string, 256)}
 }
 
+// put adds a row to the new generation, turning the generations over when
+// it is full.
+func (c *Cache) put(k rowKey, l []string) {
+	if len(c.m) >= max(1, c.limit/2) {
+		c.old, c.m = c.m, make(map[rowKey][]string, len(c.m))
+	}
+	c.m[k] = l
+}
+
 // Render returns m's lines, from the cache when nothing it shows changed.
 // Day and event rows are cheap and not cached.
 func (c *Cache) Render(m *Message, width int, th *Theme) []string {
@@ -114,14 +127,17 @@ func (c *Cache) Render(m *Message, width int, th *Theme) []string {
 		c.Hits++
 		return l
 	}
+	if l, ok := c.old[k]; ok {
+		c.Hits++
+		delete(c.old, k)
+		c.put(k, l)
+		return l
+	}
 	c.Miss++
 	l := RenderMessage(m, width, th)
-	if len(c.m) >= c.limit {
-		clear(c.m)
-	}
-	c.m[k] = l
+	c.put(k, l)
 	return l
 }
 
 // Len is the number of cached rows.
-func (c *Cache) Len() int { return len(c.m) }
+func (c *Cache) Len() int { return len(c.m) + len(c.old) }

@@ -124,3 +124,29 @@ func TestRowKeyCoversMessage(t *testing.T) {
 		t.Errorf("an equal message in new memory, or seconds not shown, change the key:\n%+v\n%+v", keyOf(&m, 40, th), k0)
 	}
 }
+
+// TestCacheKeepsRowsInUse: past its limit the cache turns its generations
+// over instead of starting over, so rows used since the last turnover (the
+// rows on screen) are still there; the size stays bounded.
+func TestCacheKeepsRowsInUse(t *testing.T) {
+	th, _ := NewTheme("dark", true, nil)
+	c := NewCache(64)
+	row := func(i int) *Message {
+		return &Message{Kind: RowMessage, ID: content.MessageID{byte(i), byte(i >> 8), 1}, Current: content.MessageID{byte(i), byte(i >> 8), 2},
+			Sender: "mimi://x/u/a", Name: "a", Body: md("row"), Time: t0}
+	}
+	hot := []int{0, 1, 2, 3, 4}
+	for i := 0; i < 1000; i++ {
+		c.Render(row(1000+i), 40, th) // scrolling through new rows
+		for _, h := range hot {       // the rows on screen, drawn every frame
+			miss := c.Miss
+			c.Render(row(h), 40, th)
+			if i > 0 && c.Miss != miss {
+				t.Fatalf("after %d new rows a row on screen was rendered again", i)
+			}
+		}
+		if c.Len() > 64 {
+			t.Fatalf("%d rows cached, limit 64", c.Len())
+		}
+	}
+}

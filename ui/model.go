@@ -140,6 +140,8 @@ type Model struct {
 	// profileAt is when the profile of profileRoom was last read (ui/profile.go)
 	profileAt   time.Time
 	profileRoom string
+	// pre is what was rendered ahead of the view (ui/prefetch.go)
+	pre prefetchState
 	// summaryCmd reads the rooms' unread summaries when New left them to
 	// Init (ui/lazyroom.go)
 	summaryCmd tea.Cmd

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -74,9 +75,27 @@ var pgupToken = regexp.MustCompile(`\bp\d{5}\b`)
 // and checks that each message comes on screen exactly once, in order,
 // none skipped: after every frame the messages seen so far are the newest
 // ones without a gap, and one that left the screen never comes back. It
-// returns each frame's wall time and process CPU time (the key's Update,
-// which composes the frame).
+// returns each key frame's wall, process CPU and thread CPU time (the key's
+// Update, which composes the frame). Between key presses it delivers the
+// prefetch messages the model asks for (ui/prefetch.go), as Bubble Tea
+// would: their frames' times are returned in idle.
 func pgupWalk(tb testing.TB, m *Model, tokens []string) (wall, cpu []time.Duration) {
+	f := pgupWalkFrames(tb, m, tokens, true)
+	return f.wall, f.cpu
+}
+
+// walkFrames are the frame times of one walk: key frames (wall, process
+// CPU, thread CPU) and the idle frames that rendered ahead.
+type walkFrames struct {
+	wall, cpu, thread []time.Duration
+	idleWall, idleCPU []time.Duration
+	idleThread        []time.Duration
+}
+
+// Without ahead the prefetch messages are not delivered: every row is
+// rendered in the key frame that shows it (the behaviour before
+// ui/prefetch.go), for a same-run comparison.
+func pgupWalkFrames(tb testing.TB, m *Model, tokens []string, ahead bool) (f walkFrames) {
 	tb.Helper()
 	pos := make(map[string]int, len(tokens))
 	for i, t := range tokens {
@@ -117,24 +136,43 @@ func pgupWalk(tb testing.TB, m *Model, tokens []string) (wall, cpu []time.Durati
 			}
 		}
 	}
+	runtime.LockOSThread() // threadCPU is this goroutine's
+	defer runtime.UnlockOSThread()
+	timed := func(msg tea.Msg, wall, cpu, thread *[]time.Duration) {
+		c0, _ := processCPU()
+		th0, _ := threadCPU()
+		t0 := time.Now()
+		m.Update(msg)
+		*wall = append(*wall, time.Since(t0))
+		th1, _ := threadCPU()
+		c1, _ := processCPU()
+		*cpu = append(*cpu, c1-c0)
+		*thread = append(*thread, th1-th0)
+	}
+	idle := func() {
+		// what the prefetch Cmd returns: prefetchMsg for the view it was asked for
+		for n := 0; ahead && m.pre.asked != (prefetchKey{}); n++ {
+			if n > 1000 {
+				tb.Fatal("prefetching never ends")
+			}
+			timed(prefetchMsg{m.pre.asked}, &f.idleWall, &f.idleCPU, &f.idleThread)
+		}
+	}
 	m.render()
 	look(m.render())
+	idle()
 	for steps := 0; low > 0; steps++ {
 		if steps > 4*len(tokens) {
 			tb.Fatalf("no progress: %d of %d messages seen", len(tokens)-low, len(tokens))
 		}
-		c0, _ := processCPU()
-		t0 := time.Now()
-		m.Update(keyMsg("pgup"))
-		wall = append(wall, time.Since(t0))
-		c1, _ := processCPU()
-		cpu = append(cpu, c1-c0)
+		timed(keyMsg("pgup"), &f.wall, &f.cpu, &f.thread)
 		look(m.frame)
+		idle()
 	}
 	if seen := len(tokens) - low; seen != len(tokens) || len(gone)+len(on) != len(tokens) {
 		tb.Fatalf("%d of %d messages seen (%d left the screen, %d on it)", seen, len(tokens), len(gone), len(on))
 	}
-	return wall, cpu
+	return f
 }
 
 // walkModel is a model at w x h showing every entry of a cached room of
@@ -164,37 +202,108 @@ func TestPgUpWalk10000(t *testing.T) {
 	}{{160, 48, "cozy"}, {160, 48, "compact"}, {80, 24, "cozy"}, {80, 24, "compact"}} {
 		t.Run(fmtSize(c.w, c.h)+"-"+c.layout, func(t *testing.T) {
 			m := walkModel(t, s, n, c.w, c.h, c.layout)
-			wall, cpu := pgupWalk(t, m, tokens)
-			slices.Sort(wall)
-			slices.Sort(cpu)
-			t.Logf("%d frames: wall median %v, p99 %v, max %v; CPU median %v, p99 %v, max %v", len(wall),
-				wall[len(wall)/2], wall[len(wall)*99/100], wall[len(wall)-1], cpu[len(cpu)/2], cpu[len(cpu)*99/100], cpu[len(cpu)-1])
+			f := pgupWalkFrames(t, m, tokens, true)
+			for _, d := range [][]time.Duration{f.wall, f.cpu, f.thread, f.idleWall, f.idleCPU, f.idleThread} {
+				slices.Sort(d)
+			}
+			q := func(d []time.Duration, p int) time.Duration {
+				if len(d) == 0 {
+					return 0
+				}
+				return d[min(len(d)-1, len(d)*p/100)]
+			}
+			t.Logf("%d key frames: wall median %v, p99 %v, max %v; process CPU median %v, p99 %v, max %v; thread CPU median %v, max %v",
+				len(f.wall), q(f.wall, 50), q(f.wall, 99), q(f.wall, 100), q(f.cpu, 50), q(f.cpu, 99), q(f.cpu, 100), q(f.thread, 50), q(f.thread, 100))
+			t.Logf("%d idle frames (rendering ahead): wall median %v, max %v; process CPU median %v, max %v; thread CPU median %v, max %v",
+				len(f.idleWall), q(f.idleWall, 50), q(f.idleWall, 100), q(f.idleCPU, 50), q(f.idleCPU, 100), q(f.idleThread, 50), q(f.idleThread, 100))
 		})
 	}
 }
 
 // BenchmarkPgUpWalk10000: one walk per iteration (a fresh model: rows are
-// rendered as they come on screen) up through 10,000 messages of mixed
-// heights at 160x48, cozy; reports the frames' median and slowest wall and
-// process CPU times.
+// rendered as they come on screen, or ahead of it) up through 10,000
+// messages of mixed heights at 160x48, cozy; reports the key frames'
+// median and slowest wall, process CPU and thread CPU times and the
+// slowest idle (rendering-ahead) frame. render-ahead delivers the
+// prefetch messages between key presses as Bubble Tea does; none does
+// not (every row rendered in the key frame that shows it, as before).
 func BenchmarkPgUpWalk10000(b *testing.B) {
 	const n = 10_000
 	es, tokens := mixedRoom(b, n)
 	s := cachedEntries(b, es)
-	var wall, cpu []time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		m := walkModel(b, s, n, 160, 48, "cozy")
-		b.StartTimer()
-		w, c := pgupWalk(b, m, tokens)
-		wall, cpu = append(wall, w...), append(cpu, c...)
+	for _, ahead := range []bool{true, false} {
+		name := "render-ahead"
+		if !ahead {
+			name = "none"
+		}
+		b.Run(name, func(b *testing.B) {
+			var all walkFrames
+			for b.Loop() {
+				b.StopTimer()
+				m := walkModel(b, s, n, 160, 48, "cozy")
+				b.StartTimer()
+				f := pgupWalkFrames(b, m, tokens, ahead)
+				all.wall, all.cpu, all.thread = append(all.wall, f.wall...), append(all.cpu, f.cpu...), append(all.thread, f.thread...)
+				all.idleCPU, all.idleThread = append(all.idleCPU, f.idleCPU...), append(all.idleThread, f.idleThread...)
+			}
+			ms := func(d []time.Duration, p int) float64 {
+				if len(d) == 0 {
+					return 0
+				}
+				slices.Sort(d)
+				return float64(d[min(len(d)-1, len(d)*p/100)].Microseconds()) / 1000
+			}
+			b.ReportMetric(ms(all.wall, 50), "median-frame-ms")
+			b.ReportMetric(ms(all.wall, 100), "max-frame-ms")
+			b.ReportMetric(ms(all.cpu, 50), "median-frame-cpu-ms")
+			b.ReportMetric(ms(all.cpu, 100), "max-frame-cpu-ms")
+			b.ReportMetric(ms(all.thread, 50), "median-frame-thread-ms")
+			b.ReportMetric(ms(all.thread, 100), "max-frame-thread-ms")
+			b.ReportMetric(ms(all.idleThread, 100), "max-idle-thread-ms")
+			b.ReportMetric(float64(len(tokens)), "messages")
+		})
 	}
-	slices.Sort(wall)
-	slices.Sort(cpu)
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(ms(wall[len(wall)/2]), "median-frame-ms")
-	b.ReportMetric(ms(wall[len(wall)-1]), "max-frame-ms")
-	b.ReportMetric(ms(cpu[len(cpu)/2]), "median-frame-cpu-ms")
-	b.ReportMetric(ms(cpu[len(cpu)-1]), "max-frame-cpu-ms")
-	b.ReportMetric(float64(len(tokens)), "messages")
+}
+
+// TestRenderAheadPgUp: with the prefetch messages delivered between key
+// presses (as Bubble Tea does), a page up renders no row in its own frame:
+// the rows of the page it shows were rendered ahead, at most one per idle
+// frame. Without them (the behaviour before) page ups render rows.
+func TestRenderAheadPgUp(t *testing.T) {
+	const n = 400
+	es, _ := mixedRoom(t, n)
+	s := cachedEntries(t, es)
+	for _, size := range []struct{ w, h int }{{160, 48}, {80, 24}} {
+		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
+			for _, ahead := range []bool{true, false} {
+				m := walkModel(t, s, n, size.w, size.h, "cozy")
+				idle := func() {
+					for k := 0; ahead && m.pre.asked != (prefetchKey{}); k++ {
+						if k > 1000 {
+							t.Fatal("prefetching never ends")
+						}
+						miss := m.cache.Miss
+						m.Update(prefetchMsg{m.pre.asked})
+						if d := m.cache.Miss - miss; d > prefetchRows {
+							t.Fatalf("an idle frame rendered %d rows, want at most %d", d, prefetchRows)
+						}
+					}
+				}
+				idle()
+				rendered := 0
+				for range 15 {
+					miss := m.cache.Miss
+					m.Update(keyMsg("pgup"))
+					rendered += m.cache.Miss - miss
+					idle()
+				}
+				if ahead && rendered != 0 {
+					t.Errorf("page ups rendered %d rows in their own frames with rendering ahead, want 0", rendered)
+				}
+				if !ahead && rendered == 0 {
+					t.Error("without rendering ahead page ups rendered nothing: the test shows nothing")
+				}
+			}
+		})
+	}
 }

@@ -33,7 +33,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.handle(msg)
 	cmd = tea.Batch(cmd, m.loadCurrent()) // a room opened is built from the cache
 	m.frame = m.render()
-	cmd = tea.Batch(cmd, m.afterFrame())
+	cmd = tea.Batch(cmd, m.afterFrame(), m.prefetchAbove()) // ui/prefetch.go
 	if m.opt.OnFrame != nil {
 		m.opt.OnFrame(m.frame)
 	}
@@ -86,6 +86,8 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case refusalMsg:
 		m.setRefusal(string(msg))
 		return m, nil
+	case prefetchMsg:
+		return m, m.onPrefetch(msg)
 	case declinedMsg:
 		m.onDeclined(msg)
 		return m, m.saveDeclined()
