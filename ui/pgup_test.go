@@ -71,19 +71,6 @@ func mixedRoom(tb testing.TB, n int) (es []session.Entry, tokens []string) {
 
 var pgupToken = regexp.MustCompile(`\bp\d{5}\b`)
 
-// pgupWalk pages up from the newest message to the first (every row loaded)
-// and checks that each message comes on screen exactly once, in order,
-// none skipped: after every frame the messages seen so far are the newest
-// ones without a gap, and one that left the screen never comes back. It
-// returns each key frame's wall, process CPU and thread CPU time (the key's
-// Update, which composes the frame). Between key presses it delivers the
-// prefetch messages the model asks for (ui/prefetch.go), as Bubble Tea
-// would: their frames' times are returned in idle.
-func pgupWalk(tb testing.TB, m *Model, tokens []string) (wall, cpu []time.Duration) {
-	f := pgupWalkFrames(tb, m, tokens, true)
-	return f.wall, f.cpu
-}
-
 // walkFrames are the frame times of one walk: key frames (wall, process
 // CPU, thread CPU) and the idle frames that rendered ahead.
 type walkFrames struct {
@@ -92,9 +79,16 @@ type walkFrames struct {
 	idleThread        []time.Duration
 }
 
-// Without ahead the prefetch messages are not delivered: every row is
-// rendered in the key frame that shows it (the behaviour before
-// ui/prefetch.go), for a same-run comparison.
+// pgupWalkFrames pages up from the newest message to the first (every row
+// loaded) and checks that each message comes on screen exactly once, in
+// order, none skipped: after every frame the messages seen so far are the
+// newest ones without a gap, and one that left the screen never comes back.
+// It returns each key frame's wall, process CPU and thread CPU time (the
+// key's Update, which composes the frame). With ahead it delivers between
+// key presses the prefetch messages the model asks for (ui/prefetch.go),
+// as Bubble Tea would, and returns their frames' times as the idle ones;
+// without, every row is rendered in the key frame that shows it (the
+// behaviour before ui/prefetch.go), for a same-run comparison.
 func pgupWalkFrames(tb testing.TB, m *Model, tokens []string, ahead bool) (f walkFrames) {
 	tb.Helper()
 	pos := make(map[string]int, len(tokens))
