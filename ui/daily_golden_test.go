@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -36,19 +34,7 @@ func TestRoomFeaturesGolden(t *testing.T) {
 			}
 
 			tm, _, scr := startUI(t, you, size.w, size.h, Options{Room: lobby})
-			shot := func(name string) {
-				t.Helper()
-				txt := scr.settle(300 * time.Millisecond)
-				for i, l := range strings.Split(txt, "\n") {
-					if w := ansi.StringWidth(l); w > size.w {
-						t.Errorf("%s line %d is %d wide", name, i, w)
-					}
-				}
-				if n := strings.Count(txt, "\n") + 1; n != size.h {
-					t.Errorf("%s has %d lines, want %d", name, n, size.h)
-				}
-				checkGolden(t, fmtSize(size.w, size.h)+"-"+name, normalize(txt))
-			}
+			shot := goldenShot(t, scr, size.w, size.h, "")
 			if size.w >= 120 { // the member pane
 				scr.waitMember(t, "bob")
 			}

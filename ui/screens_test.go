@@ -68,20 +68,7 @@ func TestScreensGolden(t *testing.T) {
 		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
 			d, s := startDemo(t)
 			tm, _, scr := startUI(t, s, size.w, size.h, Options{Room: d.Rooms[0], Names: d.Names, Languages: []string{"en"}})
-			shot := func(name string, waitFor ...string) {
-				t.Helper()
-				scr.waitText(t, waitFor...)
-				txt := scr.settle(300 * time.Millisecond)
-				for i, l := range strings.Split(txt, "\n") {
-					if w := ansi.StringWidth(l); w > size.w {
-						t.Errorf("%s line %d is %d wide", name, i, w)
-					}
-				}
-				if n := strings.Count(txt, "\n") + 1; n != size.h {
-					t.Errorf("%s has %d lines, want %d", name, n, size.h)
-				}
-				checkGolden(t, fmtSize(size.w, size.h)+"-"+name, normalize(txt))
-			}
+			shot := goldenShot(t, scr, size.w, size.h, "")
 			shot("general", "Type / for commands", "You joined")
 			key(tm, "alt+s")
 			shot("select", "▌")
@@ -107,6 +94,26 @@ func TestScreensGolden(t *testing.T) {
 	}
 }
 
+// goldenShot returns a function that waits for the given texts, lets the
+// screen settle, checks every line fits w×h and compares the screen with
+// the golden file WxH-PREFIXNAME.
+func goldenShot(t *testing.T, scr *screen, w, h int, prefix string) func(name string, waitFor ...string) {
+	return func(name string, waitFor ...string) {
+		t.Helper()
+		scr.waitText(t, waitFor...)
+		txt := scr.settle(300 * time.Millisecond)
+		for i, l := range strings.Split(txt, "\n") {
+			if lw := ansi.StringWidth(l); lw > w {
+				t.Errorf("%s line %d is %d wide", name, i, lw)
+			}
+		}
+		if n := strings.Count(txt, "\n") + 1; n != h {
+			t.Errorf("%s has %d lines, want %d", name, n, h)
+		}
+		checkGolden(t, fmtSize(w, h)+"-"+prefix+name, normalize(txt))
+	}
+}
+
 func fmtSize(w, h int) string { return itoa(w) + "x" + itoa(h) }
 
 // TestScreensCompactGolden: the compact layout (IRC-style, one line per
@@ -117,20 +124,7 @@ func TestScreensCompactGolden(t *testing.T) {
 		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
 			d, s := startDemo(t)
 			tm, _, scr := startUI(t, s, size.w, size.h, Options{Room: d.Rooms[0], Names: d.Names, Languages: []string{"en"}, Layout: "compact"})
-			shot := func(name string, waitFor ...string) {
-				t.Helper()
-				scr.waitText(t, waitFor...)
-				txt := scr.settle(300 * time.Millisecond)
-				for i, l := range strings.Split(txt, "\n") {
-					if w := ansi.StringWidth(l); w > size.w {
-						t.Errorf("%s line %d is %d wide", name, i, w)
-					}
-				}
-				if n := strings.Count(txt, "\n") + 1; n != size.h {
-					t.Errorf("%s has %d lines, want %d", name, n, size.h)
-				}
-				checkGolden(t, fmtSize(size.w, size.h)+"-compact-"+name, normalize(txt))
-			}
+			shot := goldenShot(t, scr, size.w, size.h, "compact-")
 			shot("general", "Hey @You", "You joined")
 			key(tm, "alt+s")
 			shot("select", "▌")
