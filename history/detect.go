@@ -3,6 +3,7 @@ package history
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"regexp"
@@ -37,8 +38,36 @@ func Detect(head []byte) (Format, error) {
 var headerLine = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.\-]*:`)
 
 // Read detects the format and imports, handing items to sink in file order.
+// A gzip'd file (vCon core's application/vcon+gzip, which receivers SHOULD
+// accept) is decompressed as it is read, one level deep.
 func Read(r io.Reader, sink func(*Item) error) (Format, *History, *Report, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return "", nil, nil, &ImportError{Format: "detect", Line: 1, Rule: "gzip header", Err: err}
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 64<<10)
+		if magic, _ := br.Peek(2); bytes.Equal(magic, gzipMagic) {
+			return "", nil, nil, &ImportError{Format: "detect", Line: 1, Rule: "gzip inside gzip (one level is read)"}
+		}
+		f, h, rep, err := readDetected(br, sink)
+		if err == nil {
+			// The checksum is only checked at the end of the stream, which
+			// a JSON reader stops short of.
+			if _, err = io.Copy(io.Discard, br); err != nil {
+				err = &ImportError{Format: f, Line: 1, Rule: "gzip stream", Err: err}
+			}
+		}
+		return f, h, rep, err
+	}
+	return readDetected(br, sink)
+}
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+func readDetected(br *bufio.Reader, sink func(*Item) error) (Format, *History, *Report, error) {
 	head, _ := br.Peek(8 << 10)
 	f, err := Detect(head)
 	if err != nil {

@@ -23,7 +23,7 @@ func (vr *vconReader) attachment(a *vAttachmentIn, path string) error {
 		ref = a.DialogObjectRefc
 	}
 	if ref == "" {
-		vr.report.Drop("attachments not tied to a message (no dialog_object_ref)", 1)
+		vr.report.Drop(attachmentsWithoutRef, 1)
 		return nil
 	}
 	s, ok := strings.CutPrefix(ref, "mid:")
@@ -101,3 +101,8 @@ func checkContentHash(h string, body []byte) error {
 	}
 	return nil
 }
+
+// attachmentsWithoutRef is the report line of core attachments that name no
+// message part: a file beside a dialog (core's `dialog` index), not a part
+// of the message, which the model has no place for.
+const attachmentsWithoutRef = "$.attachments[]: attachments without a dialog_object_ref (a file beside a dialog, not a part of a message)"

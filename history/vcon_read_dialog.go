@@ -74,6 +74,9 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 	} else {
 		it.Sender = "urn:uuid:" + vr.uuid + "#unknown"
 	}
+	if n := recipients(d.PartiesRaw, d.Originator, vr.mimi); n > 0 {
+		vr.report.Drop(dialogRecipients, 1)
+	}
 	if tombstone {
 		switch d.Status {
 		case "retracted":
@@ -98,6 +101,45 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		return vr.mimiMessage(d, it, path)
 	}
 	return vr.foreignMessage(d, it, path)
+}
+
+const dialogRecipients = "$.dialog[].parties: recipients named besides the sender (a room message reaches every member; the parties are kept as members)"
+
+// recipients counts the parties a dialog names besides its sender: the
+// originator when given, else the first party (core: the implied
+// originator); in a MIMI vCon party 0 is the room itself. Channels may nest
+// arrays and hold nulls (core's multi-channel form).
+func recipients(raw json.RawMessage, originator *int, mimi bool) int {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	var idx []int
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case float64:
+			idx = append(idx, int(v))
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	sender := -1
+	if originator != nil {
+		sender = *originator
+	} else if len(idx) > 0 {
+		sender = idx[0]
+	}
+	n := 0
+	for _, i := range idx {
+		if i != sender && !(mimi && i == 0) {
+			n++
+		}
+	}
+	return n
 }
 
 func firstParty(raw json.RawMessage) (int, bool) {
