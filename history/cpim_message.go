@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"mimichat/content"
 )
 
@@ -74,7 +72,7 @@ func (cr *cpimReader) message(ls []line) error {
 	it := &Item{Time: cr.last}
 	m := &content.Message{}
 	var msgID, subject string
-	var supersedes, inReplyTo *header
+	var supersedes, inReplyTo, subjectHdr *header
 	var sawTime bool
 	for i := range hs {
 		h := &hs[i]
@@ -130,7 +128,7 @@ func (cr *cpimReader) message(ls []line) error {
 			m.Expires = &content.Expiration{Time: uint32(ms / 1000)}
 		case "Subject":
 			if subject == "" && !strings.HasPrefix(h.value, ";") {
-				subject = h.value
+				subject, subjectHdr = h.value, h
 			} else {
 				cr.report.Drop("Subject language variants", 1)
 			}
@@ -168,8 +166,9 @@ func (cr *cpimReader) message(ls []line) error {
 		m.Replaces = &id
 	}
 	if subject != "" {
-		v, _ := cbor.Marshal(subject)
-		m.Extensions.Set(content.KeySubject, v)
+		if err := m.Extensions.SetSubject(subject); err != nil {
+			return bad(*subjectHdr, "Subject", err)
+		}
 	}
 	ihs, body, err := splitHeaders(rest)
 	if err != nil {

@@ -98,8 +98,13 @@ func (cw *CPIMWriter) Write(it *Item) error {
 		cw.report.Drop("topic (thread) IDs", 1)
 	}
 	cw.report.Drop("salts, so MIMI message IDs cannot be re-verified", 1)
+	subject := false
+	if s, ok, err := m.Extensions.Subject(); ok && err == nil && subjectHeaderSafe(s) {
+		fmt.Fprintf(&b, "Subject: %s\r\n", s)
+		subject = true
+	}
 	knock := content.IsKnock(m)
-	if n := len(m.Extensions) - boolInt(knock); n > 0 {
+	if n := len(m.Extensions) - boolInt(knock) - boolInt(subject); n > 0 {
 		cw.report.Drop("MIMI extensions (senderUri, roomUri and others)", 1)
 	}
 	b.WriteString("\r\n")
@@ -234,4 +239,19 @@ func (cw *CPIMWriter) Close() (*Report, error) {
 		return cw.report, fmt.Errorf("history: cpim export: %w", err)
 	}
 	return cw.report, nil
+}
+
+// subjectHeaderSafe says whether a subject can be a CPIM Subject header's
+// value as it is: one line of no control characters, not starting with the
+// ";" of a language tag (RFC 3862 §5.3.4). Others stay reported as dropped.
+func subjectHeaderSafe(s string) bool {
+	if strings.HasPrefix(s, ";") || strings.TrimSpace(s) != s {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
 }
