@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"mimichat/proto"
+	"mimichat/relay/store/sqlite"
 )
 
 // Benchmarks run a real relay on loopback with real websocket clients in the
@@ -254,9 +255,11 @@ func benchLatency(b *testing.B, cfg Config) {
 		index[string(m.ID)] = i
 	}
 	var mu sync.Mutex
-	var lat []time.Duration
+	var dels []latencyDelivery
 	var wg sync.WaitGroup
 	head := s.hub.room(room).head
+	trace := &commitTrace{}
+	s.hub.trace.Store(trace)
 	for i := 0; i < nsubs; i++ {
 		sub, err := connect(s.Addr(), subTok)
 		if err != nil {
@@ -269,7 +272,7 @@ func benchLatency(b *testing.B, cfg Config) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local := make([]time.Duration, 0, b.N)
+			local := make([]latencyDelivery, 0, b.N)
 			for len(local) < b.N {
 				f, err := sub.read(30 * time.Second)
 				if err != nil {
@@ -277,11 +280,11 @@ func benchLatency(b *testing.B, cfg Config) {
 				}
 				if e, ok := f.(*proto.Event); ok {
 					now := time.Now().UnixNano()
-					local = append(local, time.Duration(now-sent[index[string(e.ID)]].Load()))
+					local = append(local, latencyDelivery{seq: e.Seq, sent: sent[index[string(e.ID)]].Load(), at: now})
 				}
 			}
 			mu.Lock()
-			lat = append(lat, local...)
+			dels = append(dels, local...)
 			mu.Unlock()
 		}()
 	}
@@ -294,6 +297,7 @@ func benchLatency(b *testing.B, cfg Config) {
 	}()
 	time.Sleep(100 * time.Millisecond)
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	// Message i leaves at start + i ms: a late send is followed by quicker
 	// ones, so the average rate is exactly 1,000/s.
 	start := time.Now()
@@ -307,13 +311,30 @@ func benchLatency(b *testing.B, cfg Config) {
 	rate := float64(b.N) / time.Since(start).Seconds()
 	wg.Wait()
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(rate, "sent/s")
-	if len(lat) != b.N*nsubs {
-		b.Fatalf("%d deliveries, want %d", len(lat), b.N*nsubs)
+	if len(dels) != b.N*nsubs {
+		b.Fatalf("%d deliveries, want %d", len(dels), b.N*nsubs)
+	}
+	lat := make([]time.Duration, len(dels))
+	for i, d := range dels {
+		lat[i] = d.latency()
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	// The process's CPU (relay, sender and subscribers) per message and per
+	// commit: beside a busy machine's wall-clock figures, what the code costs.
+	recs := trace.snapshot()
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
+	if len(recs) > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(len(recs)), "cpu-us/commit")
+	}
+	var ckpts []sqlite.CheckpointRun
+	if st, ok := s.db.(*sqlite.Store); ok {
+		ckpts = st.Checkpoints()
+	}
+	reportLatencyTrace(b, recs, ckpts, dels)
 }
 
 // BenchmarkResync200: after a relay restart, the time for 200 clients, each

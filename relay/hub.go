@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -27,10 +29,12 @@ type hub struct {
 
 	users userConns // live connections by user, for notices
 
-	in      chan *request  // to the writer
-	out     chan []outcome // writer to dispatcher, one batch at a time
-	pending pending        // the writer's batch, reused
-	cl      *clusterLink   // the other nodes of a cluster; nil alone
+	in      chan *request               // to the writer
+	out     chan []outcome              // writer to dispatcher, one batch at a time
+	pending pending                     // the writer's batch, reused
+	rec     commitRec                   // the writer's current commit, for trace
+	trace   atomic.Pointer[commitTrace] // set by benchmarks: every commit's moments
+	cl      *clusterLink                // the other nodes of a cluster; nil alone
 }
 
 func (h *hub) room(uri string) *room {
@@ -102,6 +106,7 @@ func (h *hub) reload() error {
 func (h *hub) runDispatcher(done chan<- struct{}) {
 	defer close(done)
 	for batch := range h.out {
+		took := time.Now()
 		for _, o := range batch {
 			if o.c != nil {
 				o.c.send(o.reply)
@@ -113,6 +118,9 @@ func (h *hub) runDispatcher(done chan<- struct{}) {
 			for _, n := range o.notices {
 				h.users.deliver(n)
 			}
+		}
+		if t := h.trace.Load(); t != nil {
+			t.dispatch(took, time.Now())
 		}
 	}
 }

@@ -90,8 +90,12 @@ func (h *hub) runWriter() {
 			}
 		}
 		start := time.Now()
+		h.rec = commitRec{taken: start, n: len(batch)}
 		outs := h.commit(batch)
 		h.metrics.observeCommit(len(batch), time.Since(start))
+		if t := h.trace.Load(); t != nil {
+			t.add(h.rec)
+		}
 		h.out <- outs
 		if !open {
 			return
@@ -193,7 +197,15 @@ func (h *hub) commit(batch []*request) []outcome {
 		}
 	}
 	if err == nil {
+		h.rec.appending = time.Now()
 		err = h.db.AppendBatch(ctx, p.b)
+		h.rec.stored = time.Now()
+		if lc, ok := h.db.(lastCommitter); ok && err == nil {
+			h.rec.store = lc.LastCommit()
+		}
+		if n := len(p.b.Events); n > 0 {
+			h.rec.room, h.rec.first, h.rec.last = p.b.Events[n-1].Room, p.b.Events[0].Seq, p.b.Events[n-1].Seq
+		}
 	}
 	if err == nil && h.cl != nil {
 		h.noteCommitted(&p.b)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"mimichat/relay/store"
 )
@@ -86,6 +87,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	if err := s.Damaged(); err != nil {
 		return fmt.Errorf("sqlite store: writes refused until the database is repaired: %w", err)
 	}
+	t0 := time.Now()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: begin: %w", err)
@@ -184,13 +186,16 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	if err := appendGroups(ctx, tx, b, known); err != nil {
 		return err
 	}
+	t1 := time.Now()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: commit: %w", err)
 	}
+	t2 := time.Now()
 	s.keys.apply(&change)
 	if s.walOver.CompareAndSwap(true, false) {
 		s.restartWAL()
 	}
+	s.lastCommit = CommitTimes{Statements: t1.Sub(t0), Commit: t2.Sub(t1), Restart: time.Since(t2)}
 	return nil
 }
 

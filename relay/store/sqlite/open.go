@@ -51,6 +51,8 @@ type Store struct {
 	walRestartsBusy atomic.Int64          // of which could not finish (writer or readers busy)
 	checkErr        atomic.Pointer[error] // the background check's last failure other than damage
 	keys            keyTail               // the submission keys' tail and merge (keys.go)
+	lastCommit      CommitTimes           // the last AppendBatch's split (trace.go)
+	ckptLog         checkpointLog         // the last checkpoints (trace.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,7 +78,8 @@ type Options struct {
 	// CheckIncremental's background check finds damage.
 	OnDamage func(error)
 
-	mergeMinKeys int // tests: merge the key tail at fewer keys (0: mergeMinKeys)
+	mergeMinKeys    int           // tests: merge the key tail at fewer keys (0: mergeMinKeys)
+	checkpointEvery time.Duration // tests: the checkpointer's period (0: checkpointEvery)
 }
 
 // ErrNoDatabase is returned by OpenWith (without Create) when the database
@@ -209,7 +212,11 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		close(s.firstCheck)
 		close(s.checked)
 	}
-	go s.checkpoint()
+	every := o.checkpointEvery
+	if every <= 0 {
+		every = checkpointEvery
+	}
+	go s.checkpoint(every)
 	return s, nil
 }
 
@@ -252,16 +259,18 @@ const walLimit = 64 << 20
 // background integrity check holds one for seconds).
 const restartWait = 100 * time.Millisecond
 
-func (s *Store) checkpoint() {
+func (s *Store) checkpoint(every time.Duration) {
 	defer close(s.stopped)
-	t := time.NewTicker(checkpointEvery)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
+			t0 := time.Now()
 			s.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			s.ckptLog.add(CheckpointRun{Start: t0, Took: time.Since(t0), Kind: "passive"})
 			if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > walLimit {
 				s.walOver.Store(true)
 			}
@@ -283,6 +292,8 @@ func (s *Store) restartWAL() {
 		return
 	}
 	var busy, logFrames, copied int
+	t0 := time.Now()
+	defer func() { s.ckptLog.add(CheckpointRun{Start: t0, Took: time.Since(t0), Kind: "restart"}) }()
 	if err := c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &logFrames, &copied); err == nil {
 		s.walRestarts.Add(1)
 		if busy != 0 {

@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"mimichat/relay/store"
+)
+
+// BenchmarkPacedCommits: the store's part of issue 18's paced latency. One
+// sender queues an event every millisecond (1,000/s, small frames) and a
+// committer, like the relay's writer, stores whatever has queued in one
+// AppendBatch (SyncFull) as soon as the last one returned; p50 and p99 of
+// queued → durable over every event, with the WAL checkpointer as it runs
+// in the relay (ckpt=500ms) and without one (ckpt=off, the cost of the
+// checkpoints by difference).
+//
+//	go test -run '^$' -bench PacedCommits -benchtime 2000x -count 5 ./relay/store/sqlite/
+func BenchmarkPacedCommits(b *testing.B) {
+	for _, v := range []struct {
+		name  string
+		every time.Duration
+	}{{"ckpt=500ms", 0}, {"ckpt=off", time.Hour}} {
+		b.Run(v.name, func(b *testing.B) {
+			benchPacedCommits(b, Options{Sync: SyncFull, Create: true, checkpointEvery: v.every})
+		})
+	}
+}
+
+func benchPacedCommits(b *testing.B, o Options) {
+	s, err := OpenWith(b.TempDir(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const room = "mimi://example.com/r/paced"
+	if err := s.AppendBatch(ctx, store.Batch{Rooms: []store.Room{{URI: room, History: "shared", JoinPolicy: "open", Receipts: "on"}}}); err != nil {
+		b.Fatal(err)
+	}
+	frame := make([]byte, 300)
+	for i := range frame {
+		frame[i] = byte('a' + i%26)
+	}
+	queued := make(chan time.Time, b.N)
+	type paced struct{ at, durable time.Time }
+	var evs []paced
+	var commits []time.Duration
+	done := make(chan error, 1)
+	go func() {
+		seq := uint64(0)
+		for n := 0; n < b.N; {
+			at := []time.Time{<-queued}
+		drain:
+			for {
+				select {
+				case t := <-queued:
+					at = append(at, t)
+				default:
+					break drain
+				}
+			}
+			var bt store.Batch
+			for range at {
+				seq++
+				key := store.SubmitKey(fmt.Appendf(nil, "paced %d", seq))
+				bt.Events = append(bt.Events, store.Event{Room: room, Seq: seq, TS: int64(seq), Key: key[:], Frame: frame})
+			}
+			t0 := time.Now()
+			if err := s.AppendBatch(ctx, bt); err != nil {
+				done <- err
+				return
+			}
+			now := time.Now()
+			commits = append(commits, now.Sub(t0))
+			for _, t := range at {
+				evs = append(evs, paced{t, now})
+			}
+			n += len(at)
+		}
+		done <- nil
+	}()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
+		queued <- time.Now()
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	lat := make([]time.Duration, len(evs))
+	for i, e := range evs {
+		lat[i] = e.durable.Sub(e.at)
+	}
+	slices.Sort(lat)
+	slices.Sort(commits)
+	// Of the events at or above p99, the share that waited while a
+	// checkpoint ran (against the share of all events, by chance).
+	p99 := lat[len(lat)*99/100]
+	ckpts := s.Checkpoints()
+	overlaps := func(e paced) bool {
+		for _, c := range ckpts {
+			if c.Start.Before(e.durable) && c.Start.Add(c.Took).After(e.at) {
+				return true
+			}
+		}
+		return false
+	}
+	tail, inTail, inAll := 0, 0, 0
+	for _, e := range evs {
+		in := overlaps(e)
+		if in {
+			inAll++
+		}
+		if e.durable.Sub(e.at) >= p99 {
+			tail++
+			if in {
+				inTail++
+			}
+		}
+	}
+	b.ReportMetric(100*float64(inTail)/float64(tail), "tail-ckpt-%")
+	b.ReportMetric(100*float64(inAll)/float64(len(evs)), "all-ckpt-%")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(commits[len(commits)*99/100].Microseconds())/1000, "commit-p99-ms")
+	b.ReportMetric(float64(b.N)/float64(len(commits)), "events/commit")
+}
