@@ -250,11 +250,18 @@ const rowCols = `room, seq, hub_ms, sender, kind, msg_id, raw, target, role, val
 const entryParams = 11
 
 // insertEntries writes entries, which must be room's and numbered from next
-// on. Rows below a rebased run may already exist; they are replaced.
+// on, and queues their messages for the search index. Rows below a rebased
+// run may already exist; they are replaced.
 func insertEntries(tx *sql.Tx, room string, next uint64, entries []Entry) error {
 	w := rowWriter{tx: tx, table: "entries"}
 	defer w.close()
-	return w.write(room, next, entries)
+	if err := w.write(room, next, entries); err != nil {
+		return err
+	}
+	if lo, hi, ok := messageSpan(entries); ok {
+		return queueSearch(tx, room, lo, hi)
+	}
+	return nil
 }
 
 // rowWriter writes entries into table (entries or import_stage) with one

@@ -22,6 +22,10 @@ type ImportTx struct {
 	buf   []Entry
 	below bool   // staged in import_stage, copied below low at Commit
 	low   uint64 // the cached run's low (below mode)
+	// msgLo..msgHi are the seqs of the first and last message added (as
+	// numbered while adding; 0 when none): Commit queues the range for the
+	// search index as one row.
+	msgLo, msgHi uint64
 }
 
 // stageBase numbers the entries of an import below a cached run in
@@ -148,6 +152,12 @@ func (t *ImportTx) Add(e Entry) error {
 	if e.Room != t.room || e.Seq != t.Next() {
 		return fmt.Errorf("session: import %s: entry of %s seq %d where seq %d was due: %w", t.room, e.Room, e.Seq, t.Next(), ErrGap)
 	}
+	if e.IsMessage() {
+		if t.msgLo == 0 {
+			t.msgLo = e.Seq
+		}
+		t.msgHi = e.Seq
+	}
 	t.buf = append(t.buf, e)
 	if len(t.buf) == insertBatch {
 		return t.flush()
@@ -185,6 +195,11 @@ func (t *ImportTx) Commit(meta Room) (Room, error) {
 	if err := saveRoom(t.tx, meta); err != nil {
 		return meta, err
 	}
+	if t.msgLo != 0 {
+		if err := queueSearch(t.tx, t.room, t.msgLo, t.msgHi); err != nil {
+			return meta, err
+		}
+	}
 	if err := t.tx.Commit(); err != nil {
 		return meta, fmt.Errorf("session: import %s: %w", t.room, err)
 	}
@@ -210,6 +225,10 @@ func (t *ImportTx) commitBelow() error {
 	}
 	if err == nil {
 		_, err = t.tx.Exec(`UPDATE rooms SET low=? WHERE room=?`, int64(first), t.room)
+	}
+	if err == nil && t.msgLo != 0 {
+		shift := stageBase - first // staged seq - final seq
+		err = queueSearch(t.tx, t.room, t.msgLo-shift, t.msgHi-shift)
 	}
 	if err == nil {
 		err = t.tx.Commit()

@@ -277,7 +277,7 @@ func TestSearchIndexesOlderCache(t *testing.T) {
 	}
 	// Make it the cache of a build without search.
 	for _, q := range []string{`DROP TABLE search_fts`, `DROP TABLE search_docs`, `DROP TABLE search_changes`,
-		`DROP TABLE search_queue`, `DELETE FROM meta WHERE key='` + searchMeta + `'`} {
+		`DROP TABLE search_ranges`, `DELETE FROM meta WHERE key='` + searchMeta + `'`} {
 		if _, err := st.db.Exec(q); err != nil {
 			t.Fatal(q, err)
 		}
@@ -296,6 +296,205 @@ func TestSearchIndexesOlderCache(t *testing.T) {
 	if n, _ := st.SearchPending(); n != 0 {
 		t.Errorf("pending after a search: %d", n)
 	}
+}
+
+// TestSearchMigratesPerRowQueue: a cache of the builds that queued every
+// message row by trigger (search_queue) gets its queue as ranges and loses
+// the trigger; what it had queued is found, and new entries are queued
+// once, by range.
+func TestSearchMigratesPerRowQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StoreFile)
+	st, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &searchLog{t: t, room: searchRoom}
+	for _, w := range []string{"alpha", "bravo", "charlie", "delta", "echo"} {
+		l.text(searchAlice, w+" words")
+	}
+	l.op(Entry{Sender: searchBob, Kind: proto.KindJoin}) // 6: not a message
+	l.text(searchBob, "foxtrot words")                   // 7
+	if _, err := st.Commit(Room{ID: searchRoom}, l.es); err != nil {
+		t.Fatal(err)
+	}
+	// Make it the cache of the per-row queue, with seqs 1, 2, 4, 5 and 7
+	// queued (3 was indexed).
+	for _, q := range []string{`DELETE FROM search_ranges`, `DROP TABLE search_ranges`,
+		`CREATE TABLE search_queue (room TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID`,
+		`CREATE TRIGGER entries_search_queue AFTER INSERT ON entries WHEN NEW.kind = 'message'
+		BEGIN INSERT OR IGNORE INTO search_queue(room, seq) VALUES (NEW.room, NEW.seq); END`,
+		`INSERT INTO search_queue SELECT room, seq FROM entries WHERE kind='message' AND seq<>3`,
+	} {
+		if _, err := st.db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	st.Close()
+	if st, err = OpenStore(path); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var left int
+	if err := st.db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name IN ('search_queue', 'entries_search_queue')`).
+		Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the per-row queue or its trigger is left (%d, %v)", left, err)
+	}
+	var ranges []string
+	rows, err := st.db.Query(`SELECT lo, hi FROM search_ranges ORDER BY lo`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var lo, hi int
+		rows.Scan(&lo, &hi)
+		ranges = append(ranges, fmt.Sprintf("%d..%d", lo, hi))
+	}
+	rows.Close()
+	if want := []string{"1..2", "4..5", "7..7"}; !slices.Equal(ranges, want) {
+		t.Errorf("queued ranges %v, want %v", ranges, want)
+	}
+	if n, err := st.SearchPending(); err != nil || n != 5 {
+		t.Errorf("pending after the migration: %d, %v", n, err)
+	}
+	if got := found(t, st, "words"); !slices.Equal(got, []uint64{1, 2, 4, 5, 7}) {
+		t.Errorf("words: %v", got)
+	}
+	l.es = nil
+	l.text(searchBob, "golf words")
+	if _, err := st.Commit(Room{ID: searchRoom}, l.es); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.SearchPending(); err != nil || n != 1 {
+		t.Errorf("pending after a new message: %d, %v", n, err)
+	}
+	if got := found(t, st, "golf"); !slices.Equal(got, []uint64{8}) {
+		t.Errorf("golf: %v", got)
+	}
+}
+
+// importLog writes l's entries into st as an import of a room the cache
+// does not hold (below false) or below its cached run.
+func importLog(t *testing.T, st *Store, es []Entry, below bool) {
+	t.Helper()
+	begin := st.BeginImport
+	if below {
+		begin = st.BeginImportBelow
+	}
+	tx, err := begin(searchRoom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		e.Seq = tx.Next()
+		if err := tx.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Commit(Room{ID: searchRoom}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchFindsImportedRoom: an import queues the room's messages as one
+// range; after IndexPending every imported message is found by its current
+// text (edits and deletes inside the file applied), and edits and deletes
+// that come after the import, live or imported below, are reflected: a
+// message is never found by the text it no longer has.
+func TestSearchFindsImportedRoom(t *testing.T) {
+	for _, below := range []bool{false, true} {
+		t.Run(fmt.Sprintf("below=%v", below), func(t *testing.T) {
+			st := openTestStore(t)
+			l := &searchLog{t: t, room: searchRoom}
+			l.op(Entry{Sender: searchAlice, Kind: proto.KindCreate})
+			l.op(Entry{Sender: searchBob, Kind: proto.KindJoin})
+			hello := l.text(searchAlice, "hello imported world")  // 3
+			typo := l.text(searchBob, "an imprted typo")          // 4
+			l.edit(searchBob, typo, "an imported fix")            // 5
+			gone := l.text(searchBob, "imported secret")          // 6
+			l.del(searchBob, gone)                                // 7
+			later := l.text(searchBob, "edited after the import") // 8
+			doomed := l.text(searchAlice, "deleted after import") // 9
+			for i := range 1200 {                                 // more than a batch of IndexPending
+				l.text(searchBob, fmt.Sprintf("filler%d text", i))
+			}
+			file := l.es
+			var offset uint64 // the imported entries' seq minus their seq in file
+			if below {
+				// The cache holds a later run; the file goes below it.
+				if err := st.SaveRoom(Room{ID: searchRoom, Low: 5000, Cursor: 4999}); err != nil {
+					t.Fatal(err)
+				}
+				run := &searchLog{t: t, room: searchRoom, seq: 4999}
+				run.text(searchAlice, "the cached run")
+				if _, err := st.Commit(Room{ID: searchRoom}, run.es); err != nil {
+					t.Fatal(err)
+				}
+				offset = 5000 - uint64(len(file)) - 1
+			}
+			importLog(t, st, file, below)
+			var ranges int
+			if err := st.db.QueryRow(`SELECT count(*) FROM search_ranges`).Scan(&ranges); err != nil || ranges != 1+btoi(below) {
+				t.Errorf("queued ranges %d (%v), want one for the import", ranges, err)
+			}
+			if n, err := st.SearchPending(); err != nil || n != len(file)-2+btoi(below) {
+				t.Errorf("pending after the import: %d (%v), want %d", n, err, len(file)-2+btoi(below))
+			}
+			if n, err := st.IndexPending(context.Background()); err != nil || n != len(file)-2+btoi(below) {
+				t.Fatalf("indexed %d (%v)", n, err)
+			}
+			if n, err := st.SearchPending(); err != nil || n != 0 {
+				t.Errorf("pending after IndexPending: %d (%v)", n, err)
+			}
+			at := func(seqs ...uint64) []uint64 {
+				var out []uint64
+				for _, s := range seqs {
+					out = append(out, s+offset)
+				}
+				return out
+			}
+			for q, want := range map[string][]uint64{
+				"hello": at(3), "imported fix": at(4), "imprted": nil, "secret": nil,
+				"edited after": at(8), "deleted after": at(9), "filler1199": at(1209),
+			} {
+				if got := found(t, st, q); !slices.Equal(got, want) {
+					t.Errorf("search %q: %v, want %v", q, got, want)
+				}
+			}
+			if got := found(t, st, "text"); len(got) != 100 { // Search's limit
+				t.Errorf("text: %d hits, want the limit of 100", len(got))
+			}
+
+			// After the import: an edit and a delete of imported messages,
+			// and an edit of one that was edited in the file.
+			live := &searchLog{t: t, room: searchRoom, seq: l.seq + offset}
+			if below {
+				live.seq = 5000
+			}
+			live.edit(searchBob, later, "rewritten later")
+			live.del(searchAlice, doomed)
+			live.edit(searchBob, typo, "the second fix")
+			live.edit(searchAlice, hello, "greetings")
+			live.del(searchBob, hello) // not bob's to delete: the timeline refuses it
+			if _, err := st.Commit(Room{ID: searchRoom}, live.es); err != nil {
+				t.Fatal(err)
+			}
+			for q, want := range map[string][]uint64{
+				"edited after": nil, "rewritten": at(8), "deleted after": nil, "imported fix": nil,
+				"second fix": at(4), "hello": nil, "greetings": at(3),
+			} {
+				if got := found(t, st, q); !slices.Equal(got, want) {
+					t.Errorf("after the live changes, search %q: %v, want %v", q, got, want)
+				}
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // searchVocabulary is the words of the benchmark's messages: a few common
