@@ -205,20 +205,20 @@ func BenchmarkSaveWithPastEpochs(b *testing.B) {
 }
 
 // BenchmarkCommitAddOneAsSession is the committer's part of an invite as
-// the session makes it: a commit adding one member whose Welcome carries the
-// ratchet tree (RatchetTreeInWelcome, the session's default, since the
-// joiner has no other source for its epoch's tree), and a GroupInfo for the
-// relay with the tree (gi=inline, protocol 5-6) or without (gi=apart,
-// protocol 7). sent-B/op is commit + Welcome + GroupInfo, what goes to the
+// the session makes it, per protocol version: the Welcome and the GroupInfo
+// for the relay with the ratchet tree (gi=inline, protocol 5-6); the
+// GroupInfo without it (gi=apart, protocol 7); both without it
+// (gi=apart,welcome=apart, protocol 8: the joiner's KeyPackage lists
+// ExtensionWelcomeTreeApart and the relay keeps the tree beside the
+// Welcome). sent-B/op is commit + Welcome + GroupInfo, what goes to the
 // relay.
 func BenchmarkCommitAddOneAsSession(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		for _, apart := range []bool{false, true} {
-			name := fmt.Sprintf("members=%d/gi=inline", n)
-			if apart {
-				name = fmt.Sprintf("members=%d/gi=apart", n)
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, c := range []struct {
+			name                 string
+			giApart, welcomeTree bool
+		}{{"gi=inline", false, true}, {"gi=apart", true, true}, {"gi=apart,welcome=apart", true, false}} {
+			b.Run(fmt.Sprintf("members=%d/%s", n, c.name), func(b *testing.B) {
 				g := bigGroup(b, n)
 				g.RatchetTreeInWelcome = true
 				defer func() { g.RatchetTreeInWelcome = false }()
@@ -228,7 +228,7 @@ func BenchmarkCommitAddOneAsSession(b *testing.B) {
 					b.StopTimer()
 					kp := newMember(b, g.CipherSuite(), "joiner").KeyPackage
 					b.StartTimer()
-					res, err := g.Commit(CommitOptions{Add: [][]byte{kp}, GroupInfoWithoutTree: apart})
+					res, err := g.Commit(CommitOptions{Add: [][]byte{kp}, GroupInfoWithoutTree: c.giApart, WelcomeTreeApart: !c.welcomeTree})
 					if err != nil || res.Welcome == nil {
 						b.Fatal(err)
 					}

@@ -24,6 +24,13 @@ type CommitOptions struct {
 	// GroupInfo O(1) in the group's size. The Welcome still follows
 	// RatchetTreeInWelcome.
 	GroupInfoWithoutTree bool
+	// WelcomeTreeApart leaves the ratchet_tree extension out of the
+	// Welcome's GroupInfo when every added KeyPackage's leaf lists
+	// ExtensionWelcomeTreeApart (the joiner then gets the tree from the
+	// hub and checks it against the Welcome's tree hash), which keeps the
+	// Welcome O(1) in the group's size. A joiner that does not list it
+	// (another implementation, an older client) still gets the tree inside.
+	WelcomeTreeApart bool
 }
 
 // CommitResult is what a commit produces.
@@ -190,7 +197,8 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 	}
 	res := &CommitResult{Commit: msg}
 	// The published GroupInfo leaves the tree out when asked; a Welcome's
-	// carries it as RatchetTreeInWelcome says (signed twice only then).
+	// carries it as RatchetTreeInWelcome and WelcomeTreeApart say (signed
+	// twice only when the two differ).
 	withTree := g.RatchetTreeInWelcome && !opts.GroupInfoWithoutTree
 	gi, err := next.signedGroupInfo(withTree)
 	if err != nil {
@@ -198,8 +206,9 @@ func (g *Group) Commit(opts CommitOptions) (*CommitResult, error) {
 	}
 	res.GroupInfo = (&Message{WireFormat: WireGroupInfo, GroupInfo: gi}).Bytes()
 	if len(a.joiners) > 0 {
-		if withTree != g.RatchetTreeInWelcome {
-			if gi, err = next.signedGroupInfo(g.RatchetTreeInWelcome); err != nil {
+		welcomeTree := g.RatchetTreeInWelcome && !(opts.WelcomeTreeApart && takeTreeApart(a.joinerKPs))
+		if withTree != welcomeTree {
+			if gi, err = next.signedGroupInfo(welcomeTree); err != nil {
 				return nil, err
 			}
 		}

@@ -36,10 +36,12 @@ func NewIdentity(cs CipherSuite, name []byte) (*Identity, error) {
 		SignaturePriv: priv, SignaturePub: pub}, nil
 }
 
-// defaultCapabilities lists what this implementation supports.
+// defaultCapabilities lists what this implementation supports, including
+// ExtensionWelcomeTreeApart.
 func defaultCapabilities(cs CipherSuite) Capabilities {
 	return Capabilities{Versions: []uint16{mls10}, CipherSuites: []uint16{uint16(cs)},
-		Proposals: []uint16{ProposalSelfRemove}, Credentials: []uint16{CredentialBasic, CredentialX509}}
+		Extensions: []uint16{ExtensionWelcomeTreeApart},
+		Proposals:  []uint16{ProposalSelfRemove}, Credentials: []uint16{CredentialBasic, CredentialX509}}
 }
 
 // newLeafNode builds and signs a leaf for id with the given encryption key.
@@ -64,6 +66,9 @@ type KeyPackageOption func(*keyPackageConfig)
 type keyPackageConfig struct {
 	lastResort bool
 	lifetime   time.Duration
+	// capabilities replaces the leaf's default capabilities (tests: a
+	// joiner of another implementation).
+	capabilities *Capabilities
 }
 
 // WithLastResort marks the key package as a last-resort one
@@ -109,6 +114,12 @@ func NewKeyPackage(id *Identity, opts ...KeyPackageOption) (*KeyPackageBundle, e
 	leaf, err := id.newLeafNodeLifetime(s, encPub, sourceKeyPackage, nil, 0, cfg.lifetime)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.capabilities != nil {
+		leaf.Capabilities = *cfg.capabilities
+		if err := leaf.sign(s, id.SignaturePriv, nil, 0); err != nil {
+			return nil, err
+		}
 	}
 	kp := &KeyPackage{Version: mls10, CipherSuite: id.CipherSuite, InitKey: initPub, LeafNode: *leaf}
 	if cfg.lastResort {

@@ -18,7 +18,7 @@ package proto
 // and answers with the one it will speak on the connection. Decoding is
 // strict (unknown keys and frame types are errors), so the relay sends a
 // frame or key only to clients whose version knows it.
-const Version = 7
+const Version = 8
 
 // MinVersion is the oldest protocol version the relay still serves.
 // Version 2 added the notice frame, the receipts room operation and the
@@ -26,7 +26,8 @@ const Version = 7
 // KeyPackage directory frames (keypackages.go); version 4 the retry_ms key
 // of error frames; version 5 end-to-end encrypted rooms (e2ee.go); version 6
 // the batched subscribe (subscribe_rooms.go); version 7 the ratchet tree
-// apart from the GroupInfo (GroupInfo.RatchetTree).
+// apart from the GroupInfo (GroupInfo.RatchetTree); version 8 the ratchet
+// tree apart from the Welcome (PendingWelcome.RatchetTree).
 const MinVersion = 1
 
 // Limits the relay applies unless configured otherwise. They are here so a

@@ -47,11 +47,16 @@ type Welcomes struct {
 
 // PendingWelcome is one stored Welcome: the room it joins and the seq of the
 // invite event that carried its commit. The device joins from it and
-// subscribes to Room with since = Seq.
+// subscribes to Room with since = Seq. RatchetTree (version 8) is the
+// relay's ratchet tree of the Welcome's epoch (the ratchet_tree extension's
+// data), kept with the Welcome when the inviter spoke version 8: its
+// Welcome may leave the tree out, and the joiner checks the tree against
+// the tree hash inside the Welcome.
 type PendingWelcome struct {
-	Room    string `cbor:"room"`
-	Seq     uint64 `cbor:"seq"`
-	Welcome []byte `cbor:"welcome"`
+	Room        string `cbor:"room"`
+	Seq         uint64 `cbor:"seq"`
+	Welcome     []byte `cbor:"welcome"`
+	RatchetTree []byte `cbor:"ratchet_tree,omitempty"`
 }
 
 // WelcomeList answers welcomes with every Welcome stored for Device.
@@ -99,6 +104,12 @@ type GroupInfo struct {
 // TreeApartVersion is the first protocol version whose group_info may carry
 // RatchetTree, and whose clients leave the tree out of their GroupInfos.
 const TreeApartVersion = 7
+
+// WelcomeTreeVersion is the first protocol version whose welcome_list
+// entries may carry RatchetTree, and whose clients leave the tree out of a
+// Welcome when every joiner's KeyPackage says it takes the tree apart
+// (mls.ExtensionWelcomeTreeApart).
+const WelcomeTreeVersion = 8
 
 func (*Welcomes) FrameType() Type     { return TWelcomes }
 func (*WelcomeList) FrameType() Type  { return TWelcomeList }

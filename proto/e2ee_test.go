@@ -32,6 +32,7 @@ func TestRoundTripE2EE(t *testing.T) {
 		&Welcomes{RID: 10, Device: bobDevice},
 		&WelcomeList{RID: 10, Device: bobDevice, Welcomes: []PendingWelcome{{Room: room, Seq: 7, Welcome: mls}}},
 		&WelcomeList{RID: 11, Device: bobDevice, Welcomes: []PendingWelcome{}},
+		&WelcomeList{RID: 12, Device: bobDevice, Welcomes: []PendingWelcome{{Room: room, Seq: 8, Welcome: mls, RatchetTree: mls}}},
 		&MLSWelcome{Room: room, Seq: 7, Device: bobDevice, Welcome: mls},
 		&GetGroupInfo{RID: 12, Room: room},
 		&GroupInfo{RID: 12, Room: room, Epoch: 4, GroupInfo: mls, Proposals: [][]byte{mls}},

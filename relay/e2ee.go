@@ -24,6 +24,10 @@ type e2eeRequest struct {
 	group   *group         // create_room: the new room's group
 	epoch   uint64         // submit: the PrivateMessage's epoch
 	welcome []store.Device // invite: the devices the Welcome is for
+	// welcomeTree: the inviter speaks version 8, so its Welcome may leave
+	// the ratchet tree out; the relay keeps its tree of the Welcome's epoch
+	// beside it (welcome_list's ratchet_tree)
+	welcomeTree bool
 	// noDevices: an invite without a commit of a user who has no device
 	// yet (policy only; their first device joins by external commit)
 	noDevices bool
@@ -106,6 +110,7 @@ func (c *conn) e2eeRequest(f proto.Frame) (*e2eeRequest, *refusal) {
 				return nil, ref
 			}
 			e2.welcome = devs
+			e2.welcomeTree = c.v >= proto.WelcomeTreeVersion
 		}
 		return e2, nil
 	}
@@ -196,7 +201,11 @@ func (c *conn) welcomes(f *proto.Welcomes) *refusal {
 	}
 	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: make([]proto.PendingWelcome, 0, len(ws))}
 	for _, w := range ws {
-		out.Welcomes = append(out.Welcomes, proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data})
+		pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data}
+		if c.v >= proto.WelcomeTreeVersion {
+			pw.RatchetTree = w.RatchetTree
+		}
+		out.Welcomes = append(out.Welcomes, pw)
 	}
 	c.srv.limits.readCharge(c.user, c.send(out))
 	return nil

@@ -378,8 +378,12 @@ func (h *hub) applyOp(p *pending, user string, f *proto.RoomOp, e2 *e2eeRequest)
 	}
 	if r.grp != nil && f.Op == proto.KindInvite {
 		now := time.Now()
+		var tree []byte
+		if e2.welcomeTree {
+			tree = r.grp.ratchetTree() // the Welcome's epoch: the commit was just applied
+		}
 		for _, d := range e2.welcome {
-			p.b.Welcomes = append(p.b.Welcomes, store.Welcome{Device: d.URI, User: f.Target, Room: r.uri, Seq: seq, Data: f.Welcome, Created: now})
+			p.b.Welcomes = append(p.b.Welcomes, store.Welcome{Device: d.URI, User: f.Target, Room: r.uri, Seq: seq, Data: f.Welcome, Created: now, RatchetTree: tree})
 			if n, ok := welcomeNotice(r.uri, seq, f.Target, d.URI, f.Welcome); ok {
 				out.notices = append(out.notices, n)
 			}

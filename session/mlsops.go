@@ -122,12 +122,13 @@ func (s *Session) commitOp(ctx context.Context, room string, op proto.RoomOp,
 		if err != nil {
 			return OpResult{}, err
 		}
-		apart := s.treeApart()
+		apart, welcomeApart := s.treeApart(), s.welcomeTreeApart()
 		s.mu.Lock()
 		opts, do, err := make(rg)
 		var res *mls.CommitResult
 		if err == nil && do {
 			opts.GroupInfoWithoutTree = apart
+			opts.WelcomeTreeApart = welcomeApart
 			res, err = rg.g.Commit(opts)
 			if err == nil {
 				rg.pendingAt = time.Now()
@@ -399,15 +400,24 @@ func (s *Session) joinFromWelcomes(ctx context.Context, c *conn, room string) (j
 	if !ok {
 		return false, fmt.Errorf("session: welcomes: unexpected answer %s", f.FrameType())
 	}
+	var treeErr error
 	for _, w := range list.Welcomes {
 		if w.Room != room {
 			continue
 		}
-		if err := s.acceptWelcome(w.Room, w.Seq, w.Welcome); err != nil {
+		if err := s.acceptWelcome(w.Room, w.Seq, w.Welcome, w.RatchetTree); err != nil {
+			if errors.Is(err, ErrWelcomeTree) {
+				treeErr = err
+			}
 			s.q.push(ErrorEvent{err})
 			continue
 		}
 		joined = true
+	}
+	if !joined && treeErr != nil {
+		// The relay handed out a tree the Welcome does not name: no
+		// join, and no quiet fallback through the same relay.
+		return false, treeErr
 	}
 	return joined, nil
 }
@@ -416,7 +426,7 @@ func (s *Session) joinFromWelcomes(ctx context.Context, c *conn, room string) (j
 // made by the invite at seq: the cached run of the room restarts after seq
 // (the group's state begins there). The KeyPackage it used is deleted
 // unless it is the last-resort one.
-func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
+func (s *Session) acceptWelcome(room string, seq uint64, welcome, tree []byte) error {
 	refs, err := mls.WelcomeRecipients(welcome)
 	if err != nil {
 		return fmt.Errorf("session: welcome to %s: %w", room, err)
@@ -426,7 +436,13 @@ func (s *Session) acceptWelcome(room string, seq uint64, welcome []byte) error {
 		if !ok {
 			continue
 		}
-		g, err := mls.JoinFromWelcome(welcome, kpb, mls.JoinOptions{})
+		// The tree the relay kept beside the Welcome (protocol 8) is
+		// used only when the Welcome leaves it out, and is checked
+		// against the tree hash inside the Welcome.
+		g, err := mls.JoinFromWelcome(welcome, kpb, mls.JoinOptions{RatchetTree: tree})
+		if errors.Is(err, mls.ErrInvalidTree) && tree != nil {
+			return fmt.Errorf("session: welcome to %s: %w: %w", room, ErrWelcomeTree, err)
+		}
 		if err != nil {
 			return fmt.Errorf("session: welcome to %s: %w", room, err)
 		}
@@ -603,6 +619,21 @@ func (s *Session) treeApart() bool {
 	c, err := s.live()
 	return err == nil && c.welcome.V >= proto.TreeApartVersion
 }
+
+// welcomeTreeApart reports whether this device's invites may leave the
+// ratchet tree out of their Welcome: the relay speaks protocol version 8,
+// so it keeps its tree of the Welcome's epoch beside the Welcome for the
+// joiner. mls leaves it out only for joiners whose KeyPackage lists
+// mls.ExtensionWelcomeTreeApart; others (ts-mls, older clients) get it.
+func (s *Session) welcomeTreeApart() bool {
+	c, err := s.live()
+	return err == nil && c.welcome.V >= proto.WelcomeTreeVersion
+}
+
+// ErrWelcomeTree means the ratchet tree the relay kept beside a Welcome is
+// not the tree the Welcome's GroupContext names (its tree hash): the relay
+// substituted or damaged it, and the device does not join from it.
+var ErrWelcomeTree = errors.New("the relay's ratchet tree does not match the Welcome's tree hash")
 
 // fetchGroupInfo asks the relay for room's latest GroupInfo and pending
 // proposals.

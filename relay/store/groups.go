@@ -65,6 +65,10 @@ type Welcome struct {
 	Seq     uint64
 	Data    []byte    // the MLSMessage Welcome
 	Created time.Time // millisecond precision
+	// RatchetTree is the relay's ratchet tree of the Welcome's epoch
+	// (protocol version 8: the Welcome may leave it out, and the joiner
+	// checks it against the Welcome's tree hash); nil when not kept.
+	RatchetTree []byte
 }
 
 // RoomUser names one user's membership of one room; AppendBatch deletes

@@ -46,10 +46,11 @@ type welcomeJSON struct {
 	Seq     uint64 `json:"seq"`
 	Data    []byte `json:"data"`
 	Created int64  `json:"created"` // ms
+	Tree    []byte `json:"tree,omitempty"`
 }
 
 func (w welcomeJSON) welcome() store.Welcome {
-	return store.Welcome{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: time.UnixMilli(w.Created)}
+	return store.Welcome{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: time.UnixMilli(w.Created), RatchetTree: w.Tree}
 }
 
 type kpRefJSON struct {
@@ -115,7 +116,7 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 		if dropped[roomUser{w.Room, w.User}] {
 			continue // stored, then dropped by the same batch
 		}
-		data, _ := json.Marshal(welcomeJSON{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: w.Created.UnixMilli()})
+		data, _ := json.Marshal(welcomeJSON{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: w.Created.UnixMilli(), Tree: w.RatchetTree})
 		msgs = append(msgs, msg(subj, data, seqp(e.seq)))
 	}
 	for ru := range dropped {
@@ -140,55 +141,28 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 	return msgs, nil
 }
 
-// loadGroupTries bounds loadGroup's reads of a group that keeps changing
-// while it is read.
-const loadGroupTries = 10
-
-// loadGroup reads room's group, nil for a plaintext room: a consistent
-// snapshot although other nodes may commit meanwhile. A batch that changes
-// a tree chunk also writes the group record, after its chunks, atomically;
-// so a chunk stored after the group record read belongs to a later
-// group, and the group is read again. Mixing two writes' chunks made the
-// tree fail to decode ("tree_chunk: trailing bytes") and a node's whole
-// reload with it.
+// loadGroup reads room's group, nil for a plaintext room.
 func (s *Store) loadGroup(ctx context.Context, room string) (*store.Group, error) {
-	for try := 1; ; try++ {
-		g, torn, err := s.loadGroupOnce(ctx, room)
-		if err != nil || !torn {
-			return g, err
-		}
-		if try == loadGroupTries {
-			return nil, fmt.Errorf("group of %s: changed during each of %d reads", room, try)
-		}
-	}
-}
-
-// loadGroupOnce reads room's group and its chunks; torn: a chunk is newer
-// than the group record read.
-func (s *Store) loadGroupOnce(ctx context.Context, room string) (*store.Group, bool, error) {
 	e, err := s.getLast(ctx, subjGroup(room))
 	if err != nil || !e.live() {
-		return nil, false, err
+		return nil, err
 	}
 	var g groupJSON
 	if err := json.Unmarshal(e.data, &g); err != nil {
-		return nil, false, fmt.Errorf("group of %s: %w", room, err)
+		return nil, fmt.Errorf("group of %s: %w", room, err)
 	}
 	out := &store.Group{Room: room, Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo, TreeWidth: g.TreeWidth}
 	for i := range store.TreeChunkCount(g.TreeWidth) {
-		c, err := s.getLast(ctx, subjTreeChunk(room, i))
+		e, err := s.getLast(ctx, subjTreeChunk(room, i))
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		if c.seq > e.seq {
-			return nil, true, nil
+		if !e.live() {
+			return nil, fmt.Errorf("group of %s: tree chunk %d of width %d missing", room, i, g.TreeWidth)
 		}
-		if !c.live() {
-			return nil, false, fmt.Errorf("group of %s: tree chunk %d of width %d missing", room, i, g.TreeWidth)
-		}
-		out.TreeChunks = append(out.TreeChunks, store.TreeChunk{Index: i, Data: c.data})
+		out.TreeChunks = append(out.TreeChunks, store.TreeChunk{Index: i, Data: e.data})
 	}
-	return out, false, nil
+	return out, nil
 }
 
 func (s *Store) welcomes(ctx context.Context, filter string) ([]welcomeJSON, []entry, error) {

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS welcomes(
 	user TEXT NOT NULL,
 	data BLOB NOT NULL,
 	created INTEGER NOT NULL,
+	tree BLOB,
 	PRIMARY KEY(device, room, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS welcomes_by_member ON welcomes(room, user);
 CREATE INDEX IF NOT EXISTS welcomes_by_created ON welcomes(created);
@@ -63,8 +64,8 @@ func appendGroups(ctx context.Context, tx *sql.Tx, b store.Batch, known func(str
 		}
 	}
 	for _, w := range b.Welcomes {
-		_, err := tx.ExecContext(ctx, `INSERT INTO welcomes(device, room, seq, user, data, created) VALUES(?,?,?,?,?,?)`,
-			w.Device, w.Room, w.Seq, w.User, w.Data, w.Created.UnixMilli())
+		_, err := tx.ExecContext(ctx, `INSERT INTO welcomes(device, room, seq, user, data, created, tree) VALUES(?,?,?,?,?,?,?)`,
+			w.Device, w.Room, w.Seq, w.User, w.Data, w.Created.UnixMilli(), w.RatchetTree)
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("sqlite store: welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
@@ -108,6 +109,11 @@ func migrateGroups(tx *sql.Tx) error {
 	if !hasColumn(tx, "groups", "tree_width") {
 		if _, err := tx.Exec(`ALTER TABLE groups ADD COLUMN tree_width INTEGER NOT NULL DEFAULT 0`); err != nil {
 			return fmt.Errorf("add groups.tree_width: %w", err)
+		}
+	}
+	if !hasColumn(tx, "welcomes", "tree") {
+		if _, err := tx.Exec(`ALTER TABLE welcomes ADD COLUMN tree BLOB`); err != nil {
+			return fmt.Errorf("add welcomes.tree: %w", err)
 		}
 	}
 	return nil
@@ -173,7 +179,7 @@ func (s *Store) loadTreeChunks(ctx context.Context, out []store.RoomState, at ma
 
 // Welcomes reads the Welcomes stored for device.
 func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT room, seq, user, data, created FROM welcomes WHERE device=? ORDER BY room, seq`, device)
+	rows, err := s.r.QueryContext(ctx, `SELECT room, seq, user, data, created, tree FROM welcomes WHERE device=? ORDER BY room, seq`, device)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
 	}
@@ -182,7 +188,7 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 	for rows.Next() {
 		w := store.Welcome{Device: device}
 		var created int64
-		if err := rows.Scan(&w.Room, &w.Seq, &w.User, &w.Data, &created); err != nil {
+		if err := rows.Scan(&w.Room, &w.Seq, &w.User, &w.Data, &created, &w.RatchetTree); err != nil {
 			return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
 		}
 		w.Created = time.UnixMilli(created)

@@ -67,13 +67,18 @@ func testWelcomes(t *testing.T, o Opener) {
 	w := func(device, user, room string, seq uint64, age time.Duration) store.Welcome {
 		return store.Welcome{Device: device, User: user, Room: room, Seq: seq, Data: []byte("welcome " + device + room), Created: created.Add(-age)}
 	}
+	// The ratchet tree kept beside a Welcome (protocol version 8) comes back
+	// with it; a Welcome without one comes back without.
+	withTree := w(aliceLaptop, alice, roomA, 2, 0)
+	withTree.RatchetTree = []byte("tree of " + roomA)
 	appendOK(t, s, store.Batch{Rooms: []store.Room{room(roomA), room(roomB)}, Events: []store.Event{ev(roomA, 1, ""), ev(roomB, 1, "")}})
 	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 2, ""), ev(roomB, 2, "")}, Welcomes: []store.Welcome{
-		w(aliceLaptop, alice, roomA, 2, 0), w(alicePhone, alice, roomA, 2, 0), w(aliceLaptop, alice, roomB, 2, 40*24*time.Hour),
+		withTree, w(alicePhone, alice, roomA, 2, 0), w(aliceLaptop, alice, roomB, 2, 40*24*time.Hour),
 		w(bobLaptop, bob, roomA, 2, 0)}})
 	got, err := s.Welcomes(ctx, aliceLaptop)
 	if err != nil || len(got) != 2 || got[0].Room != roomA || got[1].Room != roomB || got[0].Seq != 2 || got[0].User != alice ||
-		!bytes.Equal(got[0].Data, []byte("welcome "+aliceLaptop+roomA)) || !got[0].Created.Equal(created) {
+		!bytes.Equal(got[0].Data, []byte("welcome "+aliceLaptop+roomA)) || !got[0].Created.Equal(created) ||
+		!bytes.Equal(got[0].RatchetTree, withTree.RatchetTree) || got[1].RatchetTree != nil {
 		t.Fatalf("welcomes of the laptop: %+v, %v", got, err)
 	}
 	if got, err := s.Welcomes(ctx, "mimi://example.com/d/carol/x"); err != nil || len(got) != 0 {
