@@ -100,6 +100,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	// heads holds each room's last stamp as of this batch; a room is known
 	// once it is stored or upserted here.
 	heads := map[string]store.Stamp{}
+	qtx := cachedTx{tx, &s.stmts}
 	for _, r := range b.Rooms {
 		_, err := tx.ExecContext(ctx, `INSERT INTO rooms(uri, name, topic, avatar, history, join_policy, receipts, expiry) VALUES(?,?,?,?,?,?,?,?)
 			ON CONFLICT(uri) DO UPDATE SET name=excluded.name, topic=excluded.topic, avatar=excluded.avatar,
@@ -109,7 +110,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 			return fmt.Errorf("sqlite store: upsert room %s: %w", r.URI, err)
 		}
 		if _, ok := heads[r.URI]; !ok {
-			if heads[r.URI], _, err = head(ctx, tx, r.URI); err != nil {
+			if heads[r.URI], _, err = head(ctx, qtx, r.URI); err != nil {
 				return err
 			}
 		}
@@ -118,7 +119,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 		if h, ok := heads[room]; ok {
 			return h, nil
 		}
-		h, exists, err := head(ctx, tx, room)
+		h, exists, err := head(ctx, qtx, room)
 		if err != nil {
 			return h, err
 		}
@@ -199,13 +200,16 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	return nil
 }
 
+// headQuery is a room's existence and last stamp.
+const headQuery = `SELECT EXISTS(SELECT 1 FROM rooms WHERE uri=?1),
+		coalesce((SELECT seq FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT seq FROM room_heads WHERE room=?1), 0),
+		coalesce((SELECT ts FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT ts FROM room_heads WHERE room=?1), 0)`
+
 // head returns room's last stamp and whether the room exists.
-func head(ctx context.Context, tx *sql.Tx, room string) (store.Stamp, bool, error) {
+func head(ctx context.Context, tx cachedTx, room string) (store.Stamp, bool, error) {
 	var h store.Stamp
 	var exists bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM rooms WHERE uri=?1),
-		coalesce((SELECT seq FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT seq FROM room_heads WHERE room=?1), 0),
-		coalesce((SELECT ts FROM events WHERE room=?1 ORDER BY seq DESC LIMIT 1), (SELECT ts FROM room_heads WHERE room=?1), 0)`, room).Scan(&exists, &h.Seq, &h.TS)
+	err := tx.QueryRowContext(ctx, headQuery, room).Scan(&exists, &h.Seq, &h.TS)
 	if err != nil {
 		return h, false, fmt.Errorf("sqlite store: head of %s: %w", room, err)
 	}
@@ -226,7 +230,7 @@ func (s *Store) Head(ctx context.Context, room string) (store.Stamp, error) {
 // Submitted looks keys up on the writer's connection (the writer calls it
 // once per batch and room, and it must see the writer's last commit).
 func (s *Store) Submitted(ctx context.Context, room string, keys [][]byte) ([]store.Stamp, error) {
-	out, err := s.findKeys(ctx, s.w, room, keys)
+	out, err := s.findKeys(ctx, cachedDB{&s.stmts}, room, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +277,7 @@ func (s *Store) refuseStoredKeys(ctx context.Context, tx *sql.Tx, evs []store.Ev
 		seqs[e.Room] = append(seqs[e.Room], e.Seq)
 	}
 	for room, keys := range byRoom {
-		stamps, err := s.findKeys(ctx, tx, room, keys)
+		stamps, err := s.findKeys(ctx, cachedTx{tx, &s.stmts}, room, keys)
 		if err != nil {
 			return err
 		}

@@ -53,6 +53,7 @@ type Store struct {
 	keys            keyTail               // the submission keys' tail and merge (keys.go)
 	lastCommit      CommitTimes           // the last AppendBatch's split (trace.go)
 	ckptLog         checkpointLog         // the last checkpoints (trace.go)
+	stmts           writerStmts           // the writer's prepared statements (stmts.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -179,7 +180,8 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		}
 	}
 	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{}),
-		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{})}
+		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{}), stmts: writerStmts{db: w}}
+	s.stmts.get(ctx, headQuery, true) // every commit runs it, inside its transaction
 	s.keys.minKeys = o.mergeMinKeys
 	if err := s.loadTail(ctx); err != nil {
 		s.closeHandles()
@@ -221,6 +223,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 }
 
 func (s *Store) closeHandles() {
+	s.stmts.close()
 	s.ins.Close()
 	s.r.Close()
 	s.w.Close()
@@ -313,6 +316,7 @@ func (s *Store) Close() error {
 	close(s.stop)
 	<-s.stopped
 	_, cerr := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	s.stmts.close()
 	return errors.Join(cerr, s.ins.Close(), s.r.Close(), s.w.Close())
 }
 
