@@ -27,6 +27,10 @@ type ratchetTree struct {
 	id     uint64
 	// changedLeaves lists leaves written since this tree was cloned.
 	changedLeaves []uint32
+	// fullBelow: every leaf below this index is occupied, so addLeaf
+	// looks for a blank leaf from here (O(1) when none was freed, instead
+	// of a scan of every leaf per add).
+	fullBelow uint32
 }
 
 var treeIDs, chunkVers atomic.Uint64
@@ -69,6 +73,9 @@ func (t *ratchetTree) putNode(x uint32, n *Node) {
 	c.ver = chunkVers.Add(1)
 	if isLeaf(x) {
 		t.changedLeaves = append(t.changedLeaves, x/2)
+		if n == nil {
+			t.fullBelow = min(t.fullBelow, x/2)
+		}
 	}
 }
 
@@ -113,10 +120,11 @@ func (t *ratchetTree) resize(w uint32) {
 	}
 	t.chunks = t.chunks[:need]
 	t.width = w
+	t.fullBelow = min(t.fullBelow, (w+1)/2)
 }
 
 // clone shares every chunk; both trees copy a chunk before writing to it.
 func (t *ratchetTree) clone() *ratchetTree {
 	t.id = treeIDs.Add(1)
-	return &ratchetTree{width: t.width, chunks: append([]*nodeChunk(nil), t.chunks...), id: treeIDs.Add(1)}
+	return &ratchetTree{width: t.width, chunks: append([]*nodeChunk(nil), t.chunks...), id: treeIDs.Add(1), fullBelow: t.fullBelow}
 }

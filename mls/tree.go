@@ -222,7 +222,7 @@ func (t *ratchetTree) blankPath(i uint32) {
 // addLeaf places l in the leftmost blank leaf, extending the tree if needed,
 // and records it as unmerged in its non-blank ancestors. It returns the leaf index.
 func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
-	i := uint32(0)
+	i := min(t.fullBelow, t.leaves())
 	for ; i < t.leaves(); i++ {
 		if t.node(2*i) == nil {
 			break
@@ -233,6 +233,7 @@ func (t *ratchetTree) addLeaf(l *LeafNode) uint32 {
 	}
 	x := leafNode(i)
 	t.setNode(x, &Node{Leaf: l})
+	t.fullBelow = i + 1
 	for _, p := range directPath(x, t.leaves()) {
 		if pn := t.parent(p); pn != nil {
 			q := *pn

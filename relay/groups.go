@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,12 +36,12 @@ type group struct {
 	// older row: then every chunk is written once).
 	saved      []byte
 	storedVers []uint64
-	// roster is leaves() of epoch rosterEpoch (valid when rosterOK): listing
-	// every leaf's device parses every credential, so each commit updates
-	// it by what it changed instead.
-	roster      []leaf
-	rosterEpoch uint64
-	rosterOK    bool
+	// rs is the roster (roster.go), advanced by each commit; unchecked and
+	// checkedAll say which users' leaves the next commit's leaf invariant
+	// check must look at.
+	rs         *roster
+	unchecked  map[string]bool
+	checkedAll bool
 	// tree caches the encoded ratchet tree of treeEpoch for get_group_info
 	// (readers hold the room's read lock only, so treeMu serialises them).
 	treeMu    sync.Mutex
@@ -135,75 +134,15 @@ func leafOf(m mls.Member) (leaf, error) {
 	return leaf{index: m.Leaf, user: d.UserURI(), device: d.DeviceURI()}, nil
 }
 
-// leaves lists the group's leaves in index order; callers must not change
-// the slice. A leaf whose credential is not a device credential cannot have
-// entered through this relay; it is listed with an empty user, which no
-// policy state admits.
-func (g *group) leaves() []leaf {
-	if g.rosterOK && g.rosterEpoch == g.hub.Epoch() {
-		return g.roster
-	}
-	ms := g.hub.Members()
-	out := make([]leaf, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, leafOrBlank(m))
-	}
-	g.roster, g.rosterEpoch, g.rosterOK = out, g.hub.Epoch(), true
-	return out
-}
-
+// leafOrBlank is m's leaf. A leaf whose credential is not a device
+// credential cannot have entered through this relay; it is listed with an
+// empty user, which no policy state admits.
 func leafOrBlank(m mls.Member) leaf {
 	l, err := leafOf(m)
 	if err != nil {
 		l = leaf{index: m.Leaf}
 	}
 	return l
-}
-
-// advanceRoster moves the roster of epoch hc.NewEpoch-1 to the applied
-// commit hc: removed leaves out, updated ones re-read, joined ones in.
-// Without a roster of the previous epoch it leaves the next leaves() to
-// rebuild it.
-func (g *group) advanceRoster(hc *mls.HubCommit) {
-	if !g.rosterOK || g.rosterEpoch+1 != hc.NewEpoch || g.hub.Epoch() != hc.NewEpoch {
-		g.rosterOK = false
-		return
-	}
-	at := func(i uint32) (int, bool) {
-		return slices.BinarySearchFunc(g.roster, i, func(l leaf, i uint32) int { return cmp.Compare(l.index, i) })
-	}
-	for _, m := range hc.Removed {
-		if k, ok := at(m.Leaf); ok {
-			g.roster = slices.Delete(g.roster, k, k+1)
-		}
-	}
-	changed := slices.Clone(hc.Updated)
-	for _, m := range hc.Joined {
-		changed = append(changed, m.Leaf)
-	}
-	for _, i := range changed {
-		m, ok := g.hub.Member(i)
-		k, found := at(i)
-		switch {
-		case ok && found:
-			g.roster[k] = leafOrBlank(m)
-		case ok:
-			g.roster = slices.Insert(g.roster, k, leafOrBlank(m))
-		case found:
-			g.roster = slices.Delete(g.roster, k, k+1)
-		}
-	}
-	g.rosterEpoch = hc.NewEpoch
-}
-
-func leavesOf(all []leaf, user string) []leaf {
-	var out []leaf
-	for _, l := range all {
-		if l.user == user {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // badCommit is a bad_commit refusal naming the key at fault.
@@ -283,7 +222,7 @@ func isMember(s proto.State) bool { return s == proto.StateInvited || s == proto
 // r.mu held. changed reports whether the group changed (and must be stored).
 func (r *room) checkOpMLS(oc *opCommit) (changed bool, ref *refusal, err error) {
 	g, f := r.grp, oc.op
-	all := g.leaves()
+	rs := g.roster()
 	need := false
 	switch f.Op {
 	case proto.KindInvite:
@@ -291,18 +230,18 @@ func (r *room) checkOpMLS(oc *opCommit) (changed bool, ref *refusal, err error) 
 	case proto.KindCommit:
 		need = true
 	case proto.KindKick, proto.KindBan:
-		need = len(leavesOf(all, f.Target)) > 0
+		need = len(rs.byUser[f.Target]) > 0
 		if !need && len(f.MLS) > 0 {
 			return false, &refusal{code: proto.CodeBadField, field: "mls", reason: fmt.Sprintf("%s has no device in the group: nothing to remove", f.Target)}, nil
 		}
 	case proto.KindLeave:
-		need = len(leavesOf(all, oc.actor)) > 0
+		need = len(rs.byUser[oc.actor]) > 0
 		if !need && len(f.MLS) > 0 {
 			return false, &refusal{code: proto.CodeBadField, field: "mls", reason: "you have no device in the group: nothing to propose"}, nil
 		}
 	case proto.KindJoin:
 		if len(f.MLS) == 0 {
-			mine := leavesOf(all, oc.actor)
+			mine := rs.of(oc.actor)
 			in := len(mine) > 0
 			if oc.device != "" {
 				in = slices.ContainsFunc(mine, func(l leaf) bool { return l.device == oc.device })
@@ -323,13 +262,13 @@ func (r *room) checkOpMLS(oc *opCommit) (changed bool, ref *refusal, err error) 
 		return false, nil, nil
 	}
 	if f.Op == proto.KindLeave {
-		return r.checkLeave(oc, all)
+		return r.checkLeave(oc, rs)
 	}
-	return r.checkCommit(oc, all)
+	return r.checkCommit(oc, rs)
 }
 
 // checkCommit verifies and applies a commit (every op but leave).
-func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
+func (r *room) checkCommit(oc *opCommit, rs *roster) (bool, *refusal, error) {
 	g, f := r.grp, oc.op
 	if f.Op == proto.KindInvite && len(f.Welcome) == 0 {
 		return false, &refusal{code: proto.CodeBadField, field: "welcome", reason: "required with an invite's commit"}, nil
@@ -421,20 +360,18 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 		}
 	}
 	// The leaf invariant: every remaining leaf is an invited or joined
-	// user's. An external joiner cannot remove others' leaves (only its
-	// own old one), so it is held only to what it adds.
+	// user's (checked for the users whose membership changed since it last
+	// held: strayLeaf). An external joiner cannot remove others' leaves
+	// (only its own old one), so it is held only to what it adds.
 	if !hc.External {
-		for _, l := range all {
-			if removed[l.index] {
-				continue
+		l, found := r.strayLeaf(oc, rs, removed)
+		r.crossCheck(oc, rs, removed, l, found)
+		if found {
+			who := l.user
+			if who == "" {
+				who = "no user (not a device credential)"
 			}
-			if st := r.stateAfter(oc, l.user); !isMember(st) {
-				who := l.user
-				if who == "" {
-					who = "no user (not a device credential)"
-				}
-				return false, badCommit("mls", "the commit leaves leaf %d of %s, who is %s: remove it", l.index, who, st), nil
-			}
+			return false, badCommit("mls", "the commit leaves leaf %d of %s, who is %s: remove it", l.index, who, r.stateAfter(oc, l.user)), nil
 		}
 	}
 	// The GroupInfo, with or without the tree, against the epoch the commit
@@ -449,13 +386,19 @@ func (r *room) checkCommit(oc *opCommit, all []leaf) (bool, *refusal, error) {
 	if err := g.save(f.GroupInfo); err != nil {
 		return false, nil, err
 	}
+	if !hc.External {
+		// Every leaf kept is a member's (as the operation leaves the
+		// policy): nothing left to check but what changes from here.
+		clear(g.unchecked)
+		g.checkedAll = true
+	}
 	g.advanceRoster(hc)
 	return true, nil, nil
 }
 
 // checkLeave verifies a leave's SelfRemove and Remove proposals and holds
 // them as the epoch's pending proposals; the next commit must carry them.
-func (r *room) checkLeave(oc *opCommit, all []leaf) (bool, *refusal, error) {
+func (r *room) checkLeave(oc *opCommit, rs *roster) (bool, *refusal, error) {
 	g, f := r.grp, oc.op
 	if _, ref := g.header(r.uri, "mls", f.MLS, mls.ContentProposal); ref != nil {
 		return false, ref, nil
@@ -486,14 +429,13 @@ func (r *room) checkLeave(oc *opCommit, all []leaf) (bool, *refusal, error) {
 		if hm.Proposal == nil || hm.Proposal.Type != mls.ProposalRemove || hm.FromLeaf == nil || hm.FromLeaf.Leaf != leaver.index {
 			return false, badCommit("proposals", "proposal %d is not a Remove by the leaving device", i), nil
 		}
-		l := slices.IndexFunc(all, func(l leaf) bool { return l.index == hm.Proposal.Removed })
-		if l < 0 || all[l].user != oc.actor {
+		if l, ok := rs.at(hm.Proposal.Removed); !ok || l.user != oc.actor {
 			return false, badCommit("proposals", "proposal %d removes leaf %d, which is not a device of yours", i, hm.Proposal.Removed), nil
 		}
 		covered[hm.Proposal.Removed] = true
 		msgs = append(msgs, hm)
 	}
-	for _, l := range leavesOf(all, oc.actor) {
+	for _, l := range rs.of(oc.actor) {
 		if !covered[l.index] {
 			return false, badCommit("proposals", "no Remove proposal for your device %s (leaf %d)", l.device, l.index), nil
 		}

@@ -56,7 +56,7 @@ func benchHubInvite(b *testing.B, members int, apart bool) {
 	if n := len(grp.hub.Members()); n < members {
 		b.Fatalf("%d members", n)
 	}
-	grp.leaves() // the roster, listed once; each commit then updates it
+	grp.roster() // listed once; each commit then advances it
 	grp.record(room)
 	var stored int
 	b.ReportAllocs()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"mimichat/mls"
@@ -156,7 +155,7 @@ func TestRosterFollowsCommits(t *testing.T) {
 	}
 	apply := func(msg, groupInfo []byte) {
 		t.Helper()
-		grp.leaves() // the roster of the epoch before
+		grp.roster() // the roster of the epoch before
 		hm, err := grp.hub.Process(msg)
 		if err != nil {
 			t.Fatal(err)
@@ -165,13 +164,11 @@ func TestRosterFollowsCommits(t *testing.T) {
 			t.Fatal(err)
 		}
 		grp.advanceRoster(hm.Commit)
-		if !grp.rosterOK {
+		if grp.rs == nil {
 			t.Fatal("the roster was dropped instead of advanced")
 		}
-		got := slices.Clone(grp.leaves())
-		grp.rosterOK = false
-		if want := grp.leaves(); !slices.Equal(got, want) {
-			t.Fatalf("epoch %d: advanced roster %v, listed afresh %v", grp.hub.Epoch(), got, want)
+		if want := buildRoster(grp.hub); !grp.rs.equal(want) {
+			t.Fatalf("epoch %d: advanced roster %v, listed afresh %v", grp.hub.Epoch(), grp.rs.list(), want.list())
 		}
 	}
 	for step := 0; step < 60; step++ {

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,6 +24,11 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// Every commit the relay checks in a test also rebuilds the roster and
+	// walks every leaf (roster.go): the incremental answers must agree.
+	// Benchmarks measure the relay as it runs, without the O(n) walk.
+	crossCheckRoster = flag.Lookup("test.bench").Value.String() == ""
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(runChild(dir))
 	}

@@ -306,6 +306,9 @@ func (r *room) apply(op *proto.RoomOp, c change, seq uint64) {
 		m.joinSeq = seq
 	}
 	m.role, m.state = c.role, c.state
+	if r.grp != nil {
+		r.grp.membershipChanged(c.user) // the next commit checks c.user's leaves
+	}
 }
 
 // memberList lists a room's members with a state other than none.
