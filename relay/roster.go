@@ -17,7 +17,7 @@ import (
 // roster is the group's leaves of one epoch.
 type roster struct {
 	epoch  uint64
-	slots  []rosterSlot         // by leaf index
+	slots  []rosterSlot        // by leaf index
 	byUser map[string][]uint32 // each user's leaves, ascending; "" holds leaves that are no device credential
 }
 
