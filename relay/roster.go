@@ -134,9 +134,6 @@ func (g *group) roster() *roster {
 	return g.rs
 }
 
-// leaves lists the group's leaves in index order (O(n)).
-func (g *group) leaves() []leaf { return g.roster().list() }
-
 // advanceRoster moves the roster of epoch hc.NewEpoch-1 to the applied
 // commit hc. Without a roster of the previous epoch it leaves the next
 // roster() to rebuild it. The users the commit gave leaves (joined, or a
