@@ -228,7 +228,9 @@ func (s *Store) ensureStream(replicas int) error {
 		// changed by the operator); a new one is created.
 		_, err := s.js.Stream(actx, s.stream)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			_, err = s.js.CreateStream(actx, cfg)
+			if err = placeable(s.srv, replicas); err == nil { // meta.go
+				_, err = s.js.CreateStream(actx, cfg)
+			}
 		}
 		if err == nil {
 			// A new stream elects its leader: wait until it answers a read.
