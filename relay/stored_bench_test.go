@@ -84,8 +84,12 @@ func storedRun(b *testing.B, n, senders, perSender int) (float64, float64) {
 		defer p.close()
 		peers[i], msgs[i] = p, prebuilt(b, p.user, room, perSender)
 	}
-	if path := os.Getenv("MIMICHAT_STORED_PROFILE"); path != "" && n > 0 {
-		// A CPU profile of the submits against the large store only.
+	if path := os.Getenv("MIMICHAT_STORED_PROFILE"); path != "" {
+		// A CPU profile of the submits against the large store in FILE,
+		// against the empty one in FILE.empty (go tool pprof -diff_base).
+		if n == 0 {
+			path += ".empty"
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			b.Fatal(err)

@@ -49,6 +49,7 @@ const keyTables = `
 CREATE TABLE IF NOT EXISTS submit_index(k BLOB NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(k, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS submit_tail(n INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL, k BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS submit_tail_by_id ON submit_tail(id);
+` + filterTable + `
 CREATE TRIGGER IF NOT EXISTS events_key_gone AFTER DELETE ON events WHEN old.submit_key IS NOT NULL BEGIN
 	DELETE FROM submit_index WHERE k = substr(old.submit_key, 1, 8) AND id = old.id;
 	DELETE FROM submit_tail WHERE id = old.id;
@@ -127,6 +128,9 @@ type keyTail struct {
 	frozen  []tailRow // the tail rows being merged, in key order; nil when no merge runs
 	at      int       // frozen[:at] are merged
 	lastN   int64     // the highest n of frozen
+
+	filter       keyFilter // prefixes of submit_index (keyfilter.go), under mu
+	filterBuilds int       // times it was built from submit_index since open (tests)
 }
 
 // tailIDs are the events whose keys share one prefix: nearly always one.
@@ -217,6 +221,13 @@ func (s *Store) loadTail(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite store: last event id: %w", err)
 	}
+	var tailMin int64
+	if len(t.open) > 0 {
+		tailMin = t.open[0].n
+	}
+	if err := s.loadFilter(ctx, tailMin, t.nextN); err != nil {
+		return err
+	}
 	t.nextN++
 	return nil
 }
@@ -233,19 +244,24 @@ func (s *Store) findKeys(ctx context.Context, q rowsQueryer, room string, keys [
 		return out, nil
 	}
 	cands := map[int64]bool{}
+	var probe [][]byte // keys that may be in submit_index
 	s.keys.mu.Lock()
 	for _, k := range keys {
-		if e, ok := s.keys.ids[prefix(k)]; ok {
+		p := prefix(k)
+		if e, ok := s.keys.ids[p]; ok {
 			cands[e.first] = true
 			for _, id := range e.more {
 				cands[id] = true
 			}
 		}
+		if s.keys.filter.has(p) {
+			probe = append(probe, k)
+		}
 	}
 	s.keys.mu.Unlock()
 	args := make([]any, 0, lookupChunk)
-	for start := 0; start < len(keys); start += lookupChunk {
-		chunk := keys[start:min(len(keys), start+lookupChunk)]
+	for start := 0; start < len(probe); start += lookupChunk {
+		chunk := probe[start:min(len(probe), start+lookupChunk)]
 		args = args[:0]
 		for _, k := range chunk {
 			args = append(args, k[:min(8, len(k))])
@@ -351,6 +367,12 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 		return nil
 	}
 	end := min(len(frozen), at+len(c.added)+mergeStepMin)
+	// The filter has the slice's prefixes before the index does (keyfilter.go).
+	t.mu.Lock()
+	for _, r := range frozen[at:end] {
+		t.filter.add(r.k, t.minKeys)
+	}
+	t.mu.Unlock()
 	// The n of the slice as a JSON array: one statement, whatever its
 	// length; rows deleted since they were added (their events were) drop
 	// out of the join.
@@ -371,6 +393,9 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 	if end == len(frozen) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM submit_tail WHERE n <= ?`, lastN); err != nil {
 			return fmt.Errorf("sqlite store: drop merged keys from the tail: %w", err)
+		}
+		if err := saveFilter(ctx, tx, &t.filter, lastN); err != nil {
+			return err
 		}
 		c.done = true
 	}
@@ -400,5 +425,6 @@ func (t *keyTail) apply(c *tailChange) {
 			t.remove(r.k, r.id)
 		}
 		t.frozen, t.at, t.lastN = nil, 0, 0
+		t.filter.clean()
 	}
 }
