@@ -131,6 +131,15 @@ func (s *Store) PutKeyPackages(ctx context.Context, d store.Device, kps []store.
 		var extra []*nats.Msg
 		dev := doc.device(d.URI)
 		if dev == nil {
+			// A removed device stays removed (store.DeviceTokens): its
+			// stolen keys must not register it again.
+			removed, err := s.deviceRevoked(ctx, d.URI)
+			if err != nil {
+				return false, nil, err
+			}
+			if removed {
+				return false, nil, store.ErrRevoked
+			}
 			owner, err := s.getLast(ctx, subjDevice(d.URI))
 			if err != nil {
 				return false, nil, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,5 +137,93 @@ func testDeviceTokens(t *testing.T, o Opener) {
 	}
 	if tok, err = dt.TokenByHash(ctx, hash("user bob"), now); err != nil || tok.User.URI != bob || tok.Device != "" {
 		t.Fatalf("bob's token: %+v, %v", tok, err)
+	}
+}
+
+// testDeviceTokensRace (stores implementing store.DeviceTokens): writers
+// racing on one token or device agree, as relay nodes sharing a store do.
+// One extra token bound by eight writers to eight devices at once is bound
+// to exactly one of them (the others get ErrConflict); a device removed
+// while its KeyPackages are uploaded at once ends removed and unregistered
+// whatever the order (the upload either comes first and is removed with the
+// device, or is refused with ErrRevoked).
+func testDeviceTokensRace(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s, dt := openDeviceTokens(t, o)
+	defer s.Close()
+	hash := func(tok string) []byte { h := sha256.Sum256([]byte(tok)); return h[:] }
+	now := time.Unix(1_800_000_000, 0)
+	if err := s.AddUser(ctx, store.User{Name: "alice", URI: alice, Created: now}, hash("user alice")); err != nil {
+		t.Fatal(err)
+	}
+	if err := dt.AddDeviceToken(ctx, alice, hash("extra"), now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 8
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = dt.BindToken(ctx, hash("extra"), fmt.Sprintf("%s/race-%d", alice, i), now)
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("writers %d and %d both bound the token", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Fatalf("writer %d: %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer bound the token")
+	}
+	if tok, err := dt.TokenByHash(ctx, hash("extra"), now); err != nil || tok.Device != fmt.Sprintf("%s/race-%d", alice, winner) {
+		t.Fatalf("the token after the race: %+v, %v; want bound to writer %d's device", tok, err, winner)
+	}
+
+	// Removal racing registration, a few rounds (each a new device bound
+	// to a new token, so that it can be removed before it registers).
+	for round := range 5 {
+		device := fmt.Sprintf("%s/removed-%d", alice, round)
+		tokHash := hash(fmt.Sprintf("round %d", round))
+		if err := dt.AddDeviceToken(ctx, alice, tokHash, now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dt.BindToken(ctx, tokHash, device, now); err != nil {
+			t.Fatal(err)
+		}
+		var putErr, revokeErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, putErr = s.PutKeyPackages(ctx, dev(alice, device), kps(fmt.Sprintf("r%d", round), 1, 2, false), kpLimits, now)
+		}()
+		go func() { defer wg.Done(); revokeErr = dt.RevokeDevice(ctx, alice, device, now) }()
+		wg.Wait()
+		if revokeErr != nil {
+			t.Fatalf("round %d: revoke: %v", round, revokeErr)
+		}
+		if putErr != nil && !errors.Is(putErr, store.ErrRevoked) {
+			t.Fatalf("round %d: upload: %v, want nil or ErrRevoked", round, putErr)
+		}
+		ds, err := s.Devices(ctx, alice, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.URI == device {
+				t.Fatalf("round %d: the removed device is still registered (upload err %v)", round, putErr)
+			}
+		}
+		if tok, err := dt.TokenByHash(ctx, tokHash, now); err != nil || !tok.Revoked {
+			t.Fatalf("round %d: the device's token after the race: %+v, %v; want revoked", round, tok, err)
+		}
 	}
 }

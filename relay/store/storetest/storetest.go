@@ -29,6 +29,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Users", testUsers},
 		{"TokensAndRemoval", testTokensAndRemoval},
 		{"DeviceTokens", testDeviceTokens},
+		{"DeviceTokensRace", testDeviceTokensRace},
 		{"Retention", testRetention},
 		{"RoomExpiry", testRoomExpiry},
 		{"AppendAndRead", testAppendAndRead},
