@@ -18,9 +18,9 @@ import (
 // device (remove_device) revokes it: its live connections are closed with
 // device_revoked at once, its tokens are refused with device_revoked for
 // good, and its URI can never be registered, bound or uploaded for again,
-// so a removed device's stolen data directory cannot come back. A backend
-// without store.DeviceTokens (the JetStream cluster store) keeps one token
-// per user, as before.
+// so a removed device's stolen data directory cannot come back. Both
+// backends implement it (SQLite and the JetStream cluster store); in a
+// cluster the removal is announced to the other nodes (cluster_revoke.go).
 
 // deviceTokenLifetime is how long an extra token waits for its device: long
 // enough to carry it to a new machine, short enough that a forgotten one

@@ -243,6 +243,7 @@ func (c *conn) removeDevice(f *proto.RemoveDevice) *refusal {
 	c.send(&proto.OK{RID: f.RID})
 	if deviceTokens(c.srv.db) != nil {
 		c.srv.closeDevice(c.user, f.Device)
+		c.srv.announceRevoked(c.user, f.Device)
 	}
 	return nil
 }

@@ -348,6 +348,9 @@ func start(cfg Config, db store.Store) (*Server, error) {
 		if s.leaders, err = watchLeaders(js.Conn()); err != nil {
 			return nil, err
 		}
+		if err := s.listenRevocations(js.Conn()); err != nil {
+			return nil, err
+		}
 	}
 	s.up = websocket.Upgrader{ReadBufferSize: 16 << 10, WriteBufferSize: 16 << 10,
 		CheckOrigin: func(*http.Request) bool { return true }} // token auth, not cookies: origin is irrelevant

@@ -56,7 +56,8 @@ type removedJSON struct {
 	Removed int64  `json:"removed"` // ms
 }
 
-// bindRetries bounds BindToken's rereads after another node's write.
+// bindRetries bounds BindToken's rereads after another node's write
+// (20 ms, 40 ms, … apart: about a second in all).
 const bindRetries = 10
 
 // tokenState is a token's standing and the binding entry it was read at.
@@ -134,7 +135,7 @@ func (s *Store) BindToken(ctx context.Context, tokenHash []byte, device string, 
 	fail := func(err error) (store.Token, error) {
 		return store.Token{}, fmt.Errorf("jetstream store: bind token to %s: %w", device, err)
 	}
-	for range bindRetries {
+	for try := range bindRetries {
 		st, err := s.tokenByHash(ctx, tokenHash, now)
 		if err != nil {
 			return fail(err)
@@ -161,7 +162,12 @@ func (s *Store) BindToken(ctx context.Context, tokenHash []byte, device string, 
 			msg(subjBoundDevice(device), []byte(t.User.URI), nil),
 		})
 		if isAPI(err, codeWrongLastSeq, codeWrongLastSeqConst) {
-			continue // bound (or dropped) meanwhile by another node: read again
+			// Bound (or dropped) meanwhile by another node, or that node's
+			// write is still in flight (a clustered stream refuses an
+			// expected sequence while a proposal for the subject is
+			// pending): read again once it has landed.
+			time.Sleep(time.Duration(20*(try+1)) * time.Millisecond)
+			continue
 		}
 		if err != nil {
 			return fail(err)

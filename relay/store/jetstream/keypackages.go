@@ -81,7 +81,7 @@ func (s *Store) loadKPDoc(ctx context.Context, user string) (kpDoc, uint64, erro
 func (s *Store) kpTxn(ctx context.Context, user string, fn func(d *kpDoc) (store bool, extra []*nats.Msg, err error)) error {
 	s.kpMu.Lock()
 	defer s.kpMu.Unlock()
-	for range kpRetries {
+	for try := range kpRetries {
 		d, at, err := s.loadKPDoc(ctx, user)
 		if err != nil {
 			return err
@@ -93,6 +93,9 @@ func (s *Store) kpTxn(ctx context.Context, user string, fn func(d *kpDoc) (store
 		data, _ := json.Marshal(d)
 		_, err = s.publish(ctx, append([]*nats.Msg{msg(subjKeyPackages(user), data, seqp(at))}, extra...))
 		if isAPI(err, codeWrongLastSeq, codeWrongLastSeqConst) {
+			// Another writer's change landed, or is still in flight on a
+			// clustered stream (refused until applied): back off a little.
+			time.Sleep(time.Duration(min(try+1, 10)) * 5 * time.Millisecond)
 			continue
 		}
 		return err
