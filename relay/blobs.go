@@ -69,6 +69,10 @@ type blobStore struct {
 	objMu   sync.Mutex
 	objects *jetstream.Blobs
 
+	// lastOrphanSweep is when sweepOrphansDue last ran (retention's
+	// goroutine only).
+	lastOrphanSweep time.Time
+
 	// fileLimit, if > 0, fails a blob file's writes beyond that many bytes
 	// with ENOSPC: a full disk on demand, for tests.
 	fileLimit int64
@@ -477,4 +481,50 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "private, max-age=31536000, immutable")
 	hd.Set("ETag", `"`+hex.EncodeToString(meta.SHA256)+`"`)
 	http.ServeContent(w, r, "", meta.Created, f)
+}
+
+// blobOrphanAge is how old bytes in a cluster's bucket without metadata
+// must be before the sweep deletes them: far beyond any put still running
+// (blobPutTimeout bounds a put and its metadata write), so an upload in
+// progress on another node is never swept.
+const blobOrphanAge = time.Hour
+
+// blobOrphanSweepEvery spaces the orphan sweeps: each reads every object's
+// info and metadata, so it runs at start and then at most this often (not
+// at every retention sweep).
+const blobOrphanSweepEvery = 30 * time.Minute
+
+// sweepOrphans deletes, in a cluster, the bucket's objects and chunks that
+// no blob metadata names and that were written before cutoff: left by a
+// node that died between the put and the metadata write, or in a put. A
+// single node has nothing to do here (its cut-off uploads are temp files,
+// removed at start).
+func (b *blobStore) sweepOrphans(ctx context.Context, cutoff time.Time) (jetstream.OrphanSweep, error) {
+	if b.cluster == nil {
+		return jetstream.OrphanSweep{}, nil
+	}
+	objects, err := b.bucket(ctx)
+	if err != nil {
+		return jetstream.OrphanSweep{}, err
+	}
+	return b.cluster.SweepOrphanBlobs(ctx, objects, cutoff)
+}
+
+// sweepOrphansDue runs sweepOrphans if blobOrphanSweepEvery passed since
+// the last one (the first call always runs).
+func (s *Server) sweepOrphansDue(ctx context.Context, now time.Time) {
+	b := s.blobs
+	if b.cluster == nil || (!b.lastOrphanSweep.IsZero() && now.Sub(b.lastOrphanSweep) < blobOrphanSweepEvery) {
+		return
+	}
+	b.lastOrphanSweep = now
+	res, err := b.sweepOrphans(ctx, now.Add(-blobOrphanAge))
+	if err != nil {
+		s.log.Warn("retention: sweep orphan blob bytes", "err", err) // tried again at the next sweep
+		b.lastOrphanSweep = time.Time{}
+		return
+	}
+	if res.Objects+res.Chunks > 0 {
+		s.log.Info("retention: deleted blob bytes without metadata", "objects", res.Objects, "chunk_sets", res.Chunks)
+	}
 }

@@ -97,6 +97,7 @@ func (s *Server) sweepOnce(now time.Time) {
 			s.log.Info("retention: deleted events", "count", n, "older_than", s.cfg.Retain.String())
 		}
 	}
+	s.sweepOrphansDue(ctx, now)
 	if s.cfg.RetainBlobs > 0 {
 		ids, err := s.db.DeleteBlobsBefore(ctx, now.Add(-s.cfg.RetainBlobs))
 		if err != nil {
