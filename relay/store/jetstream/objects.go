@@ -129,21 +129,40 @@ const blobChunk = 128 << 10
 // putAckWait is how long a put waits for the next chunk's ack.
 const putAckWait = 5 * time.Second
 
+// putSettle bounds how long a failed put waits for its chunks in flight
+// before purging them.
+const putSettle = 500 * time.Millisecond
+
 // errChunkOrder: the acks' stream sequences did not follow chunk order.
 var errChunkOrder = errors.New("chunks stored out of order")
 
 func (b *Blobs) putOnce(ctx context.Context, id string, r io.Reader) (err error) {
 	objNUID := nuid.Next()
 	chunkSubj := fmt.Sprintf("$O.%s.C.%s", BlobBucket, objNUID)
+	var futures []jetstream.PubAckFuture
+	answered := 0 // futures[:answered] have given their answer
 	defer func() {
 		if err != nil {
+			// Chunks still in flight would land after the purge: wait
+			// briefly for their answers first (a dead leader answers
+			// none, and the retry must not wait for it; whatever lands
+			// after the purge is left to SweepOrphanBlobs).
+			settle := time.After(putSettle)
+		wait:
+			for _, f := range futures[answered:] {
+				select {
+				case <-f.Ok():
+				case <-f.Err():
+				case <-settle:
+					break wait
+				}
+			}
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*attemptTimeout)
 			b.stream.Purge(pctx, jetstream.WithPurgeSubject(chunkSubj))
 			cancel()
 		}
 	}()
 	h := sha256.New()
-	var futures []jetstream.PubAckFuture
 	var size uint64
 	for {
 		buf := make([]byte, blobChunk)
@@ -170,11 +189,13 @@ func (b *Blobs) putOnce(ctx context.Context, id string, r io.Reader) (err error)
 	for _, f := range futures {
 		select {
 		case a := <-f.Ok():
+			answered++
 			if a.Sequence <= last {
 				return errChunkOrder
 			}
 			last = a.Sequence
 		case err := <-f.Err():
+			answered++
 			return err
 		case <-time.After(putAckWait):
 			return jetstream.ErrAsyncPublishTimeout
