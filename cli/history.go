@@ -104,7 +104,9 @@ func exportCommand(fs *flag.FlagSet) runFunc {
 		}
 		opts := history.ExportOptions{Format: history.Format(*format), Now: now.UnixMilli(), Since: sinceMs, Thread: topic, Members: members}
 		if *embed {
-			opts.Fetch = fetchAttachment(cf.timeout)
+			// Through the other relay nodes when the one a URL names is
+			// down (client.relays; blobhosts.go), as the UI fetches.
+			opts.Fetch = fetchAttachment(cf.timeout, blobClient(r))
 		}
 		out := c.out.data() // the file asked for, byte for byte (unless shown on a terminal)
 		var f *os.File
@@ -151,10 +153,14 @@ func dirOf(path string) string {
 	return "."
 }
 
-// fetchAttachment downloads, verifies and decrypts an external part.
-func fetchAttachment(timeout time.Duration) func(content.MessageID, int, *content.NestedPart) ([]byte, bool, error) {
+// fetchAttachment downloads, verifies and decrypts an external part, with
+// client (nil: a plain one).
+func fetchAttachment(timeout time.Duration, client *http.Client) func(content.MessageID, int, *content.NestedPart) ([]byte, bool, error) {
 	const maxBytes = 256 << 20
-	client := &http.Client{Timeout: timeout}
+	if client == nil {
+		client = &http.Client{}
+	}
+	client = &http.Client{Transport: client.Transport, Timeout: timeout}
 	return func(_ content.MessageID, _ int, p *content.NestedPart) ([]byte, bool, error) {
 		if p.Disposition == content.Session || !strings.HasPrefix(p.External.URL, "http") {
 			return nil, false, nil // call links and non-HTTP URLs are not content

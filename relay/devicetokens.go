@@ -151,7 +151,7 @@ func (c *conn) newDeviceToken(f *proto.NewDeviceToken) *refusal {
 // AddDeviceToken issues user name another token, for a device it does not
 // have yet (the operator's `relay user token`): it binds to the first device
 // that uses it within a week, and is returned once. A relay store that
-// keeps one token per user cannot.
+// keeps one token per user (neither of ours does) cannot.
 func (s *Store) AddDeviceToken(name string) (string, time.Time, error) {
 	dt := deviceTokens(s.db)
 	if dt == nil {

@@ -22,6 +22,10 @@
 //	m.blob.ID                   blob metadata
 //	m.kp.B64(USER)              the user's devices and KeyPackages
 //	m.dev.B64(DEVICE)           device → owning user
+//	m.xtok.HEX(HASH)            an extra token of a user (devicetokens.go)
+//	m.bind.HEX(HASH)            token → the device it is bound to
+//	m.dtok.B64(DEVICE)          device → the user whose token is bound to it
+//	m.rdev.B64(DEVICE)          a removed device, for good
 //
 // Ordering and exactly-once: each batch that appends to a room also writes
 // the room's m.head subject with the per-subject expected-last-sequence
