@@ -60,11 +60,23 @@ func (w *writer) varint(n int) {
 // opaque writes opaque data<V>.
 func (w *writer) opaque(p []byte) { w.varint(len(p)); w.raw(p) }
 
-// vector writes the elements emitted by f as a <V> vector.
+// vector writes the elements emitted by f as a <V> vector. f writes in
+// place after room for the longest length header, which is then written in
+// its shortest form and the elements moved up to it: nested vectors (a
+// ratchet tree inside an extension inside a GroupInfo) cost a move each
+// instead of a buffer each, grown from empty and copied.
 func (w *writer) vector(f func(w *writer)) {
-	var inner writer
-	f(&inner)
-	w.opaque(inner.b)
+	start := len(w.b)
+	w.b = append(w.b, 0, 0, 0, 0)
+	f(w)
+	n := len(w.b) - start - 4
+	var hdr writer
+	hdr.b = w.b[start : start : start+4]
+	hdr.varint(n)
+	if h := len(hdr.b); h < 4 {
+		copy(w.b[start+h:], w.b[start+4:])
+		w.b = w.b[:len(w.b)-(4-h)]
+	}
 }
 
 // optional writes optional<T>: a presence octet, then the value.
