@@ -25,6 +25,11 @@ const (
 	codeWrongLastSeqConst = 10164
 	codeBatchDuplicate    = 10201 // an atomic batch holds a known Nats-Msg-Id
 	codeUnavailable       = 10008 // JetStream system temporarily unavailable (no leader yet)
+	// codeStreamNotFound: only the meta leader says so, when its assignments
+	// lack the stream: for the store's own stream (Open found or created
+	// it), a meta leader elected a moment ago that has not applied the
+	// stream's creation yet, so it is retried like an election.
+	codeStreamNotFound = 10059
 )
 
 // Headers the store sets.
@@ -131,6 +136,9 @@ func (s *Store) msgGet(ctx context.Context, req []byte, what string) (entry, err
 		resp, err = s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+s.stream, req)
 		if err == nil && bytes.Contains(resp.Data, []byte(`"err_code":10008`)) {
 			err = &apiError{ErrCode: codeUnavailable, Description: "JetStream system temporarily unavailable"}
+		}
+		if err == nil && bytes.Contains(resp.Data, []byte(`"err_code":10059`)) {
+			err = &apiError{ErrCode: codeStreamNotFound, Description: "stream not found"}
 		}
 		return err
 	})
@@ -395,7 +403,8 @@ func (s *Store) retryEach(ctx context.Context, each time.Duration, op func(conte
 		actx, acancel := context.WithTimeout(ctx, each)
 		err := op(actx)
 		acancel()
-		if err == nil || ctx.Err() != nil || !(retryable(err) || isAPI(err, codeUnavailable) || errors.Is(err, jetstream.ErrJetStreamNotEnabled)) {
+		if err == nil || ctx.Err() != nil || !(retryable(err) || isAPI(err, codeUnavailable, codeStreamNotFound) ||
+			errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrStreamNotFound)) {
 			return err
 		}
 		select {

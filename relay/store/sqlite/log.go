@@ -88,6 +88,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 		return fmt.Errorf("sqlite store: writes refused until the database is repaired: %w", err)
 	}
 	t0 := time.Now()
+	s.waitRestart() // the one the last commit started, if it still runs
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: begin: %w", err)
@@ -194,7 +195,17 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 	t2 := time.Now()
 	s.keys.apply(&change)
 	if s.walOver.CompareAndSwap(true, false) {
-		s.restartWAL()
+		// After this return, not before: the batch is durable, and its acks
+		// and fan-out need not wait for the restart (issue 18). It takes the
+		// writer's one connection, so the next commit runs after it.
+		done := make(chan struct{})
+		s.restartMu.Lock()
+		s.restartDone = done
+		s.restartMu.Unlock()
+		go func() {
+			defer close(done)
+			s.restartWAL()
+		}()
 	}
 	s.lastCommit = CommitTimes{Statements: t1.Sub(t0), Commit: t2.Sub(t1), Restart: time.Since(t2)}
 	return nil

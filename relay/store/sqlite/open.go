@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,8 @@ type Store struct {
 	fullChecks      atomic.Int64          // clean full checks completed in the background
 	damaged         atomic.Pointer[error] // damage the background check found
 	walOver         atomic.Bool           // the WAL is over walLimit: the writer restarts it after its next commit
+	restartMu       sync.Mutex
+	restartDone     chan struct{}         // closed when the WAL restart the last commit started ends
 	walRestarts     atomic.Int64          // RESTART checkpoints run (walLimit)
 	walRestartsBusy atomic.Int64          // of which could not finish (writer or readers busy)
 	checkErr        atomic.Pointer[error] // the background check's last failure other than damage
@@ -253,7 +256,9 @@ const writerCacheKiB = 64 << 10
 // tries in BenchmarkStorageGrowth. The PASSIVE checkpoints have copied
 // nearly everything by then, so the writer copies only the last frames;
 // its next commit starts the WAL again at its head and journal_size_limit
-// cuts the file back.
+// cuts the file back. The restart runs once AppendBatch has returned (its
+// batch is acked and fanned out without waiting for it) and before the
+// next commit, which waits for it (waitRestart).
 const walLimit = 64 << 20
 
 // restartWait is how long the writer's RESTART checkpoint may wait for
@@ -281,8 +286,19 @@ func (s *Store) checkpoint(every time.Duration) {
 	}
 }
 
+// waitRestart waits for the WAL restart a commit started, if it runs: the
+// next commit comes after it, whoever gets the writer's connection first.
+func (s *Store) waitRestart() {
+	s.restartMu.Lock()
+	done := s.restartDone
+	s.restartMu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
 // restartWAL runs a RESTART checkpoint on the writer's connection with a
-// short busy timeout; AppendBatch calls it after a commit when the
+// short busy timeout; AppendBatch starts it after a commit when the
 // checkpointer found the WAL over walLimit.
 func (s *Store) restartWAL() {
 	ctx := context.Background()
@@ -315,6 +331,7 @@ func (s *Store) Close() error {
 	<-s.checked
 	close(s.stop)
 	<-s.stopped
+	s.waitRestart()
 	_, cerr := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	s.stmts.close()
 	return errors.Join(cerr, s.ins.Close(), s.r.Close(), s.w.Close())
