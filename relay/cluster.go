@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"mimichat/proto"
 	"mimichat/relay/store"
 	"mimichat/relay/store/jetstream"
 )
@@ -91,6 +93,11 @@ type clusterLink struct {
 	// retrying counts the writer's tries of a batch again after a
 	// conflict (at most maxConflictRetries). Writer only.
 	retrying int
+
+	// ignoreState makes the node ignore state announcements, as if they
+	// were lost or late (tests: core NATS does not guarantee them, and
+	// their subscription's callback may run after the fan subject's).
+	ignoreState atomic.Bool
 }
 
 // syncMarker is the request the writer recognises as "catch up with the
@@ -104,7 +111,7 @@ func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
 		l.shown[uri] = r.head
 	}
 	sb, err := nc.Subscribe(stateSubject, func(m *nats.Msg) {
-		if string(m.Data) == l.self {
+		if string(m.Data) == l.self || l.ignoreState.Load() {
 			return
 		}
 		l.mu.Lock()
@@ -165,17 +172,19 @@ func (l *clusterLink) catchUp(room string) {
 }
 
 // catchUpState asks the writer to reload every room's state from the
-// store and waits (bounded) until it did.
-func (l *clusterLink) catchUpState() {
+// store and waits until it did, or until deadline.
+func (l *clusterLink) catchUpState(deadline time.Time) {
 	done := make(chan struct{})
 	l.mu.Lock()
 	l.state = true
 	l.waiters = append(l.waiters, done)
 	l.mu.Unlock()
 	l.kick()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-t.C:
 	}
 }
 
@@ -198,10 +207,27 @@ func (l *clusterLink) take() (rooms []string, news map[string][]fanEvent, state 
 // announce tells the other nodes what batch b stored.
 func (l *clusterLink) announce(b *store.Batch) {
 	self := []byte(l.self)
-	if len(b.Rooms) > 0 || len(b.Members) > 0 {
+	changed := stateChanged(b)
+	if len(changed) > 0 {
 		l.nc.Publish(stateSubject, self)
 	}
-	l.announceRooms(b)
+	l.announceRooms(b, changed)
+}
+
+// stateChanged is the set of rooms whose state (settings, members, MLS
+// group) b changes.
+func stateChanged(b *store.Batch) map[string]bool {
+	changed := map[string]bool{}
+	for _, r := range b.Rooms {
+		changed[r.URI] = true
+	}
+	for _, m := range b.Members {
+		changed[m.Room] = true
+	}
+	for _, g := range b.Groups {
+		changed[g.Room] = true
+	}
+	return changed
 }
 
 func (l *clusterLink) close() {
@@ -245,22 +271,39 @@ func (h *hub) takeSync(batch []*request) ([]*request, []outcome) {
 // that continue what this node has shown, then, read from the store, every
 // room's state and new events if state, else the new events of rooms and
 // of the rooms whose announcements left a gap. Runs in the writer, so no
-// local commit interleaves.
+// local commit interleaves. When it returns, every room's state is as new
+// as its head (stateSeq == head), unless a reload failed: events that
+// change a room's state, or that this node read without knowing whether
+// they do, make it reload the rooms' state, so that neither the writer nor
+// a membership check works on members older than the events shown.
 func (h *hub) resync(rooms []string, news map[string][]fanEvent, state bool) []outcome {
-	outs, gaps := h.deliverAnnounced(news)
-	if state {
-		if err := h.reload(); err != nil {
-			h.log.Error("cluster: reload rooms", "err", err)
-			return outs
-		}
-		return append(outs, h.deliverNew(nil)...)
-	}
+	outs, gaps, stale := h.deliverAnnounced(news)
+	state = state || stale
 	rooms = append(rooms, gaps...)
-	if len(rooms) == 0 {
+	if !state && len(rooms) > 0 {
+		touched, behind := h.readHeads(rooms)
+		if !behind {
+			return append(outs, h.deliverNew(touched)...)
+		}
+		state = true
+	}
+	if !state {
 		return outs
 	}
+	if err := h.reload(); err != nil {
+		h.log.Error("cluster: reload rooms", "err", err)
+		return outs
+	}
+	return append(outs, h.deliverNew(nil)...)
+}
+
+// readHeads reads rooms' heads from the store and moves this node's heads
+// up to them: the rooms touched, and whether a head moved past a room's
+// state (events whose effect on the state is not known here).
+func (h *hub) readHeads(rooms []string) ([]*room, bool) {
 	ctx := context.Background()
 	var touched []*room
+	behind := false
 	for _, uri := range rooms {
 		r := h.room(uri)
 		if r == nil {
@@ -275,42 +318,89 @@ func (h *hub) resync(rooms []string, news map[string][]fanEvent, state bool) []o
 		if st.Seq > r.head {
 			r.head, r.lastTS = st.Seq, st.TS
 		}
+		behind = behind || r.stateSeq < r.head
 		r.mu.Unlock()
 		touched = append(touched, r)
 	}
-	return append(outs, h.deliverNew(touched)...)
+	return touched, behind
 }
+
+// freshWait bounds how long a client's request waits for its node to catch
+// up with the room's state in the log.
+const freshWait = 5 * time.Second
 
 // roomFresh is room for a client's request about uri (subscribe, history,
 // room_info, an invite, GroupInfo), not for the writer: in a cluster it
 // first reads the room's head from the store, and if this node does not
-// know the room yet or is behind it (a room created, a member invited, an
-// event stored through another node a moment ago, whose announcement has
-// not arrived), it reloads the rooms' state before answering. Without it a
-// client that moved to another node, or whose peer is on another node, was
-// told no_such_room or not a member.
+// know the room yet or its state is behind that head (a room created, a
+// member invited or removed through another node a moment ago, whose
+// state this node has not reloaded yet, although it may have fanned out
+// the event already), it reloads the rooms' state before answering,
+// waiting up to freshWait. Without it a client that moved to another node,
+// or whose peer is on another node, was told no_such_room or not a member.
+// It compares the log's head with the room's stateSeq, not its head: a
+// node's head moves with the other nodes' announced events before their
+// state is reloaded, and an invitee subscribing in between was refused.
 func (h *hub) roomFresh(uri string) *room {
 	r := h.room(uri)
 	js, ok := h.db.(*jetstream.Store)
 	if h.cl == nil || !ok {
 		return r
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	deadline := time.Now().Add(freshWait)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	st, found, err := js.HeadOf(ctx, uri)
 	if err != nil || !found {
 		return r
 	}
-	if r != nil {
-		r.mu.RLock()
-		behind := st.Seq > r.head
-		r.mu.RUnlock()
-		if !behind {
+	for {
+		if r != nil {
+			r.mu.RLock()
+			fresh := r.stateSeq >= st.Seq
+			r.mu.RUnlock()
+			if fresh {
+				return r
+			}
+		}
+		if !time.Now().Before(deadline) {
+			h.log.Warn("cluster: room state still behind the log; answering from it", "room", uri, "log", st.Seq, "wait", freshWait)
 			return r
 		}
+		h.cl.catchUpState(deadline)
+		r = h.room(uri)
 	}
-	h.cl.catchUpState()
-	return h.room(uri)
+}
+
+// freshForOp makes sure, in a cluster, that a room operation by user
+// (join, leave, kick, commit...) is decided by the writer on the room's
+// state as the log has it, not on a state older than the other nodes'
+// writes (roomFresh): the writer refuses from memory, without asking the
+// store, and a refusal stores nothing that a conflict could reveal.
+func (h *hub) freshForOp(f proto.Frame) {
+	if op, ok := f.(*proto.RoomOp); ok && h.cl != nil && op.Op != proto.KindInvite { // an invite's target check did
+		h.roomFresh(op.Room)
+	}
+}
+
+// freshForPost makes sure, in a cluster, that user's submit to uri is not
+// refused from a state older than the log: if this node's view says user
+// may not post there, it catches up first (roomFresh). A member's posts
+// cost nothing more.
+func (h *hub) freshForPost(uri, user string) {
+	if h.cl == nil {
+		return
+	}
+	r := h.room(uri)
+	if r != nil {
+		r.mu.RLock()
+		ref := r.canPost(user)
+		r.mu.RUnlock()
+		if ref == nil {
+			return
+		}
+	}
+	h.roomFresh(uri)
 }
 
 // maxConflictRetries is how many times the writer commits a batch again
@@ -341,10 +431,28 @@ func (h *hub) retryAfterConflict(batch []*request, err error) ([]outcome, bool) 
 	return append(outs, h.commit(batch)...), true
 }
 
-// noteCommitted records the heads a successful batch left.
+// noteCommitted records the heads a successful batch left, and that the
+// state of each room it wrote to is current up to its new head if it was
+// current up to the batch's first event there (the writer applied the
+// batch's own changes).
 func (h *hub) noteCommitted(b *store.Batch) {
+	first := map[string]uint64{}
 	for _, e := range b.Events {
 		h.cl.shown[e.Room] = e.Seq
+		if _, ok := first[e.Room]; !ok {
+			first[e.Room] = e.Seq
+		}
+	}
+	for uri, f := range first {
+		r := h.room(uri)
+		if r == nil {
+			continue
+		}
+		r.mu.Lock()
+		if r.stateSeq+1 >= f {
+			r.stateSeq = max(r.stateSeq, h.cl.shown[uri])
+		}
+		r.mu.Unlock()
 	}
 }
 

@@ -30,12 +30,25 @@ type fanEvent struct {
 	ts    int64
 	ends  string
 	frame []byte
+	// state: the batch of this event changed the room's state (members,
+	// settings, group), which the receiving node must reload before it
+	// answers a membership question from it.
+	state bool
 }
 
+// fanStateChanged is the announcement's trailing flag byte saying that its
+// batch changed the room's state; an announcement without the byte (an
+// older node) may have, and is read as if it had.
+const (
+	fanStateKept    = 0
+	fanStateChanged = 1
+)
+
 // encodeFan encodes an announcement from origin: events of one room in
-// seq order (none: "news, read the store").
-func encodeFan(origin string, evs []store.Event) []byte {
-	n := 1 + len(origin) + binary.MaxVarintLen64
+// seq order (none: "news, read the store"), then whether their batch
+// changed the room's state.
+func encodeFan(origin string, evs []store.Event, changed bool) []byte {
+	n := 2 + len(origin) + binary.MaxVarintLen64
 	for _, e := range evs {
 		n += 4*binary.MaxVarintLen64 + len(e.Ends) + len(e.Frame)
 	}
@@ -51,7 +64,10 @@ func encodeFan(origin string, evs []store.Event) []byte {
 		b = binary.AppendUvarint(b, uint64(len(e.Frame)))
 		b = append(b, e.Frame...)
 	}
-	return b
+	if changed {
+		return append(b, fanStateChanged)
+	}
+	return append(b, fanStateKept)
 }
 
 var errBadFan = errors.New("relay: cluster: malformed fan-out announcement")
@@ -104,15 +120,24 @@ func decodeFan(b []byte) (origin string, evs []fanEvent, err error) {
 		e.ends = string(ends)
 		evs = append(evs, e)
 	}
-	if len(b) != 0 {
+	changed := true // unknown: an older node's announcement
+	switch {
+	case len(b) == 1 && b[0] == fanStateKept:
+		changed = false
+	case len(b) == 1 && b[0] == fanStateChanged, len(b) == 0:
+	default:
 		return "", nil, errBadFan
+	}
+	for i := range evs {
+		evs[i].state = changed
 	}
 	return string(o), evs, nil
 }
 
 // announceRooms publishes b's events on their rooms' fan subjects, one
-// message per room (the events of a room keep their order in b).
-func (l *clusterLink) announceRooms(b *store.Batch) {
+// message per room (the events of a room keep their order in b), saying
+// whether b changed the room's state.
+func (l *clusterLink) announceRooms(b *store.Batch, changed map[string]bool) {
 	var order []string
 	byRoom := map[string][]store.Event{}
 	for _, e := range b.Events {
@@ -123,9 +148,9 @@ func (l *clusterLink) announceRooms(b *store.Batch) {
 	}
 	limit := int(l.nc.MaxPayload())
 	for _, room := range order {
-		data := encodeFan(l.self, byRoom[room])
+		data := encodeFan(l.self, byRoom[room], changed[room])
 		if len(data) > limit {
-			data = encodeFan(l.self, nil) // the others read the store
+			data = encodeFan(l.self, nil, changed[room]) // the others read the store
 		}
 		l.nc.Publish(fanSubject(room), data)
 	}
@@ -152,12 +177,16 @@ func (l *clusterLink) heard(room string, data []byte) {
 
 // deliverAnnounced returns outcomes fanning out, to this node's
 // subscribers, the announced events of each room that continue what this
-// node has shown, and the rooms whose announcements left a gap (or that
-// this node has not shown anything of yet): those must be read from the
-// store. Writer only.
-func (h *hub) deliverAnnounced(news map[string][]fanEvent) ([]outcome, []string) {
+// node has shown; the rooms whose announcements left a gap (or that this
+// node has not shown anything of yet): those must be read from the store;
+// and stale: an event delivered changed its room's state, or the room's
+// state was behind already, so the rooms' state must be reloaded before
+// the writer or a membership check uses it. A room's state moves up with
+// its head only over events that changed no state. Writer only.
+func (h *hub) deliverAnnounced(news map[string][]fanEvent) ([]outcome, []string, bool) {
 	var outs []outcome
 	var gaps []string
+	stale := false
 	for uri, evs := range news {
 		r := h.room(uri)
 		if r == nil {
@@ -178,6 +207,7 @@ func (h *hub) deliverAnnounced(news map[string][]fanEvent) ([]outcome, []string)
 			return 0
 		})
 		var last fanEvent
+		changed := false
 		for _, e := range evs {
 			if e.seq <= from {
 				continue // shown already (another writer's, or read from the store)
@@ -188,15 +218,20 @@ func (h *hub) deliverAnnounced(news map[string][]fanEvent) ([]outcome, []string)
 			}
 			outs = append(outs, outcome{events: []committed{{r: r, seq: e.seq, ends: e.ends, frame: e.frame}}})
 			from, last = e.seq, e
+			changed = changed || e.state
 		}
 		h.cl.shown[uri] = from
 		if last.seq != 0 {
 			r.mu.Lock()
+			if !changed && r.stateSeq >= r.head {
+				r.stateSeq = max(r.stateSeq, last.seq)
+			}
 			if last.seq > r.head {
 				r.head, r.lastTS = last.seq, max(r.lastTS, last.ts)
 			}
+			stale = stale || r.stateSeq < r.head
 			r.mu.Unlock()
 		}
 	}
-	return outs, gaps
+	return outs, gaps, stale
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // TestFanAnnouncementCodec: an announcement decodes to the events encoded
-// (none, one, several, with and without a membership end), and every
-// truncation, trailing byte or impossible count is refused with
-// errBadFan, never a panic.
+// (none, one, several, with and without a membership end) with its
+// state-changed flag, an announcement without the flag (an older node's)
+// reads as changing the state, and every other truncation, trailing byte
+// or impossible count is refused with errBadFan, never a panic.
 func TestFanAnnouncementCodec(t *testing.T) {
 	evs := []store.Event{
 		{Seq: 7, TS: 1700000000000, Frame: []byte("frame seven")},
@@ -22,11 +23,12 @@ func TestFanAnnouncementCodec(t *testing.T) {
 		{Seq: 9, TS: -1, Frame: nil},
 	}
 	for _, tc := range []struct {
-		name string
-		evs  []store.Event
-	}{{"none", nil}, {"one", evs[:1]}, {"several", evs}} {
+		name    string
+		evs     []store.Event
+		changed bool
+	}{{"none", nil, false}, {"one", evs[:1], false}, {"several", evs, false}, {"one/state", evs[:1], true}, {"several/state", evs, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			data := encodeFan("_INBOX.origin", tc.evs)
+			data := encodeFan("_INBOX.origin", tc.evs, tc.changed)
 			origin, got, err := decodeFan(data)
 			if err != nil {
 				t.Fatal(err)
@@ -36,11 +38,20 @@ func TestFanAnnouncementCodec(t *testing.T) {
 			}
 			for i, e := range tc.evs {
 				g := got[i]
-				if g.seq != e.Seq || g.ts != e.TS || g.ends != e.Ends || !bytes.Equal(g.frame, e.Frame) {
-					t.Fatalf("event %d: got %+v, want %+v", i, g, e)
+				if g.seq != e.Seq || g.ts != e.TS || g.ends != e.Ends || !bytes.Equal(g.frame, e.Frame) || g.state != tc.changed {
+					t.Fatalf("event %d: got %+v, want %+v (state changed %v)", i, g, e, tc.changed)
 				}
 			}
-			for n := range len(data) {
+			_, old, err := decodeFan(data[:len(data)-1])
+			if err != nil || len(old) != len(tc.evs) {
+				t.Fatalf("without the flag: %d events, %v; want %d", len(old), err, len(tc.evs))
+			}
+			for i, g := range old {
+				if !g.state {
+					t.Fatalf("event %d without the flag: state unchanged, want changed (unknown)", i)
+				}
+			}
+			for n := range len(data) - 1 {
 				if _, _, err := decodeFan(data[:n]); !errors.Is(err, errBadFan) {
 					t.Fatalf("cut to %d of %d bytes: %v, want errBadFan", n, len(data), err)
 				}
@@ -51,7 +62,7 @@ func TestFanAnnouncementCodec(t *testing.T) {
 		})
 	}
 	// A count larger than the bytes left.
-	bad := []byte{1, 'x', 0xff, 0xff, 0x03}
+	bad := []byte{1, 'x', 0xff, 0xff, 0x03, 0}
 	if _, _, err := decodeFan(bad); !errors.Is(err, errBadFan) {
 		t.Fatalf("impossible count: %v, want errBadFan", err)
 	}

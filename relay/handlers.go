@@ -124,6 +124,7 @@ func (c *conn) handle(f proto.Frame) {
 				break
 			}
 		}
+		c.srv.hub.freshForOp(f)
 		var e2 *e2eeRequest
 		if e2, ref = c.e2eeRequest(f); ref != nil {
 			break
@@ -250,6 +251,7 @@ func (c *conn) submit(f *proto.Submit) *refusal {
 	if wait, ok := c.srv.limits.write(c.user, time.Now()); !ok {
 		return rateLimited(wait, "more than %g messages per second", c.srv.cfg.RatePerSec)
 	}
+	c.srv.hub.freshForPost(f.Room, c.user)
 	e2, ref := c.submitE2EE(f)
 	if ref != nil {
 		return ref

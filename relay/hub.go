@@ -55,36 +55,64 @@ func loadRooms(ctx context.Context, db store.Store) (map[string]*room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay: load rooms: %w", err)
 	}
+	rooms, bad := roomsOf(states)
+	for _, err := range bad {
+		return nil, err
+	}
+	return rooms, nil
+}
+
+// roomsOf builds the rooms of states, and the error of each room whose
+// group could not be restored (left out of rooms).
+func roomsOf(states []store.RoomState) (map[string]*room, map[string]error) {
 	rooms := make(map[string]*room, len(states))
+	var bad map[string]error
 	for _, st := range states {
 		r := newRoom(st.URI)
 		r.name, r.topic, r.avatar, r.history, r.join, r.receipt = st.Name, st.Topic, st.Avatar, st.History, st.JoinPolicy, st.Receipts
 		r.expiry = st.Expiry
 		r.head, r.lastTS = st.Last.Seq, st.Last.TS
+		r.stateSeq = r.head // the state is at least as new as Last (store.RoomState)
 		for _, m := range st.Members {
 			r.members[m.User] = &member{role: proto.Role(m.Role), state: proto.State(m.State), joinSeq: m.JoinSeq}
 		}
 		if st.Group != nil {
+			var err error
 			if r.grp, err = loadGroup(st.Group); err != nil {
-				return nil, err
+				if bad == nil {
+					bad = map[string]error{}
+				}
+				bad[st.URI] = err
+				continue
 			}
 			r.encrypted = true
 		}
 		rooms[st.URI] = r
 	}
-	return rooms, nil
+	return rooms, bad
 }
 
 // reload replaces the in-memory state with the store's, keeping each
-// surviving room's subscribers. Called by the writer after a failed commit.
+// surviving room's subscribers. Called by the writer after a failed commit
+// and by a cluster node catching up. A room whose group fails to load
+// keeps its state (and its stateSeq, so a request about it catches up
+// again) instead of failing every room's reload.
 func (h *hub) reload() error {
-	fresh, err := loadRooms(context.Background(), h.db)
+	states, err := h.db.LoadRooms(context.Background())
 	if err != nil {
-		return err
+		return fmt.Errorf("relay: load rooms: %w", err)
+	}
+	fresh, bad := roomsOf(states)
+	for uri, err := range bad {
+		h.log.Error("reload room", "room", uri, "err", err)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for uri, old := range h.rooms {
+		if bad[uri] != nil {
+			fresh[uri] = old
+			continue
+		}
 		nr, ok := fresh[uri]
 		if !ok {
 			delete(h.rooms, uri)
@@ -93,6 +121,7 @@ func (h *hub) reload() error {
 		old.mu.Lock()
 		old.name, old.topic, old.avatar, old.history, old.join, old.receipt = nr.name, nr.topic, nr.avatar, nr.history, nr.join, nr.receipt
 		old.head, old.lastTS, old.members, old.grp = nr.head, nr.lastTS, nr.members, nr.grp
+		old.stateSeq, old.expiry = nr.stateSeq, nr.expiry
 		old.mu.Unlock()
 		fresh[uri] = old
 	}

@@ -38,6 +38,12 @@ type room struct {
 	// encrypted is grp != nil, fixed when the room is made or loaded (a
 	// reload replaces grp, never this), so readers check it without mu.
 	encrypted bool
+	// stateSeq is the seq up to which members, grp and the settings hold
+	// every change of the log. Alone it is head; a cluster node's head
+	// may run ahead of it (other nodes' announced events) until the node
+	// has reloaded the rooms' state, and a membership question is not
+	// answered from a state behind the log (roomFresh).
+	stateSeq uint64
 }
 
 func newRoom(uri string) *room {

@@ -136,6 +136,17 @@ func (h *hub) register(c *conn, uri string, since uint64) (proto.RoomSubscribed,
 	r := h.room(uri)
 	if r == nil {
 		r = h.roomFresh(uri) // a cluster node may not have heard of it yet
+	} else if h.cl != nil {
+		// A batch does not read every room's head from the log: only a
+		// room whose state here refuses the user, or is known to be behind
+		// the events shown, is caught up first (roomFresh).
+		r.mu.RLock()
+		_, ref := r.readAccess(c.user)
+		stale := r.stateSeq < r.head
+		r.mu.RUnlock()
+		if ref != nil || stale {
+			r = h.roomFresh(uri)
+		}
 	}
 	if r == nil {
 		return proto.RoomSubscribed{}, 0, refuse(proto.CodeNoSuchRoom, "no room %s", uri)

@@ -150,7 +150,10 @@ type Member struct {
 }
 
 // RoomState is a room as LoadRooms returns it. Group is the MLS group of an
-// encrypted room, nil for a plaintext one.
+// encrypted room, nil for a plaintext one. Last is never ahead of the
+// state returned with it: every change up to Last is in Members, Group and
+// the settings (a store written by others while it loads reads Last
+// first; the state may then hold later changes too).
 type RoomState struct {
 	Room
 	Last    Stamp

@@ -141,28 +141,55 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 	return msgs, nil
 }
 
-// loadGroup reads room's group, nil for a plaintext room.
+// loadGroupTries bounds loadGroup's reads of a group that keeps changing
+// while it is read.
+const loadGroupTries = 10
+
+// loadGroup reads room's group, nil for a plaintext room: a consistent
+// snapshot although other nodes may commit meanwhile. A batch that changes
+// a tree chunk also writes the group record, after its chunks, atomically;
+// so a chunk stored after the group record read belongs to a later
+// group, and the group is read again. Mixing two writes' chunks made the
+// tree fail to decode ("tree_chunk: trailing bytes") and a node's whole
+// reload with it.
 func (s *Store) loadGroup(ctx context.Context, room string) (*store.Group, error) {
+	for try := 1; ; try++ {
+		g, torn, err := s.loadGroupOnce(ctx, room)
+		if err != nil || !torn {
+			return g, err
+		}
+		if try == loadGroupTries {
+			return nil, fmt.Errorf("group of %s: changed during each of %d reads", room, try)
+		}
+	}
+}
+
+// loadGroupOnce reads room's group and its chunks; torn: a chunk is newer
+// than the group record read.
+func (s *Store) loadGroupOnce(ctx context.Context, room string) (*store.Group, bool, error) {
 	e, err := s.getLast(ctx, subjGroup(room))
 	if err != nil || !e.live() {
-		return nil, err
+		return nil, false, err
 	}
 	var g groupJSON
 	if err := json.Unmarshal(e.data, &g); err != nil {
-		return nil, fmt.Errorf("group of %s: %w", room, err)
+		return nil, false, fmt.Errorf("group of %s: %w", room, err)
 	}
 	out := &store.Group{Room: room, Suite: g.Suite, Epoch: g.Epoch, State: g.State, GroupInfo: g.GroupInfo, TreeWidth: g.TreeWidth}
 	for i := range store.TreeChunkCount(g.TreeWidth) {
-		e, err := s.getLast(ctx, subjTreeChunk(room, i))
+		c, err := s.getLast(ctx, subjTreeChunk(room, i))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if !e.live() {
-			return nil, fmt.Errorf("group of %s: tree chunk %d of width %d missing", room, i, g.TreeWidth)
+		if c.seq > e.seq {
+			return nil, true, nil
 		}
-		out.TreeChunks = append(out.TreeChunks, store.TreeChunk{Index: i, Data: e.data})
+		if !c.live() {
+			return nil, false, fmt.Errorf("group of %s: tree chunk %d of width %d missing", room, i, g.TreeWidth)
+		}
+		out.TreeChunks = append(out.TreeChunks, store.TreeChunk{Index: i, Data: c.data})
 	}
-	return out, nil
+	return out, false, nil
 }
 
 func (s *Store) welcomes(ctx context.Context, filter string) ([]welcomeJSON, []entry, error) {

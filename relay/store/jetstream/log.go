@@ -74,7 +74,13 @@ func (s *Store) readHead(ctx context.Context, room string) (head, bool, error) {
 	return head{Stamp: store.Stamp{Seq: st.Seq, TS: st.TS}, at: e.seq}, true, nil
 }
 
-// LoadRooms implements store.Store.
+// LoadRooms implements store.Store. Every read goes to the stream's leader,
+// one subject at a time, while other nodes may be writing: so each room's
+// head is read before its members and group, and a room's Last is never
+// ahead of the state loaded with it (the state may be newer than Last,
+// never older). A node that compared a newer head from the log with a
+// Last read after the members took an invitee's membership for applied
+// when it was not (docs/cluster.md).
 func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 	fail := func(err error) ([]store.RoomState, error) {
 		return nil, fmt.Errorf("jetstream store: load rooms: %w", err)
@@ -98,6 +104,13 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 		out = append(out, store.RoomState{Room: store.Room{URI: r.URI, Name: r.Name, Topic: r.Topic, Avatar: r.Avatar,
 			History: r.History, JoinPolicy: r.JoinPolicy, Receipts: r.Receipts, Expiry: r.Expiry}})
 	}
+	for i := range out {
+		h, _, err := s.readHead(ctx, out[i].URI)
+		if err != nil {
+			return fail(err)
+		}
+		out[i].Last = h.Stamp
+	}
 	if subjs, err = s.subjects(ctx, "m.mem.>"); err != nil {
 		return fail(err)
 	}
@@ -115,11 +128,6 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 		}
 	}
 	for i := range out {
-		h, _, err := s.readHead(ctx, out[i].URI)
-		if err != nil {
-			return fail(err)
-		}
-		out[i].Last = h.Stamp
 		if out[i].Group, err = s.loadGroup(ctx, out[i].URI); err != nil {
 			return fail(err)
 		}
