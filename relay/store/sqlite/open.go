@@ -57,6 +57,7 @@ type Store struct {
 	lastCommit      CommitTimes           // the last AppendBatch's split (trace.go)
 	ckptLog         checkpointLog         // the last checkpoints (trace.go)
 	stmts           writerStmts           // the writer's prepared statements (stmts.go)
+	heads           roomHeadCache         // each room's last stamp as of the last commit (log.go)
 }
 
 var _ store.Store = (*Store)(nil)
