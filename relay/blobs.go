@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -66,6 +67,7 @@ type blobStore struct {
 	// object store bucket (objects, opened by bucket) instead of dir (which
 	// then holds only uploads in progress).
 	cluster *jetstream.Store
+	log     *slog.Logger // the cluster's reservation releases that failed
 	objMu   sync.Mutex
 	objects *jetstream.Blobs
 
@@ -112,29 +114,55 @@ type BlobInfo struct {
 	SHA256 string `json:"sha256"` // hex
 }
 
+// blobReservationLife is how long a cluster's reservation of an upload's
+// bytes holds at most: the upload's body, its put and metadata write, and
+// a margin. A node that dies mid-upload holds the user's quota that long.
+const blobReservationLife = blobUploadTimeout + blobPutTimeout + time.Minute
+
 // reserve counts n bytes of an upload by user against its quota: what it
-// stored in the last quotaWindow plus uploads in progress. It returns when
-// the quota would allow n bytes again, or zero if it was reserved.
-func (b *blobStore) reserve(ctx context.Context, user string, n int64) (time.Duration, error) {
+// stored in the last quotaWindow plus uploads in progress (in a cluster,
+// on every node: jetstream.Store.ReserveBlobBytes). It returns when the
+// quota would allow n bytes again, or zero and the function that releases
+// the reservation once the upload has ended.
+func (b *blobStore) reserve(ctx context.Context, user string, n int64) (time.Duration, func(), error) {
 	if b.quota <= 0 {
-		return 0, nil
+		return 0, func() {}, nil
 	}
-	since := time.Now().Add(-quotaWindow)
+	now := time.Now()
+	since := now.Add(-quotaWindow)
+	retryAt := func(oldest time.Time) time.Duration {
+		if oldest.IsZero() {
+			return time.Minute
+		}
+		return max(time.Until(oldest.Add(quotaWindow)), time.Second)
+	}
+	if b.cluster != nil {
+		id, ok, oldest, err := b.cluster.ReserveBlobBytes(ctx, user, n, b.quota, since, now, now.Add(blobReservationLife))
+		if err != nil {
+			return 0, nil, fmt.Errorf("relay: blob quota: %w", err)
+		}
+		if !ok {
+			return retryAt(oldest), nil, nil
+		}
+		return 0, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := b.cluster.ReleaseBlobBytes(ctx, user, id, time.Now()); err != nil {
+				b.log.Warn("blob quota: release a reservation (it expires by itself)", "user", user, "err", err)
+			}
+		}, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	used, oldest, err := b.db.BlobUsage(ctx, user, since)
 	if err != nil {
-		return 0, fmt.Errorf("relay: blob quota: %w", err)
+		return 0, nil, fmt.Errorf("relay: blob quota: %w", err)
 	}
 	if used+b.reserved[user]+n > b.quota {
-		retry := time.Minute
-		if !oldest.IsZero() {
-			retry = max(time.Until(oldest.Add(quotaWindow)), time.Second)
-		}
-		return retry, nil
+		return retryAt(oldest), nil, nil
 	}
 	b.reserved[user] += n
-	return 0, nil
+	return 0, func() { b.release(user, n) }, nil
 }
 
 func (b *blobStore) release(user string, n int64) {
@@ -179,7 +207,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeBlobError(w, http.StatusRequestEntityTooLarge, proto.CodeContentTooLarge, "a blob is at most %d bytes; this one is %d", b.max, n)
 		return
 	}
-	retry, err := b.reserve(r.Context(), user, n)
+	retry, release, err := b.reserve(r.Context(), user, n)
 	if err != nil {
 		s.log.Error("blob quota", "user", user, "err", err)
 		writeBlobError(w, http.StatusInternalServerError, proto.CodeInternal, "storage failed; retry")
@@ -191,7 +219,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeBlobError(w, http.StatusTooManyRequests, proto.CodeRateLimited, "upload quota of %d bytes per %v used up", b.quota, quotaWindow)
 		return
 	}
-	defer b.release(user, n)
+	defer release()
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(blobUploadTimeout))
 	info, fault := b.store(r.Context(), user, http.MaxBytesReader(w, r.Body, n), n)
 	if fault != nil {

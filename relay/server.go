@@ -329,7 +329,7 @@ func start(cfg Config, db store.Store) (*Server, error) {
 		// A cluster keeps blob bytes in its replicated bucket, so that any
 		// node serves any blob, also after the uploading node is gone. A
 		// bucket that cannot be created now is created on first use.
-		blobs.cluster = js
+		blobs.cluster, blobs.log = js, cfg.Logger
 		if _, err := blobs.bucket(ctx); err != nil {
 			cfg.Logger.Warn("cluster blob bucket not available yet; uploads are refused (retryable) until it is", "err", err)
 		}
