@@ -26,6 +26,7 @@
 //	m.bind.HEX(HASH)            token → the device it is bound to
 //	m.dtok.B64(DEVICE)          device → the user whose token is bound to it
 //	m.rdev.B64(DEVICE)          a removed device, for good
+//	m.bres.B64(USER)            the user's blob quota reservations (reservations.go)
 //
 // Ordering and exactly-once: each batch that appends to a room also writes
 // the room's m.head subject with the per-subject expected-last-sequence
