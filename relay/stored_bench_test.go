@@ -73,7 +73,9 @@ func storedRun(b *testing.B, n, senders, perSender int) (float64, float64) {
 	if n > 0 {
 		seedEvents(b, dir, room, n)
 	}
+	t0 := time.Now()
 	s = startRelay(b, cfg)
+	b.Logf("stored %d: relay started in %v", n, time.Since(t0).Round(time.Millisecond))
 	peers := make([]*peer, senders)
 	msgs := make([][]*proto.Submit, senders)
 	for i := range peers {

@@ -186,7 +186,7 @@ func (s *Store) AppendBatch(ctx context.Context, b store.Batch) (err error) {
 		}
 		heads[e.Room] = store.Stamp{Seq: e.Seq, TS: e.TS}
 	}
-	if err := addToTail(ctx, tx, change.added); err != nil {
+	if err := s.addToTail(ctx, tx, change.added); err != nil {
 		return err
 	}
 	if err := s.mergeStep(ctx, tx, &change); err != nil {
