@@ -146,7 +146,15 @@ func TestE2EETSMLSMember(t *testing.T) {
 	}
 	bob.syncTo(a.Seq)
 
-	invite := e.alice.invite(tessUser) // claims tess's KeyPackage from the directory
+	// Claims tess's KeyPackage from the directory and invites as a version 8
+	// session does: the Welcome may leave the tree out, but tess's ts-mls
+	// KeyPackage does not list mls.ExtensionWelcomeTreeApart, so hers
+	// carries it.
+	invite, ef := e.alice.commitOp(proto.KindInvite, tessUser,
+		mls.CommitOptions{Add: e.alice.claim(tessUser), GroupInfoWithoutTree: true, WelcomeTreeApart: true})
+	if ef != nil {
+		t.Fatalf("invite tess: %s: %s", ef.Code, ef.Reason)
+	}
 	bob.syncTo(invite.Seq)
 	w := expect[*proto.MLSWelcome](tess)
 	if w.Device != tessDev || w.Seq != invite.Seq {
