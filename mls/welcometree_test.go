@@ -90,3 +90,39 @@ func TestWelcomeTreeApart(t *testing.T) {
 		})
 	}
 }
+
+// FuzzJoinWithTree: the tree beside a Welcome comes from the relay, so any
+// bytes may arrive. JoinFromWelcome must refuse every tree but the one the
+// Welcome's tree hash names, without panicking.
+func FuzzJoinWithTree(f *testing.F) {
+	cs := X25519_AES128GCM_SHA256_Ed25519
+	alice, _ := NewIdentity(cs, []byte("alice"))
+	g, err := NewGroup(alice, []byte("room"), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := g.Commit(CommitOptions{Add: [][]byte{newMember(f, cs, "bob").KeyPackage}}); err != nil {
+		f.Fatal(err)
+	}
+	g.MergePendingCommit()
+	oldTree := g.RatchetTree()
+	joiner := newMember(f, cs, "carol")
+	res, err := g.Commit(CommitOptions{Add: [][]byte{joiner.KeyPackage}, WelcomeTreeApart: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	g.MergePendingCommit()
+	tree := g.RatchetTree()
+	f.Add(tree)
+	f.Add(oldTree)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j, err := JoinFromWelcome(res.Welcome, joiner, JoinOptions{RatchetTree: data})
+		if err != nil {
+			return
+		}
+		if string(j.EpochAuthenticator()) != string(g.EpochAuthenticator()) || string(j.RatchetTree()) != string(tree) {
+			t.Fatalf("joined with a %d-byte tree that is not the Welcome's", len(data))
+		}
+	})
+}

@@ -44,6 +44,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		&ErrorFrame{RID: 16, Code: CodeStaleEpoch, Field: "mls", Reason: "r", Epoch: 8},
 		&Welcomes{RID: 17, Device: device},
 		&WelcomeList{RID: 17, Device: device, Welcomes: []PendingWelcome{{Room: room, Seq: 4, Welcome: []byte{9}}}},
+		&WelcomeList{RID: 17, Device: device, Welcomes: []PendingWelcome{{Room: room, Seq: 4, Welcome: []byte{9}, RatchetTree: []byte{1, 0}}}},
 		&MLSWelcome{Room: room, Seq: 4, Device: device, Welcome: []byte{9}},
 		&GetGroupInfo{RID: 18, Room: room},
 		&GroupInfo{RID: 18, Room: room, Epoch: 3, GroupInfo: []byte{8}, Proposals: [][]byte{{7}}},
