@@ -19,9 +19,11 @@ mkdir -p "$work"
 cd "$root"
 if [ $# -ge 2 ]; then
 	bin=$2
+	built="given"
 else
 	bin=$work/mimichat
 	go build -o "$bin" .
+	built="built at $(git -C "$root" rev-parse --short HEAD)"
 fi
 file=$work/room.vcon.json
 if [ ! -s "$file" ]; then
@@ -31,7 +33,7 @@ fi
 room=mimi://example.com/r/history
 log=$work/times.log
 : >"$log"
-echo "binary $bin ($(git -C "$root" rev-parse --short HEAD)), file $file, $(nproc) cores" >&2
+echo "binary $bin ($built), file $file, $(nproc) cores" >&2
 i=0
 while [ "$i" -lt "$runs" ]; do
 	i=$((i + 1))
