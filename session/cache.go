@@ -419,7 +419,7 @@ func (s *Store) queryEach(q string, fn func(Entry), args ...any) error {
 }
 
 // emptyAsNull binds "" as NULL, which insertSQL's coalesce turns back into
-// '': the driver copies every string argument into C memory (a malloc and
+// the empty string: the driver copies every string argument into C memory (a malloc and
 // a free), and four of a message row's columns are always empty (issue 18:
 // 4 of its 11 arguments; the import's writer spent about a tenth less CPU).
 func emptyAsNull(s string) any {
