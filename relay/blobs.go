@@ -238,6 +238,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Location", info.URL)
 	w.WriteHeader(http.StatusCreated)
+	// Not flushed here: the deferred release runs before the answer
+	// leaves, so a client that has its 201 finds its quota freed on any
+	// node (in a cluster the release is one more replicated write).
 	json.NewEncoder(w).Encode(info)
 }
 
