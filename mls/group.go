@@ -45,6 +45,10 @@ type Group struct {
 	keys_       *keyIndex
 	keysFrom    *ratchetTree
 	keysChanged []uint32
+	// keyScans counts key checks made by scanning the tree because there
+	// was no index yet (a loaded or joined group): the index is built only
+	// once they add up to more than building it costs.
+	keyScans int
 
 	// PublicHandshake sends proposals and commits as PublicMessages (else PrivateMessage).
 	PublicHandshake bool

@@ -243,7 +243,7 @@ func (g *Group) advance(a *applied, ac *AuthenticatedContent, initSecret, commit
 	}
 	next.rememberResumption()
 	next.inactive = a.removedMe
-	next.keys_, next.keysFrom, next.keysChanged = g.index(), g.tree, a.tree.changedLeaves
+	next.inheritKeys(g, a.tree.changedLeaves)
 	return next, nil
 }
 

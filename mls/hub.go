@@ -105,7 +105,7 @@ func NewHubGroup(groupInfo, ratchetTree []byte) (*HubGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Group{s: s, ctx: gi.GroupContext, tree: tree, me: noLeaf,
+	g := &Group{s: s, ctx: gi.GroupContext, tree: tree, me: noLeaf, keyScans: scansBeforeIndex, // builds the key index at once
 		interim: s.interimTranscriptHash(gi.GroupContext.ConfirmedTranscriptHash, gi.ConfirmationTag)}
 	return &HubGroup{g: g, raw: map[string][]byte{}, PastEpochs: DefaultPastEpochs}, nil
 }
@@ -358,7 +358,7 @@ func (h *HubGroup) verifyCommit(ac *AuthenticatedContent, hm *HubMessage) error 
 		Epoch: g.ctx.Epoch + 1, TreeHash: a.tree.rootHash(g.s),
 		ConfirmedTranscriptHash: g.s.confirmedTranscriptHash(g.interim, ac), Extensions: a.extensions}
 	next.interim = g.s.interimTranscriptHash(next.ctx.ConfirmedTranscriptHash, ac.Auth.ConfirmationTag)
-	next.keys_, next.keysFrom, next.keysChanged = g.index(), g.tree, a.tree.changedLeaves
+	next.inheritKeys(g, a.tree.changedLeaves)
 	hm.Commit = hc
 	hm.next = &hubState{epoch: g.ctx.Epoch, group: next}
 	return nil

@@ -110,7 +110,9 @@ func loadHubGroup(b []byte, tree func(*hubGroupState) (*ratchetTree, error)) (*H
 	if st.Version != hubStateVersion {
 		return nil, fmt.Errorf("%w: hub state version %d", ErrState, st.Version)
 	}
-	g := &Group{me: noLeaf, interim: st.Interim, IgnoreLifetimes: st.IgnoreLifetimes}
+	// A hub follows the group for its life: it builds the key index at its
+	// first check instead of scanning first (keyindex.go).
+	g := &Group{me: noLeaf, interim: st.Interim, IgnoreLifetimes: st.IgnoreLifetimes, keyScans: scansBeforeIndex}
 	if err := decodeAll(st.Context, "group_context", g.ctx.decode); err != nil {
 		return nil, err
 	}
