@@ -155,7 +155,7 @@ var relayUserSubcommands = []*command{
 		summary: "create the user mimi://DOMAIN/u/NAME and print their token (shown only this once)",
 		flags:   relayUserAddCommand},
 	{name: "list", usage: "[--data DIR | --nats URL]", summary: "list the relay's users", flags: relayUserListCommand},
-	{name: "token", usage: "[--data DIR] NAME",
+	{name: "token", usage: "[--data DIR | --nats URL] NAME",
 		summary: "print a token for a new device of NAME, once (it binds to the first device using it within 7 days)",
 		flags:   relayUserChange("token")},
 	{name: "rotate", usage: "[--data DIR | --nats URL] NAME",

@@ -11,7 +11,7 @@ import (
 	"mimichat/relay/store/jetstream"
 )
 
-// TestRelayClusterCommands: relay user add/list --nats and relay cluster
+// TestRelayClusterCommands: relay user add/list/token --nats and relay cluster
 // status against a real embedded JetStream server with a client listener
 // on 127.0.0.1 port 0.
 func TestRelayClusterCommands(t *testing.T) {
@@ -34,6 +34,8 @@ func TestRelayClusterCommands(t *testing.T) {
 		{[]string{"relay", "user", "add", "alice", "--nats", url, "--domain", "example.com"}, 0, "mimi://example.com/u/alice"},
 		{[]string{"relay", "user", "add", "alice", "--nats", url}, 1, ""},
 		{[]string{"relay", "user", "list", "--nats", url}, 0, "alice\tmimi://example.com/u/alice\t"},
+		// A cluster binds tokens to devices too: a token for alice's next device.
+		{[]string{"relay", "user", "token", "alice", "--nats", url}, 0, "token mct_"},
 		{[]string{"relay", "cluster", "status", "--nats", url}, 0, "stream   MIMI (1 replicas"},
 		{[]string{"relay", "cluster", "status", "--nats", "nats://127.0.0.1:1", "--timeout", "2s"}, 1, ""},
 	} {
