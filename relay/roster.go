@@ -129,7 +129,9 @@ func (rs *roster) equal(o *roster) bool {
 // commit. Callers must not change it.
 func (g *group) roster() *roster {
 	if g.rs == nil || g.rs.epoch != g.hub.Epoch() {
-		g.rs = buildRoster(g.hub)
+		// Built afresh: the users of epochs this group did not check
+		// (after a load, or a commit it did not follow) are all unchecked.
+		g.rs, g.checkedAll = buildRoster(g.hub), false
 	}
 	return g.rs
 }
