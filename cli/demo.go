@@ -127,6 +127,9 @@ func runUI(s *session.Session, uf uiFlags, cfg *config.Config, o ui.Options) err
 		return err
 	}
 	_, err = tea.NewProgram(m).Run()
+	if serr := m.SaveOnExit(); err == nil {
+		err = serr
+	}
 	return err
 }
 

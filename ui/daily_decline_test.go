@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -34,7 +36,7 @@ func TestDeclinedInvitationSurvivesRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tm, _, scr := startUI(t, you, 100, 24, Options{Room: home})
+	tm, m, scr := startUI(t, you, 100, 24, Options{Room: home})
 	scr.waitFor(t, "both invitations listed", func(string) bool {
 		return strings.Contains(roomListLine(scr, "NOPE"), "✉") && strings.Contains(roomListLine(scr, "MAYBE"), "✉")
 	})
@@ -50,7 +52,13 @@ func TestDeclinedInvitationSurvivesRestart(t *testing.T) {
 	tm.Type("x")
 	scr.waitText(t, "declined the invitation to NOPE")
 	scr.waitFor(t, "NOPE off the list", func(string) bool { return roomListLine(scr, "NOPE") == "" })
+	// Quit at once, as a user may: the save command may not have run, which
+	// SaveOnExit (what cli does after the program returns) makes up for.
 	tm.Quit()
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if err := m.SaveOnExit(); err != nil {
+		t.Fatal(err)
+	}
 	you.Close()
 
 	for restart := range 2 {

@@ -13,6 +13,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -161,15 +162,7 @@ func (m *Model) saveDeclined() tea.Cmd {
 		return nil
 	}
 	m.declinedDirty = false
-	lines := make([]string, 0, len(m.declined))
-	for id, confirmed := range m.declined {
-		c := "0"
-		if confirmed {
-			c = "1"
-		}
-		lines = append(lines, id+" "+c)
-	}
-	sort.Strings(lines)
+	v := declinedValue(m.declined)
 	st, sv := m.s.Store(), m.declinedSave
 	sv.gen++
 	gen := sv.gen
@@ -179,10 +172,41 @@ func (m *Model) saveDeclined() tea.Cmd {
 		if gen <= sv.saved { // a newer save came first
 			return nil
 		}
-		if err := st.SetMeta(declinedKey, strings.Join(lines, "\n")); err != nil {
+		if err := st.SetMeta(declinedKey, v); err != nil {
 			return refusalMsg("declined invitation not saved: " + err.Error())
 		}
 		sv.saved = gen
 		return nil
 	}
+}
+
+func declinedValue(declined map[string]bool) string {
+	lines := make([]string, 0, len(declined))
+	for id, confirmed := range declined {
+		c := "0"
+		if confirmed {
+			c = "1"
+		}
+		lines = append(lines, id+" "+c)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// SaveOnExit writes the declines that a save command may not have written
+// when the program stopped: Bubble Tea does not wait for the commands in
+// flight, so a quit right after a decline lost it. Call it once the program
+// has returned (it does I/O, so never from Update).
+func (m *Model) SaveOnExit() error {
+	sv := m.declinedSave
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if sv.saved >= sv.gen && !m.declinedDirty {
+		return nil
+	}
+	if err := m.s.Store().SetMeta(declinedKey, declinedValue(m.declined)); err != nil {
+		return fmt.Errorf("ui: save the declined invitations: %w", err)
+	}
+	sv.saved, m.declinedDirty = sv.gen, false
+	return nil
 }
