@@ -94,6 +94,9 @@ type clusterLink struct {
 	// conflict (at most maxConflictRetries). Writer only.
 	retrying int
 
+	// stopPoll ends poll (cluster_poll.go), which closes pollDone.
+	stopPoll, pollDone chan struct{}
+
 	// ignoreState makes the node ignore state announcements, as if they
 	// were lost or late (tests: core NATS does not guarantee them, and
 	// their subscription's callback may run after the fan subject's).
@@ -106,7 +109,7 @@ var syncMarker = &request{}
 
 func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
 	l := &clusterLink{nc: nc, self: nats.NewInbox(), in: h.in, log: h.log, rooms: map[string]bool{}, news: map[string][]fanEvent{},
-		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}}
+		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}, stopPoll: make(chan struct{}), pollDone: make(chan struct{})}
 	for uri, r := range h.rooms {
 		l.shown[uri] = r.head
 	}
@@ -123,6 +126,7 @@ func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
 		return nil, fmt.Errorf("relay: cluster: %w", err)
 	}
 	l.stateSb = sb
+	go l.poll(h.db)
 	return l, nil
 }
 
@@ -231,6 +235,8 @@ func stateChanged(b *store.Batch) map[string]bool {
 }
 
 func (l *clusterLink) close() {
+	close(l.stopPoll)
+	<-l.pollDone
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, sb := range l.follows {

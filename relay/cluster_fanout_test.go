@@ -140,3 +140,61 @@ func TestClusterFanoutAfterLostAnnouncement(t *testing.T) {
 		t.Fatalf("bob got seq %d once more", extra[0].Seq)
 	}
 }
+
+// TestClusterFanoutLostLastAnnouncement: the announcements of a room's last
+// events are lost and nothing is posted after them, so no later
+// announcement reveals the gap; the node's poll of the log's head still
+// brings them to its subscriber, in order, within a few poll intervals.
+func TestClusterFanoutLostLastAnnouncement(t *testing.T) {
+	nodes := startCluster(t, 3)
+	alice := dial(t, nodes[0].Addr(), addUser(t, nodes[0].Store(), "alice"))
+	bob := dial(t, nodes[1].Addr(), addUser(t, nodes[0].Store(), "bob"))
+	room := alice.createRoom("quiet", proto.CreateRoom{Join: proto.JoinOpen})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, ef := bob.op(room, proto.KindJoin, ""); ef == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("bob cannot join through his node: %+v", ef)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bob.subscribe(room, 0)
+	var last uint64
+	for i := range 2 {
+		last = alice.post(room, fmt.Sprintf("heard %d", i)).Seq
+	}
+	for got := uint64(0); got < last; {
+		evs := bob.events(room, 1, 10*time.Second)
+		if len(evs) == 0 {
+			t.Fatalf("bob got up to %d before the loss, want %d", got, last)
+		}
+		got = evs[len(evs)-1].Seq
+	}
+	cl := nodes[1].hub.cl
+	cl.mu.Lock()
+	if err := cl.follows[room].Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	delete(cl.follows, room)
+	cl.mu.Unlock()
+	missedFrom := last + 1
+	for i := range 3 {
+		last = alice.post(room, fmt.Sprintf("missed %d", i)).Seq
+	}
+	cl.follow(room) // nothing is posted after this
+	start := time.Now()
+	for want := missedFrom; want <= last; want++ {
+		evs := bob.events(room, 1, 4*pollInterval)
+		if len(evs) == 0 {
+			t.Fatalf("bob never got seq %d (waited %v): the lost announcements were never made up for", want, time.Since(start).Round(time.Millisecond))
+		}
+		if evs[0].Seq != want {
+			t.Fatalf("bob got seq %d, want %d", evs[0].Seq, want)
+		}
+	}
+	t.Logf("the missed events arrived %v after the room was followed again", time.Since(start).Round(time.Millisecond))
+	if extra := bob.events(room, 1, 300*time.Millisecond); len(extra) != 0 {
+		t.Fatalf("bob got seq %d once more", extra[0].Seq)
+	}
+}
