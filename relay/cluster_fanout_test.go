@@ -75,20 +75,7 @@ func TestFanAnnouncementCodec(t *testing.T) {
 // the store: its subscriber gets every event once, in seq order, the
 // missed ones included.
 func TestClusterFanoutAfterLostAnnouncement(t *testing.T) {
-	nodes := startCluster(t, 3)
-	alice := dial(t, nodes[0].Addr(), addUser(t, nodes[0].Store(), "alice"))
-	bob := dial(t, nodes[1].Addr(), addUser(t, nodes[0].Store(), "bob"))
-	room := alice.createRoom("gap", proto.CreateRoom{Join: proto.JoinOpen})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, ef := bob.op(room, proto.KindJoin, ""); ef == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("bob cannot join through his node: %+v", ef)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	bob.subscribe(room, 0)
+	nodes, alice, bob, room := roomAcrossNodes(t, "gap")
 	var last uint64 // the room's head: the last post's seq
 	post := func(text string) { last = alice.post(room, text).Seq }
 	// upTo collects bob's events until seq to (bounded).
@@ -146,20 +133,7 @@ func TestClusterFanoutAfterLostAnnouncement(t *testing.T) {
 // announcement reveals the gap; the node's poll of the log's head still
 // brings them to its subscriber, in order, within a few poll intervals.
 func TestClusterFanoutLostLastAnnouncement(t *testing.T) {
-	nodes := startCluster(t, 3)
-	alice := dial(t, nodes[0].Addr(), addUser(t, nodes[0].Store(), "alice"))
-	bob := dial(t, nodes[1].Addr(), addUser(t, nodes[0].Store(), "bob"))
-	room := alice.createRoom("quiet", proto.CreateRoom{Join: proto.JoinOpen})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, ef := bob.op(room, proto.KindJoin, ""); ef == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("bob cannot join through his node: %+v", ef)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	bob.subscribe(room, 0)
+	nodes, alice, bob, room := roomAcrossNodes(t, "quiet")
 	var last uint64
 	for i := range 2 {
 		last = alice.post(room, fmt.Sprintf("heard %d", i)).Seq
@@ -197,4 +171,25 @@ func TestClusterFanoutLostLastAnnouncement(t *testing.T) {
 	if extra := bob.events(room, 1, 300*time.Millisecond); len(extra) != 0 {
 		t.Fatalf("bob got seq %d once more", extra[0].Seq)
 	}
+}
+
+// roomAcrossNodes starts a 3-node cluster with alice on node 0 owning an
+// open room slug, which bob on node 1 has joined and subscribed to.
+func roomAcrossNodes(t *testing.T, slug string) ([]*Server, *client, *client, string) {
+	t.Helper()
+	nodes := startCluster(t, 3)
+	alice := dial(t, nodes[0].Addr(), addUser(t, nodes[0].Store(), "alice"))
+	bob := dial(t, nodes[1].Addr(), addUser(t, nodes[0].Store(), "bob"))
+	room := alice.createRoom(slug, proto.CreateRoom{Join: proto.JoinOpen})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, ef := bob.op(room, proto.KindJoin, ""); ef == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("bob cannot join through his node: %+v", ef)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bob.subscribe(room, 0)
+	return nodes, alice, bob, room
 }
