@@ -110,23 +110,25 @@ const dialogRecipients = "$.dialog[].parties: recipients named besides the sende
 // originator); in a MIMI vCon party 0 is the room itself. Channels may nest
 // arrays and hold nulls (core's multi-channel form).
 func recipients(raw json.RawMessage, originator *int, mimi bool) int {
-	var v any
-	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
-		return 0
-	}
-	var idx []int
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case float64:
-			idx = append(idx, int(v))
-		case []any:
-			for _, e := range v {
-				walk(e)
+	idx, ok := partyIndices(raw)
+	if !ok {
+		var v any
+		if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+			return 0
+		}
+		var walk func(any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case float64:
+				idx = append(idx, int(v))
+			case []any:
+				for _, e := range v {
+					walk(e)
+				}
 			}
 		}
+		walk(v)
 	}
-	walk(v)
 	sender := -1
 	if originator != nil {
 		sender = *originator
@@ -140,6 +142,35 @@ func recipients(raw json.RawMessage, originator *int, mimi bool) int {
 		}
 	}
 	return n
+}
+
+// partyIndices reads the common forms of a dialog's parties (integers,
+// nested arrays, nulls) without decoding JSON into values: this runs for
+// every dialog of an import. ok is false for anything else (floats,
+// exponents), which the caller decodes in full.
+func partyIndices(raw []byte) (idx []int, ok bool) {
+	var buf [4]int
+	idx = buf[:0]
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c >= '0' && c <= '9':
+			n := 0
+			for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
+				n = n*10 + int(raw[i]-'0')
+				if n > 1<<30 {
+					return nil, false
+				}
+			}
+			i--
+			idx = append(idx, n)
+		case c == '[' || c == ']' || c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == 'n' && i+4 <= len(raw) && string(raw[i:i+4]) == "null":
+			i += 3
+		default:
+			return nil, false
+		}
+	}
+	return idx, true
 }
 
 func firstParty(raw json.RawMessage) (int, bool) {
