@@ -78,18 +78,7 @@ func TestClusterFanoutAfterLostAnnouncement(t *testing.T) {
 	nodes, alice, bob, room := roomAcrossNodes(t, "gap")
 	var last uint64 // the room's head: the last post's seq
 	post := func(text string) { last = alice.post(room, text).Seq }
-	// upTo collects bob's events until seq to (bounded).
-	upTo := func(to uint64, timeout time.Duration) []*proto.Event {
-		var out []*proto.Event
-		for len(out) == 0 || out[len(out)-1].Seq < to {
-			evs := bob.events(room, 1, timeout)
-			if len(evs) == 0 {
-				break
-			}
-			out = append(out, evs...)
-		}
-		return out
-	}
+	upTo := func(to uint64, timeout time.Duration) []*proto.Event { return eventsUpTo(bob, room, to, timeout) }
 	for i := range 3 {
 		post(fmt.Sprintf("heard %d", i))
 	}
@@ -97,12 +86,7 @@ func TestClusterFanoutAfterLostAnnouncement(t *testing.T) {
 		t.Fatalf("bob got %d events before the loss, want %d", len(evs), last)
 	}
 	cl := nodes[1].hub.cl
-	cl.mu.Lock()
-	if err := cl.follows[room].Unsubscribe(); err != nil {
-		t.Fatal(err)
-	}
-	delete(cl.follows, room)
-	cl.mu.Unlock()
+	unfollow(t, cl, room)
 	missedFrom := last + 1
 	for i := range 4 {
 		post(fmt.Sprintf("missed %d", i))
@@ -138,20 +122,11 @@ func TestClusterFanoutLostLastAnnouncement(t *testing.T) {
 	for i := range 2 {
 		last = alice.post(room, fmt.Sprintf("heard %d", i)).Seq
 	}
-	for got := uint64(0); got < last; {
-		evs := bob.events(room, 1, 10*time.Second)
-		if len(evs) == 0 {
-			t.Fatalf("bob got up to %d before the loss, want %d", got, last)
-		}
-		got = evs[len(evs)-1].Seq
+	if evs := eventsUpTo(bob, room, last, 10*time.Second); len(evs) == 0 || evs[len(evs)-1].Seq < last {
+		t.Fatalf("bob got %d events before the loss, want up to %d", len(evs), last)
 	}
 	cl := nodes[1].hub.cl
-	cl.mu.Lock()
-	if err := cl.follows[room].Unsubscribe(); err != nil {
-		t.Fatal(err)
-	}
-	delete(cl.follows, room)
-	cl.mu.Unlock()
+	unfollow(t, cl, room)
 	missedFrom := last + 1
 	for i := range 3 {
 		last = alice.post(room, fmt.Sprintf("missed %d", i)).Seq
@@ -192,4 +167,30 @@ func roomAcrossNodes(t *testing.T, slug string) ([]*Server, *client, *client, st
 	}
 	bob.subscribe(room, 0)
 	return nodes, alice, bob, room
+}
+
+// eventsUpTo collects c's events of room until seq to, or until none comes
+// within timeout.
+func eventsUpTo(c *client, room string, to uint64, timeout time.Duration) []*proto.Event {
+	var out []*proto.Event
+	for len(out) == 0 || out[len(out)-1].Seq < to {
+		evs := c.events(room, 1, timeout)
+		if len(evs) == 0 {
+			break
+		}
+		out = append(out, evs...)
+	}
+	return out
+}
+
+// unfollow makes the node of cl stop hearing room's announcements, as if
+// they were lost, until cl.follow(room).
+func unfollow(t *testing.T, cl *clusterLink, room string) {
+	t.Helper()
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if err := cl.follows[room].Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	delete(cl.follows, room)
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -315,20 +314,8 @@ func (s *Store) DropUserTokens(ctx context.Context, user string) error {
 
 // getAllWithSubjects is getAll keyed by subject (live entries only).
 func (s *Store) getAllWithSubjects(ctx context.Context, subjs []string) (map[string]entry, error) {
-	got := make([]entry, len(subjs))
-	errs := make([]error, len(subjs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxDirectFanout)
-	for i, subj := range subjs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			got[i], errs[i] = s.getLast(ctx, subj)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	got, err := s.getEach(ctx, subjs)
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]entry, len(subjs))

@@ -140,6 +140,22 @@ func (s *Store) LoadRooms(ctx context.Context) ([]store.RoomState, error) {
 // getAll reads the newest message of each subject, a few at a time, and
 // returns the live ones in subjs' order.
 func (s *Store) getAll(ctx context.Context, subjs []string) ([]entry, error) {
+	got, err := s.getEach(ctx, subjs)
+	if err != nil {
+		return nil, err
+	}
+	out := got[:0]
+	for _, e := range got {
+		if e.live() {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// getEach reads the newest message of each subject, a few at a time: one
+// entry per subject, in subjs' order, live or not.
+func (s *Store) getEach(ctx context.Context, subjs []string) ([]entry, error) {
 	got := make([]entry, len(subjs))
 	errs := make([]error, len(subjs))
 	var wg sync.WaitGroup
@@ -156,13 +172,7 @@ func (s *Store) getAll(ctx context.Context, subjs []string) ([]entry, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := got[:0]
-	for _, e := range got {
-		if e.live() {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return got, nil
 }
 
 // AppendBatch implements store.Store: one atomic batch of rooms, members,
