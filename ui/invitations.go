@@ -13,10 +13,8 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -148,36 +146,14 @@ func loadDeclined(st *session.Store) map[string]bool {
 	return out
 }
 
-// declinedSaver orders the saves of the declines (gen is only touched in
-// Update, saved under mu by the save commands).
-type declinedSaver struct {
-	gen   int
-	mu    sync.Mutex
-	saved int
-}
-
-// saveDeclined writes the declines when they changed, in a tea.Cmd.
+// saveDeclined writes the declines when they changed, in a tea.Cmd (the
+// newest declines win, ui/metasave.go).
 func (m *Model) saveDeclined() tea.Cmd {
 	if !m.declinedDirty {
 		return nil
 	}
 	m.declinedDirty = false
-	v := declinedValue(m.declined)
-	st, sv := m.s.Store(), m.declinedSave
-	sv.gen++
-	gen := sv.gen
-	return func() tea.Msg {
-		sv.mu.Lock()
-		defer sv.mu.Unlock()
-		if gen <= sv.saved { // a newer save came first
-			return nil
-		}
-		if err := st.SetMeta(declinedKey, v); err != nil {
-			return refusalMsg("declined invitation not saved: " + err.Error())
-		}
-		sv.saved = gen
-		return nil
-	}
+	return m.declinedSave.save(m.s.Store(), declinedValue(m.declined))
 }
 
 func declinedValue(declined map[string]bool) string {
@@ -191,22 +167,4 @@ func declinedValue(declined map[string]bool) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
-}
-
-// SaveOnExit writes the declines that a save command may not have written
-// when the program stopped: Bubble Tea does not wait for the commands in
-// flight, so a quit right after a decline lost it. Call it once the program
-// has returned (it does I/O, so never from Update).
-func (m *Model) SaveOnExit() error {
-	sv := m.declinedSave
-	sv.mu.Lock()
-	defer sv.mu.Unlock()
-	if sv.saved >= sv.gen && !m.declinedDirty {
-		return nil
-	}
-	if err := m.s.Store().SetMeta(declinedKey, declinedValue(m.declined)); err != nil {
-		return fmt.Errorf("ui: save the declined invitations: %w", err)
-	}
-	sv.saved, m.declinedDirty = sv.gen, false
-	return nil
 }

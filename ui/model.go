@@ -130,13 +130,17 @@ type Model struct {
 	// levels are the rooms' notification levels; hl matches highlight
 	// words (ui/notify_level.go)
 	levels    map[string]notifyLevel
-	levelSave *levelSaver
+	levelSave *metaSaver
 	hl        func([]byte) bool
 	// declined are the rooms whose invitation the user declined (true once
 	// the relay's room list confirmed it), kept in the cache (ui/invitations.go)
 	declined      map[string]bool
 	declinedDirty bool
-	declinedSave  *declinedSaver
+	declinedSave  *metaSaver
+	// orderSave saves order; readAsked is each room's newest read position
+	// asked to be saved this run (SaveOnExit writes them again)
+	orderSave *metaSaver
+	readAsked map[string]session.ReadMark
 	// profileAt is when the profile of profileRoom was last read (ui/profile.go)
 	profileAt   time.Time
 	profileRoom string
@@ -186,7 +190,9 @@ func New(opt Options) (*Model, error) {
 	}
 	m.groupGap = opt.GroupGap
 	m.levels, m.hl, m.declined = loadLevels(m.s.Store()), highlighter(opt.Highlight), loadDeclined(m.s.Store())
-	m.levelSave, m.declinedSave = &levelSaver{}, &declinedSaver{}
+	m.levelSave = newMetaSaver(notifyLevelsKey, "notification levels")
+	m.declinedSave = newMetaSaver(declinedKey, "declined invitations")
+	m.orderSave, m.readAsked = newMetaSaver(roomOrderKey, "room order"), map[string]session.ReadMark{}
 	m.comp = newComposer(th)
 	marks, _ := m.s.Store().ReadMarks() // without them every room shows unread
 	m.order = loadRoomOrder(m.s.Store())

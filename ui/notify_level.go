@@ -12,7 +12,6 @@ package ui
 import (
 	"sort"
 	"strings"
-	"sync"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -90,31 +89,8 @@ func (m *Model) setLevel(r *room, lv notifyLevel) tea.Cmd {
 		lines = append(lines, string(l)+" "+id)
 	}
 	sort.Strings(lines)
-	st, sv := m.s.Store(), m.levelSave
-	sv.gen++
-	gen := sv.gen
-	return func() tea.Msg {
-		// commands run concurrently: the newest levels win, an older save
-		// that comes later is dropped
-		sv.mu.Lock()
-		defer sv.mu.Unlock()
-		if gen <= sv.saved {
-			return nil
-		}
-		if err := st.SetMeta(notifyLevelsKey, strings.Join(lines, "\n")); err != nil {
-			return refusalMsg("notification level not saved: " + err.Error())
-		}
-		sv.saved = gen
-		return nil
-	}
-}
-
-// levelSaver orders the saves of the levels. gen is only touched in
-// Update; saved under mu, by the save commands.
-type levelSaver struct {
-	gen   int
-	mu    sync.Mutex
-	saved int
+	// commands run concurrently: the newest levels win (ui/metasave.go)
+	return m.levelSave.save(m.s.Store(), strings.Join(lines, "\n"))
 }
 
 // loadLevels reads the saved levels (New: disk reads happen before the

@@ -36,9 +36,13 @@ func (r *room) restoreRead(at time.Time) {
 	}
 }
 
-// saveReadMark writes r's read position to the cache (a tea.Cmd: Update
-// does no I/O); a failure is shown.
-func saveReadMark(s *session.Session, room string, seq uint64, at time.Time) tea.Cmd {
+// saveReadMark writes room's read position to the cache (a tea.Cmd: Update
+// does no I/O); a failure is shown. Saves finishing out of order are
+// harmless: the cache keeps the highest seq (session.Store.SaveReadMark),
+// and SaveOnExit writes the newest again in case its command never ran.
+func (m *Model) saveReadMark(room string, seq uint64, at time.Time) tea.Cmd {
+	m.readAsked[room] = session.ReadMark{Seq: seq, At: at}
+	s := m.s
 	return func() tea.Msg {
 		if err := s.Store().SaveReadMark(room, seq, at); err != nil {
 			return refusalMsg("read position not saved: " + err.Error())

@@ -71,7 +71,7 @@ func sortStartRooms(o *roomOrder, infos []session.Room) {
 }
 
 // saveRoomOrder writes the list's order when a room got a new place (a
-// tea.Cmd: Update does no I/O).
+// tea.Cmd: Update does no I/O; the newest order wins, ui/metasave.go).
 func (m *Model) saveRoomOrder() tea.Cmd {
 	if !m.order.dirty {
 		return nil
@@ -81,11 +81,5 @@ func (m *Model) saveRoomOrder() tea.Cmd {
 	for i, r := range m.rooms {
 		ids[i] = r.id
 	}
-	st := m.s.Store()
-	return func() tea.Msg {
-		if err := st.SetMeta(roomOrderKey, strings.Join(ids, "\n")); err != nil {
-			return refusalMsg("room order not saved: " + err.Error())
-		}
-		return nil
-	}
+	return m.orderSave.save(m.s.Store(), strings.Join(ids, "\n"))
 }

@@ -163,7 +163,7 @@ func (m *Model) markSeen() tea.Cmd {
 	if r.last > r.readSeq {
 		// everything applied has been on screen: the position survives a restart
 		r.readSeq = r.last
-		save = saveReadMark(m.s, r.id, r.last, m.now())
+		save = m.saveReadMark(r.id, r.last, m.now())
 	}
 	if r.tl.Unread() == 0 {
 		return save
