@@ -78,6 +78,17 @@ type conn struct {
 	signals bucket // ephemeral signal rate, per connection
 }
 
+// preparedOnce makes ws write a websocket.PreparedMessage with the frame
+// NewPreparedMessage already built. gorilla keys a prepared frame by the
+// connection's compression level, 1 unless set, and NewPreparedMessage
+// builds the level-0 one: every event's frame was built twice, each time
+// through a throwaway connection with a 4 KiB buffer (issue 18: 11 KB of
+// garbage per paced event). The relay never negotiates compression, so the
+// level changes nothing else.
+func preparedOnce(ws *websocket.Conn) {
+	ws.SetCompressionLevel(0) // valid: cannot fail
+}
+
 // track remembers r for cleanup. Called with r.mu held.
 func (c *conn) track(r *room) {
 	c.mu.Lock()

@@ -96,7 +96,12 @@ func (h *hub) runWriter() {
 		if t := h.trace.Load(); t != nil {
 			t.add(h.rec)
 		}
-		h.out <- outs
+		if h.dispatchInline(outs) {
+			h.dispatch(outs)
+		} else {
+			h.dispatching.Add(1)
+			h.out <- outs
+		}
 		if !open {
 			return
 		}
