@@ -40,6 +40,10 @@ func init() {
 	}
 	lax := strict
 	lax.ExtraReturnErrors = cbor.ExtraDecErrorNone
+	// The first pass leaves duplicate keys to strictDec's second: checking
+	// them here put every key but "t" of every frame in a map, a tenth of
+	// the garbage of a client reading events (issue 18).
+	lax.DupMapKey = cbor.DupMapKeyQuiet
 	if typeDec, err = lax.DecMode(); err != nil {
 		panic(err)
 	}

@@ -109,6 +109,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"notice no seq", mustCBOR(t, m{"t": "notice", "room": room, "kind": "kick", "from": room, "state": "none"}), CodeBadField, "seq"},
 		{"notice bad state", mustCBOR(t, m{"t": "notice", "room": room, "seq": 2, "kind": "kick", "from": room, "state": "gone"}), CodeBadField, "state"},
 		{"invalid utf8", []byte{0xa1, 0x61, 't', 0x62, 0xff, 0xfe}, CodeMalformed, ""},
+		// {"t": "rooms", "rid": 1, "rid": 2} and {"t": "rooms", "t": "rooms"}
+		{"duplicate key", []byte{0xa3, 0x61, 't', 0x65, 'r', 'o', 'o', 'm', 's', 0x63, 'r', 'i', 'd', 0x01, 0x63, 'r', 'i', 'd', 0x02}, CodeMalformed, ""},
+		{"duplicate type", []byte{0xa2, 0x61, 't', 0x65, 'r', 'o', 'o', 'm', 's', 0x61, 't', 0x65, 'r', 'o', 'o', 'm', 's'}, CodeMalformed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
