@@ -20,6 +20,23 @@ func (km *Keymap) Binding(ctx Context, a Action) key.Binding {
 	return b
 }
 
+// bindingIn is action a of context c (ctx or a parent) as help in ctx
+// shows it: only the keys that do a there (in the composer ctrl+n recalls
+// input, so "next room" lists alt+down alone).
+func (km *Keymap) bindingIn(ctx, c Context, a Action) key.Binding {
+	var ks []string
+	for _, k := range km.keys[c][a] {
+		if got, _ := km.Action(ctx, k); got == a {
+			ks = append(ks, k)
+		}
+	}
+	b := key.NewBinding(key.WithKeys(ks...), key.WithHelp(helpKeys(ks), Describe(c, a)))
+	if len(ks) == 0 {
+		b.SetEnabled(false)
+	}
+	return b
+}
+
 // ShortHelp is the one-line context help: the bound actions of ctx marked
 // for the short help, in catalog order, then Global's (help, quit...).
 func (km *Keymap) ShortHelp(ctx Context) []key.Binding { return km.ShortHelpWhere(ctx, nil) }
@@ -33,7 +50,7 @@ func (km *Keymap) ShortHelpWhere(ctx Context, keep func(Action) bool) []key.Bind
 	for _, c := range append([]Context{ctx}, Parents(ctx)...) {
 		for _, in := range catalog[c] {
 			if in.short && km.listed(ctx, c, in.action) && (keep == nil || keep(in.action)) {
-				out = append(out, km.Binding(c, in.action))
+				out = append(out, km.bindingIn(ctx, c, in.action))
 			}
 		}
 	}
@@ -48,7 +65,7 @@ func (km *Keymap) FullHelp(ctx Context) [][]key.Binding {
 		var group []key.Binding
 		for _, in := range catalog[c] {
 			if km.listed(ctx, c, in.action) {
-				group = append(group, km.Binding(c, in.action))
+				group = append(group, km.bindingIn(ctx, c, in.action))
 			}
 		}
 		if len(group) > 0 {

@@ -259,3 +259,43 @@ func TestModalHelpListsOnlyQuitFromGlobal(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpListsOnlyKeysThatWork: an action whose keys are partly taken by a
+// nearer context lists only the keys that still do it there. In the
+// composer ctrl+n and ctrl+p recall input, so "next room" and "previous
+// room" show alt+down and alt+up alone (they showed ctrl+n/ctrl+p too,
+// which the help then listed twice with two meanings).
+func TestHelpListsOnlyKeysThatWork(t *testing.T) {
+	km := mustNew(t, "default", nil)
+	tests := []struct {
+		ctx        Context
+		desc, keys string
+	}{
+		{Composer, "next room", "alt+down"},
+		{Composer, "previous room", "alt+up"},
+		{Composer, "later input", "ctrl+n"},
+		{Timeline, "next room", "alt+down/ctrl+n"}, // nothing takes ctrl+n there
+	}
+	for _, tc := range tests {
+		found := false
+		for _, group := range km.FullHelp(tc.ctx) {
+			for _, b := range group {
+				if b.Help().Desc != tc.desc {
+					continue
+				}
+				found = true
+				if b.Help().Key != Display(tc.keys) && b.Help().Key != tc.keys {
+					t.Errorf("%s: %q lists keys %q, want %q", tc.ctx, tc.desc, b.Help().Key, tc.keys)
+				}
+				for _, k := range b.Keys() {
+					if got, _ := km.Action(tc.ctx, k); got == "" {
+						t.Errorf("%s: %q lists %s, which does nothing there", tc.ctx, tc.desc, k)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %q in the full help", tc.ctx, tc.desc)
+		}
+	}
+}

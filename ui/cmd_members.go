@@ -90,6 +90,11 @@ func (d *membersDialog) Update(msg tea.Msg) (dialog, tea.Cmd) {
 	return d, cmd
 }
 
+func (d *membersDialog) fit(width, height int) {
+	d.info.lines = d.m.memberInfo(d.r)
+	d.info.fit(width, height)
+}
+
 func (d *membersDialog) View(th *render.Theme, width, height int) string {
 	lines := d.m.memberInfo(d.r)
 	info := *d.info
@@ -119,7 +124,7 @@ func (m *Model) memberInfo(r *room) []infoLine {
 		}
 		// the display name first (an imported profile's, sanitized), the URI after it
 		lines = append(lines, infoLine{text: m.presenceMark(r, mem.User) + " " + render.SanitizeLine(m.memberName(r, mem.User)) + role +
-			"  " + render.SanitizeLine(mem.User)})
+			"  " + render.SanitizeLine(mem.User), hang: 2})
 	}
 	return lines
 }

@@ -214,7 +214,7 @@ func TestHelpListsTheTable(t *testing.T) {
 	for _, c := range slashCommands() {
 		n := 0
 		for _, l := range d.lines {
-			if strings.HasPrefix(l.text, c.synopsis()+" ") {
+			if l.head == c.synopsis() {
 				n++
 				if want := c.may.limited(m, r); l.muted != want {
 					t.Errorf("%s: greyed %v, want %v", c.synopsis(), l.muted, want)
@@ -231,7 +231,7 @@ func TestHelpListsTheTable(t *testing.T) {
 	}{{"/kick USER [reason]", true}, {"/reply [text]", false}} {
 		found := false
 		for _, l := range d.lines {
-			if strings.HasPrefix(l.text, want.line) {
+			if l.head == want.line {
 				found = l.muted == want.muted
 			}
 		}

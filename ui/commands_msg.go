@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -138,7 +139,11 @@ func previewOf(body *content.NestedPart, langs []string) string {
 	t := bodyText(body, langs)
 	t = strings.Join(strings.Fields(t), " ")
 	if len(t) > 80 {
-		t = t[:80] + "…"
+		cut := 80
+		for cut > 0 && !utf8.RuneStart(t[cut]) { // never inside a character
+			cut--
+		}
+		t = t[:cut] + "…"
 	}
 	return t
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	tea "charm.land/bubbletea/v2"
 
 	"mimichat/keys"
@@ -37,6 +39,12 @@ func (d *confirmDialog) Update(msg tea.Msg) (dialog, tea.Cmd) {
 	return nil, nil
 }
 
-func (d *confirmDialog) View(th *render.Theme, width, _ int) string {
-	return box(th, width, d.question, nil)
+// View wraps the question inside the box: in the title it was cut at 80
+// columns, and with it the keys that answer it.
+func (d *confirmDialog) View(th *render.Theme, width, height int) string {
+	body := render.Wrap(render.SanitizeLine(d.question), max(1, width-4))
+	if n := max(1, height-2); len(body) > n {
+		body = append(body[:n-1], render.TruncateLine(strings.Join(body[n-1:], " "), max(1, width-4)))
+	}
+	return box(th, width, "Confirm", body)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -23,19 +24,18 @@ func (m *Model) openHelp() {
 			keyW = min(30, max(keyW, ansi.StringWidth(b.Help().Key)))
 		}
 	}
-	var lines []string
+	var text []infoLine
 	for _, group := range groups {
 		for _, b := range group {
 			h := b.Help()
-			lines = append(lines, padRight(h.Key, keyW)+h.Desc)
+			text = append(text, infoLine{head: h.Key, headW: keyW, text: h.Desc})
 		}
-		lines = append(lines, "")
+		text = append(text, infoLine{})
 	}
-	text := infoText(lines...)
 	text = append(text, infoLine{text: "Commands (" + keyHint(m.km, keys.Composer, keys.CompleteNext) + " completes; greyed: not for your role here):"})
 	r := m.current()
 	for _, c := range slashCommands() {
-		text = append(text, infoLine{text: padRight(c.synopsis(), 30) + c.helpText(), muted: c.may.limited(m, r)})
+		text = append(text, infoLine{head: c.synopsis(), headW: 30, text: c.helpText(), muted: c.may.limited(m, r)})
 	}
 	m.ov = newInfoDialog(m.km, "Keys and commands ("+keyHint(m.km, keys.Dialog, keys.Cancel)+" closes)", text)
 }
@@ -78,29 +78,31 @@ func (m *Model) openConfirm(q string, yes func() tea.Cmd) {
 }
 
 func (m *Model) openVersions(r *room, it content.Item) {
-	var lines []string
+	// each version's whole text, wrapped under its time and author (a
+	// preview cut to a line hid what an edit changed)
+	var lines []infoLine
 	for i, v := range r.tl.Versions(it.ID) {
 		t := time.UnixMilli(v.HubTime).Format("2006-01-02 15:04:05")
-		what := previewOf(&v.Body, m.opt.Languages)
+		what := strings.Join(strings.Fields(bodyText(&v.Body, m.opt.Languages)), " ")
 		if v.Delete {
 			what = "(deleted)"
 		} else if what == "" {
 			what = "(no text)"
 		}
-		lines = append(lines, itoa(i+1)+". "+t+"  "+m.name(v.By)+": "+what)
+		lines = append(lines, infoLine{text: itoa(i+1) + ". " + t + "  " + m.name(v.By)}, infoLine{text: what, indent: 3})
 	}
-	m.ov = newInfoDialog(m.km, "Versions (oldest first)", infoText(lines...))
+	m.ov = newInfoDialog(m.km, "Versions (oldest first)", lines)
 }
 
 func (m *Model) openReceipts(r *room, it content.Item) {
 	rs := r.tl.Receipts(it.ID)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Member < rs[j].Member })
-	var lines []string
+	var lines []infoLine
 	for _, rc := range rs {
-		lines = append(lines, padRight(m.name(rc.Member), 16)+rc.Status.String())
+		lines = append(lines, infoLine{head: m.name(rc.Member), headW: 16, text: rc.Status.String()})
 	}
 	if len(lines) == 0 {
-		lines = []string{"nobody has reported receiving it yet"}
+		lines = infoText("nobody has reported receiving it yet")
 	}
-	m.ov = newInfoDialog(m.km, "Receipts", infoText(lines...))
+	m.ov = newInfoDialog(m.km, "Receipts", lines)
 }

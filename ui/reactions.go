@@ -42,7 +42,7 @@ func (m *Model) openWhoReacted(r *room, it content.Item) {
 			if w.User == m.me {
 				name += " (you)"
 			}
-			lines = append(lines, infoLine{text: "    " + name})
+			lines = append(lines, infoLine{text: name, indent: 4})
 			if short := shortName(w.User); !strings.EqualFold(strings.TrimSuffix(name, " (you)"), short) || m.opt.Names[w.User] != "" {
 				lines[len(lines)-1].text += "  " + w.User
 			}

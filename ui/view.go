@@ -205,7 +205,11 @@ func (m *Model) finishCenter(out, bottom []string, w, h int) []string {
 		out = out[len(out)-h:]
 	}
 	if m.ov != nil {
-		ol := strings.Split(m.ov.View(m.th, min(w, 90), min(h-2, 24)), "\n")
+		ow, oh := min(w, 90), min(h-2, 24)
+		if f, ok := m.ov.(interface{ fit(w, h int) }); ok {
+			f.fit(ow, oh) // composing the frame is Update's: the box learns its size for scrolling
+		}
+		ol := strings.Split(m.ov.View(m.th, ow, oh), "\n")
 		top := max(0, (h-len(ol))/2)
 		for i, l := range ol {
 			if top+i < len(out) {
