@@ -329,6 +329,15 @@ func (m *Model) selectMessage(r *room, id content.MessageID) bool {
 	k, shown := r.main.row(i)
 	if !shown {
 		m.openThread(r, r.tl.At(i))
+		r.tl.Read(func(v content.View) { // select it, not the thread's first row
+			n, item, _ := m.threadRows(r, v)
+			for j := range n {
+				if it := item(j); it.ID == id || it.Current == id {
+					r.tsel = j
+					return
+				}
+			}
+		})
 	} else {
 		m.closeThread()
 		r.sel = k

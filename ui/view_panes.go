@@ -73,22 +73,7 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 		}
 		if r.thread == "" {
 			var rowAt []int
-			var used int
-			src := m.roomSource(r, v)
-			if r.bottom < 0 || h <= 2 {
-				lines, rowAt, _ = m.renderRows(src, r.bottom, r.skip, sel, w, h)
-				m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
-				return
-			}
-			// scrolled up: the last line says what is below, under the rows
-			lines, rowAt, used = m.renderRows(src, r.bottom, r.skip, sel, w, h-1)
-			hint := "↓ end"
-			if n := src.n - 1 - used; n > 0 {
-				hint = "↓ " + itoa(n) + " newer"
-			}
-			hint += " · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
-			lines = append(lines, m.th.Styles.Accent.Render(render.TruncateLine(hint, w)))
-			rowAt = append(rowAt, -1)
+			lines, rowAt = m.mainLines(r, v, sel, w, h)
 			m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, false, 0
 			return
 		}
@@ -96,7 +81,7 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 		var main []string
 		if w >= sideBySide {
 			tw = w * 2 / 5
-			main, _, _ = m.renderRows(m.roomSource(r, v), r.bottom, r.skip, -1, w-tw-1, h)
+			main, _ = m.mainLines(r, v, -1, w-tw-1, h) // beside the thread: scrolled up, it says so too
 		}
 		thread, rowAt := m.threadLines(r, v, tsel, tw, h)
 		m.lay.tlRowAt, m.lay.tlThread, m.lay.threadX = rowAt, true, w-tw
@@ -111,6 +96,23 @@ func (m *Model) timelinePaneFresh(r *room, w, h int) []string {
 		}
 	})
 	return lines
+}
+
+// mainLines is the room's timeline in h lines of width w, selection sel;
+// scrolled up, its last line says what is below.
+func (m *Model) mainLines(r *room, v content.View, sel, w, h int) ([]string, []int) {
+	src := m.roomSource(r, v)
+	if r.bottom < 0 || h <= 2 {
+		lines, rowAt, _ := m.renderRows(src, r.bottom, r.skip, sel, w, h)
+		return lines, rowAt
+	}
+	lines, rowAt, used := m.renderRows(src, r.bottom, r.skip, sel, w, h-1)
+	hint := "↓ end"
+	if n := src.n - 1 - used; n > 0 {
+		hint = "↓ " + itoa(n) + " newer"
+	}
+	hint += " · " + keys.Display(firstKey(m.km, keys.Global, keys.ScrollBottom))
+	return append(lines, m.th.Styles.Accent.Render(render.TruncateLine(hint, w))), append(rowAt, -1)
 }
 
 // threadLines is the thread pane: a header and the thread's messages (or,
