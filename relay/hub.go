@@ -34,10 +34,12 @@ type hub struct {
 	// dispatching counts the batches sent on out the dispatcher has not
 	// finished; only the writer adds to it.
 	dispatching atomic.Int64
-	pending     pending                     // the writer's batch, reused
-	rec         commitRec                   // the writer's current commit, for trace
-	trace       atomic.Pointer[commitTrace] // set by benchmarks: every commit's moments
-	cl          *clusterLink                // the other nodes of a cluster; nil alone
+	pending     pending                      // the writer's batch, reused
+	run         []committed                  // dispatch's run of one room's events, reused
+	pms         []*websocket.PreparedMessage // fanoutRun's frames, reused
+	rec         commitRec                    // the writer's current commit, for trace
+	trace       atomic.Pointer[commitTrace]  // set by benchmarks: every commit's moments
+	cl          *clusterLink                 // the other nodes of a cluster; nil alone
 }
 
 func (h *hub) room(uri string) *room {
@@ -147,23 +149,67 @@ func (h *hub) runDispatcher(done chan<- struct{}) {
 // dispatch answers each request of a committed batch and fans its events
 // out. Batches are dispatched one at a time, in commit order: by the
 // dispatcher, or by the writer when the dispatcher has none left.
+//
+// A batch without notices is answered first, then each run of events of
+// one room is fanned out subscriber by subscriber (fanoutRun), so a
+// subscriber's events of the batch are queued together and its writer
+// sends them in one write: after a slow fsync the batch that waited is
+// several events, and this keeps the catch-up to one write and one read
+// per subscriber instead of one per event (issue 18). Each answer still
+// precedes its own event on every connection, and each room's events keep
+// their order.
 func (h *hub) dispatch(batch []outcome) {
 	took := time.Now()
-	for _, o := range batch {
-		if o.c != nil {
-			o.c.send(o.reply)
-			<-o.c.inflight
+	if hasNotices(batch) {
+		for _, o := range batch {
+			h.answer(o)
+			for _, ev := range o.events {
+				h.fanoutRun([]committed{ev})
+			}
+			for _, n := range o.notices {
+				h.users.deliver(n)
+			}
 		}
-		for _, ev := range o.events {
-			h.fanout(ev)
+	} else {
+		for _, o := range batch {
+			h.answer(o)
 		}
-		for _, n := range o.notices {
-			h.users.deliver(n)
+		run := h.run[:0]
+		for _, o := range batch {
+			for _, ev := range o.events {
+				if len(run) > 0 && run[0].r != ev.r {
+					h.fanoutRun(run)
+					run = run[:0]
+				}
+				run = append(run, ev)
+			}
 		}
+		if len(run) > 0 {
+			h.fanoutRun(run)
+		}
+		clear(run) // drop the frames for the collector
+		h.run = run[:0]
 	}
 	if t := h.trace.Load(); t != nil {
 		t.dispatch(took, time.Now())
 	}
+}
+
+// answer queues o's reply to its requester and frees the request's slot.
+func (h *hub) answer(o outcome) {
+	if o.c != nil {
+		o.c.send(o.reply)
+		<-o.c.inflight
+	}
+}
+
+func hasNotices(batch []outcome) bool {
+	for _, o := range batch {
+		if len(o.notices) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // inlineFanout bounds the deliveries of a batch the writer dispatches
@@ -199,29 +245,44 @@ func (h *hub) dispatchInline(batch []outcome) bool {
 	return true
 }
 
-// fanout queues ev for every subscriber of its room, encoding the websocket
-// frame once. A subscriber whose membership ev ends gets ev, then loses its
-// subscription.
-func (h *hub) fanout(ev committed) {
-	r := ev.r
+// fanoutRun queues evs, consecutive events of one room, for every
+// subscriber of the room, encoding each websocket frame once. A subscriber
+// whose membership an event ends gets that event, then loses its
+// subscription and none of the run's later events.
+func (h *hub) fanoutRun(evs []committed) {
+	r := evs[0].r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.tail.add(h.tails, store.Event{Room: r.uri, Seq: ev.seq, Ends: ev.ends, Frame: ev.frame})
+	for _, ev := range evs {
+		r.tail.add(h.tails, store.Event{Room: r.uri, Seq: ev.seq, Ends: ev.ends, Frame: ev.frame})
+	}
 	if len(r.subs) == 0 {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, ev.frame)
-	if err != nil {
-		h.log.Error("prepare event", "room", r.uri, "seq", ev.seq, "err", err)
-		return
+	pms := h.pms[:0]
+	for _, ev := range evs {
+		pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, ev.frame)
+		if err != nil {
+			// Left out: a subscriber's writer replays the gap from the
+			// store at the room's next event.
+			h.log.Error("prepare event", "room", r.uri, "seq", ev.seq, "err", err)
+		}
+		pms = append(pms, pm)
 	}
 	for c := range r.subs {
-		c.enqueue(outItem{kind: itemEvent, room: r.uri, seq: ev.seq, pm: pm})
-		if ev.ends != "" && c.user == ev.ends {
-			delete(r.subs, c)
-			c.enqueue(outItem{kind: itemUnsub, room: r.uri})
+		for i, ev := range evs {
+			if pms[i] != nil {
+				c.enqueue(outItem{kind: itemEvent, room: r.uri, seq: ev.seq, pm: pms[i]})
+			}
+			if ev.ends != "" && c.user == ev.ends {
+				delete(r.subs, c)
+				c.enqueue(outItem{kind: itemUnsub, room: r.uri})
+				break
+			}
 		}
 	}
+	clear(pms)
+	h.pms = pms[:0]
 }
 
 // subscribe registers c for room events after since and queues the replay
