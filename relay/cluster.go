@@ -378,6 +378,95 @@ func (h *hub) roomFresh(uri string) *room {
 	}
 }
 
+// freshBatch is roomFresh for the rooms of a batched subscribe: it reads
+// every room's head from the log at once (jetstream.Store.HeadsOf: one
+// leader request and a direct get per 512 rooms, not a leader read per
+// room) and, while this node does not know one of the rooms or its state
+// is behind the log's head, reloads the rooms' state, waiting up to
+// freshWait. It returns the log's heads by room (a room of uris missing
+// from them does not exist), or nil outside a cluster or when the heads
+// could not be read: register then makes each room fresh on its own.
+// Without it a batch was decided on this node's memory, which admitted a
+// member removed through another node a moment before.
+func (h *hub) freshBatch(uris []string) map[string]uint64 {
+	js, ok := h.db.(*jetstream.Store)
+	if h.cl == nil || !ok || len(uris) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(freshWait)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	stamps, err := js.HeadsOf(ctx, uris)
+	if err != nil {
+		h.log.Warn("cluster: read a batch's heads; each room read on its own", "rooms", len(uris), "err", err)
+		return nil
+	}
+	heads := make(map[string]uint64, len(stamps))
+	for uri, st := range stamps {
+		heads[uri] = st.Seq
+	}
+	for {
+		behind := ""
+		for uri, seq := range heads {
+			r := h.room(uri)
+			if r == nil {
+				behind = uri
+				break
+			}
+			r.mu.RLock()
+			b := r.stateSeq < seq
+			r.mu.RUnlock()
+			if b {
+				behind = uri
+				break
+			}
+		}
+		if behind == "" {
+			return heads
+		}
+		if !time.Now().Before(deadline) {
+			h.log.Warn("cluster: room state still behind the log; answering from it", "room", behind, "log", heads[behind], "wait", freshWait)
+			return heads
+		}
+		h.cl.catchUpState(deadline)
+	}
+}
+
+// awaitCursor makes sure, in a cluster, that r's state covers a
+// subscriber's cursor since before the subscription is admitted: the
+// replay starts after since, so a removal at or before since is not
+// replayed and its end of the subscription (the event's Ends) never
+// comes; only the state can refuse the removed member. A node whose state
+// is behind since (its head moved with announced events or a catch-up,
+// and the reload failed or is late) reloads first, waiting up to
+// freshWait. Later removals end the subscription when the replay or the
+// fan-out reaches them.
+func (h *hub) awaitCursor(r *room, since uint64) {
+	if h.cl == nil {
+		return
+	}
+	deadline := time.Now().Add(freshWait)
+	for {
+		r.mu.RLock()
+		covered := r.stateSeq >= since
+		r.mu.RUnlock()
+		if covered || !time.Now().Before(deadline) {
+			return
+		}
+		h.cl.catchUpState(deadline) // a reload updates r in place
+	}
+}
+
+// cursorBehindState refuses, in a cluster, a subscription whose cursor
+// since is past r's state (awaitCursor could not catch up), with a
+// retryable error. r.mu is held.
+func (h *hub) cursorBehindState(r *room, since uint64) *refusal {
+	if h.cl == nil || r.stateSeq >= since {
+		return nil
+	}
+	return refuse(proto.CodeInternal, "this relay node has not caught up with the room's members up to seq %d (it has seq %d); retry", since, r.stateSeq)
+}
+
 // freshForOp makes sure, in a cluster, that a room operation by user
 // (join, leave, kick, commit...) is decided by the writer on the room's
 // state as the log has it, not on a state older than the other nodes'

@@ -301,11 +301,15 @@ func (h *hub) subscribe(c *conn, f *proto.Subscribe) *refusal {
 		if behind { // the client comes from a node that saw more
 			h.cl.catchUp(r.uri)
 		}
+		h.awaitCursor(r, f.Since) // cluster.go
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	first, ref := r.readAccess(c.user)
 	if ref != nil {
+		return ref
+	}
+	if ref := h.cursorBehindState(r, f.Since); ref != nil {
 		return ref
 	}
 	if f.Since > r.head {

@@ -88,8 +88,13 @@ func (c *conn) subscribeRooms(f *proto.SubscribeRooms) *refusal {
 	}
 	answer := &proto.SubscribedRooms{RID: f.RID}
 	replays := make([]replayFrom, 0, len(f.Rooms))
+	uris := make([]string, len(f.Rooms))
+	for i, rc := range f.Rooms {
+		uris[i] = rc.Room
+	}
+	heads := c.srv.hub.freshBatch(uris) // nil outside a cluster
 	for _, rc := range f.Rooms {
-		sub, from, ref := c.srv.hub.register(c, rc.Room, rc.Since)
+		sub, from, ref := c.srv.hub.register(c, rc.Room, rc.Since, heads)
 		if ref != nil {
 			answer.Refused = append(answer.Refused, proto.RoomRefused{Room: rc.Room, Code: ref.code, Field: ref.field, Reason: ref.reason})
 			continue
@@ -128,25 +133,19 @@ func (c *conn) writeSubscribedRooms(answer *proto.SubscribedRooms) error {
 // queueing anything: it returns the subscription's bounds and the seq the
 // replay starts after. Live events of the room may be queued from now on;
 // the writer drops them until the replay marker gives the room a cursor,
-// and the replay reads them from the store.
-func (h *hub) register(c *conn, uri string, since uint64) (proto.RoomSubscribed, uint64, *refusal) {
+// and the replay reads them from the store. heads, in a cluster, are the
+// log's heads of the batch's rooms read by freshBatch, which has caught
+// this node's state up with them; nil: the room is made fresh on its own
+// (roomFresh).
+func (h *hub) register(c *conn, uri string, since uint64, heads map[string]uint64) (proto.RoomSubscribed, uint64, *refusal) {
 	if ref := c.needE2EEVersion(uri); ref != nil {
 		return proto.RoomSubscribed{}, 0, ref
 	}
-	r := h.room(uri)
-	if r == nil {
-		r = h.roomFresh(uri) // a cluster node may not have heard of it yet
-	} else if h.cl != nil {
-		// A batch does not read every room's head from the log: only a
-		// room whose state here refuses the user, or is known to be behind
-		// the events shown, is caught up first (roomFresh).
-		r.mu.RLock()
-		_, ref := r.readAccess(c.user)
-		stale := r.stateSeq < r.head
-		r.mu.RUnlock()
-		if ref != nil || stale {
-			r = h.roomFresh(uri)
-		}
+	var r *room
+	if heads != nil {
+		r = h.room(uri)
+	} else {
+		r = h.roomFresh(uri)
 	}
 	if r == nil {
 		return proto.RoomSubscribed{}, 0, refuse(proto.CodeNoSuchRoom, "no room %s", uri)
@@ -159,11 +158,15 @@ func (h *hub) register(c *conn, uri string, since uint64) (proto.RoomSubscribed,
 		if behind { // the client comes from a node that saw more
 			h.cl.catchUp(r.uri)
 		}
+		h.awaitCursor(r, since)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	first, ref := r.readAccess(c.user)
 	if ref != nil {
+		return proto.RoomSubscribed{}, 0, ref
+	}
+	if ref := h.cursorBehindState(r, since); ref != nil {
 		return proto.RoomSubscribed{}, 0, ref
 	}
 	if since > r.head {

@@ -42,6 +42,7 @@ const (
 	hdrStreamSeq   = "Nats-Sequence"
 	hdrStreamSubj  = "Nats-Subject"
 	hdrStatus      = "Status"
+	hdrUpToSeq     = "Nats-UpTo-Sequence" // a multi_last answer's end: the stream sequence it covers
 	hdrNumPending  = "Nats-Num-Pending"
 	requestTimeout = 10 * time.Second
 	// attemptTimeout bounds one request to the stream leader. A leader
@@ -258,7 +259,7 @@ func (s *Store) directLastOf(ctx context.Context, subjs []string) (map[string]en
 	var got []entry
 	err := s.retryEach(ctx, 2*attemptTimeout, func(ctx context.Context) error {
 		var err error
-		got, err = s.directLastOnce(ctx, subjs)
+		got, _, err = s.directLastOnce(ctx, subjs)
 		return err
 	})
 	if err != nil {
@@ -271,11 +272,15 @@ func (s *Store) directLastOf(ctx context.Context, subjs []string) (map[string]en
 	return found, nil
 }
 
-func (s *Store) directLastOnce(ctx context.Context, subjs []string) ([]entry, error) {
+// directLastOnce asks one replica for the newest message of each of subjs.
+// upTo is the stream sequence the replica's answer covers (its last
+// sequence when it answered; 0 when it found none of subjs and so did not
+// say).
+func (s *Store) directLastOnce(ctx context.Context, subjs []string) (out []entry, upTo uint64, err error) {
 	inbox := s.nc.NewInbox()
 	sub, err := s.nc.SubscribeSync(inbox)
 	if err != nil {
-		return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+		return nil, 0, fmt.Errorf("read %d subjects: %w", len(subjs), err)
 	}
 	defer sub.Unsubscribe()
 	req, _ := json.Marshal(struct {
@@ -283,25 +288,25 @@ func (s *Store) directLastOnce(ctx context.Context, subjs []string) ([]entry, er
 		Batch int      `json:"batch"`
 	}{subjs, len(subjs)})
 	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+s.stream, inbox, req); err != nil {
-		return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+		return nil, 0, fmt.Errorf("read %d subjects: %w", len(subjs), err)
 	}
-	var out []entry
 	for {
 		m, err := sub.NextMsgWithContext(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read %d subjects: %w", len(subjs), err)
+			return nil, 0, fmt.Errorf("read %d subjects: %w", len(subjs), err)
 		}
 		if st := m.Header.Get(hdrStatus); st != "" {
 			switch st {
 			case "204", "404": // end of the answer; none found
-				return out, nil
+				upTo, _ = strconv.ParseUint(m.Header.Get(hdrUpToSeq), 10, 64)
+				return out, upTo, nil
 			default:
-				return nil, fmt.Errorf("read %d subjects: status %s %s", len(subjs), st, m.Header.Get("Description"))
+				return nil, 0, fmt.Errorf("read %d subjects: status %s %s", len(subjs), st, m.Header.Get("Description"))
 			}
 		}
 		seq, err := strconv.ParseUint(m.Header.Get(hdrStreamSeq), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("read %d subjects: bad sequence header", len(subjs))
+			return nil, 0, fmt.Errorf("read %d subjects: bad sequence header", len(subjs))
 		}
 		out = append(out, entry{data: m.Data, hdr: m.Header, seq: seq})
 	}
