@@ -27,6 +27,9 @@
 //	m.dtok.B64(DEVICE)          device → the user whose token is bound to it
 //	m.rdev.B64(DEVICE)          a removed device, for good
 //	m.bres.B64(USER)            the user's blob quota reservations (reservations.go)
+//	m.grp.B64(ROOM), m.gtc.B64(ROOM).I  an encrypted room's group and its tree chunks (groups.go)
+//	m.wel.B64(DEV).B64(ROOM).SEQ a Welcome waiting for a device
+//	m.wtree.B64(ROOM).SEQ.I     chunk I of the ratchet tree its invite SEQ's Welcomes name (welcome_trees.go)
 //
 // Ordering and exactly-once: each batch that appends to a room also writes
 // the room's m.head subject with the per-subject expected-last-sequence

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,13 @@ import (
 // chunks m.gtc.ROOM.INDEX (only the changed ones; a load reads the
 // width's chunks, so chunks left past a shrunk width are never read); each Welcome is
 // m.wel.DEVICE.ROOM.SEQ; each uploaded KeyPackage's ref is m.kpref.HEX.
+// The ratchet tree kept beside an invite's Welcomes (protocol version 8)
+// is stored once per invite, not in each Welcome record: in chunks
+// m.wtree.ROOM.SEQ.INDEX of at most welcomeTreeChunk bytes, which each
+// Welcome record names (welcome_trees.go). Inline, a tree of about 3,800
+// members (209 bytes a member, base64 in the JSON record) made a record
+// over NATS's 1 MB max payload, so the invite's batch failed; and it was
+// written once per invited device.
 
 func subjGroup(room string) string { return "m.grp." + b64(room) }
 func subjWelcome(device, room string, seq uint64) string {
@@ -45,10 +53,15 @@ type welcomeJSON struct {
 	Room    string `json:"room"`
 	Seq     uint64 `json:"seq"`
 	Data    []byte `json:"data"`
-	Created int64  `json:"created"` // ms
-	Tree    []byte `json:"tree,omitempty"`
+	Created int64  `json:"created"`        // ms
+	Tree    []byte `json:"tree,omitempty"` // records written before the tree was stored apart
+	// TreeLen and TreeChunks name the invite's tree in m.wtree.ROOM.SEQ.*
+	// (TreeChunks chunks, TreeLen bytes in all); 0: no tree apart.
+	TreeLen    int    `json:"tree_len,omitempty"`
+	TreeChunks uint32 `json:"tree_chunks,omitempty"`
 }
 
+// welcome is w as a store.Welcome, its tree not read yet when stored apart.
 func (w welcomeJSON) welcome() store.Welcome {
 	return store.Welcome{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: time.UnixMilli(w.Created), RatchetTree: w.Tree}
 }
@@ -97,12 +110,15 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 		}
 		msgs = append(msgs, msg(subjGroup(g.Room), data, nil))
 	}
-	type roomUser struct{ room, user string }
-	dropped := map[roomUser]bool{}
+	dropped := map[string]map[string]bool{} // room → users whose Welcomes go
 	for _, d := range b.DropWelcomes {
-		dropped[roomUser{d.Room, d.User}] = true
+		if dropped[d.Room] == nil {
+			dropped[d.Room] = map[string]bool{}
+		}
+		dropped[d.Room][d.User] = true
 	}
 	seen := map[string]bool{}
+	trees := map[inviteRef][]byte{} // the trees this batch writes, once per invite
 	for _, w := range b.Welcomes {
 		subj := subjWelcome(w.Device, w.Room, w.Seq)
 		e, err := s.getLast(ctx, subj)
@@ -113,29 +129,68 @@ func (s *Store) prepareGroups(ctx context.Context, b store.Batch, known func(str
 			return nil, fmt.Errorf("welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
 		}
 		seen[subj] = true
-		if dropped[roomUser{w.Room, w.User}] {
+		if dropped[w.Room][w.User] {
 			continue // stored, then dropped by the same batch
 		}
-		data, _ := json.Marshal(welcomeJSON{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: w.Created.UnixMilli(), Tree: w.RatchetTree})
+		rec := welcomeJSON{Device: w.Device, User: w.User, Room: w.Room, Seq: w.Seq, Data: w.Data, Created: w.Created.UnixMilli()}
+		if len(w.RatchetTree) > 0 {
+			ref := inviteRef{w.Room, w.Seq}
+			if t, ok := trees[ref]; ok && !bytes.Equal(t, w.RatchetTree) {
+				return nil, fmt.Errorf("welcomes of %s #%d: two different ratchet trees for one invite", w.Room, w.Seq)
+			}
+			trees[ref] = w.RatchetTree
+			rec.TreeLen, rec.TreeChunks = len(w.RatchetTree), welcomeTreeChunks(len(w.RatchetTree))
+		}
+		data, _ := json.Marshal(rec)
 		msgs = append(msgs, msg(subj, data, seqp(e.seq)))
 	}
-	for ru := range dropped {
-		subjs, err := s.subjects(ctx, "m.wel.*."+b64(ru.room)+".*")
+	msgs = append(msgs, treeMsgs(trees)...)
+	for _, room := range slices.Sorted(maps.Keys(dropped)) {
+		more, err := s.dropWelcomes(ctx, room, dropped[room], trees)
 		if err != nil {
 			return nil, err
 		}
-		es, err := s.getAll(ctx, subjs)
-		if err != nil {
+		msgs = append(msgs, more...)
+	}
+	return msgs, nil
+}
+
+// dropWelcomes deletes the stored Welcomes of users in room, and the trees
+// of the invites none of the room's other Welcomes (stored, or written by
+// this batch: written) still name.
+func (s *Store) dropWelcomes(ctx context.Context, room string, users map[string]bool, written map[inviteRef][]byte) ([]*nats.Msg, error) {
+	subjs, err := s.subjects(ctx, "m.wel.*."+b64(room)+".*")
+	if err != nil {
+		return nil, err
+	}
+	es, err := s.getAll(ctx, subjs)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []*nats.Msg
+	kept := map[inviteRef]bool{}
+	gone := map[inviteRef]uint32{} // tree chunks of the invites whose Welcomes go
+	for _, e := range es {
+		var w welcomeJSON
+		if err := json.Unmarshal(e.data, &w); err != nil {
 			return nil, err
 		}
-		for _, e := range es {
-			var w welcomeJSON
-			if err := json.Unmarshal(e.data, &w); err != nil {
-				return nil, err
-			}
-			if w.User == ru.user {
-				msgs = append(msgs, msg(subjWelcome(w.Device, w.Room, w.Seq), nil, seqp(e.seq)))
-			}
+		ref := inviteRef{w.Room, w.Seq}
+		if !users[w.User] {
+			kept[ref] = true
+			continue
+		}
+		msgs = append(msgs, msg(subjWelcome(w.Device, w.Room, w.Seq), nil, seqp(e.seq)))
+		if w.TreeChunks > 0 {
+			gone[ref] = w.TreeChunks
+		}
+	}
+	for _, ref := range slices.SortedFunc(maps.Keys(gone), compareInvites) {
+		if _, ok := written[ref]; ok || kept[ref] {
+			continue
+		}
+		for i := range gone[ref] {
+			msgs = append(msgs, msg(subjWelcomeTree(ref.room, ref.seq, i), nil, nil))
 		}
 	}
 	return msgs, nil
@@ -219,8 +274,19 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 		return nil, fmt.Errorf("jetstream store: welcomes of %s: %w", device, err)
 	}
 	out := make([]store.Welcome, 0, len(ws))
+	read := map[inviteRef][]byte{}
 	for _, w := range ws {
-		out = append(out, w.welcome())
+		sw := w.welcome()
+		if w.TreeChunks > 0 {
+			ref := inviteRef{w.Room, w.Seq}
+			if read[ref] == nil {
+				if read[ref], err = s.readWelcomeTree(ctx, ref, w.TreeChunks, w.TreeLen); err != nil {
+					return nil, fmt.Errorf("jetstream store: welcomes of %s: %w", device, err)
+				}
+			}
+			sw.RatchetTree = read[ref]
+		}
+		out = append(out, sw)
 	}
 	slices.SortFunc(out, func(a, b store.Welcome) int {
 		if c := strings.Compare(a.Room, b.Room); c != 0 {
@@ -245,14 +311,28 @@ func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, e
 		return fail(0, err)
 	}
 	var n int64
+	kept, gone := map[inviteRef]bool{}, map[inviteRef]bool{}
 	for _, w := range ws {
+		ref := inviteRef{w.Room, w.Seq}
 		if w.Created >= t.UnixMilli() {
+			kept[ref] = true
 			continue
 		}
 		if err := st.Purge(ctx, jetstream.WithPurgeSubject(subjWelcome(w.Device, w.Room, w.Seq))); err != nil {
 			return fail(n, err)
 		}
 		n++
+		if w.TreeChunks > 0 {
+			gone[ref] = true
+		}
+	}
+	for ref := range gone {
+		if kept[ref] {
+			continue
+		}
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(subjWelcomeTrees(ref.room, ref.seq))); err != nil {
+			return fail(n, err)
+		}
 	}
 	return n, nil
 }

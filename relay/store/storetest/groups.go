@@ -108,6 +108,63 @@ func testWelcomes(t *testing.T, o Opener) {
 	}
 }
 
+// largeTreeBytes is the size of the ratchet tree of a room of about 6,000
+// members (209 bytes a member, measured on trees of 1,000-5,000 members
+// with device URIs of 35 bytes): over NATS's 1 MB max payload.
+const largeTreeBytes = 6000 * 209
+
+const bobPhone = "mimi://example.com/d/bob/phone"
+
+// testWelcomeLargeTree: an invite's ratchet tree of a room of thousands of
+// members, kept beside the Welcomes of three devices, is stored and comes
+// back whole with each; it stays while one of its Welcomes does, through a
+// membership's end and the age sweep, and a later invite's tree is its own.
+func testWelcomeLargeTree(t *testing.T, o Opener) {
+	s := open(t, o)
+	ctx := context.Background()
+	created := kpNow.Truncate(time.Millisecond)
+	tree := make([]byte, largeTreeBytes)
+	for i := range tree {
+		tree[i] = byte(i*7 + i>>9)
+	}
+	w := func(device, user string, seq uint64, tree []byte, age time.Duration) store.Welcome {
+		return store.Welcome{Device: device, User: user, Room: roomA, Seq: seq, Data: []byte("welcome " + device),
+			Created: created.Add(-age), RatchetTree: tree}
+	}
+	appendOK(t, s, store.Batch{Rooms: []store.Room{room(roomA)}, Events: []store.Event{ev(roomA, 1, "")}})
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 2, "")}, Welcomes: []store.Welcome{
+		w(aliceLaptop, alice, 2, tree, 40*24*time.Hour), w(alicePhone, alice, 2, tree, 0), w(bobLaptop, bob, 2, tree, 0)}})
+	later := append([]byte("a later epoch's tree "), tree[:1000]...)
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 3, "")}, Welcomes: []store.Welcome{w(bobPhone, bob, 3, later, 0)}})
+	check := func(when, device string, want ...[]byte) {
+		t.Helper()
+		got, err := s.Welcomes(ctx, device)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: welcomes of %s: %d, %v; want %d", when, device, len(got), err, len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i].RatchetTree, want[i]) {
+				t.Fatalf("%s: welcome %d of %s: tree of %d bytes, want %d", when, i, device, len(got[i].RatchetTree), len(want[i]))
+			}
+		}
+	}
+	for _, d := range []string{aliceLaptop, alicePhone, bobLaptop} {
+		check("stored", d, tree)
+	}
+	check("stored", bobPhone, later)
+	// alice's membership ends: bob's Welcome still names the tree.
+	appendOK(t, s, store.Batch{Events: []store.Event{ev(roomA, 4, "")}, DropWelcomes: []store.RoomUser{{Room: roomA, User: alice}}})
+	check("alice dropped", alicePhone)
+	check("alice dropped", bobLaptop, tree)
+	s = reopen(t, s, o)
+	check("reopened", bobLaptop, tree)
+	if n, err := s.DeleteWelcomesBefore(ctx, created.Add(time.Millisecond)); err != nil || n != 2 {
+		t.Fatalf("DeleteWelcomesBefore: %d, %v; want 2", n, err)
+	}
+	check("swept", bobLaptop)
+	check("swept", bobPhone)
+}
+
 // testKeyPackageOwner: an uploaded KeyPackage's ref names its device,
 // still after the KeyPackage was claimed; not after the device is removed.
 func testKeyPackageOwner(t *testing.T, o Opener) {

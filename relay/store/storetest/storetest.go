@@ -47,6 +47,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"Groups", testGroups},
 		{"GroupTreeChunks", testGroupTreeChunks},
 		{"Welcomes", testWelcomes},
+		{"WelcomeLargeTree", testWelcomeLargeTree},
 		{"KeyPackageOwner", testKeyPackageOwner},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
