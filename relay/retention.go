@@ -64,7 +64,7 @@ func (s *Server) expireRooms(db store.EventExpirer, now time.Time) {
 	}
 	s.hub.mu.RUnlock()
 	for _, d := range rooms {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := s.sweepContext()
 		n, err := db.ExpireRoomEvents(ctx, d.r.uri, d.cutoff)
 		cancel()
 		if err != nil {
@@ -81,8 +81,24 @@ func (s *Server) expireRooms(db store.EventExpirer, now time.Time) {
 // version 5): a device offline longer joins by external commit instead.
 const welcomeLife = 30 * 24 * time.Hour
 
-func (s *Server) sweepOnce(now time.Time) {
+// sweepContext bounds one sweep's store work to a minute, and ends it when
+// the relay shuts down: Shutdown waits for the sweep, and a cluster node
+// whose store has lost its quorum used to hold Shutdown for the rest of
+// that minute (57 s in TestClusterRecheckQuietWhileNoLeader).
+func (s *Server) sweepContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	go func() {
+		select {
+		case <-s.stopWatch:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+func (s *Server) sweepOnce(now time.Time) {
+	ctx, cancel := s.sweepContext()
 	defer cancel()
 	if n, err := s.db.DeleteWelcomesBefore(ctx, now.Add(-welcomeLife)); err != nil {
 		s.log.Error("retention: delete welcomes", "err", err)

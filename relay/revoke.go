@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"mimichat/proto"
@@ -21,17 +22,55 @@ func (s *Server) watchTokens() {
 	defer close(s.watchDone)
 	t := time.NewTicker(s.cfg.TokenRecheck)
 	defer t.Stop()
+	var failing recheckFailures
 	for {
 		select {
 		case <-s.stopWatch:
 			return
 		case <-t.C:
-			s.recheckTokens()
+			failing.note(s.log, s.recheckTokens(), time.Now())
 		}
 	}
 }
 
-func (s *Server) recheckTokens() {
+// recheckQuiet is how long token rechecks may keep failing before it is
+// worth a warning: a cluster node's store answers nothing while its stream
+// elects a leader (1.5-3 s, docs/cluster.md) or before a node that just
+// started has heard the leader, and a failed recheck is tried again at the
+// next tick anyway. Each of those used to log a warning.
+const recheckQuiet = 10 * time.Second
+
+// recheckFailures logs failed token rechecks: at debug level while they
+// have failed for less than recheckQuiet, then one warning a tick, and
+// once at info level when a recheck succeeds again after a warning.
+type recheckFailures struct {
+	since  time.Time // first failure of the current run; zero: the last recheck succeeded
+	warned bool
+}
+
+func (f *recheckFailures) note(log *slog.Logger, err error, now time.Time) {
+	switch {
+	case err == nil:
+		if f.warned {
+			log.Info("recheck tokens: the store answers again", "failed for", now.Sub(f.since).Round(time.Millisecond))
+		}
+		*f = recheckFailures{}
+	case f.since.IsZero() || now.Sub(f.since) < recheckQuiet:
+		if f.since.IsZero() {
+			f.since = now
+		}
+		log.Debug("recheck tokens; trying again at the next tick", "err", err)
+	default:
+		f.warned = true
+		log.Warn("recheck tokens", "failing for", now.Sub(f.since).Round(time.Second), "err", err)
+	}
+}
+
+// recheckTokens looks every live token up again and closes the connections
+// of those revoked or replaced; it returns the store's error, if any, after
+// which the rest wait for the next tick (a storage hiccup must not log
+// everyone out).
+func (s *Server) recheckTokens() error {
 	s.mu.Lock()
 	byToken := map[string][]*conn{}
 	for c, h := range s.connTokens {
@@ -43,8 +82,7 @@ func (s *Server) recheckTokens() {
 	for h, conns := range byToken {
 		id, known, err := identify(ctx, s.db, []byte(h))
 		if err != nil {
-			s.log.Warn("recheck tokens", "err", err)
-			return // try again next tick; a storage hiccup must not log everyone out
+			return err
 		}
 		for _, c := range conns {
 			switch {
@@ -62,6 +100,7 @@ func (s *Server) recheckTokens() {
 			s.mu.Unlock()
 		}
 	}
+	return nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
