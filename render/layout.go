@@ -61,9 +61,17 @@ func compactTextCol(width int) int { return Gutter + compactNickWidth(width) + 1
 // text column, after the time.
 func compactEvent(m *Message, width int, th *Theme) []string {
 	s := &th.Styles
-	pad := strings.Repeat(" ", compactNickWidth(width)+1)
-	return []string{s.Timestamp.Render(m.Time.Format("15:04")) + " " + pad +
-		s.Muted.Render(TruncateLine("· "+SanitizeLine(m.Text), width-compactTextCol(width)))}
+	col := compactTextCol(width)
+	ls := quietLines("· ", SanitizeLine(m.Text), width-col, th)
+	pad := strings.Repeat(" ", col)
+	for i := range ls {
+		if i == 0 {
+			ls[i] = s.Timestamp.Render(m.Time.Format("15:04")) + " " + strings.Repeat(" ", compactNickWidth(width)+1) + ls[i]
+		} else {
+			ls[i] = pad + ls[i]
+		}
+	}
+	return ls
 }
 
 // compactLines draws m on one line: "15:04    Alice text" (the sender

@@ -108,7 +108,6 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 	if width < 8 {
 		width = 8
 	}
-	s := &th.Styles
 	switch m.Kind {
 	case RowHidden:
 		return nil
@@ -118,8 +117,7 @@ func RenderMessage(m *Message, width int, th *Theme) []string {
 		if m.Layout == LayoutCompact && !m.Time.IsZero() && width-compactTextCol(width) >= minCompactText {
 			return compactEvent(m, width, th)
 		}
-		line := "  · " + SanitizeLine(m.Text)
-		return []string{s.Muted.Render(TruncateLine(line, width))}
+		return quietLines("  · ", SanitizeLine(m.Text), width, th)
 	case RowKnock:
 		return knockLines(m, width, th)
 	}
@@ -415,4 +413,31 @@ func DayLabel(t, now time.Time) string {
 		return t.Format("Monday, 2 January")
 	}
 	return t.Format("2 January 2006")
+}
+
+// maxEventLines bounds a quiet line's wrapped text (a topic is network text).
+const maxEventLines = 3
+
+// quietLines is a system line: head ("  · ", or a compact row's time and
+// column) then text wrapped under it, at most maxEventLines lines, the last
+// cut with "…" when there is more. At 80 columns a cut line hid what the
+// user was told to type ("… with you · /import-h…").
+func quietLines(head, text string, width int, th *Theme) []string {
+	s := &th.Styles
+	hw := ansi.StringWidth(head)
+	tw := max(1, width-hw)
+	ls := Wrap(text, tw)
+	if len(ls) > maxEventLines {
+		ls = append(ls[:maxEventLines-1], TruncateLine(strings.Join(ls[maxEventLines-1:], " ")+" …", tw))
+	}
+	out := make([]string, len(ls))
+	pad := strings.Repeat(" ", hw)
+	for i, l := range ls {
+		if i == 0 {
+			out[i] = s.Muted.Render(head + l)
+		} else {
+			out[i] = s.Muted.Render(pad + l)
+		}
+	}
+	return out
 }
