@@ -85,6 +85,11 @@ func fetchAttachment(ctx context.Context, client *http.Client, part *content.Ext
 	if name == "" {
 		name = "attachment"
 	}
+	// the notice names the file where it is: "saved: notes.txt" did not
+	// say that the default, without ~/Downloads, is the current directory
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}

@@ -137,3 +137,34 @@ func TestFetchAttachmentHostileServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSavedPathIsAbsolute: a save into a relative directory (the default
+// without ~/Downloads is the current one, ".") names the file by its
+// absolute path, so the notice says where it went ("saved: notes.txt"
+// did not).
+func TestSavedPathIsAbsolute(t *testing.T) {
+	plain := []byte("a note\n")
+	part, ct, err := content.SealAttachment(nil, plain, content.AttachmentSpec{Filename: "notes.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(ct) }))
+	t.Cleanup(srv.Close)
+	part.URL = srv.URL + "/ok"
+	dir := t.TempDir()
+	t.Chdir(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, rel := range []string{".", "sub"} {
+		path, err := fetchAttachment(ctx, srv.Client(), &part, rel, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !filepath.IsAbs(path) {
+			t.Errorf("saved into %q: the path %q is not absolute", rel, path)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, plain) {
+			t.Errorf("saved into %q: %q holds %q", rel, path, got)
+		}
+	}
+}
