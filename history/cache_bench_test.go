@@ -18,7 +18,7 @@ import (
 // import` does it: the file streams into a room the cache does not hold.
 func BenchmarkImportVConIntoStore100k(b *testing.B) { benchImportIntoStore(b, false) }
 
-// The same file merged below a cached run (staged in import_stage, copied to
+// The same file merged below a cached run (held in memory and written to
 // low-n..low-1 at the commit), with every message checked against the cache.
 func BenchmarkImportVConBelowRun100k(b *testing.B) { benchImportIntoStore(b, true) }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 )
 
 // ImportTx writes a room's history into the cache as it is read, in one
@@ -20,8 +21,15 @@ type ImportTx struct {
 	room  string
 	next  uint64 // seq of the next entry
 	buf   []Entry
-	below bool   // staged in import_stage, copied below low at Commit
+	below bool   // below a cached run: held, or staged in import_stage, until Commit
 	low   uint64 // the cached run's low (below mode)
+	// held are the entries of an import below a cached run while they fit
+	// in heldLimit bytes (heldBytes so far): Commit writes them straight to
+	// their seqs. Past the limit they go to import_stage (staged) and
+	// Commit copies them.
+	held      [][]Entry
+	heldBytes int
+	staged    bool
 	// msgLo..msgHi are the seqs of the first and last message added (as
 	// numbered while adding; 0 when none): Commit queues the range for the
 	// search index as one row.
@@ -111,9 +119,10 @@ func (t *ImportTx) release() {
 
 // BeginImportBelow starts importing older history into room, which the
 // cache holds: entries are added in file order with seqs from Next() (a
-// staging range, in import_stage) and Commit copies them to low-n..low-1,
-// so the whole file streams through one transaction without counting it
-// first.
+// staging range) and Commit writes them to low-n..low-1, so the whole file
+// goes through one transaction without counting it first. Up to heldLimit
+// bytes of entries wait in memory and are written once, at their seqs; a
+// larger import streams through import_stage and is copied at Commit.
 func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 	t, err := s.beginImport(room)
 	if err != nil {
@@ -121,9 +130,6 @@ func (s *Store) BeginImportBelow(room string) (*ImportTx, error) {
 	}
 	tx := t.tx
 	r, err := scanRoom(tx.QueryRow(`SELECT `+roomCols+` FROM rooms WHERE room=?`, room))
-	if err == nil {
-		_, err = tx.Exec(`DELETE FROM import_stage`)
-	}
 	if err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("session: import below %s: %w", room, err)
@@ -165,12 +171,67 @@ func (t *ImportTx) Add(e Entry) error {
 	return nil
 }
 
+// heldLimit is how many bytes of entries (heldSize) an import below a
+// cached run holds in memory before it stages them in import_stage: writing
+// 100,000 messages (about 60 MB held) to the stage and copying them cost a
+// third of such an import, but memory must stay bounded for any file. A
+// variable so tests can make an import spill.
+var heldLimit = 128 << 20
+
+// heldChunk is how many entries one held slice takes.
+const heldChunk = 4096
+
+// heldSize is about what an entry costs held in memory.
+func heldSize(e *Entry) int {
+	return int(unsafe.Sizeof(*e)) + len(e.Raw) + len(e.Sender) + len(e.Target) + len(e.Value) + len(e.Reason) + len(e.Undecryptable)
+}
+
 func (t *ImportTx) flush() error {
-	if err := t.w.write(t.room, t.next, t.buf); err != nil {
+	if t.below && !t.staged {
+		t.hold()
+		if t.heldBytes <= heldLimit {
+			return nil
+		}
+		if err := t.spill(); err != nil {
+			return err
+		}
+	} else if err := t.w.write(t.room, t.next, t.buf); err != nil {
 		return err
 	}
 	t.next += uint64(len(t.buf))
 	t.buf = t.buf[:0]
+	return nil
+}
+
+// hold moves the buffered entries to the held ones.
+func (t *ImportTx) hold() {
+	for i := range t.buf {
+		if n := len(t.held); n == 0 || len(t.held[n-1]) == cap(t.held[n-1]) {
+			t.held = append(t.held, make([]Entry, 0, heldChunk))
+		}
+		last := &t.held[len(t.held)-1]
+		*last = append(*last, t.buf[i])
+		t.heldBytes += heldSize(&t.buf[i])
+	}
+	t.next += uint64(len(t.buf))
+	clear(t.buf)
+	t.buf = t.buf[:0]
+}
+
+// spill writes the held entries to import_stage, where the rest of the
+// import goes too.
+func (t *ImportTx) spill() error {
+	if _, err := t.tx.Exec(`DELETE FROM import_stage`); err != nil {
+		return fmt.Errorf("session: import %s: %w", t.room, err)
+	}
+	next := uint64(stageBase)
+	for _, chunk := range t.held {
+		if err := t.w.write(t.room, next, chunk); err != nil {
+			return err
+		}
+		next += uint64(len(chunk))
+	}
+	t.held, t.heldBytes, t.staged = nil, 0, true
 	return nil
 }
 
@@ -216,12 +277,19 @@ func (t *ImportTx) commitBelow() error {
 		return fmt.Errorf("session: import %s: %d entries, %d free below seq %d: %w", t.room, n, t.low-1, t.low, ErrNoSeqsBelow)
 	}
 	first := t.low - n
-	// OR REPLACE as insertEntries: rows below a rebased run may exist.
-	_, err := t.tx.Exec(`INSERT OR REPLACE INTO entries(`+rowCols+`) SELECT `+
-		strings.Replace(rowCols, "seq,", "seq-?,", 1)+` FROM import_stage ORDER BY seq`,
-		int64(stageBase-first))
-	if err == nil {
-		_, err = t.tx.Exec(`DELETE FROM import_stage`)
+	// Rows below a rebased run may exist (insertEntries replaces them):
+	// deleting them first lets every row go in with INSERT OR FAIL, which
+	// needs no statement journal.
+	_, err := t.tx.Exec(`DELETE FROM entries WHERE room=? AND seq>=? AND seq<?`, t.room, int64(first), int64(t.low))
+	if err == nil && t.staged {
+		_, err = t.tx.Exec(`INSERT OR FAIL INTO entries(`+rowCols+`) SELECT `+
+			strings.Replace(rowCols, "seq,", "seq-?,", 1)+` FROM import_stage ORDER BY seq`,
+			int64(stageBase-first))
+		if err == nil {
+			_, err = t.tx.Exec(`DELETE FROM import_stage`)
+		}
+	} else if err == nil {
+		err = t.writeHeld(first)
 	}
 	if err == nil {
 		_, err = t.tx.Exec(`UPDATE rooms SET low=? WHERE room=?`, int64(first), t.room)
@@ -239,12 +307,31 @@ func (t *ImportTx) commitBelow() error {
 	return nil
 }
 
+// writeHeld writes the held entries to entries at first, first+1, ...
+func (t *ImportTx) writeHeld(first uint64) error {
+	w := rowWriter{tx: t.tx, table: "entries", fresh: true}
+	defer w.close()
+	next := first
+	for _, chunk := range t.held {
+		for i := range chunk {
+			chunk[i].Seq = next + uint64(i)
+		}
+		if err := w.write(t.room, next, chunk); err != nil {
+			return err
+		}
+		next += uint64(len(chunk))
+	}
+	t.held, t.heldBytes = nil, 0
+	return nil
+}
+
 // ErrNoSeqsBelow is returned when the cached run starts too low for the
 // imported entries to fit below it.
 var ErrNoSeqsBelow = errors.New("no sequence numbers left below the cached run")
 
 // Rollback abandons the import; nothing it added stays.
 func (t *ImportTx) Rollback() {
+	t.held = nil
 	t.w.close()
 	t.tx.Rollback()
 	t.release()

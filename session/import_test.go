@@ -2,6 +2,8 @@ package session
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -24,20 +26,30 @@ func stageBelow(t *testing.T, st *Store, n uint64) *ImportTx {
 }
 
 // An import below a cached run lands at low-n..low-1 in file order, or, when
-// rolled back or too large, leaves the run and its entries as they were.
+// rolled back or too large, leaves the run and its entries as they were;
+// the same whether its entries were held in memory or spilled to
+// import_stage.
 func TestImportBelowRun(t *testing.T) {
 	cases := []struct {
 		name     string
 		n        uint64 // entries staged (more than insertBatch for a flush)
+		spill    bool   // past heldLimit from the first flush: staged in import_stage
 		rollback bool
 		wantErr  error
 	}{
 		{name: "commit", n: 150},
 		{name: "rollback", n: 150, rollback: true},
 		{name: "too many", n: 200, wantErr: ErrNoSeqsBelow},
+		{name: "commit spilled", n: 150, spill: true},
+		{name: "rollback spilled", n: 150, spill: true, rollback: true},
+		{name: "too many spilled", n: 200, spill: true, wantErr: ErrNoSeqsBelow},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.spill {
+				defer func(limit int) { heldLimit = limit }(heldLimit)
+				heldLimit = 0
+			}
 			st := openTestStore(t)
 			if err := st.SaveRoom(Room{ID: testRoom, Low: 200, Cursor: 199}); err != nil {
 				t.Fatal(err)
@@ -46,8 +58,8 @@ func TestImportBelowRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			tx := stageBelow(t, st, c.n)
-			if tx.Added() != c.n {
-				t.Fatalf("added %d", tx.Added())
+			if tx.Added() != c.n || tx.staged != c.spill {
+				t.Fatalf("added %d, staged %v", tx.Added(), tx.staged)
 			}
 			var err error
 			if c.rollback {
@@ -122,5 +134,70 @@ func TestImportCacheSizeRestored(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// The held and the spilled import write the same cache: every column of
+// every entry, the run and the search queue, including rows a rebased run
+// left below the run, which the import replaces.
+func TestImportBelowHeldEqualsSpilled(t *testing.T) {
+	dump := func(spill bool) string {
+		if spill {
+			defer func(limit int) { heldLimit = limit }(heldLimit)
+			heldLimit = 0
+		}
+		st := openTestStore(t)
+		// Rows 50..60 of an earlier run, then the run rebased to 200.
+		if _, err := st.Commit(Room{ID: testRoom}, msgEntries(testRoom, 1, 60)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveRoom(Room{ID: testRoom, Low: 200, Cursor: 199}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Commit(Room{ID: testRoom}, msgEntries(testRoom, 200, 205)); err != nil {
+			t.Fatal(err)
+		}
+		tx := stageBelow(t, st, 150)
+		if tx.staged != spill {
+			t.Fatalf("staged %v, want %v", tx.staged, spill)
+		}
+		if _, err := tx.Commit(Room{}); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, q := range []string{
+			`SELECT ` + rowCols + ` FROM entries ORDER BY room, seq`,
+			`SELECT room, low, cursor, head FROM rooms ORDER BY room`,
+			`SELECT room, lo, hi FROM search_ranges ORDER BY room, lo`,
+			`SELECT count(*) FROM import_stage`,
+		} {
+			rows, err := st.db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&b, "%q\n", vals)
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	held, spilled := dump(false), dump(true)
+	if held != spilled {
+		t.Errorf("held and spilled imports differ\n--- held\n%s--- spilled\n%s", held, spilled)
+	}
+	if !strings.Contains(held, `"raw-1149"`) || strings.Contains(held, `"raw-60"`) {
+		t.Errorf("the import is missing or the stale rows stayed:\n%s", held)
 	}
 }
