@@ -297,7 +297,7 @@ func benchLatency(b *testing.B, cfg Config) {
 	}()
 	time.Sleep(100 * time.Millisecond)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, io0 := cpuTime(), readIOCalls()
 	// Message i leaves at start + i ms: a late send is followed by quicker
 	// ones, so the average rate is exactly 1,000/s.
 	start := time.Now()
@@ -312,6 +312,7 @@ func benchLatency(b *testing.B, cfg Config) {
 	wg.Wait()
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
+	reportIOCalls(b, io0, b.N)
 	b.ReportMetric(rate, "sent/s")
 	if len(dels) != b.N*nsubs {
 		b.Fatalf("%d deliveries, want %d", len(dels), b.N*nsubs)

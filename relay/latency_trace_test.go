@@ -1,10 +1,12 @@
 package relay
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,3 +174,44 @@ func reportLatencyTrace(b *testing.B, recs []commitRec, ckpts []sqlite.Checkpoin
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ioCalls is the process's read and write system calls so far (Linux's
+// /proc/self/io syscr and syscw; zero elsewhere). Per message they say how
+// well deliveries share writes and reads, whatever the machine's load
+// makes of the wall-clock figures.
+type ioCalls struct{ reads, writes int64 }
+
+func readIOCalls() ioCalls {
+	f, err := os.Open("/proc/self/io")
+	if err != nil {
+		return ioCalls{}
+	}
+	defer f.Close()
+	var c ioCalls
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			c.reads = n
+		case "syscw":
+			c.writes = n
+		}
+	}
+	return c
+}
+
+// reportIOCalls reports the read and write system calls per message since
+// from (nothing where /proc/self/io is missing).
+func reportIOCalls(b *testing.B, from ioCalls, msgs int) {
+	to := readIOCalls()
+	if to == (ioCalls{}) || msgs == 0 {
+		return
+	}
+	b.ReportMetric(float64(to.reads-from.reads)/float64(msgs), "reads/msg")
+	b.ReportMetric(float64(to.writes-from.writes)/float64(msgs), "writes/msg")
+}
