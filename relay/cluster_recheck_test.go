@@ -3,11 +3,14 @@ package relay
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"mimichat/relay/store/jetstream"
 )
 
 // logBuffer collects a relay's log lines (text handler) for a test.
@@ -122,5 +125,45 @@ func TestRecheckFailuresLog(t *testing.T) {
 		case step.level != "" && (len(got) != 1 || !strings.Contains(got[0], "level="+step.level)):
 			t.Fatalf("at %v: logged %q, want one %s line", step.at, got, step.level)
 		}
+	}
+}
+
+// TestClusterRecheckManyTokens: a node's token recheck reads every live
+// token's standing in a few requests to the store, not three to five per
+// token (about a millisecond each on R3, so a node with more than about a
+// thousand live tokens could not finish a recheck in its one-second tick),
+// and still closes exactly the connection whose token was replaced
+// through another node. 300 users are connected to node 2.
+func TestClusterRecheckManyTokens(t *testing.T) {
+	const users = 300
+	nodes := startCluster(t, 3, func(c *Config) { c.TokenRecheck = time.Hour }) // only the test's recheck runs
+	n2 := nodes[1]
+	clients := make([]*client, users)
+	for i := range users {
+		clients[i] = dial(t, n2.Addr(), addUser(t, nodes[0].Store(), fmt.Sprintf("u%d", i)))
+	}
+	if _, err := nodes[0].Store().RotateToken("u7"); err != nil {
+		t.Fatal(err)
+	}
+	nc := n2.db.(*jetstream.Store).Conn()
+	before := nc.Stats().OutMsgs
+	start := time.Now()
+	if err := n2.recheckTokens(); err != nil {
+		t.Fatal(err)
+	}
+	took, requests := time.Since(start), nc.Stats().OutMsgs-before
+	t.Logf("recheck of %d live tokens: %d messages, %v", users, requests, took.Round(time.Millisecond))
+	if !clients[7].waitClosed(5 * time.Second) {
+		t.Fatal("the connection of u7, whose token was replaced through node 1, is still open after the recheck")
+	}
+	for i, c := range clients {
+		if i != 7 && c.waitClosed(0) {
+			t.Fatalf("u%d's connection closed by the recheck: %v", i, c.err)
+		}
+	}
+	// One for the leader's last sequence, then rounds of multi_last
+	// gets of 512 subjects; a lookup per token made 3 × users or more.
+	if requests > 30 {
+		t.Fatalf("the recheck of %d live tokens sent %d messages", users, requests)
 	}
 }

@@ -17,7 +17,8 @@ import (
 // user, or whose device was removed: `relay user revoke|rotate|remove` runs
 // in another process and changes only the database, so the relay looks
 // again every TokenRecheck.
-// It costs one indexed lookup per distinct live token per tick.
+// It costs one indexed lookup per distinct live token per tick (on a
+// cluster, a few requests for all of them: identifyAll).
 func (s *Server) watchTokens() {
 	defer close(s.watchDone)
 	t := time.NewTicker(s.cfg.TokenRecheck)
@@ -79,11 +80,16 @@ func (s *Server) recheckTokens() error {
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.TokenRecheck)
 	defer cancel()
-	for h, conns := range byToken {
-		id, known, err := identify(ctx, s.db, []byte(h))
-		if err != nil {
-			return err
-		}
+	hashes := make([][]byte, 0, len(byToken))
+	for h := range byToken {
+		hashes = append(hashes, []byte(h))
+	}
+	ids, knowns, err := identifyAll(ctx, s.db, hashes)
+	if err != nil {
+		return err
+	}
+	for i, h := range hashes {
+		id, known, conns := ids[i], knowns[i], byToken[string(h)]
 		for _, c := range conns {
 			switch {
 			case !known || id.user != c.user:
