@@ -47,6 +47,7 @@ type Store struct {
 	checked         chan struct{}         // closed when the background check goroutine ends
 	fullChecks      atomic.Int64          // clean full checks completed in the background
 	damaged         atomic.Pointer[error] // damage the background check found
+	walLimit        int64                 // the WAL's bound (walLimit; tests lower it)
 	walOver         atomic.Bool           // the WAL is over walLimit: the writer restarts it after its next commit
 	restartMu       sync.Mutex
 	restartDone     chan struct{}         // closed when the WAL restart the last commit started ends
@@ -85,6 +86,7 @@ type Options struct {
 
 	mergeMinKeys    int           // tests: merge the key tail at fewer keys (0: mergeMinKeys)
 	checkpointEvery time.Duration // tests: the checkpointer's period (0: checkpointEvery)
+	walLimit        int64         // tests: the WAL's bound (0: walLimit)
 }
 
 // ErrNoDatabase is returned by OpenWith (without Create) when the database
@@ -116,6 +118,10 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store: data dir: %w", err)
 	}
 	path := filepath.Join(dir, File)
+	limit := o.walLimit
+	if limit <= 0 {
+		limit = walLimit
+	}
 	if err := prepareFile(path, o.Create); err != nil {
 		return nil, err
 	}
@@ -125,7 +131,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	// one. journal_size_limit: once the WAL restarts (see checkpoint) its
 	// file is cut back to this size instead of keeping its largest.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)",
-		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walLimit)} {
+		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", limit)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -183,7 +189,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 			os.Chmod(path+suffix, 0o600)
 		}
 	}
-	s := &Store{w: w, r: r, path: path, ins: ins, stop: make(chan struct{}), stopped: make(chan struct{}),
+	s := &Store{w: w, r: r, path: path, ins: ins, walLimit: limit, stop: make(chan struct{}), stopped: make(chan struct{}),
 		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{}), stmts: writerStmts{db: w}}
 	s.stmts.get(ctx, headQuery, true) // every commit runs it, inside its transaction
 	s.keys.minKeys = o.mergeMinKeys
@@ -280,7 +286,7 @@ func (s *Store) checkpoint(every time.Duration) {
 			t0 := time.Now()
 			s.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 			s.ckptLog.add(CheckpointRun{Start: t0, Took: time.Since(t0), Kind: "passive"})
-			if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > walLimit {
+			if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > s.walLimit {
 				s.walOver.Store(true)
 			}
 		}
