@@ -84,9 +84,13 @@ func (p *processCPU) report(b *testing.B) {
 }
 
 // BenchmarkMimichatImport100k: `mimichat import --data-dir D FILE` into a
-// new data directory (the room is new), as a process and in-process.
+// new data directory (the room is new), as a process and in-process; then
+// (below-*) into a copy of a data directory whose cache holds a run of the
+// room's newest messages, so the file merges below it.
+// MIMICHAT_BENCH_BELOW_DIR=DIR keeps that data directory for runs by hand.
 func BenchmarkMimichatImport100k(b *testing.B) {
 	file := big100kFile(b)
+	below := belowRunDataDir(b)
 	bin := mimichatBinary(b)
 	b.Run("process", func(b *testing.B) {
 		var cpu processCPU
@@ -103,13 +107,86 @@ func BenchmarkMimichatImport100k(b *testing.B) {
 			b.StopTimer()
 			dir := filepath.Join(b.TempDir(), "dd")
 			b.StartTimer()
-			history.ReportCPU(b, func() { importInProcess(b, dir, file) })
+			history.ReportCPU(b, func() { importInProcess(b, dir, file, true) })
+		}
+	})
+	b.Run("below-process", func(b *testing.B) {
+		var cpu processCPU
+		for b.Loop() {
+			b.StopTimer()
+			home := b.TempDir()
+			copyDataDir(b, below, filepath.Join(home, "dd"))
+			b.StartTimer()
+			cpu.total += runMimichat(b, bin, home, "import", "--data-dir", filepath.Join(home, "dd"), file)
+		}
+		cpu.report(b)
+	})
+	b.Run("below-in-process", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			dir := filepath.Join(b.TempDir(), "dd")
+			copyDataDir(b, below, dir)
+			b.StartTimer()
+			history.ReportCPU(b, func() { importInProcess(b, dir, file, false) })
 		}
 	})
 }
 
-// importInProcess is what the import command does, in this process.
-func importInProcess(b *testing.B, dir, file string) {
+// belowRunSize is how many of the room's newest messages the cached run
+// holds; belowRunLow is its first seq (the relay's, far above the file's
+// 100,000 so they fit below).
+const (
+	belowRunSize = 500
+	belowRunLow  = 1_000_000
+)
+
+// belowRunDataDir writes a data directory whose cache holds the 100k room's
+// newest belowRunSize items as a run synced from the relay at belowRunLow
+// (through session's own API, as the client's sync commits them): the
+// state a member reaches who joined late and then imports the older
+// history. The file holds those items too; the import skips them.
+func belowRunDataDir(b *testing.B) string {
+	items := history.Big(b)
+	dir := filepath.Join(b.TempDir(), "below")
+	if keep := os.Getenv("MIMICHAT_BENCH_BELOW_DIR"); keep != "" {
+		dir = keep
+		if err := os.RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	st, err := session.OpenStore(filepath.Join(dir, session.StoreFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	run := items[len(items)-belowRunSize:]
+	entries := make([]session.Entry, len(run))
+	for i := range run {
+		entries[i] = cache.EntryFromItem(history.RoomURI, uint64(belowRunLow+i), &run[i])
+	}
+	head := uint64(belowRunLow + len(run) - 1)
+	if err := st.SaveRoom(session.Room{ID: history.RoomURI, Low: belowRunLow, Cursor: belowRunLow - 1, Head: head}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.Commit(session.Room{ID: history.RoomURI, Head: head}, entries); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// copyDataDir copies the data directory's files (the closed store has no
+// WAL left) to a new directory to.
+func copyDataDir(b *testing.B, from, to string) {
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		b.Fatal(err)
+	}
+}
+// importInProcess is what the import command does, in this process, into
+// a new room (newRoom) or below a cached run.
+func importInProcess(b *testing.B, dir, file string, newRoom bool) {
 	f, err := os.Open(file)
 	if err != nil {
 		b.Fatal(err)
@@ -121,8 +198,8 @@ func importInProcess(b *testing.B, dir, file string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, _, res, err := cache.ImportFile(st, f, ""); err != nil || res.Imported < 90_000 {
-		b.Fatal(err, res.Imported)
+	if _, _, res, err := cache.ImportFile(st, f, ""); err != nil || res.Imported < 90_000 || res.NewRoom != newRoom {
+		b.Fatal(err, res)
 	}
 	st.Close()
 	f.Close()
