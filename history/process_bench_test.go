@@ -184,6 +184,7 @@ func copyDataDir(b *testing.B, from, to string) {
 		b.Fatal(err)
 	}
 }
+
 // importInProcess is what the import command does, in this process, into
 // a new room (newRoom) or below a cached run.
 func importInProcess(b *testing.B, dir, file string, newRoom bool) {
