@@ -78,19 +78,15 @@ func (s *Store) currentLastOf(ctx context.Context, subjs []string, last uint64) 
 	return found, nil
 }
 
-// leaderLastSeq is the stream's last sequence as its leader has it.
+// leaderLastSeq is the sequence of the stream's newest message as its
+// leader has it: a STREAM.MSG.GET of the last message on m.>, which only
+// the leader answers. (A STREAM.INFO is answered by any replica while the
+// stream has no leader, from its own state: a node cut off from the
+// quorum would take its stale state for the leader's.)
 func (s *Store) leaderLastSeq(ctx context.Context) (uint64, error) {
-	var last uint64
-	err := s.retry(ctx, func(ctx context.Context) error {
-		st, err := s.js.Stream(ctx, s.stream)
-		if err != nil {
-			return err
-		}
-		last = st.CachedInfo().State.LastSeq
-		return nil
-	})
+	e, err := s.getLast(ctx, "m.>")
 	if err != nil {
 		return 0, fmt.Errorf("stream %s last sequence: %w", s.stream, err)
 	}
-	return last, nil
+	return e.seq, nil
 }
