@@ -120,7 +120,7 @@ func (m *Model) unreact(r *room, it content.Item) tea.Cmd {
 
 // openThread shows it's thread, or starts a new one answering it.
 func (m *Model) openThread(r *room, it content.Item) {
-	r.tsel = 0
+	r.tsel = -1 // selecting starts at the newest row (focusTimeline), as in the room
 	r.syncMain()
 	if t, ok := r.main.anchors[it.ID]; ok {
 		r.thread, r.threadOf = t, content.MessageID{} // the thread it roots

@@ -81,3 +81,45 @@ func TestThreadBesideScrolledTimeline(t *testing.T) {
 		t.Errorf("beside the thread the scrolled timeline does not say what is below:\n%s", txt)
 	}
 }
+
+// TestThreadSelectionStartsAtNewest: selecting in an open thread starts at
+// its newest message, as in the room's timeline (it started at the thread's
+// first row, so r or + right after alt+s acted on the oldest).
+func TestThreadSelectionStartsAtNewest(t *testing.T) {
+	rl := startRelay(t)
+	alice, bob := rl.session("alice"), rl.session("bob")
+	room := openRoom(t, alice, "lobby", "Lobby", bob)
+	for _, text := range []string{"the thread starts here", "a first answer", "the newest answer"} {
+		m, err := bob.Builder(room).Markdown(text, content.InTopic([]byte("t1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendMsgAcked(t, bob, room, m)
+	}
+	cachedMessage(t, alice, room, "the newest answer")
+
+	tm, _, scr := startUI(t, alice, 100, 30, Options{Room: room})
+	scr.waitText(t, "the thread starts here")
+	key(tm, "alt+s")
+	tm.Type("t")
+	scr.waitText(t, "🧵 Thread", "the newest answer")
+	key(tm, "alt+s")
+	done := make(chan string, 1)
+	tm.Send(funcMsg(func(m *Model) tea.Cmd {
+		_, it, ok := m.selected()
+		if !ok {
+			done <- "nothing selected"
+			return nil
+		}
+		done <- content.PlainText(&content.Message{Body: it.Body})
+		return nil
+	}))
+	select {
+	case got := <-done:
+		if !strings.Contains(got, "the newest answer") {
+			t.Errorf("selected %q, want the newest answer", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer from the model")
+	}
+}

@@ -311,7 +311,7 @@ func (m *Model) focusTimeline() {
 	m.comp.blur()
 	if r.thread != "" {
 		if r.tsel < 0 {
-			r.tsel = 0
+			r.tsel = max(0, m.threadLen(r)-1) // the newest, as in the room's timeline
 		}
 		return
 	}
