@@ -175,7 +175,7 @@ func (m *Model) userArg(r *room, cmd, arg string) (user, rest string, ok bool) {
 
 // userArgCommands take a user as their first argument; @ completion there
 // inserts the user's URI instead of a mention.
-var userArgCommands = []string{"kick", "ban", "unban", "role", "share-history", "verify"}
+var userArgCommands = []string{"kick", "ban", "unban", "role", "share-history", "verify", "dm", "invite"}
 
 // completesUserArg reports whether before (the composer text before the
 // token being completed) is "/CMD " for a command taking a user first.
