@@ -170,13 +170,17 @@ func (m *Model) markSeen() tea.Cmd {
 	}
 	var read []content.StatusEntry
 	var newest content.MessageID
+	marker := r.tl.ReadMarker()
 	r.tl.Read(func(v content.View) {
+		// every row after the read marker, newest first: an unread one can
+		// sit under rows that are not (a message deleted or expired since,
+		// the user's own); stopping at those left it unread for good
 		for i := v.Len() - 1; i >= 0 && len(read) < 32; i-- {
 			it := v.At(i)
+			if it.Seq <= marker {
+				break
+			}
 			if !it.Unread {
-				if len(read) > 0 || it.Kind != content.ItemEvent {
-					break
-				}
 				continue
 			}
 			if newest.IsZero() {
