@@ -5,11 +5,15 @@ import (
 	"testing"
 )
 
-// TestMain removes the store BenchmarkStartCheck generated.
+// TestMain removes the stores BenchmarkStartCheck and BenchmarkStoredCommits
+// generated.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if bigStore.dir != "" {
 		os.RemoveAll(bigStore.dir)
+	}
+	if seeded.dir != "" {
+		os.RemoveAll(seeded.dir)
 	}
 	os.Exit(code)
 }
