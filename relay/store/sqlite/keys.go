@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"mimichat/relay/store"
 )
@@ -93,8 +94,15 @@ func (s *Store) addToTail(ctx context.Context, tx *sql.Tx, rows []tailRow) error
 const (
 	tailInsert = `INSERT INTO submit_tail(n, id, k)
 		SELECT value->>0, value->>1, unhex(value->>2) FROM json_each(?)`
+	// mergeInsert takes the slice's rows from submit_tail by n, so that
+	// the rows of events deleted since they were added drop out of the
+	// join; mergeInsertRows takes them as they are in memory (a seek into
+	// submit_tail per key less), which mergeStep does only when no event
+	// was deleted since they were added (keyTail.openDirty, frozenDirty).
 	mergeInsert = `INSERT OR IGNORE INTO submit_index(k, id)
 		SELECT k, id FROM submit_tail WHERE n IN (SELECT value FROM json_each(?))`
+	mergeInsertRows = `INSERT OR IGNORE INTO submit_index(k, id)
+		SELECT unhex(value->>0), value->>1 FROM json_each(?)`
 	mergeDelete = `DELETE FROM submit_tail WHERE n <= ?`
 )
 
@@ -129,8 +137,14 @@ const (
 // AppendBatch (one caller at a time) is the only writer of everything but
 // ids and absent, which Submitted reads and writes under mu.
 type keyTail struct {
-	mu  sync.Mutex
-	ids map[uint64]tailIDs // key prefix -> ids of events in submit_tail (an id may be of a deleted event)
+	mu sync.Mutex
+	// ids maps a key prefix to the id of an event in submit_tail (it may be
+	// of a deleted event); more holds the other ids of a prefix, nearly
+	// always none. Values without pointers: the map holds up to a few
+	// hundred thousand keys, which the GC then need not scan, and its
+	// slots are 16 bytes.
+	ids  map[uint64]int64
+	more map[uint64][]int64
 	// absent holds the keys (room + NUL + key) the last Submitted found
 	// nowhere, valid while gen (the commits so far) is absentGen: a
 	// batch's AppendBatch does not look them up again. Only AppendBatch
@@ -146,17 +160,15 @@ type keyTail struct {
 	at      int       // frozen[:at] are merged
 	lastN   int64     // the highest n of frozen
 
+	// Whether events may have been deleted since the rows of open, of
+	// frozen, were added (their rows then may be gone from submit_tail).
+	// Retention sets deleted before it deletes; AppendBatch moves it to
+	// both flags. Rows read at open are all there.
+	deleted                atomic.Bool
+	openDirty, frozenDirty bool
+
 	filter       keyFilter // prefixes of submit_index (keyfilter.go), under mu
 	filterBuilds int       // times it was built from submit_index since open (tests)
-}
-
-// tailIDs are the events whose keys share one prefix: nearly always one.
-// An id may be listed twice (a deleted event's row in the frozen tail, a
-// new event that reused its id for the same bytes in the open one): each
-// row is removed once.
-type tailIDs struct {
-	first int64
-	more  []int64
 }
 
 type tailRow struct {
@@ -175,32 +187,52 @@ func prefix(key []byte) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
+// add records the tail row of event id under prefix k. An id may be
+// listed twice under one prefix (a deleted event's row in the frozen tail,
+// a new event that reused its id for the same bytes in the open one): each
+// row is removed once.
 func (t *keyTail) add(k uint64, id int64) {
-	e, ok := t.ids[k]
-	switch {
-	case !ok:
-		t.ids[k] = tailIDs{first: id}
-	default:
-		e.more = append(e.more, id)
-		t.ids[k] = e
+	if _, ok := t.ids[k]; !ok {
+		t.ids[k] = id
+		return
 	}
+	t.more[k] = append(t.more[k], id)
 }
 
 func (t *keyTail) remove(k uint64, id int64) {
-	e, ok := t.ids[k]
+	first, ok := t.ids[k]
 	if !ok {
 		return
 	}
-	if e.first == id {
-		if len(e.more) == 0 {
-			delete(t.ids, k)
-			return
-		}
-		e.first, e.more = e.more[0], e.more[1:]
-	} else if i := slices.Index(e.more, id); i >= 0 {
-		e.more = slices.Delete(e.more, i, i+1)
+	more := t.more[k]
+	switch i := slices.Index(more, id); {
+	case first == id && len(more) == 0:
+		delete(t.ids, k)
+		return
+	case first == id:
+		t.ids[k], more = more[0], more[1:]
+	case i >= 0:
+		more = slices.Delete(more, i, i+1)
 	}
-	t.ids[k] = e
+	if len(more) == 0 {
+		delete(t.more, k)
+	} else {
+		t.more[k] = more
+	}
+}
+
+// lookup adds the ids under prefix k to cands.
+func (t *keyTail) lookup(k uint64, cands map[int64]bool) {
+	first, ok := t.ids[k]
+	if !ok {
+		return
+	}
+	cands[first] = true
+	if len(t.more) > 0 {
+		for _, id := range t.more[k] {
+			cands[id] = true
+		}
+	}
 }
 
 // mergeAt is the tail size at which a merge starts.
@@ -211,10 +243,22 @@ func (t *keyTail) mergeAt() int {
 // loadTail reads submit_tail into memory at open.
 func (s *Store) loadTail(ctx context.Context) error {
 	t := &s.keys
-	t.ids, t.absent = map[uint64]tailIDs{}, map[string]bool{}
+	t.absent = map[string]bool{}
 	if t.minKeys == 0 {
 		t.minKeys = mergeMinKeys
 	}
+	var count int
+	err := s.w.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM events), 0),
+		max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='submit_tail'), 0), coalesce((SELECT max(n) FROM submit_tail), 0)),
+		(SELECT count(*) FROM submit_tail)`).Scan(&t.lastID, &t.nextN, &count)
+	if err != nil {
+		return fmt.Errorf("sqlite store: last event id: %w", err)
+	}
+	// Sized for the merge threshold's keys besides those stored, so that
+	// commits do not grow it (growing a map of this size was a tenth of a
+	// commit's CPU at 1 M stored events).
+	t.ids, t.more = make(map[uint64]int64, count+t.mergeAt()), map[uint64][]int64{}
+	t.open = make([]tailRow, 0, count)
 	rows, err := s.w.QueryContext(ctx, `SELECT n, id, k FROM submit_tail ORDER BY n`)
 	if err != nil {
 		return fmt.Errorf("sqlite store: read the key tail: %w", err)
@@ -233,11 +277,7 @@ func (s *Store) loadTail(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite store: read the key tail: %w", err)
 	}
-	err = s.w.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM events), 0),
-		max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='submit_tail'), 0), coalesce((SELECT max(n) FROM submit_tail), 0))`).Scan(&t.lastID, &t.nextN)
-	if err != nil {
-		return fmt.Errorf("sqlite store: last event id: %w", err)
-	}
+	rows.Close()
 	var tailMin int64
 	if len(t.open) > 0 {
 		tailMin = t.open[0].n
@@ -245,12 +285,42 @@ func (s *Store) loadTail(ctx context.Context) error {
 	if err := s.loadFilter(ctx, tailMin, t.nextN); err != nil {
 		return err
 	}
-	for _, q := range []string{tailInsert, mergeInsert, mergeDelete} {
+	for _, q := range []string{tailInsert, mergeInsert, mergeInsertRows, mergeDelete} {
 		s.stmts.get(ctx, q, true)
 	}
 	s.warmIndex(ctx)
 	t.nextN++
+	// A tail over the threshold (a merge was running when the store
+	// closed) is frozen now rather than in the first commit: sorting a
+	// few hundred thousand keys takes tens of milliseconds.
+	if len(t.open) >= t.mergeAt() {
+		t.frozen, t.lastN = byKey(t.open), t.open[len(t.open)-1].n
+		t.open = nil
+	}
 	return nil
+}
+
+// byKey returns the rows of all of rows sorted by key (then n), in a new
+// slice.
+func byKey(rows ...[]tailRow) []tailRow {
+	var n int
+	for _, r := range rows {
+		n += len(r)
+	}
+	out := make([]tailRow, 0, n)
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	slices.SortFunc(out, func(a, b tailRow) int {
+		if a.k != b.k {
+			if a.k < b.k {
+				return -1
+			}
+			return 1
+		}
+		return int(a.n - b.n)
+	})
+	return out
 }
 
 // lookupChunk bounds the parameters of one lookup query.
@@ -269,12 +339,7 @@ func (s *Store) findKeys(ctx context.Context, q rowsQueryer, room string, keys [
 	s.keys.mu.Lock()
 	for _, k := range keys {
 		p := prefix(k)
-		if e, ok := s.keys.ids[p]; ok {
-			cands[e.first] = true
-			for _, id := range e.more {
-				cands[id] = true
-			}
-		}
+		s.keys.lookup(p, cands)
 		if s.keys.filter.has(p) {
 			probe = append(probe, k)
 		}
@@ -367,22 +432,20 @@ type tailChange struct {
 // with the last one.
 func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error {
 	t := &s.keys
+	if t.deleted.Swap(false) { // after this transaction began: see keyTail.deleted
+		t.openDirty, t.frozenDirty = true, true
+	}
 	frozen, at, lastN := t.frozen, t.at, t.lastN
+	dirty := t.frozenDirty
 	if frozen == nil && len(t.open)+len(c.added) >= t.mergeAt() {
 		c.froze = true
-		c.frozen = make([]tailRow, 0, len(t.open)+len(c.added))
-		c.frozen = append(append(c.frozen, t.open...), c.added...)
-		c.lastN = c.frozen[len(c.frozen)-1].n // both are in n order
-		slices.SortFunc(c.frozen, func(a, b tailRow) int {
-			if a.k != b.k {
-				if a.k < b.k {
-					return -1
-				}
-				return 1
-			}
-			return int(a.n - b.n)
-		})
-		frozen, at, lastN = c.frozen, 0, c.lastN
+		c.frozen = byKey(t.open, c.added)
+		if len(c.added) > 0 { // both are in n order
+			c.lastN = c.added[len(c.added)-1].n
+		} else {
+			c.lastN = t.open[len(t.open)-1].n
+		}
+		frozen, at, lastN, dirty = c.frozen, 0, c.lastN, t.openDirty
 	}
 	if frozen == nil {
 		return nil
@@ -394,19 +457,33 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 		t.filter.add(r.k, t.minKeys)
 	}
 	t.mu.Unlock()
-	// The n of the slice as a JSON array: one statement, whatever its
-	// length; rows deleted since they were added (their events were) drop
-	// out of the join.
-	js := make([]byte, 0, 12*(end-at)+2)
+	// The slice as a JSON array: one statement, whatever its length. If
+	// events were deleted since its rows were added, only their n, so that
+	// the rows gone from submit_tail drop out of the join.
+	js := make([]byte, 0, 32*(end-at)+2)
 	js = append(js, '[')
 	for i, r := range frozen[at:end] {
 		if i > 0 {
 			js = append(js, ',')
 		}
-		js = strconv.AppendInt(js, r.n, 10)
+		if dirty {
+			js = strconv.AppendInt(js, r.n, 10)
+			continue
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], r.k)
+		js = append(js, '[', '"')
+		js = hex.AppendEncode(js, k[:r.klen])
+		js = append(js, '"', ',')
+		js = strconv.AppendInt(js, r.id, 10)
+		js = append(js, ']')
 	}
 	js = append(js, ']')
-	if _, err := s.execCached(ctx, tx, mergeInsert, string(js)); err != nil {
+	merge := mergeInsertRows
+	if dirty {
+		merge = mergeInsert
+	}
+	if _, err := s.execCached(ctx, tx, merge, string(js)); err != nil {
 		return fmt.Errorf("sqlite store: merge keys: %w", err)
 	}
 	c.at = end
@@ -434,6 +511,7 @@ func (t *keyTail) apply(c *tailChange) {
 	}
 	if c.froze {
 		t.frozen, t.lastN = c.frozen, c.lastN
+		t.frozenDirty, t.openDirty = t.openDirty, false
 		clear(t.open)
 		t.open = t.open[:0]
 	} else {

@@ -321,3 +321,111 @@ func TestAbsentKeysForgottenAfterCommit(t *testing.T) {
 		t.Fatalf("a key stored after Submitted found it absent: %v, want ErrDuplicate", err)
 	}
 }
+
+// TestKeyMergeWithDeletes: events deleted (retention, a room's expiry)
+// while their keys are in the open or frozen tail, a merge running, leave
+// no entry in submit_index: the merge takes its rows from memory only when
+// nothing was deleted since they were added. Keys are appended in batches
+// of 1 to 40 over two rooms, some deleted after nearly every batch, the
+// store reopened now and then; after each step every key is where its
+// event is (found if stored, not if deleted) and no entry is of a deleted
+// event.
+func TestKeyMergeWithDeletes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *Store {
+		s, err := OpenWith(dir, Options{Sync: SyncNormal, Create: true, mergeMinKeys: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	defer func() { s.Close() }()
+	rooms := []string{"mimi://example.com/r/a", "mimi://example.com/r/b"}
+	var rs []store.Room
+	for _, r := range rooms {
+		rs = append(rs, store.Room{URI: r, History: "shared", JoinPolicy: "invite", Receipts: "on"})
+	}
+	if err := s.AppendBatch(ctx, store.Batch{Rooms: rs}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	seqs := map[string]uint64{}
+	var keys [][]byte
+	var keyRoom []string
+	ts := int64(0)
+	fast, slow := 0, 0
+	for step := range 150 {
+		var b store.Batch
+		for range 1 + rng.IntN(40) {
+			r := rooms[rng.IntN(len(rooms))]
+			seqs[r]++
+			ts++
+			key := store.SubmitKey(fmt.Appendf(nil, "%s %d", r, seqs[r]))
+			keys, keyRoom = append(keys, key[:]), append(keyRoom, r)
+			b.Events = append(b.Events, store.Event{Room: r, Seq: seqs[r], TS: ts, Key: key[:], Frame: []byte("frame")})
+		}
+		if s.keys.frozen != nil {
+			if s.keys.frozenDirty || s.keys.deleted.Load() {
+				slow++
+			} else {
+				fast++
+			}
+		}
+		if err := s.AppendBatch(ctx, b); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		switch rng.IntN(5) {
+		case 0: // retention up to a recent event: keys in the open tail too
+			if _, err := s.DeleteEventsBefore(ctx, ts-int64(rng.IntN(30))); err != nil {
+				t.Fatal(err)
+			}
+		case 1:
+			if _, err := s.ExpireRoomEvents(ctx, rooms[rng.IntN(len(rooms))], ts-int64(rng.IntN(30))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if step%23 == 22 {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = open()
+		}
+		indexed(t, s)
+		for _, r := range rooms {
+			var mine [][]byte
+			for i, k := range keys {
+				if keyRoom[i] == r {
+					mine = append(mine, k)
+				}
+			}
+			got, err := s.Submitted(ctx, r, mine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := map[string]uint64{}
+			rows, err := s.w.Query(`SELECT submit_key, seq FROM events WHERE room=?`, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k []byte
+				var seq uint64
+				if err := rows.Scan(&k, &seq); err != nil {
+					t.Fatal(err)
+				}
+				stored[string(k)] = seq
+			}
+			rows.Close()
+			for i, k := range mine {
+				if seq := stored[string(k)]; got[i].Seq != seq {
+					t.Fatalf("step %d: key %d of %s found at #%d, stored at #%d", step, i, r, got[i].Seq, seq)
+				}
+			}
+		}
+	}
+	if fast == 0 || slow == 0 {
+		t.Fatalf("merge steps from memory %d, through the tail %d: the test took one path only", fast, slow)
+	}
+}

@@ -20,6 +20,7 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, ts int64) (int64, error)
 	}
 	var total int64
 	for {
+		s.keys.deleted.Store(true) // before each delete: see keyTail.deleted
 		res, err := s.w.ExecContext(ctx, `DELETE FROM events WHERE (room, seq) IN (
 			SELECT e.room, e.seq FROM events e WHERE e.ts < ?
 			AND e.seq < (SELECT max(seq) FROM events h WHERE h.room = e.room) LIMIT ?)`, ts, deleteChunk)
@@ -70,6 +71,7 @@ func (s *Store) ExpireRoomEvents(ctx context.Context, room string, ts int64) (in
 	}
 	var total int64
 	for {
+		s.keys.deleted.Store(true) // before each delete: see keyTail.deleted
 		n, err := s.expireChunk(ctx, room, ts)
 		total += n
 		if err != nil {
