@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"mimichat/relay/store"
@@ -427,5 +428,57 @@ func TestKeyMergeWithDeletes(t *testing.T) {
 	}
 	if fast == 0 || slow == 0 {
 		t.Fatalf("merge steps from memory %d, through the tail %d: the test took one path only", fast, slow)
+	}
+}
+
+// TestTailIDs: the in-memory tail keeps every id under a shared prefix
+// (a deleted event's row and the one that reused its id, or two keys with
+// the same first 8 bytes) and removes each row once.
+func TestTailIDs(t *testing.T) {
+	ids := func(tl *keyTail, k uint64) []int64 {
+		cands := map[int64]bool{}
+		tl.lookup(k, cands)
+		var out []int64
+		for id := range cands {
+			out = append(out, id)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		add    []int64 // ids added under prefix 7, in order
+		remove []int64
+		want   []int64
+	}{
+		{"one", []int64{1}, nil, []int64{1}},
+		{"one removed", []int64{1}, []int64{1}, nil},
+		{"three", []int64{1, 2, 3}, nil, []int64{1, 2, 3}},
+		{"first removed", []int64{1, 2, 3}, []int64{1}, []int64{2, 3}},
+		{"middle removed", []int64{1, 2, 3}, []int64{2}, []int64{1, 3}},
+		{"all removed", []int64{1, 2, 3}, []int64{3, 1, 2}, nil},
+		{"an id twice, removed once", []int64{4, 4}, []int64{4}, []int64{4}},
+		{"an id twice, removed twice", []int64{4, 4}, []int64{4, 4}, nil},
+		{"absent id", []int64{1}, []int64{9}, []int64{1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := &keyTail{ids: map[uint64]int64{}, more: map[uint64][]int64{}}
+			tl.add(8, 100) // another prefix, untouched
+			for _, id := range tc.add {
+				tl.add(7, id)
+			}
+			for _, id := range tc.remove {
+				tl.remove(7, id)
+			}
+			if got := ids(tl, 7); !slices.Equal(got, tc.want) {
+				t.Errorf("ids under the prefix %v, want %v", got, tc.want)
+			}
+			if got := ids(tl, 8); !slices.Equal(got, []int64{100}) {
+				t.Errorf("ids under another prefix %v, want [100]", got)
+			}
+			if len(tc.want) == 0 && (len(tl.more) != 0 || len(tl.ids) != 1) {
+				t.Errorf("left %d prefixes, %d lists of more", len(tl.ids), len(tl.more))
+			}
+		})
 	}
 }
