@@ -183,6 +183,7 @@ type keyTail struct {
 
 	filter       keyFilter // prefixes of submit_index (keyfilter.go), under mu
 	filterBuilds int       // times it was built from submit_index since open (tests)
+	merged       int64     // keys merged since open (benchmarks)
 }
 
 type tailRow struct {
@@ -538,6 +539,11 @@ func (t *keyTail) apply(c *tailChange) {
 		t.open = t.open[:0]
 	} else {
 		t.open = append(t.open, c.added...)
+	}
+	if c.froze {
+		t.merged += int64(c.at)
+	} else {
+		t.merged += int64(c.at - t.at)
 	}
 	t.at = c.at
 	if c.done {

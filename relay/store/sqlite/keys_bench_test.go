@@ -175,7 +175,8 @@ func storedCommits(b *testing.B, template string, commits int) (cpuPerCommit, wa
 		}
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
-	b.Logf("stored %d: tail %d open, %d frozen, %d of them merged", head.Seq, len(s.keys.open), len(s.keys.frozen), s.keys.at)
+	b.Logf("stored %d: %d keys merged in %d commits of %d; tail %d open, %d frozen, %d of them merged",
+		head.Seq, s.keys.merged, commits, perCommit, len(s.keys.open), len(s.keys.frozen), s.keys.at)
 	return float64(cpu.Microseconds()) / float64(commits), float64(wall.Microseconds()) / float64(commits), openMs
 }
 
