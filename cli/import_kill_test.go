@@ -11,21 +11,38 @@ import (
 	"testing"
 	"time"
 
+	"mimichat/content"
+	"mimichat/proto"
 	"mimichat/session"
 )
 
 // A `mimichat import` killed (SIGKILL) while it writes leaves nothing
-// visible: no room, no entries, no queued search rows, an intact store, and
-// the same import run again takes every message. The whole import is one
-// SQLite transaction (WAL); the kill comes once the transaction has spilled
-// pages to the WAL, so it is killed mid-write, not before it started.
+// visible: no room (or the cached run as it was), no entries, no queued
+// search rows, an intact store, and the same import run again takes every
+// message. The whole import is one SQLite transaction (WAL); the kill comes
+// once the transaction has spilled pages to the WAL, so it is killed
+// mid-write, not before it started (below a cached run, that is while the
+// held entries are written at the commit).
 func TestKilledImportLeavesNothing(t *testing.T) {
+	t.Run("new room", func(t *testing.T) { killImport(t, false) })
+	t.Run("below a cached run", func(t *testing.T) { killImport(t, true) })
+}
+
+// killedRunLow is where the cached run of killImport's below case starts.
+const killedRunLow = 1_000_000
+
+func killImport(t *testing.T, below bool) {
 	const n = 90_000
 	dir := t.TempDir()
 	file := filepath.Join(dir, "big.vcon.json")
 	writeForeignVCon(t, file, n)
 	data := filepath.Join(dir, "dd")
 	wal := filepath.Join(data, session.StoreFile+"-wal")
+	room := "urn:uuid:" + killTestUUID
+	var cached []session.Entry // the cached run's entries, below only
+	if below {
+		cached = cacheRun(t, data, room)
+	}
 	noConfig := filepath.Join(dir, "none.toml")
 	if err := os.WriteFile(noConfig, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -62,15 +79,17 @@ func TestKilledImportLeavesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	room := "urn:uuid:" + killTestUUID
-	if rooms, err := st.Rooms(); err != nil || len(rooms) != 0 {
+	if rooms, err := st.Rooms(); err != nil || len(rooms) != len(cached) {
 		t.Fatalf("after the kill: rooms %v (%v)", rooms, err)
 	}
-	if es, err := st.After(room, 0, 10); err != nil || len(es) != 0 {
-		t.Fatalf("after the kill: %d entries (%v)", len(es), err)
+	if r, ok, err := st.Room(room); below && (err != nil || !ok || r.Low != killedRunLow || r.Cursor != killedRunLow) {
+		t.Fatalf("after the kill: the cached run is %+v %v %v, want %d..%d", r, ok, err, killedRunLow, killedRunLow)
 	}
-	if pending, err := st.SearchPending(); err != nil || pending != 0 {
-		t.Fatalf("after the kill: %d messages queued for search (%v)", pending, err)
+	if es, err := st.After(room, 0, 10); err != nil || len(es) != len(cached) || (below && es[0].Seq != killedRunLow) {
+		t.Fatalf("after the kill: %d entries (%v), want %d", len(es), err, len(cached))
+	}
+	if pending, err := st.SearchPending(); err != nil || pending != len(cached) {
+		t.Fatalf("after the kill: %d messages queued for search (%v), want %d", pending, err, len(cached))
 	}
 	st.Close()
 
@@ -84,12 +103,51 @@ func TestKilledImportLeavesNothing(t *testing.T) {
 	}
 	defer st.Close()
 	r, ok, err := st.Room(room)
-	if err != nil || !ok || r.Low != 1 || r.Cursor != n {
-		t.Fatalf("after the second import: room %+v %v %v, want entries 1..%d", r, ok, err, n)
+	low, cursor := uint64(1), uint64(n)
+	if below {
+		low, cursor = killedRunLow-n, killedRunLow
 	}
-	if pending, err := st.SearchPending(); err != nil || pending != n {
-		t.Fatalf("after the second import: %d messages queued for search (%v), want %d", pending, err, n)
+	if err != nil || !ok || r.Low != low || r.Cursor != cursor {
+		t.Fatalf("after the second import: room %+v %v %v, want entries %d..%d", r, ok, err, low, cursor)
 	}
+	if pending, err := st.SearchPending(); err != nil || pending != n+len(cached) {
+		t.Fatalf("after the second import: %d messages queued for search (%v), want %d", pending, err, n+len(cached))
+	}
+}
+
+// cacheRun writes a data directory whose cache holds room as a run of one
+// message at killedRunLow, through session's API as a sync commits it.
+func cacheRun(t *testing.T, data, room string) []session.Entry {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := session.OpenStore(filepath.Join(data, session.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const alice = "mimi://example.com/u/alice"
+	m, err := (&content.Builder{Sender: alice, Room: room}).Text("the newest message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := content.ComputeID(alice, room, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := session.Entry{Room: room, Seq: killedRunLow, Time: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+		Sender: alice, Kind: proto.KindMessage, ID: id, Raw: raw}
+	if err := st.SaveRoom(session.Room{ID: room, Low: killedRunLow, Cursor: killedRunLow - 1, Head: killedRunLow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Commit(session.Room{ID: room, Head: killedRunLow}, []session.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	return []session.Entry{e}
 }
 
 const killTestUUID = "018f0000-0000-8000-8000-00000000f00d"
