@@ -3,6 +3,7 @@ package relay
 import (
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,10 @@ type rawBroadcast struct {
 	subs []chan any // []byte or *websocket.PreparedMessage
 	srv  *http.Server
 	addr string
+	// writers are the /sub writer goroutines: cleanup closes their queues
+	// and waits, so no connection or goroutine of one benchmark lives on
+	// into the next (Fanout200 after a leftover baseline ran at half speed)
+	writers sync.WaitGroup
 }
 
 func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
@@ -46,7 +51,7 @@ func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
 		rb.mu.Lock()
 		rb.subs = append(rb.subs, out)
 		rb.mu.Unlock()
-		go rb.write(ws, out)
+		rb.writers.Go(func() { rb.write(ws, out) })
 	})
 	mux.HandleFunc("/pub", func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
@@ -78,8 +83,21 @@ func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
 		l = corkListener{ln}
 	}
 	go rb.srv.Serve(l)
-	b.Cleanup(func() { rb.srv.Close() })
+	b.Cleanup(rb.close)
 	return rb
+}
+
+// close stops the server and every /sub writer, closing its connection.
+// The /pub handler sends under mu, so no send follows a queue's close.
+func (rb *rawBroadcast) close() {
+	rb.srv.Close() // the listener; hijacked websockets stay open until their writers end
+	rb.mu.Lock()
+	for _, out := range rb.subs {
+		close(out)
+	}
+	rb.subs = nil
+	rb.mu.Unlock()
+	rb.writers.Wait()
 }
 
 // write sends out's frames to ws; in "gathered" mode a burst (what is
@@ -279,4 +297,26 @@ func benchRawLatency(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// TestRawBroadcastLeavesNothing: a baseline's goroutines and connections
+// end with it. Before, every /sub writer lived on, blocked on its queue
+// with its connection open, and BenchmarkFanout200 run after the
+// baselines in one process (as their ratio needs) ran at half speed.
+func TestRawBroadcastLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a benchmark")
+	}
+	before := runtime.NumGoroutine()
+	res := testing.Benchmark(func(b *testing.B) { benchRawFanout(b, "plain") })
+	if res.N == 0 {
+		t.Fatal("the baseline benchmark failed")
+	}
+	var n int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n = runtime.NumGoroutine(); n <= before+5 {
+			return
+		}
+	}
+	t.Fatalf("%d goroutines after the baseline, %d before", n, before)
 }
