@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"mimichat/content"
 )
@@ -34,24 +35,7 @@ func TestSearchJumpsIntoThread(t *testing.T) {
 	scr.waitText(t, "Search: 1 message")
 	key(tm, "enter")
 	scr.waitText(t, "🧵 Thread", "the needle answer")
-	done := make(chan string, 1)
-	tm.Send(funcMsg(func(m *Model) tea.Cmd {
-		_, it, ok := m.selected()
-		if !ok {
-			done <- "nothing selected"
-			return nil
-		}
-		done <- content.PlainText(&content.Message{Body: it.Body})
-		return nil
-	}))
-	select {
-	case got := <-done:
-		if !strings.Contains(got, "the needle answer") {
-			t.Errorf("selected %q, want the needle answer", got)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no answer from the model")
-	}
+	wantSelected(t, tm, "the needle answer")
 }
 
 // TestThreadBesideScrolledTimeline: with the thread pane beside the room's
@@ -104,6 +88,13 @@ func TestThreadSelectionStartsAtNewest(t *testing.T) {
 	tm.Type("t")
 	scr.waitText(t, "🧵 Thread", "the newest answer")
 	key(tm, "alt+s")
+	wantSelected(t, tm, "the newest answer")
+}
+
+// wantSelected asks the running model for its selected message and fails
+// unless that message's text contains want.
+func wantSelected(t *testing.T, tm *teatest.TestModel, want string) {
+	t.Helper()
 	done := make(chan string, 1)
 	tm.Send(funcMsg(func(m *Model) tea.Cmd {
 		_, it, ok := m.selected()
@@ -116,8 +107,8 @@ func TestThreadSelectionStartsAtNewest(t *testing.T) {
 	}))
 	select {
 	case got := <-done:
-		if !strings.Contains(got, "the newest answer") {
-			t.Errorf("selected %q, want the newest answer", got)
+		if !strings.Contains(got, want) {
+			t.Errorf("selected %q, want %q", got, want)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no answer from the model")
