@@ -41,6 +41,10 @@ type outItem struct {
 	// reserved: a subscription's answer or replay marker, queued under a
 	// replay token in room of its own (not counted against SendQueue)
 	reserved bool
+	// slot: the answer to a request that holds one of the connection's
+	// MaxInflight slots, freed once the answer is written (not when it
+	// is queued), so unwritten answers never outgrow the queue
+	slot bool
 }
 
 // conn is one authenticated websocket client. Its reader goroutine handles
@@ -126,11 +130,24 @@ func (c *conn) enqueue(it outItem) bool {
 // rate_limited, which pauses the connection's reading instead); a client
 // over budget gets a fatal error and is closed.
 // It returns the encoded size (0 if nothing was queued).
-func (c *conn) send(f proto.Frame) int {
+func (c *conn) send(f proto.Frame) int { return c.sendItem(f, false) }
+
+// answerRequest sends the answer to a request that took an in-flight slot
+// (toWriter); the writer frees the slot once the answer is on the socket.
+// Before, the slot was freed when the answer was queued, so a pipelining
+// client reading its acks slower than the relay committed let answers pile
+// up past the send queue and was disconnected ("send queue full") instead
+// of being pushed back.
+func (c *conn) answerRequest(f proto.Frame) { c.sendItem(f, true) }
+
+func (c *conn) sendItem(f proto.Frame, slot bool) int {
 	if c.closing.Load() {
+		if slot {
+			c.freeSlot()
+		}
 		return 0
 	}
-	n := c.queueFrame(f)
+	n := c.queueFrameItem(f, slot)
 	if ef, ok := f.(*proto.ErrorFrame); ok && !ef.Fatal && ef.Code != proto.CodeInternal && ef.Code != proto.CodeRateLimited {
 		c.mu.Lock()
 		over := c.errs.add(time.Now())
@@ -144,16 +161,33 @@ func (c *conn) send(f proto.Frame) int {
 
 // queueFrame encodes f and queues it, returning its size (0 if it was not
 // queued).
-func (c *conn) queueFrame(f proto.Frame) int {
+func (c *conn) queueFrame(f proto.Frame) int { return c.queueFrameItem(f, false) }
+
+func (c *conn) queueFrameItem(f proto.Frame, slot bool) int {
 	data, err := proto.Encode(f)
 	if err != nil {
 		c.log.Error("encode frame", "type", f.FrameType(), "err", err)
+		if slot {
+			c.freeSlot()
+		}
 		return 0
 	}
-	if !c.enqueue(outItem{kind: itemFrame, data: data}) {
+	if !c.enqueue(outItem{kind: itemFrame, data: data, slot: slot}) {
+		if slot {
+			c.freeSlot()
+		}
 		return 0
 	}
 	return len(data)
+}
+
+// freeSlot frees one in-flight slot (a request answered and written, or
+// one whose answer will never be written).
+func (c *conn) freeSlot() {
+	select {
+	case <-c.inflight:
+	default:
+	}
 }
 
 // fatal queues a fatal error frame and closes the connection after it.
@@ -301,6 +335,9 @@ func (c *conn) writeBurst(it outItem, w *writerState) error {
 func (c *conn) write(it outItem, w *writerState) error {
 	if it.reserved {
 		c.reserved.Add(-1)
+	}
+	if it.slot {
+		defer c.freeSlot()
 	}
 	cursors := w.cursors
 	c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))

@@ -195,11 +195,11 @@ func (h *hub) dispatch(batch []outcome) {
 	}
 }
 
-// answer queues o's reply to its requester and frees the request's slot.
+// answer queues o's reply to its requester; the request's in-flight slot
+// is freed when the reply is written (conn.answerRequest).
 func (h *hub) answer(o outcome) {
 	if o.c != nil {
-		o.c.send(o.reply)
-		<-o.c.inflight
+		o.c.answerRequest(o.reply)
 	}
 }
 

@@ -24,7 +24,12 @@ type peer struct {
 }
 
 func connect(addr, token string) (*peer, error) {
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	return connectWith(websocket.Dialer{HandshakeTimeout: 5 * time.Second}, addr, token)
+}
+
+// connectWith is connect through d (e.g. one that shrinks the socket's
+// buffers).
+func connectWith(d websocket.Dialer, addr, token string) (*peer, error) {
 	ws, _, err := d.Dial("ws://"+addr+"/v1", nil)
 	if err != nil {
 		return nil, err
