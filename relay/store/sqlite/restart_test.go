@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -32,18 +33,7 @@ func TestWALRestartAfterReturn(t *testing.T) {
 	if err := s.AppendBatch(ctx, ev(1)); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := s.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if _, err := rc.ExecContext(ctx, `BEGIN`); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := rc.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	rc := holdReadSnapshot(ctx, t, s)
 	s.walOver.Store(true)
 	if err := s.AppendBatch(ctx, ev(2)); err != nil {
 		t.Fatal(err)
@@ -62,4 +52,24 @@ func TestWALRestartAfterReturn(t *testing.T) {
 	if got := s.walRestarts.Load(); got != 1 {
 		t.Fatalf("%d WAL restarts after the next commit, want 1", got)
 	}
+}
+
+// holdReadSnapshot opens a read transaction on a reader connection and
+// reads from it, so it holds a WAL snapshot (no checkpoint can copy past
+// it) until the caller commits; the connection closes at the test's end.
+func holdReadSnapshot(ctx context.Context, t *testing.T, s *Store) *sql.Conn {
+	t.Helper()
+	rc, err := s.r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	if _, err := rc.ExecContext(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rc.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }

@@ -423,18 +423,7 @@ func TestWALLongReader(t *testing.T) {
 		waitReader()
 	}()
 
-	rc, err := s.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if _, err := rc.ExecContext(ctx, `BEGIN`); err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := rc.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	rc := holdReadSnapshot(ctx, t, s)
 	// Ends the reader once the test has seen enough, or at the latest
 	// after longReaderMax (a restart that waited for it would block the
 	// writer until then).
