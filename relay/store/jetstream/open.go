@@ -180,13 +180,51 @@ func startServer(opts Options) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream store: embedded server: %w", err)
 	}
+	fatal := &fatalLog{first: make(chan string, 1)}
+	srv.SetLoggerV2(fatal, false, false, false)
 	srv.Start()
-	if !srv.ReadyForConnections(startTimeout) {
+	if err := waitReady(srv, fatal, startTimeout); err != nil {
 		srv.Shutdown()
-		return nil, fmt.Errorf("jetstream store: embedded server not ready after %v", startTimeout)
+		return nil, err
 	}
 	return srv, nil
 }
+
+// waitReady waits until the server's listeners are up, or returns at once
+// with the server's fatal error: a listener that cannot bind (a port in
+// use) is only logged, and the server would otherwise wait the whole
+// timeout and then not say why.
+func waitReady(srv *server.Server, fatal *fatalLog, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !srv.ReadyForConnections(100 * time.Millisecond) {
+		select {
+		case msg := <-fatal.first:
+			return fmt.Errorf("jetstream store: embedded server: %s", msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("jetstream store: embedded server not ready after %v", timeout)
+		}
+	}
+	return nil
+}
+
+// fatalLog is the embedded server's logger: it keeps the first fatal
+// message and drops the rest (the server runs with NoLog; its notices are
+// not ours to print).
+type fatalLog struct{ first chan string }
+
+func (l *fatalLog) Fatalf(format string, v ...any) {
+	select {
+	case l.first <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+func (*fatalLog) Noticef(string, ...any) {}
+func (*fatalLog) Warnf(string, ...any)   {}
+func (*fatalLog) Errorf(string, ...any)  {}
+func (*fatalLog) Debugf(string, ...any)  {}
+func (*fatalLog) Tracef(string, ...any)  {}
 
 func splitHostPort(addr, what string) (string, int, error) {
 	host, p, err := net.SplitHostPort(addr)
