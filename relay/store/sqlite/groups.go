@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,9 +13,11 @@ import (
 
 // groupTables hold end-to-end encrypted rooms (protocol version 5): each
 // encrypted room's MLS group as the relay follows it, Welcomes waiting for
-// devices, and which device uploaded each KeyPackage (kept after a claim,
-// so a Welcome naming the KeyPackageRef can be routed). Created by migrate
-// after the KeyPackage tables.
+// devices, the ratchet tree of each invite that keeps one for its Welcomes
+// (welcome_trees: once per invite, however many devices its Welcomes go
+// to; a Welcome's tree_len says it has one), and which device uploaded each
+// KeyPackage (kept after a claim, so a Welcome naming the KeyPackageRef can
+// be routed). Created by migrate after the KeyPackage tables.
 const groupTables = `
 CREATE TABLE IF NOT EXISTS groups(
 	room TEXT PRIMARY KEY,
@@ -34,10 +37,17 @@ CREATE TABLE IF NOT EXISTS welcomes(
 	user TEXT NOT NULL,
 	data BLOB NOT NULL,
 	created INTEGER NOT NULL,
-	tree BLOB,
+	tree_len INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY(device, room, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS welcomes_by_member ON welcomes(room, user);
 CREATE INDEX IF NOT EXISTS welcomes_by_created ON welcomes(created);
+CREATE INDEX IF NOT EXISTS welcomes_by_invite ON welcomes(room, seq);
+CREATE TABLE IF NOT EXISTS welcome_trees(
+	id INTEGER PRIMARY KEY,
+	room TEXT NOT NULL,
+	seq INTEGER NOT NULL,
+	tree BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS welcome_trees_by_invite ON welcome_trees(room, seq);
 CREATE TABLE IF NOT EXISTS key_package_refs(
 	ref BLOB PRIMARY KEY,
 	device TEXT NOT NULL,
@@ -63,19 +73,59 @@ func appendGroups(ctx context.Context, tx *sql.Tx, b store.Batch, known func(str
 			return err
 		}
 	}
+	trees := map[invite][]byte{} // the trees this batch stores, once per invite
 	for _, w := range b.Welcomes {
-		_, err := tx.ExecContext(ctx, `INSERT INTO welcomes(device, room, seq, user, data, created, tree) VALUES(?,?,?,?,?,?,?)`,
-			w.Device, w.Room, w.Seq, w.User, w.Data, w.Created.UnixMilli(), w.RatchetTree)
+		_, err := tx.ExecContext(ctx, `INSERT INTO welcomes(device, room, seq, user, data, created, tree_len) VALUES(?,?,?,?,?,?,?)`,
+			w.Device, w.Room, w.Seq, w.User, w.Data, w.Created.UnixMilli(), len(w.RatchetTree))
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("sqlite store: welcome for %s in %s #%d: %w", w.Device, w.Room, w.Seq, store.ErrDuplicate)
 			}
 			return fmt.Errorf("sqlite store: store welcome for %s: %w", w.Device, err)
 		}
+		if len(w.RatchetTree) == 0 {
+			continue
+		}
+		inv := invite{w.Room, w.Seq}
+		if t, ok := trees[inv]; ok {
+			if !bytes.Equal(t, w.RatchetTree) {
+				return fmt.Errorf("sqlite store: welcomes of %s #%d: two different ratchet trees for one invite", w.Room, w.Seq)
+			}
+			continue
+		}
+		trees[inv] = w.RatchetTree
+		if _, err := tx.ExecContext(ctx, `INSERT INTO welcome_trees(room, seq, tree) VALUES(?,?,?)`, w.Room, w.Seq, w.RatchetTree); err != nil {
+			if isUnique(err) {
+				// An invite's Welcomes come in one batch: a stored tree
+				// is an earlier batch's, for a seq this one reuses.
+				return fmt.Errorf("sqlite store: ratchet tree of %s #%d: %w", w.Room, w.Seq, store.ErrDuplicate)
+			}
+			return fmt.Errorf("sqlite store: store the ratchet tree of %s #%d: %w", w.Room, w.Seq, err)
+		}
 	}
 	for _, d := range b.DropWelcomes {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM welcomes WHERE room=? AND user=?`, d.Room, d.User); err != nil {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM welcomes WHERE room=? AND user=? RETURNING seq, tree_len`, d.Room, d.User)
+		if err != nil {
 			return fmt.Errorf("sqlite store: drop welcomes of %s in %s: %w", d.User, d.Room, err)
+		}
+		var gone []invite // invites whose Welcomes went and kept a tree
+		for rows.Next() {
+			var seq uint64
+			var treeLen int
+			if err := rows.Scan(&seq, &treeLen); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite store: drop welcomes of %s in %s: %w", d.User, d.Room, err)
+			}
+			if treeLen > 0 {
+				gone = append(gone, invite{d.Room, seq})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite store: drop welcomes of %s in %s: %w", d.User, d.Room, err)
+		}
+		if err := dropOrphanTrees(ctx, tx, gone); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -111,12 +161,7 @@ func migrateGroups(tx *sql.Tx) error {
 			return fmt.Errorf("add groups.tree_width: %w", err)
 		}
 	}
-	if !hasColumn(tx, "welcomes", "tree") {
-		if _, err := tx.Exec(`ALTER TABLE welcomes ADD COLUMN tree BLOB`); err != nil {
-			return fmt.Errorf("add welcomes.tree: %w", err)
-		}
-	}
-	return nil
+	return migrateWelcomeTrees(tx)
 }
 
 // loadGroups attaches each encrypted room's group to its state.
@@ -177,9 +222,12 @@ func (s *Store) loadTreeChunks(ctx context.Context, out []store.RoomState, at ma
 	return nil
 }
 
-// Welcomes reads the Welcomes stored for device.
+// Welcomes reads the Welcomes stored for device, each with its invite's
+// tree when it keeps one.
 func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT room, seq, user, data, created, tree FROM welcomes WHERE device=? ORDER BY room, seq`, device)
+	rows, err := s.r.QueryContext(ctx, `SELECT w.room, w.seq, w.user, w.data, w.created, w.tree_len, t.tree FROM welcomes w
+		LEFT JOIN welcome_trees t ON w.tree_len>0 AND t.room=w.room AND t.seq=w.seq
+		WHERE w.device=? ORDER BY w.room, w.seq`, device)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
 	}
@@ -188,8 +236,12 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 	for rows.Next() {
 		w := store.Welcome{Device: device}
 		var created int64
-		if err := rows.Scan(&w.Room, &w.Seq, &w.User, &w.Data, &created, &w.RatchetTree); err != nil {
+		var treeLen int
+		if err := rows.Scan(&w.Room, &w.Seq, &w.User, &w.Data, &created, &treeLen, &w.RatchetTree); err != nil {
 			return nil, fmt.Errorf("sqlite store: welcomes of %s: %w", device, err)
+		}
+		if len(w.RatchetTree) != treeLen {
+			return nil, fmt.Errorf("sqlite store: welcomes of %s: ratchet tree of %s #%d: %d bytes, want %d", device, w.Room, w.Seq, len(w.RatchetTree), treeLen)
 		}
 		w.Created = time.UnixMilli(created)
 		out = append(out, w)
@@ -200,13 +252,42 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 	return out, nil
 }
 
-// DeleteWelcomesBefore deletes Welcomes stored before t.
+// DeleteWelcomesBefore deletes Welcomes stored before t, and the trees of
+// the invites none of whose Welcomes are left.
 func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM welcomes WHERE created<?`, t.UnixMilli())
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
 	}
-	n, _ := res.RowsAffected()
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `DELETE FROM welcomes WHERE created<? RETURNING room, seq, tree_len`, t.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
+	}
+	var n int64
+	var gone []invite
+	for rows.Next() {
+		var inv invite
+		var treeLen int
+		if err := rows.Scan(&inv.room, &inv.seq, &treeLen); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
+		}
+		n++
+		if treeLen > 0 {
+			gone = append(gone, inv)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
+	}
+	if err := dropOrphanTrees(ctx, tx, gone); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite store: delete old welcomes: %w", err)
+	}
 	return n, nil
 }
 
