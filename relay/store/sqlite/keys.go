@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -41,7 +42,9 @@ import (
 //     until the tail has grown by mergeAt, and a sustained one merges every
 //     key once, as before (BenchmarkStoredCommits with
 //     MIMICHAT_STORED_COMMITS=600 measures that case). The merge's last
-//     slice deletes the frozen rows from the tail in the same transaction.
+//     slice deletes the frozen rows from the tail in the same transaction;
+//     its progress is saved now and then, so that a restart resumes it
+//     (resumeMerge).
 //
 // A lookup takes the candidates of both levels by the 8-byte prefix and
 // reads their events to compare room and whole key, so a prefix shared
@@ -108,6 +111,12 @@ const (
 	mergeInsertRows = `INSERT OR IGNORE INTO submit_index(k, id)
 		SELECT unhex(value->>0), value->>1 FROM json_each(?)`
 	mergeDelete = `DELETE FROM submit_tail WHERE n <= ?`
+	// mergeSave records a running merge's progress (mergeProgress) in the
+	// transaction of the slice it covers; mergeForget drops it with the
+	// merge's last slice.
+	mergeSave = `INSERT INTO meta(key, value) VALUES('submit_merge', ?)
+		ON CONFLICT(key) DO UPDATE SET value=excluded.value`
+	mergeForget = `DELETE FROM meta WHERE key='submit_merge'`
 )
 
 // execCached runs query in tx with the writer's prepared statement.
@@ -145,6 +154,12 @@ const (
 	// ends before the open tail has grown by F/4 over mergeAt), so the
 	// whole tail under about 2.7 mergeAt.
 	mergeCatchUp = 4
+	// mergeSaveParts: a running merge's progress is saved when it starts
+	// and then each time it has merged another 1/mergeSaveParts of its
+	// keys (at least mergeStepMin), so a restart redoes at most that much
+	// of it (a row of meta rewritten every ~60 commits of a burst at 1 M
+	// events, not every commit).
+	mergeSaveParts = 64
 )
 
 // keyTail is the in-memory side of submit_tail and the merge in progress.
@@ -173,6 +188,8 @@ type keyTail struct {
 	frozen  []tailRow // the tail rows being merged, in key order; nil when no merge runs
 	at      int       // frozen[:at] are merged
 	lastN   int64     // the highest n of frozen
+	savedAt int       // the progress saved in meta (submit_merge): frozen[:savedAt]
+	resumed int       // keys found merged at open (a merge cut off by a restart; tests)
 
 	// Whether events may have been deleted since the rows of open, of
 	// frozen, were added (their rows then may be gone from submit_tail).
@@ -304,15 +321,20 @@ func (s *Store) loadTail(ctx context.Context) error {
 	if err := s.loadFilter(ctx, tailMin, t.nextN); err != nil {
 		return err
 	}
-	for _, q := range []string{tailInsert, mergeInsert, mergeInsertRows, mergeDelete} {
+	if err := s.resumeMerge(ctx); err != nil {
+		return err
+	}
+	for _, q := range []string{tailInsert, mergeInsert, mergeInsertRows, mergeDelete, mergeSave, mergeForget} {
 		s.stmts.get(ctx, q, true)
 	}
 	s.warmIndex(ctx)
 	t.nextN++
-	// A tail over the threshold (a merge was running when the store
-	// closed) is frozen now rather than in the first commit: sorting a
-	// few hundred thousand keys takes tens of milliseconds.
-	if len(t.open) >= t.mergeAt() {
+	// A tail over the threshold with no merge to resume (a merge was
+	// running when an older relay closed the store, or the threshold
+	// was reached by the last commit) is frozen now rather than in the
+	// first commit: sorting a few hundred thousand keys takes tens of
+	// milliseconds.
+	if t.frozen == nil && len(t.open) >= t.mergeAt() {
 		t.frozen, t.lastN = byKey(t.open), t.open[len(t.open)-1].n
 		t.open = nil
 	}
@@ -330,16 +352,16 @@ func byKey(rows ...[]tailRow) []tailRow {
 	for _, r := range rows {
 		out = append(out, r...)
 	}
-	slices.SortFunc(out, func(a, b tailRow) int {
-		if a.k != b.k {
-			if a.k < b.k {
-				return -1
-			}
-			return 1
-		}
-		return int(a.n - b.n)
-	})
+	slices.SortFunc(out, compareRows)
 	return out
+}
+
+// compareRows orders tail rows by key, then n.
+func compareRows(a, b tailRow) int {
+	if c := cmp.Compare(a.k, b.k); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.n, b.n)
 }
 
 // lookupChunk bounds the parameters of one lookup query.
@@ -436,13 +458,14 @@ func scanIDs(ctx context.Context, q rowsQueryer, query string, args []any, into 
 // tailChange is what a committed AppendBatch changes in keyTail; it is
 // applied only once the transaction has committed.
 type tailChange struct {
-	added  []tailRow // keys the batch appended, numbered from keyTail.nextN
-	froze  bool      // a merge started in this batch
-	frozen []tailRow // then: the open tail and added, in key order
-	lastN  int64     // of frozen
-	at     int       // merge progress after this batch
-	done   bool      // the merge finished in this batch
-	lastID int64
+	added   []tailRow // keys the batch appended, numbered from keyTail.nextN
+	froze   bool      // a merge started in this batch
+	frozen  []tailRow // then: the open tail and added, in key order
+	lastN   int64     // of frozen
+	at      int       // merge progress after this batch
+	savedAt int       // the progress saved in meta after this batch
+	done    bool      // the merge finished in this batch
+	lastID  int64
 }
 
 // mergeStep runs this batch's part of the key merge inside tx: it freezes
@@ -509,9 +532,21 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 	if _, err := s.execCached(ctx, tx, merge, string(js)); err != nil {
 		return fmt.Errorf("sqlite store: merge keys: %w", err)
 	}
-	c.at = end
+	c.at, c.savedAt = end, t.savedAt
+	if c.froze {
+		c.savedAt = 0
+	}
+	if end < len(frozen) && (c.froze || end-c.savedAt >= max(mergeStepMin, len(frozen)/mergeSaveParts)) {
+		if _, err := s.execCached(ctx, tx, mergeSave, mergeProgress(lastN, frozen[end-1])); err != nil {
+			return fmt.Errorf("sqlite store: save the key merge's progress: %w", err)
+		}
+		c.savedAt = end
+	}
 	if end == len(frozen) {
 		if _, err := s.execCached(ctx, tx, mergeDelete, lastN); err != nil {
+			return fmt.Errorf("sqlite store: drop merged keys from the tail: %w", err)
+		}
+		if _, err := s.execCached(ctx, tx, mergeForget); err != nil {
 			return fmt.Errorf("sqlite store: drop merged keys from the tail: %w", err)
 		}
 		if err := saveFilter(ctx, tx, &t.filter, lastN); err != nil {
@@ -545,12 +580,12 @@ func (t *keyTail) apply(c *tailChange) {
 	} else {
 		t.merged += int64(c.at - t.at)
 	}
-	t.at = c.at
+	t.at, t.savedAt = c.at, c.savedAt
 	if c.done {
 		for _, r := range t.frozen {
 			t.remove(r.k, r.id)
 		}
-		t.frozen, t.at, t.lastN = nil, 0, 0
+		t.frozen, t.at, t.lastN, t.savedAt = nil, 0, 0, 0
 		t.filter.clean()
 	}
 }
@@ -576,4 +611,51 @@ func (s *Store) warmIndex(ctx context.Context) {
 	}
 	var n int
 	s.w.QueryRowContext(ctx, `SELECT count(*) FROM submit_index`).Scan(&n) // only its reads matter
+}
+
+// mergeProgress is a running merge's progress as saved in meta
+// (submit_merge): the highest n of its frozen rows, and the last row it
+// merged by its key and n (the frozen rows are merged in key then n
+// order): "lastN prefix-hex n". A position rather than a count: rows
+// deleted since (retention) leave it valid.
+func mergeProgress(lastN int64, last tailRow) string {
+	return fmt.Sprintf("%d %016x %d", lastN, last.k, last.n)
+}
+
+// resumeMerge picks up, at open, a merge that a restart cut off: the rows
+// it froze (n up to its saved lastN) are frozen again, those up to its
+// saved position count as merged (their entries are in submit_index), and
+// only the rest is merged. Before, a restart froze the whole tail again
+// and merged every key of it anew. The filter gets the merged keys'
+// prefixes now: the merge added them before inserting them, but the saved
+// filter has them only once the merge ends (keyfilter.go). A saved
+// progress no frozen row matches (an older relay finished that merge) is
+// ignored, and overwritten by the next merge.
+func (s *Store) resumeMerge(ctx context.Context) error {
+	t := &s.keys
+	var v string
+	switch err := s.w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='submit_merge'`).Scan(&v); {
+	case err == sql.ErrNoRows:
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlite store: read the key merge's progress: %w", err)
+	}
+	var lastN, posN int64
+	var posK uint64
+	if _, err := fmt.Sscanf(v, "%d %x %d", &lastN, &posK, &posN); err != nil {
+		return nil // not what mergeProgress wrote: merge anew
+	}
+	// t.open is in n order: the frozen rows are its first ones.
+	i, _ := slices.BinarySearchFunc(t.open, lastN+1, func(r tailRow, n int64) int { return cmp.Compare(r.n, n) })
+	if i == 0 {
+		return nil
+	}
+	t.frozen, t.lastN = byKey(t.open[:i]), lastN
+	t.open = slices.Clone(t.open[i:])
+	t.at, _ = slices.BinarySearchFunc(t.frozen, tailRow{k: posK, n: posN + 1}, compareRows)
+	t.savedAt, t.resumed = t.at, t.at
+	for _, r := range t.frozen[:t.at] {
+		t.filter.add(r.k, t.minKeys)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"mimichat/relay/store"
 )
@@ -43,7 +44,7 @@ func indexed(t *testing.T, s *Store) {
 
 // TestKeyMerge appends keyed events in batches of 1 to 60 over three rooms
 // with a tail merged from 16 keys on, reopening the store now and then (a
-// merge cut off midway starts again), and checks after every batch that
+// merge cut off midway resumes), and checks after every batch that
 // each key stored so far is found at its stamp, that a resubmission of one
 // is ErrDuplicate, that every key is in one of the two levels, and that
 // the tail stays bounded.
@@ -481,4 +482,145 @@ func TestTailIDs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKeyMergeResumes: a relay killed in the middle of a key merge resumes
+// it where it was at its restart, instead of freezing the whole tail again
+// and merging every key anew. The "kill" is a copy of the database and its
+// WAL taken between two commits (what a SIGKILLed process leaves on
+// disk). After the restart only the keys the merge had not yet merged are
+// merged; every key is still found, each in one level, and every prefix of
+// submit_index is in the filter, before and after another reopen. Events
+// are deleted before the kill, so the saved position must skip rows that
+// are gone.
+func TestKeyMergeResumes(t *testing.T) {
+	ctx := context.Background()
+	const minKeys, room = 256, "mimi://example.com/r/resume"
+	dir := t.TempDir()
+	opts := Options{Sync: SyncNormal, Create: true, mergeMinKeys: minKeys, checkpointEvery: time.Hour}
+	s, err := OpenWith(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	if err := s.AppendBatch(ctx, store.Batch{Rooms: []store.Room{{URI: room, History: "shared", JoinPolicy: "invite", Receipts: "on"}}}); err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	appendN := func(s *Store, n int) {
+		t.Helper()
+		var b store.Batch
+		for range n {
+			b.Events = append(b.Events, keyedEvent(room, count))
+			count++
+		}
+		if err := s.AppendBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendN(s, minKeys+100) // the tail reaches the threshold: a merge starts
+	if s.keys.frozen == nil {
+		t.Fatal("no merge started")
+	}
+	if n, err := s.DeleteEventsBefore(ctx, 1010); err != nil || n != 10 {
+		t.Fatalf("deleted %d, %v; want 10", n, err)
+	}
+	for s.keys.at < len(s.keys.frozen)/2 {
+		appendN(s, 1) // 32 keys merged a commit
+	}
+	at, saved := s.keys.at, s.keys.savedAt
+	if saved == 0 || at-saved >= max(mergeStepMin, len(s.keys.frozen)/mergeSaveParts) {
+		t.Fatalf("progress saved at %d of %d keys, merged %d", saved, len(s.keys.frozen), at)
+	}
+	// The frozen rows left in submit_tail (the deleted events' are gone),
+	// and how many of them the saved progress covers.
+	frozen, merged := 0, 0
+	for i, r := range s.keys.frozen {
+		var n int
+		if err := s.w.QueryRow(`SELECT count(*) FROM submit_tail WHERE n=?`, r.n).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		frozen += n
+		if i < saved {
+			merged += n
+		}
+	}
+	if frozen == len(s.keys.frozen) || merged == saved {
+		t.Fatalf("no deleted event among the %d frozen keys, %d of them merged: the case does not cover deletes", frozen, saved)
+	}
+	killed := t.TempDir()
+	for _, f := range []string{File, File + "-wal"} {
+		if err := copyFile(filepath.Join(dir, f), filepath.Join(killed, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	opts.Create = false
+	s, err = OpenWith(killed, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.keys.frozen) != frozen || s.keys.at != merged || s.keys.resumed != merged {
+		t.Fatalf("after the restart: a merge of %d keys at %d (%d resumed); want the merge of %d keys resumed at %d",
+			len(s.keys.frozen), s.keys.at, s.keys.resumed, frozen, merged)
+	}
+	var inIndex int
+	if err := s.w.QueryRow(`SELECT count(*) FROM submit_index`).Scan(&inIndex); err != nil || inIndex < merged {
+		t.Fatalf("%d keys in submit_index, want at least the %d merged (%v)", inIndex, merged, err)
+	}
+	for s.keys.frozen != nil {
+		appendN(s, 1)
+	}
+	if got, want := s.keys.merged, int64(frozen-merged); got != want {
+		t.Fatalf("%d keys merged after the restart, want the %d left", got, want)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		indexed(t, s)
+		keys := make([][]byte, count)
+		for i := range keys {
+			keys[i] = keyOf(room, i)
+		}
+		got, err := s.Submitted(ctx, room, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, st := range got {
+			want := store.Stamp{Seq: uint64(i + 1), TS: int64(1000 + i)}
+			if i < 10 {
+				want = store.Stamp{} // deleted
+			}
+			if st != want {
+				t.Fatalf("message %d found at %+v, want %+v", i, st, want)
+			}
+		}
+		rows, err := s.w.Query(`SELECT k FROM submit_index`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			if !s.keys.filter.has(prefix(k)) {
+				t.Fatalf("prefix %x in submit_index but not in the filter", k)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(s)
+	s.Close()
+	s, err = OpenWith(killed, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.keys.filterBuilds != 0 || s.keys.frozen != nil {
+		t.Fatalf("after the merge and a reopen: filter built %d times, merge running %v", s.keys.filterBuilds, s.keys.frozen != nil)
+	}
+	check(s)
 }
