@@ -109,6 +109,9 @@ func storedRun(b *testing.B, n, senders, perSender int) (float64, float64) {
 		pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	trace := &commitTrace{}
+	s.hub.trace.Store(trace)
+	ph := startPhase(s, dir)
 	commits0, committed0, nanos0 := s.metrics.commits.Load(), s.metrics.committed.Load(), s.metrics.commitNanos.Load()
 	start, cpu0 := time.Now(), processCPU()
 	var wg sync.WaitGroup
@@ -127,6 +130,7 @@ func storedRun(b *testing.B, n, senders, perSender int) (float64, float64) {
 	c := s.metrics.commits.Load() - commits0
 	b.Logf("stored %d: %d commits, %.0f reqs/commit, %.2f ms/commit", n, c,
 		float64(s.metrics.committed.Load()-committed0)/float64(max(c, 1)), float64(s.metrics.commitNanos.Load()-nanos0)/float64(max(c, 1))/1e6)
+	ph.log(b, n, s, trace.snapshot(), elapsed)
 	return float64(senders*perSender) / elapsed.Seconds(), float64(cpu.Microseconds()) / float64(senders*perSender)
 }
 

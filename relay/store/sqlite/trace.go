@@ -52,3 +52,19 @@ func (s *Store) Checkpoints() []CheckpointRun {
 	defer l.mu.Unlock()
 	return append(append([]CheckpointRun(nil), l.runs[l.next:]...), l.runs[:l.next]...)
 }
+
+// KeyMergeState is the key merge's progress (keys.go), for benchmarks
+// that must tell whether a merge ran while they measured.
+type KeyMergeState struct {
+	Merged       int64 // keys merged since open
+	Open, Frozen int   // tail keys not frozen, frozen (0: no merge runs)
+	At           int   // frozen keys merged so far
+}
+
+// KeyMerge returns the key merge's progress. Call it between commits.
+func (s *Store) KeyMerge() KeyMergeState {
+	t := &s.keys
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return KeyMergeState{Merged: t.merged, Open: len(t.open), Frozen: len(t.frozen), At: t.at}
+}
