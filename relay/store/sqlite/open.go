@@ -48,6 +48,7 @@ type Store struct {
 	fullChecks      atomic.Int64          // clean full checks completed in the background
 	damaged         atomic.Pointer[error] // damage the background check found
 	walLimit        int64                 // the WAL's bound (walLimit; tests lower it)
+	pageSize        int64                 // the database's page size (a WAL frame holds one page)
 	walOver         atomic.Bool           // the WAL is over walLimit: the writer restarts it after its next commit
 	restartMu       sync.Mutex
 	restartDone     chan struct{}         // closed when the WAL restart the last commit started ends
@@ -83,6 +84,12 @@ type Options struct {
 	// OnDamage is called (from the background check's goroutine) when
 	// CheckIncremental's background check finds damage.
 	OnDamage func(error)
+	// WALReserve, if positive, is the size the WAL file is kept at: zeros
+	// written at open and never cut below (reserveWAL), so commits
+	// overwrite it instead of growing it. A relay uses DefaultWALReserve;
+	// 0 lets the WAL grow from empty (for stores opened briefly: tests, the
+	// demo, operators' commands).
+	WALReserve int64
 
 	mergeMinKeys    int           // tests: merge the key tail at fewer keys (0: mergeMinKeys)
 	checkpointEvery time.Duration // tests: the checkpointer's period (0: checkpointEvery)
@@ -122,6 +129,8 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	if limit <= 0 {
 		limit = walLimit
 	}
+	// The WAL file is cut back to this size once it restarts (checkpoint).
+	fileLimit := max(limit, o.WALReserve)
 	if err := prepareFile(path, o.Create); err != nil {
 		return nil, err
 	}
@@ -131,7 +140,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	// one. journal_size_limit: once the WAL restarts (see checkpoint) its
 	// file is cut back to this size instead of keeping its largest.
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)",
-		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", limit)} {
+		"wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", fileLimit)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -192,10 +201,20 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	s := &Store{w: w, r: r, path: path, ins: ins, walLimit: limit, stop: make(chan struct{}), stopped: make(chan struct{}),
 		report: rep, firstCheck: make(chan struct{}), checked: make(chan struct{}), stmts: writerStmts{db: w}}
 	s.stmts.get(ctx, headQuery, true) // every commit runs it, inside its transaction
+	if err := w.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&s.pageSize); err != nil {
+		s.closeHandles()
+		return nil, fmt.Errorf("sqlite store: page size of %s: %w", path, err)
+	}
 	s.keys.minKeys = o.mergeMinKeys
 	if err := s.loadTail(ctx); err != nil {
 		s.closeHandles()
 		return nil, err
+	}
+	if o.WALReserve > 0 {
+		if err := reserveWAL(path, o.WALReserve); err != nil {
+			s.closeHandles()
+			return nil, err
+		}
 	}
 	switch o.Check {
 	case CheckFull:
@@ -268,6 +287,13 @@ const writerCacheKiB = 64 << 10
 // next commit, which waits for it (waitRestart).
 const walLimit = 64 << 20
 
+// A WAL file is a 32-byte header and frames of a 24-byte header and one
+// page (sqlite.org/fileformat2.html, "WAL File Format").
+const (
+	walHeaderBytes      = 32
+	walFrameHeaderBytes = 24
+)
+
 // restartWait is how long the writer's RESTART checkpoint may wait for
 // readers (its busy timeout) before giving up until the next flag: every
 // commit waits while it does, so it must not wait behind a long read (the
@@ -283,14 +309,29 @@ func (s *Store) checkpoint(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			t0 := time.Now()
-			s.r.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
-			s.ckptLog.add(CheckpointRun{Start: t0, Took: time.Since(t0), Kind: "passive"})
-			if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > s.walLimit {
-				s.walOver.Store(true)
-			}
+			s.passiveCheckpoint()
 		}
 	}
+}
+
+// passiveCheckpoint copies what it can of the WAL into the database and
+// flags the WAL for a restart once its log is over walLimit; it returns
+// the log's length in bytes (-1 if the checkpoint failed).
+func (s *Store) passiveCheckpoint() int64 {
+	t0 := time.Now()
+	var busy, logFrames, copied int64
+	err := s.r.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &copied)
+	s.ckptLog.add(CheckpointRun{Start: t0, Took: time.Since(t0), Kind: "passive"})
+	if err != nil {
+		return -1
+	}
+	// The log's length, not the file's size: a reserved WAL file
+	// (WALReserve) is larger than the log it holds.
+	logBytes := walHeaderBytes + logFrames*(s.pageSize+walFrameHeaderBytes)
+	if logBytes > s.walLimit {
+		s.walOver.Store(true)
+	}
+	return logBytes
 }
 
 // waitRestart waits for the WAL restart a commit started, if it runs: the

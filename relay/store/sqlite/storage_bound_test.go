@@ -466,8 +466,10 @@ func TestWALLongReader(t *testing.T) {
 	readerFor := time.Since(t0)
 	endReader()
 
-	// After it: the next look restarts the WAL and the commit after the
-	// restart cuts the file back.
+	// After it: the WAL restarts and the file is cut back: by the writer's
+	// RESTART once the checkpointer has flagged the log, or by SQLite
+	// itself when a checkpoint copied the whole log before the next commit
+	// (that commit starts the log at the file's head and cuts the file).
 	t1 := time.Now()
 	after, busy := 0, 0
 	for {
@@ -480,10 +482,10 @@ func TestWALLongReader(t *testing.T) {
 		if c.busy {
 			busy++
 		}
-		if c.cutBack {
-			if c.size > walTestLimit {
-				t.Fatalf("the WAL restarted but the file is %d bytes, over the limit %d: not cut back", c.size, walTestLimit)
-			}
+		if c.cutBack && c.size > walTestLimit {
+			t.Fatalf("the WAL restarted but the file is %d bytes, over the limit %d: not cut back", c.size, walTestLimit)
+		}
+		if c.size <= walTestLimit {
 			break
 		}
 		if after > 2+busy {
