@@ -30,6 +30,12 @@ type ImportTx struct {
 	held      [][]Entry
 	heldBytes int
 	staged    bool
+	// expect > 0: the caller said the import adds expect entries in all
+	// (ExpectBelow), so they are written straight to entries at their final
+	// seqs, low-expect.., while the file is still read; sw writes them.
+	// A different count at the end moves them to import_stage (unexpect).
+	expect uint64
+	sw     rowWriter
 	// msgLo..msgHi are the seqs of the first and last message added (as
 	// numbered while adding; 0 when none): Commit queues the range for the
 	// search index as one row.
@@ -187,7 +193,16 @@ func heldSize(e *Entry) int {
 }
 
 func (t *ImportTx) flush() error {
-	if t.below && !t.staged {
+	if t.expect > 0 && t.Added() > t.expect {
+		if err := t.unexpect(); err != nil {
+			return err
+		}
+	}
+	if t.expect > 0 {
+		if err := t.writeExpected(t.buf); err != nil {
+			return err
+		}
+	} else if t.below && !t.staged {
 		t.hold()
 		if t.heldBytes <= heldLimit {
 			return nil
@@ -200,6 +215,79 @@ func (t *ImportTx) flush() error {
 	}
 	t.next += uint64(len(t.buf))
 	t.buf = t.buf[:0]
+	return nil
+}
+
+// ExpectBelow tells an import below a cached run that it will add n
+// entries in all, so from now on each batch is written to entries at its
+// final seq, low-n+i, while the caller still reads the file, instead of
+// being held until Commit knows the count. It reports whether it took the
+// count: not when the import already spilled to import_stage, has added more
+// than n, n does not fit below the run, or rows a rebased run left at
+// low-n..low-1 would have to go (the sequential path keeps that case).
+//
+// The count is only a promise: if Commit finds another count (or Add goes
+// past n), the rows written so far move to import_stage and the import
+// ends as a spilled one, the same rows at the same seqs, only slower.
+func (t *ImportTx) ExpectBelow(n uint64) (bool, error) {
+	if !t.below || t.staged || t.expect > 0 || n == 0 || n >= t.low || t.Added() > n {
+		return false, nil
+	}
+	var stale int
+	if err := t.tx.QueryRow(`SELECT count(*) FROM entries WHERE room=? AND seq>=? AND seq<?`,
+		t.room, int64(t.low-n), int64(t.low)).Scan(&stale); err != nil {
+		return false, fmt.Errorf("session: import %s: %w", t.room, err)
+	}
+	if stale > 0 {
+		return false, nil
+	}
+	t.expect = n
+	t.sw = rowWriter{tx: t.tx, table: "entries", fresh: true}
+	for _, chunk := range t.held {
+		if err := t.writeExpected(chunk); err != nil {
+			return false, err
+		}
+	}
+	t.held, t.heldBytes = nil, 0
+	return true, nil
+}
+
+// writeExpected writes es (numbered in the staging range) to entries at
+// their final seqs under the expected count.
+func (t *ImportTx) writeExpected(es []Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	shift := stageBase - (t.low - t.expect) // staged seq - final seq
+	first := es[0].Seq - shift
+	for i := range es {
+		es[i].Seq -= shift
+	}
+	return t.sw.write(t.room, first, es)
+}
+
+// unexpect gives up the expected count: the rows written under it move to
+// import_stage (renumbered back to the staging range), where the rest of
+// the import goes too, and Commit copies them as for any spilled import.
+func (t *ImportTx) unexpect() error {
+	first := t.low - t.expect
+	written := t.next - stageBase // flushed so far, all written
+	shift := stageBase - first
+	t.sw.close()
+	t.expect = 0
+	_, err := t.tx.Exec(`DELETE FROM import_stage`)
+	if err == nil && written > 0 {
+		_, err = t.tx.Exec(`INSERT INTO import_stage(`+rowCols+`) SELECT `+
+			strings.Replace(rowCols, "seq,", "seq+?,", 1)+` FROM entries WHERE room=? AND seq>=? AND seq<? ORDER BY seq`,
+			int64(shift), t.room, int64(first), int64(first+written))
+		if err == nil {
+			_, err = t.tx.Exec(`DELETE FROM entries WHERE room=? AND seq>=? AND seq<?`, t.room, int64(first), int64(first+written))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("session: import %s: %w", t.room, err)
+	}
+	t.staged = true
 	return nil
 }
 
@@ -273,6 +361,11 @@ func (t *ImportTx) commitBelow() error {
 	if n == 0 {
 		return nil
 	}
+	if t.expect > 0 && n != t.expect {
+		if err := t.unexpect(); err != nil {
+			return err
+		}
+	}
 	if n >= t.low {
 		return fmt.Errorf("session: import %s: %d entries, %d free below seq %d: %w", t.room, n, t.low-1, t.low, ErrNoSeqsBelow)
 	}
@@ -280,8 +373,13 @@ func (t *ImportTx) commitBelow() error {
 	// Rows below a rebased run may exist (insertEntries replaces them):
 	// deleting them first lets every row go in with INSERT OR FAIL, which
 	// needs no statement journal.
-	_, err := t.tx.Exec(`DELETE FROM entries WHERE room=? AND seq>=? AND seq<?`, t.room, int64(first), int64(t.low))
-	if err == nil && t.staged {
+	var err error
+	if t.expect == 0 { // under the expected count they are all written, none stale
+		_, err = t.tx.Exec(`DELETE FROM entries WHERE room=? AND seq>=? AND seq<?`, t.room, int64(first), int64(t.low))
+	}
+	if err == nil && t.expect > 0 {
+		t.sw.close()
+	} else if err == nil && t.staged {
 		_, err = t.tx.Exec(`INSERT OR FAIL INTO entries(`+rowCols+`) SELECT `+
 			strings.Replace(rowCols, "seq,", "seq-?,", 1)+` FROM import_stage ORDER BY seq`,
 			int64(stageBase-first))
@@ -333,6 +431,7 @@ var ErrNoSeqsBelow = errors.New("no sequence numbers left below the cached run")
 func (t *ImportTx) Rollback() {
 	t.held = nil
 	t.w.close()
+	t.sw.close()
 	t.tx.Rollback()
 	t.release()
 }
