@@ -107,6 +107,9 @@ type vconReader struct {
 	d    vDialogIn
 	raw  json.RawMessage
 	fast fastDecoder
+	// countOnly: CountVCon's reader, which hands over a MIMI message's ID
+	// without rebuilding the message.
+	countOnly bool
 }
 
 // ReadVCon imports a vCon, handing each item to sink in document order. The

@@ -98,6 +98,13 @@ func (vr *vconReader) dialog(d *vDialogIn, path string) error {
 		vr.report.Note("$.dialog[].url: text dialogs given by url + content_hash (imported as external parts, not fetched)", 1)
 	}
 	if vr.mimi && d.Salt != "" {
+		if vr.countOnly {
+			// The ID mimiMessage keeps (given, verified or not).
+			if it.ID, err = decodeID(d.MessageID); err != nil {
+				return bad(".message_id", "bad MIMI message ID", err)
+			}
+			return vr.emit(it)
+		}
 		return vr.mimiMessage(d, it, path)
 	}
 	return vr.foreignMessage(d, it, path)

@@ -252,6 +252,13 @@ func (t *ImportTx) ExpectBelow(n uint64) (bool, error) {
 	return true, nil
 }
 
+// Expected reports whether the entries added so far are exactly the count
+// ExpectBelow took: Commit then only writes the last batch, the rest went
+// to their seqs while they were added.
+func (t *ImportTx) Expected() bool {
+	return t.expect > 0 && t.Added() == t.expect
+}
+
 // writeExpected writes es (numbered in the staging range) to entries at
 // their final seqs under the expected count.
 func (t *ImportTx) writeExpected(es []Entry) error {

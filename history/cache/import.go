@@ -17,6 +17,9 @@ type ImportResult struct {
 	Imported   int             // entries written (Added holds them, except for a streamed import)
 	Duplicates int             // already cached (same message ID)
 	NewRoom    bool            // the room was not cached: a local room was made
+	// Counted: below a cached run, the file was counted ahead and its
+	// entries written while it was read (session.ImportTx.ExpectBelow).
+	Counted bool
 }
 
 // ErrNoRoomBelow is returned when the cached run has no sequence numbers

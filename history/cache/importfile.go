@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"mimichat/content"
 	"mimichat/history"
@@ -18,11 +19,12 @@ import (
 // The file is streamed: it is parsed on one goroutine while the entries are
 // written on this one, and no more than a channel's worth of items is in
 // memory. A room the cache does not hold is numbered from 1. Into a cached
-// room the entries go below the cached run, at low-n..low-1; rather than a
-// first counting pass over the file (which a pipe cannot give), session
-// stages them above every relay seq in the same transaction and renumbers
-// them at the commit. Only a file that names its room at its end (none of
-// ours) is collected and merged by Import.
+// room the entries go below the cached run, at low-n..low-1: a file that can
+// be read again by offset is counted on another goroutine meanwhile
+// (history.CountVCon) and, once the count is in, written as it is read;
+// otherwise (a pipe, a format or file the count cannot follow) session
+// holds them, or stages them, until the commit knows n. Only a file that
+// names its room at its end (none of ours) is collected and merged by Import.
 func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *history.Report, *ImportResult, error) {
 	type readDone struct {
 		f   history.Format
@@ -66,8 +68,15 @@ func ImportFile(st *session.Store, r io.Reader, room string) (history.Format, *h
 		done <- readDone{f, h, rep, err}
 	}()
 	imp := &fileImport{st: st, override: room, room: room, res: &ImportResult{Room: room}}
+	imp.file, imp.fileSize, _ = fileAt(r)
+	defer imp.stopCount()
 	var err error
 	for batch := range batches {
+		if err == nil {
+			if err = imp.takeCount(false); err != nil {
+				close(stop)
+			}
+		}
 		for i := range batch {
 			if err != nil {
 				break
@@ -116,6 +125,118 @@ type fileImport struct {
 	seen     map[content.MessageID]bool
 	events   map[content.RoomEvent]bool
 	res      *ImportResult
+	// Below a cached run, a regular file is counted on a goroutine of its
+	// own (history.CountVCon) while it is read: once the count is in,
+	// the entries are written as they come (session.ImportTx.ExpectBelow)
+	// instead of after the whole file.
+	file      io.ReaderAt
+	fileSize  int64
+	counted   chan uint64 // the count, once; closed without one when there is none
+	countStop chan struct{}
+	countDone chan struct{}
+}
+
+// countBelow turns the counting on (a variable so tests can compare the
+// import without it).
+var countBelow = true
+
+// fileAt is the file under r when it can be read again by offset: a
+// regular file (also under a progress reader) or an in-memory reader.
+func fileAt(r io.Reader) (io.ReaderAt, int64, bool) {
+	if p, ok := r.(*history.ProgressReader); ok {
+		r = p.R
+	}
+	switch f := r.(type) {
+	case *os.File:
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return nil, 0, false
+		}
+		return f, st.Size(), true
+	case interface {
+		io.ReaderAt
+		Size() int64
+	}:
+		return f, f.Size(), true
+	}
+	return nil, 0, false
+}
+
+// startCount counts the file's new entries: the items CountVCon finds
+// that are neither cached (seen, events: the cached run's, before any of
+// the file's went in) nor given twice.
+func (fi *fileImport) startCount() {
+	if !countBelow || fi.file == nil {
+		return
+	}
+	seen := make(map[content.MessageID]bool, len(fi.seen))
+	for id := range fi.seen {
+		seen[id] = true
+	}
+	events := make(map[content.RoomEvent]bool, len(fi.events))
+	for k := range fi.events {
+		events[k] = true
+	}
+	fi.counted, fi.countStop, fi.countDone = make(chan uint64, 1), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(fi.countDone)
+		defer close(fi.counted)
+		var n uint64
+		ok := history.CountVCon(fi.file, fi.fileSize, fi.countStop, func(it *history.Item) {
+			if it.Event == nil {
+				if !seen[it.ID] {
+					seen[it.ID] = true
+					n++
+				}
+				return
+			}
+			if k := eventKey(it.Event); !events[k] {
+				events[k] = true
+				n++
+			}
+		})
+		if ok {
+			fi.counted <- n
+		}
+	}()
+}
+
+// takeCount hands the count to the import once it is in (a count it
+// cannot take leaves the import as it was); wait: until it is in, as at
+// the end of the file, where a count still saves holding the last rows.
+func (fi *fileImport) takeCount(wait bool) error {
+	if fi.counted == nil || fi.tx == nil {
+		return nil
+	}
+	var n uint64
+	var ok bool
+	if wait {
+		n, ok = <-fi.counted
+	} else {
+		select {
+		case n, ok = <-fi.counted:
+		default:
+			return nil
+		}
+	}
+	fi.counted = nil
+	if ok {
+		if _, err := fi.tx.ExpectBelow(n); err != nil {
+			return fmt.Errorf("history cache: import into %s: %w", fi.room, err)
+		}
+	}
+	return nil
+}
+
+// stopCount ends the counting goroutine and waits for it, so the file is
+// not read after the import returns.
+func (fi *fileImport) stopCount() {
+	if fi.countStop == nil {
+		return
+	}
+	close(fi.countStop)
+	<-fi.countDone
+	fi.countStop = nil
 }
 
 func (fi *fileImport) add(it *history.Item) error {
@@ -183,6 +304,9 @@ func (fi *fileImport) begin(fileRoom string) error {
 		}
 		tx, err = fi.st.BeginImportBelow(fi.room)
 		fi.below = true
+		if err == nil {
+			fi.startCount()
+		}
 	}
 	if err != nil {
 		return err
@@ -214,7 +338,12 @@ func (fi *fileImport) finish(h *history.History) (*ImportResult, error) {
 		return fi.res, fmt.Errorf("history cache: import into %s: %w", fi.room, err)
 	}
 	if fi.below {
+		if err := fi.takeCount(true); err != nil {
+			return fi.res, err
+		}
+		fi.res.Counted = fi.tx.Expected()
 		if _, err := fi.tx.Commit(session.Room{}); err != nil {
+			fi.res.Counted = false
 			if errors.Is(err, session.ErrNoSeqsBelow) {
 				err = fmt.Errorf("%w: %w", ErrNoRoomBelow, err)
 			}

@@ -1,0 +1,127 @@
+package history
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// itemKeys are what an import dedups items by, in file order: a message's
+// ID, or the whole room event.
+func itemKeys(items []Item) []string {
+	keys := make([]string, len(items))
+	for i, it := range items {
+		if it.Event != nil {
+			keys[i] = fmt.Sprintf("event %+v", *it.Event)
+		} else {
+			keys[i] = fmt.Sprintf("message %x", it.ID)
+		}
+	}
+	return keys
+}
+
+// countKeys runs CountVCon over file.
+func countKeys(file []byte) ([]string, bool) {
+	var items []Item
+	ok := CountVCon(bytes.NewReader(file), int64(len(file)), nil, func(it *Item) { items = append(items, *it) })
+	return itemKeys(items), ok
+}
+
+// CountVCon gives exactly ReadVCon's items (their IDs and events, in order)
+// for our exports (the every-kind room: events, tombstones, external and
+// multipart bodies; 20,000 messages of the 100k room), also re-indented and
+// read in blocks of a few bytes (values cut at every place), and for each
+// spec document it counts; it refuses what it cannot follow.
+func TestCountVConIsReadVCon(t *testing.T) {
+	files := map[string][]byte{
+		"every kind": exportVCon(t, everyKind(t).items, t0.UnixMilli()),
+		"100k room":  exportVCon(t, big(t)[:20000], t0.UnixMilli()),
+	}
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, files["every kind"], "", "\t"); err != nil {
+		t.Fatal(err)
+	}
+	files["every kind, indented"] = indented.Bytes()
+	specs, _ := filepath.Glob("testdata/spec/vcon/*.json")
+	for _, p := range specs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["spec "+filepath.Base(p)] = b
+	}
+	mustCount := map[string]bool{"every kind": true, "100k room": true, "every kind, indented": true}
+	for name, file := range files {
+		var items []Item
+		_, _, readErr := ReadVCon(bytes.NewReader(file), func(it *Item) error { items = append(items, *it); return nil })
+		want := itemKeys(items)
+		for _, block := range []int{1 << 20, 7, 1} {
+			if block < 1<<20 && len(file) > 1<<20 {
+				continue
+			}
+			func() {
+				defer func(b int) { spanBlock = b }(spanBlock)
+				spanBlock = block
+				got, ok := countKeys(file)
+				if mustCount[name] && !ok {
+					t.Fatalf("%s (blocks of %d): not counted", name, block)
+				}
+				if !ok {
+					return
+				}
+				if readErr != nil {
+					return // a failing import writes nothing, whatever the count
+				}
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Fatalf("%s (blocks of %d): %d items counted, %d read\ncounted %q\nread    %q", name, block, len(got), len(want),
+						got[:min(len(got), 5)], want[:min(len(want), 5)])
+				}
+			}()
+		}
+		if mustCount[name] {
+			t.Logf("%s: %d items counted as read", name, len(want))
+		}
+	}
+}
+
+// What CountVCon cannot follow as ReadVCon does it refuses, and a cut
+// file is refused rather than counted short.
+func TestCountVConRefuses(t *testing.T) {
+	file := exportVCon(t, everyKind(t).items, t0.UnixMilli())
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(file)
+	zw.Close()
+	// The dialogs before the room and parties: the reader keeps them for the end.
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(file, &doc); err != nil {
+		t.Fatal(err)
+	}
+	dialogFirst := []byte(`{"dialog":` + string(doc["dialog"]) + `,"room":` + string(doc["room"]) + `,"parties":` + string(doc["parties"]) + `}`)
+	twoDialogs := bytes.Replace(file, []byte(`"dialog":`), []byte(`"dialog":[],"dialog":`), 1)
+	escapedKey := bytes.Replace(file, []byte(`"dialog":`), []byte(`"dialo\u0067":`), 1)
+	signed := []byte(`{"payload":"` + base64.RawURLEncoding.EncodeToString(file) + `","signatures":[]}`)
+	noRoom := bytes.Replace(file, []byte(`"room":`), []byte(`"x_room":`), 1)
+	for name, b := range map[string][]byte{
+		"gzip":              gz.Bytes(),
+		"dialogs first":     dialogFirst,
+		"two dialog arrays": twoDialogs,
+		"escaped key":       escapedKey,
+		"signed":            signed,
+		"no MIMI room":      noRoom,
+		"cut short":         file[:len(file)-len(file)/3],
+		"cut at the end":    bytes.TrimSpace(file)[:len(bytes.TrimSpace(file))-1],
+		"empty":             nil,
+		"an array":          []byte(`[` + string(file) + `]`),
+	} {
+		if _, ok := countKeys(b); ok {
+			t.Errorf("%s: counted", name)
+		}
+	}
+}
