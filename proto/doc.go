@@ -18,7 +18,7 @@ package proto
 // and answers with the one it will speak on the connection. Decoding is
 // strict (unknown keys and frame types are errors), so the relay sends a
 // frame or key only to clients whose version knows it.
-const Version = 8
+const Version = 9
 
 // MinVersion is the oldest protocol version the relay still serves.
 // Version 2 added the notice frame, the receipts room operation and the
@@ -27,7 +27,8 @@ const Version = 8
 // of error frames; version 5 end-to-end encrypted rooms (e2ee.go); version 6
 // the batched subscribe (subscribe_rooms.go); version 7 the ratchet tree
 // apart from the GroupInfo (GroupInfo.RatchetTree); version 8 the ratchet
-// tree apart from the Welcome (PendingWelcome.RatchetTree).
+// tree apart from the Welcome (PendingWelcome.RatchetTree); version 9 paged
+// welcome_list frames and get_welcome_part (welcome_pages.go).
 const MinVersion = 1
 
 // Limits the relay applies unless configured otherwise. They are here so a

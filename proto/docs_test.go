@@ -19,7 +19,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 		TSubscribed, TUnsubscribe, THistory, THistoryPage, TSignal, TRooms, TRoomList, TRoomInfo, TRoomState, TNotice, TError,
 		TUploadKeyPackages, TKeyPackagesStored, TClaimKeyPackages, TKeyMaterial, TDevices, TDeviceList, TRemoveDevice, TKeyPackagesLow,
 		TWelcomes, TWelcomeList, TMLSWelcome, TGetGroupInfo, TGroupInfo, TSubscribeRooms, TSubscribedRooms,
-		TNewDeviceToken, TDeviceToken} {
+		TNewDeviceToken, TDeviceToken, TGetWelcomePart, TWelcomePart} {
 		if newFrame(ty) == nil {
 			t.Fatalf("frame type %q has no struct", ty)
 		}
@@ -32,7 +32,7 @@ func TestDocsCoverEveryFrame(t *testing.T) {
 		CodeUnsupportedVersion, CodeAuthRequired, CodeAuthFailed, CodeTooManyErrors, CodeShuttingDown, CodeDeviceRevoked,
 		CodeNoSuchRoom, CodeNoSuchUser, CodeRoomExists, CodeNotMember, CodeBanned, CodeForbidden, CodeInvalidOp,
 		CodeLastOwner, CodeContentTooLarge, CodeBadMessageID, CodeRateLimited, CodeInternal,
-		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany, CodeStaleEpoch, CodeBadCommit} {
+		CodeBadKeyPackage, CodeNoSuchDevice, CodeTooMany, CodeStaleEpoch, CodeBadCommit, CodeWelcomesTooLarge} {
 		names = append(names, "`"+string(c)+"`")
 	}
 	for _, n := range names {

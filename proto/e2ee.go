@@ -38,11 +38,16 @@ const (
 )
 
 // Welcomes asks for the Welcomes stored for one of the connection's user's
-// devices. Answer: welcome_list.
+// devices. Answer: welcome_list. Version 9 pages the list (welcome_pages.go):
+// Room asks for one room's Welcomes only, AfterRoom and AfterSeq for those
+// after the last entry of the previous page.
 type Welcomes struct {
 	Head
-	RID    uint64 `cbor:"rid"`
-	Device string `cbor:"device"`
+	RID       uint64 `cbor:"rid"`
+	Device    string `cbor:"device"`
+	Room      string `cbor:"room,omitempty"`
+	AfterRoom string `cbor:"after_room,omitempty"`
+	AfterSeq  uint64 `cbor:"after_seq,omitempty"`
 }
 
 // PendingWelcome is one stored Welcome: the room it joins and the seq of the
@@ -52,19 +57,28 @@ type Welcomes struct {
 // data), kept with the Welcome when the inviter spoke version 8: its
 // Welcome may leave the tree out, and the joiner checks the tree against
 // the tree hash inside the Welcome.
+//
+// Version 9: an entry too large for a frame on its own leaves the tree out
+// (TreeSize is then its length), and if still too large the Welcome too
+// (WelcomeSize); the client reads them with get_welcome_part.
 type PendingWelcome struct {
 	Room        string `cbor:"room"`
 	Seq         uint64 `cbor:"seq"`
-	Welcome     []byte `cbor:"welcome"`
+	Welcome     []byte `cbor:"welcome,omitempty"`
 	RatchetTree []byte `cbor:"ratchet_tree,omitempty"`
+	WelcomeSize uint64 `cbor:"welcome_size,omitempty"`
+	TreeSize    uint64 `cbor:"tree_size,omitempty"`
 }
 
-// WelcomeList answers welcomes with every Welcome stored for Device.
+// WelcomeList answers welcomes with the Welcomes stored for Device: all of
+// them before version 9; from version 9 a page of them, More saying
+// whether later ones are left for the next request.
 type WelcomeList struct {
 	Head
 	RID      uint64           `cbor:"rid"`
 	Device   string           `cbor:"device"`
 	Welcomes []PendingWelcome `cbor:"welcomes"`
+	More     bool             `cbor:"more,omitempty"`
 }
 
 // MLSWelcome is pushed to the live connections whose hello named Device when
@@ -126,6 +140,10 @@ func newE2EEFrame(t Type) Frame {
 		return new(WelcomeList)
 	case TMLSWelcome:
 		return new(MLSWelcome)
+	case TGetWelcomePart:
+		return new(GetWelcomePart)
+	case TWelcomePart:
+		return new(WelcomePart)
 	case TGetGroupInfo:
 		return new(GetGroupInfo)
 	case TGroupInfo:
@@ -139,16 +157,20 @@ func newE2EEFrame(t Type) Frame {
 func validateE2EEFrame(f Frame) (handled bool, err error) {
 	switch f := f.(type) {
 	case *Welcomes:
-		return true, needDevice("device", f.Device)
+		return true, validateWelcomes(f)
 	case *WelcomeList:
 		if err := needDevice("device", f.Device); err != nil {
 			return true, err
 		}
 		for _, w := range f.Welcomes {
-			if err := firstErr(needURI("room", w.Room), needSeq("seq", w.Seq), needMLS("welcome", w.Welcome)); err != nil {
+			if err := validatePendingWelcome(w); err != nil {
 				return true, err
 			}
 		}
+	case *GetWelcomePart:
+		return true, validateGetWelcomePart(f)
+	case *WelcomePart:
+		return true, validateWelcomePart(f)
 	case *MLSWelcome:
 		return true, firstErr(needURI("room", f.Room), needSeq("seq", f.Seq), needDevice("device", f.Device),
 			needMLS("welcome", f.Welcome))

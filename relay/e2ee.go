@@ -183,34 +183,6 @@ func (c *conn) submitE2EE(f *proto.Submit) (*e2eeRequest, *refusal) {
 	return &e2eeRequest{device: c.device, epoch: h.Epoch}, nil
 }
 
-// welcomes answers the Welcomes stored for one of the user's devices.
-func (c *conn) welcomes(f *proto.Welcomes) *refusal {
-	if c.v < e2eeVersion {
-		return refuse(proto.CodeUnknownType, "welcomes needs protocol version 5")
-	}
-	if _, ref := c.ownDevice(f.Device); ref != nil {
-		return ref
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	ws, err := c.srv.db.Welcomes(ctx, f.Device)
-	if err != nil {
-		c.srv.metrics.storeErrors.Add(1)
-		c.log.Error("read welcomes", "err", err)
-		return refuse(proto.CodeInternal, "storage failed; retry")
-	}
-	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: make([]proto.PendingWelcome, 0, len(ws))}
-	for _, w := range ws {
-		pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data}
-		if c.v >= proto.WelcomeTreeVersion {
-			pw.RatchetTree = w.RatchetTree
-		}
-		out.Welcomes = append(out.Welcomes, pw)
-	}
-	c.srv.limits.readCharge(c.user, c.send(out))
-	return nil
-}
-
 // getGroupInfo answers an encrypted room's latest GroupInfo and pending
 // proposals, for an external join.
 func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {

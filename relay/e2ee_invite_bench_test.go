@@ -30,7 +30,7 @@ type relayInviteRoom struct {
 // members and the relay's group state straight into dir's store. Building
 // a 10,000-member room by 9,999 invites through the relay would take longer
 // than the benchmark is worth; the invite measured is a real one.
-func seedInviteRoom(b *testing.B, dir string, members int) *relayInviteRoom {
+func seedInviteRoom(b testing.TB, dir string, members int) *relayInviteRoom {
 	b.Helper()
 	st, err := OpenStore(dir)
 	if err != nil {

@@ -144,6 +144,8 @@ func (c *conn) handle(f proto.Frame) {
 		ref = c.read(func() *refusal { return c.history(f) })
 	case *proto.Welcomes:
 		ref = c.read(func() *refusal { return c.welcomes(f) })
+	case *proto.GetWelcomePart:
+		ref = c.read(func() *refusal { return c.welcomePart(f) })
 	case *proto.GetGroupInfo:
 		ref = c.read(func() *refusal { return c.getGroupInfo(f) })
 	case *proto.Signal:
@@ -157,7 +159,7 @@ func (c *conn) handle(f proto.Frame) {
 		ref = c.read(func() *refusal { return c.roomInfo(f) })
 	case *proto.Hello:
 		ref = refuse(proto.CodeInvalidOp, "already authenticated")
-	case *proto.WelcomeList, *proto.MLSWelcome, *proto.GroupInfo:
+	case *proto.WelcomeList, *proto.MLSWelcome, *proto.GroupInfo, *proto.WelcomePart:
 		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
 	default:
 		ref = refuse(proto.CodeUnknownType, "a client does not send %s frames", f.FrameType())
@@ -449,6 +451,8 @@ func ridOf(f proto.Frame) uint64 {
 	case *proto.RoomInfo:
 		return f.RID
 	case *proto.Welcomes:
+		return f.RID
+	case *proto.GetWelcomePart:
 		return f.RID
 	case *proto.GetGroupInfo:
 		return f.RID

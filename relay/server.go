@@ -73,6 +73,11 @@ type Config struct {
 	SignalRate        float64 // signals per connection per second; default 5
 	SignalBurst       int     // default 20
 
+	// MaxWelcomeFrame bounds the welcome_list and welcome_part frames the
+	// relay sends; default and at most proto.MaxRelayFrame (what every
+	// client reads), at least minWelcomeFrame.
+	MaxWelcomeFrame int
+
 	// Per-user read, ping and subscribe budgets, shared by all of a user's
 	// connections; a rate < 0 is unlimited. Reads (history, room_info,
 	// rooms) are charged the bytes they answer, at least ReadMinCost each.
@@ -181,6 +186,8 @@ func (c *Config) defaults() error {
 	set(&c.MaxContent, proto.DefaultMaxContent)
 	set(&c.MaxFrame, c.MaxContent+4<<10)
 	set(&c.MaxHandshakeFrame, proto.DefaultMaxHandshakeFrame)
+	set(&c.MaxWelcomeFrame, proto.MaxRelayFrame)
+	c.MaxWelcomeFrame = min(max(c.MaxWelcomeFrame, minWelcomeFrame), proto.MaxRelayFrame)
 	setF(&c.RatePerSec, 50)
 	set(&c.RateBurst, 100)
 	setF(&c.SignalRate, 5)

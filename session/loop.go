@@ -281,6 +281,8 @@ func (s *Session) handleFrame(c *conn, f proto.Frame) {
 		c.answer(f.RID, f)
 	case *proto.WelcomeList:
 		c.answer(f.RID, f)
+	case *proto.WelcomePart:
+		c.answer(f.RID, f)
 	case *proto.GroupInfo:
 		c.answer(f.RID, f)
 	case *proto.MLSWelcome:

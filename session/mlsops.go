@@ -391,20 +391,12 @@ func (s *Session) joinEncrypted(ctx context.Context, c *conn, room string) (OpRe
 // the groups it can (room's, and any other room it was invited to); joined
 // reports whether room's group now exists.
 func (s *Session) joinFromWelcomes(ctx context.Context, c *conn, room string) (joined bool, err error) {
-	rid := s.rid()
-	f, err := c.request(ctx, rid, &proto.Welcomes{RID: rid, Device: s.device.uri})
+	ws, err := s.roomWelcomes(ctx, c, room)
 	if err != nil {
-		return false, fmt.Errorf("session: welcomes: %w", err)
-	}
-	list, ok := f.(*proto.WelcomeList)
-	if !ok {
-		return false, fmt.Errorf("session: welcomes: unexpected answer %s", f.FrameType())
+		return false, err
 	}
 	var treeErr error
-	for _, w := range list.Welcomes {
-		if w.Room != room {
-			continue
-		}
+	for _, w := range ws {
 		if err := s.acceptWelcome(w.Room, w.Seq, w.Welcome, w.RatchetTree); err != nil {
 			if errors.Is(err, ErrWelcomeTree) {
 				treeErr = err

@@ -1,0 +1,292 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"mimichat/mls"
+	"mimichat/proto"
+	"mimichat/relay/store"
+)
+
+// pageFits checks a page is a frame within limit that a client decodes.
+func pageFits(t *testing.T, f proto.Frame, limit int) {
+	t.Helper()
+	b, err := proto.Encode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > limit {
+		t.Fatalf("a %s frame of %d bytes, over the limit of %d", f.FrameType(), len(b), limit)
+	}
+	if _, err := proto.Decode(b); err != nil {
+		t.Fatalf("a %s frame the client refuses: %v", f.FrameType(), err)
+	}
+}
+
+// TestWelcomePage: welcome_list pages (version 9) stay within the frame
+// limit, hold every Welcome asked for exactly once and in order across the
+// pages (room filter, after cursor), and an entry too large for a frame on
+// its own gives its tree's size, then its Welcome's, instead of its bytes.
+func TestWelcomePage(t *testing.T) {
+	const limit = minWelcomeFrame
+	const ra, rb = "mimi://example.com/r/a", "mimi://example.com/r/b"
+	w := func(room string, seq uint64, data, tree int) store.Welcome {
+		return store.Welcome{Room: room, Seq: seq, Data: bytes.Repeat([]byte{byte(seq)}, data), RatchetTree: bytes.Repeat([]byte{0xee}, tree)}
+	}
+	many := func(n, data int) []store.Welcome {
+		var ws []store.Welcome
+		for i := range n {
+			ws = append(ws, w(fmt.Sprintf("mimi://example.com/r/%04d", i), uint64(i+1), data, 0))
+		}
+		return ws
+	}
+	for _, tc := range []struct {
+		name     string
+		ws       []store.Welcome
+		room     string
+		limit    int
+		want     int // entries delivered over all pages
+		pages    int
+		treeSize int // entries listed with tree_size
+		welSize  int // entries listed with welcome_size
+	}{
+		{name: "all in one page", ws: []store.Welcome{w(ra, 2, 1000, 2000), w(ra, 5, 1000, 0), w(rb, 3, 500, 500)}, limit: limit, want: 3, pages: 1},
+		{name: "pages of 3 KB Welcomes", ws: many(20, 3000), limit: limit, want: 20, pages: 4}, // 5 a page
+		{name: "one room of several", ws: []store.Welcome{w(ra, 2, 6000, 0), w(ra, 5, 6000, 0), w(rb, 3, 6000, 0)}, room: rb, limit: limit, want: 1, pages: 1},
+		{name: "a tree over the limit", ws: []store.Welcome{w(ra, 2, 1000, 60000), w(rb, 3, 1000, 1000)}, limit: limit, want: 2, pages: 1, treeSize: 1},
+		{name: "a Welcome over the limit", ws: []store.Welcome{w(ra, 2, 60000, 0), w(ra, 4, 20000, 60000), w(rb, 3, 1000, 0)}, limit: limit, want: 3, pages: 1, welSize: 2, treeSize: 1},
+		{name: "a tree that fits alone", ws: []store.Welcome{w(ra, 2, 1000, 10000), w(ra, 3, 1000, 10000)}, limit: limit, want: 2, pages: 2},
+		{name: "entries capped per page", ws: many(maxWelcomePage+500, 10), limit: proto.MaxRelayFrame, want: maxWelcomePage + 500, pages: 2},
+		{name: "none", limit: limit, pages: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &proto.Welcomes{RID: 7, Device: "mimi://example.com/d/bob/phone", Room: tc.room}
+			var got []proto.PendingWelcome
+			pages := 0
+			for {
+				page := welcomePage(f, tc.ws, tc.limit)
+				pages++
+				pageFits(t, page, tc.limit)
+				if page.RID != 7 || (page.More && len(page.Welcomes) == 0) {
+					t.Fatalf("page %d: rid %d, %d entries, more %v", pages, page.RID, len(page.Welcomes), page.More)
+				}
+				got = append(got, page.Welcomes...)
+				if !page.More {
+					break
+				}
+				last := page.Welcomes[len(page.Welcomes)-1]
+				f.AfterRoom, f.AfterSeq = last.Room, last.Seq
+			}
+			if len(got) != tc.want || pages != tc.pages {
+				t.Fatalf("%d entries in %d pages, want %d in %d", len(got), pages, tc.want, tc.pages)
+			}
+			treeSize, welSize, j := 0, 0, 0
+			for _, sw := range tc.ws {
+				if tc.room != "" && sw.Room != tc.room {
+					continue
+				}
+				pw := got[j]
+				j++
+				if pw.Room != sw.Room || pw.Seq != sw.Seq {
+					t.Fatalf("entry %d is %s #%d, want %s #%d", j-1, pw.Room, pw.Seq, sw.Room, sw.Seq)
+				}
+				switch {
+				case pw.WelcomeSize > 0:
+					welSize++
+					if pw.WelcomeSize != uint64(len(sw.Data)) || pw.Welcome != nil {
+						t.Fatalf("%s #%d: welcome_size %d with %d bytes, want %d without", pw.Room, pw.Seq, pw.WelcomeSize, len(pw.Welcome), len(sw.Data))
+					}
+				case !bytes.Equal(pw.Welcome, sw.Data):
+					t.Fatalf("%s #%d: a Welcome of %d bytes, want %d", pw.Room, pw.Seq, len(pw.Welcome), len(sw.Data))
+				}
+				switch {
+				case pw.TreeSize > 0:
+					treeSize++
+					if pw.TreeSize != uint64(len(sw.RatchetTree)) || pw.RatchetTree != nil {
+						t.Fatalf("%s #%d: tree_size %d with %d bytes", pw.Room, pw.Seq, pw.TreeSize, len(pw.RatchetTree))
+					}
+				case !bytes.Equal(pw.RatchetTree, sw.RatchetTree) && len(sw.RatchetTree) > 0:
+					t.Fatalf("%s #%d: a tree of %d bytes, want %d", pw.Room, pw.Seq, len(pw.RatchetTree), len(sw.RatchetTree))
+				}
+			}
+			if treeSize != tc.treeSize || welSize != tc.welSize {
+				t.Fatalf("%d entries with tree_size and %d with welcome_size, want %d and %d", treeSize, welSize, tc.treeSize, tc.welSize)
+			}
+		})
+	}
+}
+
+// readPart reads one part of an entry through get_welcome_part, checking
+// every welcome_part frame is within limit; it returns the bytes and the
+// number of frames.
+func readPart(t *testing.T, c *client, device string, w proto.PendingWelcome, part string, size uint64, limit int) ([]byte, int) {
+	t.Helper()
+	var buf []byte
+	frames := 0
+	for uint64(len(buf)) < size {
+		c.send(&proto.GetWelcomePart{RID: c.nextRID(), Device: device, Room: w.Room, Seq: w.Seq, Part: part, Offset: uint64(len(buf))})
+		p, ef := answerOrError[*proto.WelcomePart](c)
+		if ef != nil {
+			t.Fatalf("%s from %d: %s: %s", part, len(buf), ef.Code, ef.Reason)
+		}
+		pageFits(t, p, limit)
+		if p.Size != size || p.Offset != uint64(len(buf)) {
+			t.Fatalf("%s part at %d of %d, want %d of %d", part, p.Offset, p.Size, len(buf), size)
+		}
+		buf = append(buf, p.Data...)
+		frames++
+	}
+	return buf, frames
+}
+
+// TestE2EEWelcomesOverTheFrameLimit: through a real relay whose welcome
+// frames are limited to 16 KiB, invites into a room of 300 members (a
+// ratchet tree of about 63 KB) reach their devices: a version 9 connection
+// gets the entry with tree_size (the tree kept apart, protocol 8) or
+// welcome_size (a version 7 inviter's Welcome with the tree inside) and
+// reads the bytes in welcome_part frames, each within the limit, and joins
+// at the inviter's epoch; a version 8 connection, which reads no pages, is
+// refused with welcomes_too_large rather than sent a frame over the limit;
+// a mimichat session joins the room through the same path.
+func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
+	const limit = minWelcomeFrame
+	dir := t.TempDir()
+	ir := seedInviteRoom(t, dir, 300)
+	s := startRelay(t, benchLimits(Config{Data: dir, MaxWelcomeFrame: limit}))
+	owner := dialDevice(t, s.Addr(), ir.ownerTok, ir.owner.uri)
+	invite := func(c *client, name string, v uint64) (testDevice, *mls.KeyPackageBundle, *client, string) {
+		t.Helper()
+		tok := addUser(t, s.Store(), name)
+		d := newTestDevice(t, proto.UserURI("example.com", name), "d", mls.CipherSuite(1))
+		kp, err := mls.NewKeyPackage(d.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dc := dialDevice(t, s.Addr(), tok, d.uri)
+		if _, ef := dc.upload(d.uri, [][]byte{kp.KeyPackage}); ef != nil {
+			t.Fatal(ef.Reason)
+		}
+		km := c.claim(proto.UserURI("example.com", name), mls.CipherSuite(1))
+		res, err := ir.ownerG.Commit(mls.CommitOptions{Add: [][]byte{km.Devices[0].KeyPackage}, GroupInfoWithoutTree: true, WelcomeTreeApart: v >= proto.WelcomeTreeVersion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ef := c.op(ir.room, proto.KindInvite, proto.UserURI("example.com", name), func(f *proto.RoomOp) {
+			f.MLS, f.GroupInfo, f.Welcome = res.Commit, res.GroupInfo, res.Welcome
+		}); ef != nil {
+			t.Fatalf("invite %s: %s: %s", name, ef.Code, ef.Reason)
+		}
+		if err := ir.ownerG.MergePendingCommit(); err != nil {
+			t.Fatal(err)
+		}
+		return d, kp, dc, tok
+	}
+	list := func(c *client, device string) proto.PendingWelcome {
+		t.Helper()
+		c.send(&proto.Welcomes{RID: c.nextRID(), Device: device, Room: ir.room})
+		wl, ef := answerOrError[*proto.WelcomeList](c)
+		if ef != nil {
+			t.Fatalf("welcomes: %s: %s", ef.Code, ef.Reason)
+		}
+		pageFits(t, wl, limit)
+		if len(wl.Welcomes) != 1 || wl.More {
+			t.Fatalf("%d welcomes, more %v; want 1", len(wl.Welcomes), wl.More)
+		}
+		return wl.Welcomes[0]
+	}
+	join := func(w proto.PendingWelcome, kp *mls.KeyPackageBundle, tree []byte) {
+		t.Helper()
+		g, err := mls.JoinFromWelcome(w.Welcome, kp, mls.JoinOptions{RatchetTree: tree})
+		if err != nil {
+			t.Fatalf("join: %v", err)
+		}
+		if !bytes.Equal(g.EpochAuthenticator(), ir.ownerG.EpochAuthenticator()) {
+			t.Fatal("the joiner and the inviter disagree on the epoch")
+		}
+	}
+
+	// The tree kept apart (protocol 8 inviter) is over the limit.
+	jd, jkp, jc, jtok := invite(owner, "j", proto.Version)
+	w := list(jc, jd.uri)
+	if w.TreeSize == 0 || w.RatchetTree != nil || len(w.Welcome) == 0 {
+		t.Fatalf("entry: tree_size %d, %d tree bytes, %d Welcome bytes; want the tree's size only", w.TreeSize, len(w.RatchetTree), len(w.Welcome))
+	}
+	tree, frames := readPart(t, jc, jd.uri, w, proto.PartRatchetTree, w.TreeSize, limit)
+	t.Logf("a tree of %d bytes in %d welcome_part frames of at most %d bytes", len(tree), frames, limit)
+	if frames < 4 || !bytes.Equal(tree, ir.ownerG.RatchetTree()) {
+		t.Fatalf("%d frames, a tree of %d bytes; want the inviter's (%d bytes) in 4 or more", frames, len(tree), len(ir.ownerG.RatchetTree()))
+	}
+	join(w, jkp, tree)
+	// A version 8 connection reads no pages: a typed refusal, not a frame
+	// over the limit.
+	j8 := dialVersionDevice(t, s.Addr(), jtok, jd.uri, 8)
+	j8.send(&proto.Welcomes{RID: j8.nextRID(), Device: jd.uri})
+	if ef := j8.expectError(proto.CodeWelcomesTooLarge); !bytes.Contains([]byte(ef.Reason), []byte("version 9")) {
+		t.Fatalf("welcomes_too_large says %q", ef.Reason)
+	}
+	// A part past the end and a tree the Welcome did not keep are refused.
+	jc.send(&proto.GetWelcomePart{RID: jc.nextRID(), Device: jd.uri, Room: ir.room, Seq: w.Seq, Part: proto.PartRatchetTree, Offset: w.TreeSize})
+	jc.expectError(proto.CodeBadField)
+
+	// A version 7 inviter's Welcome carries the tree: over the limit itself.
+	owner7 := dialVersionDevice(t, s.Addr(), ir.ownerTok, ir.owner.uri, 7)
+	kd, kkp, kc, _ := invite(owner7, "k", 7)
+	w = list(kc, kd.uri)
+	if w.WelcomeSize == 0 || w.Welcome != nil || w.TreeSize != 0 {
+		t.Fatalf("entry: welcome_size %d, %d Welcome bytes, tree_size %d; want the Welcome's size only", w.WelcomeSize, len(w.Welcome), w.TreeSize)
+	}
+	w.Welcome, frames = readPart(t, kc, kd.uri, w, proto.PartWelcome, w.WelcomeSize, limit)
+	if frames < 4 {
+		t.Fatalf("a Welcome of %d bytes with the tree inside in %d frames of at most %d bytes", w.WelcomeSize, frames, limit)
+	}
+	join(w, kkp, nil)
+	kc.send(&proto.GetWelcomePart{RID: kc.nextRID(), Device: kd.uri, Room: ir.room, Seq: w.Seq, Part: proto.PartRatchetTree})
+	kc.expectError(proto.CodeInvalidOp)
+
+	// A mimichat session joins through welcome_list pages and parts.
+	ts := openTSSession(t, s, "sam")
+	km := waitClaim(t, owner, proto.UserURI("example.com", "sam"))
+	res, err := ir.ownerG.Commit(mls.CommitOptions{Add: [][]byte{km.Devices[0].KeyPackage}, GroupInfoWithoutTree: true, WelcomeTreeApart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ef := owner.op(ir.room, proto.KindInvite, proto.UserURI("example.com", "sam"), func(f *proto.RoomOp) {
+		f.MLS, f.GroupInfo, f.Welcome = res.Commit, res.GroupInfo, res.Welcome
+	}); ef != nil {
+		t.Fatalf("invite sam: %s: %s", ef.Code, ef.Reason)
+	}
+	if err := ir.ownerG.MergePendingCommit(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := ts.s.Join(ctx, ir.room); err != nil {
+		t.Fatalf("the session joins: %v", err)
+	}
+	auth, epoch, ok := ts.s.EpochAuthenticator(ir.room)
+	if !ok || epoch != ir.ownerG.Epoch() || !bytes.Equal(auth, ir.ownerG.EpochAuthenticator()) {
+		t.Fatalf("the session is at epoch %d (%v), the inviter at %d", epoch, ok, ir.ownerG.Epoch())
+	}
+}
+
+// waitClaim claims one KeyPackage of user, waiting for a session to upload
+// its KeyPackages after it connects.
+func waitClaim(t *testing.T, c *client, user string) *proto.KeyMaterial {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.send(&proto.ClaimKeyPackages{RID: c.nextRID(), User: user, Suite: 1})
+		km, ef := answerOrError[*proto.KeyMaterial](c)
+		if ef == nil && len(km.Devices) == 1 {
+			return km
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no KeyPackage of %s to claim: %+v", user, ef)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
