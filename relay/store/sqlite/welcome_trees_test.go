@@ -254,3 +254,39 @@ func TestMigrateWelcomeTrees(t *testing.T) {
 		t.Fatalf("%d trees left without a Welcome", n)
 	}
 }
+
+// TestWelcomeTreeBytesPerInvite: the database grows by about one tree per
+// invite of 1, 10 or 40 devices (each device's row carried a copy before:
+// 1, 10 and 40 trees; docs/performance.md, "Welcome storage"). It uses only
+// the Store interface and dbstat, so it runs unchanged on older code.
+func TestWelcomeTreeBytesPerInvite(t *testing.T) {
+	s, err := Open(t.TempDir(), SyncNormal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const room = "mimi://example.com/r/big"
+	tree := welcomeTree(6000, 0)
+	now := time.Now().Truncate(time.Millisecond)
+	if err := s.AppendBatch(t.Context(), store.Batch{Rooms: []store.Room{{URI: room}}, Events: []store.Event{{Room: room, Seq: 1, TS: 1, Frame: []byte{1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(1)
+	for _, devices := range []int{1, 10, 40} {
+		seq++
+		before := usedBytes(t, s.w)
+		b := store.Batch{Events: []store.Event{{Room: room, Seq: seq, TS: int64(seq), Frame: []byte{2}}}}
+		for i := range devices {
+			b.Welcomes = append(b.Welcomes, store.Welcome{Device: fmt.Sprintf("mimi://example.com/d/u%d/d%d", i%20, i),
+				User: fmt.Sprintf("mimi://example.com/u/u%d", i%20), Room: room, Seq: seq, Data: bytes.Repeat([]byte("w"), 400), Created: now, RatchetTree: tree})
+		}
+		if err := s.AppendBatch(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+		grew := usedBytes(t, s.w) - before
+		t.Logf("devices=%d tree=%d grew=%d (%.2f trees)", devices, len(tree), grew, float64(grew)/float64(len(tree)))
+		if grew > int64(len(tree))*5/4 {
+			t.Errorf("an invite of %d devices grew the database by %d bytes, %.2f trees of %d", devices, grew, float64(grew)/float64(len(tree)), len(tree))
+		}
+	}
+}
