@@ -3,6 +3,7 @@ package relay
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fxamacker/cbor/v2"
@@ -96,12 +97,14 @@ func (c *conn) wholeWelcomeList(f *proto.Welcomes, ws []store.Welcome) (*proto.W
 	return out, nil
 }
 
-// welcomePage is the page of ws (sorted by room and seq) f asks for, within
-// limit bytes encoded: the entries of f.Room (all rooms when empty) after
+// welcomePage is the page of ws f asks for, within limit bytes encoded: the entries of f.Room (all rooms when empty) after
 // f.AfterRoom and f.AfterSeq, in order, while they fit. An entry too large
 // for a frame on its own leaves its tree out (tree_size), then its Welcome
 // (welcome_size); none is skipped.
 func welcomePage(f *proto.Welcomes, ws []store.Welcome, limit int) *proto.WelcomeList {
+	// The cursor follows the list's order, whatever order the store
+	// returned them in.
+	slices.SortFunc(ws, compareWelcomes)
 	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: []proto.PendingWelcome{}, More: true}
 	out.T = proto.TWelcomeList
 	used := encodedSize(out) + arrayHeadSlack
@@ -111,7 +114,7 @@ func welcomePage(f *proto.Welcomes, ws []store.Welcome, limit int) *proto.Welcom
 		if f.Room != "" && w.Room != f.Room {
 			continue
 		}
-		if f.AfterRoom != "" && cmp.Or(strings.Compare(w.Room, f.AfterRoom), cmp.Compare(w.Seq, f.AfterSeq)) <= 0 {
+		if f.AfterRoom != "" && compareWelcomes(w, store.Welcome{Room: f.AfterRoom, Seq: f.AfterSeq}) <= 0 {
 			continue
 		}
 		pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data, RatchetTree: w.RatchetTree}
@@ -132,6 +135,11 @@ func welcomePage(f *proto.Welcomes, ws []store.Welcome, limit int) *proto.Welcom
 		used += n
 	}
 	return out
+}
+
+// compareWelcomes orders Welcomes by room, then seq: a page's order.
+func compareWelcomes(a, b store.Welcome) int {
+	return cmp.Or(strings.Compare(a.Room, b.Room), cmp.Compare(a.Seq, b.Seq))
 }
 
 // welcomePart answers bytes of a stored Welcome or of its tree, as many as

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,6 +63,7 @@ func TestWelcomePage(t *testing.T) {
 		{name: "a tree that fits alone", ws: []store.Welcome{w(ra, 2, 1000, 10000), w(ra, 3, 1000, 10000)}, limit: limit, want: 2, pages: 2},
 		{name: "entries capped per page", ws: many(maxWelcomePage+500, 10), limit: proto.MaxRelayFrame, want: maxWelcomePage + 500, pages: 2},
 		{name: "none", limit: limit, pages: 1},
+		{name: "any store order", ws: []store.Welcome{w(rb, 3, 6000, 0), w(ra, 5, 6000, 0), w(ra, 2, 6000, 0)}, limit: limit, want: 3, pages: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &proto.Welcomes{RID: 7, Device: "mimi://example.com/d/bob/phone", Room: tc.room}
@@ -85,7 +87,7 @@ func TestWelcomePage(t *testing.T) {
 				t.Fatalf("%d entries in %d pages, want %d in %d", len(got), pages, tc.want, tc.pages)
 			}
 			treeSize, welSize, j := 0, 0, 0
-			for _, sw := range tc.ws {
+			for _, sw := range slices.SortedFunc(slices.Values(tc.ws), compareWelcomes) {
 				if tc.room != "" && sw.Room != tc.room {
 					continue
 				}
