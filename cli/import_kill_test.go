@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"mimichat/content"
+	"mimichat/history"
 	"mimichat/proto"
 	"mimichat/session"
 )
@@ -22,23 +25,44 @@ import (
 // message. The whole import is one SQLite transaction (WAL); the kill comes
 // once the transaction has spilled pages to the WAL, so it is killed
 // mid-write, not before it started (below a cached run, that is while the
-// held entries are written at the commit).
+// held entries are written at the commit; for a MIMI vCon, which is counted
+// ahead, while its rows are written as it is read).
 func TestKilledImportLeavesNothing(t *testing.T) {
-	t.Run("new room", func(t *testing.T) { killImport(t, false) })
-	t.Run("below a cached run", func(t *testing.T) { killImport(t, true) })
+	t.Run("new room", func(t *testing.T) { killImport(t, false, false) })
+	t.Run("below a cached run", func(t *testing.T) { killImport(t, true, false) })
+	t.Run("below a cached run, counted", func(t *testing.T) { killImport(t, true, true) })
 }
+
+// killMIMIRoom is the room of killImport's MIMI vCon.
+const killMIMIRoom = "mimi://example.com/r/killed"
 
 // killedRunLow is where the cached run of killImport's below case starts.
 const killedRunLow = 1_000_000
 
-func killImport(t *testing.T, below bool) {
+func killImport(t *testing.T, below, mimi bool) {
 	const n = 90_000
 	dir := t.TempDir()
 	file := filepath.Join(dir, "big.vcon.json")
-	writeForeignVCon(t, file, n)
+	writeKillVCon(t, file, n, mimi)
 	data := filepath.Join(dir, "dd")
 	wal := filepath.Join(data, session.StoreFile+"-wal")
 	room := "urn:uuid:" + killTestUUID
+	if mimi {
+		room = killMIMIRoom
+		// The import below the run counts this file ahead, so the kill
+		// comes while its rows are written as it is read.
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		counted := 0
+		ok := history.CountVCon(f, fi.Size(), nil, func(*history.Item) { counted++ })
+		f.Close()
+		if !ok || counted != n {
+			t.Fatalf("the file is not counted ahead (%v, %d items)", ok, counted)
+		}
+	}
 	var cached []session.Entry // the cached run's entries, below only
 	if below {
 		cached = cacheRun(t, data, room)
@@ -152,22 +176,40 @@ func cacheRun(t *testing.T, data, room string) []session.Entry {
 
 const killTestUUID = "018f0000-0000-8000-8000-00000000f00d"
 
-// writeForeignVCon writes a vCon of n plain text dialogs (a legacy chat
-// export: no MIMI room, synthetic IDs on import).
-func writeForeignVCon(t *testing.T, path string, n int) {
+// writeKillVCon writes a vCon of n plain text dialogs: a legacy chat export
+// (no MIMI room, synthetic IDs on import, not counted ahead), or with mimi a
+// MIMI room's, which an import below a cached run counts ahead.
+func writeKillVCon(t *testing.T, path string, n int, mimi bool) {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, `{"vcon":"0.4.0","uuid":%q,"parties":[{"tel":"+15550100"},{"tel":"+15550101"}],"dialog":[`, killTestUUID)
+	if mimi {
+		fmt.Fprintf(w, `{"vcon":"0.4.0","uuid":%q,"room":{"id":%q},"parties":[{"im_uri":%q},{"im_uri":"mimi://example.com/u/alice"},{"im_uri":"mimi://example.com/u/bob"}],"dialog":[`,
+			killTestUUID, killMIMIRoom, killMIMIRoom)
+	} else {
+		fmt.Fprintf(w, `{"vcon":"0.4.0","uuid":%q,"parties":[{"tel":"+15550100"},{"tel":"+15550101"}],"dialog":[`, killTestUUID)
+	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		if i > 0 {
 			w.WriteByte(',')
 		}
+		start := t0.Add(time.Duration(i) * time.Second).Format(time.RFC3339)
+		if mimi {
+			// IDs that are not the content's hash: kept as given (noted), which
+			// is all this test needs; 32 and 16 octets, unique per message.
+			var id [32]byte
+			var salt [16]byte
+			binary.BigEndian.PutUint64(id[24:], uint64(i)+1)
+			binary.BigEndian.PutUint64(salt[8:], uint64(i)+1)
+			fmt.Fprintf(w, `{"type":"text","start":%q,"parties":[0],"originator":%d,"message_id":%q,"salt":%q,"mediatype":"text/plain","encoding":"none","body":"message %d of a long chat, with some words to make it the size of a real one"}`,
+				start, 1+i%2, base64.RawURLEncoding.EncodeToString(id[:]), base64.RawURLEncoding.EncodeToString(salt[:]), i)
+			continue
+		}
 		fmt.Fprintf(w, `{"type":"text","start":%q,"parties":[%d],"mediatype":"text/plain","encoding":"none","body":"message %d of a long chat, with some words to make it the size of a real one"}`,
-			t0.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%2, i)
+			start, i%2, i)
 	}
 	w.WriteString("]}\n")
 	if err := w.Flush(); err != nil {

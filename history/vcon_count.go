@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 )
@@ -212,6 +213,10 @@ func (vr *vconReader) countLight(raw []byte) (done, ok bool) {
 			if *v, ok = p.plainString(); !ok {
 				return false, false
 			}
+		} else if p.peek() == '"' {
+			if !skipString(&p) {
+				return false, false
+			}
 		} else if _, ok := p.value(); !ok {
 			return false, false
 		}
@@ -230,11 +235,51 @@ func (vr *vconReader) countLight(raw []byte) (done, ok bool) {
 	case !tombstone && len(salt) == 0:
 		return false, false // a foreign message: synthetic ID, numbered
 	}
-	mid, err := decodeID(string(id))
-	if err != nil {
-		return true, false
+	it := &vr.countItem
+	*it = Item{}
+	// decodeID's first try (base64url) straight into the ID; anything else
+	// through decodeID itself.
+	if b64.DecodedLen(len(id)) != len(it.ID) || !decodeInto(it.ID[:], id) {
+		mid, err := decodeID(string(id))
+		if err != nil {
+			return true, false
+		}
+		it.ID = mid
 	}
-	return true, vr.sink(&Item{ID: mid}) == nil
+	return true, vr.sink(it) == nil
+}
+
+// decodeInto decodes base64url src into dst, which it must fill exactly.
+func decodeInto(dst, src []byte) bool {
+	n, err := b64.Decode(dst, src)
+	return err == nil && n == len(dst)
+}
+
+// skipString skips the string at p (its opening quote): the next quote not
+// escaped, found a block at a time.
+func skipString(p *fastParser) bool {
+	p.i++
+	for {
+		q := bytes.IndexByte(p.b[p.i:], '"')
+		if q < 0 {
+			return false
+		}
+		if bytes.IndexByte(p.b[p.i:p.i+q], '\\') < 0 {
+			p.i += q + 1
+			return true
+		}
+		// An escape before the quote: step over the escapes one by one.
+		for ; p.i < len(p.b); p.i++ {
+			switch p.b[p.i] {
+			case '\\':
+				p.i++
+			case '"':
+				p.i++
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // spanScanner finds the spans of JSON values in a file read by ReaderAt in
@@ -341,6 +386,11 @@ func (s *spanScanner) key() (string, bool) {
 func (s *spanScanner) str() bool {
 	s.pos++
 	for {
+		// Most strings have no escape: their end is the next quote.
+		if q := bytes.IndexByte(s.buf[s.pos:], '"'); q >= 0 && bytes.IndexByte(s.buf[s.pos:s.pos+q], '\\') < 0 {
+			s.pos += q + 1
+			return true
+		}
 		for s.pos < len(s.buf) {
 			switch s.buf[s.pos] {
 			case '"':

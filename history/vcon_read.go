@@ -108,8 +108,9 @@ type vconReader struct {
 	raw  json.RawMessage
 	fast fastDecoder
 	// countOnly: CountVCon's reader, which hands over a MIMI message's ID
-	// without rebuilding the message.
+	// without rebuilding the message (countItem: the item it reuses).
 	countOnly bool
+	countItem Item
 }
 
 // ReadVCon imports a vCon, handing each item to sink in document order. The
