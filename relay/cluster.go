@@ -101,6 +101,12 @@ type clusterLink struct {
 	// were lost or late (tests: core NATS does not guarantee them, and
 	// their subscription's callback may run after the fan subject's).
 	ignoreState atomic.Bool
+	// failReload makes every reload of the rooms' state fail, as when the
+	// store cannot be read (tests: a node whose state stays behind).
+	failReload atomic.Bool
+	// wait is how long a client's request waits for this node to catch up
+	// (freshWait; tests shorten it).
+	wait time.Duration
 }
 
 // syncMarker is the request the writer recognises as "catch up with the
@@ -109,7 +115,8 @@ var syncMarker = &request{}
 
 func newClusterLink(nc *nats.Conn, h *hub) (*clusterLink, error) {
 	l := &clusterLink{nc: nc, self: nats.NewInbox(), in: h.in, log: h.log, rooms: map[string]bool{}, news: map[string][]fanEvent{},
-		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}, stopPoll: make(chan struct{}), pollDone: make(chan struct{})}
+		follows: map[string]*nats.Subscription{}, shown: map[string]uint64{}, stopPoll: make(chan struct{}), pollDone: make(chan struct{}),
+		wait: freshWait}
 	for uri, r := range h.rooms {
 		l.shown[uri] = r.head
 	}
@@ -296,7 +303,11 @@ func (h *hub) resync(rooms []string, news map[string][]fanEvent, state bool) []o
 	if !state {
 		return outs
 	}
-	if err := h.reload(); err != nil {
+	err := errors.New("test: reload refused")
+	if !h.cl.failReload.Load() {
+		err = h.reload()
+	}
+	if err != nil {
 		h.log.Error("cluster: reload rooms", "err", err)
 		return outs
 	}
@@ -335,8 +346,8 @@ func (h *hub) readHeads(rooms []string) ([]*room, bool) {
 // up with the room's state in the log.
 const freshWait = 5 * time.Second
 
-// roomFresh is room for a client's request about uri (subscribe, history,
-// room_info, an invite, GroupInfo), not for the writer: in a cluster it
+// roomFresh is room for a client's request about uri (subscribe, an
+// invite, a room operation or a post), not for the writer: in a cluster it
 // first reads the room's head from the store, and if this node does not
 // know the room yet or its state is behind that head (a room created, a
 // member invited or removed through another node a moment ago, whose
@@ -347,31 +358,58 @@ const freshWait = 5 * time.Second
 // It compares the log's head with the room's stateSeq, not its head: a
 // node's head moves with the other nodes' announced events before their
 // state is reloaded, and an invitee subscribing in between was refused.
+// Past freshWait it returns the room as this node has it: the writer
+// decides operations and posts again on its own state, and a subscription
+// is checked against its cursor (awaitCursor).
 func (h *hub) roomFresh(uri string) *room {
+	r, _ := h.roomFreshState(uri)
+	return r
+}
+
+// roomForRead is roomFresh for a read that a member's access decides
+// (history, room_info, GroupInfo): a node whose state is still behind the
+// log after freshWait refuses it, retryably, instead of answering from
+// that state, whose members may include one removed through another node
+// (who was then given the room's history and members).
+func (h *hub) roomForRead(uri string) (*room, *refusal) {
+	r, behind := h.roomFreshState(uri)
+	if behind != nil {
+		return nil, behind
+	}
+	if r == nil {
+		return nil, refuse(proto.CodeNoSuchRoom, "no room %s", uri)
+	}
+	return r, nil
+}
+
+// roomFreshState is roomFresh, with a retryable refusal when the room's
+// state is still behind the log's head after freshWait.
+func (h *hub) roomFreshState(uri string) (*room, *refusal) {
 	r := h.room(uri)
 	js, ok := h.db.(*jetstream.Store)
 	if h.cl == nil || !ok {
-		return r
+		return r, nil
 	}
-	deadline := time.Now().Add(freshWait)
+	deadline := time.Now().Add(h.cl.wait)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	st, found, err := js.HeadOf(ctx, uri)
 	if err != nil || !found {
-		return r
+		return r, nil
 	}
 	for {
+		stateSeq := uint64(0)
 		if r != nil {
 			r.mu.RLock()
-			fresh := r.stateSeq >= st.Seq
+			stateSeq = r.stateSeq
 			r.mu.RUnlock()
-			if fresh {
-				return r
+			if stateSeq >= st.Seq {
+				return r, nil
 			}
 		}
 		if !time.Now().Before(deadline) {
-			h.log.Warn("cluster: room state still behind the log; answering from it", "room", uri, "log", st.Seq, "wait", freshWait)
-			return r
+			h.log.Warn("cluster: room state still behind the log", "room", uri, "log", st.Seq, "state", stateSeq, "wait", h.cl.wait)
+			return r, refuse(proto.CodeInternal, "this relay node has not caught up with room %s (its state is at seq %d, the log at %d); retry", uri, stateSeq, st.Seq)
 		}
 		h.cl.catchUpState(deadline)
 		r = h.room(uri)
@@ -393,7 +431,7 @@ func (h *hub) freshBatch(uris []string) map[string]uint64 {
 	if h.cl == nil || !ok || len(uris) == 0 {
 		return nil
 	}
-	deadline := time.Now().Add(freshWait)
+	deadline := time.Now().Add(h.cl.wait)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	stamps, err := js.HeadsOf(ctx, uris)
@@ -425,7 +463,7 @@ func (h *hub) freshBatch(uris []string) map[string]uint64 {
 			return heads
 		}
 		if !time.Now().Before(deadline) {
-			h.log.Warn("cluster: room state still behind the log; answering from it", "room", behind, "log", heads[behind], "wait", freshWait)
+			h.log.Warn("cluster: room state still behind the log; answering from it", "room", behind, "log", heads[behind], "wait", h.cl.wait)
 			return heads
 		}
 		h.cl.catchUpState(deadline)
@@ -445,7 +483,7 @@ func (h *hub) awaitCursor(r *room, since uint64) {
 	if h.cl == nil {
 		return
 	}
-	deadline := time.Now().Add(freshWait)
+	deadline := time.Now().Add(h.cl.wait)
 	for {
 		r.mu.RLock()
 		covered := r.stateSeq >= since

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +89,60 @@ func TestClusterMembershipThroughAnotherNode(t *testing.T) {
 	s.RID = bob.nextRID()
 	bob.send(s)
 	bob.expectError(proto.CodeNotMember)
+}
+
+// TestClusterStaleNodeRefusesReads: a node whose state of a room stays
+// behind the log (its reloads fail) refuses history and room_info about
+// the room, retryably, once it has waited for its catch-up, instead of
+// answering from that state: there bob, kicked through node 1, is still a
+// member, and node 2 gave him the room's history, posts after his removal
+// included, and its member list. Once node 2 can reload, the retry is
+// refused as bob is: not a member.
+func TestClusterStaleNodeRefusesReads(t *testing.T) {
+	nodes := startCluster(t, 3)
+	n2 := nodes[1].hub
+	n2.cl.wait = 300 * time.Millisecond // before any request reads it
+	db := nodes[0].Store()
+	alice := dial(t, nodes[0].Addr(), addUser(t, db, "alice"))
+	bob := dial(t, nodes[1].Addr(), addUser(t, db, "bob"))
+	room, kick, last := removedRoom(t, nodes, alice, bob, func(string) { n2.cl.failReload.Store(true) })
+
+	refusal := func(f proto.Frame) *proto.ErrorFrame {
+		t.Helper()
+		bob.send(f)
+		for {
+			switch v := bob.next(10 * time.Second).(type) {
+			case *proto.ErrorFrame:
+				return v
+			case *proto.HistoryPage:
+				for _, e := range v.Events {
+					if e.Seq > kick {
+						t.Fatalf("bob, kicked at seq %d, was given seq %d (of %d) by the node behind", kick, e.Seq, last)
+					}
+				}
+				t.Fatalf("bob, kicked at seq %d, was given a history page by the node behind", kick)
+			case *proto.RoomState:
+				t.Fatalf("bob, kicked at seq %d, was given the room's state (%d members) by the node behind", kick, len(v.Members))
+			}
+		}
+	}
+	for _, f := range []proto.Frame{
+		&proto.History{RID: bob.nextRID(), Room: room, Limit: 50},
+		&proto.RoomInfo{RID: bob.nextRID(), Room: room},
+	} {
+		ef := refusal(f)
+		if ef.Code != proto.CodeInternal || !strings.Contains(ef.Reason, "not caught up") {
+			t.Fatalf("%T from the node behind: %s: %s, want a retryable internal refusal", f, ef.Code, ef.Reason)
+		}
+	}
+
+	n2.cl.failReload.Store(false)
+	for _, f := range []proto.Frame{
+		&proto.History{RID: bob.nextRID(), Room: room, Limit: 50},
+		&proto.RoomInfo{RID: bob.nextRID(), Room: room},
+	} {
+		if ef := refusal(f); ef.Code != proto.CodeNotMember {
+			t.Fatalf("%T once node 2 caught up: %s: %s, want not_member", f, ef.Code, ef.Reason)
+		}
+	}
 }

@@ -189,16 +189,15 @@ func (c *conn) getGroupInfo(f *proto.GetGroupInfo) *refusal {
 	if c.v < e2eeVersion {
 		return refuse(proto.CodeUnknownType, "get_group_info needs protocol version 5")
 	}
-	r := c.srv.hub.roomFresh(f.Room)
-	if r == nil {
-		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	r, ref := c.srv.hub.roomForRead(f.Room)
+	if ref != nil {
+		return ref
 	}
 	if !r.encrypted {
 		return &refusal{code: proto.CodeBadField, field: "room", reason: "the room is not end-to-end encrypted"}
 	}
 	r.mu.RLock()
 	m := r.memberOf(c.user)
-	var ref *refusal
 	switch {
 	case m.state == proto.StateBanned:
 		ref = refuse(proto.CodeBanned, "you are banned from this room")

@@ -324,9 +324,9 @@ func (c *conn) signal(f *proto.Signal) *refusal {
 
 // history answers a scrollback page within the user's readable range.
 func (c *conn) history(f *proto.History) *refusal {
-	r := c.srv.hub.roomFresh(f.Room)
-	if r == nil {
-		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	r, ref := c.srv.hub.roomForRead(f.Room)
+	if ref != nil {
+		return ref
 	}
 	r.mu.RLock()
 	first, ref := r.readAccess(c.user)
@@ -368,9 +368,9 @@ func (c *conn) history(f *proto.History) *refusal {
 }
 
 func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
-	r := c.srv.hub.roomFresh(f.Room)
-	if r == nil {
-		return refuse(proto.CodeNoSuchRoom, "no room %s", f.Room)
+	r, ref := c.srv.hub.roomForRead(f.Room)
+	if ref != nil {
+		return ref
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
