@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"mimichat/content"
 )
 
@@ -70,14 +68,14 @@ func card(lines []string, width int, th *Theme) []string {
 	w := 0
 	for i := range lines {
 		lines[i] = TruncateLine(lines[i], inner)
-		if lw := ansi.StringWidth(lines[i]); lw > w {
+		if lw := Width(lines[i]); lw > w {
 			w = lw
 		}
 	}
 	border := s.Muted
 	out := []string{border.Render("╭" + strings.Repeat("─", w+2) + "╮")}
 	for i, l := range lines {
-		pad := strings.Repeat(" ", w-ansi.StringWidth(l))
+		pad := strings.Repeat(" ", w-Width(l))
 		st := s.Text
 		switch {
 		case i == 0:

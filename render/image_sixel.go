@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // Sixel images are drawn by the terminal over cells the frame reserves:
@@ -82,7 +80,7 @@ func VisibleSixels(frame string) []SixelSpot {
 			continue
 		}
 		at[id] = len(spots)
-		spots = append(spots, SixelSpot{ID: id, X: ansi.StringWidth(line[:i]), Y: y, Row0: row, Rows: 1, Cols: cols})
+		spots = append(spots, SixelSpot{ID: id, X: Width(line[:i]), Y: y, Row0: row, Rows: 1, Cols: cols})
 	}
 	return spots
 }

@@ -2,8 +2,6 @@ package render
 
 import (
 	"strings"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // Layout is how message rows are drawn.
@@ -86,7 +84,7 @@ func compactLines(m *Message, width int, th *Theme) []string {
 	nick := strings.Repeat(" ", nw)
 	if !m.Continued {
 		name := TruncateLine(SanitizeLine(m.Name), nw)
-		nick = strings.Repeat(" ", nw-ansi.StringWidth(name)) + th.Sender(m.Sender).Render(name)
+		nick = strings.Repeat(" ", nw-Width(name)) + th.Sender(m.Sender).Render(name)
 	}
 	prefix := s.Timestamp.Render(m.Time.Format("15:04")) + " " + nick + " "
 	var lines []string

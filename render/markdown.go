@@ -94,7 +94,7 @@ func MarkdownToANSIFor(text string, width int, th *Theme, people *People) string
 
 // Render sanitizes body, applies GFM-MIMI's No-HTML rule, renders it in
 // the compact chat style and returns lines joined by "\n" in which every
-// line is at most width columns wide (as ansi.StringWidth measures) and
+// line is at most width columns wide (as Width measures) and
 // the only escape sequences are SGR colours and attributes, reset at each
 // line end. It never fails: if glamour does, the plain text is shown.
 func (m *MarkdownRenderer) Render(body string, width int, th *Theme) string {
@@ -253,11 +253,12 @@ func fitANSI(rendered string, width int) []string {
 	raw := strings.Split(onlySGR(rendered), "\n")
 	var lines []string
 	for _, l := range raw {
-		l = trimRightPadding(l)
-		if xansi.StringWidth(l) > width {
-			for _, w := range strings.Split(xansi.Hardwrap(l, width, true), "\n") {
-				if xansi.StringWidth(w) > width {
-					w = xansi.Truncate(w, width, "")
+		// goldmark-emoji's shortcodes add VS16 emoji after sanitizing.
+		l = DisplayLine(trimRightPadding(l))
+		if Width(l) > width {
+			for _, w := range strings.Split(Hardwrap(l, width, true), "\n") {
+				if Width(w) > width {
+					w = Truncate(w, width, "")
 				}
 				lines = append(lines, w)
 			}

@@ -5,9 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
-
 	"mimichat/content"
 )
 
@@ -149,7 +146,7 @@ func cozyLines(m *Message, width int, th *Theme) []string {
 		// its header apart, so its lines start in one column)
 		head := s.Timestamp.Render(m.Time.Format("15:04")) + " " +
 			th.Sender(m.Sender).Render(TruncateLine(SanitizeLine(m.Name), width-Gutter))
-		if lipgloss.Width(head)+2+ansi.StringWidth(body[0]) <= width {
+		if Width(head)+2+Width(body[0]) <= width {
 			out = append(out, head+"  "+body[0])
 			body = body[1:]
 			break
@@ -216,7 +213,7 @@ func appendTail(out []string, tail, indent string, width int) []string {
 	if tail == "" {
 		return out
 	}
-	if n := len(out); n > 0 && ansi.StringWidth(out[n-1])+1+ansi.StringWidth(tail) <= width {
+	if n := len(out); n > 0 && Width(out[n-1])+1+Width(tail) <= width {
 		out[n-1] += " " + tail
 		return out
 	}
@@ -260,7 +257,7 @@ func plural(n int, one, many string) string {
 func headerLine(m *Message, width int, th *Theme, tail string) string {
 	s := &th.Styles
 	ts := s.Timestamp.Render(m.Time.Format("15:04")) + " "
-	tw := lipgloss.Width(tail)
+	tw := Width(tail)
 	nameW := width - Gutter - tw - 1
 	if nameW < 4 {
 		nameW, tail = width-Gutter, ""
@@ -358,7 +355,7 @@ func chipsLine(chips []Chip, width int, th *Theme) string {
 	used := 0
 	for i, c := range chips {
 		t := " " + SanitizeLine(c.Key) + " " + strconv.Itoa(c.Count) + " "
-		w := ansi.StringWidth(t) + 1
+		w := Width(t) + 1
 		if used+w > width {
 			rest := len(chips) - i
 			if used+4 <= width {
@@ -391,7 +388,7 @@ func knockLines(m *Message, width int, th *Theme) []string {
 
 func dayLine(day string, width int, th *Theme) string {
 	label := " " + SanitizeLine(day) + " "
-	lw := ansi.StringWidth(label)
+	lw := Width(label)
 	if lw >= width {
 		return th.Styles.Muted.Render(TruncateLine(label, width))
 	}
@@ -424,7 +421,7 @@ const maxEventLines = 3
 // user was told to type ("… with you · /import-h…").
 func quietLines(head, text string, width int, th *Theme) []string {
 	s := &th.Styles
-	hw := ansi.StringWidth(head)
+	hw := Width(head)
 	tw := max(1, width-hw)
 	ls := Wrap(text, tw)
 	if len(ls) > maxEventLines {

@@ -22,6 +22,9 @@ import (
 //     choseong/jungseong fillers, interlinear annotation controls, deprecated
 //     format controls, tag characters outside an emoji tag sequence, ZWJ not
 //     after an emoji, ZWNJ after ASCII.
+//   - A grapheme cluster that terminals lay out at different widths (a ZWJ
+//     sequence, a skin-tone modifier, VS16, a keycap) is shown as its parts
+//     (DisplayClusters, width.go), so the width we measure is the one drawn.
 //   - More than maxMarks combining marks on one base are dropped (Zalgo).
 //   - Multi-line text keeps "\n"; CR LF, CR, NEL, LS and PS become "\n"; tabs
 //     expand to spaces at 4-column stops (counted in runes since the line
@@ -131,7 +134,7 @@ func sanitize(s string, multiline bool) string {
 			}
 		}
 	}
-	return b.String()
+	return DisplayClusters(b.String())
 }
 
 // isPlainASCII reports whether s is printable ASCII (plus "\n" in

@@ -43,7 +43,8 @@ func TestSanitizeAttacks(t *testing.T) {
 		{"bidi marks dropped", "a\u200eb\u200fc\u061cd", "abcd", "abcd"},
 		{"filename extension spoof", "invoice\u202efdp.exe", "invoice⟪RLO⟫fdp.exe", "invoice⟪RLO⟫fdp.exe"},
 		{"zero width in name", "al\u200bi\u200dc\u2060e\ufeff\u00ad", "alice", "alice"},
-		{"zwj family kept", "👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"},
+		// Terminals disagree on a ZWJ sequence's width: it is shown as its parts.
+		{"zwj family as parts", "👨\u200d👩\u200d👧", "👨👩👧", "👨👩👧"},
 		{"zwnj kept in persian", "می\u200cخواهم", "می\u200cخواهم", "می\u200cخواهم"},
 		{"zwnj dropped in ascii", "ad\u200cmin", "admin", "admin"},
 		{"tag smuggling", "hi\U000E0068\U000E0069", "hi", "hi"},

@@ -2,13 +2,11 @@ package render
 
 import (
 	"strings"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
-// Widths are measured per grapheme cluster exactly as ansi.StringWidth and
-// lipgloss.Width measure them, so a wrapped line never measures wider than
-// the limit there.
+// Widths are Width's (width.go): lines are cut between grapheme clusters,
+// and on sanitized text every cluster measures the same by every rule, so
+// a wrapped line is never wider than the limit on any terminal.
 
 // Wrap word-wraps sanitized plain text (no escape sequences) to width
 // columns: lines break at spaces, words longer than the width break between
@@ -16,6 +14,7 @@ import (
 // character in a 1-column view) is shown as "…". Every returned line is at
 // most width columns; width < 1 counts as 1.
 func Wrap(text string, width int) []string {
+	text = DisplayClusters(text)
 	var out []string
 	wrapInto(text, width, func(line string, _ int) bool {
 		out = append(out, line)
@@ -62,13 +61,14 @@ func TruncateLine(s string, width int) string {
 	if width < 1 {
 		width = 1
 	}
-	if ansi.StringWidth(s) <= width {
+	s = DisplayClusters(s)
+	if Width(s) <= width {
 		return s
 	}
 	var b strings.Builder
 	w := 0
 	for s != "" {
-		cl, cw := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+		cl, cw := firstCluster(s)
 		if w+cw > width-1 {
 			break
 		}
@@ -138,7 +138,7 @@ func wrapLine(line string, base, width int, emit func(string, int) bool) bool {
 			i = j
 			continue
 		}
-		tw := ansi.StringWidth(tok)
+		tw := Width(tok)
 		switch {
 		case curW+spW+tw <= width:
 			cur.WriteString(spaces)
@@ -160,7 +160,7 @@ func wrapLine(line string, base, width int, emit func(string, int) bool) bool {
 		}
 		spaces, spW = "", 0
 		for k := i; k < j; {
-			cl, cw := ansi.FirstGraphemeCluster(line[k:j], ansi.GraphemeWidth)
+			cl, cw := firstCluster(line[k:j])
 			n := len(cl)
 			if cw > width {
 				cl, cw = "…", 1

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/keys"
 	"mimichat/render"
@@ -31,7 +29,7 @@ func box(th *render.Theme, width int, title string, body []string) string {
 	s := &th.Styles
 	inner := width - 4
 	title = render.TruncateLine(title, max(1, width-6))
-	fill := max(0, width-5-lipgloss.Width(title))
+	fill := max(0, width-5-render.Width(title))
 	out := []string{s.Accent.Render("╭─ " + title + " " + strings.Repeat("─", fill) + "╮")}
 	for _, l := range body {
 		out = append(out, s.Accent.Render("│ ")+padLine(l, inner)+s.Accent.Render(" │"))
@@ -43,7 +41,7 @@ func box(th *render.Theme, width int, title string, body []string) string {
 // padRight pads s with spaces to n cells (by display width, so emoji and
 // wide characters line up) and adds one space.
 func padRight(s string, n int) string {
-	if w := ansi.StringWidth(s); w < n {
+	if w := render.Width(s); w < n {
 		s += strings.Repeat(" ", n-w)
 	}
 	return s + " "

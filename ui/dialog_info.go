@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/keys"
 	"mimichat/render"
@@ -74,7 +73,7 @@ func (l infoLine) wrap(inner int) []string {
 	}
 	head := render.SanitizeLine(l.head)
 	headW := min(l.headW, inner*2/5) // a narrow box keeps more for the text
-	if hw := ansi.StringWidth(head); hw <= headW && inner-headW-1 >= minTextW {
+	if hw := render.Width(head); hw <= headW && inner-headW-1 >= minTextW {
 		return hang(text, padRight(head, headW), headW+1, inner)
 	}
 	// the head alone, the text under it

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/content"
 	"mimichat/keys"
@@ -21,7 +20,7 @@ func (m *Model) openHelp() {
 	keyW := 22 // the key column: as wide as the widest key list, within 22..30
 	for _, group := range groups {
 		for _, b := range group {
-			keyW = min(30, max(keyW, ansi.StringWidth(b.Help().Key)))
+			keyW = min(30, max(keyW, render.Width(b.Help().Key)))
 		}
 	}
 	var text []infoLine

@@ -186,7 +186,7 @@ func highlight(it pickItem, st lipgloss.Style, width int) string {
 		run += string(r)
 	}
 	flush()
-	if pad := width - lipgloss.Width(label); pad > 0 {
+	if pad := width - render.Width(label); pad > 0 {
 		b.WriteString(st.Render(strings.Repeat(" ", pad)))
 	}
 	return b.String()

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"mimichat/keys"
+	"mimichat/render"
 )
 
 type frameCache struct {
@@ -58,11 +59,23 @@ type compKey struct {
 func (m *Model) composerView(w int) []string {
 	m.comp.setWidth(w)
 	if m.comp.ta.Length() > 0 {
-		return strings.Split(m.comp.ta.View(), "\n")
+		return composerLines(m.comp.ta.View(), w)
 	}
 	k := compKey{changes: m.comp.changes, w: w, h: m.comp.ta.Height(), focused: m.comp.ta.Focused(), theme: m.th.ID()}
 	if m.fc.comp != k || m.fc.compView == nil || m.fc.off {
-		m.fc.comp, m.fc.compView = k, strings.Split(m.comp.ta.View(), "\n")
+		m.fc.comp, m.fc.compView = k, composerLines(m.comp.ta.View(), w)
 	}
 	return m.fc.compView
+}
+
+// composerLines splits the textarea's view into lines shown by the one width
+// rule: the textarea measures clusters its own way, so a ZWJ sequence the
+// user typed is shown as its parts and the line cut to the pane (the text
+// sent is the textarea's value, unchanged).
+func composerLines(view string, w int) []string {
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		lines[i] = render.FitLine(l, w)
+	}
+	return lines
 }

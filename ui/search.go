@@ -14,7 +14,6 @@ import (
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/content"
 	"mimichat/keys"
@@ -223,8 +222,8 @@ func snippetLine(spans []session.SnippetSpan, st, hl interface{ Render(...string
 			b.WriteString(st.Render(t))
 		}
 	}
-	line := ansi.Truncate(b.String(), width, "…")
-	if pad := width - ansi.StringWidth(line); pad > 0 {
+	line := render.Truncate(b.String(), width, "…")
+	if pad := width - render.Width(line); pad > 0 {
 		line += st.Render(strings.Repeat(" ", pad))
 	}
 	return line

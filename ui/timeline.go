@@ -4,8 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"mimichat/content"
 	"mimichat/history"
 	"mimichat/render"
@@ -365,9 +363,9 @@ func sameDay(a, b time.Time) bool {
 
 // padLine pads or cuts a styled line to exactly w columns.
 func padLine(s string, w int) string {
-	sw := ansi.StringWidth(s)
+	sw := render.Width(s)
 	if sw > w {
-		return ansi.Truncate(s, w, "")
+		return render.Truncate(s, w, "")
 	}
 	if sw < w {
 		return s + strings.Repeat(" ", w-sw)

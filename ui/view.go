@@ -8,7 +8,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"mimichat/keys"
 	"mimichat/proto"
@@ -84,7 +83,7 @@ func (m *Model) render() string {
 	cw := w - roomsW - membersW - sepW
 	m.lay = layout{roomsW: roomsW, centerW: cw}
 	m.lay.noticeBelow = m.notice != "" &&
-		lipgloss.Width(m.statusBase())+2+lipgloss.Width(render.SanitizeLine(m.notice)) > w
+		render.Width(m.statusBase())+2+render.Width(render.SanitizeLine(m.notice)) > w
 	if roomsW > 0 {
 		m.lay.centerX = roomsW + 1
 	}
@@ -144,12 +143,12 @@ func (m *Model) centerLines(w, h int) []string {
 	title := render.TruncateLine(render.SanitizeLine(r.title()), w-4)
 	head := s.Accent.Bold(true).Render(title)
 	if r.info.Topic != "" {
-		rest := w - lipgloss.Width(title) - 3 - 4 // " — " and " 🔒 "
+		rest := w - render.Width(title) - 3 - 4 // " — " and " 🔒 "
 		if rest > 4 {
 			head += s.Muted.Render(" — " + render.TruncateLine(render.SanitizeLine(r.info.Topic), rest))
 		}
 	}
-	if gap := w - lipgloss.Width(head) - lipgloss.Width(lock) - 1; gap >= 1 {
+	if gap := w - render.Width(head) - render.Width(lock) - 1; gap >= 1 {
 		head += strings.Repeat(" ", gap) + lockStyle(s).Render(lock) + " "
 	}
 	if flash {
@@ -278,7 +277,7 @@ func (m *Model) noticeLines(w int) []string {
 	if !m.lay.noticeBelow {
 		return nil
 	}
-	lines := strings.Split(ansi.Wrap(render.SanitizeLine(m.notice), w, " "), "\n")
+	lines := strings.Split(render.WrapWords(render.SanitizeLine(m.notice), w, " "), "\n")
 	if len(lines) > 4 {
 		lines = lines[:4]
 		lines[3] = render.TruncateLine(lines[3]+" …", w)
@@ -348,7 +347,7 @@ func (m *Model) helpLine(w int) string {
 	tailStr := ""
 	if tail.Key != "" && m.ov == nil {
 		tailStr = s.HelpKey.Render(tail.Key) + " " + s.HelpDesc.Render(tail.Desc)
-		w -= lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
+		w -= render.Width(tail.Key) + 1 + render.Width(tail.Desc) + 3
 	}
 	keep := m.hintApplies
 	if m.ov != nil {
@@ -360,7 +359,7 @@ func (m *Model) helpLine(w int) string {
 			continue
 		}
 		part := s.HelpKey.Render(h.Key) + " " + s.HelpDesc.Render(h.Desc)
-		pw := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
+		pw := render.Width(h.Key) + 1 + render.Width(h.Desc)
 		if used > 0 {
 			pw += 3
 		}
@@ -378,7 +377,7 @@ func (m *Model) helpLine(w int) string {
 			b.WriteString(sep)
 		}
 		b.WriteString(tailStr)
-		w += lipgloss.Width(tail.Key) + 1 + lipgloss.Width(tail.Desc) + 3
+		w += render.Width(tail.Key) + 1 + render.Width(tail.Desc) + 3
 	}
 	return padLine(b.String(), w)
 }

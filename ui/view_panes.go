@@ -6,8 +6,6 @@ package ui
 import (
 	"strings"
 
-	"charm.land/lipgloss/v2"
-
 	"mimichat/content"
 	"mimichat/keys"
 	"mimichat/proto"
@@ -148,7 +146,7 @@ func (m *Model) roomLines(w, h int) []string {
 			}
 			badge += s.Badge.Render(itoa(n))
 		}
-		bw := lipgloss.Width(badge)
+		bw := render.Width(badge)
 		prefix := "  "
 		if i < 9 {
 			prefix = itoa(i+1) + " "
@@ -171,7 +169,7 @@ func (m *Model) roomLines(w, h int) []string {
 		case r.unread() > 0:
 			st = s.RoomUnread
 		}
-		gap := max(1, w-len([]rune(prefix))-lipgloss.Width(name)-bw)
+		gap := max(1, w-render.Width(prefix)-render.Width(name)-bw)
 		line := st.Render(prefix+name) + strings.Repeat(" ", gap) + badge
 		if i == m.cur {
 			line = st.Render(padLine(prefix+name+strings.Repeat(" ", gap), w-bw)) + badge
