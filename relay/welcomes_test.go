@@ -152,8 +152,7 @@ func readPart(t *testing.T, c *client, device string, w proto.PendingWelcome, pa
 // welcome_size (a version 7 inviter's Welcome with the tree inside) and
 // reads the bytes in welcome_part frames, each within the limit, and joins
 // at the inviter's epoch; a version 8 connection, which reads no pages, is
-// refused with welcomes_too_large rather than sent a frame over the limit;
-// a mimichat session joins the room through the same path.
+// refused with welcomes_too_large rather than sent a frame over the limit.
 func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	const limit = minWelcomeFrame
 	dir := t.TempDir()
@@ -249,7 +248,20 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	kc.send(&proto.GetWelcomePart{RID: kc.nextRID(), Device: kd.uri, Room: ir.room, Seq: w.Seq, Part: proto.PartRatchetTree})
 	kc.expectError(proto.CodeInvalidOp)
 
-	// A mimichat session joins through welcome_list pages and parts.
+}
+
+// TestSessionJoinsOverTheFrameLimit: a mimichat session invited into a
+// room of 300 members through a relay whose welcome frames are limited to
+// 16 KiB and whose read budget is 64 KiB a second (32 KiB at once) joins it: it reads its
+// Welcome's page, then the tree in parts, waiting out the rate_limited
+// refusals the parts earn, and agrees with the inviter on the epoch.
+func TestSessionJoinsOverTheFrameLimit(t *testing.T) {
+	dir := t.TempDir()
+	ir := seedInviteRoom(t, dir, 300)
+	cfg := benchLimits(Config{Data: dir, MaxWelcomeFrame: minWelcomeFrame})
+	cfg.ReadBytesPerSec, cfg.ReadBurst = 64<<10, 32<<10
+	s := startRelay(t, cfg)
+	owner := dialDevice(t, s.Addr(), ir.ownerTok, ir.owner.uri)
 	ts := openTSSession(t, s, "sam")
 	km := waitClaim(t, owner, proto.UserURI("example.com", "sam"))
 	res, err := ir.ownerG.Commit(mls.CommitOptions{Add: [][]byte{km.Devices[0].KeyPackage}, GroupInfoWithoutTree: true, WelcomeTreeApart: true})
@@ -264,7 +276,8 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	if err := ir.ownerG.MergePendingCommit(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	limited := s.metrics.rateLimited.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := ts.s.Join(ctx, ir.room); err != nil {
 		t.Fatalf("the session joins: %v", err)
@@ -272,6 +285,9 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	auth, epoch, ok := ts.s.EpochAuthenticator(ir.room)
 	if !ok || epoch != ir.ownerG.Epoch() || !bytes.Equal(auth, ir.ownerG.EpochAuthenticator()) {
 		t.Fatalf("the session is at epoch %d (%v), the inviter at %d", epoch, ok, ir.ownerG.Epoch())
+	}
+	if n := s.metrics.rateLimited.Load() - limited; n == 0 {
+		t.Fatal("no read was refused rate_limited: the tree's parts did not test waiting out the budget")
 	}
 }
 

@@ -101,6 +101,8 @@ type RelayError struct {
 	Reason string
 	Fatal  bool
 	Epoch  uint64 // with stale_epoch: the room's current MLS epoch
+	// Retry is, with rate_limited, when the relay says to retry (retry_ms).
+	Retry time.Duration
 }
 
 func (e *RelayError) Error() string {
@@ -111,5 +113,6 @@ func (e *RelayError) Error() string {
 }
 
 func relayError(f *proto.ErrorFrame) *RelayError {
-	return &RelayError{Code: f.Code, Field: f.Field, Reason: f.Reason, Fatal: f.Fatal, Epoch: f.Epoch}
+	return &RelayError{Code: f.Code, Field: f.Field, Reason: f.Reason, Fatal: f.Fatal, Epoch: f.Epoch,
+		Retry: time.Duration(min(f.RetryMS, 60_000)) * time.Millisecond}
 }

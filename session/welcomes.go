@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"mimichat/proto"
 )
@@ -18,9 +20,7 @@ func (s *Session) roomWelcomes(ctx context.Context, c *conn, room string) ([]pro
 	}
 	var out []proto.PendingWelcome
 	for {
-		rid := s.rid()
-		req.RID = rid
-		f, err := c.request(ctx, rid, &req)
+		f, err := s.readRequest(ctx, c, func(rid uint64) proto.Frame { req.RID = rid; return &req })
 		if err != nil {
 			return nil, fmt.Errorf("session: welcomes: %w", err)
 		}
@@ -60,8 +60,9 @@ func (s *Session) roomWelcomes(ctx context.Context, c *conn, room string) ([]pro
 func (s *Session) welcomePart(ctx context.Context, c *conn, w proto.PendingWelcome, part string, size uint64) ([]byte, error) {
 	buf := make([]byte, 0, size)
 	for uint64(len(buf)) < size {
-		rid := s.rid()
-		f, err := c.request(ctx, rid, &proto.GetWelcomePart{RID: rid, Device: s.device.uri, Room: w.Room, Seq: w.Seq, Part: part, Offset: uint64(len(buf))})
+		f, err := s.readRequest(ctx, c, func(rid uint64) proto.Frame {
+			return &proto.GetWelcomePart{RID: rid, Device: s.device.uri, Room: w.Room, Seq: w.Seq, Part: part, Offset: uint64(len(buf))}
+		})
 		if err != nil {
 			return nil, fmt.Errorf("session: welcome to %s #%d: %s from byte %d: %w", w.Room, w.Seq, part, len(buf), err)
 		}
@@ -76,4 +77,31 @@ func (s *Session) welcomePart(ctx context.Context, c *conn, w proto.PendingWelco
 		buf = append(buf, p.Data...)
 	}
 	return buf, nil
+}
+
+// readRequest sends a read (welcomes, get_welcome_part) and waits out the
+// relay's read budget: a page or part of megabytes puts the user's budget
+// in debt (1 MiB a second by default), and the next read is refused
+// rate_limited until it is paid, which is no reason to fail the join.
+func (s *Session) readRequest(ctx context.Context, c *conn, f func(rid uint64) proto.Frame) (proto.Frame, error) {
+	wait := 100 * time.Millisecond
+	for {
+		rid := s.rid()
+		r, err := c.request(ctx, rid, f(rid))
+		var re *RelayError
+		if err == nil || !errors.As(err, &re) || re.Code != proto.CodeRateLimited {
+			return r, err
+		}
+		if re.Retry > 0 {
+			wait = re.Retry // the relay knows when the budget is paid
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
