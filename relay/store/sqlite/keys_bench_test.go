@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,13 +44,18 @@ func BenchmarkStoredCommits(b *testing.B) {
 	}
 	template := seededStore(b, stored)
 	for b.Loop() {
-		emptyCPU, emptyWall, _ := storedCommits(b, "", commits)
-		cpu, wall, open := storedCommits(b, template, commits)
+		emptyCPU, emptyWall, _, emptyWrote := storedCommits(b, "", commits)
+		cpu, wall, open, wrote := storedCommits(b, template, commits)
 		b.ReportMetric(emptyCPU, "empty_cpu_us/commit")
 		b.ReportMetric(cpu, "stored_cpu_us/commit")
 		b.ReportMetric(emptyCPU/cpu, "cpu_empty/stored")
 		b.ReportMetric(emptyWall/wall, "wall_empty/stored")
 		b.ReportMetric(open, "stored_open_ms")
+		// Bytes the process had written to storage (WAL and checkpoints)
+		// per commit: what the larger store adds to the disk's work, the
+		// same at any load.
+		b.ReportMetric(emptyWrote, "empty_write_kib/commit")
+		b.ReportMetric(wrote, "stored_write_kib/commit")
 	}
 }
 
@@ -110,7 +116,7 @@ var profiles int
 // 1 KiB, each batch looked up first; it returns the process's CPU
 // microseconds and the wall microseconds per commit, and the open's
 // milliseconds.
-func storedCommits(b *testing.B, template string, commits int) (cpuPerCommit, wallPerCommit, openMs float64) {
+func storedCommits(b *testing.B, template string, commits int) (cpuPerCommit, wallPerCommit, openMs, writeKiBPerCommit float64) {
 	b.StopTimer()
 	defer b.StartTimer()
 	dir := b.TempDir()
@@ -165,7 +171,7 @@ func storedCommits(b *testing.B, template string, commits int) (cpuPerCommit, wa
 		pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0, wrote0 := time.Now(), cpuTime(), writeBytes()
 	for i := range batches {
 		if _, err := s.Submitted(ctx, storedRoom, keys[i]); err != nil {
 			b.Fatal(err)
@@ -174,10 +180,27 @@ func storedCommits(b *testing.B, template string, commits int) (cpuPerCommit, wa
 			b.Fatal(err)
 		}
 	}
-	wall, cpu := time.Since(start), cpuTime()-cpu0
+	wall, cpu, wrote := time.Since(start), cpuTime()-cpu0, writeBytes()-wrote0
 	b.Logf("stored %d: %d keys merged in %d commits of %d; tail %d open, %d frozen, %d of them merged",
 		head.Seq, s.keys.merged, commits, perCommit, len(s.keys.open), len(s.keys.frozen), s.keys.at)
-	return float64(cpu.Microseconds()) / float64(commits), float64(wall.Microseconds()) / float64(commits), openMs
+	return float64(cpu.Microseconds()) / float64(commits), float64(wall.Microseconds()) / float64(commits), openMs,
+		float64(wrote) / 1024 / float64(commits)
+}
+
+// writeBytes is the bytes this process has caused to be written to
+// storage (write_bytes in /proc/self/io; 0 where it is missing).
+func writeBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func copyFile(from, to string) error {
