@@ -61,8 +61,12 @@ func BenchmarkSubmitsStored(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		empty := newStoredSide(b, 0, senders, perSender)
-		full := newStoredSide(b, stored, senders, perSender)
+		// Both stores are written before either relay starts: a
+		// connection idle for the seeding's 20-70 s would pass the
+		// relay's read timeout.
+		empty, full := newStoredSide(b, 0, senders), newStoredSide(b, stored, senders)
+		empty.start(b, perSender)
+		full.start(b, perSender)
 		for r := range rounds {
 			from, to := r*perSender/rounds, (r+1)*perSender/rounds
 			order := []*storedSide{empty, full}
@@ -104,6 +108,9 @@ func processCPU() time.Duration {
 type storedSide struct {
 	n       int // events seeded
 	dir     string
+	cfg     Config
+	tokens  []string // the senders'
+	room    string
 	s       *Server
 	trace   *commitTrace
 	peers   []*peer
@@ -113,10 +120,9 @@ type storedSide struct {
 	submits int
 }
 
-// newStoredSide creates the bench room through a relay, seeds n events
-// into its log with the relay stopped, starts a relay on the same data
-// and connects the senders.
-func newStoredSide(b *testing.B, n, senders, perSender int) *storedSide {
+// newStoredSide creates the bench room and senders through a relay and
+// seeds n events into its log with the relay stopped.
+func newStoredSide(b *testing.B, n, senders int) *storedSide {
 	dir := b.TempDir()
 	// Check off: above 32 MiB the default check runs in the background after
 	// the start, a one-off cost that would land in the large store's figure.
@@ -128,20 +134,25 @@ func newStoredSide(b *testing.B, n, senders, perSender int) *storedSide {
 	if n > 0 {
 		seedEvents(b, dir, room, n)
 	}
+	return &storedSide{n: n, dir: dir, cfg: cfg, tokens: tokens, room: room, trace: &commitTrace{}}
+}
+
+// start starts the side's relay on its data, connects the senders and
+// builds their submits.
+func (side *storedSide) start(b *testing.B, perSender int) {
 	t0 := time.Now()
-	side := &storedSide{n: n, dir: dir, s: startRelay(b, cfg), trace: &commitTrace{}}
-	b.Logf("stored %d: relay started in %v", n, time.Since(t0).Round(time.Millisecond))
+	side.s = startRelay(b, side.cfg)
+	b.Logf("stored %d: relay started in %v", side.n, time.Since(t0).Round(time.Millisecond))
 	side.s.hub.trace.Store(side.trace)
-	side.peers, side.msgs = make([]*peer, senders), make([][]*proto.Submit, senders)
+	side.peers, side.msgs = make([]*peer, len(side.tokens)), make([][]*proto.Submit, len(side.tokens))
 	for i := range side.peers {
-		p, err := connect(side.s.Addr(), tokens[i])
+		p, err := connect(side.s.Addr(), side.tokens[i])
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(p.close)
-		side.peers[i], side.msgs[i] = p, prebuilt(b, p.user, room, perSender)
+		side.peers[i], side.msgs[i] = p, prebuilt(b, p.user, side.room, perSender)
 	}
-	return side
 }
 
 // roundPause follows each round: longer than the relay's checkpoint period,
