@@ -34,11 +34,12 @@ import (
 //     bytes, the event's id), about 18 bytes an entry against 70 for the
 //     old (room, key) index on events, so it stays in the writer's cache.
 //   - Once the tail holds mergeAt keys, it is frozen and merged into
-//     submit_index in key order, a slice per commit: mergeStepMin keys,
-//     plus mergeCatchUp per key the commit appends once the next merge is
-//     due (the open tail has reached mergeAt again). Each slice is a
-//     narrow key range, so a whole merge rewrites each leaf of the index
-//     about once. A burst of large commits thus merges next to nothing
+//     submit_index in key order, a slice per commit: mergeStepMin keys in
+//     a commit of at most mergeStepMin keys, none in a larger one, and
+//     mergeStepMin plus mergeCatchUp per key the commit appends once the
+//     next merge is due (the open tail has reached mergeAt again). Each
+//     slice is a narrow key range, so a whole merge rewrites each leaf of
+//     the index about once. A burst of large commits thus merges nothing
 //     until the tail has grown by mergeAt, and a sustained one merges every
 //     key once, as before (BenchmarkStoredCommits with
 //     MIMICHAT_STORED_COMMITS=600 measures that case). The merge's last
@@ -140,9 +141,15 @@ func (s *Store) execCached(ctx context.Context, tx *sql.Tx, query string, args .
 const (
 	mergeMinKeys  = 65_536
 	mergeFraction = 8
-	// mergeStepMin is how many frozen keys every commit merges while a
-	// merge runs: paced commits of a few messages finish a merge long
-	// before the next is due.
+	// mergeStepMin is how many frozen keys a commit of at most
+	// mergeStepMin keys merges while a merge runs: paced commits of a few
+	// messages finish a merge long before the next is due. A larger
+	// commit (the writer had requests queued: a burst, in which its
+	// throughput is what counts) merges none until the next merge is due:
+	// 32 keys a commit cost ~2.7 of the ~45 pages a commit of 470 small
+	// events wrote to the WAL at 1 M stored events, and did little for
+	// the merge (150,000 frozen keys take 4,700 such commits, far more
+	// than the catch-up's share).
 	mergeStepMin = 32
 	// mergeCatchUp is how many frozen keys a commit merges per key it
 	// appends, besides mergeStepMin, once the open tail has reached
@@ -154,11 +161,11 @@ const (
 	// ends before the open tail has grown by F/4 over mergeAt), so the
 	// whole tail under about 2.7 mergeAt.
 	mergeCatchUp = 4
-	// mergeSaveParts: a running merge's progress is saved when it starts
-	// and then each time it has merged another 1/mergeSaveParts of its
-	// keys (at least mergeStepMin), so a restart redoes at most that much
-	// of it (a row of meta rewritten every ~60 commits of a burst at 1 M
-	// events, not every commit).
+	// mergeSaveParts: a running merge's progress is saved with its first
+	// merged keys and then each time it has merged another
+	// 1/mergeSaveParts of its keys (at least mergeStepMin), so a restart
+	// redoes at most that much of it (a row of meta rewritten about once
+	// per 2,300 keys merged at 1 M events, not every commit).
 	mergeSaveParts = 64
 )
 
@@ -493,10 +500,20 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 		return nil
 	}
 	step := mergeStepMin
+	if len(c.added) > mergeStepMin {
+		step = 0 // a large commit: see mergeStepMin
+	}
 	if !c.froze && len(t.open)+len(c.added) >= t.mergeAt() {
-		step += mergeCatchUp * len(c.added)
+		step = mergeStepMin + mergeCatchUp*len(c.added)
 	}
 	end := min(len(frozen), at+step)
+	c.at, c.savedAt = at, t.savedAt
+	if c.froze {
+		c.savedAt = 0
+	}
+	if end == at {
+		return nil
+	}
 	// The filter has the slice's prefixes before the index does (keyfilter.go).
 	t.mu.Lock()
 	for _, r := range frozen[at:end] {
@@ -532,10 +549,7 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 	if _, err := s.execCached(ctx, tx, merge, string(js)); err != nil {
 		return fmt.Errorf("sqlite store: merge keys: %w", err)
 	}
-	c.at, c.savedAt = end, t.savedAt
-	if c.froze {
-		c.savedAt = 0
-	}
+	c.at = end
 	if end < len(frozen) && (c.froze || end-c.savedAt >= max(mergeStepMin, len(frozen)/mergeSaveParts)) {
 		if _, err := s.execCached(ctx, tx, mergeSave, mergeProgress(lastN, frozen[end-1])); err != nil {
 			return fmt.Errorf("sqlite store: save the key merge's progress: %w", err)
