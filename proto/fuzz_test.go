@@ -51,6 +51,11 @@ func FuzzDecodeFrame(f *testing.F) {
 		&NewDeviceToken{RID: 19},
 		&DeviceToken{RID: 19, Token: "mct_x", Expires: 1763790000000},
 		&ErrorFrame{Code: CodeDeviceRevoked, Reason: "r", Fatal: true},
+		&Welcomes{RID: 20, Device: device, Room: room, AfterRoom: room, AfterSeq: 3},
+		&WelcomeList{RID: 20, Device: device, More: true, Welcomes: []PendingWelcome{{Room: room, Seq: 4, WelcomeSize: 9, TreeSize: 10}}},
+		&GetWelcomePart{RID: 21, Device: device, Room: room, Seq: 4, Part: PartRatchetTree, Offset: 3},
+		&WelcomePart{RID: 21, Device: device, Room: room, Seq: 4, Part: PartWelcome, Offset: 3, Size: 10, Data: []byte{1, 2}},
+		&ErrorFrame{RID: 20, Code: CodeWelcomesTooLarge, Reason: "r"},
 	}
 	for _, s := range seeds {
 		b, err := Encode(s)
