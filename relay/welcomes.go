@@ -24,9 +24,12 @@ import (
 // for parts.
 const minWelcomeFrame = 16 << 10
 
-// maxWelcomePage caps a page's entries, well under the decoders' array cap
-// (65,536 elements).
+// maxWelcomePage caps a page's entries, well under the decoders' array cap.
 const maxWelcomePage = 1000
+
+// maxDecodedArray is the most elements a client's decoder takes in one
+// array (proto's MaxArrayElements): the cap of a whole list.
+const maxDecodedArray = 1 << 16
 
 // sizeEnc measures encodings as proto.Encode makes them.
 var sizeEnc, _ = cbor.CoreDetEncOptions().EncMode()
@@ -90,9 +93,9 @@ func (c *conn) wholeWelcomeList(f *proto.Welcomes, ws []store.Welcome) (*proto.W
 		}
 		out.Welcomes = append(out.Welcomes, pw)
 	}
-	if n := encodedSize(out); n > c.srv.cfg.MaxWelcomeFrame || len(ws) > maxWelcomePage {
+	if n := encodedSize(out); n > c.srv.cfg.MaxWelcomeFrame || len(ws) > maxDecodedArray {
 		return nil, refuse(proto.CodeWelcomesTooLarge, "the %d Welcomes stored for %s take %d bytes, over the %d bytes of a frame (or over %d entries); protocol version 9 pages them",
-			len(ws), f.Device, n, c.srv.cfg.MaxWelcomeFrame, maxWelcomePage)
+			len(ws), f.Device, n, c.srv.cfg.MaxWelcomeFrame, maxDecodedArray)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -306,5 +307,52 @@ func waitClaim(t *testing.T, c *client, user string) *proto.KeyMaterial {
 			t.Fatalf("no KeyPackage of %s to claim: %+v", user, ef)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWholeWelcomeList: a version 5–8 connection gets every Welcome in one
+// frame while it fits the limit, however many (its decoder takes 65,536
+// elements), the tree only from version 8; over the limit, a
+// welcomes_too_large refusal naming the bytes and version 9.
+func TestWholeWelcomeList(t *testing.T) {
+	many := func(n, data, tree int) []store.Welcome {
+		var ws []store.Welcome
+		for i := range n {
+			ws = append(ws, store.Welcome{Room: fmt.Sprintf("mimi://example.com/r/%05d", i), Seq: uint64(i + 1),
+				Data: bytes.Repeat([]byte{1}, data), RatchetTree: bytes.Repeat([]byte{2}, tree)})
+		}
+		return ws
+	}
+	const limit = 1 << 20
+	for _, tc := range []struct {
+		name    string
+		v       uint64
+		ws      []store.Welcome
+		entries int  // in the list, when it is sent
+		trees   bool // the entries carry their trees
+	}{
+		{name: "1,500 small at version 8", v: 8, ws: many(1500, 100, 200), entries: 1500, trees: true},
+		{name: "trees only from version 8", v: 7, ws: many(3, 100, 200), entries: 3},
+		{name: "over the limit", v: 8, ws: many(3, 100, limit/2)},
+		{name: "over the limit with the trees at version 7", v: 7, ws: many(3, 100, limit/2), entries: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &conn{v: tc.v, srv: &Server{cfg: Config{MaxWelcomeFrame: limit}}}
+			f := &proto.Welcomes{RID: 3, Device: "mimi://example.com/d/bob/phone"}
+			out, ref := c.wholeWelcomeList(f, tc.ws)
+			if tc.entries == 0 {
+				if ref == nil || ref.code != proto.CodeWelcomesTooLarge || !strings.Contains(ref.reason, "version 9") {
+					t.Fatalf("refusal %+v, want welcomes_too_large naming version 9", ref)
+				}
+				return
+			}
+			if ref != nil {
+				t.Fatalf("refused: %v", ref)
+			}
+			pageFits(t, out, limit)
+			if len(out.Welcomes) != tc.entries || out.More || (out.Welcomes[0].RatchetTree != nil) != tc.trees {
+				t.Fatalf("%d entries, more %v, a tree %v; want %d, no more, a tree %v", len(out.Welcomes), out.More, out.Welcomes[0].RatchetTree != nil, tc.entries, tc.trees)
+			}
+		})
 	}
 }
