@@ -37,6 +37,14 @@ func CountVCon(ra io.ReaderAt, size int64, stop <-chan struct{}, each func(*Item
 		each(it)
 		return nil
 	}
+	// Only what Read would read as a vCon (not gzip, not MIMI JSON).
+	head := make([]byte, min(size, 8<<10))
+	if n, _ := ra.ReadAt(head, 0); n < len(head) {
+		return false
+	}
+	if f, err := Detect(head); err != nil || f != FormatVCon || bytes.HasPrefix(head, gzipMagic) {
+		return false
+	}
 	s := &spanScanner{ra: ra, size: size}
 	if !s.ws() || s.cur() != '{' {
 		return false

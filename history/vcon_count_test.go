@@ -128,6 +128,8 @@ func TestCountVConRefuses(t *testing.T) {
 		"cut at the end":    bytes.TrimSpace(file)[:len(bytes.TrimSpace(file))-1],
 		"empty":             nil,
 		"an array":          []byte(`[` + string(file) + `]`),
+		// vCon's keys only after the first 8 KiB: Read takes it for MIMI JSON.
+		"MIMI JSON": []byte(`{"chat":["` + strings.Repeat("a", 9000) + `"],"room":{"id":"mimi://example.com/r/x"},"parties":[{"im_uri":"mimi://example.com/r/x"}],"dialog":[]}`),
 	} {
 		if _, ok := countKeys(b); ok {
 			t.Errorf("%s: counted", name)
