@@ -267,27 +267,25 @@ func decodeInto(dst, src []byte) bool {
 // escaped, found a block at a time.
 func skipString(p *fastParser) bool {
 	p.i++
-	for {
-		q := bytes.IndexByte(p.b[p.i:], '"')
-		if q < 0 {
-			return false
-		}
-		if bytes.IndexByte(p.b[p.i:p.i+q], '\\') < 0 {
-			p.i += q + 1
-			return true
-		}
-		// An escape before the quote: step over the escapes one by one.
-		for ; p.i < len(p.b); p.i++ {
-			switch p.b[p.i] {
-			case '\\':
-				p.i++
-			case '"':
-				p.i++
-				return true
-			}
-		}
+	q := bytes.IndexByte(p.b[p.i:], '"')
+	if q < 0 {
 		return false
 	}
+	if bytes.IndexByte(p.b[p.i:p.i+q], '\\') < 0 {
+		p.i += q + 1
+		return true
+	}
+	// An escape before the quote: step over the escapes one by one.
+	for ; p.i < len(p.b); p.i++ {
+		switch p.b[p.i] {
+		case '\\':
+			p.i++
+		case '"':
+			p.i++
+			return true
+		}
+	}
+	return false
 }
 
 // spanScanner finds the spans of JSON values in a file read by ReaderAt in

@@ -136,10 +136,6 @@ type fileImport struct {
 	countDone chan struct{}
 }
 
-// countBelow turns the counting on (a variable so tests can compare the
-// import without it).
-var countBelow = true
-
 // fileAt is the file under r when it can be read again by offset: a
 // regular file (also under a progress reader) or an in-memory reader.
 func fileAt(r io.Reader) (io.ReaderAt, int64, bool) {
@@ -166,7 +162,7 @@ func fileAt(r io.Reader) (io.ReaderAt, int64, bool) {
 // that are neither cached (seen, events: the cached run's, before any of
 // the file's went in) nor given twice.
 func (fi *fileImport) startCount() {
-	if !countBelow || fi.file == nil {
+	if fi.file == nil {
 		return
 	}
 	seen := make(map[content.MessageID]bool, len(fi.seen))
@@ -177,12 +173,14 @@ func (fi *fileImport) startCount() {
 	for k := range fi.events {
 		events[k] = true
 	}
-	fi.counted, fi.countStop, fi.countDone = make(chan uint64, 1), make(chan struct{}), make(chan struct{})
+	counted, stop, done := make(chan uint64, 1), make(chan struct{}), make(chan struct{})
+	fi.counted, fi.countStop, fi.countDone = counted, stop, done
+	file, size := fi.file, fi.fileSize
 	go func() {
-		defer close(fi.countDone)
-		defer close(fi.counted)
+		defer close(done)
+		defer close(counted)
 		var n uint64
-		ok := history.CountVCon(fi.file, fi.fileSize, fi.countStop, func(it *history.Item) {
+		ok := history.CountVCon(file, size, stop, func(it *history.Item) {
 			if it.Event == nil {
 				if !seen[it.ID] {
 					seen[it.ID] = true
@@ -196,7 +194,7 @@ func (fi *fileImport) startCount() {
 			}
 		})
 		if ok {
-			fi.counted <- n
+			counted <- n
 		}
 	}()
 }
