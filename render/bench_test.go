@@ -81,3 +81,13 @@ func BenchmarkCompleteEmoji(b *testing.B) {
 		CompleteEmoji(":hea", 8, nil)
 	}
 }
+
+// BenchmarkSanitizeTextNonLatin: Cyrillic, CJK and emoji text, which
+// DisplayClusters segments (docs/ui.md, "Display width").
+func BenchmarkSanitizeTextNonLatin(b *testing.B) {
+	s := strings.Repeat("Привет, как дела? Всё хорошо 👍 漢字かな ", 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		SanitizeText(s)
+	}
+}

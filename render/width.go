@@ -2,6 +2,7 @@ package render
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -57,22 +58,48 @@ func firstCluster(s string) (string, int) {
 // DisplayClusters returns plain text (no escape sequences) with every
 // grapheme cluster whose width depends on the terminal shown as its parts,
 // so that Width measures it the same as every terminal lays it out. Text
-// made only of such parts is returned unchanged.
+// made only of such parts is returned unchanged. Only the clusters around a
+// rune outside plainRune's ranges are segmented: a plain rune or ASCII
+// letter never joins the rune before it, so a cluster holding a rune that
+// is not plain starts at most one rune earlier.
 func DisplayClusters(s string) string {
-	if !mayDisagree(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for rest := s; rest != ""; {
-		cl, gw := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
-		rest = rest[len(cl):]
-		if clusterAgrees(cl, gw) {
-			b.WriteString(cl)
+	var b *strings.Builder
+	done, prev := 0, 0 // s[:done] is decided; prev starts the rune before i
+	for i := 0; i < len(s); {
+		r, n := rune(s[i]), 1
+		if r >= 0x80 {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if r < 0x80 || plainRune(r) {
+			prev, i = i, i+n
 			continue
 		}
-		writeParts(&b, cl)
+		if b == nil {
+			b = &strings.Builder{}
+			b.Grow(len(s) + 8)
+		}
+		start := max(prev, done)
+		b.WriteString(s[done:start])
+		for start < len(s) {
+			cl, gw := ansi.FirstGraphemeCluster(s[start:], ansi.GraphemeWidth)
+			if clusterAgrees(cl, gw) {
+				b.WriteString(cl)
+			} else {
+				writeParts(b, cl)
+			}
+			start += len(cl)
+			if start < len(s) {
+				if r, _ := utf8.DecodeRuneInString(s[start:]); r < 0x80 || plainRune(r) {
+					break
+				}
+			}
+		}
+		done, prev, i = start, start, start
 	}
+	if b == nil {
+		return s
+	}
+	b.WriteString(s[done:])
 	return b.String()
 }
 
@@ -80,9 +107,6 @@ func DisplayClusters(s string) string {
 // between escape sequences are shown as DisplayClusters shows them, the
 // sequences are kept.
 func DisplayLine(s string) string {
-	if !mayDisagree(s) {
-		return s
-	}
 	if !strings.Contains(s, "\x1b") {
 		return DisplayClusters(s)
 	}
@@ -113,14 +137,25 @@ func FitLine(s string, width int) string {
 	return s
 }
 
-// mayDisagree reports whether s holds a rune that can start or extend a
-// cluster whose width differs between terminals. Combining marks start at
-// U+0300; everything below is one column (or a control) everywhere.
-func mayDisagree(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0xcc { // first byte of U+0300 and up
-			return true
-		}
+// plainRune reports whether r (not ASCII) is in a range of letters and punctuation
+// that never joins a neighbour into a cluster and measures the same by
+// wcwidth and by grapheme (TestPlainRunes checks every rune of them):
+// Latin, Greek, Cyrillic, CJK ideographs, kana, Hangul syllables, general
+// punctuation.
+func plainRune(r rune) bool {
+	switch {
+	case r >= 0x00A0 && r <= 0x02FF && r != 0x00AD: // Latin-1, Latin Extended, IPA, modifier letters
+		return true
+	case r >= 0x0370 && r <= 0x0482, r >= 0x048A && r <= 0x052F: // Greek, Cyrillic (no marks)
+		return true
+	case r >= 0x2010 && r <= 0x2027, r >= 0x2030 && r <= 0x205E: // punctuation
+		return true
+	case r >= 0x3001 && r <= 0x3029, r >= 0x3041 && r <= 0x3096, r >= 0x30A0 && r <= 0x30FF: // CJK punctuation, kana
+		return true
+	case r >= 0x4E00 && r <= 0x9FFF, r >= 0xAC00 && r <= 0xD7A3: // CJK ideographs, Hangul syllables
+		return true
+	case r >= 0xFF01 && r <= 0xFF60: // fullwidth forms
+		return true
 	}
 	return false
 }

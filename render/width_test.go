@@ -30,6 +30,8 @@ var clusterCases = []struct {
 	{"indic conjunct", "स्ते", "स्\u200bते", 2},
 	{"tag flag", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F", 2},
 	{"ascii", "abc", "abc", 3},
+	{"mixed", "ж漢👍🏽é", "ж漢👍\u200b🏽é", 8},
+	{"jamo then syllable", "\u1100가", "\u1100\u200b가", 4},
 }
 
 func TestDisplayClusters(t *testing.T) {
@@ -108,5 +110,25 @@ func TestFitLine(t *testing.T) {
 	}
 	if got, want := ansi.Strip(FitLine(in, 40)), "x👩👩👧 👍\u200b🏽"+strings.Repeat(" ", 10); got != want {
 		t.Errorf("FitLine = %q, want %q", got, want)
+	}
+}
+
+// TestPlainRunes checks every rune DisplayClusters passes unsegmented:
+// alone it measures the same by wcwidth and by grapheme, and it joins
+// neither a letter nor itself into a cluster, before or after.
+func TestPlainRunes(t *testing.T) {
+	for r := rune(0x80); r <= 0x10FFFF; r++ {
+		if !plainRune(r) {
+			continue
+		}
+		s := string(r)
+		if wc, gr := ansi.StringWidthWc(s), ansi.StringWidth(s); wc != gr {
+			t.Errorf("%U: wcwidth %d, grapheme %d", r, wc, gr)
+		}
+		for _, pair := range [][2]string{{s, "a"}, {s, s}, {"a", s}} {
+			if cl, _ := ansi.FirstGraphemeCluster(pair[0]+pair[1], ansi.GraphemeWidth); cl != pair[0] {
+				t.Errorf("%U: %q and %q join into %q", r, pair[0], pair[1], cl)
+			}
+		}
 	}
 }
