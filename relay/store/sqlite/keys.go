@@ -550,7 +550,7 @@ func (s *Store) mergeStep(ctx context.Context, tx *sql.Tx, c *tailChange) error 
 		return fmt.Errorf("sqlite store: merge keys: %w", err)
 	}
 	c.at = end
-	if end < len(frozen) && (c.froze || end-c.savedAt >= max(mergeStepMin, len(frozen)/mergeSaveParts)) {
+	if end < len(frozen) && (at == 0 || end-c.savedAt >= max(mergeStepMin, len(frozen)/mergeSaveParts)) {
 		if _, err := s.execCached(ctx, tx, mergeSave, mergeProgress(lastN, frozen[end-1])); err != nil {
 			return fmt.Errorf("sqlite store: save the key merge's progress: %w", err)
 		}
