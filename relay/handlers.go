@@ -350,7 +350,8 @@ func (c *conn) history(f *proto.History) *refusal {
 		c.log.Error("history", "room", r.uri, "err", err)
 		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
-	page := &proto.HistoryPage{RID: f.RID, Room: r.uri, More: more, Events: make([]proto.Event, 0, len(evs))}
+	evs, cut := fitPage(evs, historyPageBudget)
+	page := &proto.HistoryPage{RID: f.RID, Room: r.uri, More: more || cut, Events: make([]proto.Event, 0, len(evs))}
 	for _, e := range evs {
 		fr, err := proto.Decode(e.Frame)
 		ev, ok := fr.(*proto.Event)
@@ -365,6 +366,28 @@ func (c *conn) history(f *proto.History) *refusal {
 	}
 	c.srv.limits.readCharge(c.user, c.send(page))
 	return nil
+}
+
+// historyPageBudget bounds the event bytes of one history_page: the
+// largest frame a client reads (proto.MaxRelayFrame) less room for the
+// page's own fields. 500 events (proto.MaxHistoryLimit) of up to
+// max_frame each could pass it, and a client refuses such a frame (its
+// read fails and the connection closes), so it would ask for the same
+// page again for ever.
+const historyPageBudget = proto.MaxRelayFrame - 64<<10
+
+// fitPage keeps the newest of evs (ascending) whose frames fit budget
+// bytes, at least one; cut says it left older ones out, which the client
+// reads with its next page (before the first one kept).
+func fitPage(evs []store.Event, budget int) ([]store.Event, bool) {
+	used := 0
+	for i := len(evs) - 1; i >= 0; i-- {
+		used += len(evs[i].Frame) + 16 // the frame's bytes and its array slot
+		if used > budget && i < len(evs)-1 {
+			return evs[i+1:], true
+		}
+	}
+	return evs, false
 }
 
 func (c *conn) roomInfo(f *proto.RoomInfo) *refusal {
