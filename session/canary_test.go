@@ -95,6 +95,17 @@ func TestCanaryRelaySeesNoPlaintext(t *testing.T) {
 	ab, bb := alice.Builder(room), bob.Builder(room)
 	first := send(alice, must(ab.Markdown(text)))
 	firstMsg, _ := content.Decode(first.Raw)
+	// Bob answers what he has read, as a user does: sent at once, his
+	// reaction could reach the relay before alice's message (two
+	// connections), and his timeline refused a reaction to nothing.
+	cb.waitFor(t, "alice's first message", 10*time.Second, func() bool {
+		for _, e := range messages(cb.entries[room]) {
+			if e.ID == first.ID {
+				return true
+			}
+		}
+		return false
+	})
 	send(bob, must(bb.Reply(first.ID, content.TextPart(reply))))
 	send(bob, must(bb.Reaction(first.ID, emoji)))
 	send(alice, must(ab.Edit(first.ID, firstMsg, content.TextPart(edited))))
