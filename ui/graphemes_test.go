@@ -60,6 +60,14 @@ func TestClusterLayout(t *testing.T) {
 				Names: map[string]string{bob.User(): "Bob" + all.String()}})
 			checkClusterScreen(t, scr.waitText(t, "the end", "🏽 1", "❤"), size.w, size.h)
 
+			// Who reacted: the chips' emoji and the sender in a box.
+			key(tm, "alt+s")
+			tm.Type("=")
+			checkClusterScreen(t, scr.waitText(t, "Reactions: 3 people"), size.w, size.h)
+			key(tm, "esc")
+			key(tm, "esc")
+			scr.waitFor(t, "the box closed", func(s string) bool { return !strings.Contains(s, "Reactions:") })
+
 			// The user's own text in the composer, cut at the pane.
 			tm.Type(strings.Repeat(all.String(), 8) + " typed")
 			checkClusterScreen(t, scr.waitText(t, "typed"), size.w, size.h)
@@ -88,6 +96,28 @@ func checkClusterScreen(t *testing.T, frame string, w, h int) {
 		if j := strings.Index(l, "│"); j >= 0 {
 			borders[render.Width(l[:j])]++
 		}
+	}
+	// A box over the timeline: its right edge in one column on every row.
+	box := map[int]int{}
+	for _, l := range lines {
+		edge := -1
+		switch {
+		case strings.Contains(l, "╭"):
+			edge = strings.Index(l, "╮")
+		case strings.Contains(l, "╰"):
+			edge = strings.Index(l, "╯")
+		case strings.Contains(l, "││"):
+			in := strings.Index(l, "││") + len("││")
+			if j := strings.Index(l[in:], "│"); j >= 0 {
+				edge = in + j
+			}
+		default:
+			continue
+		}
+		box[render.Width(l[:max(edge, 0)])]++
+	}
+	if len(box) > 1 {
+		t.Errorf("the box's right edge in columns %v (column: rows), want one column:\n%s", box, frame)
 	}
 	// Every row but the status lines shows the room list's border, in one
 	// column.
