@@ -18,7 +18,6 @@ import (
 
 	"mimichat/config"
 	"mimichat/relay"
-	"mimichat/relay/store/sqlite"
 )
 
 // relayDefaultData is $XDG_DATA_HOME/mimichat/relay: a database and blobs
@@ -50,8 +49,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 	fs.DurationVar(&cfg.RetainBlobs, "retain-blobs", 0, "delete attachment blobs older than this (e.g. 720h); 0 keeps them for ever")
 	cfg.TailCacheBytes = relay.DefaultTailCacheBytes
 	fs.Var((*byteSize)(&cfg.TailCacheBytes), "tail-cache", "memory for all rooms' newest events, replayed without a database read (negative: unlimited)")
-	cfg.WALReserve = sqlite.DefaultWALReserve
-	fs.Var((*byteSize)(&cfg.WALReserve), "wal-reserve", "size the database's write-ahead log file is kept at, written once at start, so commits overwrite it instead of growing it (a faster fsync; negative: none)")
+	fs.Var((*byteSize)(&cfg.WALReserve), "wal-reserve", "keep the database's write-ahead log file at this size (e.g. 80M), written once at start, so commits overwrite it instead of growing it (0: none)")
 	cfg.ReadBytesPerSec = relay.DefaultReadBytesPerSec
 	fs.Var((*byteSize)(&cfg.ReadBytesPerSec), "read-rate", "bytes of history, room state and room lists each user may read per second (negative: unlimited)")
 	fs.Float64Var(&cfg.PingRate, "ping-rate", 2, "websocket pings answered per user per second (negative: unlimited)")

@@ -78,9 +78,8 @@ func Start(ctx context.Context, o Options) (*Demo, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// No WAL reserve: its write would hold up the demo's first screen.
 	srv, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", Data: filepath.Join(d.dir, "relay"), Domain: Domain,
-		RatePerSec: -1, Logger: logger, WALReserve: -1})
+		RatePerSec: -1, Logger: logger})
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: relay: %w", err)

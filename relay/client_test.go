@@ -30,12 +30,6 @@ func startRelay(t testing.TB, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = discard()
 	}
-	// A test's relay lives briefly: writing the WAL's reserve at every
-	// start would be most of the suite's disk writes. Benchmarks measure
-	// the relay as it runs, with its reserve.
-	if _, ok := t.(*testing.T); ok && cfg.WALReserve == 0 {
-		cfg.WALReserve = -1
-	}
 	s, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -95,11 +95,11 @@ type Config struct {
 	SendQueue       int // per-connection send queue for events, in frames; default 1024
 	MaxInflight     int // requests per connection awaiting their answer; default 256
 
-	// WALReserve is the size the SQLite WAL file is kept at, so commits
-	// overwrite it instead of growing it and their fsync writes no
-	// filesystem metadata (sqlite.Options.WALReserve); default
-	// sqlite.DefaultWALReserve (80 MiB, written at start: ~0.1 s); < 0
-	// none, for a relay that lives briefly (the demo, tests).
+	// WALReserve, if positive, is the size the SQLite WAL file is kept
+	// at, so commits overwrite it instead of growing it
+	// (sqlite.Options.WALReserve); default none: on the machine measured
+	// it made each fdatasync faster but not the paced p99
+	// (docs/performance.md, "Paced latency").
 	WALReserve int64
 
 	// TailCacheBytes bounds the memory of all rooms' tail caches together
@@ -176,9 +176,6 @@ func (c *Config) defaults() error {
 	}
 	if c.Sync == "" {
 		c.Sync = SyncFull
-	}
-	if c.WALReserve == 0 {
-		c.WALReserve = sqlite.DefaultWALReserve
 	}
 	if c.MaxVersion == 0 || c.MaxVersion > proto.Version {
 		c.MaxVersion = proto.Version
@@ -305,7 +302,7 @@ func Start(cfg Config) (*Server, error) {
 		t0 := time.Now()
 		log, dir := cfg.Logger, cfg.Data
 		sq, err := openSQLite(cfg.Data, cfg.Sync, cfg.Init, sqlite.Options{Check: mode, CheckEvery: cfg.CheckEvery,
-			TailBudget: cfg.CheckBudget, WALReserve: max(cfg.WALReserve, 0), OnDamage: func(err error) {
+			TailBudget: cfg.CheckBudget, WALReserve: cfg.WALReserve, OnDamage: func(err error) {
 				log.Error("relay database is damaged: writes are refused until it is repaired. "+repairAdvice(dir), "err", err)
 			}})
 		if err != nil {

@@ -59,7 +59,7 @@ func (r *testRelay) start() {
 	// A restart reuses the port; the old listener may need a moment.
 	for range 100 {
 		srv, err = relay.Start(relay.Config{Listen: r.addr, Data: r.dir, Domain: testDomain,
-			RatePerSec: -1, Logger: logger, WALReserve: -1})
+			RatePerSec: -1, Logger: logger})
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}

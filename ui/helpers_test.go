@@ -29,7 +29,7 @@ type testRelay struct {
 func startRelay(t testing.TB) *testRelay {
 	t.Helper()
 	srv, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", Data: t.TempDir(), Domain: testDomain,
-		RatePerSec: -1, Logger: slog.New(slog.DiscardHandler), WALReserve: -1})
+		RatePerSec: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

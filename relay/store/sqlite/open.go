@@ -86,9 +86,8 @@ type Options struct {
 	OnDamage func(error)
 	// WALReserve, if positive, is the size the WAL file is kept at: zeros
 	// written at open and never cut below (reserveWAL), so commits
-	// overwrite it instead of growing it. A relay uses DefaultWALReserve;
-	// 0 lets the WAL grow from empty (for stores opened briefly: tests, the
-	// demo, operators' commands).
+	// overwrite it instead of growing it (DefaultWALReserve suits the
+	// relay's walLimit). 0 lets the WAL grow from empty.
 	WALReserve int64
 
 	mergeMinKeys    int           // tests: merge the key tail at fewer keys (0: mergeMinKeys)

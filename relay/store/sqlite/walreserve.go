@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 )
 
-// DefaultWALReserve is the WAL file's size a relay keeps (Options.WALReserve):
-// walLimit, where the writer restarts the WAL, plus what a busy writer
-// commits before the checkpointer's next look flags it.
+// DefaultWALReserve is the reserve that suits the relay's WAL
+// (Options.WALReserve; `mimichat relay --wal-reserve 80M`): walLimit, where
+// the writer restarts the log, plus what a busy writer commits before the
+// checkpointer's next look flags it. No relay keeps one unless told to:
+// see reserveWAL.
 const DefaultWALReserve = walLimit + 16<<20
 
 // reserveWAL grows the WAL file to size bytes of written zeros, once at
@@ -18,9 +20,13 @@ const DefaultWALReserve = walLimit + 16<<20
 // blocks), which waits for every other file's metadata and ordered data in
 // that journal transaction (the checkpoint growing the database, other
 // processes): on this machine's ext4 the slowest of 1,000 paced fdatasyncs
-// took 13–30 ms appending and 3–5 ms overwriting (docs/performance.md,
-// "Paced latency"). journal_size_limit keeps the file at size once the WAL
-// restarts.
+// took 13–30 ms appending and 3–5 ms overwriting (a first quiet
+// measurement; BenchmarkFdatasync). But in 20 quiet runs of each, the
+// relay's paced p99 (LatencyAt1000/full) was no better with a reserve
+// (median 10.2 ms) than without (8.1 ms), and the reserve costs its size
+// on disk and its write at every start: so it is an operator's choice,
+// off by default (docs/performance.md, "Paced latency").
+// journal_size_limit keeps the file at size once the WAL restarts.
 //
 // Only bytes past the file's end are written, and no connection writes
 // while Open runs: the WAL's frames are untouched, and SQLite reads the
