@@ -56,16 +56,9 @@ func (c *conn) welcomes(f *proto.Welcomes) *refusal {
 	if c.v < proto.WelcomePagesVersion && (f.Room != "" || f.AfterRoom != "") {
 		return &refusal{code: proto.CodeBadField, field: "room", reason: "room and after_room need protocol version 9"}
 	}
-	if _, ref := c.ownDevice(f.Device); ref != nil {
+	ws, ref := c.deviceWelcomes(f.Device)
+	if ref != nil {
 		return ref
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	ws, err := c.srv.db.Welcomes(ctx, f.Device)
-	if err != nil {
-		c.srv.metrics.storeErrors.Add(1)
-		c.log.Error("read welcomes", "err", err)
-		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
 	var out *proto.WelcomeList
 	if c.v >= proto.WelcomePagesVersion {
@@ -151,16 +144,9 @@ func (c *conn) welcomePart(f *proto.GetWelcomePart) *refusal {
 	if c.v < proto.WelcomePagesVersion {
 		return refuse(proto.CodeUnknownType, "get_welcome_part needs protocol version 9")
 	}
-	if _, ref := c.ownDevice(f.Device); ref != nil {
+	ws, ref := c.deviceWelcomes(f.Device)
+	if ref != nil {
 		return ref
-	}
-	ctx, cancel := storeCtx()
-	defer cancel()
-	ws, err := c.srv.db.Welcomes(ctx, f.Device)
-	if err != nil {
-		c.srv.metrics.storeErrors.Add(1)
-		c.log.Error("read welcomes", "err", err)
-		return refuse(proto.CodeInternal, "storage failed; retry")
 	}
 	var part []byte
 	found := false
@@ -187,4 +173,21 @@ func (c *conn) welcomePart(f *proto.GetWelcomePart) *refusal {
 	out.Data = part[f.Offset:min(uint64(len(part)), f.Offset+uint64(room))]
 	c.srv.limits.readCharge(c.user, c.send(out))
 	return nil
+}
+
+// deviceWelcomes reads the Welcomes stored for device, one of the user's
+// own (welcome_list and welcome_part both answer from them).
+func (c *conn) deviceWelcomes(device string) ([]store.Welcome, *refusal) {
+	if _, ref := c.ownDevice(device); ref != nil {
+		return nil, ref
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	ws, err := c.srv.db.Welcomes(ctx, device)
+	if err != nil {
+		c.srv.metrics.storeErrors.Add(1)
+		c.log.Error("read welcomes", "err", err)
+		return nil, refuse(proto.CodeInternal, "storage failed; retry")
+	}
+	return ws, nil
 }
