@@ -165,3 +165,43 @@ func TestReadReceiptsPolicyOverSession(t *testing.T) {
 		t.Fatal("session says receipts off after the room turned them on")
 	}
 }
+
+// TestStaleRoomListUndoesNoEvent: a room list answered before a policy
+// change and a rename, and applied after their events (the list is read
+// on a goroutine of its own, the events on the connection's), changes
+// nothing: the events are newer. It used to put the old policy back, and
+// the UI sent no read receipts in a room that allowed them again.
+func TestStaleRoomListUndoesNoEvent(t *testing.T) {
+	r := startRelay(t)
+	alice, bob := r.client("alice", ""), r.client("bob", "")
+	ca := collect(alice)
+	online(t, alice)
+	online(t, bob)
+	room := newRoom(t, alice, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := alice.SetReadReceipts(ctx, room, false); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := alice.ListRooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.SetReadReceipts(ctx, room, true); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.SetName(ctx, room, "Renamed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.waitFor(t, "the rename", 5*time.Second, func() bool { return ca.lastSeq(room) >= res.Seq })
+	alice.applyRoomList(stale)
+	if !alice.ReadReceipts(room) {
+		t.Fatal("a room list older than the events turned read receipts off again")
+	}
+	for _, rm := range alice.Rooms() {
+		if rm.ID == room && rm.Name != "Renamed" {
+			t.Fatalf("a room list older than the events named the room %q again", rm.Name)
+		}
+	}
+}
