@@ -298,18 +298,15 @@ func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
 			s.rooms[sum.Room] = r
 		}
 		before := r.Room
+		r.Name, r.Topic, r.Role, r.State = sum.Name, sum.Topic, sum.Role, sum.State
 		// A summary is the room as of its head. Once this session has
-		// applied the room's events up to that head, they say as much or
+		// applied the room's entries up to that head, they say as much or
 		// more: the list is read on a goroutine of its own, so one
-		// answered before a rename, a role change or a read receipts
-		// change could be applied after the event and undo it (the room
-		// then sent no read receipts although it allowed them again). The
-		// policy is not kept in the cache: unknown, the summary's is taken.
-		fresh := !ok || sum.Head > r.Cursor
-		if fresh {
-			r.Name, r.Topic, r.Role, r.State = sum.Name, sum.Topic, sum.Role, sum.State
-		}
-		if sum.Receipts != "" && (fresh || r.receipts == "") {
+		// answered before a read receipts change could be applied after
+		// its entry and undo it (the room then sent no read receipts
+		// although it allowed them again). The policy is not kept in the
+		// cache: unknown, the summary's is taken.
+		if sum.Receipts != "" && (!ok || sum.Head > r.Cursor || r.receipts == "") {
 			r.receipts = sum.Receipts
 		}
 		r.Head = max(r.Head, sum.Head)
