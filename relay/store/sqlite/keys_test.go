@@ -19,6 +19,21 @@ func keyOf(room string, i int) []byte {
 	return k[:]
 }
 
+// stampsOf looks up the keys of room's messages from, from+1, … to-1 as
+// the writer does (Submitted) and returns their stamps.
+func stampsOf(ctx context.Context, t *testing.T, s *Store, room string, from, to int) []store.Stamp {
+	t.Helper()
+	keys := make([][]byte, 0, to-from)
+	for i := from; i < to; i++ {
+		keys = append(keys, keyOf(room, i))
+	}
+	got, err := s.Submitted(ctx, room, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // keyedEvent is the event of room's i-th message (seq i+1 after the
 // room's create event at seq 1 is left out: messages only).
 func keyedEvent(room string, i int) store.Event {
@@ -245,15 +260,7 @@ func TestMigrateKeyIndex(t *testing.T) {
 			t.Fatalf("open %d: events_submit_key %d, %d keys in submit_index, %d in the tail; want 0, %d, %d", open+1, old, inIndex, inTail, n-1, open)
 		}
 		indexed(t, s)
-		keys := make([][]byte, n-1)
-		for i := range keys {
-			keys[i] = keyOf(room, i+1)
-		}
-		got, err := s.Submitted(ctx, room, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, st := range got {
+		for i, st := range stampsOf(ctx, t, s, room, 1, n) {
 			if st.Seq != uint64(i+2) {
 				t.Fatalf("open %d: message %d found at %+v", open+1, i+1, st)
 			}
@@ -578,15 +585,7 @@ func TestKeyMergeResumes(t *testing.T) {
 	check := func(s *Store) {
 		t.Helper()
 		indexed(t, s)
-		keys := make([][]byte, count)
-		for i := range keys {
-			keys[i] = keyOf(room, i)
-		}
-		got, err := s.Submitted(ctx, room, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, st := range got {
+		for i, st := range stampsOf(ctx, t, s, room, 0, count) {
 			want := store.Stamp{Seq: uint64(i + 1), TS: int64(1000 + i)}
 			if i < 10 {
 				want = store.Stamp{} // deleted
