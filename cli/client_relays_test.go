@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 
 	"mimichat/config"
 	"mimichat/content"
+	"mimichat/internal/freeport"
 	"mimichat/relay"
 	"mimichat/session"
 )
@@ -27,15 +27,7 @@ import (
 // embedding a NATS server joined to the others by routes on loopback (R3).
 func startRelayCluster(t *testing.T) []*relay.Server {
 	t.Helper()
-	var routes []string
-	for range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		routes = append(routes, ln.Addr().String())
-		ln.Close()
-	}
+	routes := freeport.Addrs(t, 3)
 	nodes := make([]*relay.Server, 3)
 	errs := make([]error, 3)
 	var wg sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"mimichat/internal/freeport"
 	"mimichat/proto"
 	"mimichat/relay/store/jetstream"
 )
@@ -140,8 +141,8 @@ func TestClusterSurvivesFaults(t *testing.T) {
 // route address nobody listens on, so gossip cannot open a direct route
 // around a cut proxy.
 func startProxiedCluster(t *testing.T) ([]*node, [][]*routeProxy) {
-	routes, natsAddrs := freeAddrs(t, 3), freeAddrs(t, 3)
-	dead := freeAddrs(t, 1)[0]
+	routes, natsAddrs := freeport.Addrs(t, 3), freeport.Addrs(t, 3)
+	dead := freeport.Addrs(t, 1)[0]
 	proxies := make([][]*routeProxy, 3)
 	for i := range proxies {
 		proxies[i] = make([]*routeProxy, 3)

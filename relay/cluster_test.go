@@ -3,66 +3,14 @@ package relay
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"mimichat/internal/freeport"
 	"mimichat/proto"
 )
-
-// freeAddrs returns n loopback addresses free a moment ago (the embedded
-// NATS servers' routes must know each other's ports before they start),
-// on ports below the kernel's ephemeral range when it leaves room: a port
-// from that range, once closed, can be taken by any process's outgoing
-// connection (CI runs packages in parallel) before the node binds it, or
-// rebinds it on a restart; a taken port hung a node's start.
-func freeAddrs(t testing.TB, n int) []string {
-	t.Helper()
-	var out []string
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	low := ephemeralLow()
-	for tries := 0; len(lns) < n; tries++ {
-		addr := "127.0.0.1:0"
-		if low > 12000 && tries < 1000 {
-			addr = fmt.Sprintf("127.0.0.1:%d", low-10000+rand.IntN(10000))
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			if addr != "127.0.0.1:0" {
-				continue // in use: another try
-			}
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	return out
-}
-
-// ephemeralLow is the first port of the kernel's ephemeral range (0 when
-// it cannot be read).
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	low, _ := strconv.Atoi(f[0])
-	return low
-}
 
 // startCluster starts n relays in this process, each embedding a NATS
 // server joined to the others by routes on loopback, R3 on one stream;
@@ -70,7 +18,7 @@ func ephemeralLow() int {
 // the per-user limits).
 func startCluster(t testing.TB, n int, tune ...func(*Config)) []*Server {
 	t.Helper()
-	routes := freeAddrs(t, n)
+	routes := freeport.Addrs(t, n)
 	servers := make([]*Server, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup

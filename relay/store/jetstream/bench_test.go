@@ -3,10 +3,10 @@ package jetstream
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 
+	"mimichat/internal/freeport"
 	"mimichat/relay/store"
 	"mimichat/relay/store/sqlite"
 )
@@ -49,15 +49,7 @@ func openBench(b *testing.B, backend string) store.Store {
 // openCluster3 starts three embedded servers joined by routes on loopback
 // and returns a store on the first (the other two are closed at cleanup).
 func openCluster3(b *testing.B) (store.Store, error) {
-	var routes []string
-	for range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		routes = append(routes, ln.Addr().String())
-		ln.Close()
-	}
+	routes := freeport.Addrs(b, 3)
 	stores := make([]*Store, 3)
 	errs := make([]error, 3)
 	var wg sync.WaitGroup

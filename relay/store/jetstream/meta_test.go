@@ -3,7 +3,6 @@ package jetstream
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"mimichat/internal/freeport"
 )
 
 // TestPlaceableWaitsForEveryPeer: on a fresh cluster of three configured
@@ -20,15 +21,7 @@ import (
 // can be told); once the third node runs, it becomes placeable (bounded
 // wait), lists all three, and the create succeeds (bounded attempts).
 func TestPlaceableWaitsForEveryPeer(t *testing.T) {
-	var routes []string
-	for range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		routes = append(routes, ln.Addr().String())
-		ln.Close()
-	}
+	routes := freeport.Addrs(t, 3)
 	start := func(i int) *server.Server {
 		srv, err := startServer(Options{Dir: t.TempDir(), Name: fmt.Sprintf("n%d", i+1), ClusterListen: routes[i], Peers: routes})
 		if err != nil {
