@@ -276,7 +276,7 @@ func benchRawLatency(b *testing.B) {
 	defer pub.Close()
 	time.Sleep(100 * time.Millisecond)
 	b.ResetTimer()
-	cpu0, io0 := cpuTime(), readIOCalls()
+	before := selfUsage()
 	start := time.Now()
 	for i, f := range frames {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
@@ -288,8 +288,7 @@ func benchRawLatency(b *testing.B) {
 	rate := float64(b.N) / time.Since(start).Seconds()
 	wg.Wait()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
-	reportIOCalls(b, io0, b.N)
+	selfUsage().since(before).report(b, b.N)
 	b.ReportMetric(rate, "sent/s")
 	if len(lat) != b.N*latencySubs {
 		b.Fatalf("%d deliveries, want %d", len(lat), b.N*latencySubs)

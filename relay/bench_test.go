@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -225,25 +226,82 @@ func BenchmarkFanout200(b *testing.B) {
 
 // BenchmarkLatencyAt1000: submit-to-delivery latency with one sender paced
 // at 1,000 messages per second and latencySubs subscribers; p50 and p99
-// over every delivery. raw is its baseline in the same run: the same paced
-// frames through rawBroadcast (gathered writes, no protocol, store or
-// fsync) to as many subscribers.
+// over every delivery. full and normal run the relay in the benchmark's
+// process, where its commits are traced; full-process and normal-process
+// run it as a process of its own, as a relay runs and as outside load
+// generators measure it, so the subscribers' decoding and garbage are not
+// the relay's. raw is the baseline in the same run: the same paced frames
+// through rawBroadcast (gathered writes, no protocol, store or fsync) to as
+// many subscribers; sqlite, the disk's: the same pace committed to a bare
+// SQLite file (benchBareSQLiteLatency).
 func BenchmarkLatencyAt1000(b *testing.B) {
 	for _, mode := range []string{SyncFull, SyncNormal} {
 		b.Run(mode, func(b *testing.B) { benchLatency(b, Config{Sync: mode}) })
 	}
+	for _, mode := range []string{SyncFull, SyncNormal} {
+		b.Run(mode+"-process", func(b *testing.B) { benchLatencyProcess(b, mode) })
+	}
 	// The writer as it was before it committed as soon as it was idle.
 	b.Run("full-window200us", func(b *testing.B) { benchLatency(b, Config{Sync: SyncFull, BatchWindow: 200 * time.Microsecond}) })
 	b.Run("raw", benchRawLatency)
+	b.Run("sqlite", benchBareSQLiteLatency)
 }
 
 // latencySubs is issue 18's paced case: 1,000 msg/s to 50 subscribers.
 const latencySubs = 50
 
+// benchLatency measures a relay in this process, with its commit trace.
 func benchLatency(b *testing.B, cfg Config) {
-	const nsubs = latencySubs
 	s, tokens, subTok, room := benchRoom(b, cfg, 1)
-	p, err := connect(s.Addr(), tokens[0])
+	// Set once the warm-up's commits are done (no batch in flight), so the
+	// trace holds the measured ones only.
+	trace := &commitTrace{}
+	measuring := func() { s.hub.trace.Store(trace) }
+	dels, cpu := measureLatency(b, s.Addr(), tokens[0], subTok, room, s.hub.room(room).head, selfUsage, measuring)
+	recs := trace.snapshot()
+	if len(recs) > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(len(recs)), "cpu-us/commit")
+	}
+	var ckpts []sqlite.CheckpointRun
+	if st, ok := s.db.(*sqlite.Store); ok {
+		ckpts = st.Checkpoints()
+	}
+	reportLatencyTrace(b, recs, ckpts, dels)
+}
+
+// benchLatencyProcess measures a relay running as a process of its own
+// (this test binary as runChild, which serves as `mimichat relay` does) on
+// a data directory benchRoom prepared.
+func benchLatencyProcess(b *testing.B, sync string) {
+	dir := b.TempDir()
+	s, tokens, subTok, room := benchRoom(b, Config{Data: dir, Sync: sync}, 1)
+	head := s.hub.room(room).head
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	c := startChild(b, dir, sync, childBenchEnv+"=1")
+	defer c.stop()
+	measureLatency(b, c.addr, tokens[0], subTok, room, head, processUsage(c.cmd.Process.Pid), nil)
+}
+
+// latencyWarmUp is how many paced messages measureLatency sends before it
+// measures: half a second of the same load, so a relay process started a
+// moment ago (and a new Server's connections) run as they do after a
+// while, not in their first second.
+const latencyWarmUp = 500
+
+// measureLatency runs the paced case against the relay at addr: nsubs
+// subscribers of room from head, latencyWarmUp paced submits it does not
+// measure, then b.N submits from sender's user at start + i ms. It reports sent/s, p50-ms, p99-ms, and the measured
+// process's cpu-us/msg and system calls per message (usage: this process
+// or the relay's), and returns every delivery and the CPU time used.
+// measuring, if set, is called after the warm-up, with nothing in flight.
+func measureLatency(b *testing.B, addr, sender, subTok, room string, head uint64, usage func() processStats,
+	measuring func()) ([]latencyDelivery, time.Duration) {
+	const nsubs = latencySubs
+	p, err := connect(addr, sender)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -254,14 +312,16 @@ func benchLatency(b *testing.B, cfg Config) {
 	for i, m := range msgs {
 		index[string(m.ID)] = i
 	}
+	warm := make([]*proto.Submit, latencyWarmUp)
+	for i := range warm {
+		warm[i] = message(b, p.user, room, fmt.Sprintf("warm-up message %d", i))
+		warm[i].RID = uint64(b.N + i + 1)
+	}
 	var mu sync.Mutex
 	var dels []latencyDelivery
 	var wg sync.WaitGroup
-	head := s.hub.room(room).head
-	trace := &commitTrace{}
-	s.hub.trace.Store(trace)
 	for i := 0; i < nsubs; i++ {
-		sub, err := connect(s.Addr(), subTok)
+		sub, err := connect(addr, subTok)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -280,7 +340,9 @@ func benchLatency(b *testing.B, cfg Config) {
 				}
 				if e, ok := f.(*proto.Event); ok {
 					now := time.Now().UnixNano()
-					local = append(local, latencyDelivery{seq: e.Seq, sent: sent[index[string(e.ID)]].Load(), at: now})
+					if i, ok := index[string(e.ID)]; ok { // not a warm-up
+						local = append(local, latencyDelivery{seq: e.Seq, sent: sent[i].Load(), at: now})
+					}
 				}
 			}
 			mu.Lock()
@@ -289,18 +351,29 @@ func benchLatency(b *testing.B, cfg Config) {
 		}()
 	}
 	go func() { // drain acks
-		for n := 0; n < b.N; n++ {
+		for n := 0; n < latencyWarmUp+b.N; n++ {
 			if _, err := p.read(30 * time.Second); err != nil {
 				return
 			}
 		}
 	}()
 	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	for i, m := range warm {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
+		if err := p.write(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if measuring != nil {
+		measuring()
+	}
 	b.ResetTimer()
-	cpu0, io0 := cpuTime(), readIOCalls()
+	before := usage()
 	// Message i leaves at start + i ms: a late send is followed by quicker
 	// ones, so the average rate is exactly 1,000/s.
-	start := time.Now()
+	start = time.Now()
 	for i, m := range msgs {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
 		sent[i].Store(time.Now().UnixNano())
@@ -311,8 +384,8 @@ func benchLatency(b *testing.B, cfg Config) {
 	rate := float64(b.N) / time.Since(start).Seconds()
 	wg.Wait()
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
-	reportIOCalls(b, io0, b.N)
+	used := usage().since(before)
+	used.report(b, b.N)
 	b.ReportMetric(rate, "sent/s")
 	if len(dels) != b.N*nsubs {
 		b.Fatalf("%d deliveries, want %d", len(dels), b.N*nsubs)
@@ -324,18 +397,7 @@ func benchLatency(b *testing.B, cfg Config) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	// The process's CPU (relay, sender and subscribers) per message and per
-	// commit: beside a busy machine's wall-clock figures, what the code costs.
-	recs := trace.snapshot()
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/msg")
-	if len(recs) > 0 {
-		b.ReportMetric(float64(cpu.Microseconds())/float64(len(recs)), "cpu-us/commit")
-	}
-	var ckpts []sqlite.CheckpointRun
-	if st, ok := s.db.(*sqlite.Store); ok {
-		ckpts = st.Checkpoints()
-	}
-	reportLatencyTrace(b, recs, ckpts, dels)
+	return dels, used.cpu
 }
 
 // BenchmarkResync200: after a relay restart, the time for 200 clients, each

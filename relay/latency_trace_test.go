@@ -175,19 +175,54 @@ func reportLatencyTrace(b *testing.B, recs []commitRec, ckpts []sqlite.Checkpoin
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// ioCalls is the process's read and write system calls so far (Linux's
-// /proc/self/io syscr and syscw; zero elsewhere). Per message they say how
-// well deliveries share writes and reads, whatever the machine's load
-// makes of the wall-clock figures.
-type ioCalls struct{ reads, writes int64 }
+// processStats is a process's CPU time and its read and write system calls
+// so far (Linux's /proc/PID/stat and /proc/PID/io). Per message, the calls
+// say how well deliveries share writes and reads, whatever the machine's
+// load makes of the wall-clock figures.
+type processStats struct {
+	cpu           time.Duration
+	reads, writes int64
+	calls         bool // the system calls could be read
+}
 
-func readIOCalls() ioCalls {
-	f, err := os.Open("/proc/self/io")
+// selfUsage is this process's: relay, sender and subscribers where they run
+// in one process.
+func selfUsage() processStats {
+	s := readProcIO("/proc/self/io")
+	s.cpu = cpuTime()
+	return s
+}
+
+// processUsage reads another process's (a relay started by startChild),
+// its CPU time to the kernel's 10 ms tick.
+func processUsage(pid int) func() processStats {
+	return func() processStats {
+		s := readProcIO(fmt.Sprintf("/proc/%d/io", pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return s
+		}
+		// Fields after the command's closing parenthesis: state is the 3rd
+		// field of the line, utime the 14th, stime the 15th, in ticks of
+		// USER_HZ (100 on Linux).
+		_, rest, _ := strings.Cut(string(b), ") ")
+		f := strings.Fields(rest)
+		if len(f) > 12 {
+			ut, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			s.cpu = time.Duration(ut+st) * 10 * time.Millisecond
+		}
+		return s
+	}
+}
+
+func readProcIO(path string) processStats {
+	f, err := os.Open(path)
 	if err != nil {
-		return ioCalls{}
+		return processStats{}
 	}
 	defer f.Close()
-	var c ioCalls
+	var s processStats
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ": ")
@@ -197,21 +232,47 @@ func readIOCalls() ioCalls {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		switch k {
 		case "syscr":
-			c.reads = n
+			s.reads, s.calls = n, true
 		case "syscw":
-			c.writes = n
+			s.writes = n
 		}
 	}
-	return c
+	return s
 }
 
-// reportIOCalls reports the read and write system calls per message since
-// from (nothing where /proc/self/io is missing).
-func reportIOCalls(b *testing.B, from ioCalls, msgs int) {
-	to := readIOCalls()
-	if to == (ioCalls{}) || msgs == 0 {
+// since is the usage from from to s.
+func (s processStats) since(from processStats) processStats {
+	return processStats{cpu: s.cpu - from.cpu, reads: s.reads - from.reads, writes: s.writes - from.writes,
+		calls: s.calls && from.calls}
+}
+
+// report reports the usage per message: cpu-us/msg, and reads/msg and
+// writes/msg where the calls could be read.
+func (s processStats) report(b *testing.B, msgs int) {
+	if msgs == 0 {
 		return
 	}
-	b.ReportMetric(float64(to.reads-from.reads)/float64(msgs), "reads/msg")
-	b.ReportMetric(float64(to.writes-from.writes)/float64(msgs), "writes/msg")
+	b.ReportMetric(float64(s.cpu.Microseconds())/float64(msgs), "cpu-us/msg")
+	if s.calls {
+		b.ReportMetric(float64(s.reads)/float64(msgs), "reads/msg")
+		b.ReportMetric(float64(s.writes)/float64(msgs), "writes/msg")
+	}
+}
+
+// TestProcessUsage: processUsage reads a process's CPU time from
+// /proc/PID/stat as getrusage reports it for the process itself (to the
+// 10 ms tick), and its system calls as /proc/self/io does.
+func TestProcessUsage(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); { // spin: CPU time to read
+	}
+	self, other := selfUsage(), processUsage(os.Getpid())()
+	if d := self.cpu - other.cpu; other.cpu <= 0 || d < -20*time.Millisecond || d > 20*time.Millisecond {
+		t.Errorf("CPU time from /proc/PID/stat %v, getrusage %v", other.cpu, self.cpu)
+	}
+	if !other.calls || other.reads < self.reads-100 || other.writes < self.writes-100 {
+		t.Errorf("system calls from /proc/PID/io %+v, /proc/self/io %+v", other, self)
+	}
 }

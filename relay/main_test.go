@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +22,11 @@ const (
 	// child a cluster node (ClusterConfig Node, Listen, Peers, NATSListen,
 	// Advertise).
 	childClusterEnv = "MIMICHAT_RELAY_TEST_CHILD_CLUSTER"
+	// childBenchEnv lifts the child's per-user budgets (benchLimits).
+	childBenchEnv = "MIMICHAT_RELAY_TEST_CHILD_BENCH"
+	// childProfileEnv names a file for the child's CPU profile, written
+	// when it stops on SIGTERM or SIGINT.
+	childProfileEnv = "MIMICHAT_RELAY_TEST_CHILD_CPUPROFILE"
 )
 
 func TestMain(m *testing.M) {
@@ -42,6 +48,9 @@ func runChild(dir string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := Config{Listen: "127.0.0.1:0", Data: dir, Domain: "example.com", RatePerSec: -1, Logger: log,
 		Sync: os.Getenv(childSyncEnv)}
+	if os.Getenv(childBenchEnv) != "" {
+		cfg = benchLimits(cfg)
+	}
 	if c := os.Getenv(childClusterEnv); c != "" {
 		f := strings.Split(c, "|")
 		if len(f) != 4 && len(f) != 5 {
@@ -52,6 +61,19 @@ func runChild(dir string) int {
 		if len(f) == 5 {
 			cfg.Cluster.Advertise = f[4]
 		}
+	}
+	if path := os.Getenv(childProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("ADDR %s\n", addr) })
 	if err != nil {

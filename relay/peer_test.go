@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,5 +139,14 @@ func startChild(t testing.TB, dir, sync string, env ...string) *child {
 // kill sends SIGKILL and reaps the process.
 func (c *child) kill() {
 	c.cmd.Process.Kill()
+	c.cmd.Wait()
+}
+
+// stop asks the child to shut down (SIGTERM, as an operator would) and
+// kills it if it has not exited in 10 s.
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.AfterFunc(10*time.Second, func() { c.cmd.Process.Kill() })
+	defer t.Stop()
 	c.cmd.Wait()
 }
