@@ -99,6 +99,7 @@ func relayCommand(fs *flag.FlagSet) runFunc {
 		cfg.Logger = slog.New(slog.NewJSONHandler(c.err, &slog.HandlerOptions{Level: level}))
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		relay.TuneGC()
 		return relay.Serve(ctx, cfg, func(addr string) {
 			fmt.Fprintf(c.out, "mimichat relay listening on %s\n", addr)
 		})

@@ -458,6 +458,7 @@ func reportCommits(b *testing.B, s *Server) {
 // user: the benchmarks' subscribers share one user, and measure the relay's
 // throughput, not its rate limiting.
 func benchLimits(cfg Config) Config {
+	TuneGC() // a relay's process runs with them (cli/relay.go)
 	cfg.RatePerSec = -1
 	cfg.MaxConnsPerUser = -1
 	cfg.SubscribeRate = -1

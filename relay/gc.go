@@ -3,7 +3,6 @@ package relay
 import (
 	"os"
 	"runtime/debug"
-	"sync"
 )
 
 // The relay's garbage collector settings (issue 18). At 1,000 paced
@@ -16,23 +15,21 @@ import (
 // collector at 400 or off. With 400 the heap may grow to about five times the
 // live heap between collections; the soft memory limit brings collection
 // back should the live heap grow large. A GOGC or GOMEMLIMIT the operator
-// set wins.
+// set wins. They are the relay process's (TuneGC, called by `mimichat
+// relay`), not Start's: a program that embeds a relay (the demo, with its
+// TUI in the same process) keeps its own collector settings.
 const (
 	relayGCPercent   = 400
 	relayMemoryLimit = 1 << 30
 )
 
-var tuneGCOnce sync.Once
-
-// tuneGC applies the relay's garbage collector settings to the process,
-// once (Start calls it; a process running several relays gets them once).
-func tuneGC() {
-	tuneGCOnce.Do(func() {
-		if os.Getenv("GOGC") == "" {
-			debug.SetGCPercent(relayGCPercent)
-		}
-		if os.Getenv("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(relayMemoryLimit)
-		}
-	})
+// TuneGC applies the relay's garbage collector settings to the process. A
+// program whose work is serving a relay calls it once, before Serve.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(relayGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(relayMemoryLimit)
+	}
 }

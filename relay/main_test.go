@@ -75,6 +75,7 @@ func runChild(dir string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	TuneGC() // as `mimichat relay` does
 	err := Serve(ctx, cfg, func(addr string) { fmt.Printf("ADDR %s\n", addr) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

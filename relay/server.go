@@ -273,7 +273,6 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	tuneGC()
 	if err := cfg.listenAllowed(); err != nil {
 		return nil, err
 	}
