@@ -129,27 +129,18 @@ func (s *Session) serve(c *conn) (bool, error) {
 func (s *Session) resync(c *conn) error {
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
-	rid := s.rid()
-	f, err := c.request(ctx, rid, &proto.Rooms{RID: rid})
+	list, err := s.listRooms(ctx, c)
 	if err != nil {
-		return fmt.Errorf("session: list rooms: %w", err)
+		return err
 	}
-	list, ok := f.(*proto.RoomList)
-	if !ok {
-		return fmt.Errorf("session: list rooms: got %s", f.FrameType())
-	}
-	return s.subscribeAll(ctx, c, s.applyRoomList(list.Rooms))
+	return s.subscribeAll(ctx, c, s.applyRoomList(list))
 }
 
 // subscribe asks for room's events after its cursor. A room never synced
 // starts Backfill entries before the head; older ones come by scrollback.
 func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
 	s.mu.Lock()
-	r, ok := s.rooms[room]
-	if !ok {
-		r = &roomSync{Room: Room{ID: room, State: proto.StateJoined, Low: 1}}
-		s.rooms[room] = r
-	}
+	r, _ := s.roomLocked(room, proto.StateJoined)
 	if r.Cursor == 0 && r.Head > s.opts.Backfill {
 		r.Cursor = r.Head - s.opts.Backfill
 		r.Low = r.Cursor + 1
@@ -192,10 +183,9 @@ func (s *Session) pollRooms(c *conn) {
 		case <-c.nudge:
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-		rid := s.rid()
-		f, err := c.request(ctx, rid, &proto.Rooms{RID: rid})
-		if list, ok := f.(*proto.RoomList); err == nil && ok {
-			err = s.subscribeAll(ctx, c, s.applyRoomList(list.Rooms))
+		list, err := s.listRooms(ctx, c)
+		if err == nil {
+			err = s.subscribeAll(ctx, c, s.applyRoomList(list))
 		}
 		cancel()
 		if err != nil && c.cause() == nil {

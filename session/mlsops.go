@@ -353,11 +353,8 @@ func (s *Session) joinEncrypted(ctx context.Context, c *conn, room string) (OpRe
 	s.mu.Unlock()
 	if rg == nil && !s.encryptedRoom(room) {
 		// The invitation may be newer than the room list: ask.
-		rid := s.rid()
-		if f, err := c.request(ctx, rid, &proto.Rooms{RID: rid}); err == nil {
-			if list, ok := f.(*proto.RoomList); ok {
-				s.applyRoomList(list.Rooms)
-			}
+		if list, err := s.listRooms(ctx, c); err == nil {
+			s.applyRoomList(list)
 		}
 	}
 	if rg == nil && !s.encryptedRoom(room) {
@@ -465,11 +462,7 @@ func (s *Session) installGroup(room string, rg *roomGroup, after *uint64) error 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.rooms[room]
-	if !ok {
-		r = &roomSync{Room: Room{ID: room, State: proto.StateInvited, Low: 1}}
-		s.rooms[room] = r
-	}
+	r, _ := s.roomLocked(room, proto.StateInvited)
 	if after != nil && r.Cursor != *after && !r.subscribed {
 		seq := *after
 		r.Cursor, r.Low = seq, seq+1

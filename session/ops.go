@@ -195,16 +195,8 @@ func (s *Session) ListRooms(ctx context.Context) ([]proto.RoomSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	rid := s.rid()
-	f, err := c.request(ctx, rid, &proto.Rooms{RID: rid})
-	if err != nil {
-		return nil, fmt.Errorf("session: list rooms: %w", err)
-	}
-	list, ok := f.(*proto.RoomList)
-	if !ok {
-		return nil, fmt.Errorf("session: list rooms: unexpected answer %s", f.FrameType())
-	}
-	return list.Rooms, nil
+	list, err := s.listRooms(ctx, c)
+	return list.rooms, err
 }
 
 // RoomInfo asks the relay for a room's state and members.

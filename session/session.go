@@ -63,6 +63,8 @@ type Session struct {
 	conn    *conn // the live connection, nil when not online
 	relayAt int   // index into Relay, Relays... of the last connection
 	nextRID uint64
+	// listsAsked counts the room lists asked for (roomlist.go)
+	listsAsked uint64
 	// helloV is the protocol version to say hello with: proto.Version
 	// (when 0), or lower once a relay refused it (dial)
 	helloV uint64

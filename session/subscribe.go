@@ -31,11 +31,7 @@ func (s *Session) subscribeAll(ctx context.Context, c *conn, rooms []string) err
 	s.mu.Lock()
 	var todo []string
 	for _, id := range rooms {
-		r, ok := s.rooms[id]
-		if !ok {
-			r = &roomSync{Room: Room{ID: id, State: proto.StateJoined, Low: 1}}
-			s.rooms[id] = r
-		}
+		r, _ := s.roomLocked(id, proto.StateJoined)
 		if !r.subscribed && !r.subscribing {
 			r.subscribing = true
 			todo = append(todo, id)

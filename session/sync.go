@@ -26,6 +26,10 @@ type roomSync struct {
 	held        map[uint64]Entry // arrived early: seq > Cursor+1
 	fillAt      time.Time        // when the outstanding gap fill was sent; zero if none
 	receipts    string           // read-receipt policy from the room list or the log; "" unknown
+	known       known            // the seq each shown field is known as of (roomlist.go)
+	// stateAsked is Session.listsAsked when State was last set other than
+	// by a room list: a list asked before then may not have the room.
+	stateAsked uint64
 }
 
 // resetConn forgets what died with the connection; held entries and fills
@@ -45,11 +49,7 @@ func sortRooms(rs []Room) {
 // batched (with any held entries it unblocks), a later seq is held and the
 // gap requested.
 func (s *Session) acceptLocked(c *conn, e Entry) {
-	r, ok := s.rooms[e.Room]
-	if !ok {
-		r = &roomSync{Room: Room{ID: e.Room, State: proto.StateJoined, Low: 1}}
-		s.rooms[e.Room] = r
-	}
+	r, _ := s.roomLocked(e.Room, proto.StateJoined)
 	switch {
 	case e.Seq <= r.Cursor:
 		return // duplicate (replay overlap, or our own echo)
@@ -155,12 +155,7 @@ func (s *Session) flushLocked(c *conn) {
 		batch := r.batch
 		r.batch = nil
 		before := r.Room
-		for i := range batch {
-			if batch[i].Kind == proto.KindReceipts {
-				r.receipts = batch[i].Value
-			}
-		}
-		applyEntries(&r.Room, s.opts.User, batch)
+		r.applyEntries(s.opts.User, s.listsAsked, batch)
 		rooms, befores = append(rooms, r), append(befores, before)
 		batches = append(batches, RoomBatch{Room: r.Room, Entries: batch, Group: s.dirtyGroupLocked(r.ID)})
 	}
@@ -198,47 +193,58 @@ func roomMeta(r Room) [5]string {
 	return [5]string{r.ID, r.Name, r.Topic, string(r.Role), string(r.State)}
 }
 
-// applyEntries updates a room's metadata from the operations in entries.
-func applyEntries(r *Room, self string, entries []Entry) {
+// applyEntries updates a room's metadata from the operations in entries,
+// noting the seq each field is then known as of; asked is
+// Session.listsAsked.
+func (r *roomSync) applyEntries(self string, asked uint64, entries []Entry) {
+	setState := func(st proto.State, seq uint64) {
+		r.State, r.known.state, r.stateAsked = st, seq, asked
+	}
+	setRole := func(role proto.Role, seq uint64) {
+		r.Role, r.known.role = role, seq
+	}
 	for i := range entries {
 		e := &entries[i]
 		switch e.Kind {
 		case proto.KindCreate:
 			if e.Sender == self {
-				r.Role, r.State = proto.RoleOwner, proto.StateJoined
+				setRole(proto.RoleOwner, e.Seq)
+				setState(proto.StateJoined, e.Seq)
 			}
 		case proto.KindName:
-			r.Name = e.Value
+			r.Name, r.known.name = e.Value, e.Seq
 		case proto.KindTopic:
-			r.Topic = e.Value
+			r.Topic, r.known.topic = e.Value, e.Seq
+		case proto.KindReceipts:
+			r.receipts, r.known.receipts = e.Value, e.Seq
 		case proto.KindJoin:
 			if e.Sender == self {
-				r.State = proto.StateJoined
+				setState(proto.StateJoined, e.Seq)
 				if e.Role != "" {
-					r.Role = e.Role
+					setRole(e.Role, e.Seq)
 				} else if r.Role == "" {
-					r.Role = proto.RoleMember
+					setRole(proto.RoleMember, e.Seq)
 				}
 			}
 		case proto.KindLeave:
 			if e.Sender == self {
-				r.State = proto.StateNone
+				setState(proto.StateNone, e.Seq)
 			}
 		case proto.KindKick, proto.KindUnban:
 			if e.Target == self {
-				r.State = proto.StateNone
+				setState(proto.StateNone, e.Seq)
 			}
 		case proto.KindBan:
 			if e.Target == self {
-				r.State = proto.StateBanned
+				setState(proto.StateBanned, e.Seq)
 			}
 		case proto.KindInvite:
 			if e.Target == self && r.State != proto.StateJoined {
-				r.State = proto.StateInvited
+				setState(proto.StateInvited, e.Seq)
 			}
 		case proto.KindRole:
 			if e.Target == self {
-				r.Role = e.Role
+				setRole(e.Role, e.Seq)
 			}
 		}
 	}
@@ -257,11 +263,7 @@ func (s *Session) subscribedLocked(f *proto.Subscribed) {
 // subscriptionLocked applies a subscription's head and first readable seq
 // to room and returns it, and whether it changed (for the caller to save).
 func (s *Session) subscriptionLocked(room string, head, first uint64) (Room, bool) {
-	r, ok := s.rooms[room]
-	if !ok {
-		r = &roomSync{Room: Room{ID: room, State: proto.StateJoined, Low: 1}}
-		s.rooms[room] = r
-	}
+	r, ok := s.roomLocked(room, proto.StateJoined)
 	before := r.Room
 	if head < r.Cursor {
 		// The relay's log is shorter than our cache: its data was reset.
@@ -269,69 +271,11 @@ func (s *Session) subscriptionLocked(room string, head, first uint64) (Room, boo
 		// (the rows above are overwritten as new entries arrive).
 		s.q.push(ErrorEvent{fmt.Errorf("session: %s: the relay's log ends at %d but the cache holds %d: restarting the room's cache", room, head, r.Cursor)})
 		r.Cursor, r.Low, r.Head = head, head+1, head
+		r.known = known{} // seqs of the old log: a list of the new one is newer
 	}
 	r.Head = max(r.Head, head)
 	if first > r.Cursor+1 {
 		r.Cursor, r.Low = first-1, first
 	}
 	return r.Room, !ok || r.Room != before
-}
-
-// applyRoomList records the relay's view of the user's rooms and returns
-// the joined ones, to subscribe.
-func (s *Session) applyRoomList(list []proto.RoomSummary) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seen := map[string]bool{}
-	var joined []string
-	var changed []Room // saved in one transaction: a user may be in thousands of rooms
-	defer func() {
-		if err := s.store.SaveRooms(changed); err != nil {
-			s.q.push(ErrorEvent{err})
-		}
-	}()
-	for _, sum := range list {
-		seen[sum.Room] = true
-		r, ok := s.rooms[sum.Room]
-		if !ok {
-			r = &roomSync{Room: Room{ID: sum.Room, Low: 1}}
-			s.rooms[sum.Room] = r
-		}
-		before := r.Room
-		r.Name, r.Topic, r.Role, r.State = sum.Name, sum.Topic, sum.Role, sum.State
-		// A summary is the room as of its head. Once this session has
-		// applied the room's entries up to that head, they say as much or
-		// more: the list is read on a goroutine of its own, so one
-		// answered before a read receipts change could be applied after
-		// its entry and undo it (the room then sent no read receipts
-		// although it allowed them again). The policy is not kept in the
-		// cache: unknown, the summary's is taken.
-		if sum.Receipts != "" && (!ok || sum.Head > r.Cursor || r.receipts == "") {
-			r.receipts = sum.Receipts
-		}
-		r.Head = max(r.Head, sum.Head)
-		if sum.Encrypted {
-			s.markEncryptedLocked(sum.Room, s.suiteOf(sum))
-		}
-		if !ok || before != r.Room {
-			changed = append(changed, r.Room)
-		}
-		if !ok || roomMeta(before) != roomMeta(r.Room) || before.Head != r.Head {
-			s.q.push(RoomEvent{Room: r.Room})
-		}
-		if sum.State == proto.StateJoined {
-			joined = append(joined, sum.Room)
-		}
-	}
-	for id, r := range s.rooms {
-		if seen[id] || r.State == proto.StateNone || r.State == proto.StateBanned {
-			continue
-		}
-		// Gone while we were away (kicked, left on another device).
-		r.State = proto.StateNone
-		changed = append(changed, r.Room)
-		s.q.push(RoomEvent{Room: r.Room})
-	}
-	sort.Strings(joined)
-	return joined
 }
