@@ -15,6 +15,20 @@ type GroupDirectory interface {
 	// Welcomes returns the Welcomes stored for device, ordered by room and
 	// seq.
 	Welcomes(ctx context.Context, device string) ([]Welcome, error)
+	// WelcomeEntries returns the Welcomes stored for device without their
+	// bytes or trees: each one's room, seq and sizes, ordered by room and
+	// seq. A page of Welcomes (protocol version 9) is planned from them, so
+	// it reads only the bytes it sends.
+	WelcomeEntries(ctx context.Context, device string) ([]WelcomeEntry, error)
+	// WelcomeData returns the bytes of the one Welcome stored for device
+	// from room's invite seq, without reading its tree or the device's
+	// other Welcomes; ErrNotFound when none is stored.
+	WelcomeData(ctx context.Context, device, room string, seq uint64) ([]byte, error)
+	// WelcomeTree returns the ratchet tree kept beside the one Welcome
+	// stored for device from room's invite seq, nil when it keeps none,
+	// without reading its Welcome's bytes or the device's other Welcomes;
+	// ErrNotFound when no such Welcome is stored.
+	WelcomeTree(ctx context.Context, device, room string, seq uint64) ([]byte, error)
 	// DeleteWelcomesBefore deletes the Welcomes stored before t and
 	// returns how many it deleted.
 	DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error)
@@ -69,6 +83,15 @@ type Welcome struct {
 	// (protocol version 8: the Welcome may leave it out, and the joiner
 	// checks it against the Welcome's tree hash); nil when not kept.
 	RatchetTree []byte
+}
+
+// WelcomeEntry is a stored Welcome as WelcomeEntries lists it: where it
+// joins and how large it and its tree are, without their bytes.
+type WelcomeEntry struct {
+	Room     string
+	Seq      uint64
+	Size     int // bytes of the Welcome (len(Welcome.Data))
+	TreeSize int // bytes of its ratchet tree, 0 when it keeps none
 }
 
 // RoomUser names one user's membership of one room; AppendBatch deletes

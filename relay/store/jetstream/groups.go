@@ -297,6 +297,77 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 	return out, nil
 }
 
+// WelcomeEntries implements store.GroupDirectory: it reads the device's
+// Welcome records (their bytes are in them) but none of their trees, which
+// are apart and the bulk of an invite's bytes.
+func (s *Store) WelcomeEntries(ctx context.Context, device string) ([]store.WelcomeEntry, error) {
+	ws, _, err := s.welcomes(ctx, "m.wel."+b64(device)+".>")
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: welcome entries of %s: %w", device, err)
+	}
+	out := make([]store.WelcomeEntry, 0, len(ws))
+	for _, w := range ws {
+		e := store.WelcomeEntry{Room: w.Room, Seq: w.Seq, Size: len(w.Data), TreeSize: len(w.Tree)}
+		if w.TreeChunks > 0 {
+			e.TreeSize = w.TreeLen
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b store.WelcomeEntry) int {
+		return compareInvites(inviteRef{a.Room, a.Seq}, inviteRef{b.Room, b.Seq})
+	})
+	return out, nil
+}
+
+// welcomeRecord reads the one Welcome record of device from room's invite
+// seq (m.wel.DEVICE.ROOM.SEQ), or ErrNotFound.
+func (s *Store) welcomeRecord(ctx context.Context, device, room string, seq uint64) (welcomeJSON, error) {
+	e, err := s.getLast(ctx, subjWelcome(device, room, seq))
+	if err != nil {
+		return welcomeJSON{}, err
+	}
+	if !e.live() {
+		return welcomeJSON{}, store.ErrNotFound
+	}
+	var w welcomeJSON
+	if err := json.Unmarshal(e.data, &w); err != nil {
+		return welcomeJSON{}, err
+	}
+	return w, nil
+}
+
+// WelcomeData implements store.GroupDirectory: one record, no tree.
+func (s *Store) WelcomeData(ctx context.Context, device, room string, seq uint64) ([]byte, error) {
+	w, err := s.welcomeRecord(ctx, device, room, seq)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream store: welcome of %s #%d for %s: %w", room, seq, device, err)
+	}
+	return w.Data, nil
+}
+
+// WelcomeTree implements store.GroupDirectory: one record and its invite's
+// tree chunks (or the tree inside an older record).
+func (s *Store) WelcomeTree(ctx context.Context, device, room string, seq uint64) ([]byte, error) {
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("jetstream store: ratchet tree of %s #%d for %s: %w", room, seq, device, err)
+	}
+	w, err := s.welcomeRecord(ctx, device, room, seq)
+	if err != nil {
+		return fail(err)
+	}
+	if w.TreeChunks == 0 {
+		if len(w.Tree) == 0 {
+			return nil, nil
+		}
+		return w.Tree, nil
+	}
+	tree, err := s.readWelcomeTree(ctx, inviteRef{w.Room, w.Seq}, w.TreeChunks, w.TreeLen)
+	if err != nil {
+		return fail(err)
+	}
+	return tree, nil
+}
+
 // DeleteWelcomesBefore implements store.GroupDirectory.
 func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error) {
 	fail := func(n int64, err error) (int64, error) {

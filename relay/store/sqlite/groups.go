@@ -252,6 +252,65 @@ func (s *Store) Welcomes(ctx context.Context, device string) ([]store.Welcome, e
 	return out, nil
 }
 
+// WelcomeEntries lists the Welcomes stored for device with their sizes:
+// length() of a blob column reads its length from the record header, not
+// its bytes, and no tree is joined.
+func (s *Store) WelcomeEntries(ctx context.Context, device string) ([]store.WelcomeEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT room, seq, length(data), tree_len FROM welcomes WHERE device=? ORDER BY room, seq`, device)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: welcome entries of %s: %w", device, err)
+	}
+	defer rows.Close()
+	out := []store.WelcomeEntry{}
+	for rows.Next() {
+		var e store.WelcomeEntry
+		if err := rows.Scan(&e.Room, &e.Seq, &e.Size, &e.TreeSize); err != nil {
+			return nil, fmt.Errorf("sqlite store: welcome entries of %s: %w", device, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite store: welcome entries of %s: %w", device, err)
+	}
+	return out, nil
+}
+
+// WelcomeData reads the bytes of one Welcome by its primary key.
+func (s *Store) WelcomeData(ctx context.Context, device, room string, seq uint64) ([]byte, error) {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, `SELECT data FROM welcomes WHERE device=? AND room=? AND seq=?`, device, room, seq).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite store: welcome of %s #%d for %s: %w", room, seq, device, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: welcome of %s #%d for %s: %w", room, seq, device, err)
+	}
+	return data, nil
+}
+
+// WelcomeTree reads the tree of one Welcome's invite, joined only when the
+// Welcome's tree_len says it keeps one (as in Welcomes).
+func (s *Store) WelcomeTree(ctx context.Context, device, room string, seq uint64) ([]byte, error) {
+	var treeLen int
+	var tree []byte
+	err := s.r.QueryRowContext(ctx, `SELECT w.tree_len, t.tree FROM welcomes w
+		LEFT JOIN welcome_trees t ON w.tree_len>0 AND t.room=w.room AND t.seq=w.seq
+		WHERE w.device=? AND w.room=? AND w.seq=?`, device, room, seq).Scan(&treeLen, &tree)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite store: ratchet tree of %s #%d for %s: %w", room, seq, device, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: ratchet tree of %s #%d for %s: %w", room, seq, device, err)
+	}
+	if len(tree) != treeLen {
+		return nil, fmt.Errorf("sqlite store: ratchet tree of %s #%d for %s: %d bytes, want %d", room, seq, device, len(tree), treeLen)
+	}
+	if treeLen == 0 {
+		return nil, nil
+	}
+	return tree, nil
+}
+
 // DeleteWelcomesBefore deletes Welcomes stored before t, and the trees of
 // the invites none of whose Welcomes are left.
 func (s *Store) DeleteWelcomesBefore(ctx context.Context, t time.Time) (int64, error) {

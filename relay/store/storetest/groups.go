@@ -147,6 +147,8 @@ func testWelcomeLargeTree(t *testing.T, o Opener) {
 				t.Fatalf("%s: welcome %d of %s: tree of %d bytes, want %d", when, i, device, len(got[i].RatchetTree), len(want[i]))
 			}
 		}
+		// A tree over NATS's max payload, in chunks: read alone, whole.
+		sameWelcomeReads(t, s, when, device)
 	}
 	for _, d := range []string{aliceLaptop, alicePhone, bobLaptop} {
 		check("stored", d, tree)

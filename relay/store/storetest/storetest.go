@@ -48,6 +48,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		{"GroupTreeChunks", testGroupTreeChunks},
 		{"Welcomes", testWelcomes},
 		{"WelcomeLargeTree", testWelcomeLargeTree},
+		{"WelcomeReads", testWelcomeReads},
+		{"WelcomeReadsAlone", testWelcomeReadsAlone},
 		{"KeyPackageOwner", testKeyPackageOwner},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
