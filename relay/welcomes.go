@@ -2,6 +2,8 @@ package relay
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,21 +58,90 @@ func (c *conn) welcomes(f *proto.Welcomes) *refusal {
 	if c.v < proto.WelcomePagesVersion && (f.Room != "" || f.AfterRoom != "") {
 		return &refusal{code: proto.CodeBadField, field: "room", reason: "room and after_room need protocol version 9"}
 	}
-	ws, ref := c.deviceWelcomes(f.Device)
-	if ref != nil {
-		return ref
-	}
 	var out *proto.WelcomeList
 	if c.v >= proto.WelcomePagesVersion {
-		out = welcomePage(f, ws, c.srv.cfg.MaxWelcomeFrame)
-	} else {
 		var ref *refusal
+		if out, ref = c.readWelcomePage(f); ref != nil {
+			return ref
+		}
+	} else {
+		ws, ref := c.deviceWelcomes(f.Device)
+		if ref != nil {
+			return ref
+		}
 		if out, ref = c.wholeWelcomeList(f, ws); ref != nil {
 			return ref
 		}
 	}
 	c.srv.limits.readCharge(c.user, c.send(out))
 	return nil
+}
+
+// welcomePageTries bounds the plans of a page whose Welcomes keep going
+// (a membership's end, the age sweep) between its listing and its reads.
+const welcomePageTries = 3
+
+// readWelcomePage answers a version 9 welcome_list: the page is planned
+// from the device's entries, which carry sizes but no bytes, and only the
+// bytes it sends are read, one Welcome or tree at a time; the other
+// Welcomes' bytes and trees, however many and large, are not.
+func (c *conn) readWelcomePage(f *proto.Welcomes) (*proto.WelcomeList, *refusal) {
+	if _, ref := c.ownDevice(f.Device); ref != nil {
+		return nil, ref
+	}
+	ctx, cancel := storeCtx()
+	defer cancel()
+	for try := 1; ; try++ {
+		es, err := c.srv.db.WelcomeEntries(ctx, f.Device)
+		if err != nil {
+			return nil, c.welcomeStoreFailed("read welcome entries", err)
+		}
+		page, listed := welcomePage(f, es, c.srv.cfg.MaxWelcomeFrame)
+		err = c.fillWelcomePage(ctx, f.Device, page, listed)
+		if err == nil {
+			return page, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) || try == welcomePageTries {
+			return nil, c.welcomeStoreFailed("read welcomes", err)
+		}
+	}
+}
+
+// fillWelcomePage reads the bytes of page's entries (listed: the store's
+// entries they come from, in order) that welcomePage gave no size for. A
+// Welcome gone since the listing is ErrNotFound: the page is planned again.
+func (c *conn) fillWelcomePage(ctx context.Context, device string, page *proto.WelcomeList, listed []store.WelcomeEntry) error {
+	for i, e := range listed {
+		pw := &page.Welcomes[i]
+		if pw.WelcomeSize == 0 && e.Size > 0 {
+			data, err := c.srv.db.WelcomeData(ctx, device, e.Room, e.Seq)
+			if err != nil {
+				return err
+			}
+			if len(data) != e.Size {
+				return fmt.Errorf("welcome of %s #%d: %d bytes, listed with %d", e.Room, e.Seq, len(data), e.Size)
+			}
+			pw.Welcome = data
+		}
+		if pw.TreeSize == 0 && e.TreeSize > 0 {
+			tree, err := c.srv.db.WelcomeTree(ctx, device, e.Room, e.Seq)
+			if err != nil {
+				return err
+			}
+			if len(tree) != e.TreeSize {
+				return fmt.Errorf("ratchet tree of %s #%d: %d bytes, listed with %d", e.Room, e.Seq, len(tree), e.TreeSize)
+			}
+			pw.RatchetTree = tree
+		}
+	}
+	return nil
+}
+
+// welcomeStoreFailed logs a failed read of Welcomes and refuses the request.
+func (c *conn) welcomeStoreFailed(what string, err error) *refusal {
+	c.srv.metrics.storeErrors.Add(1)
+	c.log.Error(what, "err", err)
+	return refuse(proto.CodeInternal, "storage failed; retry")
 }
 
 // wholeWelcomeList is the list of every Welcome, for a version 5–8
@@ -93,75 +164,113 @@ func (c *conn) wholeWelcomeList(f *proto.Welcomes, ws []store.Welcome) (*proto.W
 	return out, nil
 }
 
-// welcomePage is the page of ws f asks for, within limit bytes encoded: the entries of f.Room (all rooms when empty) after
-// f.AfterRoom and f.AfterSeq, in order, while they fit. An entry too large
-// for a frame on its own leaves its tree out (tree_size), then its Welcome
-// (welcome_size); none is skipped.
-func welcomePage(f *proto.Welcomes, ws []store.Welcome, limit int) *proto.WelcomeList {
+// welcomePage plans the page of es f asks for, within limit bytes
+// encoded: the entries of f.Room (all rooms when empty) after f.AfterRoom
+// and f.AfterSeq, in order, while they fit. An entry too large for a frame
+// on its own leaves its tree out (tree_size), then its Welcome
+// (welcome_size); none is skipped. It measures from the sizes alone and
+// returns the page without bytes, with the entries it lists, whose bytes
+// not given by size fillWelcomePage reads.
+func welcomePage(f *proto.Welcomes, es []store.WelcomeEntry, limit int) (*proto.WelcomeList, []store.WelcomeEntry) {
 	// The cursor follows the list's order, whatever order the store
 	// returned them in.
-	slices.SortFunc(ws, compareWelcomes)
+	slices.SortFunc(es, compareWelcomeEntries)
 	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: []proto.PendingWelcome{}, More: true}
 	out.T = proto.TWelcomeList
 	used := encodedSize(out) + arrayHeadSlack
 	base := used
 	out.More = false
-	for _, w := range ws {
-		if f.Room != "" && w.Room != f.Room {
+	var listed []store.WelcomeEntry
+	for _, e := range es {
+		if f.Room != "" && e.Room != f.Room {
 			continue
 		}
-		if f.AfterRoom != "" && compareWelcomes(w, store.Welcome{Room: f.AfterRoom, Seq: f.AfterSeq}) <= 0 {
+		if f.AfterRoom != "" && compareWelcomeEntries(e, store.WelcomeEntry{Room: f.AfterRoom, Seq: f.AfterSeq}) <= 0 {
 			continue
 		}
-		pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data, RatchetTree: w.RatchetTree}
-		n := encodedSize(pw)
-		if base+n > limit && len(pw.RatchetTree) > 0 {
-			pw.TreeSize, pw.RatchetTree = uint64(len(pw.RatchetTree)), nil
-			n = encodedSize(pw)
+		pw := proto.PendingWelcome{Room: e.Room, Seq: e.Seq}
+		welcomeLen, treeLen := e.Size, e.TreeSize
+		n := pendingSize(pw, welcomeLen, treeLen)
+		if base+n > limit && treeLen > 0 {
+			pw.TreeSize, treeLen = uint64(treeLen), 0
+			n = pendingSize(pw, welcomeLen, treeLen)
 		}
 		if base+n > limit {
-			pw.WelcomeSize, pw.Welcome = uint64(len(pw.Welcome)), nil
-			n = encodedSize(pw)
+			pw.WelcomeSize, welcomeLen = uint64(welcomeLen), 0
+			n = pendingSize(pw, welcomeLen, treeLen)
 		}
 		if used+n > limit || len(out.Welcomes) == maxWelcomePage {
 			out.More = true
 			break
 		}
 		out.Welcomes = append(out.Welcomes, pw)
+		listed = append(listed, e)
 		used += n
 	}
-	return out
+	return out, listed
 }
 
-// compareWelcomes orders Welcomes by room, then seq: a page's order.
-func compareWelcomes(a, b store.Welcome) int {
+// pendingSize is pw's encoded size once it carries a Welcome of welcomeLen
+// bytes and a tree of treeLen (0: none), measured without the bytes: a
+// byte string's encoding differs from a one-byte string's only in its
+// length and its head's.
+func pendingSize(pw proto.PendingWelcome, welcomeLen, treeLen int) int {
+	one := []byte{0}
+	grow := 0
+	if welcomeLen > 0 {
+		pw.Welcome = one
+		grow += byteStringSize(welcomeLen) - byteStringSize(1)
+	}
+	if treeLen > 0 {
+		pw.RatchetTree = one
+		grow += byteStringSize(treeLen) - byteStringSize(1)
+	}
+	return encodedSize(pw) + grow
+}
+
+// byteStringSize is the encoded length of a CBOR byte string of n bytes:
+// its head (RFC 8949, section 3) and its bytes.
+func byteStringSize(n int) int {
+	switch {
+	case n < 24:
+		return 1 + n
+	case n <= 0xff:
+		return 2 + n
+	case n <= 0xffff:
+		return 3 + n
+	case uint64(n) <= 0xffffffff:
+		return 5 + n
+	}
+	return 9 + n
+}
+
+// compareWelcomeEntries orders entries by room, then seq: a page's order.
+func compareWelcomeEntries(a, b store.WelcomeEntry) int {
 	return cmp.Or(strings.Compare(a.Room, b.Room), cmp.Compare(a.Seq, b.Seq))
 }
 
 // welcomePart answers bytes of a stored Welcome or of its tree, as many as
-// fit a frame, for an entry that gave their size.
+// fit a frame, for an entry that gave their size. It reads that one
+// Welcome's bytes or tree, none of the device's others.
 func (c *conn) welcomePart(f *proto.GetWelcomePart) *refusal {
 	if c.v < proto.WelcomePagesVersion {
 		return refuse(proto.CodeUnknownType, "get_welcome_part needs protocol version 9")
 	}
-	ws, ref := c.deviceWelcomes(f.Device)
-	if ref != nil {
+	if _, ref := c.ownDevice(f.Device); ref != nil {
 		return ref
 	}
-	var part []byte
-	found := false
-	for _, w := range ws {
-		if w.Room == f.Room && w.Seq == f.Seq {
-			found, part = true, w.Data
-			if f.Part == proto.PartRatchetTree {
-				part = w.RatchetTree
-			}
-			break
-		}
+	read := c.srv.db.WelcomeData
+	if f.Part == proto.PartRatchetTree {
+		read = c.srv.db.WelcomeTree
 	}
+	ctx, cancel := storeCtx()
+	part, err := read(ctx, f.Device, f.Room, f.Seq)
+	cancel()
 	switch {
-	case !found:
+	case errors.Is(err, store.ErrNotFound):
 		return refuse(proto.CodeInvalidOp, "no Welcome of %s #%d is stored for %s (it goes when the membership ends, and after 30 days)", f.Room, f.Seq, f.Device)
+	case err != nil:
+		return c.welcomeStoreFailed("read welcome part", err)
 	case len(part) == 0:
 		return refuse(proto.CodeInvalidOp, "the Welcome of %s #%d keeps no ratchet tree: it carries its own", f.Room, f.Seq)
 	case f.Offset >= uint64(len(part)):
@@ -175,8 +284,9 @@ func (c *conn) welcomePart(f *proto.GetWelcomePart) *refusal {
 	return nil
 }
 
-// deviceWelcomes reads the Welcomes stored for device, one of the user's
-// own (welcome_list and welcome_part both answer from them).
+// deviceWelcomes reads every Welcome stored for device, one of the user's
+// own, with its bytes and tree: the whole list a version 5–8 connection
+// gets in one frame.
 func (c *conn) deviceWelcomes(device string) ([]store.Welcome, *refusal) {
 	if _, ref := c.ownDevice(device); ref != nil {
 		return nil, ref
@@ -185,9 +295,7 @@ func (c *conn) deviceWelcomes(device string) ([]store.Welcome, *refusal) {
 	defer cancel()
 	ws, err := c.srv.db.Welcomes(ctx, device)
 	if err != nil {
-		c.srv.metrics.storeErrors.Add(1)
-		c.log.Error("read welcomes", "err", err)
-		return nil, refuse(proto.CodeInternal, "storage failed; retry")
+		return nil, c.welcomeStoreFailed("read welcomes", err)
 	}
 	return ws, nil
 }

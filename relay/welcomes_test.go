@@ -2,16 +2,19 @@ package relay
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"mimichat/mls"
 	"mimichat/proto"
 	"mimichat/relay/store"
+	"mimichat/relay/store/sqlite"
 )
 
 // pageFits checks a page is a frame within limit that a client decodes.
@@ -26,6 +29,109 @@ func pageFits(t *testing.T, f proto.Frame, limit int) {
 	}
 	if _, err := proto.Decode(b); err != nil {
 		t.Fatalf("a %s frame the client refuses: %v", f.FrameType(), err)
+	}
+}
+
+// compareWelcomes orders Welcomes by room, then seq: a page's order.
+func compareWelcomes(a, b store.Welcome) int {
+	return cmp.Or(strings.Compare(a.Room, b.Room), cmp.Compare(a.Seq, b.Seq))
+}
+
+// pageFromWelcomes is the page the relay answered before it planned pages
+// from entries without bytes: measured with every Welcome's bytes and tree
+// in hand. pageOf checks the planned page against it, byte for byte.
+func pageFromWelcomes(f *proto.Welcomes, ws []store.Welcome, limit int) *proto.WelcomeList {
+	ws = slices.SortedFunc(slices.Values(ws), compareWelcomes)
+	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: []proto.PendingWelcome{}, More: true}
+	out.T = proto.TWelcomeList
+	used := encodedSize(out) + arrayHeadSlack
+	base := used
+	out.More = false
+	for _, w := range ws {
+		if f.Room != "" && w.Room != f.Room {
+			continue
+		}
+		if f.AfterRoom != "" && compareWelcomes(w, store.Welcome{Room: f.AfterRoom, Seq: f.AfterSeq}) <= 0 {
+			continue
+		}
+		pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data, RatchetTree: w.RatchetTree}
+		n := encodedSize(pw)
+		if base+n > limit && len(pw.RatchetTree) > 0 {
+			pw.TreeSize, pw.RatchetTree = uint64(len(pw.RatchetTree)), nil
+			n = encodedSize(pw)
+		}
+		if base+n > limit {
+			pw.WelcomeSize, pw.Welcome = uint64(len(pw.Welcome)), nil
+			n = encodedSize(pw)
+		}
+		if used+n > limit || len(out.Welcomes) == maxWelcomePage {
+			out.More = true
+			break
+		}
+		out.Welcomes = append(out.Welcomes, pw)
+		used += n
+	}
+	return out
+}
+
+// pageOf is the page welcomePage plans from ws's entries, its bytes filled
+// from ws as fillWelcomePage reads them; it fails t unless it encodes to
+// exactly the bytes of the page measured with every Welcome in hand.
+func pageOf(t *testing.T, f *proto.Welcomes, ws []store.Welcome, limit int) *proto.WelcomeList {
+	t.Helper()
+	es := make([]store.WelcomeEntry, 0, len(ws))
+	byInvite := map[store.WelcomeEntry]store.Welcome{}
+	for _, w := range ws {
+		es = append(es, store.WelcomeEntry{Room: w.Room, Seq: w.Seq, Size: len(w.Data), TreeSize: len(w.RatchetTree)})
+		byInvite[store.WelcomeEntry{Room: w.Room, Seq: w.Seq}] = w
+	}
+	page, listed := welcomePage(f, es, limit)
+	if len(listed) != len(page.Welcomes) {
+		t.Fatalf("a page of %d entries lists %d", len(page.Welcomes), len(listed))
+	}
+	for i, e := range listed {
+		pw, w := &page.Welcomes[i], byInvite[store.WelcomeEntry{Room: e.Room, Seq: e.Seq}]
+		if pw.Room != w.Room || pw.Seq != w.Seq {
+			t.Fatalf("entry %d is %s #%d, listed as %s #%d", i, pw.Room, pw.Seq, w.Room, w.Seq)
+		}
+		if pw.WelcomeSize == 0 && e.Size > 0 {
+			pw.Welcome = w.Data
+		}
+		if pw.TreeSize == 0 && e.TreeSize > 0 {
+			pw.RatchetTree = w.RatchetTree
+		}
+	}
+	got, err := proto.Encode(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := proto.Encode(pageFromWelcomes(f, ws, limit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the planned page encodes to %d bytes, the page measured with the bytes to %d; they differ", len(got), len(want))
+	}
+	return page
+}
+
+// TestPendingSize: an entry's size measured from its lengths is its
+// encoded size with the bytes, at each CBOR head length's edges.
+func TestPendingSize(t *testing.T) {
+	lengths := []int{0, 1, 23, 24, 255, 256, 65535, 65536, 100_000}
+	for _, welcomeLen := range lengths {
+		for _, treeLen := range lengths {
+			for _, pw := range []proto.PendingWelcome{
+				{Room: "mimi://example.com/r/a", Seq: 7},
+				{Room: "mimi://example.com/r/" + strings.Repeat("b", 300), Seq: 1 << 40, WelcomeSize: 1 << 20, TreeSize: 70_000},
+			} {
+				want := pw
+				want.Welcome, want.RatchetTree = make([]byte, welcomeLen), make([]byte, treeLen)
+				if got, want := pendingSize(pw, welcomeLen, treeLen), encodedSize(want); got != want {
+					t.Errorf("welcome %d, tree %d, sizes %d/%d: %d bytes measured, %d encoded", welcomeLen, treeLen, pw.WelcomeSize, pw.TreeSize, got, want)
+				}
+			}
+		}
 	}
 }
 
@@ -71,7 +177,7 @@ func TestWelcomePage(t *testing.T) {
 			var got []proto.PendingWelcome
 			pages := 0
 			for {
-				page := welcomePage(f, tc.ws, tc.limit)
+				page := pageOf(t, f, tc.ws, tc.limit)
 				pages++
 				pageFits(t, page, tc.limit)
 				if page.RID != 7 || (page.More && len(page.Welcomes) == 0) {
@@ -158,7 +264,12 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	const limit = minWelcomeFrame
 	dir := t.TempDir()
 	ir := seedInviteRoom(t, dir, 300)
-	s := startRelay(t, benchLimits(Config{Data: dir, MaxWelcomeFrame: limit}))
+	db, err := sqlite.Open(dir, sqlite.SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &welcomesCountingStore{Store: db}
+	s := startRelay(t, benchLimits(Config{Data: dir, MaxWelcomeFrame: limit, Store: counted}))
 	owner := dialDevice(t, s.Addr(), ir.ownerTok, ir.owner.uri)
 	invite := func(c *client, name string, v uint64) (testDevice, *mls.KeyPackageBundle, *client, string) {
 		t.Helper()
@@ -249,6 +360,24 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	kc.send(&proto.GetWelcomePart{RID: kc.nextRID(), Device: kd.uri, Room: ir.room, Seq: w.Seq, Part: proto.PartRatchetTree})
 	kc.expectError(proto.CodeInvalidOp)
 
+	// Pages and parts read only the Welcomes they answer from: every
+	// Welcome of a device with its tree is read for the version 8 list
+	// alone.
+	if n := counted.welcomes.Load(); n != 1 {
+		t.Fatalf("every Welcome of a device read %d times; want once, for the version 8 list", n)
+	}
+}
+
+// welcomesCountingStore is the real store counting its reads of every
+// Welcome of a device with its bytes and tree (Welcomes).
+type welcomesCountingStore struct {
+	store.Store
+	welcomes atomic.Int64
+}
+
+func (w *welcomesCountingStore) Welcomes(ctx context.Context, device string) ([]store.Welcome, error) {
+	w.welcomes.Add(1)
+	return w.Store.Welcomes(ctx, device)
 }
 
 // TestSessionJoinsOverTheFrameLimit: a mimichat session invited into a
