@@ -2,6 +2,7 @@ package render
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -128,7 +129,7 @@ func DisplayLine(s string) string {
 
 // FitLine shows styled text as DisplayLine does, cut to width columns: for
 // a line laid out by a component that measures clusters its own way (the
-// textarea).
+// textarea's placeholder).
 func FitLine(s string, width int) string {
 	s = DisplayLine(s)
 	if Width(s) > width {
@@ -213,4 +214,56 @@ func writeParts(b *strings.Builder, cl string) {
 		b.WriteString(p)
 		prev = p
 	}
+}
+
+// Cell is one cluster of plain text as the screen draws it: for a
+// component that lays text out itself and maps a position in the text to
+// a column (the composer).
+type Cell struct {
+	Shown string // drawn: a cluster DisplayClusters leaves whole, with the zero-width parts after it
+	Width int    // render.Width(Shown)
+	Runes int    // runes of the text it stands for: a cluster shown as parts gives them all to its first cell
+	Space bool   // a single whitespace rune
+}
+
+// Cells splits plain text into the cells it is drawn as: each grapheme
+// cluster as DisplayClusters shows it, a cluster shown as its parts giving
+// one cell per part, so a line can wrap between the members of a family.
+// The cells' Runes add up to the runes of s.
+func Cells(s string) []Cell {
+	cells := make([]Cell, 0, len(s))
+	for s != "" {
+		if c := s[0]; c >= 0x20 && c < 0x7F && (len(s) == 1 || s[1] < 0x80) {
+			// printable ASCII before ASCII: a cluster of its own (only CR LF joins two ASCII bytes)
+			cells = append(cells, Cell{Shown: s[:1], Width: 1, Runes: 1, Space: c == ' '})
+			s = s[1:]
+			continue
+		}
+		cl, _ := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+		s = s[len(cl):]
+		runes := utf8.RuneCountInString(cl)
+		if runes == 1 {
+			r, _ := utf8.DecodeRuneInString(cl)
+			if unicode.IsSpace(r) {
+				cells = append(cells, Cell{Shown: cl, Width: Width(cl), Runes: 1, Space: true})
+				continue
+			}
+		}
+		first := len(cells)
+		for shown := DisplayClusters(cl); shown != ""; {
+			part, _ := ansi.FirstGraphemeCluster(shown, ansi.GraphemeWidth)
+			shown = shown[len(part):]
+			w := Width(part)
+			if w == 0 && len(cells) > first {
+				cells[len(cells)-1].Shown += part // a zero-width part rides on the cell before it
+				continue
+			}
+			cells = append(cells, Cell{Shown: part, Width: w})
+		}
+		if len(cells) == first { // nothing left to draw (a lone joiner): a cell of no width keeps the runes
+			cells = append(cells, Cell{})
+		}
+		cells[first].Runes = runes
+	}
+	return cells
 }

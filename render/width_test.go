@@ -3,6 +3,7 @@ package render
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -128,6 +129,36 @@ func TestPlainRunes(t *testing.T) {
 		for _, pair := range [][2]string{{s, "a"}, {s, s}, {"a", s}} {
 			if cl, _ := ansi.FirstGraphemeCluster(pair[0]+pair[1], ansi.GraphemeWidth); cl != pair[0] {
 				t.Errorf("%U: %q and %q join into %q", r, pair[0], pair[1], cl)
+			}
+		}
+	}
+}
+
+// TestCells: the cells of text with every cluster kind, after 0..3
+// letters, add up to the text as DisplayClusters shows it and to its runes,
+// each measured by Width the same as by grapheme.
+func TestCells(t *testing.T) {
+	kinds := []string{"👩\u200d👩\u200d👧", "🇫🇷", "👍🏽", "❤️", "1️⃣", "e\u0301", "漢", "a\u200bb", "स्ते", "🏳️\u200d🌈", "\u200d", " ", "\u3000", "\t"}
+	for _, k := range kinds {
+		for pre := range 4 {
+			s := strings.Repeat("x", pre) + k + k + " " + k
+			var shown strings.Builder
+			runes := 0
+			for _, c := range Cells(s) {
+				shown.WriteString(c.Shown)
+				runes += c.Runes
+				if c.Width != Width(c.Shown) || c.Width != ansi.StringWidth(c.Shown) {
+					t.Errorf("%q: cell %q is %d wide, Width %d, grapheme %d", s, c.Shown, c.Width, Width(c.Shown), ansi.StringWidth(c.Shown))
+				}
+				if white := strings.TrimSpace(c.Shown) == "" && c.Shown != ""; c.Space && (!white || c.Runes != 1) || !c.Space && white && c.Runes == 1 {
+					t.Errorf("%q: cell %q space %v", s, c.Shown, c.Space)
+				}
+			}
+			if shown.String() != DisplayClusters(s) {
+				t.Errorf("%q: cells show %q, DisplayClusters %q", s, shown.String(), DisplayClusters(s))
+			}
+			if runes != utf8.RuneCountInString(s) {
+				t.Errorf("%q: cells stand for %d runes of %d", s, runes, utf8.RuneCountInString(s))
 			}
 		}
 	}

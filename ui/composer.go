@@ -32,6 +32,7 @@ type composer struct {
 	// view while it stays the same (ui/framecache.go)
 	changes uint64
 	width   int // the last setWidth
+	top     int // the first visual line shown (ui/composer_view.go)
 }
 
 // maxInputHistory bounds the composer's input history.

@@ -53,13 +53,14 @@ type compKey struct {
 	theme   string
 }
 
-// composerView is the textarea's lines. An empty composer (the placeholder)
-// is reused while nothing reached the textarea; one with text is drawn
-// each frame, as the user types it.
+// composerView is the composer's lines. An empty composer (the
+// textarea's placeholder) is reused while nothing reached the textarea; one
+// with text is laid out each frame by the one width rule, as the user types
+// it (ui/composer_view.go).
 func (m *Model) composerView(w int) []string {
 	m.comp.setWidth(w)
-	if m.comp.ta.Length() > 0 {
-		return composerLines(m.comp.ta.View(), w)
+	if m.comp.value() != "" {
+		return m.comp.lines(w)
 	}
 	k := compKey{changes: m.comp.changes, w: w, h: m.comp.ta.Height(), focused: m.comp.ta.Focused(), theme: m.th.ID()}
 	if m.fc.comp != k || m.fc.compView == nil || m.fc.off {
@@ -68,10 +69,8 @@ func (m *Model) composerView(w int) []string {
 	return m.fc.compView
 }
 
-// composerLines splits the textarea's view into lines shown by the one width
-// rule: the textarea measures clusters its own way, so a ZWJ sequence the
-// user typed is shown as its parts and the line cut to the pane (the text
-// sent is the textarea's value, unchanged).
+// composerLines splits the textarea's view (the placeholder) into lines
+// shown by the one width rule, cut to the pane.
 func composerLines(view string, w int) []string {
 	lines := strings.Split(view, "\n")
 	for i, l := range lines {

@@ -68,7 +68,7 @@ func TestClusterLayout(t *testing.T) {
 			key(tm, "esc")
 			scr.waitFor(t, "the box closed", func(s string) bool { return !strings.Contains(s, "Reactions:") })
 
-			// The user's own text in the composer, cut at the pane.
+			// The user's own text in the composer, wrapped in the pane.
 			tm.Type(strings.Repeat(all.String(), 8) + " typed")
 			checkClusterScreen(t, scr.waitText(t, "typed"), size.w, size.h)
 		})

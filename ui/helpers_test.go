@@ -92,6 +92,31 @@ func (s *screen) text() string {
 	return ansi.Strip(s.frame)
 }
 
+// raw is the newest frame with its colours (the drawn cursor is one).
+func (s *screen) raw() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frame
+}
+
+// waitRaw waits until cond holds for the frame with its colours.
+func (s *screen) waitRaw(t testing.TB, what string, cond func(string) bool) string {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		f := s.raw()
+		if cond(f) {
+			return f
+		}
+		select {
+		case <-s.ch:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; screen:\n%s", what, ansi.Strip(f))
+		}
+	}
+}
+
 // waitFor waits until cond holds for the frame text.
 func (s *screen) waitFor(t testing.TB, what string, cond func(string) bool) string {
 	t.Helper()

@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+
+	"mimichat/render"
+)
+
+// The composer's text is laid out here, not by the textarea: the textarea
+// wraps and places its cursor by its own cluster widths (uniseg), which
+// the screen does not follow for a ZWJ sequence, a skin tone or a VS16
+// emoji (docs/ui.md, "Display width"). The textarea keeps the value, the
+// cursor and the editing keys; these lines show that value by the one
+// width rule (render.Cells), wrapped as the textarea wraps words, with the
+// cursor on the cell where the next character goes.
+
+// compLayout is the composer's value laid out at a width: its visual
+// lines, the value's row each comes from, and the cursor's line and cell.
+type compLayout struct {
+	lines  [][]render.Cell
+	row    []int
+	cy, cx int
+}
+
+// layoutComposer lays out rows (the value's lines) at width w with the
+// cursor at rune col of row cur. The cursor's row is split at the cursor
+// before it is cut into clusters, so a cursor inside a cluster (the
+// textarea moves by rune) is drawn on the part where the next rune goes.
+func layoutComposer(rows []string, cur, col, w int) compLayout {
+	var l compLayout
+	for i, text := range rows {
+		var cells []render.Cell
+		at := -1
+		if i == cur {
+			runes := []rune(text)
+			col = min(max(col, 0), len(runes))
+			cells = render.Cells(string(runes[:col]))
+			at = len(cells)
+			cells = append(cells, render.Cells(string(runes[col:]))...)
+		} else {
+			cells = render.Cells(text)
+		}
+		wrapped := wrapCells(cells, w)
+		if at >= 0 {
+			y, x := cursorIn(wrapped, at)
+			for x < len(wrapped[y]) && wrapped[y][x].Width == 0 {
+				x++ // a cell of no width (a lone joiner) draws no cursor
+			}
+			l.cy, l.cx = len(l.lines)+y, x
+		}
+		for range wrapped {
+			l.row = append(l.row, i)
+		}
+		l.lines = append(l.lines, wrapped...)
+	}
+	return l
+}
+
+// wrapCells word-wraps a row's cells to width as the textarea's wrap does
+// (a space ends a word and stays at the end of its line; a word as wide as
+// the line is cut; the last line keeps a column for the cursor), measuring
+// each cell by render.Width, and never lets a word overflow the line.
+func wrapCells(cells []render.Cell, width int) [][]render.Cell {
+	lines := [][]render.Cell{nil}
+	var word []render.Cell
+	row := 0
+	newLine := func() { row++; lines = append(lines, nil) }
+	putWord := func(cut []render.Cell) { // a word cut at the width takes a line of its own
+		if len(lines[row]) > 0 {
+			newLine()
+		}
+		lines[row] = append(lines[row], cut...)
+	}
+	for _, c := range cells {
+		if c.Space {
+			if cellsWidth(lines[row])+cellsWidth(word)+c.Width > width {
+				newLine()
+			}
+			lines[row] = append(append(lines[row], word...), c)
+			word = nil
+			continue
+		}
+		word = append(word, c)
+		if n := len(word); n > 1 && cellsWidth(word) > width {
+			// a wide cell after a word cut to nearly the width
+			putWord(word[:n-1])
+			word = word[n-1:]
+		}
+		if cellsWidth(word)+c.Width > width {
+			putWord(word)
+			word = nil
+		}
+	}
+	if cellsWidth(lines[row])+cellsWidth(word) >= width {
+		newLine()
+	}
+	lines[row] = append(lines[row], word...)
+	return lines
+}
+
+func cellsWidth(cells []render.Cell) int {
+	n := 0
+	for _, c := range cells {
+		n += c.Width
+	}
+	return n
+}
+
+// cursorIn finds cell at of a wrapped row: the line and the cell on it. At
+// the end of a line that continues, the cursor is at the next line's start
+// (as the textarea's LineInfo puts it).
+func cursorIn(lines [][]render.Cell, at int) (y, x int) {
+	n := 0
+	for i, l := range lines {
+		if n+len(l) == at && i+1 < len(lines) {
+			return i + 1, 0
+		}
+		if n+len(l) >= at {
+			return i, at - n
+		}
+		n += len(l)
+	}
+	last := len(lines) - 1
+	return last, len(lines[last])
+}
+
+// compWindow is the first visual line shown of n, h at a time: top as
+// before, moved the least that shows the cursor's line cy.
+func compWindow(top, cy, n, h int) int {
+	top = min(top, max(0, n-h))
+	return min(max(top, cy-h+1, 0), cy)
+}
+
+// lines draws the composer's value at width w: the textarea's height in
+// lines, each exactly w columns by render.Width. It runs while the frame is
+// composed in Update, and keeps the first line shown (top) so the window
+// scrolls as the textarea's does.
+func (c *composer) lines(w int) []string {
+	l := layoutComposer(strings.Split(c.ta.Value(), "\n"), c.ta.Line(), c.ta.Column(), w)
+	h := max(1, c.ta.Height())
+	c.top = compWindow(c.top, l.cy, len(l.lines), h)
+
+	st := c.ta.Styles()
+	state := st.Blurred
+	if c.ta.Focused() {
+		state = st.Focused
+	}
+	text := state.Text.Inherit(state.Base).Inline(true)
+	cursorLine := state.CursorLine.Inherit(state.Base).Inline(true)
+	cursor := lipgloss.NewStyle().Foreground(st.Cursor.Color).Inline(true).Reverse(true)
+
+	out := make([]string, 0, h)
+	for y := c.top; y < c.top+h; y++ {
+		if y >= len(l.lines) {
+			out = append(out, text.Render(strings.Repeat(" ", w)))
+			continue
+		}
+		style := text
+		if l.row[y] == c.ta.Line() {
+			style = cursorLine
+		}
+		cx := -1
+		if y == l.cy && c.ta.Focused() {
+			cx = l.cx
+		}
+		out = append(out, drawCompLine(l.lines[y], cx, w, style, cursor))
+	}
+	return out
+}
+
+// drawCompLine draws one visual line w columns wide with the cursor on cell
+// cx (-1: none; len(cells): after the last). Spaces at the end of a line
+// that would pass the width are not drawn (the textarea leaves them there).
+func drawCompLine(cells []render.Cell, cx, w int, style, cursor lipgloss.Style) string {
+	end := " " // the cursor after the last cell
+	width := cellsWidth(cells)
+	if cx == len(cells) {
+		width++
+	}
+	for len(cells) > 0 && width > w && cells[len(cells)-1].Space {
+		width -= cells[len(cells)-1].Width
+		cells = cells[:len(cells)-1]
+		if cx > len(cells) {
+			cx = len(cells)
+		}
+	}
+	var b strings.Builder
+	plain := func(cs []render.Cell) {
+		var s strings.Builder
+		for _, c := range cs {
+			s.WriteString(c.Shown)
+		}
+		if s.Len() > 0 {
+			b.WriteString(style.Render(s.String()))
+		}
+	}
+	switch {
+	case cx < 0:
+		plain(cells)
+	case cx >= len(cells):
+		plain(cells)
+		b.WriteString(style.Render(cursor.Render(end)))
+	default:
+		plain(cells[:cx])
+		b.WriteString(style.Render(cursor.Render(cells[cx].Shown)))
+		plain(cells[cx+1:])
+	}
+	s := b.String()
+	if width > w { // only a line of cells wider than the pane itself
+		s = render.Truncate(s, w, "")
+		width = w
+	}
+	return s + style.Render(strings.Repeat(" ", w-width))
+}
