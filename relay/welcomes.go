@@ -65,11 +65,8 @@ func (c *conn) welcomes(f *proto.Welcomes) *refusal {
 			return ref
 		}
 	} else {
-		ws, ref := c.deviceWelcomes(f.Device)
-		if ref != nil {
-			return ref
-		}
-		if out, ref = c.wholeWelcomeList(f, ws); ref != nil {
+		var ref *refusal
+		if out, ref = c.readWholeWelcomeList(f); ref != nil {
 			return ref
 		}
 	}
@@ -144,6 +141,58 @@ func (c *conn) welcomeStoreFailed(what string, err error) *refusal {
 	return refuse(proto.CodeInternal, "storage failed; retry")
 }
 
+// readWholeWelcomeList answers a version 5–8 welcomes: every Welcome of
+// the device with its bytes and tree, read only once the entries' sizes
+// show the list fits a frame (a list refused welcomes_too_large reads no
+// Welcome's bytes or tree).
+func (c *conn) readWholeWelcomeList(f *proto.Welcomes) (*proto.WelcomeList, *refusal) {
+	if _, ref := c.ownDevice(f.Device); ref != nil {
+		return nil, ref
+	}
+	ctx, cancel := storeCtx()
+	es, err := c.srv.db.WelcomeEntries(ctx, f.Device)
+	cancel()
+	if err != nil {
+		return nil, c.welcomeStoreFailed("read welcome entries", err)
+	}
+	if ref := c.wholeListTooLarge(f, len(es), wholeListSize(c.v, f, es)); ref != nil {
+		return nil, ref
+	}
+	ws, ref := c.deviceWelcomes(f.Device)
+	if ref != nil {
+		return nil, ref
+	}
+	// Measured again: Welcomes stored since the entries were read count.
+	return c.wholeWelcomeList(f, ws)
+}
+
+// wholeListSize is the encoded size of the whole list of es for a version
+// v connection (trees from version 8), measured from their sizes.
+func wholeListSize(v uint64, f *proto.Welcomes, es []store.WelcomeEntry) int {
+	out := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: []proto.PendingWelcome{}}
+	out.T = proto.TWelcomeList
+	n := encodedSize(out) - cborHeadSize(0) + cborHeadSize(len(es))
+	for _, e := range es {
+		treeLen := 0
+		if v >= proto.WelcomeTreeVersion {
+			treeLen = e.TreeSize
+		}
+		n += pendingSize(proto.PendingWelcome{Room: e.Room, Seq: e.Seq}, e.Size, treeLen)
+	}
+	return n
+}
+
+// wholeListTooLarge refuses a whole list of count Welcomes taking size
+// bytes encoded when it does not fit one frame (its read would fail the
+// connection) or one decoded array.
+func (c *conn) wholeListTooLarge(f *proto.Welcomes, count, size int) *refusal {
+	if size > c.srv.cfg.MaxWelcomeFrame || count > maxDecodedArray {
+		return refuse(proto.CodeWelcomesTooLarge, "the %d Welcomes stored for %s take %d bytes, over the %d bytes of a frame (or over %d entries); protocol version 9 pages them",
+			count, f.Device, size, c.srv.cfg.MaxWelcomeFrame, maxDecodedArray)
+	}
+	return nil
+}
+
 // wholeWelcomeList is the list of every Welcome, for a version 5–8
 // connection, which reads no pages: refused with welcomes_too_large when it
 // does not fit one frame (its read would fail the connection).
@@ -157,9 +206,8 @@ func (c *conn) wholeWelcomeList(f *proto.Welcomes, ws []store.Welcome) (*proto.W
 		}
 		out.Welcomes = append(out.Welcomes, pw)
 	}
-	if n := encodedSize(out); n > c.srv.cfg.MaxWelcomeFrame || len(ws) > maxDecodedArray {
-		return nil, refuse(proto.CodeWelcomesTooLarge, "the %d Welcomes stored for %s take %d bytes, over the %d bytes of a frame (or over %d entries); protocol version 9 pages them",
-			len(ws), f.Device, n, c.srv.cfg.MaxWelcomeFrame, maxDecodedArray)
+	if ref := c.wholeListTooLarge(f, len(ws), encodedSize(out)); ref != nil {
+		return nil, ref
 	}
 	return out, nil
 }
@@ -229,19 +277,23 @@ func pendingSize(pw proto.PendingWelcome, welcomeLen, treeLen int) int {
 }
 
 // byteStringSize is the encoded length of a CBOR byte string of n bytes:
-// its head (RFC 8949, section 3) and its bytes.
-func byteStringSize(n int) int {
+// its head and its bytes.
+func byteStringSize(n int) int { return cborHeadSize(n) + n }
+
+// cborHeadSize is the length of a CBOR data item's head whose argument is
+// n (a byte string's length, an array's count; RFC 8949, section 3).
+func cborHeadSize(n int) int {
 	switch {
 	case n < 24:
-		return 1 + n
+		return 1
 	case n <= 0xff:
-		return 2 + n
+		return 2
 	case n <= 0xffff:
-		return 3 + n
+		return 3
 	case uint64(n) <= 0xffffffff:
-		return 5 + n
+		return 5
 	}
-	return 9 + n
+	return 9
 }
 
 // compareWelcomeEntries orders entries by room, then seq: a page's order.
@@ -286,7 +338,7 @@ func (c *conn) welcomePart(f *proto.GetWelcomePart) *refusal {
 
 // deviceWelcomes reads every Welcome stored for device, one of the user's
 // own, with its bytes and tree: the whole list a version 5–8 connection
-// gets in one frame.
+// gets in one frame, once its entries showed it fits.
 func (c *conn) deviceWelcomes(device string) ([]store.Welcome, *refusal) {
 	if _, ref := c.ownDevice(device); ref != nil {
 		return nil, ref

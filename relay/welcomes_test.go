@@ -360,11 +360,11 @@ func TestE2EEWelcomesOverTheFrameLimit(t *testing.T) {
 	kc.send(&proto.GetWelcomePart{RID: kc.nextRID(), Device: kd.uri, Room: ir.room, Seq: w.Seq, Part: proto.PartRatchetTree})
 	kc.expectError(proto.CodeInvalidOp)
 
-	// Pages and parts read only the Welcomes they answer from: every
-	// Welcome of a device with its tree is read for the version 8 list
-	// alone.
-	if n := counted.welcomes.Load(); n != 1 {
-		t.Fatalf("every Welcome of a device read %d times; want once, for the version 8 list", n)
+	// Pages and parts read only the Welcomes they answer from, and the
+	// version 8 list, refused from its entries' sizes, reads none: every
+	// Welcome of a device with its tree is never read here.
+	if n := counted.welcomes.Load(); n != 0 {
+		t.Fatalf("every Welcome of a device read %d times; want none", n)
 	}
 }
 
@@ -469,6 +469,26 @@ func TestWholeWelcomeList(t *testing.T) {
 			c := &conn{v: tc.v, srv: &Server{cfg: Config{MaxWelcomeFrame: limit}}}
 			f := &proto.Welcomes{RID: 3, Device: "mimi://example.com/d/bob/phone"}
 			out, ref := c.wholeWelcomeList(f, tc.ws)
+			// The size measured from the entries, before any Welcome is
+			// read, is the list's, and refuses exactly as the list does.
+			es := make([]store.WelcomeEntry, 0, len(tc.ws))
+			whole := &proto.WelcomeList{RID: f.RID, Device: f.Device, Welcomes: []proto.PendingWelcome{}}
+			whole.T = proto.TWelcomeList
+			for _, w := range tc.ws {
+				es = append(es, store.WelcomeEntry{Room: w.Room, Seq: w.Seq, Size: len(w.Data), TreeSize: len(w.RatchetTree)})
+				pw := proto.PendingWelcome{Room: w.Room, Seq: w.Seq, Welcome: w.Data}
+				if tc.v >= proto.WelcomeTreeVersion {
+					pw.RatchetTree = w.RatchetTree
+				}
+				whole.Welcomes = append(whole.Welcomes, pw)
+			}
+			size := wholeListSize(tc.v, f, es)
+			if want := encodedSize(whole); size != want {
+				t.Fatalf("the whole list measured from its entries: %d bytes, encoded %d", size, want)
+			}
+			if early := c.wholeListTooLarge(f, len(es), size); (early == nil) != (ref == nil) || (early != nil && *early != *ref) {
+				t.Fatalf("refused from the entries: %+v; from the Welcomes: %+v", early, ref)
+			}
 			if tc.entries == 0 {
 				if ref == nil || ref.code != proto.CodeWelcomesTooLarge || !strings.Contains(ref.reason, "version 9") {
 					t.Fatalf("refusal %+v, want welcomes_too_large naming version 9", ref)
