@@ -211,7 +211,11 @@ func (m *Model) onEntries(ev session.EntriesEvent) tea.Cmd {
 	if refreshMembers {
 		cmds = append(cmds, m.fetchMembers(r.id))
 		if info, ok := m.s.Room(r.id); ok {
-			r.info = info
+			var last uint64
+			for _, e := range applied {
+				last = max(last, e.Seq)
+			}
+			r.setInfo(info, last)
 		}
 	}
 	return tea.Batch(cmds...)
@@ -304,5 +308,11 @@ func (m *Model) onMembers(msg membersMsg) {
 		return
 	}
 	r.members, r.membersLoaded = msg.state.Members, true
-	r.info.Name, r.info.Topic = msg.state.Name, msg.state.Topic
+	// The answer is the room as of its head; it can arrive after entries
+	// past that head were applied (the request runs beside the events), and
+	// then its name and topic are older than the ones shown.
+	if msg.state.LastSeq >= r.infoSeq {
+		r.info.Name, r.info.Topic = msg.state.Name, msg.state.Topic
+		r.infoSeq = msg.state.LastSeq
+	}
 }

@@ -15,6 +15,7 @@ type room struct {
 	id      string
 	me      string // the user
 	info    session.Room
+	infoSeq uint64 // the seq info's name and topic are known as of (setInfo, onMembers)
 	tl      *content.Timeline
 	first   uint64 // lowest seq applied
 	last    uint64 // highest seq applied
@@ -84,11 +85,12 @@ func newTimeline(me string, hl func([]byte) bool) *content.Timeline {
 
 func (m *Model) addRoom(info session.Room) *room {
 	if r, ok := m.byID[info.ID]; ok {
-		r.info = info
+		r.setInfo(info, 0)
 		r.crypto = m.s.Crypto(info.ID)
 		return r
 	}
 	r := newRoom(info, m.me, m.hl)
+	r.infoSeq = info.Cursor
 	r.crypto = m.s.Crypto(info.ID)
 	m.byID[info.ID] = r
 	var cur *room
@@ -237,3 +239,12 @@ func pendingVisible(msg *content.Message) bool {
 // is only invited to are refused, and refusals count against the
 // connection).
 func (r *room) joined() bool { return r.info.State == "" || r.info.State == proto.StateJoined }
+
+// setInfo takes the session's view of the room. Its name and topic are
+// known as of at least its cursor and applied (the highest seq of the
+// entries just applied); a RoomInfo answer with an older head does not
+// replace them (onMembers).
+func (r *room) setInfo(info session.Room, applied uint64) {
+	r.info = info
+	r.infoSeq = max(r.infoSeq, info.Cursor, applied)
+}
