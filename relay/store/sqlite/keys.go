@@ -73,15 +73,6 @@ func (s *Store) addToTail(ctx context.Context, tx *sql.Tx, rows []tailRow) error
 	if len(rows) == 0 {
 		return nil
 	}
-	if len(rows) == 1 { // a paced commit's one key: no JSON to build and parse
-		r := rows[0]
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], r.k)
-		if _, err := s.execCached(ctx, tx, tailInsertOne, r.n, r.id, k[:r.klen]); err != nil {
-			return fmt.Errorf("sqlite store: add a key to the tail: %w", err)
-		}
-		return nil
-	}
 	js := make([]byte, 0, len(rows)*48+2)
 	js = append(js, '[')
 	for i, r := range rows {
@@ -111,7 +102,6 @@ func (s *Store) addToTail(ctx context.Context, tx *sql.Tx, rows []tailRow) error
 const (
 	tailInsert = `INSERT INTO submit_tail(n, id, k)
 		SELECT value->>0, value->>1, unhex(value->>2) FROM json_each(?)`
-	tailInsertOne = `INSERT INTO submit_tail(n, id, k) VALUES(?, ?, ?)`
 	// mergeInsert takes the slice's rows from submit_tail by n, so that
 	// the rows of events deleted since they were added drop out of the
 	// join; mergeInsertRows takes them as they are in memory (a seek into
@@ -341,7 +331,7 @@ func (s *Store) loadTail(ctx context.Context) error {
 	if err := s.resumeMerge(ctx); err != nil {
 		return err
 	}
-	for _, q := range []string{tailInsert, tailInsertOne, mergeInsert, mergeInsertRows, mergeDelete, mergeSave, mergeForget} {
+	for _, q := range []string{tailInsert, mergeInsert, mergeInsertRows, mergeDelete, mergeSave, mergeForget} {
 		s.stmts.get(ctx, q, true)
 	}
 	s.warmIndex(ctx)
