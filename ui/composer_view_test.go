@@ -8,8 +8,10 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"mimichat/render"
+	"mimichat/session"
 )
 
 // testComposer is a focused composer holding text, the cursor at its end,
@@ -127,6 +129,19 @@ func shownText(s string) string {
 	return strings.NewReplacer(" ", "", "\u200b", "").Replace(ansi.Strip(s))
 }
 
+// composerRoom opens a room of alice's with bob on a real relay and alice's
+// UI at w x h on it, its composer empty; in collects what bob receives.
+func composerRoom(t *testing.T, slug, name string, w, h int) (*session.Session, *inbox, *teatest.TestModel, *screen) {
+	t.Helper()
+	rl := startRelay(t)
+	alice, bob := rl.session("alice"), rl.session("bob")
+	in := collect(bob)
+	room := openRoom(t, alice, slug, name, bob)
+	tm, _, scr := startUI(t, alice, w, h, Options{Room: room})
+	scr.waitText(t, name, "Write a message")
+	return alice, in, tm, scr
+}
+
 // TestComposerTypedClusters: typing words of ZWJ families, flags, skin
 // tones, VS16 and keycap emoji into the composer at 80x24 and 160x48,
 // past the pane's width. After each word the line with the cursor ends
@@ -140,12 +155,7 @@ func TestComposerTypedClusters(t *testing.T) {
 	}
 	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
 		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
-			rl := startRelay(t)
-			alice, bob := rl.session("alice"), rl.session("bob")
-			in := collect(bob)
-			room := openRoom(t, alice, "typed", "Typed", bob)
-			tm, _, scr := startUI(t, alice, size.w, size.h, Options{Room: room})
-			scr.waitText(t, "Typed", "Write a message")
+			alice, in, tm, scr := composerRoom(t, "typed", "Typed", size.w, size.h)
 			typed := ""
 			for i, word := range words {
 				if i > 0 {
@@ -184,12 +194,7 @@ func TestComposerTypedClusters(t *testing.T) {
 func TestComposerPastedClusters(t *testing.T) {
 	for _, size := range []struct{ w, h, n int }{{80, 24, 8}, {160, 48, 14}} {
 		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
-			rl := startRelay(t)
-			alice, bob := rl.session("alice"), rl.session("bob")
-			in := collect(bob)
-			room := openRoom(t, alice, "pasted", "Pasted", bob)
-			tm, _, scr := startUI(t, alice, size.w, size.h, Options{Room: room})
-			scr.waitText(t, "Pasted", "Write a message")
+			alice, in, tm, scr := composerRoom(t, "pasted", "Pasted", size.w, size.h)
 			rows := []string{"first ❤️ 1️⃣ 🇫🇷", "second 👍🏽 👩\u200d👩\u200d👧", strings.Repeat("👩\u200d👩\u200d👧👍🏽", size.n) + " end"}
 			pasted := strings.Join(rows, "\n")
 			tm.Send(tea.PasteMsg{Content: pasted})
