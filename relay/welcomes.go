@@ -110,28 +110,35 @@ func (c *conn) readWelcomePage(f *proto.Welcomes) (*proto.WelcomeList, *refusal)
 func (c *conn) fillWelcomePage(ctx context.Context, device string, page *proto.WelcomeList, listed []store.WelcomeEntry) error {
 	for i, e := range listed {
 		pw := &page.Welcomes[i]
+		var err error
 		if pw.WelcomeSize == 0 && e.Size > 0 {
-			data, err := c.srv.db.WelcomeData(ctx, device, e.Room, e.Seq)
+			pw.Welcome, err = listedBytes(ctx, device, "welcome", e, e.Size, c.srv.db.WelcomeData)
 			if err != nil {
 				return err
 			}
-			if len(data) != e.Size {
-				return fmt.Errorf("welcome of %s #%d: %d bytes, listed with %d", e.Room, e.Seq, len(data), e.Size)
-			}
-			pw.Welcome = data
 		}
 		if pw.TreeSize == 0 && e.TreeSize > 0 {
-			tree, err := c.srv.db.WelcomeTree(ctx, device, e.Room, e.Seq)
+			pw.RatchetTree, err = listedBytes(ctx, device, "ratchet tree", e, e.TreeSize, c.srv.db.WelcomeTree)
 			if err != nil {
 				return err
 			}
-			if len(tree) != e.TreeSize {
-				return fmt.Errorf("ratchet tree of %s #%d: %d bytes, listed with %d", e.Room, e.Seq, len(tree), e.TreeSize)
-			}
-			pw.RatchetTree = tree
 		}
 	}
 	return nil
+}
+
+// listedBytes reads a Welcome's bytes or tree for a page with read and
+// checks them against the size its entry listed.
+func listedBytes(ctx context.Context, device, what string, e store.WelcomeEntry, size int,
+	read func(ctx context.Context, device, room string, seq uint64) ([]byte, error)) ([]byte, error) {
+	b, err := read(ctx, device, e.Room, e.Seq)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != size {
+		return nil, fmt.Errorf("%s of %s #%d: %d bytes, listed with %d", what, e.Room, e.Seq, len(b), size)
+	}
+	return b, nil
 }
 
 // welcomeStoreFailed logs a failed read of Welcomes and refuses the request.
