@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -237,12 +236,13 @@ func (m *Model) showJoined() {
 }
 
 // onMembership keeps the member list and the user's own standing current
-// from a membership entry: a removed member leaves the list at once, and
-// when it is the user, the composer gives way to why.
+// from a membership entry: the list changes at once (a removed member
+// leaves it, a new one joins it), and when the user is removed, the
+// composer gives way to why.
 func (m *Model) onMembership(r *room, e session.Entry) {
+	r.noteMembership(e)
 	switch e.Kind {
 	case proto.KindKick, proto.KindBan:
-		r.members = slices.DeleteFunc(slices.Clone(r.members), func(mem proto.Member) bool { return mem.User == e.Target })
 		if e.Target != m.me {
 			return
 		}
@@ -307,7 +307,9 @@ func (m *Model) onMembers(msg membersMsg) {
 	if !ok || msg.err != nil || msg.state == nil {
 		return
 	}
-	r.members, r.membersLoaded = msg.state.Members, true
+	// Like name and topic below, the members are the room as of the
+	// answer's head; entries applied past it are replayed onto them.
+	r.takeMembers(msg.state.Members, msg.state.LastSeq)
 	// The answer is the room as of its head; it can arrive after entries
 	// past that head were applied (the request runs beside the events), and
 	// then its name and topic are older than the ones shown.

@@ -24,11 +24,16 @@ type room struct {
 	// membersLoaded: the relay answered for members (a fetch that gave up
 	// offline is made again on reconnect)
 	membersLoaded bool
-	profile       *roomProfile      // what imported histories said (ui/profile.go)
-	hl            func([]byte) bool // highlight words (ui/notify_level.go), for rebuilt timelines
-	presence      map[string]string
-	typing        map[string]time.Time // member → until
-	pending       []*pendingMsg
+	// membersSeq is the head of the RoomInfo answer members was last built
+	// from; membersLog the membership entries applied above it, replayed
+	// onto a later answer that predates them (ui/room_members.go)
+	membersSeq uint64
+	membersLog []memberOp
+	profile    *roomProfile      // what imported histories said (ui/profile.go)
+	hl         func([]byte) bool // highlight words (ui/notify_level.go), for rebuilt timelines
+	presence   map[string]string
+	typing     map[string]time.Time // member → until
+	pending    []*pendingMsg
 	// pendingVer changes whenever pending rows change (for the pane cache)
 	pendingVer int
 
