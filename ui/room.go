@@ -248,8 +248,15 @@ func (r *room) joined() bool { return r.info.State == "" || r.info.State == prot
 // setInfo takes the session's view of the room. Its name and topic are
 // known as of at least its cursor and applied (the highest seq of the
 // entries just applied); a RoomInfo answer with an older head does not
-// replace them (onMembers).
+// replace them (onMembers). Nor do they replace a name and topic known as
+// of a later seq: an answer can be ahead of the session (a RoomEvent
+// queued before it is the session as it was).
 func (r *room) setInfo(info session.Room, applied uint64) {
+	name, topic := r.info.Name, r.info.Topic
 	r.info = info
-	r.infoSeq = max(r.infoSeq, info.Cursor, applied)
+	if max(info.Cursor, applied) < r.infoSeq {
+		r.info.Name, r.info.Topic = name, topic
+		return
+	}
+	r.infoSeq = max(info.Cursor, applied)
 }

@@ -129,3 +129,52 @@ func TestNewerRoomInfoSetsNameAndTopic(t *testing.T) {
 		t.Fatalf("a newer RoomInfo answer left name %q topic %q", r.info.Name, r.info.Topic)
 	}
 }
+
+// TestOlderRoomEventKeepsNewerName: the session's view of the room, queued
+// before a RoomInfo answer made after a later rename was taken (the
+// answer is ahead of the events), does not put the older name back when
+// the UI applies it; the later rename's own entry then keeps the newer one.
+func TestOlderRoomEventKeepsNewerName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	rel := startRelay(t)
+	alice, bob := rel.session("alice"), rel.session("bob")
+	roomID := openRoom(t, alice, "info", "Old name", bob)
+	m := benchModel(t, bob, 20)
+	var r *room
+	pumpEvents(t, m, bob, "the room", func() bool {
+		r = m.byID[roomID]
+		return r != nil && r.info.Name == "Old name"
+	})
+	if _, err := alice.SetName(ctx, roomID, "Between"); err != nil {
+		t.Fatal(err)
+	}
+	// hold back bob's events up to the session's RoomEvent for it
+	var held []session.Event
+	for seen := false; !seen; {
+		select {
+		case ev := <-bob.Events():
+			held = append(held, ev)
+			re, ok := ev.(session.RoomEvent)
+			seen = ok && re.Room.ID == roomID && re.Room.Name == "Between"
+		case <-ctx.Done():
+			t.Fatal("timed out waiting for the rename's RoomEvent")
+		}
+	}
+	last, err := alice.SetName(ctx, roomID, "New name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Update(m.fetchMembers(roomID)()) // ahead of the held events
+	if r.info.Name != "New name" {
+		t.Fatalf("a newer RoomInfo answer left %q", r.info.Name)
+	}
+	m.Update(eventsMsg{evs: held})
+	if r.info.Name != "New name" {
+		t.Errorf("the session's older view put back %q, want %q", r.info.Name, "New name")
+	}
+	pumpEvents(t, m, bob, "the second rename's entry", func() bool { return r.last >= last.Seq })
+	if r.info.Name != "New name" {
+		t.Errorf("after the second rename's entry the name is %q", r.info.Name)
+	}
+}
