@@ -23,7 +23,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader already answered
 	}
 	ws.SetReadLimit(int64(4 * s.cfg.MaxFrame))
-	preparedOnce(ws)
 	user, v, device, named, tokenHash, err := s.hello(ws, bearer(r))
 	if err != nil {
 		s.log.Info("connection refused", "remote", r.RemoteAddr, "err", err)

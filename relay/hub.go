@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"mimichat/proto"
 	"mimichat/relay/store"
 )
@@ -34,12 +32,11 @@ type hub struct {
 	// dispatching counts the batches sent on out the dispatcher has not
 	// finished; only the writer adds to it.
 	dispatching atomic.Int64
-	pending     pending                      // the writer's batch, reused
-	run         []committed                  // dispatch's run of one room's events, reused
-	pms         []*websocket.PreparedMessage // fanoutRun's frames, reused
-	rec         commitRec                    // the writer's current commit, for trace
-	trace       atomic.Pointer[commitTrace]  // set by benchmarks: every commit's moments
-	cl          *clusterLink                 // the other nodes of a cluster; nil alone
+	pending     pending                     // the writer's batch, reused
+	run         []committed                 // dispatch's run of one room's events, reused
+	rec         commitRec                   // the writer's current commit, for trace
+	trace       atomic.Pointer[commitTrace] // set by benchmarks: every commit's moments
+	cl          *clusterLink                // the other nodes of a cluster; nil alone
 }
 
 func (h *hub) room(uri string) *room {
@@ -246,7 +243,8 @@ func (h *hub) dispatchInline(batch []outcome) bool {
 }
 
 // fanoutRun queues evs, consecutive events of one room, for every
-// subscriber of the room, encoding each websocket frame once. A subscriber
+// subscriber of the room: the stored frame itself, which each writer
+// frames with no allocation (writeEvent). A subscriber
 // whose membership an event ends gets that event, then loses its
 // subscription and none of the run's later events.
 func (h *hub) fanoutRun(evs []committed) {
@@ -259,21 +257,9 @@ func (h *hub) fanoutRun(evs []committed) {
 	if len(r.subs) == 0 {
 		return
 	}
-	pms := h.pms[:0]
-	for _, ev := range evs {
-		pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, ev.frame)
-		if err != nil {
-			// Left out: a subscriber's writer replays the gap from the
-			// store at the room's next event.
-			h.log.Error("prepare event", "room", r.uri, "seq", ev.seq, "err", err)
-		}
-		pms = append(pms, pm)
-	}
 	for c := range r.subs {
-		for i, ev := range evs {
-			if pms[i] != nil {
-				c.enqueue(outItem{kind: itemEvent, room: r.uri, seq: ev.seq, pm: pms[i]})
-			}
+		for _, ev := range evs {
+			c.enqueue(outItem{kind: itemEvent, room: r.uri, seq: ev.seq, data: ev.frame})
 			if ev.ends != "" && c.user == ev.ends {
 				delete(r.subs, c)
 				c.enqueue(outItem{kind: itemUnsub, room: r.uri})
@@ -281,8 +267,6 @@ func (h *hub) fanoutRun(evs []committed) {
 			}
 		}
 	}
-	clear(pms)
-	h.pms = pms[:0]
 }
 
 // subscribe registers c for room events after since and queues the replay
@@ -371,17 +355,11 @@ func (h *hub) signal(c *conn, f *proto.Signal) *refusal {
 	if err != nil {
 		return refuse(proto.CodeInternal, "encode signal: %v", err)
 	}
-	var pm *websocket.PreparedMessage
 	for s := range r.subs {
 		if s.user == c.user {
 			continue
 		}
-		if pm == nil {
-			if pm, err = websocket.NewPreparedMessage(websocket.BinaryMessage, frame); err != nil {
-				return refuse(proto.CodeInternal, "prepare signal: %v", err)
-			}
-		}
-		s.enqueue(outItem{kind: itemSignal, room: r.uri, pm: pm})
+		s.enqueue(outItem{kind: itemSignal, room: r.uri, data: frame})
 	}
 	return nil
 }
