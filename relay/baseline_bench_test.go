@@ -1,12 +1,19 @@
 package relay
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,9 +42,21 @@ type rawBroadcast struct {
 }
 
 func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	rb, err := newRawBroadcast(mode)
 	if err != nil {
 		b.Fatal(err)
+	}
+	b.Cleanup(rb.close)
+	return rb
+}
+
+// newRawBroadcast serves a rawBroadcast on 127.0.0.1:0: /sub and /pub, and
+// /subs, the number of /sub connections registered (so a load generator in
+// another process can wait for them).
+func newRawBroadcast(mode string) (*rawBroadcast, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	rb := &rawBroadcast{mode: mode, addr: ln.Addr().String()}
 	up := websocket.Upgrader{}
@@ -52,6 +71,12 @@ func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
 		rb.subs = append(rb.subs, out)
 		rb.mu.Unlock()
 		rb.writers.Go(func() { rb.write(ws, out) })
+	})
+	mux.HandleFunc("/subs", func(w http.ResponseWriter, r *http.Request) {
+		rb.mu.Lock()
+		n := len(rb.subs)
+		rb.mu.Unlock()
+		fmt.Fprint(w, n)
 	})
 	mux.HandleFunc("/pub", func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
@@ -83,8 +108,51 @@ func startRawBroadcast(b *testing.B, mode string) *rawBroadcast {
 		l = corkListener{ln}
 	}
 	go rb.srv.Serve(l)
-	b.Cleanup(rb.close)
-	return rb
+	return rb, nil
+}
+
+// waitRawSubscribers waits until the rawBroadcast at addr has n /sub
+// connections registered, asking its /subs.
+func waitRawSubscribers(b *testing.B, addr string, n int) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/subs")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := strconv.Atoi(string(body))
+		if err != nil {
+			b.Fatalf("raw broadcast /subs said %q", body)
+		}
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d subscribers registered in 10 s", got, n)
+		}
+	}
+}
+
+// runRawChild serves a rawBroadcast (mode) as a process of its own, with
+// the relay process's collector settings, prints its address and serves
+// until SIGTERM or SIGINT: LatencyAt1000/raw-process's server.
+func runRawChild(mode string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	TuneGC()
+	rb, err := newRawBroadcast(mode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("ADDR %s\n", rb.addr)
+	<-ctx.Done()
+	rb.close()
+	return 0
 }
 
 // close stops the server and every /sub writer, closing its connection.
@@ -175,17 +243,7 @@ func benchRawFanout(b *testing.B, mode string) {
 			s.ws.Close()
 		}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		rb.mu.Lock()
-		n := len(rb.subs)
-		rb.mu.Unlock()
-		if n == nsubs {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d subscribers registered in 10 s", n, nsubs)
-		}
-	}
+	waitRawSubscribers(b, rb.addr, nsubs)
 	pub, _, err := d.Dial("ws://"+rb.addr+"/pub", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -226,17 +284,34 @@ func rawEventFrames(b *testing.B, n int) [][]byte {
 // benchRawLatency is BenchmarkLatencyAt1000's baseline: one sender paced at
 // 1,000 frames per second through rawBroadcast ("gathered") to
 // latencySubs subscribers, which decode each event as the relay's do;
-// p50 and p99 of send to delivery over every delivery.
+// p50 and p99 of send to delivery over every delivery. raw runs the
+// broadcast in the benchmark's process; raw-process as a process of its
+// own (runRawChild), as full-process runs the relay, and then cpu-us/msg
+// is that process's alone.
 func benchRawLatency(b *testing.B) {
 	rb := startRawBroadcast(b, "gathered")
+	measureRawLatency(b, rb.addr, selfUsage)
+}
+
+func benchRawLatencyProcess(b *testing.B) {
+	c := startChild(b, b.TempDir(), "", childRawEnv+"=gathered")
+	defer c.stop()
+	measureRawLatency(b, c.addr, processUsage(c.cmd.Process.Pid))
+}
+
+// measureRawLatency runs the paced case against the rawBroadcast at addr
+// as measureLatency does against a relay, warm-up included: latencyWarmUp
+// frames it does not measure (seqs after b.N), then b.N at start + i ms.
+func measureRawLatency(b *testing.B, addr string, usage func() processStats) {
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	frames := rawEventFrames(b, b.N)
+	frames := rawEventFrames(b, b.N+latencyWarmUp)
+	warm, frames := frames[b.N:], frames[:b.N]
 	sent := make([]atomic.Int64, b.N)
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
 	for range latencySubs {
-		ws, _, err := d.Dial("ws://"+rb.addr+"/sub", nil)
+		ws, _, err := d.Dial("ws://"+addr+"/sub", nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -258,26 +333,24 @@ func benchRawLatency(b *testing.B) {
 			mu.Unlock()
 		})
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-		rb.mu.Lock()
-		n := len(rb.subs)
-		rb.mu.Unlock()
-		if n == latencySubs {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d subscribers registered in 10 s", n, latencySubs)
-		}
-	}
-	pub, _, err := d.Dial("ws://"+rb.addr+"/pub", nil)
+	waitRawSubscribers(b, addr, latencySubs)
+	pub, _, err := d.Dial("ws://"+addr+"/pub", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer pub.Close()
 	time.Sleep(100 * time.Millisecond)
-	b.ResetTimer()
-	before := selfUsage()
 	start := time.Now()
+	for i, f := range warm {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
+		if err := pub.WriteMessage(websocket.BinaryMessage, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	b.ResetTimer()
+	before := usage()
+	start = time.Now()
 	for i, f := range frames {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
 		sent[i].Store(time.Now().UnixNano())
@@ -288,7 +361,7 @@ func benchRawLatency(b *testing.B) {
 	rate := float64(b.N) / time.Since(start).Seconds()
 	wg.Wait()
 	b.StopTimer()
-	selfUsage().since(before).report(b, b.N)
+	usage().since(before).report(b, b.N)
 	b.ReportMetric(rate, "sent/s")
 	if len(lat) != b.N*latencySubs {
 		b.Fatalf("%d deliveries, want %d", len(lat), b.N*latencySubs)

@@ -232,7 +232,8 @@ func BenchmarkFanout200(b *testing.B) {
 // generators measure it, so the subscribers' decoding and garbage are not
 // the relay's. raw is the baseline in the same run: the same paced frames
 // through rawBroadcast (gathered writes, no protocol, store or fsync) to as
-// many subscribers; sqlite, the disk's: the same pace committed to a bare
+// many subscribers, and raw-process the same broadcast in a process of its
+// own (full-process's baseline); sqlite, the disk's: the same pace committed to a bare
 // SQLite file (benchBareSQLiteLatency).
 func BenchmarkLatencyAt1000(b *testing.B) {
 	for _, mode := range []string{SyncFull, SyncNormal} {
@@ -244,6 +245,7 @@ func BenchmarkLatencyAt1000(b *testing.B) {
 	// The writer as it was before it committed as soon as it was idle.
 	b.Run("full-window200us", func(b *testing.B) { benchLatency(b, Config{Sync: SyncFull, BatchWindow: 200 * time.Microsecond}) })
 	b.Run("raw", benchRawLatency)
+	b.Run("raw-process", benchRawLatencyProcess)
 	b.Run("sqlite", benchBareSQLiteLatency)
 }
 

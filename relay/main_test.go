@@ -27,6 +27,9 @@ const (
 	// childProfileEnv names a file for the child's CPU profile, written
 	// when it stops on SIGTERM or SIGINT.
 	childProfileEnv = "MIMICHAT_RELAY_TEST_CHILD_CPUPROFILE"
+	// childRawEnv, a rawBroadcast mode, makes the child serve that
+	// baseline instead of a relay (runRawChild).
+	childRawEnv = "MIMICHAT_RELAY_TEST_CHILD_RAW"
 )
 
 func TestMain(m *testing.M) {
@@ -35,6 +38,9 @@ func TestMain(m *testing.M) {
 	// walks every leaf (roster.go): the incremental answers must agree.
 	// Benchmarks measure the relay as it runs, without the O(n) walk.
 	crossCheckRoster = flag.Lookup("test.bench").Value.String() == ""
+	if mode := os.Getenv(childRawEnv); mode != "" {
+		os.Exit(runRawChild(mode))
+	}
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(runChild(dir))
 	}
