@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	bkey "charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -33,6 +34,9 @@ type composer struct {
 	changes uint64
 	width   int // the last setWidth
 	top     int // the first visual line shown (ui/composer_view.go)
+	// goalX is the column up and down aim for, kept while they repeat so
+	// the cursor comes back to it past a shorter line; -1 when unset
+	goalX int
 }
 
 // maxInputHistory bounds the composer's input history.
@@ -96,7 +100,7 @@ func newComposer(th *render.Theme) composer {
 	st.Focused.Placeholder = th.Styles.Placeholder
 	st.Blurred.Placeholder = th.Styles.Placeholder
 	ta.SetStyles(st)
-	return composer{ta: ta}
+	return composer{ta: ta, goalX: -1}
 }
 
 func (c *composer) focus() tea.Cmd { c.changes++; return c.ta.Focus() }
@@ -107,6 +111,7 @@ func (c *composer) setValue(s string) {
 	c.changes++
 	c.ta.SetValue(s)
 	c.ta.MoveToEnd()
+	c.goalX = -1
 	c.fitHeight()
 }
 
@@ -116,42 +121,70 @@ func (c *composer) reset() {
 	c.replyTo, c.replyTx = content.MessageID{}, ""
 	c.editing = content.MessageID{}
 	c.comp = completion{}
+	c.goalX = -1
 	c.fitHeight()
 }
 
 func (c *composer) insert(s string) {
 	c.changes++
 	c.ta.InsertString(s)
+	c.goalX = -1
 	c.fitHeight()
 }
 
-// fitHeight grows the input with its lines, up to 6.
+// maxComposerLines is the most lines the composer grows to; past them it
+// scrolls, keeping the cursor's line in view.
+const maxComposerLines = 6
+
+// fitHeight sizes the composer to the lines it draws: the value laid out
+// at the composer's width by the one width rule (ui/composer_view.go),
+// wrapped lines counted as the screen shows them, 1 to maxComposerLines,
+// the window moved the least that keeps the cursor's line in view. Every
+// change of the value, the cursor or the width calls it, so the frame
+// (and the timeline's height above the composer) follows at once.
 func (c *composer) fitHeight() {
-	n := c.ta.LineCount()
-	if n < 1 {
-		n = 1
+	n := c.ta.LineCount() // no width yet: the typed lines
+	cy := c.ta.Line()
+	if c.width > 0 {
+		l := c.layout(c.width)
+		n, cy = len(l.lines), l.cy
 	}
-	if n > 6 {
-		n = 6
-	}
-	c.ta.SetHeight(n)
+	h := min(max(n, 1), maxComposerLines)
+	c.ta.SetHeight(h)
+	c.top = compWindow(c.top, cy, n, h)
 }
 
 func (c *composer) setWidth(w int) {
 	if w < 4 {
 		w = 4
 	}
-	if w != c.width {
-		c.width = w
-		c.changes++
+	if w == c.width {
+		return
 	}
+	c.width = w
+	c.changes++
 	c.ta.SetWidth(w)
+	c.fitHeight() // wider, fewer lines; narrower, more
 }
 
-// update passes a key (or paste) to the textarea.
+// update passes a key (or paste) to the textarea; the keys that move the
+// cursor a line up or down move it by the lines drawn (moveLine).
 func (c *composer) update(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
 	c.changes++
+	if k, ok := msg.(tea.KeyPressMsg); ok && c.ta.Focused() && c.width > 0 {
+		switch {
+		case bkey.Matches(k, c.ta.KeyMap.LinePrevious):
+			c.moveLine(-1)
+			c.fitHeight()
+			return nil
+		case bkey.Matches(k, c.ta.KeyMap.LineNext):
+			c.moveLine(1)
+			c.fitHeight()
+			return nil
+		}
+	}
+	c.goalX = -1
+	var cmd tea.Cmd
 	c.ta, cmd = c.ta.Update(msg)
 	c.fitHeight()
 	return cmd

@@ -133,14 +133,20 @@ func compWindow(top, cy, n, h int) int {
 	return min(max(top, cy-h+1, 0), cy)
 }
 
+// layout is the composer's value laid out at width w with the cursor.
+func (c *composer) layout(w int) compLayout {
+	return layoutComposer(strings.Split(c.ta.Value(), "\n"), c.ta.Line(), c.ta.Column(), w)
+}
+
 // lines draws the composer's value at width w: the textarea's height in
-// lines, each exactly w columns by render.Width. It runs while the frame is
-// composed in Update, and keeps the first line shown (top) so the window
-// scrolls as the textarea's does.
+// lines (set by fitHeight to the lines drawn, at most maxComposerLines),
+// each exactly w columns by render.Width, from the first line shown that
+// fitHeight kept (top), moved only if the cursor left it. It changes
+// nothing.
 func (c *composer) lines(w int) []string {
-	l := layoutComposer(strings.Split(c.ta.Value(), "\n"), c.ta.Line(), c.ta.Column(), w)
+	l := c.layout(w)
 	h := max(1, c.ta.Height())
-	c.top = compWindow(c.top, l.cy, len(l.lines), h)
+	top := compWindow(c.top, l.cy, len(l.lines), h)
 
 	st := c.ta.Styles()
 	state := st.Blurred
@@ -152,7 +158,7 @@ func (c *composer) lines(w int) []string {
 	cursor := lipgloss.NewStyle().Foreground(st.Cursor.Color).Inline(true).Reverse(true)
 
 	out := make([]string, 0, h)
-	for y := c.top; y < c.top+h; y++ {
+	for y := top; y < top+h; y++ {
 		if y >= len(l.lines) {
 			out = append(out, text.Render(strings.Repeat(" ", w)))
 			continue
@@ -168,6 +174,92 @@ func (c *composer) lines(w int) []string {
 		out = append(out, drawCompLine(l.lines[y], cx, w, style, cursor))
 	}
 	return out
+}
+
+// moveLine moves the cursor d lines (-1 up, +1 down) by the lines drawn,
+// to the column it aimed for when up or down began (goalX): the last place
+// on the line not past that column where a character can go. Up on the
+// first line goes to the start of the value, down on the last to its end,
+// as in a browser's text box.
+func (c *composer) moveLine(d int) {
+	l := c.layout(c.width)
+	y := l.cy + d
+	switch {
+	case y < 0:
+		c.ta.MoveToBegin()
+		c.goalX = -1
+		return
+	case y >= len(l.lines):
+		c.ta.MoveToEnd()
+		c.goalX = -1
+		return
+	}
+	if c.goalX < 0 {
+		c.goalX = cellsWidth(l.lines[l.cy][:l.cx])
+	}
+	row, col := l.placeOn(y, c.goalX, d)
+	switch { // the textarea moves a row at a time from a row's end or start
+	case row > c.ta.Line():
+		c.ta.CursorEnd()
+		c.ta.CursorDown()
+	case row < c.ta.Line():
+		c.ta.CursorStart()
+		c.ta.CursorUp()
+	}
+	c.ta.SetCursorColumn(col)
+}
+
+// placeOn is where the cursor goes on visual line y aiming for column
+// goal: the value's row and the rune column in it. A place is a cell
+// where a cluster of the value starts (not the second part of a family
+// shown as its parts), or the end of the row; the end of a line that
+// continues is the next line's start. A line with no such place (the
+// middle of one wide cluster) gives the nearest place past it in the
+// direction d of the move.
+func (l compLayout) placeOn(y, goal, d int) (row, col int) {
+	row = l.row[y]
+	first := y // the row's first visual line
+	for first > 0 && l.row[first-1] == row {
+		first--
+	}
+	var cells []render.Cell // the row's cells
+	start := 0              // line y's first cell in them
+	for i := first; i < len(l.lines) && l.row[i] == row; i++ {
+		if i == y {
+			start = len(cells)
+		}
+		cells = append(cells, l.lines[i]...)
+	}
+	place := func(p int) bool { return p == len(cells) || cells[p].Runes > 0 }
+	end := start + len(l.lines[y])
+	if y+1 < len(l.lines) && l.row[y+1] == row {
+		end-- // the line's end is the next line's start
+	}
+	best := -1
+	for p, x := start, 0; p <= end; p++ {
+		if place(p) && (x <= goal || best < 0) {
+			best = p
+		}
+		if p < len(cells) {
+			x += cells[p].Width
+		}
+		if x > goal && best >= 0 {
+			break
+		}
+	}
+	if best < 0 {
+		best = start
+		for best > 0 && !place(best) && d < 0 {
+			best--
+		}
+		for best < len(cells) && !place(best) && d > 0 {
+			best++
+		}
+	}
+	for _, c := range cells[:best] {
+		col += c.Runes
+	}
+	return row, col
 }
 
 // drawCompLine draws one visual line w columns wide with the cursor on cell

@@ -188,8 +188,8 @@ func TestComposerTypedClusters(t *testing.T) {
 
 // TestComposerPastedClusters: pasted rows of ZWJ families and skin tones,
 // the last one wider than the pane once its clusters are shown as parts,
-// at 80x24 and 160x48: the composer shows that row whole on the lines
-// after the one before it, inside the pane, the cursor after its end; the
+// at 80x24 and 160x48: the composer grows to the four lines it draws and
+// shows every row whole, inside the pane, the cursor after the end; the
 // message sent is exactly the text pasted.
 func TestComposerPastedClusters(t *testing.T) {
 	for _, size := range []struct{ w, h, n int }{{80, 24, 8}, {160, 48, 14}} {
@@ -198,14 +198,14 @@ func TestComposerPastedClusters(t *testing.T) {
 			rows := []string{"first ❤️ 1️⃣ 🇫🇷", "second 👍🏽 👩\u200d👩\u200d👧", strings.Repeat("👩\u200d👩\u200d👧👍🏽", size.n) + " end"}
 			pasted := strings.Join(rows, "\n")
 			tm.Send(tea.PasteMsg{Content: pasted})
-			want := shownText(render.DisplayClusters(rows[1] + rows[2]))
+			want := shownText(render.DisplayClusters(rows[0] + rows[1] + rows[2]))
 			frame := scr.waitRaw(t, "the pasted rows", func(f string) bool {
 				area := composerArea(f)
-				return len(area) == 3 && shownText(strings.Join(area, "")) == want
+				return len(area) == 4 && shownText(strings.Join(area, "")) == want
 			})
 			area := composerArea(frame)
-			if y, x := cursorAt(area); y != 2 || x != render.Width(strings.TrimRight(ansi.Strip(area[2]), " ")) {
-				t.Errorf("cursor at line %d column %d, not after the text: %q", y, x, ansi.Strip(area[2]))
+			if y, x := cursorAt(area); y != 3 || x != render.Width(strings.TrimRight(ansi.Strip(area[3]), " ")) {
+				t.Errorf("cursor at line %d column %d, not after the text: %q", y, x, ansi.Strip(area[3]))
 			}
 			checkClusterScreen(t, ansi.Strip(frame), size.w, size.h)
 			key(tm, "enter")
