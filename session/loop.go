@@ -161,8 +161,18 @@ func (s *Session) subscribe(ctx context.Context, c *conn, room string) error {
 	}
 	s.mu.Lock()
 	if r, ok := s.rooms[room]; ok {
-		r.subscribed = r.subscribed || err == nil
+		// A removal past since, applied already, ended this subscription
+		// at the relay as it replayed it: the room list says whether to
+		// subscribe again (endSubscriptionLocked).
+		live := err == nil && r.endedSeq <= since
+		r.subscribed = r.subscribed || live
 		r.subscribing = false
+		if err == nil && !live {
+			select {
+			case c.nudge <- struct{}{}:
+			default:
+			}
+		}
 	}
 	s.mu.Unlock()
 	return err

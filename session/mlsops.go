@@ -378,10 +378,32 @@ func (s *Session) joinEncrypted(ctx context.Context, c *conn, room string) (OpRe
 		}
 	}
 	res, err := s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindJoin})
+	if rg != nil && notInGroup(err) {
+		// The relay has this device out of the group: a commit that
+		// removed it (a kick or ban) is past what this session has
+		// processed, so its group state is stale. Join as a removed
+		// device does; the removal, when it arrives, is of an earlier
+		// epoch and skipped.
+		joined, werr := s.joinFromWelcomes(ctx, c, room)
+		if werr != nil {
+			return OpResult{}, werr
+		}
+		if !joined {
+			return s.joinExternal(ctx, c, room, proto.KindJoin)
+		}
+		res, err = s.roomOp(ctx, proto.RoomOp{Room: room, Op: proto.KindJoin})
+	}
 	if err != nil {
 		return res, err
 	}
 	return res, s.subscribe(ctx, c, room)
+}
+
+// notInGroup reports whether err is the relay's refusal of a join without
+// MLS by a device that is not in the room's group (relay/groups.go).
+func notInGroup(err error) bool {
+	var re *RelayError
+	return errors.As(err, &re) && re.Code == proto.CodeBadField && re.Field == "mls"
 }
 
 // joinFromWelcomes fetches the Welcomes stored for this device and joins

@@ -30,6 +30,11 @@ type roomSync struct {
 	// stateAsked is Session.listsAsked when State was last set other than
 	// by a room list: a list asked before then may not have the room.
 	stateAsked uint64
+	// endedSeq is the seq of the last entry applied that ended this
+	// user's membership (a kick, a ban, a leave). The relay ends a
+	// subscription right after that entry, so a subscription from before
+	// it has ended too (endSubscriptionLocked).
+	endedSeq uint64
 }
 
 // resetConn forgets what died with the connection; held entries and fills
@@ -154,8 +159,11 @@ func (s *Session) flushLocked(c *conn) {
 		}
 		batch := r.batch
 		r.batch = nil
-		before := r.Room
+		before, ended := r.Room, r.endedSeq
 		r.applyEntries(s.opts.User, s.listsAsked, batch)
+		if r.endedSeq != ended {
+			s.endSubscriptionLocked(c, r)
+		}
 		rooms, befores = append(rooms, r), append(befores, before)
 		batches = append(batches, RoomBatch{Room: r.Room, Entries: batch, Group: s.dirtyGroupLocked(r.ID)})
 	}
@@ -185,6 +193,20 @@ func (s *Session) flushLocked(c *conn) {
 		if roomMeta(befores[i]) != roomMeta(r.Room) {
 			s.q.push(RoomEvent{Room: r.Room})
 		}
+	}
+}
+
+// endSubscriptionLocked notes that the relay ended r's subscription on c
+// at an entry that ended this user's membership, and asks for the room
+// list: when the user is in the room again (a join that raced the
+// removal, answered before this session applied it), the list's refresh
+// subscribes again from the cursor, past the removal. Before, the session
+// kept the room as subscribed and got nothing more of it.
+func (s *Session) endSubscriptionLocked(c *conn, r *roomSync) {
+	r.subscribed = false
+	select {
+	case c.nudge <- struct{}{}:
+	default:
 	}
 }
 
@@ -229,14 +251,19 @@ func (r *roomSync) applyEntries(self string, asked uint64, entries []Entry) {
 		case proto.KindLeave:
 			if e.Sender == self {
 				setState(proto.StateNone, e.Seq)
+				r.endedSeq = e.Seq
 			}
 		case proto.KindKick, proto.KindUnban:
 			if e.Target == self {
 				setState(proto.StateNone, e.Seq)
+				if e.Kind == proto.KindKick {
+					r.endedSeq = e.Seq
+				}
 			}
 		case proto.KindBan:
 			if e.Target == self {
 				setState(proto.StateBanned, e.Seq)
+				r.endedSeq = e.Seq
 			}
 		case proto.KindInvite:
 			if e.Target == self && r.State != proto.StateJoined {
