@@ -103,21 +103,28 @@ func TestStaleRoomInfoKeepsNewerNameAndTopic(t *testing.T) {
 	}
 }
 
+// bobShowsOldName starts a relay with alice's room "Old name" and bob in
+// it, and bob's UI showing that name.
+func bobShowsOldName(t *testing.T) (alice, bob *session.Session, m *Model, r *room, roomID string) {
+	t.Helper()
+	rel := startRelay(t)
+	alice, bob = rel.session("alice"), rel.session("bob")
+	roomID = openRoom(t, alice, "info", "Old name", bob)
+	m = benchModel(t, bob, 20)
+	pumpEvents(t, m, bob, "the room", func() bool {
+		r = m.byID[roomID]
+		return r != nil && r.info.Name == "Old name"
+	})
+	return alice, bob, m, r, roomID
+}
+
 // TestNewerRoomInfoSetsNameAndTopic: an answer made after a rename and a
 // topic change that the UI has not applied yet (their entries are still on
 // their way) is not older than what the UI shows, so it sets both at once.
 func TestNewerRoomInfoSetsNameAndTopic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	rel := startRelay(t)
-	alice, bob := rel.session("alice"), rel.session("bob")
-	roomID := openRoom(t, alice, "info", "Old name", bob)
-	m := benchModel(t, bob, 20)
-	var r *room
-	pumpEvents(t, m, bob, "the room", func() bool {
-		r = m.byID[roomID]
-		return r != nil && r.info.Name == "Old name"
-	})
+	alice, _, m, r, roomID := bobShowsOldName(t)
 	if _, err := alice.SetName(ctx, roomID, "New name"); err != nil {
 		t.Fatal(err)
 	}
@@ -137,15 +144,7 @@ func TestNewerRoomInfoSetsNameAndTopic(t *testing.T) {
 func TestOlderRoomEventKeepsNewerName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	rel := startRelay(t)
-	alice, bob := rel.session("alice"), rel.session("bob")
-	roomID := openRoom(t, alice, "info", "Old name", bob)
-	m := benchModel(t, bob, 20)
-	var r *room
-	pumpEvents(t, m, bob, "the room", func() bool {
-		r = m.byID[roomID]
-		return r != nil && r.info.Name == "Old name"
-	})
+	alice, bob, m, r, roomID := bobShowsOldName(t)
 	if _, err := alice.SetName(ctx, roomID, "Between"); err != nil {
 		t.Fatal(err)
 	}
