@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -43,6 +47,17 @@ func benchPacedCommits(b *testing.B, o Options) {
 	if err := s.AppendBatch(ctx, store.Batch{Rooms: []store.Room{{URI: room, History: "shared", JoinPolicy: "open", Receipts: "on"}}}); err != nil {
 		b.Fatal(err)
 	}
+	pacedCommits(b, s, room, 0)
+}
+
+// pacedCommits runs BenchmarkPacedCommits' measure on s: b.N events of
+// room after seq, one queued every millisecond, each batch looked up and
+// appended as soon as the last one returned. It reports the metrics
+// BenchmarkPacedCommits documents, and merged-keys: the keys the key merge
+// (keys.go) moved to the index meanwhile.
+func pacedCommits(b *testing.B, s *Store, room string, seq uint64) {
+	ctx := context.Background()
+	merged0 := s.keys.merged
 	frame := make([]byte, 300)
 	for i := range frame {
 		frame[i] = byte('a' + i%26)
@@ -53,7 +68,6 @@ func benchPacedCommits(b *testing.B, o Options) {
 	var commits []time.Duration
 	done := make(chan error, 1)
 	go func() {
-		seq := uint64(0)
 		for n := 0; n < b.N; {
 			at := []time.Time{<-queued}
 		drain:
@@ -93,7 +107,7 @@ func benchPacedCommits(b *testing.B, o Options) {
 		done <- nil
 	}()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, wrote0 := cpuTime(), writeBytes()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Millisecond)))
@@ -103,8 +117,11 @@ func benchPacedCommits(b *testing.B, o Options) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu, wrote := cpuTime()-cpu0, writeBytes()-wrote0
 	b.ReportMetric(float64(cpu.Microseconds())/float64(len(commits)), "cpu-us/commit")
+	// What the process had written to storage (the WAL, and the
+	// checkpoints' copies into the database) per commit.
+	b.ReportMetric(float64(wrote)/1024/float64(len(commits)), "write-kib/commit")
 	b.ReportMetric(float64(s.walRestarts.Load()), "wal-restarts")
 	lat := make([]time.Duration, len(evs))
 	for i, e := range evs {
@@ -152,6 +169,103 @@ func benchPacedCommits(b *testing.B, o Options) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(commits[len(commits)*99/100].Microseconds())/1000, "commit-p99-ms")
 	b.ReportMetric(float64(b.N)/float64(len(commits)), "events/commit")
+	b.ReportMetric(float64(s.keys.merged-merged0), "merged-keys")
+}
+
+// BenchmarkPacedCommitsStored: BenchmarkPacedCommits' pace on a store
+// holding MIMICHAT_STORED_EVENTS (default 1,000,000) events of 1 KiB
+// (BenchmarkStoredCommits' seeded store), beside an empty one in the same
+// run. A relay that has run for a while is what outside testers measure,
+// and there every paced commit may also carry a step of the key merge
+// (keys.go: mergeStepMin keys into the index, random leaves of a large
+// B-tree) for a share of the time that grows with the submit rate. empty:
+// a new store; stored: the seeded store with no merge running (a merge the
+// seeding left is finished first); stored-merging: the seeded store with
+// keyed events appended until a merge starts, so the whole measure runs
+// beside it (merged-keys says how far it got).
+//
+//	go test -run '^$' -bench PacedCommitsStored -benchtime 2000x -count 5 -timeout 0 ./relay/store/sqlite/
+func BenchmarkPacedCommitsStored(b *testing.B) {
+	stored := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("MIMICHAT_STORED_EVENTS")); err == nil && v > 0 {
+		stored = v
+	}
+	template := seededStore(b, stored)
+	for _, v := range []struct {
+		name     string
+		template string
+		merging  bool
+	}{{"empty", "", false}, {"stored", template, false}, {"stored-merging", template, true}} {
+		b.Run(v.name, func(b *testing.B) {
+			s, seq := openStoredCopy(b, v.template)
+			defer s.Close()
+			if err := settleMerge(s, seq, v.merging); err != nil {
+				b.Fatal(err)
+			}
+			head, err := s.Head(context.Background(), storedRoom)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pacedCommits(b, s, storedRoom, head.Seq)
+		})
+	}
+}
+
+// openStoredCopy opens a copy of template (a new store with storedRoom if
+// "") and returns it with the room's last seq.
+func openStoredCopy(b *testing.B, template string) (*Store, uint64) {
+	b.Helper()
+	dir := b.TempDir()
+	for _, name := range []string{File, File + "-wal"} {
+		if template == "" {
+			break
+		}
+		if err := copyFile(filepath.Join(template, name), filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			b.Fatal(err)
+		}
+	}
+	s, err := Open(dir, SyncFull)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if template == "" {
+		if err := s.AppendBatch(ctx, store.Batch{Rooms: []store.Room{{URI: storedRoom, History: "shared", JoinPolicy: "open", Receipts: "on"}}}); err != nil {
+			s.Close()
+			b.Fatal(err)
+		}
+	}
+	head, err := s.Head(ctx, storedRoom)
+	if err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	return s, head.Seq
+}
+
+// settleMerge appends keyed events to storedRoom after seq until the key
+// merge is running (merging) or not: commits of 500 events start one,
+// commits of one event finish one (mergeStepMin keys each). It gives up
+// after 10,000 commits.
+func settleMerge(s *Store, seq uint64, merging bool) error {
+	ctx := context.Background()
+	body := make([]byte, 1024)
+	for i := 0; (s.keys.frozen != nil) != merging; i++ {
+		if i == 10_000 {
+			return fmt.Errorf("the key merge still %s after %d commits", map[bool]string{true: "idle", false: "running"}[merging], i)
+		}
+		var bt store.Batch
+		for range map[bool]int{true: 500, false: 1}[merging] {
+			seq++
+			rand.Read(body)
+			key := store.SubmitKey(body)
+			bt.Events = append(bt.Events, store.Event{Room: storedRoom, Seq: seq, TS: int64(seq), Key: key[:], Frame: body})
+		}
+		if err := s.AppendBatch(ctx, bt); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cpuTime is this process's user+system CPU time so far.
