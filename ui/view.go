@@ -136,7 +136,7 @@ func (m *Model) centerLines(w, h int) []string {
 		// seen (and f1 opens over this screen)
 		out = append(out, s.Accent.Bold(true).Render("mimichat"), s.HelpSep.Render(strings.Repeat("─", w)))
 		out = append(out, s.Muted.Render(render.TruncateLine("No rooms yet. /join ROOM-URI, or wait for an invitation.", w)))
-		return m.finishCenter(out, slices.Concat(m.completionLines(w), m.noticeLines(w), m.composerLines(w)), w, h)
+		return m.finishCenter(out, slices.Concat(m.completionWindow(w, h), m.noticeLines(w), m.composerLines(w)), w, h)
 	}
 	// the encryption mark sits at the right end of the header (3 cells)
 	lock, lockStyle := lockMark(r.crypto)
@@ -163,7 +163,7 @@ func (m *Model) centerLines(w, h int) []string {
 	}
 	// bottom part: completion, typing, reply bar, composer
 	var bottom []string
-	bottom = append(bottom, m.completionLines(w)...)
+	bottom = append(bottom, m.completionWindow(w, h)...)
 	bottom = append(bottom, m.typingLine(r, w))
 	if bar := m.modeBar(r, w); bar != "" {
 		bottom = append(bottom, bar)
