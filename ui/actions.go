@@ -27,12 +27,13 @@ func (m *Model) switchRoom(i int) {
 		return
 	}
 	i = (i%len(m.rooms) + len(m.rooms)) % len(m.rooms)
-	if cur := m.current(); cur != nil {
+	cur := m.current()
+	if cur != nil {
 		cur.sel = -1
 	}
 	m.cur = i
 	m.rooms[i].lineSeq = m.rooms[i].readSeq // the line marks what is new since the last visit
-	m.comp.comp = completion{}
+	m.swapDraft(cur, m.rooms[i])
 	if m.focus == keys.Timeline {
 		m.focus = keys.Composer
 		m.comp.focus()

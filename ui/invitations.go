@@ -94,6 +94,9 @@ func (m *Model) dropRoom(r *room) {
 			m.cur = i
 		}
 	}
+	if cur == r { // the composer was r's: the room now on screen gets its own draft
+		m.swapDraft(nil, m.current())
+	}
 	if m.focus == keys.Timeline {
 		m.focusComposer()
 	}

@@ -66,6 +66,9 @@ type room struct {
 	// lazy: whether the timeline is built yet, and the summary meanwhile
 	// (ui/lazyroom.go)
 	lazy lazyRoom
+	// draft is the composer's text, reply or edit for this room while
+	// another room is on screen (ui/draft.go)
+	draft roomDraft
 }
 
 // pendingMsg is one of the user's messages not yet in the timeline.
