@@ -168,7 +168,8 @@ func (c *composer) setWidth(w int) {
 }
 
 // update passes a key (or paste) to the textarea; the keys that move the
-// cursor a line up or down move it by the lines drawn (moveLine).
+// cursor a line up or down move it by the lines drawn (moveLine), and so do
+// those to a line's start or end (home, end, ctrl+a, ctrl+e: moveLineEdge).
 func (c *composer) update(msg tea.Msg) tea.Cmd {
 	c.changes++
 	if k, ok := msg.(tea.KeyPressMsg); ok && c.ta.Focused() && c.width > 0 {
@@ -179,6 +180,14 @@ func (c *composer) update(msg tea.Msg) tea.Cmd {
 			return nil
 		case bkey.Matches(k, c.ta.KeyMap.LineNext):
 			c.moveLine(1)
+			c.fitHeight()
+			return nil
+		case bkey.Matches(k, c.ta.KeyMap.LineStart):
+			c.moveLineEdge(false)
+			c.fitHeight()
+			return nil
+		case bkey.Matches(k, c.ta.KeyMap.LineEnd):
+			c.moveLineEdge(true)
 			c.fitHeight()
 			return nil
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -368,5 +369,312 @@ func checkComposerFrame(t *testing.T, frame string, w, h, n int) {
 	}
 	if bob < 0 || bob >= rule {
 		t.Errorf("bob's message at line %d, the composer's rule at %d:\n%s", bob, rule, plain)
+	}
+}
+
+// words40 wraps at 40 columns onto "hello world this composer wraps long "
+// | "messages onto more lines as you type " | "them" (37, 37, 4 columns):
+// each line ends with the space the wrap broke at.
+const words40 = "hello world this composer wraps long messages onto more lines as you type them"
+
+// putCursor puts the composer's cursor at rune col of row (col -1: the
+// row's end), as a click or the textarea's moves could.
+func putCursor(c *composer, row, col int) {
+	c.ta.MoveToBegin()
+	for c.ta.Line() < row {
+		c.ta.CursorEnd()
+		c.ta.CursorDown()
+	}
+	if col < 0 {
+		c.ta.CursorEnd()
+	} else {
+		c.ta.SetCursorColumn(col)
+	}
+	c.fitHeight()
+}
+
+// composerKey is the key press named k: home, end, up, down, ctrl+a,
+// ctrl+e, or one character typed.
+func composerKey(k string) tea.KeyPressMsg {
+	switch k {
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
+	case "up", "down", "ctrl+a", "ctrl+e":
+		return keyMsg(k)
+	}
+	return tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
+}
+
+// TestComposerHomeEndByDrawnLines: home and end (and ctrl+a, ctrl+e, the
+// textarea's LineStart and LineEnd keys) go to the start and end of the
+// drawn line the cursor is on, not of the value's row. End on a line that
+// continues stops on its last cluster, where a character typed goes on to
+// that line: the space the wrap broke at, the last character of a word the
+// wrap cuts (after it is the next line's start: the cursor would be drawn
+// there and a character typed would go there), the first part of a family
+// the wrap splits. Home goes to the line's
+// first cluster (after the rest of a family begun on the line above).
+// They reset the column up and down aim for. A step typing one character
+// checks where that character is drawn; the others where the cursor is.
+// The textarea's keys went to the row's start and end, lines away.
+func TestComposerHomeEndByDrawnLines(t *testing.T) {
+	type at struct{ line, col int } // drawn line, column on it
+	type step struct {
+		key  string
+		want at
+	}
+	for _, tc := range []struct {
+		name     string
+		text     string
+		w        int
+		row, col int // the cursor before the keys: rune col of row
+		steps    []step
+		value    string // the text after the keys, if they type
+	}{
+		{
+			name: "wrapped ascii", text: words40, w: 40, col: -1,
+			steps: []step{{"up", at{1, 4}}, {"end", at{1, 36}}, {"ctrl+a", at{1, 0}}, {"ctrl+e", at{1, 36}},
+				{"home", at{1, 0}}, {"up", at{0, 0}}, {"end", at{0, 36}},
+				{"down", at{1, 36}}, // the column end left, not the one up began at
+				{"end", at{1, 36}}, {"down", at{2, 4}}, {"home", at{2, 0}}, {"end", at{2, 4}}},
+		},
+		{
+			name: "home then typing", text: words40, w: 40, col: 50,
+			steps: []step{{"home", at{1, 0}}, {"X", at{1, 0}}},
+			value: "hello world this composer wraps long Xmessages onto more lines as you type them",
+		},
+		{
+			name: "end then typing", text: words40, w: 40, col: 50,
+			steps: []step{{"end", at{1, 36}}, {"X", at{1, 36}}, {"Y", at{1, 37}}},
+			value: "hello world this composer wraps long messages onto more lines as you typeXY them",
+		},
+		{
+			// "first line" | 96 columns ending "hello world this " | 62 ending
+			// "type them " | "end"
+			name: "hard newlines and wrapping", w: 100, row: 0, col: 3,
+			text: "first line\n" + strings.Repeat(words40+" ", 2) + "\nend",
+			steps: []step{{"end", at{0, 10}}, {"down", at{1, 10}}, {"end", at{1, 95}}, {"home", at{1, 0}},
+				{"down", at{2, 0}}, {"end", at{2, 62}}, {"down", at{3, 3}}, {"up", at{2, 62}}, {"home", at{2, 0}},
+				{"X", at{2, 0}}},
+			value: "first line\n" + words40 + " hello world this Xcomposer wraps long messages onto more lines as you type them \nend",
+		},
+		{
+			// "see " | 40 x | 40 x | "xxxxxxxxxx ok": the cut lines are full,
+			// so end stays on the last x (the next character takes its cell)
+			name: "cut long word", text: "see " + strings.Repeat("x", 90) + " ok", w: 40, col: -1,
+			steps: []step{{"up", at{2, 13}}, {"end", at{2, 39}}, {"home", at{2, 0}}, {"up", at{1, 0}},
+				{"end", at{1, 39}}, {"X", at{1, 39}}},
+			value: "see " + strings.Repeat("x", 39) + "X" + strings.Repeat("x", 51) + " ok",
+		},
+		{
+			name: "before a cut word", text: "see " + strings.Repeat("x", 90) + " ok", w: 40, col: 1,
+			steps: []step{{"end", at{0, 3}}, {"X", at{0, 3}}},
+			value: "seeX " + strings.Repeat("x", 90) + " ok",
+		},
+		{
+			name: "cut long word at 100", text: "see " + strings.Repeat("x", 150) + " ok", w: 100, col: 10,
+			steps: []step{{"end", at{1, 99}}, {"home", at{1, 0}}, {"X", at{1, 0}}},
+			value: "see X" + strings.Repeat("x", 150) + " ok",
+		},
+		{
+			// "a" and 19 characters of 2 columns: 39 of 40, the wrap cuts
+			// after the 19th as the next does not fit; a character typed
+			// after it would go to the next line, one typed before it stays
+			name: "wide", text: "a" + strings.Repeat("漢字", 30), w: 40, col: 1,
+			steps: []step{{"end", at{0, 37}}, {"end", at{0, 37}}, {"home", at{0, 0}}, {"ctrl+e", at{0, 37}},
+				{"down", at{1, 36}}, {"up", at{0, 37}}, {"end", at{0, 37}}, {"X", at{0, 37}}},
+			value: "a" + strings.Repeat("漢字", 9) + "X" + strings.Repeat("漢字", 21),
+		},
+		{
+			// rune 20 begins line 1 and ends line 0: the cursor there is
+			// drawn at line 1's start, so home stays and end goes to line
+			// 1's end (full: on its last character)
+			name: "wide, at a wrap boundary", text: "a" + strings.Repeat("漢字", 30), w: 40, col: 20,
+			steps: []step{{"home", at{1, 0}}, {"end", at{1, 38}}, {"home", at{1, 0}}, {"up", at{0, 0}}, {"end", at{0, 37}},
+				{"home", at{0, 0}}},
+		},
+		{
+			name: "wide at 100", text: "a" + strings.Repeat("漢字", 60), w: 100, col: 7,
+			steps: []step{{"end", at{0, 97}}, {"X", at{0, 97}}},
+			value: "a" + strings.Repeat("漢字", 24) + "X" + strings.Repeat("漢字", 36),
+		},
+		{
+			// "hi " | 6 families and 2 parts of the 7th | its last part, 6
+			// families, the first part of the 14th | its last 2 parts, 6
+			// families | " end"
+			name: "families", text: "hi " + strings.Repeat(fam, 20) + " end", w: 40, col: 48,
+			steps: []step{{"home", at{2, 2}}, {"end", at{2, 38}}, {"home", at{2, 2}}, {"up", at{1, 0}},
+				{"end", at{1, 36}}, {"X", at{1, 36}}},
+			value: "hi " + strings.Repeat(fam, 6) + "X" + strings.Repeat(fam, 14) + " end",
+		},
+		{
+			name: "families, a line begun by a family's end", text: "hi " + strings.Repeat(fam, 20) + " end", w: 40, col: 83,
+			steps: []step{{"end", at{3, 34}}, {"home", at{3, 4}}, {"X", at{3, 4}}},
+			value: "hi " + strings.Repeat(fam, 14) + "X" + strings.Repeat(fam, 6) + " end",
+		},
+		{
+			// "abc " | 16 families and 2 parts of the 17th | its last part, 3
+			// families
+			name: "families at 100", text: "abc " + strings.Repeat(fam, 20), w: 100, col: -1,
+			steps: []step{{"home", at{2, 2}}, {"up", at{1, 0}}, {"end", at{1, 96}}, {"home", at{1, 0}}, {"X", at{1, 0}}},
+			value: "abc X" + strings.Repeat(fam, 20),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fittedComposer(t, tc.text, tc.w)
+			putCursor(c, tc.row, tc.col)
+			typed := ""
+			for i, s := range tc.steps {
+				keys := tc.steps[:i+1]
+				c.update(composerKey(s.key))
+				l := c.layout(tc.w)
+				got := at{l.cy, cellsWidth(l.lines[l.cy][:l.cx])}
+				if r := []rune(s.key); len(r) == 1 {
+					typed += s.key
+					got = drawnAt(l, s.key)
+				}
+				if got != s.want {
+					t.Fatalf("after %v: at %v, want %v", keys, got, s.want)
+				}
+				// the cursor drawn where the layout has it, in the window
+				lines := c.lines(tc.w)
+				if y, x := cursorAt(lines); y != l.cy-c.top || x != cellsWidth(l.lines[l.cy][:l.cx]) {
+					t.Errorf("after %v: cursor drawn at line %d column %d, the layout has %d, %d", keys, y+c.top, x, l.cy, cellsWidth(l.lines[l.cy][:l.cx]))
+				}
+			}
+			want := tc.text
+			if typed != "" {
+				want = tc.value
+			}
+			if c.value() != want {
+				t.Errorf("the text is %q, want %q", c.value(), want)
+			}
+		})
+	}
+}
+
+// drawnAt is the drawn line and column of the cell showing s.
+func drawnAt(l compLayout, s string) (pos struct{ line, col int }) {
+	for y, line := range l.lines {
+		for x, cell := range line {
+			if cell.Shown == s {
+				pos.line, pos.col = y, cellsWidth(line[:x])
+				return pos
+			}
+		}
+	}
+	return struct{ line, col int }{-1, -1}
+}
+
+// TestComposerHomeEndUnwrapped: on rows drawn as one line home and end go
+// to the row's start and end, as the textarea's keys did (this passes on
+// the code before too); a row that fills its line exactly draws the cursor
+// at its end on a line of its own, where end leaves it and from where home
+// goes to the row's start.
+func TestComposerHomeEndUnwrapped(t *testing.T) {
+	type at struct{ line, col int }
+	for _, tc := range []struct {
+		name     string
+		text     string
+		w        int
+		row, col int
+		keys     []string
+		want     []at
+	}{
+		{"one line", "hello world", 40, 0, 5, []string{"home", "end", "ctrl+a", "ctrl+e"}, []at{{0, 0}, {0, 11}, {0, 0}, {0, 11}}},
+		{"rows", "one\ntwo three\nfour", 40, 1, 4, []string{"end", "home", "end"}, []at{{1, 9}, {1, 0}, {1, 9}}},
+		{"families", "hi " + fam + fam, 40, 0, 3, []string{"end", "home"}, []at{{0, 15}, {0, 0}}},
+		{"a full line", strings.Repeat("abcd ", 8), 40, 0, -1, []string{"end", "home", "end"}, []at{{1, 0}, {0, 0}, {1, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fittedComposer(t, tc.text, tc.w)
+			putCursor(c, tc.row, tc.col)
+			for i, k := range tc.keys {
+				c.update(composerKey(k))
+				l := c.layout(tc.w)
+				if got := (at{l.cy, cellsWidth(l.lines[l.cy][:l.cx])}); got != tc.want[i] {
+					t.Fatalf("after %v: cursor at %v, want %v", tc.keys[:i+1], got, tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestComposerHomeEndOnScreen: alice types a line of words wrapping onto
+// three drawn lines at 80x24 and 160x48 on a real relay, goes up one line
+// and presses home, end, ctrl+a and ctrl+e (through the app's keys, which
+// leave them to the composer): the cursor goes to the start and end of
+// that drawn line, "X" typed after end ends the line's last word there,
+// "Y" typed after ctrl+a begins its first word there, and enter sends the
+// text with both where they were drawn.
+func TestComposerHomeEndOnScreen(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		t.Run(fmtSize(size.w, size.h), func(t *testing.T) {
+			rl := startRelay(t)
+			alice, bob := rl.session("alice"), rl.session("bob")
+			in := collect(bob)
+			room := openRoom(t, alice, "homeend", "HomeEnd", bob)
+			tm, _, scr := startUI(t, alice, size.w, size.h, Options{Room: room})
+			f := scr.waitRaw(t, "the empty composer", func(f string) bool {
+				return strings.Contains(ansi.Strip(f), "HomeEnd") && strings.Contains(ansi.Strip(f), "Write a message")
+			})
+			cw := render.Width(ansi.Strip(composerArea(f)[0])) // the composer's width
+
+			typed := "w1" // words of lengths that vary, so that no line is full
+			for i := 2; render.Width(typed) < 2*cw+cw/2; i++ {
+				word := fmt.Sprintf(" %s%d", strings.Repeat("w", 1+i%4), i)
+				if i%3 == 0 {
+					word = fmt.Sprintf(" 漢字%d", i)
+				}
+				typed += word
+			}
+			typeText(tm, typed)
+			var n int // the composer's lines
+			scr.waitRaw(t, "the typed text on 3 lines, the cursor after it", func(f string) bool {
+				a := composerArea(f)
+				y, x := cursorAt(a)
+				n = len(a)
+				end := strings.TrimRight(ansi.Strip(a[n-1]), " ")
+				return n == 3 && y == n-1 && x == render.Width(end) && shownText(strings.Join(a, "")) == shownText(typed)
+			})
+			cursorAfter := func(what string, key tea.Msg, want func(line string, x int) bool) string {
+				t.Helper()
+				tm.Send(key)
+				f := scr.waitRaw(t, what, func(f string) bool {
+					a := composerArea(f)
+					y, x := cursorAt(a)
+					return y == n-2 && want(strings.TrimRight(ansi.Strip(a[y]), " "), x)
+				})
+				return strings.TrimRight(ansi.Strip(composerArea(f)[n-2]), " ")
+			}
+			key(tm, "up")
+			line := cursorAfter("home: the cursor at the line's start", tea.KeyPressMsg{Code: tea.KeyHome},
+				func(_ string, x int) bool { return x == 0 })
+			fields := strings.Fields(line)
+			first, last := fields[0], fields[len(fields)-1]
+			if render.Width(line)+2 > cw {
+				t.Fatalf("line %q leaves no column for X in %d", line, cw)
+			}
+			cursorAfter("end: the cursor after the line's last word", tea.KeyPressMsg{Code: tea.KeyEnd},
+				func(l string, x int) bool { return l == line && x == render.Width(line) })
+			cursorAfter("X typed at the line's end", tea.KeyPressMsg{Code: 'X', Text: "X"},
+				func(l string, x int) bool { return strings.HasSuffix(l, last+"X") && x == render.Width(l) })
+			cursorAfter("ctrl+a: the line's start", keyMsg("ctrl+a"), func(_ string, x int) bool { return x == 0 })
+			cursorAfter("Y typed at the line's start", tea.KeyPressMsg{Code: 'Y', Text: "Y"},
+				func(l string, x int) bool { return strings.HasPrefix(l, "Y"+first) && x == 1 })
+			cursorAfter("ctrl+e: the line's end", keyMsg("ctrl+e"),
+				func(l string, x int) bool { return x == render.Width(l) })
+
+			want := strings.Replace(strings.Replace(typed, " "+last+" ", " "+last+"X ", 1), " "+first+" ", " Y"+first+" ", 1)
+			if want == typed {
+				t.Fatalf("%q or %q not found in %q", first, last, typed)
+			}
+			key(tm, "enter")
+			in.wait(t, "the text with X and Y", alice.User(), func(r received) bool {
+				return string(r.msg.Body.Content) == want
+			})
+		})
 	}
 }

@@ -209,6 +209,61 @@ func (c *composer) moveLine(d int) {
 	c.ta.SetCursorColumn(col)
 }
 
+// moveLineEdge moves the cursor to the start (end false) or the end of
+// the drawn line it is on (lineEdge), as a browser's text box does with
+// home and end; the textarea's own keys go to the start and end of the
+// value's row, past every line it wraps onto.
+func (c *composer) moveLineEdge(end bool) {
+	l := c.layout(c.width)
+	c.ta.SetCursorColumn(l.lineEdge(l.cy, end)) // the same row: a drawn line is part of one
+	c.goalX = -1
+}
+
+// lineEdge is the rune column in its row where home (end false) or end
+// puts the cursor on visual line y. On a line that does not wrap these are
+// the row's start and end, as the textarea's keys give; end on a row's
+// last line is the row's end. Home goes to the line's first place (a cell
+// where a cluster starts: on a line that begins with the rest of a family
+// drawn apart, after it). End on a line that continues goes to its last
+// place, so the cursor is drawn on that line where the next character
+// typed goes: on the space the wrap broke at (typing adds to the last
+// word), on the last character of a word cut at the line's end, on the
+// first part of a family the wrap splits. Its end itself is the same place
+// in the value as the next line's start, where the cursor is drawn and a
+// character typed goes (the wrap cuts a word where the next cell does not
+// fit, whatever is typed after it). The empty line the wrap adds after a
+// full last line (it only holds the cursor) counts as the line above. A
+// line that is all the middle of one cluster has no place: home goes back
+// to the cluster's start, end on to the next place.
+func (l compLayout) lineEdge(y int, end bool) (col int) {
+	if len(l.lines[y]) == 0 && y > 0 && l.row[y-1] == l.row[y] {
+		y--
+	}
+	cells, start := l.rowCells(y)
+	place := func(p int) bool { return p == len(cells) || cells[p].Runes > 0 }
+	lineEnd := start + len(l.lines[y])
+	p := start
+	switch {
+	case !end:
+		for p < lineEnd && !place(p) {
+			p++
+		}
+		for p > 0 && !place(p) { // back to the start of the cluster
+			p--
+		}
+	case lineEnd == len(cells):
+		p = lineEnd
+	default:
+		for p = lineEnd - 1; p >= start && !place(p); p-- {
+		}
+		if p < start {
+			for p = lineEnd; !place(p); p++ { // place(len(cells))
+			}
+		}
+	}
+	return runesBefore(cells, p)
+}
+
 // placeOn is where the cursor goes on visual line y aiming for column
 // goal: the value's row and the rune column in it. A place is a cell
 // where a cluster of the value starts (not the second part of a family
@@ -218,18 +273,7 @@ func (c *composer) moveLine(d int) {
 // direction d of the move.
 func (l compLayout) placeOn(y, goal, d int) (row, col int) {
 	row = l.row[y]
-	first := y // the row's first visual line
-	for first > 0 && l.row[first-1] == row {
-		first--
-	}
-	var cells []render.Cell // the row's cells
-	start := 0              // line y's first cell in them
-	for i := first; i < len(l.lines) && l.row[i] == row; i++ {
-		if i == y {
-			start = len(cells)
-		}
-		cells = append(cells, l.lines[i]...)
-	}
+	cells, start := l.rowCells(y)
 	place := func(p int) bool { return p == len(cells) || cells[p].Runes > 0 }
 	end := start + len(l.lines[y])
 	if y+1 < len(l.lines) && l.row[y+1] == row {
@@ -256,10 +300,31 @@ func (l compLayout) placeOn(y, goal, d int) (row, col int) {
 			best++
 		}
 	}
-	for _, c := range cells[:best] {
+	return row, runesBefore(cells, best)
+}
+
+// rowCells is the cells of visual line y's row, all its lines in order,
+// and the index of line y's first cell in them.
+func (l compLayout) rowCells(y int) (cells []render.Cell, start int) {
+	first := y // the row's first visual line
+	for first > 0 && l.row[first-1] == l.row[y] {
+		first--
+	}
+	for i := first; i < len(l.lines) && l.row[i] == l.row[y]; i++ {
+		if i == y {
+			start = len(cells)
+		}
+		cells = append(cells, l.lines[i]...)
+	}
+	return cells, start
+}
+
+// runesBefore is the rune column of cell p of a row.
+func runesBefore(cells []render.Cell, p int) (col int) {
+	for _, c := range cells[:p] {
 		col += c.Runes
 	}
-	return row, col
+	return col
 }
 
 // drawCompLine draws one visual line w columns wide with the cursor on cell
