@@ -52,8 +52,8 @@ func (m *Model) saveReadMark(room string, seq uint64, at time.Time) tea.Cmd {
 }
 
 // newLineAt is the main row the "new messages" line goes above: the first
-// row after r.lineSeq, or -1 when there is none (nothing new when the room
-// was opened, or no known position).
+// row of someone else after r.lineSeq, or -1 when there is none (nothing
+// new when the room was opened, or no known position).
 func newLineAt(r *room, v content.View) int {
 	if r.lineSeq == 0 || r.lineSeq >= r.last {
 		return -1
@@ -70,6 +70,14 @@ func newLineAt(r *room, v content.View) int {
 	}
 	if lo >= n || lo == 0 && r.first > r.lineSeq+1 {
 		return -1 // past the end, or the read position is not loaded
+	}
+	// the user's own rows are not new: sending in a room read to its end
+	// drew the line right above the message just sent
+	for lo < n && v.At(r.main.visible(lo)).Sender == r.me {
+		lo++
+	}
+	if lo >= n {
+		return -1
 	}
 	return lo
 }
