@@ -267,23 +267,27 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 			}
 		}
 	}
-	mark := func(i int) string {
-		if i == sel {
+	// mark is the selection bar of row i's line j: not on the separators
+	// (day, "new messages") drawn above the row, which are not the message
+	mark := func(i, j, lead int) string {
+		if i == sel && j >= lead {
 			return m.th.Styles.Accent.Render("▌")
 		}
 		return " "
 	}
 	rev := make([]string, 0, h+8)
 	revAt := make([]int, 0, h+8)
-	var below []string // the bottom row's lines scrolled off below
+	var below []string        // the bottom row's lines scrolled off below
+	var belowJ, belowLead int // the first of them is the row's line belowJ; lead separators
 	for i := bottom; i >= 0 && len(rev) < h; i-- {
-		rl := m.rowLines(src, i, w-1, true)
+		rl, lead := m.rowLinesLead(src, i, w-1)
 		if i == bottom && skip > 0 {
 			skip = min(skip, max(0, len(rl)-1))
+			belowJ, belowLead = len(rl)-skip, lead
 			rl, below = rl[:len(rl)-skip], rl[len(rl)-skip:]
 		}
 		for j := len(rl) - 1; j >= 0; j-- {
-			rev = append(rev, mark(i)+rl[j])
+			rev = append(rev, mark(i, j, lead)+rl[j])
 			revAt = append(revAt, i)
 		}
 	}
@@ -298,18 +302,19 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 	}
 	usedBottom = bottom
 	// the rows above ran out: fill the rest from below, top-aligned
-	for _, l := range below {
+	for k, l := range below {
 		if len(out) >= h {
 			break
 		}
-		out, outAt = append(out, mark(bottom)+l), append(outAt, bottom)
+		out, outAt = append(out, mark(bottom, belowJ+k, belowLead)+l), append(outAt, bottom)
 	}
 	for i := bottom + 1; i < src.n && len(out) < h; i++ {
-		for _, l := range m.rowLines(src, i, w-1, true) {
+		rl, lead := m.rowLinesLead(src, i, w-1)
+		for j, l := range rl {
 			if len(out) >= h {
 				break
 			}
-			out, outAt = append(out, mark(i)+l), append(outAt, i)
+			out, outAt = append(out, mark(i, j, lead)+l), append(outAt, i)
 			usedBottom = i
 		}
 	}
@@ -327,18 +332,27 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 // rowLines renders row i, with a day separator above it when the day
 // changes (sep=false leaves the separator out, for height estimates).
 func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
+	lines, _ := m.rowLinesLead(src, i, w)
+	return lines
+}
+
+// rowLinesLead is rowLines and how many of its first lines are separators
+// (the day, "new messages") rather than the row's own.
+func (m *Model) rowLinesLead(src rowSource, i, w int) ([]string, int) {
 	rm := src.row(i)
 	rm.Layout, rm.Continued = m.layout, m.continues(src, i)
 	lines := m.linkRow(m.cache.Render(&rm, w, m.th), rm.Body)
 	if len(lines) == 0 {
-		return nil
+		return nil, 0
 	}
+	lead := 0
 	if i == src.newAt {
 		lines = append([]string{m.newMessagesLine(w)}, lines...)
+		lead = 1
 	}
 	t, ok := src.time(i)
 	if !ok {
-		return lines
+		return lines, lead
 	}
 	newDay := i == 0
 	if !newDay {
@@ -347,12 +361,12 @@ func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
 		}
 	}
 	if !newDay {
-		return lines
+		return lines, lead
 	}
 	day := render.RenderMessage(&render.Message{Kind: render.RowDay, Text: render.DayLabel(t, m.now())}, w, m.th)
-	out := make([]string, 0, len(lines)+1)
+	out := make([]string, 0, len(lines)+len(day))
 	out = append(out, day...)
-	return append(out, lines...)
+	return append(out, lines...), lead + len(day)
 }
 
 func sameDay(a, b time.Time) bool {
