@@ -46,8 +46,9 @@ func (s *Server) sweep() {
 
 // expireRooms deletes, in each room with a message expiry policy, the
 // events older than its lifetime, the room's last event included (the
-// store keeps the room's head, so its seqs continue), and drops the room's
-// tail cache so no replay serves them from memory.
+// store keeps the room's head, so its seqs continue). Replays of the room
+// read the store while its events are deleted, and its tail cache is then
+// dropped, so no replay serves them from memory.
 func (s *Server) expireRooms(db store.EventExpirer, now time.Time) {
 	type due struct {
 		r      *room
@@ -65,13 +66,15 @@ func (s *Server) expireRooms(db store.EventExpirer, now time.Time) {
 	s.hub.mu.RUnlock()
 	for _, d := range rooms {
 		ctx, cancel := s.sweepContext()
+		d.r.tail.beginExpiry()
 		n, err := db.ExpireRoomEvents(ctx, d.r.uri, d.cutoff)
 		cancel()
+		// An error may have deleted some: drop the tail either way.
+		d.r.tail.endExpiry(s.hub.tails, n > 0 || err != nil)
 		if err != nil {
 			s.log.Error("room expiry: delete events", "room", d.r.uri, "err", err)
 		}
 		if n > 0 {
-			d.r.tail.unload(s.hub.tails)
 			s.log.Info("room expiry: deleted events", "room", d.r.uri, "count", n)
 		}
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"mimichat/proto"
+	"mimichat/relay/store/sqlite"
 )
 
 // TestRetentionSweep: with a lifetime set, the sweep deletes events and
@@ -179,5 +181,60 @@ func TestRoomExpiryPolicy(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if evs, _ := s.db.EventsAfter(t.Context(), room, 0, 100); len(evs) != 2 {
 		t.Fatalf("with expiry 0 the room kept %d events, want 2", len(evs))
+	}
+}
+
+// pausingExpirer deletes expired events through the SQLite store, then
+// reports it and waits before returning: a replay can run between the
+// delete and the relay's handling of its result.
+type pausingExpirer struct {
+	*sqlite.Store
+	deleted chan struct{} // a delete of at least one event has been made
+	resume  chan struct{}
+}
+
+func (p *pausingExpirer) ExpireRoomEvents(ctx context.Context, room string, ts int64) (int64, error) {
+	n, err := p.Store.ExpireRoomEvents(ctx, room, ts)
+	if n > 0 {
+		p.deleted <- struct{}{}
+		<-p.resume
+	}
+	return n, err
+}
+
+// TestExpiryReplayDuringDelete: a replay that runs while a room's expired
+// events are being deleted never serves them from the room's tail cache
+// (memory) once the store no longer has them. Before, the tail was dropped
+// only after the delete returned, and a subscription in between replayed
+// every deleted event (TestRoomExpiryPolicy failed so under load).
+func TestExpiryReplayDuringDelete(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(dir, sqlite.SyncFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := &pausingExpirer{Store: db, deleted: make(chan struct{}), resume: make(chan struct{})}
+	s := startRelay(t, Config{Data: dir, Store: pe, RatePerSec: -1, ExpireEvery: 50 * time.Millisecond})
+	tok := addUser(t, s.Store(), "alice")
+	alice := dial(t, s.Addr(), tok)
+	room := alice.createRoom("lobby", proto.CreateRoom{})
+	for range 3 {
+		alice.post(room, "expires")
+	}
+	alice.mustOp(room, proto.KindExpiry, "", func(o *proto.RoomOp) { o.Value = "1" })
+	// A replay loads the room's tail into memory.
+	alice.subscribe(room, 0)
+	alice.events(room, 5, time.Second)
+	select {
+	case <-pe.deleted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the room's events did not expire in 10 s")
+	}
+	late := dial(t, s.Addr(), tok)
+	late.subscribe(room, 0)
+	evs := late.events(room, 1, 300*time.Millisecond)
+	close(pe.resume)
+	if len(evs) != 0 {
+		t.Fatalf("a replay while the expired events were deleted served #%d", evs[0].Seq)
 	}
 }

@@ -36,10 +36,14 @@ type tailEntry struct {
 type tail struct {
 	mu     sync.Mutex
 	loaded bool
-	ring   []tailEntry // len grows up to tailEvents; entries start..start+n-1 (mod len) are held
-	start  int
-	n      int
-	bytes  int // frame bytes plus tailEntryOverhead per entry held
+	// expiring: the room's expired events are being deleted from the
+	// store (expireRooms); replays read the store meanwhile, so none
+	// serves from memory an event the store no longer has
+	expiring bool
+	ring     []tailEntry // len grows up to tailEvents; entries start..start+n-1 (mod len) are held
+	start    int
+	n        int
+	bytes    int // frame bytes plus tailEntryOverhead per entry held
 
 	// Guarded by tailCache.mu: the cache's view of this tail.
 	charged    int   // bytes the cache counts for this tail
@@ -122,6 +126,10 @@ func (t *tail) add(cache *tailCache, e store.Event) {
 // when the cache does not reach back to after+1 (read the store).
 func (t *tail) after(ctx context.Context, cache *tailCache, s store.Store, room string, after uint64, limit int) (evs []store.Event, ok bool, err error) {
 	t.mu.Lock()
+	if t.expiring {
+		t.mu.Unlock()
+		return nil, false, nil
+	}
 	if !t.loaded {
 		if err := t.load(ctx, s, room); err != nil {
 			t.mu.Unlock()
@@ -178,5 +186,29 @@ func (t *tail) unload(cache *tailCache) {
 	t.clear()
 	t.loaded = false
 	cache.charge(t, 0)
+	t.mu.Unlock()
+}
+
+// beginExpiry sends replays to the store until endExpiry: the room's
+// expired events are being deleted there. Before, the tail was dropped
+// only after the delete, and a replay in between served from memory
+// events the store no longer held (TestRoomExpiryPolicy, under load).
+func (t *tail) beginExpiry() {
+	t.mu.Lock()
+	t.expiring = true
+	t.mu.Unlock()
+}
+
+// endExpiry ends beginExpiry; deleted says whether the store deleted any
+// event, and then the tail is dropped (the next replay loads what is
+// left).
+func (t *tail) endExpiry(cache *tailCache, deleted bool) {
+	t.mu.Lock()
+	t.expiring = false
+	if deleted {
+		t.clear()
+		t.loaded = false
+		cache.charge(t, 0)
+	}
 	t.mu.Unlock()
 }
