@@ -71,3 +71,41 @@ func selectedRow(raw, sel string) bool {
 	}
 	return false
 }
+
+// TestCompletionOpensAtFirst: a completion list opened with the selection
+// its previous list was left at: `/`, tab, tab (the third command), the
+// line cleared, then `@e` opened the member list with its third member
+// highlighted, and enter inserted a mention of someone the user never
+// chose. A list that opens now starts at its first item.
+func TestCompletionOpensAtFirst(t *testing.T) {
+	rl := startRelay(t)
+	owner := rl.session("owner")
+	bob := rl.session("bob")
+	carol := rl.session("carol")
+	you := rl.session("you")
+	room := openRoom(t, owner, "lobby", "Lobby", bob, carol, you)
+	tm, _, scr := startUI(t, you, 130, 30, Options{Room: room}) // the member pane from 120 columns
+	scr.waitFor(t, "4 members", func(s string) bool { return strings.Contains(s, "Members 4") })
+	typeText(tm, "/")
+	key(tm, "tab")
+	key(tm, "tab")
+	third := "/" + slashCommands()[2].slash
+	scr.waitRaw(t, third+" selected", func(raw string) bool { return selectedRow(raw, third) })
+	key(tm, "ctrl+u") // clear the line: the list closes
+	scr.waitFor(t, "list closed", func(s string) bool { return !strings.Contains(s, third+"  ") })
+	typeText(tm, "@e") // every member's URI has an e (test.example)
+	scr.waitText(t, "@owner  ", "@bob  ", "@carol  ")
+	raw := scr.waitRaw(t, "a member selected", func(raw string) bool {
+		return selectedRow(raw, "@owner") || selectedRow(raw, "@bob") || selectedRow(raw, "@carol")
+	})
+	first := ""
+	for _, l := range strings.Split(ansi.Strip(raw), "\n") {
+		if i := strings.Index(l, "│ @"); i >= 0 {
+			first = strings.Fields(l[i+len("│ "):])[0]
+			break
+		}
+	}
+	if !selectedRow(raw, first) {
+		t.Errorf("the new list does not start at its first item %s:\n%s", first, ansi.Strip(raw))
+	}
+}

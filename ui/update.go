@@ -128,7 +128,13 @@ func (m *Model) handle(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd := m.onMouse(msg.(tea.MouseMsg))
 		return m, tea.Batch(cmd, m.markSeen())
 	case tea.KeyPressMsg:
+		wasOpen := m.comp.comp.kind != 0
 		cmd := m.onKey(msg)
+		if !wasOpen && m.comp.comp.kind != 0 {
+			// a list the key opened starts at its first item, not where the
+			// last list was left (enter then took an item never chosen)
+			m.comp.comp.sel = 0
+		}
 		return m, tea.Batch(cmd, m.markSeen())
 	}
 	return m, nil
