@@ -34,6 +34,13 @@ func (m *Model) send() tea.Cmd {
 		m.setRefusal(r.removed)
 		return nil
 	}
+	if !m.comp.editing.IsZero() && r.editGone(m.comp.editing) {
+		// the edit would go nowhere (the timeline ignores an edit of a
+		// deleted message) and the text with it: keep it to send anew
+		m.comp.editing, m.comp.editIt = content.MessageID{}, content.Item{}
+		m.setRefusal("the message you were editing is gone (deleted or expired): your text stays, enter sends it as a new message")
+		return nil
+	}
 	text = strings.TrimPrefix(text, "/")
 	md := render.ReplaceShortcodes(text)
 	b := m.builder(r)

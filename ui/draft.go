@@ -38,3 +38,16 @@ func (m *Model) swapDraft(from, to *room) {
 	m.comp.replyTo, m.comp.replyTx = d.replyTo, d.replyTx
 	m.comp.editing, m.comp.editIt = d.editing, d.editIt
 }
+
+// editGone reports whether the message with ID id, being edited, was
+// deleted or expired since the edit began (one still in the outbox is not
+// in the timeline yet, and not gone).
+func (r *room) editGone(id content.MessageID) bool {
+	gone := false
+	r.tl.Read(func(v content.View) {
+		if it, ok := v.Get(id); ok {
+			gone = it.Deleted || it.Expired
+		}
+	})
+	return gone
+}
