@@ -6,8 +6,6 @@ package ui
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"strings"
-	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -135,17 +133,11 @@ func (m *Model) openThread(r *room, it content.Item) {
 	m.focus = keys.Composer
 }
 
+// previewOf is a message's text on one line, as the timeline's reply
+// quotes show it: Markdown reduced to its visible text (it was the source,
+// so a mention read "[@You](mimi://…)").
 func previewOf(body *content.NestedPart, langs []string) string {
-	t := bodyText(body, langs)
-	t = strings.Join(strings.Fields(t), " ")
-	if len(t) > 80 {
-		cut := 80
-		for cut > 0 && !utf8.RuneStart(t[cut]) { // never inside a character
-			cut--
-		}
-		t = t[:cut] + "…"
-	}
-	return t
+	return content.PreviewLine(&content.Message{Body: *body}, content.PreviewRunes, langs...)
 }
 
 func firstKey(km *keys.Keymap, ctx keys.Context, a keys.Action) string {
