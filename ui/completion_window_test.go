@@ -74,7 +74,7 @@ func selectedRow(raw, sel string) bool {
 
 // TestCompletionOpensAtFirst: a completion list opened with the selection
 // its previous list was left at: `/`, tab, tab (the third command), the
-// line cleared, then `@e` opened the member list with its third member
+// line cleared, then `@e` (now `@o`) opened the member list with its third member
 // highlighted, and enter inserted a mention of someone the user never
 // chose. A list that opens now starts at its first item.
 func TestCompletionOpensAtFirst(t *testing.T) {
@@ -93,7 +93,7 @@ func TestCompletionOpensAtFirst(t *testing.T) {
 	scr.waitRaw(t, third+" selected", func(raw string) bool { return selectedRow(raw, third) })
 	key(tm, "ctrl+u") // clear the line: the list closes
 	scr.waitFor(t, "list closed", func(s string) bool { return !strings.Contains(s, third+"  ") })
-	typeText(tm, "@e") // every member's URI has an e (test.example)
+	typeText(tm, "@o") // every member's name has an o
 	scr.waitText(t, "@owner  ", "@bob  ", "@carol  ")
 	raw := scr.waitRaw(t, "a member selected", func(raw string) bool {
 		return selectedRow(raw, "@owner") || selectedRow(raw, "@bob") || selectedRow(raw, "@carol")

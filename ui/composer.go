@@ -226,19 +226,24 @@ func (m *Model) refreshCompletion() {
 		}
 		q := strings.ToLower(tok[1:])
 		userArg := completesUserArg(v[:start]) // /kick @bo → the URI, not a mention
+		var ranks []int
 		for _, mem := range r.members {
 			if mem.User == m.me {
 				continue
 			}
 			n := render.SanitizeLine(m.memberName(r, mem.User)) // a history's display name, else the URI's last segment
-			if strings.Contains(strings.ToLower(n), q) || strings.Contains(strings.ToLower(mem.User), q) {
-				ins := content.MentionMarkdown(n, mem.User)
-				if userArg {
-					ins = mem.User
-				}
-				c.comp.items = append(c.comp.items, compItem{label: "@" + n + "  " + mem.User, insert: ins})
+			rank := mentionRank(q, n, mem.User)
+			if rank < 0 {
+				continue
 			}
+			ins := content.MentionMarkdown(n, mem.User)
+			if userArg {
+				ins = mem.User
+			}
+			c.comp.items = append(c.comp.items, compItem{label: "@" + n + "  " + mem.User, insert: ins})
+			ranks = append(ranks, rank)
 		}
+		sortByRank(c.comp.items, ranks)
 	case '/':
 		if start != 0 {
 			return
