@@ -18,16 +18,9 @@ import (
 // height lines high, at width w.
 func testComposer(t *testing.T, text string, w, height int) *composer {
 	t.Helper()
-	th, err := render.NewTheme("dark", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newComposer(th)
-	c.focus()
-	c.setWidth(w)
-	c.setValue(text)
+	c := fittedComposer(t, text, w)
 	c.ta.SetHeight(height)
-	return &c
+	return c
 }
 
 // TestComposerLinesAsTextarea: text every width rule measures alike
