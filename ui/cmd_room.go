@@ -84,6 +84,14 @@ const clearArg = "--clear"
 func (m *Model) roomSetting(c *call, what, current, done string, set func(ctx context.Context, v string) error) tea.Cmd {
 	switch c.arg {
 	case "":
+		if moderators.limited(m, c.r) {
+			// Shown, not opened for an edit the relay would refuse on enter.
+			if current == "" {
+				current = "none"
+			}
+			m.setNotice(what + ": " + current + " (only " + moderators.who + " can change it)")
+			return nil
+		}
 		if current == "" {
 			m.setNotice("no " + what + " yet: /" + what + " TEXT sets it")
 		} else {

@@ -267,3 +267,33 @@ func TestSmallDefects(t *testing.T) {
 		return !strings.Contains(s, "knock: alert the room") && strings.Contains(s, "/knock")
 	})
 }
+
+// TestTopicWithoutArgumentAsMember: a member's /topic and /name with no
+// argument show the value and that only moderators and owners can change
+// it, and leave the composer empty. Before, they opened the value for an
+// edit that the member could not send: enter only then said why.
+func TestTopicWithoutArgumentAsMember(t *testing.T) {
+	rl := startRelay(t)
+	owner, you := rl.session("owner"), rl.session("you")
+	room := openRoom(t, owner, "plans", "Plans", you)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := owner.SetTopic(ctx, room, "Old topic"); err != nil {
+		t.Fatal(err)
+	}
+	tm, _, scr := startUI(t, you, 100, 24, Options{Room: room})
+	scr.waitText(t, "Plans — Old topic")
+	for _, tc := range []struct{ cmd, want string }{
+		{"/topic", "topic: Old topic (only moderators and owners can change it)"},
+		{"/name", "name: Plans (only moderators and owners can change it)"},
+	} {
+		typeText(tm, tc.cmd)
+		key(tm, "esc") // close the completion list
+		key(tm, "enter")
+		s := scr.waitText(t, tc.want)
+		if strings.Contains(s, tc.cmd+" ") {
+			t.Fatalf("%s opened the value for editing:\n%s", tc.cmd, s)
+		}
+		scr.waitText(t, "Write a message")
+	}
+}
