@@ -79,9 +79,10 @@ func TestE2EERandomOperationsRelayAndClientKilled(t *testing.T) {
 		cc := r.spawnClientChild(d)
 		before := d.g.Epoch()
 		r.exclude = d.user
-		cc.in.Write([]byte("go\n"))
-		inFlight := r.start(r.rng.IntN(3))
+		inFlight := r.prepareRound(r.rng.IntN(3))
 		r.exclude = nil
+		cc.in.Write([]byte("go\n"))
+		r.race(inFlight)
 		time.Sleep(time.Duration(r.rng.IntN(30)) * time.Millisecond)
 		first, second := relay.kill, cc.kill
 		if r.rng.IntN(2) == 0 {

@@ -256,9 +256,10 @@ func (r *randRun) killedClientRound(d *randDevice, n int, tally *clientKill) int
 	// The child's commit and the round's other operations race; the
 	// child dies 0-30 ms after it was told to go.
 	r.exclude = d.user
-	cc.in.Write([]byte("go\n"))
-	ops := r.start(n)
+	ops := r.prepareRound(n)
 	r.exclude = nil
+	cc.in.Write([]byte("go\n"))
+	r.race(ops)
 	time.Sleep(time.Duration(r.rng.IntN(30)) * time.Millisecond)
 	cc.kill()
 	for _, o := range ops {

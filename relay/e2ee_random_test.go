@@ -360,6 +360,15 @@ func (r *randRun) trace(ops []*randOp) {
 
 // start picks, prepares and sends (at once) up to n operations.
 func (r *randRun) start(n int) []*randOp {
+	r.t.Helper()
+	return r.race(r.prepareRound(n))
+}
+
+// prepareRound picks and prepares up to n operations, all made at the
+// epoch every member is at now: a round racing a killed client's commit
+// prepares before the child is told to go, or an external join would read
+// the GroupInfo of the child's epoch and commit on top of it.
+func (r *randRun) prepareRound(n int) []*randOp {
 	t := r.t
 	t.Helper()
 	busy := map[*randUser]bool{}
@@ -411,8 +420,13 @@ func (r *randRun) start(n int) []*randOp {
 	for _, o := range ops {
 		r.prepare(o)
 	}
+	return ops
+}
 
-	// The racing sends.
+// race sends the prepared ops at once.
+func (r *randRun) race(ops []*randOp) []*randOp {
+	t := r.t
+	t.Helper()
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, o := range ops {
