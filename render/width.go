@@ -267,3 +267,49 @@ func Cells(s string) []Cell {
 	}
 	return cells
 }
+
+// Overlay draws over on base from column col: base's cells before col and
+// after over stay as they were, styles and links included. A wide character that
+// either edge of over cuts becomes spaces, so the line keeps base's width
+// (or reaches col plus over's width, when base is shorter).
+func Overlay(base, over string, col int) string {
+	left := Truncate(base, col, "")
+	if pad := col - Width(left); pad > 0 {
+		left += strings.Repeat(" ", pad)
+	}
+	end := col + Width(over)
+	// Nothing of base's styles or an open hyperlink (OSC 8) runs into
+	// over, nor over's into base's right part (which keeps every escape
+	// sequence before its first cell, so its own style and link resume).
+	reset := ansi.ResetStyle + ansi.ResetHyperlink()
+	out := left + reset + over + reset
+	want := Width(base) - end
+	if want <= 0 {
+		return out
+	}
+	right := ansi.TruncateLeftWc(base, end, "")
+	if Width(right) > want { // a wide character straddles the edge: drop it
+		right = ansi.TruncateLeftWc(base, end+1, "")
+	}
+	if pad := want - Width(right); pad > 0 {
+		out += strings.Repeat(" ", pad)
+	}
+	// The cut may start right with a part of a cluster shown apart (a
+	// skin-tone modifier whose zero-width space was cut off): a zero-width
+	// space keeps it from joining the cell before, as DisplayClusters does.
+	if joinsBefore(ansi.Strip(right)) {
+		out += zwsp
+	}
+	return out + right
+}
+
+// joinsBefore says whether s starts with a character that would join the
+// cell before it into one grapheme cluster (an extending mark, a ZWJ, a
+// skin-tone modifier).
+func joinsBefore(s string) bool {
+	if s == "" {
+		return false
+	}
+	c, _ := firstCluster(" " + s)
+	return len(c) > 1
+}

@@ -210,9 +210,15 @@ func (m *Model) finishCenter(out, bottom []string, w, h int) []string {
 		}
 		ol := strings.Split(m.ov.View(m.th, ow, oh), "\n")
 		top := max(0, (h-len(ol))/2)
+		bw := 0
+		for _, l := range ol {
+			bw = max(bw, render.Width(l))
+		}
+		// Centred over the pane, the timeline still showing around it.
+		left := max(0, (w-bw)/2)
 		for i, l := range ol {
 			if top+i < len(out) {
-				out[top+i] = l
+				out[top+i] = render.Overlay(out[top+i], l, left)
 			}
 		}
 	}
