@@ -122,7 +122,7 @@ func (m *Model) measureRows(r *room, f func(rowHeights)) {
 	}
 	r.tl.Read(func(v content.View) {
 		src := m.roomSource(r, v)
-		f(rowHeights{n: src.n, height: func(i int) int { return max(1, len(m.rowLines(src, i, w-1, true))) }})
+		f(rowHeights{n: src.n, height: func(i int) int { return max(1, len(m.rowLines(src, i, w-1))) }})
 	})
 }
 

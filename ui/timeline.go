@@ -252,13 +252,13 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 		// rows between do not fit
 		used := -skip
 		for i := bottom; i >= sel && used <= h; i-- {
-			used += len(m.rowLines(src, i, w-1, false))
+			used += len(m.rowLines(src, i, w-1))
 		}
 		if used > h {
 			bottom, skip = sel, 0
-			used = len(m.rowLines(src, sel, w-1, false))
+			used = len(m.rowLines(src, sel, w-1))
 			for bottom+1 < src.n {
-				n := len(m.rowLines(src, bottom+1, w-1, false))
+				n := len(m.rowLines(src, bottom+1, w-1))
 				if used+n > h {
 					break
 				}
@@ -329,9 +329,9 @@ func (m *Model) renderRows(src rowSource, bottom, skip, sel, w, h int) (lines []
 	return lines, rowAt, usedBottom
 }
 
-// rowLines renders row i, with a day separator above it when the day
-// changes (sep=false leaves the separator out, for height estimates).
-func (m *Model) rowLines(src rowSource, i, w int, sep bool) []string {
+// rowLines renders row i with the separators above it (the day when it
+// changes, "new messages"): a row's height always counts them.
+func (m *Model) rowLines(src rowSource, i, w int) []string {
 	lines, _ := m.rowLinesLead(src, i, w)
 	return lines
 }
