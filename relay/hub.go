@@ -244,7 +244,7 @@ func (h *hub) dispatchInline(batch []outcome) bool {
 
 // fanoutRun queues evs, consecutive events of one room, for every
 // subscriber of the room: the stored frame itself, which each writer
-// frames with no allocation (writeEvent). A subscriber
+// frames with no allocation (conn.writeShared). A subscriber
 // whose membership an event ends gets that event, then loses its
 // subscription and none of the run's later events.
 func (h *hub) fanoutRun(evs []committed) {

@@ -183,10 +183,14 @@ func (t *tail) load(ctx context.Context, s store.Store, room string) error {
 // unload drops everything held; the next replay loads the tail again.
 func (t *tail) unload(cache *tailCache) {
 	t.mu.Lock()
+	t.unloadLocked(cache)
+	t.mu.Unlock()
+}
+
+func (t *tail) unloadLocked(cache *tailCache) {
 	t.clear()
 	t.loaded = false
 	cache.charge(t, 0)
-	t.mu.Unlock()
 }
 
 // beginExpiry sends replays to the store until endExpiry: the room's
@@ -206,9 +210,7 @@ func (t *tail) endExpiry(cache *tailCache, deleted bool) {
 	t.mu.Lock()
 	t.expiring = false
 	if deleted {
-		t.clear()
-		t.loaded = false
-		cache.charge(t, 0)
+		t.unloadLocked(cache)
 	}
 	t.mu.Unlock()
 }

@@ -173,21 +173,20 @@ func (c *composer) setWidth(w int) {
 func (c *composer) update(msg tea.Msg) tea.Cmd {
 	c.changes++
 	if k, ok := msg.(tea.KeyPressMsg); ok && c.ta.Focused() && c.width > 0 {
+		moved := true
 		switch {
 		case bkey.Matches(k, c.ta.KeyMap.LinePrevious):
 			c.moveLine(-1)
-			c.fitHeight()
-			return nil
 		case bkey.Matches(k, c.ta.KeyMap.LineNext):
 			c.moveLine(1)
-			c.fitHeight()
-			return nil
 		case bkey.Matches(k, c.ta.KeyMap.LineStart):
 			c.moveLineEdge(false)
-			c.fitHeight()
-			return nil
 		case bkey.Matches(k, c.ta.KeyMap.LineEnd):
 			c.moveLineEdge(true)
+		default:
+			moved = false
+		}
+		if moved {
 			c.fitHeight()
 			return nil
 		}

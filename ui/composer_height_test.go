@@ -393,20 +393,6 @@ func putCursor(c *composer, row, col int) {
 	c.fitHeight()
 }
 
-// composerKey is the key press named k: home, end, up, down, ctrl+a,
-// ctrl+e, or one character typed.
-func composerKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "home":
-		return tea.KeyPressMsg{Code: tea.KeyHome}
-	case "end":
-		return tea.KeyPressMsg{Code: tea.KeyEnd}
-	case "up", "down", "ctrl+a", "ctrl+e":
-		return keyMsg(k)
-	}
-	return tea.KeyPressMsg{Code: []rune(k)[0], Text: k}
-}
-
 // TestComposerHomeEndByDrawnLines: home and end (and ctrl+a, ctrl+e, the
 // textarea's LineStart and LineEnd keys) go to the start and end of the
 // drawn line the cursor is on, not of the value's row. End on a line that
@@ -528,7 +514,7 @@ func TestComposerHomeEndByDrawnLines(t *testing.T) {
 			typed := ""
 			for i, s := range tc.steps {
 				keys := tc.steps[:i+1]
-				c.update(composerKey(s.key))
+				c.update(keyMsg(s.key))
 				l := c.layout(tc.w)
 				got := at{l.cy, cellsWidth(l.lines[l.cy][:l.cx])}
 				if r := []rune(s.key); len(r) == 1 {
@@ -592,7 +578,7 @@ func TestComposerHomeEndUnwrapped(t *testing.T) {
 			c := fittedComposer(t, tc.text, tc.w)
 			putCursor(c, tc.row, tc.col)
 			for i, k := range tc.keys {
-				c.update(composerKey(k))
+				c.update(keyMsg(k))
 				l := c.layout(tc.w)
 				if got := (at{l.cy, cellsWidth(l.lines[l.cy][:l.cx])}); got != tc.want[i] {
 					t.Fatalf("after %v: cursor at %v, want %v", tc.keys[:i+1], got, tc.want[i])
